@@ -1,0 +1,339 @@
+"""The `accentds` command: thin wrappers over the library. Only this module prints or exits."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .cut import CutPlan, SourceCut, cut, default_workers
+from .errors import AccentdsError
+from .manifest import EXPORT_FORMATS, export
+from .models import Source
+from .pull import PullResult, pull
+from .status import Totals, status, totals
+from .workspace import ENV_VAR, Workspace, init_workspace
+
+app = typer.Typer(
+    help="Curate a speech corpus of accented English cut from videos.\n\n"
+    "Typical evening: `accentds pull URL_OR_FILE ...` (pulls and cuts), then `accentds status`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+WorkspaceOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--workspace",
+        "-w",
+        help=f"Workspace folder (default: ${ENV_VAR}, else the nearest parent holding accentds.toml).",
+    ),
+]
+WorkersOpt = Annotated[
+    Optional[int],
+    typer.Option("--workers", "-j", min=1, help="Parallel worker processes (default: one per core)."),
+]
+FfmpegOpt = Annotated[
+    Optional[str],
+    typer.Option("--ffmpeg", help="ffmpeg binary (default: [audio] ffmpeg, PATH, else bundled)."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"accentds {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Curate a speech corpus of accented English cut from videos."""
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def _corpus_line(before: Totals, after: Totals) -> None:
+    delta = after.seconds - before.seconds
+    out.print(f"corpus: {after.clips} clips, {_minutes(after.seconds)} ({delta / 60:+.1f} min)")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=out,
+        transient=True,
+    )
+
+
+def _run_cut(ws: Workspace, ids: list[str], workers: int | None, **kwargs: object) -> list[SourceCut]:
+    """Cut with a progress bar (by seconds of audio) and one line per source."""
+    progress = _progress()
+    task = progress.add_task("cutting", total=None)
+
+    def started(plan: CutPlan) -> None:
+        if plan.up_to_date and not ids:
+            out.print(f"{len(plan.up_to_date)} source(s) already cut with these settings")
+        if not plan.todo:
+            out.print("nothing to cut")
+            return
+        progress.update(task, total=len(plan.todo), description=f"cutting {len(plan.todo)} source(s)")
+
+    def finished(source: Source, result: SourceCut) -> None:
+        progress.advance(task)
+        label = escape(source.title or source.origin)[:40]
+        if result.ok:
+            verb = "would cut" if result.dry_run else "cut"
+            progress.console.print(
+                f"{verb:9} {source.source_id}  {len(result.clips):4d} clips  "
+                f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} dropped  {label}",
+                highlight=False,
+            )
+        else:
+            progress.console.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
+
+    with progress:
+        return cut(ws, ids, workers=workers, on_start=started, on_result=finished, **kwargs)  # type: ignore[arg-type]
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder to make a workspace (created if missing).")] = Path(
+        "."
+    ),
+    name: Annotated[Optional[str], typer.Option(help="Corpus name (default: the folder name).")] = None,
+    target_minutes: Annotated[float, typer.Option(help="Minutes the corpus aims for.")] = 600.0,
+) -> None:
+    """Make a workspace: accentds.toml, raw/ clips/ manifests/ releases/ and a .gitignore.
+
+    Example: accentds init ~/corpora/scottish --target-minutes 1200
+    """
+    ws, created = init_workspace(path, name, target_minutes)
+    if created:
+        out.print(f"workspace ready at {ws.root}: edit accentds.toml, then `accentds pull URL|FILE`")
+    else:
+        out.print(f"{ws.root} is already a workspace; added anything missing")
+
+
+@app.command("pull")
+def pull_cmd(
+    sources: Annotated[Optional[list[str]], typer.Argument(help="URLs, media files or folders.")] = None,
+    from_file: Annotated[
+        Optional[Path], typer.Option("--from-file", "-f", help="Text file with one URL or path per line.")
+    ] = None,
+    licence: Annotated[
+        str, typer.Option(help="Licence of these sources, e.g. CC-BY-4.0 (URLs default to the site's).")
+    ] = "",
+    no_cut: Annotated[
+        bool, typer.Option("--no-cut", help="Only pull; cut later with `accentds cut`.")
+    ] = False,
+    workers: WorkersOpt = None,
+    ffmpeg: FfmpegOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Pull videos or audio into the workspace, then cut the new ones into clips.
+
+    Examples:\n
+      accentds pull https://www.youtube.com/watch?v=VIDEOID\n
+      accentds pull ~/Videos/interviews/ talk.mp4 --licence CC-BY-4.0\n
+      accentds pull --from-file tonight.txt --no-cut
+    """
+    ws = Workspace.find(workspace)
+    before = totals(ws)
+    failed = 0
+    new_ids: list[str] = []
+
+    def report(result: PullResult) -> None:
+        nonlocal failed
+        item = escape(result.item)
+        if result.status == "pulled" and result.source:
+            new_ids.append(result.source.source_id)
+            out.print(f"pulled    {result.source.source_id}  {_minutes(result.source.duration)}  {item}")
+        elif result.status == "exists" and result.source:
+            out.print(f"have      {result.source.source_id}  already pulled, nothing to do  {item}")
+        else:
+            failed += 1
+            err.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
+
+    results = pull(ws, sources or [], from_file, licence, ffmpeg, workers or default_workers(), report)
+    if new_ids and not no_cut:
+        cut_results = _run_cut(ws, new_ids, workers, ffmpeg=ffmpeg)
+        failed += sum(1 for r in cut_results if not r.ok)
+    _corpus_line(before, totals(ws))
+    if failed:
+        err.print(f"{failed} of {len(results)} source(s) failed; the others are in the corpus")
+        raise typer.Exit(1)
+
+
+@app.command("cut")
+def cut_cmd(
+    source_ids: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Sources to cut (default: every source not yet cut with the current settings)."),
+    ] = None,
+    aggressiveness: Annotated[
+        Optional[int], typer.Option(min=0, max=3, help="webrtcvad aggressiveness 0-3.")
+    ] = None,
+    frame_ms: Annotated[Optional[int], typer.Option(help="VAD frame length: 10, 20 or 30 ms.")] = None,
+    padding_ms: Annotated[Optional[int], typer.Option(min=0, help="Audio kept around speech.")] = None,
+    merge_gap_ms: Annotated[
+        Optional[int], typer.Option(min=0, help="Pauses shorter than this stay inside a clip.")
+    ] = None,
+    min_clip: Annotated[
+        Optional[float], typer.Option(min=0, help="Drop clips shorter than this (s).")
+    ] = None,
+    max_clip: Annotated[
+        Optional[float],
+        typer.Option(min=0.1, help="Split speech longer than this (s) at its quietest pause."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-cut even sources already cut with these settings.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Run the VAD and show what would be cut; write nothing.")
+    ] = False,
+    workers: WorkersOpt = None,
+    ffmpeg: FfmpegOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Cut pulled sources into speech clips with webrtcvad and record them in the manifest.
+
+    Re-cutting with other settings replaces a source's clips; labels of clips whose id
+    survives are kept. Settings come from accentds.toml [vad]; options override them.
+
+    Examples:\n
+      accentds cut\n
+      accentds cut file-3fa9c2d1e0ab --aggressiveness 3 --max-clip 12\n
+      accentds cut --dry-run --padding-ms 300
+    """
+    ws = Workspace.find(workspace)
+    vad = ws.config.vad.with_overrides(
+        aggressiveness=aggressiveness,
+        frame_ms=frame_ms,
+        padding_ms=padding_ms,
+        merge_gap_ms=merge_gap_ms,
+        min_clip_s=min_clip,
+        max_clip_s=max_clip,
+    )
+    before = totals(ws)
+    try:
+        results = _run_cut(
+            ws, source_ids or [], workers, vad=vad, force=force, dry_run=dry_run, ffmpeg=ffmpeg
+        )
+    except KeyboardInterrupt:
+        err.print("interrupted: finished sources are saved; run `accentds cut` again to resume")
+        _corpus_line(before, totals(ws))
+        raise typer.Exit(130) from None
+    if dry_run:
+        clips = sum(len(r.clips) for r in results)
+        seconds = sum(r.kept_s for r in results)
+        out.print(f"dry run: would make {clips} clips, {_minutes(seconds)}; nothing written")
+    else:
+        _corpus_line(before, totals(ws))
+    if any(not r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("status")
+def status_cmd(
+    sources: Annotated[bool, typer.Option("--sources", help="Also list every source.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Sources, clips and minutes at each stage, progress to the target, and what to run next.
+
+    Example: accentds status --sources
+    """
+    ws = Workspace.find(workspace)
+    st = status(ws)
+    out.print(f"[bold]{escape(st.name)}[/] at {ws.root}")
+    out.print(
+        f"sources: {st.sources} pulled ({_minutes(st.pulled_s)}), {st.sources_cut} cut"
+        + (f", {st.sources_stale} with older settings" if st.sources_stale else "")
+        + (f", {st.sources_no_speech} with no speech" if st.sources_no_speech else "")
+    )
+    table = Table(box=None, pad_edge=False)
+    table.add_column("stage")
+    table.add_column("clips", justify="right")
+    table.add_column("minutes", justify="right")
+    table.add_row("pulled audio", "", f"{st.pulled_s / 60:.1f}")
+    table.add_row("cut", str(st.clips), f"{st.cut_s / 60:.1f}")
+    for label, (count, seconds) in (
+        ("pending review", st.pending),
+        ("accepted", st.accepted),
+        ("rejected", st.rejected),
+    ):
+        table.add_row(label, str(count), f"{seconds / 60:.1f}")
+    out.print(table)
+    out.print(
+        f"target: {st.accepted[1] / 60:.1f} of {st.target_minutes:g} accepted minutes ({st.progress:.1%})"
+    )
+    if sources:
+        listing = Table(box=None, pad_edge=False)
+        for column in ("source", "minutes", "clips", "title / origin"):
+            listing.add_column(column)
+        cuts = ws.read_cuts()
+        for source in ws.read_sources():
+            record = cuts.get(source.source_id)
+            listing.add_row(
+                source.source_id,
+                f"{source.duration / 60:.1f}",
+                str(record.clips) if record else "not cut",
+                escape(source.title or source.origin),
+            )
+        out.print(listing)
+    for step in st.next_steps:
+        out.print(f"next: {escape(step)}")
+    out.print(f"corpus: {st.clips} clips, {_minutes(st.cut_s)}")
+
+
+@app.command("export")
+def export_cmd(
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)}.")] = "csv",
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="File to write (default: manifest.FORMAT here).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write the joined manifest (every clip with duration, provenance and labels) anywhere.
+
+    Example: accentds export --format jsonl -o corpus.jsonl
+    """
+    ws = Workspace.find(workspace)
+    target = output or Path(f"manifest.{fmt}")
+    rows = export(ws, fmt, target)
+    out.print(f"wrote {rows} clips to {target}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning AccentdsError into `Error: ...` and exit code 1."""
+    try:
+        app()
+    except AccentdsError as exc:
+        err.print(f"[red]Error:[/] {escape(str(exc))}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

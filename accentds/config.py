@@ -1,0 +1,180 @@
+"""accentds.toml: corpus name, target minutes, audio and VAD settings, label schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import AccentdsError
+
+CONFIG_NAME = "accentds.toml"
+
+SCOTTISH_ACCENTS = (
+    "Glasgow",
+    "Edinburgh",
+    "Dundee",
+    "Aberdeen & North-East (Doric)",
+    "Highlands & Islands",
+    "Fife",
+    "Ayrshire",
+    "Borders",
+    "Orkney & Shetland",
+    "other Scottish",
+    "not Scottish",
+)
+ACCENT_EVIDENCE = ("self-described", "reviewer-judged", "from the source")
+STATUSES = ("pending", "accepted", "rejected")
+VAD_RATES = (8000, 16000, 32000, 48000)
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    """How speech is found and cut into clips."""
+
+    aggressiveness: int = 2
+    frame_ms: int = 30
+    padding_ms: int = 200
+    merge_gap_ms: int = 400
+    min_clip_s: float = 1.0
+    max_clip_s: float = 15.0
+    sample_rate: int = 16000
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.aggressiveness not in (0, 1, 2, 3):
+            problems.append(f"aggressiveness must be 0, 1, 2 or 3 (got {self.aggressiveness})")
+        if self.frame_ms not in (10, 20, 30):
+            problems.append(f"frame_ms must be 10, 20 or 30 (got {self.frame_ms})")
+        if self.sample_rate not in VAD_RATES:
+            rates = ", ".join(map(str, VAD_RATES))
+            problems.append(f"sample_rate must be one of {rates} (got {self.sample_rate})")
+        if self.padding_ms < 0 or self.merge_gap_ms < 0:
+            problems.append("padding_ms and merge_gap_ms must be 0 or more")
+        if self.min_clip_s < 0 or self.max_clip_s <= 0:
+            problems.append("min_clip_s must be 0 or more and max_clip_s more than 0")
+        elif self.max_clip_s < max(self.min_clip_s, 2 * self.frame_ms / 1000):
+            problems.append(f"max_clip_s ({self.max_clip_s}) must be at least min_clip_s ({self.min_clip_s})")
+        if problems:
+            raise AccentdsError("bad VAD settings: " + "; ".join(problems))
+
+    @property
+    def settings_id(self) -> str:
+        """Short stable hash of these settings: clips cut with equal settings share it."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:10]
+
+    def with_overrides(self, **overrides: Any) -> VadSettings:
+        """A copy with the given fields replaced; None values are ignored."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(self, **given)
+
+
+@dataclass(frozen=True)
+class LabelSchema:
+    """What a label may hold."""
+
+    accents: tuple[str, ...] = SCOTTISH_ACCENTS
+    accent_evidence: tuple[str, ...] = ACCENT_EVIDENCE
+    statuses: tuple[str, ...] = STATUSES
+    speakers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything accentds.toml says."""
+
+    name: str = "corpus"
+    description: str = ""
+    language: str = "en"
+    target_minutes: float = 600.0
+    ffmpeg: str | None = None
+    vad: VadSettings = field(default_factory=VadSettings)
+    labels: LabelSchema = field(default_factory=LabelSchema)
+
+
+def _toml_list(items: tuple[str, ...]) -> str:
+    inner = "".join(f"    {json.dumps(item)},\n" for item in items)
+    return "[\n" + inner + "]"
+
+
+def render_config(name: str, target_minutes: float = 600.0) -> str:
+    """The text of a fresh accentds.toml."""
+    vad = VadSettings()
+    return f"""\
+# accentds workspace settings. Every command reads this file; `accentds cut --help`
+# lists the per-run overrides of the [vad] settings.
+
+[corpus]
+name = {json.dumps(name)}
+description = "Scottish-accented English speech cut from videos"
+language = "en"
+target_minutes = {target_minutes:g}
+
+[audio]
+sample_rate = {vad.sample_rate}        # clips are mono 16-bit WAV at this rate
+# ffmpeg = "/usr/bin/ffmpeg"   # default: --ffmpeg, else ffmpeg on PATH, else the bundled one
+
+[vad]
+aggressiveness = {vad.aggressiveness}        # webrtcvad 0 (keeps most) .. 3 (strictest)
+frame_ms = {vad.frame_ms}             # 10, 20 or 30
+padding_ms = {vad.padding_ms}          # audio kept before and after speech
+merge_gap_ms = {vad.merge_gap_ms}        # pauses shorter than this stay inside one clip
+min_clip_s = {vad.min_clip_s:g}           # shorter clips are dropped
+max_clip_s = {vad.max_clip_s:g}          # longer speech is split at its quietest pause
+
+[labels]
+accents = {_toml_list(SCOTTISH_ACCENTS)}
+accent_evidence = {_toml_list(ACCENT_EVIDENCE)}
+speakers = []
+"""
+
+
+def _section(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise AccentdsError(f"{path}: [{key}] must be a table")
+    return value
+
+
+def load_config(path: Path) -> Config:
+    """Read accentds.toml; unknown keys are refused so typos do not pass silently."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AccentdsError(f"{path} is missing: run `accentds init` to create it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AccentdsError(f"{path} is not valid TOML: {exc}") from None
+    corpus = _section(data, "corpus", path)
+    audio = _section(data, "audio", path)
+    vad_data = dict(_section(data, "vad", path))
+    labels = _section(data, "labels", path)
+    vad_fields = {f.name for f in fields(VadSettings)}
+    unknown = set(vad_data) - vad_fields - {"backend"}
+    if unknown:
+        allowed = ", ".join(sorted(vad_fields - {"sample_rate"}))
+        raise AccentdsError(f"{path}: unknown [vad] keys {sorted(unknown)}; allowed: {allowed}")
+    vad_data.pop("backend", None)
+    if "sample_rate" in audio:
+        vad_data["sample_rate"] = audio["sample_rate"]
+    try:
+        vad = VadSettings(**vad_data)
+        schema = LabelSchema(
+            accents=tuple(labels.get("accents", SCOTTISH_ACCENTS)),
+            accent_evidence=tuple(labels.get("accent_evidence", ACCENT_EVIDENCE)),
+            speakers=tuple(labels.get("speakers", ())),
+        )
+        return Config(
+            name=str(corpus.get("name", "corpus")),
+            description=str(corpus.get("description", "")),
+            language=str(corpus.get("language", "en")),
+            target_minutes=float(corpus.get("target_minutes", 600)),
+            ffmpeg=audio.get("ffmpeg"),
+            vad=vad,
+            labels=schema,
+        )
+    except (TypeError, ValueError) as exc:
+        raise AccentdsError(f"{path}: {exc}") from None

@@ -1,0 +1,292 @@
+"""Cut sources into clips: stream PCM from ffmpeg through the VAD, write WAV clips, commit.
+
+A worker writes clip files (each atomically) and returns their records; the parent process
+commits them to the manifests under the workspace lock and only then deletes the files the
+new cut no longer uses. A crash at any point leaves every manifest row with its file."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import soundfile
+
+from .config import VadSettings
+from .errors import AccentdsError
+from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, write_wav
+from .models import Clip, CutRecord, Source, clip_id
+from .vad import FrameClip, Segmenter, WebrtcDetector
+from .workspace import CLIP_SCHEMA, Workspace, now_iso, write_manifest, write_parquet_atomic
+
+
+@dataclass(frozen=True)
+class SourceCut:
+    """The outcome of cutting one source."""
+
+    source_id: str
+    ok: bool
+    clips: tuple[Clip, ...] = ()
+    audio_s: float = 0.0
+    reason: str = ""
+    dry_run: bool = False
+
+    @property
+    def kept_s(self) -> float:
+        return sum(c.duration for c in self.clips)
+
+    @property
+    def dropped_s(self) -> float:
+        return max(0.0, self.audio_s - self.kept_s)
+
+
+@dataclass
+class CutPlan:
+    """Which sources a cut run takes, and which it leaves because they are up to date."""
+
+    todo: list[Source]
+    up_to_date: list[Source] = field(default_factory=list)
+
+
+def _clip_stats(pcm: memoryview) -> tuple[float, float]:
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    if samples.size == 0:
+        return -120.0, -120.0
+    rms = math.sqrt(float(np.mean(samples * samples))) / 32768.0
+    peak = float(np.max(np.abs(samples))) / 32768.0
+    return round(20 * math.log10(max(rms, 1e-6)), 2), round(20 * math.log10(max(peak, 1e-6)), 2)
+
+
+def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: bool = True) -> SourceCut:
+    """Cut one source (runs in a worker process). Never raises for a bad source."""
+    try:
+        return _cut_source(Path(root), source, vad, ffmpeg, write)
+    except MediaError as exc:
+        return SourceCut(source.source_id, ok=False, reason=str(exc))
+    except OSError as exc:
+        return SourceCut(source.source_id, ok=False, reason=f"{exc.strerror}: {exc.filename}")
+
+
+def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write: bool) -> SourceCut:
+    rate, frame_ms = vad.sample_rate, vad.frame_ms
+    detector = WebrtcDetector(vad.aggressiveness, rate, frame_ms)
+    segmenter = Segmenter(frame_ms, vad.padding_ms, vad.merge_gap_ms, vad.min_clip_s, vad.max_clip_s)
+    frame_bytes = detector.frame_bytes
+    out_dir = root / "clips" / source.source_id
+    if write:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for leftover in out_dir.glob("*.part"):
+            leftover.unlink(missing_ok=True)
+    cut_at = now_iso()
+    clips: list[Clip] = []
+    buffer = bytearray()
+    buffer_start = 0  # frame index of buffer[0]
+
+    def emit(found: list[FrameClip]) -> None:
+        for fc in found:
+            start, end = fc.start * frame_ms / 1000, fc.end * frame_ms / 1000
+            cid = clip_id(source.source_id, start, end)
+            lo = (fc.start - buffer_start) * frame_bytes
+            pcm = memoryview(buffer)[lo : lo + (fc.end - fc.start) * frame_bytes]
+            rms, peak = _clip_stats(pcm)
+            path = out_dir / f"{cid}.wav"
+            if write:
+                write_wav(path, pcm, rate)
+                info = soundfile.info(str(path))
+                duration = info.frames / info.samplerate
+            else:
+                duration = len(pcm) / BYTES_PER_SAMPLE / rate
+            pcm.release()
+            clips.append(
+                Clip(
+                    clip_id=cid,
+                    source_id=source.source_id,
+                    start=start,
+                    end=end,
+                    duration=duration,
+                    path=f"clips/{source.source_id}/{cid}.wav",
+                    settings_id=vad.settings_id,
+                    vad_aggressiveness=vad.aggressiveness,
+                    vad_frame_ms=frame_ms,
+                    vad_padding_ms=vad.padding_ms,
+                    vad_merge_gap_ms=vad.merge_gap_ms,
+                    vad_min_clip_s=vad.min_clip_s,
+                    vad_max_clip_s=vad.max_clip_s,
+                    rms_dbfs=rms,
+                    peak_dbfs=peak,
+                    speech_ratio=round(fc.speech_ratio, 4),
+                    cut_at=cut_at,
+                )
+            )
+
+    total_bytes = 0
+    tail = b""
+    chunk_bytes = frame_bytes * 512
+    with pcm_stream(root / source.media, ffmpeg, rate, chunk_bytes=chunk_bytes) as chunks:
+        for chunk in chunks:
+            total_bytes += len(chunk)
+            if tail:
+                chunk, tail = tail + chunk, b""
+            whole = len(chunk) - len(chunk) % frame_bytes
+            if whole < len(chunk):
+                chunk, tail = chunk[:whole], chunk[whole:]
+            if not chunk:
+                continue
+            flags, energies = detector.detect(chunk)
+            buffer += chunk
+            emit(segmenter.push(flags, energies))
+            drop = segmenter.keep_from - buffer_start
+            if drop > 0:
+                del buffer[: drop * frame_bytes]
+                buffer_start += drop
+        emit(segmenter.finish())
+    audio_s = total_bytes / BYTES_PER_SAMPLE / rate
+    if total_bytes == 0:
+        return SourceCut(source.source_id, ok=False, reason="no audio decoded")
+    if not clips:
+        return SourceCut(
+            source.source_id, ok=False, audio_s=audio_s, reason="no speech found", dry_run=not write
+        )
+    return SourceCut(source.source_id, ok=True, clips=tuple(clips), audio_s=audio_s, dry_run=not write)
+
+
+def plan_cut(
+    workspace: Workspace, vad: VadSettings, source_ids: Sequence[str] = (), force: bool = False
+) -> CutPlan:
+    """Choose the sources to cut: the ones named, or every source not yet cut with `vad`."""
+    sources = workspace.read_sources()
+    by_id = {s.source_id: s for s in sources}
+    unknown = [sid for sid in source_ids if sid not in by_id]
+    if unknown:
+        raise AccentdsError(
+            f"unknown source id(s): {', '.join(unknown)}; `accentds status --sources` lists them"
+        )
+    if source_ids:
+        return CutPlan(todo=[by_id[sid] for sid in dict.fromkeys(source_ids)])
+    cuts = workspace.read_cuts()
+    plan = CutPlan(todo=[])
+    for source in sources:
+        record = cuts.get(source.source_id)
+        if force or record is None or record.settings_id != vad.settings_id:
+            plan.todo.append(source)
+        else:
+            plan.up_to_date.append(source)
+    return plan
+
+
+def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings) -> None:
+    """Record a finished cut in the manifests, then delete clip files no longer used."""
+    sid = result.source_id
+    new_ids = {c.clip_id for c in result.clips}
+    with workspace.lock():
+        table = workspace.read_clip_table()
+        kept = table.filter(pc.not_equal(table["source_id"], sid))
+        rows = [c.__dict__ for c in result.clips]
+        added = pa.Table.from_pylist(rows, schema=CLIP_SCHEMA)
+        merged = pa.concat_tables([kept.cast(CLIP_SCHEMA), added])
+        order = pc.sort_indices(merged, [("source_id", "ascending"), ("start", "ascending")])
+        write_parquet_atomic(workspace.clips_parquet, merged.take(order))
+        cuts = workspace.read_cuts()
+        cuts[sid] = CutRecord(
+            source_id=sid,
+            settings_id=vad.settings_id,
+            clips=len(result.clips),
+            kept_s=result.kept_s,
+            dropped_s=result.dropped_s,
+            cut_at=now_iso(),
+            note="" if result.ok else result.reason,
+        )
+        workspace.write_cuts(cuts)
+        write_manifest(workspace)
+        folder = workspace.clips / sid
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.suffix == ".wav" and path.stem not in new_ids:
+                    path.unlink(missing_ok=True)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def default_workers() -> int:
+    """One worker per core."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def cut(
+    workspace: Workspace,
+    source_ids: Sequence[str] = (),
+    vad: VadSettings | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    ffmpeg: str | None = None,
+    executor: Executor | None = None,
+    on_start: Callable[[CutPlan], None] | None = None,
+    on_result: Callable[[Source, SourceCut], None] | None = None,
+) -> list[SourceCut]:
+    """Cut sources into clips and record them; return one result per source cut.
+
+    Results are committed one source at a time as they finish, so an interrupted run keeps
+    what it finished and the next run resumes with the rest."""
+    vad = vad or workspace.config.vad
+    ffmpeg = find_ffmpeg(ffmpeg or workspace.config.ffmpeg)
+    plan = plan_cut(workspace, vad, source_ids, force)
+    if on_start:
+        on_start(plan)
+    results: list[SourceCut] = []
+    if not plan.todo:
+        return results
+    by_id = {s.source_id: s for s in plan.todo}
+    root = str(workspace.root)
+
+    def finish(result: SourceCut) -> None:
+        if not dry_run and (result.ok or result.reason == "no speech found"):
+            commit_cut(workspace, result, vad)
+        results.append(result)
+        if on_result:
+            on_result(by_id[result.source_id], result)
+
+    workers = max(1, workers or default_workers())
+    if executor is None and (workers == 1 or len(plan.todo) == 1):
+        for source in plan.todo:
+            finish(cut_source(root, source, vad, ffmpeg, write=not dry_run))
+        return results
+    own = executor is None
+    pool = executor or ProcessPoolExecutor(
+        max_workers=min(workers, len(plan.todo)), initializer=_ignore_sigint
+    )
+    futures: dict[Future[SourceCut], Source] = {}
+    try:
+        # longest first keeps all workers busy to the end
+        for source in sorted(plan.todo, key=lambda s: -s.duration):
+            futures[pool.submit(cut_source, root, source, vad, ffmpeg, not dry_run)] = source
+        pending = set(futures)
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: futures[f].source_id):
+                pending.discard(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # a crashed worker fails its source only
+                    result = SourceCut(futures[future].source_id, ok=False, reason=f"worker failed: {exc}")
+                finish(result)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        if own:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    if own:
+        pool.shutdown()
+    return results

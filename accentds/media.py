@@ -1,0 +1,141 @@
+"""ffmpeg at the edge: find it, stream any media file as mono 16-bit PCM, write WAV clips."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+import threading
+import wave
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from .errors import AccentdsError
+
+PIPE_SIZE = 1 << 20
+BYTES_PER_SAMPLE = 2
+_TRUNCATED = re.compile(
+    r"ended prematurely|partial file|truncat|Invalid data found|Error submitting packet"
+    r"|corrupt|Input buffer exhausted",
+    re.IGNORECASE,
+)
+_NO_AUDIO = re.compile(r"matches no streams|for option 'map'|does not contain any stream", re.I)
+
+
+class MediaError(AccentdsError):
+    """A media file that cannot be used, with the reason in one line."""
+
+
+def find_ffmpeg(explicit: str | None = None) -> str:
+    """The ffmpeg to use: `explicit`, else ffmpeg on PATH, else the imageio-ffmpeg binary."""
+    if explicit:
+        found = shutil.which(explicit)
+        if not found:
+            raise AccentdsError(f"ffmpeg not found at {explicit!r}: fix --ffmpeg or [audio] ffmpeg")
+        return found
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return on_path
+    try:
+        import imageio_ffmpeg
+    except ImportError:  # pragma: no cover - a dependency of accentds
+        raise AccentdsError("no ffmpeg: install ffmpeg or `pip install imageio-ffmpeg`") from None
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def decode_command(ffmpeg: str, path: Path, rate: int) -> list[str]:
+    """ffmpeg arguments that decode the first audio stream of `path` to mono s16le on stdout."""
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", str(path),
+        "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(rate),
+        "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
+    ]  # fmt: skip
+
+
+def _reason(path: Path, stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if _NO_AUDIO.search(stderr):
+        return "no audio stream"
+    if "Error opening input" in stderr or "moov atom not found" in stderr:
+        return "not a readable media file (corrupt, truncated or not audio/video)"
+    if _TRUNCATED.search(stderr):
+        first = next((line for line in lines if _TRUNCATED.search(line)), lines[0])
+        return f"damaged or truncated media ({_strip_ffmpeg_prefix(first)})"
+    return "ffmpeg failed: " + (_strip_ffmpeg_prefix(lines[-1]) if lines else "no message")
+
+
+def _strip_ffmpeg_prefix(line: str) -> str:
+    return re.sub(r"^(\[[^\]]*\]\s*)+", "", line)
+
+
+@contextmanager
+def pcm_stream(
+    path: Path, ffmpeg: str, rate: int = 16000, chunk_bytes: int = 1 << 18
+) -> Iterator[Iterator[bytes]]:
+    """Decode `path` and yield an iterator of PCM chunks (mono s16le at `rate`).
+
+    Every chunk but the last is exactly `chunk_bytes` long. Problems found by ffmpeg
+    (no audio stream, corrupt or truncated data) raise MediaError when the stream ends."""
+    if not path.is_file():
+        raise MediaError(f"file not found: {path}")
+    if path.stat().st_size == 0:
+        raise MediaError("empty file (0 bytes)")
+    proc = subprocess.Popen(
+        decode_command(ffmpeg, path, rate),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    with suppress(OSError):  # a larger pipe keeps ffmpeg running while clips are written
+        fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    drain.start()
+
+    def chunks() -> Iterator[bytes]:
+        read = proc.stdout.read
+        while True:
+            data = read(chunk_bytes)
+            if not data:
+                return
+            yield data
+
+    finished = False
+    try:
+        yield chunks()
+        finished = True
+    finally:
+        if not finished:
+            proc.kill()
+        proc.stdout.close()
+        code = proc.wait()
+        drain.join()
+    stderr = b"".join(errors).decode("utf-8", "replace")
+    if code != 0 or _TRUNCATED.search(stderr) or _NO_AUDIO.search(stderr):
+        raise MediaError(_reason(path, stderr))
+
+
+def measure_audio(path: Path, ffmpeg: str, rate: int = 16000) -> float:
+    """Duration in seconds of the audio ffmpeg decodes from `path` (a full decode)."""
+    total = 0
+    with pcm_stream(path, ffmpeg, rate, chunk_bytes=1 << 20) as chunks:
+        for chunk in chunks:
+            total += len(chunk)
+    if total == 0:
+        raise MediaError("no audio decoded (the audio stream is empty)")
+    return total / BYTES_PER_SAMPLE / rate
+
+
+def write_wav(path: Path, pcm: bytes | bytearray | memoryview, rate: int) -> None:
+    """Write mono 16-bit PCM as a WAV file; a half-written file never has the final name."""
+    part = path.with_name(path.name + ".part")
+    with wave.open(str(part), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(BYTES_PER_SAMPLE)
+        out.setframerate(rate)
+        out.writeframes(pcm)
+    os.replace(part, path)

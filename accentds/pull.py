@@ -1,0 +1,363 @@
+"""Pull sources into the workspace: local files and folders by copy, URLs with yt-dlp.
+
+Each source lands in raw/<source_id>/ (the media, its subtitles and info.json) and gets a
+row in manifests/sources.csv. The folder is filled under a temporary name and moved into
+place with its row under the workspace lock, so an interrupted pull leaves nothing half-done."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import AccentdsError
+from .media import MediaError, find_ffmpeg, measure_audio
+from .models import Source, safe_id
+from .workspace import Workspace, now_iso
+
+MEDIA_EXTENSIONS = frozenset(
+    [
+        ".mp4",
+        ".mkv",
+        ".webm",
+        ".mov",
+        ".avi",
+        ".m4v",
+        ".mpg",
+        ".mpeg",
+        ".ts",
+        ".flv",
+        ".3gp",
+        ".wmv",
+        ".ogv",
+        ".mp3",
+        ".m4a",
+        ".aac",
+        ".wav",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".wma",
+        ".mka",
+        ".aiff",
+        ".aif",
+    ]
+)
+SUBTITLE_EXTENSIONS = (".vtt", ".srt")
+_YOUTUBE = re.compile(
+    r"^https?://(?:www\.|m\.|music\.)?(?:youtube\.com/(?:watch\?(?:.*&)?v=|shorts/|live/|embed/)"
+    r"|youtu\.be/)([A-Za-z0-9_-]{11})"
+)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What happened to one item given to `pull`."""
+
+    item: str
+    status: str  # "pulled", "exists" or "failed"
+    source: Source | None = None
+    reason: str = ""
+
+
+def is_url(item: str) -> bool:
+    return item.startswith(("http://", "https://"))
+
+
+def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[str]:
+    """URLs and files as given, folders replaced by their media files (recursively, sorted)."""
+    given = list(items)
+    if from_file is not None:
+        try:
+            lines = from_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise AccentdsError(f"cannot read {from_file}: {exc.strerror}") from None
+        given += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    expanded: list[str] = []
+    for item in given:
+        path = Path(item).expanduser()
+        if not is_url(item) and path.is_dir():
+            found = sorted(
+                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS
+            )
+            expanded += found or [item]
+        else:
+            expanded.append(item)
+    return list(dict.fromkeys(expanded))
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _staging(workspace: Workspace) -> Path:
+    folder = workspace.raw / f".staging-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def _sidecar_subtitles(path: Path) -> list[tuple[Path, str]]:
+    """Subtitle files beside a media file: `name.srt`, `name.en.vtt`, ... with their language."""
+    found = []
+    for candidate in sorted(path.parent.glob(glob_escape(path.stem) + ".*")):
+        if candidate.suffix.lower() not in SUBTITLE_EXTENSIONS or candidate == path:
+            continue
+        middle = candidate.name[len(path.stem) : -len(candidate.suffix)].strip(".")
+        found.append((candidate, safe_id(middle) if middle else "und"))
+    return found
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _commit(workspace: Workspace, staging: Path, source: Source) -> PullResult:
+    """Move a filled staging folder to raw/<source_id> and add its row, atomically together."""
+    with workspace.lock():
+        sources = workspace.read_sources()
+        if any(s.source_id == source.source_id for s in sources):
+            shutil.rmtree(staging, ignore_errors=True)
+            return PullResult(
+                source.origin, "exists", next(s for s in sources if s.source_id == source.source_id)
+            )
+        final = workspace.raw / source.source_id
+        if final.exists():  # left by an interrupted pull: it never got its row
+            shutil.rmtree(final)
+        os.replace(staging, final)
+        workspace.write_sources([*sources, source])
+    return PullResult(source.origin, "pulled", source)
+
+
+def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -> PullResult:
+    """Pull one local media file."""
+    path = Path(item).expanduser()
+    if not path.exists():
+        return PullResult(item, "failed", reason="no such file or folder")
+    if path.is_dir():
+        return PullResult(item, "failed", reason="folder holds no media files")
+    if path.stat().st_size == 0:
+        return PullResult(item, "failed", reason="empty file (0 bytes)")
+    sha = sha256_file(path)
+    source_id = f"file-{sha[:12]}"
+    existing = {s.source_id: s for s in workspace.read_sources()}
+    if source_id in existing:
+        return PullResult(item, "exists", existing[source_id])
+    try:
+        duration = measure_audio(path, ffmpeg, workspace.config.vad.sample_rate)
+    except MediaError as exc:
+        return PullResult(item, "failed", reason=str(exc))
+    staging = _staging(workspace)
+    try:
+        media = staging / ("source" + path.suffix.lower())
+        _link_or_copy(path, media)
+        subtitles = []
+        for sub, lang in _sidecar_subtitles(path):
+            target = staging / f"source.{lang}{sub.suffix.lower()}"
+            shutil.copyfile(sub, target)
+            subtitles.append(target.name)
+        origin = str(path.resolve())
+        info = {"origin": origin, "file_name": path.name, "size": path.stat().st_size, "sha256": sha}
+        (staging / "info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
+        raw = f"raw/{source_id}"
+        source = Source(
+            source_id=source_id,
+            kind="file",
+            origin=origin,
+            media=f"{raw}/{media.name}",
+            duration=round(duration, 3),
+            sha256=sha,
+            added_at=now_iso(),
+            title=path.stem,
+            licence=licence,
+            subtitles=";".join(f"{raw}/{name}" for name in subtitles),
+        )
+        return _commit(workspace, staging, source)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def url_source_id(url: str, info: dict[str, Any] | None = None) -> str:
+    """`yt-<video id>` for YouTube, else `url-` and a hash of the page address."""
+    match = _YOUTUBE.match(url)
+    if match:
+        return f"yt-{match.group(1)}"
+    if info and info.get("extractor_key") == "Youtube" and info.get("id"):
+        return f"yt-{safe_id(str(info['id']))}"
+    page = (info or {}).get("webpage_url") or url
+    return "url-" + hashlib.sha256(page.encode()).hexdigest()[:12]
+
+
+class _QuietLogger:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def debug(self, msg: str) -> None:
+        pass
+
+    def info(self, msg: str) -> None:
+        pass
+
+    def warning(self, msg: str) -> None:
+        pass
+
+    def error(self, msg: str) -> None:
+        self.errors.append(msg)
+
+
+def _ydl_options(folder: Path | None, ffmpeg: str, logger: _QuietLogger) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "format": "bestaudio/best",
+        "noplaylist": True,
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "logger": logger,
+        "socket_timeout": 30,
+        "retries": 3,
+        "extractor_retries": 1,
+        "ffmpeg_location": ffmpeg,
+        "writesubtitles": True,
+        "writeautomaticsub": True,
+        "subtitleslangs": ["en.*", "en", "-live_chat"],
+        "subtitlesformat": "vtt/srt/best",
+        "writeinfojson": True,
+    }
+    if folder is not None:
+        options["outtmpl"] = {"default": str(folder / "source.%(ext)s")}
+        options["paths"] = {"home": str(folder), "temp": str(folder)}
+    return options
+
+
+def _clean_error(message: str) -> str:
+    message = re.sub(r"^ERROR:\s*", "", message.strip())
+    message = re.sub(r"^\[[^\]]+\]\s*", "", message)
+    return message.splitlines()[0] if message else "download failed"
+
+
+def pull_url(workspace: Workspace, url: str, ffmpeg: str, licence: str = "") -> PullResult:
+    """Pull one URL with yt-dlp: audio only where the site offers it, subtitles, info.json."""
+    import yt_dlp
+
+    existing = workspace.read_sources()
+    known_id = url_source_id(url) if _YOUTUBE.match(url) else None
+    for source in existing:
+        if source.origin == url or source.source_id == known_id:
+            return PullResult(url, "exists", source)
+    logger = _QuietLogger()
+    try:
+        with yt_dlp.YoutubeDL(_ydl_options(None, ffmpeg, logger)) as ydl:
+            info = ydl.extract_info(url, download=False)
+    except yt_dlp.utils.DownloadError as exc:
+        return PullResult(url, "failed", reason=_clean_error(str(exc)))
+    if not info:
+        return PullResult(url, "failed", reason="nothing to download at this address")
+    source_id = url_source_id(url, info)
+    for source in existing:
+        if source.source_id == source_id:
+            return PullResult(url, "exists", source)
+    staging = _staging(workspace)
+    try:
+        with yt_dlp.YoutubeDL(_ydl_options(staging, ffmpeg, logger)) as ydl:
+            info = ydl.process_ie_result(info, download=True)
+        media = _downloaded_media(staging, info)
+        if media is None:
+            return PullResult(url, "failed", reason="the download produced no media file")
+        try:
+            duration = measure_audio(media, ffmpeg, workspace.config.vad.sample_rate)
+        except MediaError as exc:
+            return PullResult(url, "failed", reason=str(exc))
+        final_media = staging / ("source" + media.suffix.lower())
+        if media != final_media:
+            media.rename(final_media)
+        info_json = staging / "source.info.json"
+        if info_json.exists():
+            info_json.rename(staging / "info.json")
+        raw = f"raw/{source_id}"
+        subtitles = sorted(p.name for p in staging.iterdir() if p.suffix.lower() in SUBTITLE_EXTENSIONS)
+        source = Source(
+            source_id=source_id,
+            kind="url",
+            origin=url,
+            media=f"{raw}/{final_media.name}",
+            duration=round(duration, 3),
+            sha256=sha256_file(final_media),
+            added_at=now_iso(),
+            title=str(info.get("title") or ""),
+            uploader=str(info.get("uploader") or info.get("channel") or ""),
+            upload_date=_iso_date(info.get("upload_date")),
+            licence=licence or str(info.get("license") or ""),
+            subtitles=";".join(f"{raw}/{name}" for name in subtitles),
+        )
+        return _commit(workspace, staging, source)
+    except yt_dlp.utils.DownloadError as exc:
+        return PullResult(url, "failed", reason=_clean_error(str(exc)))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _iso_date(value: Any) -> str:
+    text = str(value or "")
+    return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if re.fullmatch(r"\d{8}", text) else text
+
+
+def _downloaded_media(folder: Path, info: dict[str, Any]) -> Path | None:
+    for download in info.get("requested_downloads") or []:
+        path = Path(download.get("filepath") or "")
+        if path.is_file():
+            return path
+    skip = (*SUBTITLE_EXTENSIONS, ".json", ".part", ".ytdl")
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.lower().endswith(skip)]
+    return max(files, key=lambda p: p.stat().st_size) if files else None
+
+
+def pull(
+    workspace: Workspace,
+    items: Iterable[str],
+    from_file: Path | None = None,
+    licence: str = "",
+    ffmpeg: str | None = None,
+    workers: int = 2,
+    on_result: Callable[[PullResult], None] | None = None,
+) -> list[PullResult]:
+    """Pull every item (URL, file or folder); a bad item fails alone with its reason."""
+    expanded = expand_items(items, from_file)
+    if not expanded:
+        raise AccentdsError("nothing to pull: give URLs, files or folders (or --from-file LIST)")
+    binary = find_ffmpeg(ffmpeg or workspace.config.ffmpeg)
+    workspace.ensure_layout()
+
+    def one(item: str) -> PullResult:
+        try:
+            if is_url(item):
+                return pull_url(workspace, item, binary, licence)
+            return pull_file(workspace, item, binary, licence)
+        except OSError as exc:
+            return PullResult(item, "failed", reason=f"{exc.strerror or exc}")
+
+    results: list[PullResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for result in pool.map(one, expanded):
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results

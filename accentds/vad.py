@@ -1,0 +1,195 @@
+"""Speech segmentation: a pure segmenter (frame flags in, spans out) and the webrtcvad adapter.
+
+The segmenter works in whole frames. Speech runs separated by pauses shorter than the merge
+gap form one group; a group longer than the maximum clip is split at its quietest pause
+(longest, then most central, among equally quiet ones) and only inside a run of speech when
+it has no pause; each clip gets padding that never reaches past the middle of the pause to
+its neighbour; clips shorter than the minimum are dropped."""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .models import Span
+
+FrameSpan = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class FrameClip:
+    """A clip in frame units: [start, end) and how many of its frames are speech."""
+
+    start: int
+    end: int
+    speech_frames: int
+
+    @property
+    def speech_ratio(self) -> float:
+        return self.speech_frames / (self.end - self.start)
+
+
+class Segmenter:
+    """Incremental segmenter: `push` frames as they are decoded, get finished clips back.
+
+    Clips come out in order as soon as no later frame can change them, so a long source
+    needs memory only for the group of speech being formed."""
+
+    def __init__(
+        self,
+        frame_ms: int,
+        padding_ms: int,
+        merge_gap_ms: int,
+        min_clip_s: float,
+        max_clip_s: float,
+    ) -> None:
+        self.pad = round(padding_ms / frame_ms)
+        self.gap = max(1, round(merge_gap_ms / frame_ms))
+        self.min_len = math.ceil(round(min_clip_s * 1000 / frame_ms, 6))
+        self.max_len = max(1, math.floor(round(max_clip_s * 1000 / frame_ms, 6)))
+        self.flags = bytearray()
+        self.energies = array("f")
+        self.runs: list[list[int]] = []  # the open group: [start, end) of each speech run
+        self.in_speech = False
+        self.prev_end: int | None = None  # speech end of the last closed group
+
+    @property
+    def frames(self) -> int:
+        return len(self.flags)
+
+    @property
+    def keep_from(self) -> int:
+        """The first frame a clip not yet returned can start at."""
+        first = self.runs[0][0] if self.runs else self.frames
+        return max(0, first - self.pad)
+
+    def push(self, flags: Iterable[bool], energies: Iterable[float] | None = None) -> list[FrameClip]:
+        """Add frames (speech flags and optional per-frame energies in dB); return finished clips."""
+        out: list[FrameClip] = []
+        start = len(self.flags)
+        self.flags.extend(1 if f else 0 for f in flags)
+        if energies is None:
+            self.energies.extend([0.0] * (len(self.flags) - start))
+        else:
+            self.energies.extend(energies)
+        runs = self.runs
+        for i in range(start, len(self.flags)):
+            if self.flags[i]:
+                if not self.in_speech:
+                    if runs and i - runs[-1][1] >= self.gap:
+                        out += self._close(next_start=i)
+                        runs = self.runs
+                    runs.append([i, i + 1])
+                    self.in_speech = True
+                else:
+                    runs[-1][1] = i + 1
+            else:
+                self.in_speech = False
+                if runs and i + 1 - runs[-1][1] >= max(self.gap, 2 * self.pad):
+                    out += self._close(next_start=None)
+                    runs = self.runs
+        return out
+
+    def finish(self) -> list[FrameClip]:
+        """Close the stream: return the clips still open."""
+        return self._close(next_start=None, at_end=True) if self.runs else []
+
+    # -- internals ------------------------------------------------------------
+    def _close(self, next_start: int | None, at_end: bool = False) -> list[FrameClip]:
+        runs = [tuple(r) for r in self.runs]
+        self.runs = []
+        pieces = self._split(runs)
+        extents = [(p[0][0], p[-1][1]) for p in pieces]
+        clips = []
+        for k, (s, e) in enumerate(extents):
+            if k == 0:
+                lo = 0 if self.prev_end is None else (self.prev_end + s) // 2
+            else:
+                lo = (extents[k - 1][1] + s) // 2
+            if k + 1 < len(extents):
+                hi = (e + extents[k + 1][0]) // 2
+            elif next_start is not None:
+                hi = (e + next_start) // 2
+            else:
+                hi = self.frames if at_end else e + self.pad
+            a, b = max(s - self.pad, lo), min(e + self.pad, hi)
+            if b - a > self.max_len:  # padding gives way to the maximum
+                spare = self.max_len - (e - s)
+                a = max(a, s - spare // 2)
+                b = min(b, a + self.max_len)
+            if b - a >= max(self.min_len, 1):
+                clips.append(FrameClip(a, b, sum(self.flags[a:b])))
+        self.prev_end = extents[-1][1]
+        return clips
+
+    def _split(self, runs: Sequence[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+        s, e = runs[0][0], runs[-1][1]
+        if e - s + 2 * self.pad <= self.max_len:
+            return [list(runs)]
+        middle = (s + e) / 2
+        best = None
+        for k in range(1, len(runs)):
+            a, b = runs[k - 1][1], runs[k][0]
+            fits = a - s + 2 * self.pad >= self.min_len and e - b + 2 * self.pad >= self.min_len
+            quiet = round(sum(self.energies[a:b]) / (b - a) / 3)  # 3 dB steps
+            key = (not fits, quiet, -(b - a), abs((a + b) / 2 - middle))
+            if best is None or key < best[0]:
+                best = (key, k)
+        if best is not None:
+            k = best[1]
+            return self._split(runs[:k]) + self._split(runs[k:])
+        # one run of speech with no pause: cut at its quietest frame, away from the edges
+        margin = max(1, self.min_len - 2 * self.pad)
+        lo, hi = s + margin, e - margin
+        if lo >= hi:
+            lo, hi = s + 1, e - 1
+        cut = min(range(lo, hi + 1), key=lambda i: (round(self.energies[i] / 3), abs(i - middle)))
+        return self._split([(s, cut)]) + self._split([(cut, e)])
+
+
+def parse_flags(text: str) -> list[bool]:
+    """Flags from a string such as "..XXXX..X": X (or 1) is speech, anything else is not."""
+    return [c in "Xx1" for c in text]
+
+
+def segment(
+    flags: Sequence[bool] | str,
+    frame_ms: int = 30,
+    padding_ms: int = 0,
+    merge_gap_ms: int = 0,
+    min_clip_s: float = 0.0,
+    max_clip_s: float = 3600.0,
+    energies: Sequence[float] | None = None,
+) -> list[Span]:
+    """Spans in seconds for a whole sequence of per-frame speech flags."""
+    if isinstance(flags, str):
+        flags = parse_flags(flags)
+    seg = Segmenter(frame_ms, padding_ms, merge_gap_ms, min_clip_s, max_clip_s)
+    clips = seg.push(flags, energies) + seg.finish()
+    return [Span(c.start * frame_ms / 1000, c.end * frame_ms / 1000) for c in clips]
+
+
+class WebrtcDetector:
+    """webrtcvad over whole frames of mono s16le PCM, with per-frame energy in dBFS."""
+
+    def __init__(self, aggressiveness: int, sample_rate: int, frame_ms: int) -> None:
+        import webrtcvad
+
+        self.vad = webrtcvad.Vad(aggressiveness)
+        self.rate = sample_rate
+        self.frame_samples = sample_rate * frame_ms // 1000
+        self.frame_bytes = self.frame_samples * 2
+
+    def detect(self, pcm: bytes | bytearray | memoryview) -> tuple[list[bool], np.ndarray]:
+        """Flags and energies for each whole frame of `pcm` (its length a multiple of a frame)."""
+        view = memoryview(pcm)
+        size, rate, is_speech = self.frame_bytes, self.rate, self.vad.is_speech
+        flags = [is_speech(view[i : i + size], rate) for i in range(0, len(view), size)]
+        samples = np.frombuffer(view, dtype="<i2").reshape(-1, self.frame_samples)
+        power = np.einsum("ij,ij->i", samples, samples, dtype=np.float64) / self.frame_samples
+        energies = 10 * np.log10(power / (32768.0**2) + 1e-10)
+        return flags, energies

@@ -1,0 +1,333 @@
+"""The corpus on disk: paths, manifest files, atomic writes and the writer lock."""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .config import CONFIG_NAME, Config, load_config, render_config
+from .errors import AccentdsError
+from .models import Clip, CutRecord, Source, field_names, from_row
+
+ENV_VAR = "ACCENTDS_WORKSPACE"
+LABEL_FIELDS = [
+    "clip_id",
+    "transcript",
+    "transcript_draft",
+    "speaker",
+    "accent",
+    "accent_evidence",
+    "status",
+    "note",
+    "reviewer",
+    "updated_at",
+]
+GITIGNORE = """\
+# audio and releases stay out of git; manifests/ is the tracked record of the corpus
+/raw/
+/clips/
+/releases/
+manifests/.lock
+manifests/.*.tmp*
+"""
+
+CLIP_SCHEMA = pa.schema(
+    [
+        ("clip_id", pa.string()),
+        ("source_id", pa.string()),
+        ("start", pa.float64()),
+        ("end", pa.float64()),
+        ("duration", pa.float64()),
+        ("path", pa.string()),
+        ("settings_id", pa.string()),
+        ("vad_aggressiveness", pa.int8()),
+        ("vad_frame_ms", pa.int16()),
+        ("vad_padding_ms", pa.int32()),
+        ("vad_merge_gap_ms", pa.int32()),
+        ("vad_min_clip_s", pa.float64()),
+        ("vad_max_clip_s", pa.float64()),
+        ("rms_dbfs", pa.float64()),
+        ("peak_dbfs", pa.float64()),
+        ("speech_ratio", pa.float64()),
+        ("cut_at", pa.string()),
+    ]
+)
+
+
+def now_iso() -> str:
+    """The current UTC time, to the second, ISO 8601."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path` in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        yield tmp
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text to `path` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_csv_atomic(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """Write rows as CSV (UTF-8, header first) atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, buffer.getvalue())
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV file as dicts; a missing file has no rows."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError:
+        return []
+
+
+def write_parquet_atomic(path: Path, table: pa.Table) -> None:
+    """Write a table as Parquet atomically."""
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+class Workspace:
+    """A corpus folder holding accentds.toml, raw/, clips/, manifests/ and releases/."""
+
+    def __init__(self, root: Path, config: Config | None = None) -> None:
+        self.root = root.resolve()
+        self.config = config if config is not None else load_config(self.root / CONFIG_NAME)
+        self.raw = self.root / "raw"
+        self.clips = self.root / "clips"
+        self.manifests = self.root / "manifests"
+        self.releases = self.root / "releases"
+        self.sources_csv = self.manifests / "sources.csv"
+        self.clips_parquet = self.manifests / "clips.parquet"
+        self.cuts_csv = self.manifests / "cuts.csv"
+        self.labels_csv = self.manifests / "labels.csv"
+        self.manifest_csv = self.manifests / "manifest.csv"
+        self.manifest_parquet = self.manifests / "manifest.parquet"
+
+    # -- finding and making -------------------------------------------------
+    @classmethod
+    def find(cls, explicit: Path | str | None = None, start: Path | None = None) -> Workspace:
+        """The workspace named by `explicit`, else $ACCENTDS_WORKSPACE, else the nearest
+        folder at or above `start` (default: the current folder) holding accentds.toml."""
+        named = explicit or os.environ.get(ENV_VAR)
+        if named:
+            root = Path(named).expanduser()
+            if not (root / CONFIG_NAME).is_file():
+                raise AccentdsError(
+                    f"{root} is not an accentds workspace (no {CONFIG_NAME}): "
+                    f"run `accentds init {root}` first"
+                )
+            return cls(root)
+        here = (start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / CONFIG_NAME).is_file():
+                return cls(folder)
+        raise AccentdsError(
+            f"no accentds workspace at {here} or above it: run `accentds init` to make one "
+            f"here, or pass --workspace PATH (or set {ENV_VAR})"
+        )
+
+    def ensure_layout(self) -> None:
+        """Create missing folders and empty manifest files."""
+        for folder in (self.raw, self.clips, self.manifests, self.releases):
+            folder.mkdir(parents=True, exist_ok=True)
+        if not self.sources_csv.exists():
+            write_csv_atomic(self.sources_csv, field_names(Source), [])
+        if not self.cuts_csv.exists():
+            write_csv_atomic(self.cuts_csv, field_names(CutRecord), [])
+        if not self.labels_csv.exists():
+            write_csv_atomic(self.labels_csv, LABEL_FIELDS, [])
+        if not self.clips_parquet.exists():
+            self.write_clips([])
+
+    # -- locking ------------------------------------------------------------
+    @contextmanager
+    def lock(self, timeout: float = 60.0) -> Iterator[None]:
+        """Hold the workspace writer lock (released by the OS if the process dies)."""
+        self.manifests.mkdir(parents=True, exist_ok=True)
+        with open(self.manifests / ".lock", "a+") as handle:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise AccentdsError(
+                            "another accentds command is writing this workspace's manifests; "
+                            "wait for it to finish and run this again"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- paths --------------------------------------------------------------
+    def rel(self, path: Path) -> str:
+        """A path relative to the workspace, with forward slashes."""
+        return path.resolve().relative_to(self.root).as_posix()
+
+    def abs(self, rel_path: str) -> Path:
+        """The absolute path of a workspace-relative path."""
+        return self.root / rel_path
+
+    # -- sources ------------------------------------------------------------
+    def read_sources(self) -> list[Source]:
+        return [from_row(Source, row) for row in read_csv(self.sources_csv)]
+
+    def write_sources(self, sources: list[Source]) -> None:
+        rows = [asdict(s) for s in sorted(sources, key=lambda s: (s.added_at, s.source_id))]
+        for row in rows:
+            row["duration"] = f"{row['duration']:.3f}"
+        write_csv_atomic(self.sources_csv, field_names(Source), rows)
+
+    # -- cuts ---------------------------------------------------------------
+    def read_cuts(self) -> dict[str, CutRecord]:
+        records = [from_row(CutRecord, row) for row in read_csv(self.cuts_csv)]
+        return {r.source_id: r for r in records}
+
+    def write_cuts(self, cuts: dict[str, CutRecord]) -> None:
+        rows = []
+        for record in sorted(cuts.values(), key=lambda r: r.source_id):
+            row = asdict(record)
+            row["kept_s"] = f"{record.kept_s:.3f}"
+            row["dropped_s"] = f"{record.dropped_s:.3f}"
+            rows.append(row)
+        write_csv_atomic(self.cuts_csv, field_names(CutRecord), rows)
+
+    # -- clips --------------------------------------------------------------
+    def read_clip_table(self, columns: list[str] | None = None) -> pa.Table:
+        if not self.clips_parquet.exists():
+            return CLIP_SCHEMA.empty_table()
+        return pq.read_table(self.clips_parquet, columns=columns)
+
+    def read_clips(self) -> list[Clip]:
+        return [Clip(**row) for row in self.read_clip_table().to_pylist()]
+
+    def write_clips(self, clips: list[Clip]) -> None:
+        ordered = sorted(clips, key=lambda c: (c.source_id, c.start, c.clip_id))
+        table = pa.Table.from_pylist([asdict(c) for c in ordered], schema=CLIP_SCHEMA)
+        write_parquet_atomic(self.clips_parquet, table)
+
+    # -- labels -------------------------------------------------------------
+    def read_labels(self) -> dict[str, dict[str, str]]:
+        """Human labels by clip id (only clips someone or something has labelled)."""
+        return {row["clip_id"]: row for row in read_csv(self.labels_csv) if row.get("clip_id")}
+
+
+SOURCE_COLUMNS = ["origin", "title", "uploader", "upload_date", "licence"]
+LABEL_COLUMNS = [c for c in LABEL_FIELDS if c != "clip_id"]
+
+
+def _read_csv_table(path: Path, columns: list[str]) -> pa.Table:
+    """A CSV file as a table of strings holding `columns` (missing ones empty)."""
+    if path.exists() and path.stat().st_size > 0:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in columns},
+                strings_can_be_null=False,
+                include_columns=None,
+            ),
+        )
+    else:
+        table = pa.table({c: pa.array([], pa.string()) for c in columns})
+    for name in columns:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.array([""] * table.num_rows, pa.string()))
+    return table.select(columns).cast(pa.schema([(c, pa.string()) for c in columns]))
+
+
+def build_manifest(workspace: Workspace) -> pa.Table:
+    """Join clips, sources and labels into one table, ordered by source and start."""
+    clips = workspace.read_clip_table()
+    sources = _read_csv_table(workspace.sources_csv, ["source_id", *SOURCE_COLUMNS])
+    labels = _read_csv_table(workspace.labels_csv, LABEL_FIELDS)
+    joined = clips.join(sources, keys="source_id", join_type="left outer")
+    joined = joined.join(labels, keys="clip_id", join_type="left outer")
+    status = pc.if_else(
+        pc.or_(pc.is_null(joined["status"]), pc.equal(joined["status"], "")),
+        "pending",
+        joined["status"],
+    )
+    joined = joined.set_column(joined.column_names.index("status"), "status", status)
+    for name in [*SOURCE_COLUMNS, *LABEL_COLUMNS]:
+        index = joined.column_names.index(name)
+        joined = joined.set_column(index, name, pc.fill_null(joined[name], ""))
+    order = [
+        "clip_id", "source_id", "path", "start", "end", "duration", "status",
+        "transcript", "transcript_draft", "speaker", "accent", "accent_evidence", "note",
+        "reviewer", "updated_at", *SOURCE_COLUMNS,
+        "rms_dbfs", "peak_dbfs", "speech_ratio", "settings_id", "cut_at",
+    ]  # fmt: skip
+    joined = joined.select(order)
+    if joined.num_rows:
+        joined = joined.take(pc.sort_indices(joined, [("source_id", "ascending"), ("start", "ascending")]))
+    return joined
+
+
+def write_csv_table(table: pa.Table, path: Path) -> None:
+    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
+
+
+def write_manifest(workspace: Workspace) -> pa.Table:
+    """Rewrite manifests/manifest.csv and manifest.parquet (call under the workspace lock)."""
+    table = build_manifest(workspace)
+    write_parquet_atomic(workspace.manifest_parquet, table)
+    with atomic_path(workspace.manifest_csv) as tmp:
+        write_csv_table(table, tmp)
+    return table
+
+
+def init_workspace(
+    path: Path, name: str | None = None, target_minutes: float = 600.0
+) -> tuple[Workspace, bool]:
+    """Make `path` a workspace; returns it and whether accentds.toml was newly written.
+
+    An existing accentds.toml is kept as it is; missing folders and files are added."""
+    path = path.expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    config_path = path / CONFIG_NAME
+    created = not config_path.exists()
+    if created:
+        corpus_name = name or path.resolve().name or "corpus"
+        write_text_atomic(config_path, render_config(corpus_name, target_minutes))
+    gitignore = path / ".gitignore"
+    if not gitignore.exists():
+        write_text_atomic(gitignore, GITIGNORE)
+    workspace = Workspace(path)
+    workspace.ensure_layout()
+    if not workspace.manifest_csv.exists():
+        with workspace.lock():
+            write_manifest(workspace)
+    return workspace, created
