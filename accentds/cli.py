@@ -56,13 +56,24 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+_given_workspace: list[Path] = []
+
+
 @app.callback()
 def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    workspace: WorkspaceOpt = None,
 ) -> None:
     """Curate a speech corpus of accented English cut from videos."""
+    if workspace is not None:
+        _given_workspace.append(workspace)
+
+
+def _workspace(workspace: Path | None) -> Workspace:
+    """The workspace named after the command, else before it, else found as usual."""
+    return Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
 
 
 def _minutes(seconds: float) -> str:
@@ -157,7 +168,7 @@ def pull_cmd(
       accentds pull ~/Videos/interviews/ talk.mp4 --licence CC-BY-4.0\n
       accentds pull --from-file tonight.txt --no-cut
     """
-    ws = Workspace.find(workspace)
+    ws = _workspace(workspace)
     before = totals(ws)
     failed = 0
     new_ids: list[str] = []
@@ -225,7 +236,7 @@ def cut_cmd(
       accentds cut file-3fa9c2d1e0ab --aggressiveness 3 --max-clip 12\n
       accentds cut --dry-run --padding-ms 300
     """
-    ws = Workspace.find(workspace)
+    ws = _workspace(workspace)
     vad = ws.config.vad.with_overrides(
         aggressiveness=aggressiveness,
         frame_ms=frame_ms,
@@ -262,7 +273,7 @@ def status_cmd(
 
     Example: accentds status --sources
     """
-    ws = Workspace.find(workspace)
+    ws = _workspace(workspace)
     st = status(ws)
     out.print(f"[bold]{escape(st.name)}[/] at {ws.root}")
     out.print(
@@ -317,7 +328,7 @@ def export_cmd(
 
     Example: accentds export --format jsonl -o corpus.jsonl
     """
-    ws = Workspace.find(workspace)
+    ws = _workspace(workspace)
     target = output or Path(f"manifest.{fmt}")
     rows = export(ws, fmt, target)
     out.print(f"wrote {rows} clips to {target}")

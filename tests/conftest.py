@@ -1,0 +1,106 @@
+"""Shared fixtures: real ffmpeg, speech taken from the bundled sample, temporary workspaces."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from accentds.media import find_ffmpeg
+from accentds.workspace import Workspace, init_workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "samples" / "sample.mp4"
+RATE = 16000
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    return find_ffmpeg()
+
+
+@pytest.fixture(scope="session")
+def speech(ffmpeg: str) -> np.ndarray:
+    """The sample's speech as 16 kHz mono int16 (about 34 s: 8 sentences with pauses)."""
+    raw = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(SAMPLE), "-vn", "-ac", "1", "-ar", str(RATE), "-f", "s16le", "-"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return np.frombuffer(raw, dtype="<i2").copy()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    ws, _ = init_workspace(tmp_path / "ws", name="test-corpus")
+    return ws
+
+
+MakeMedia = Callable[..., Path]
+
+
+@pytest.fixture
+def make_media(ffmpeg: str, speech: np.ndarray, tmp_path: Path) -> MakeMedia:
+    """make_media(name, *ffmpeg_output_args, audio=None, rate=16000, video=False) -> path.
+
+    Writes `audio` (default: the sample speech) to WAV, then encodes it with the given
+    ffmpeg output arguments into tmp_path/media/name."""
+    folder = tmp_path / "media"
+    folder.mkdir(exist_ok=True)
+    counter = iter(range(10**6))
+
+    def make(
+        name: str, *args: str, audio: np.ndarray | None = None, rate: int = RATE, video: bool = False
+    ) -> Path:
+        samples = speech if audio is None else audio
+        wav = folder / f".input-{next(counter)}.wav"
+        soundfile.write(str(wav), samples, rate, subtype="PCM_16")
+        out = folder / name
+        command = [ffmpeg, "-v", "error", "-y", "-i", str(wav)]
+        if video:
+            seconds = len(samples) / rate
+            command += ["-f", "lavfi", "-i", f"color=c=0x336699:s=64x48:r=5:d={seconds:.3f}"]
+        subprocess.run([*command, *args, str(out)], check=True, capture_output=True)
+        wav.unlink()
+        return out
+
+    return make
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300):
+    """Run the real `accentds` command in a subprocess; returns the CompletedProcess."""
+    full_env = {**os.environ, "COLUMNS": "200"}
+    full_env.pop("ACCENTDS_WORKSPACE", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "accentds", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def check_consistent(ws: Workspace) -> None:
+    """Every clip row has its WAV file with the recorded duration; no half-written files;
+    the joined manifest lists exactly the clips of clips.parquet."""
+    import pyarrow.parquet as pq
+
+    clips = ws.read_clips()
+    for clip in clips:
+        path = ws.abs(clip.path)
+        assert path.is_file(), f"clip row without file: {clip.path}"
+        info = soundfile.info(str(path))
+        assert (info.samplerate, info.channels) == (RATE, 1)
+        assert abs(info.frames / info.samplerate - clip.duration) < 0.010
+        assert abs((clip.end - clip.start) - clip.duration) < 0.010
+    assert not list(ws.clips.rglob("*.part")), "half-written clip file left behind"
+    manifest = pq.read_table(ws.manifest_parquet)
+    assert sorted(manifest["clip_id"].to_pylist()) == sorted(c.clip_id for c in clips)
