@@ -24,7 +24,14 @@ from .errors import AccentdsError
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
 from .vad import FrameClip, Segmenter, WebrtcDetector
-from .workspace import CLIP_SCHEMA, Workspace, now_iso, write_manifest, write_parquet_atomic
+from .workspace import (
+    CLIP_SCHEMA,
+    Workspace,
+    now_iso,
+    refresh_manifest,
+    write_manifest,
+    write_parquet_atomic,
+)
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,10 @@ def cut(
         return results
     by_id = {s.source_id: s for s in plan.todo}
     root = str(workspace.root)
+    if not dry_run:
+        refresh_manifest(workspace)
+        for leftover in workspace.clips.glob("*/*.part"):  # from a killed run
+            leftover.unlink(missing_ok=True)
 
     def finish(result: SourceCut) -> None:
         if not dry_run and (result.ok or result.reason == "no speech found"):

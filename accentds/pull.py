@@ -21,7 +21,7 @@ from typing import Any
 from .errors import AccentdsError
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
-from .workspace import Workspace, now_iso
+from .workspace import Workspace, now_iso, refresh_manifest
 
 MEDIA_EXTENSIONS = frozenset(
     [
@@ -345,6 +345,7 @@ def pull(
         raise AccentdsError("nothing to pull: give URLs, files or folders (or --from-file LIST)")
     binary = find_ffmpeg(ffmpeg or workspace.config.ffmpeg)
     workspace.ensure_layout()
+    refresh_manifest(workspace)
 
     def one(item: str) -> PullResult:
         try:

@@ -309,6 +309,21 @@ def write_manifest(workspace: Workspace) -> pa.Table:
     return table
 
 
+def refresh_manifest(workspace: Workspace) -> bool:
+    """Rebuild the joined view if a run was killed after changing its inputs; True if rebuilt."""
+    inputs = (workspace.clips_parquet, workspace.sources_csv, workspace.labels_csv)
+    with workspace.lock():
+        try:
+            built = workspace.manifest_parquet.stat().st_mtime_ns
+        except FileNotFoundError:
+            built = -1
+        newest = max((p.stat().st_mtime_ns for p in inputs if p.exists()), default=0)
+        if built >= newest and workspace.manifest_csv.exists():
+            return False
+        write_manifest(workspace)
+        return True
+
+
 def init_workspace(
     path: Path, name: str | None = None, target_minutes: float = 600.0
 ) -> tuple[Workspace, bool]:

@@ -1,0 +1,235 @@
+"""Cut speed and memory, measured as ratios in one run on the same files.
+
+Builds test videos from the bundled sample's speech (H.264 + AAC, like a downloaded video),
+then measures on each:
+
+* decode-only: the same ffmpeg decoding to 16 kHz mono PCM, written to /dev/null;
+* accentds cut: decode + webrtcvad + clip WAVs + manifests (library call, one source);
+* auditok 0.5 split-and-save on the same audio, given the decoded WAV (its decode not counted);
+* peak RSS of the cutting process for a 10-minute and a 3-hour source;
+* 1 worker vs 2 workers on 2 one-hour sources.
+
+Run: .venv/bin/python bench/bench_cut.py [--minutes 60]   (needs `pip install -e .[bench]`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from accentds.cut import cut  # noqa: E402
+from accentds.media import decode_command, find_ffmpeg  # noqa: E402
+from accentds.models import Source  # noqa: E402
+from accentds.pull import sha256_file  # noqa: E402
+from accentds.workspace import Workspace, init_workspace, now_iso  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+RATE = 16000
+
+
+def speech(ffmpeg: str) -> np.ndarray:
+    raw = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(ROOT / "samples" / "sample.mp4"), "-ac", "1", "-ar", str(RATE),
+         "-f", "s16le", "-"], check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(raw, dtype="<i2")
+
+
+def build_video(ffmpeg: str, minutes: float, seed: int) -> Path:
+    """A video of `minutes` of speech: the sample's sentences shuffled, with varied pauses."""
+    path = OUT / f"speech-{minutes:g}min-{seed}.mp4"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    base = speech(ffmpeg)
+    wav = OUT / f".build-{seed}.wav"
+    target = int(minutes * 60 * RATE)
+    with soundfile.SoundFile(str(wav), "w", RATE, 1, "PCM_16") as out:
+        written = 0
+        while written < target:
+            piece = base[int(rng.integers(0, RATE * 2)) :]
+            gain = rng.uniform(0.3, 1.0)
+            pause = (rng.normal(0, 30, int(rng.uniform(0.2, 2.0) * RATE))).astype(np.int16)
+            block = np.concatenate([(piece * gain).astype(np.int16), pause])[: target - written]
+            out.write(block)
+            written += len(block)
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-y", "-i", str(wav), "-f", "lavfi", "-i",
+         f"color=c=0x1d3557:s=160x90:r=5:d={minutes * 60:.3f}", "-shortest",
+         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", "-ar", "44100",
+         str(path)], check=True,
+    )  # fmt: skip
+    wav.unlink()
+    return path
+
+
+def add_source(ws: Workspace, media: Path, duration: float) -> Source:
+    """Register a file as a source without pulling it (the bench times cutting only)."""
+    sha = sha256_file(media)
+    source = Source(
+        source_id=f"file-{sha[:12]}", kind="file", origin=str(media), media=str(media),
+        duration=duration, sha256=sha, added_at=now_iso(), title=media.stem,
+    )  # fmt: skip
+    ws.write_sources([*ws.read_sources(), source])
+    return source
+
+
+def fresh_workspace(name: str) -> Workspace:
+    folder = OUT / name
+    shutil.rmtree(folder, ignore_errors=True)
+    ws, _ = init_workspace(folder, name=name)
+    return ws
+
+
+def time_decode(ffmpeg: str, media: Path) -> float:
+    command = [*decode_command(ffmpeg, media, RATE)[:-1], "-y", "/dev/null"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True)
+    return time.perf_counter() - start
+
+
+def time_cut(media: Path, duration: float, workers: int = 1, copies: int = 1) -> tuple[float, int]:
+    ws = fresh_workspace(f"ws-{media.stem}-{workers}w")
+    medias = [media]
+    for k in range(1, copies):  # a copy with other bytes: another source of the same length
+        other = OUT / f"{media.stem}-copy{k}{media.suffix}"
+        if not other.exists():
+            shutil.copyfile(media, other)
+            with open(other, "ab") as handle:
+                handle.write(b"\0" * k)
+        medias.append(other)
+    for m in medias:
+        add_source(ws, m, duration)
+    start = time.perf_counter()
+    results = cut(ws, workers=workers)
+    elapsed = time.perf_counter() - start
+    assert all(r.ok for r in results), results
+    return elapsed, sum(len(r.clips) for r in results)
+
+
+def time_auditok(ffmpeg: str, media: Path) -> tuple[float, int]:
+    import auditok
+
+    wav = OUT / f"{media.stem}.wav"
+    if not wav.exists():
+        subprocess.run([*decode_command(ffmpeg, media, RATE)[:-5], "-y", str(wav)], check=True)
+    folder = OUT / "auditok-clips"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    start = time.perf_counter()
+    count = 0
+    for region in auditok.split(str(wav), min_dur=1.0, max_dur=15, max_silence=0.4, energy_threshold=50):
+        region.save(str(folder / f"{count:06d}.wav"))
+        count += 1
+    return time.perf_counter() - start, count
+
+
+def peak_rss_mb(media: Path, duration: float) -> float:
+    """Peak RSS of a fresh process that cuts `media` (ffmpeg, its child, not counted)."""
+    code = (
+        "import sys, resource; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+        "import bench_cut as b; ws = b.fresh_workspace('rss-' + Path(sys.argv[2]).stem);"
+        "b.add_source(ws, Path(sys.argv[2]), float(sys.argv[3])); from accentds.cut import cut;"
+        "cut(ws, workers=1); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent), str(media), str(duration)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return int(done.stdout.split()[-1]) / 1024
+
+
+def concat(ffmpeg: str, media: Path, times: int) -> Path:
+    path = OUT / f"{media.stem}-x{times}.mp4"
+    if not path.exists():
+        listing = OUT / "concat.txt"
+        listing.write_text("".join(f"file '{media.name}'\n" for _ in range(times)))
+        subprocess.run(
+            [
+                ffmpeg,
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                str(listing),
+                "-c",
+                "copy",
+                str(path),
+            ],
+            check=True,
+        )
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--minutes", type=float, default=60, help="length of the test video")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    ffmpeg = find_ffmpeg()
+    video = build_video(ffmpeg, args.minutes, seed=1)
+    seconds = args.minutes * 60
+    print(
+        f"ffmpeg: {ffmpeg}\ntest video: {video.name} ({args.minutes:g} min, {video.stat().st_size / 1e6:.1f} MB)"
+    )
+    results: dict[str, float] = {}
+
+    decode_s = time_decode(ffmpeg, video)
+    cut_s, clips = time_cut(video, seconds)
+    decode_s = min(decode_s, time_decode(ffmpeg, video))  # best of two, before and after
+    auditok_s, regions = time_auditok(ffmpeg, video)
+    results.update(
+        decode_x_realtime=seconds / decode_s,
+        cut_x_realtime=seconds / cut_s,
+        cut_over_decode=decode_s / cut_s,
+        auditok_x_realtime=seconds / auditok_s,
+        cut_over_auditok=auditok_s / cut_s,
+    )
+    print(f"decode only      {seconds / decode_s:8.0f}x realtime  ({decode_s:.2f} s)")
+    print(f"accentds cut     {seconds / cut_s:8.0f}x realtime  ({cut_s:.2f} s, {clips} clips)")
+    print(
+        f"auditok split    {seconds / auditok_s:8.0f}x realtime  ({auditok_s:.2f} s, {regions} clips, WAV input)"
+    )
+    print(f"cut / decode-only throughput: {decode_s / cut_s:.1%}   (target >= 85%)")
+    print(f"cut / auditok throughput:     {auditok_s / cut_s:.2f}x   (target > 1)")
+
+    one_s, _ = time_cut(video, seconds, workers=1, copies=2)
+    two_s, _ = time_cut(video, seconds, workers=2, copies=2)
+    results["two_workers_speedup"] = one_s / two_s
+    print(
+        f"2 sources: 1 worker {one_s:.2f} s, 2 workers {two_s:.2f} s -> {one_s / two_s:.2f}x   (target >= 1.7x)"
+    )
+
+    if not args.skip_memory:
+        short = build_video(ffmpeg, 10, seed=2)
+        long = concat(ffmpeg, video, max(1, round(180 / args.minutes)))
+        rss_short = peak_rss_mb(short, 600)
+        rss_long = peak_rss_mb(long, 10800)
+        results.update(rss_10min_mb=rss_short, rss_3h_mb=rss_long, rss_ratio=rss_long / rss_short)
+        print(f"peak RSS: 10 min {rss_short:.0f} MB, 3 h {rss_long:.0f} MB -> {rss_long / rss_short:.2f}x"
+              "   (target <= 1.10x and < 200 MB)")  # fmt: skip
+    (OUT / "bench_cut.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
