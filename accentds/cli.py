@@ -93,6 +93,7 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=out,
         transient=True,
+        disable=not out.is_terminal,
     )
 
 

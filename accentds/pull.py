@@ -242,7 +242,9 @@ def _ydl_options(folder: Path | None, ffmpeg: str, logger: _QuietLogger) -> dict
         "subtitlesformat": "vtt/srt/best",
         "writeinfojson": True,
     }
-    if folder is not None:
+    if folder is None:  # looking only: write nothing
+        options.update(writesubtitles=False, writeautomaticsub=False, writeinfojson=False)
+    else:
         options["outtmpl"] = {"default": str(folder / "source.%(ext)s")}
         options["paths"] = {"home": str(folder), "temp": str(folder)}
     return options

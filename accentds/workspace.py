@@ -276,7 +276,7 @@ def build_manifest(workspace: Workspace) -> pa.Table:
     joined = clips.join(sources, keys="source_id", join_type="left outer")
     joined = joined.join(labels, keys="clip_id", join_type="left outer")
     status = pc.if_else(
-        pc.or_(pc.is_null(joined["status"]), pc.equal(joined["status"], "")),
+        pc.or_kleene(pc.is_null(joined["status"]), pc.equal(joined["status"], "")),
         "pending",
         joined["status"],
     )
