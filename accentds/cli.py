@@ -180,6 +180,8 @@ def pull_cmd(
         if result.status == "pulled" and result.source:
             new_ids.append(result.source.source_id)
             out.print(f"pulled    {result.source.source_id}  {_minutes(result.source.duration)}  {item}")
+            if result.note:
+                err.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
         elif result.status == "exists" and result.source:
             out.print(f"have      {result.source.source_id}  already pulled, nothing to do  {item}")
         else:

@@ -67,6 +67,7 @@ class PullResult:
     status: str  # "pulled", "exists" or "failed"
     source: Source | None = None
     reason: str = ""
+    note: str = ""  # a warning that did not stop the pull
 
 
 def is_url(item: str) -> bool:
@@ -131,21 +132,19 @@ def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
-def _commit(workspace: Workspace, staging: Path, source: Source) -> PullResult:
+def _commit(workspace: Workspace, item: str, staging: Path, source: Source, note: str = "") -> PullResult:
     """Move a filled staging folder to raw/<source_id> and add its row, atomically together."""
     with workspace.lock():
         sources = workspace.read_sources()
         if any(s.source_id == source.source_id for s in sources):
             shutil.rmtree(staging, ignore_errors=True)
-            return PullResult(
-                source.origin, "exists", next(s for s in sources if s.source_id == source.source_id)
-            )
+            return PullResult(item, "exists", next(s for s in sources if s.source_id == source.source_id))
         final = workspace.raw / source.source_id
         if final.exists():  # left by an interrupted pull: it never got its row
             shutil.rmtree(final)
         os.replace(staging, final)
         workspace.write_sources([*sources, source])
-    return PullResult(source.origin, "pulled", source)
+    return PullResult(item, "pulled", source, note=note)
 
 
 def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -> PullResult:
@@ -191,7 +190,7 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
             licence=licence,
             subtitles=";".join(f"{raw}/{name}" for name in subtitles),
         )
-        return _commit(workspace, staging, source)
+        return _commit(workspace, item, staging, source)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -210,6 +209,7 @@ def url_source_id(url: str, info: dict[str, Any] | None = None) -> str:
 class _QuietLogger:
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.warnings: list[str] = []
 
     def debug(self, msg: str) -> None:
         pass
@@ -218,13 +218,14 @@ class _QuietLogger:
         pass
 
     def warning(self, msg: str) -> None:
-        pass
+        self.warnings.append(msg)
 
     def error(self, msg: str) -> None:
         self.errors.append(msg)
 
 
 def _ydl_options(folder: Path | None, ffmpeg: str, logger: _QuietLogger) -> dict[str, Any]:
+    """yt-dlp options: probing only (folder None) or downloading media and info.json to folder."""
     options: dict[str, Any] = {
         "format": "bestaudio/best",
         "noplaylist": True,
@@ -236,70 +237,120 @@ def _ydl_options(folder: Path | None, ffmpeg: str, logger: _QuietLogger) -> dict
         "retries": 3,
         "extractor_retries": 1,
         "ffmpeg_location": ffmpeg,
-        "writesubtitles": True,
-        "writeautomaticsub": True,
-        "subtitleslangs": ["en.*", "en", "-live_chat"],
-        "subtitlesformat": "vtt/srt/best",
-        "writeinfojson": True,
+        "writesubtitles": False,
+        "writeautomaticsub": False,
+        "writeinfojson": folder is not None,
     }
-    if folder is None:  # looking only: write nothing
-        options.update(writesubtitles=False, writeautomaticsub=False, writeinfojson=False)
+    if folder is None:
+        options["extract_flat"] = "in_playlist"
     else:
         options["outtmpl"] = {"default": str(folder / "source.%(ext)s")}
         options["paths"] = {"home": str(folder), "temp": str(folder)}
     return options
 
 
+def _subtitle_options(folder: Path, ffmpeg: str, logger: _QuietLogger) -> dict[str, Any]:
+    """Second pass: subtitles and auto-captions only; a failure here loses nothing else."""
+    options = _ydl_options(folder, ffmpeg, logger)
+    options.update(
+        skip_download=True,
+        writeinfojson=False,
+        writesubtitles=True,
+        writeautomaticsub=True,
+        subtitleslangs=["en.*", "en", "-live_chat"],
+        subtitlesformat="vtt/srt/best",
+        ignoreerrors=True,
+    )
+    return options
+
+
 def _clean_error(message: str) -> str:
-    message = re.sub(r"^ERROR:\s*", "", message.strip())
+    message = message.strip().splitlines()[0] if message.strip() else "download failed"
+    message = re.sub(r"^(ERROR|WARNING):\s*", "", message)
     message = re.sub(r"^\[[^\]]+\]\s*", "", message)
-    return message.splitlines()[0] if message else "download failed"
+    message = re.sub(r"^[^\s:]+:\s(?=Unable|HTTP|Requested|Video|This)", "", message)
+    return re.sub(r"\s*\(caused by .*\)$", "", message)
 
 
-def pull_url(workspace: Workspace, url: str, ffmpeg: str, licence: str = "") -> PullResult:
-    """Pull one URL with yt-dlp: audio only where the site offers it, subtitles, info.json."""
+def pull_url(workspace: Workspace, url: str, ffmpeg: str, licence: str = "") -> list[PullResult]:
+    """Pull one URL with yt-dlp: audio only where the site offers it, subtitles, info.json.
+
+    A page or playlist holding several videos gives one source per video."""
     import yt_dlp
 
     existing = workspace.read_sources()
     known_id = url_source_id(url) if _YOUTUBE.match(url) else None
     for source in existing:
         if source.origin == url or source.source_id == known_id:
-            return PullResult(url, "exists", source)
+            return [PullResult(url, "exists", source)]
     logger = _QuietLogger()
     try:
         with yt_dlp.YoutubeDL(_ydl_options(None, ffmpeg, logger)) as ydl:
             info = ydl.extract_info(url, download=False)
     except yt_dlp.utils.DownloadError as exc:
-        return PullResult(url, "failed", reason=_clean_error(str(exc)))
+        return [PullResult(url, "failed", reason=_clean_error(str(exc)))]
     if not info:
-        return PullResult(url, "failed", reason="nothing to download at this address")
-    source_id = url_source_id(url, info)
-    for source in existing:
+        return [PullResult(url, "failed", reason="nothing to download at this address")]
+    if info.get("_type") not in ("playlist", "multi_video"):
+        return [_pull_entry(workspace, url, url, url_source_id(url, info), info, ffmpeg, licence)]
+    entries = [e for e in info.get("entries") or [] if e]
+    if not entries:
+        return [PullResult(url, "failed", reason="the page or playlist holds no videos")]
+    results = []
+    for entry in entries:
+        entry_url = str(entry.get("webpage_url") or entry.get("url") or "")
+        if entry.get("ie_key") == "Youtube" or entry.get("extractor_key") == "Youtube":
+            source_id = f"yt-{safe_id(str(entry.get('id')))}"
+        else:
+            entry_url = entry_url if entry_url and entry_url != url else f"{url}#{entry.get('id')}"
+            source_id = url_source_id(entry_url)
+        results.append(_pull_entry(workspace, url, entry_url, source_id, entry, ffmpeg, licence))
+    return results
+
+
+def _pull_entry(
+    workspace: Workspace,
+    item: str,
+    origin: str,
+    source_id: str,
+    info: dict[str, Any],
+    ffmpeg: str,
+    licence: str,
+) -> PullResult:
+    import yt_dlp
+
+    for source in workspace.read_sources():
         if source.source_id == source_id:
-            return PullResult(url, "exists", source)
+            return PullResult(item, "exists", source)
+    logger = _QuietLogger()
     staging = _staging(workspace)
     try:
         with yt_dlp.YoutubeDL(_ydl_options(staging, ffmpeg, logger)) as ydl:
             info = ydl.process_ie_result(info, download=True)
         media = _downloaded_media(staging, info)
         if media is None:
-            return PullResult(url, "failed", reason="the download produced no media file")
+            return PullResult(item, "failed", reason="the download produced no media file")
         try:
             duration = measure_audio(media, ffmpeg, workspace.config.vad.sample_rate)
         except MediaError as exc:
-            return PullResult(url, "failed", reason=str(exc))
+            return PullResult(item, "failed", reason=str(exc))
         final_media = staging / ("source" + media.suffix.lower())
         if media != final_media:
             media.rename(final_media)
         info_json = staging / "source.info.json"
         if info_json.exists():
             info_json.rename(staging / "info.json")
+        sub_logger = _QuietLogger()
+        with yt_dlp.YoutubeDL(_subtitle_options(staging, ffmpeg, sub_logger)) as ydl:
+            ydl.process_ie_result(info, download=True)
+        problems = sub_logger.errors + [w for w in sub_logger.warnings if "subtitle" in w.lower()]
+        note = f"subtitles not downloaded: {_clean_error(problems[0])}" if problems else ""
         raw = f"raw/{source_id}"
         subtitles = sorted(p.name for p in staging.iterdir() if p.suffix.lower() in SUBTITLE_EXTENSIONS)
         source = Source(
             source_id=source_id,
             kind="url",
-            origin=url,
+            origin=origin,
             media=f"{raw}/{final_media.name}",
             duration=round(duration, 3),
             sha256=sha256_file(final_media),
@@ -310,9 +361,9 @@ def pull_url(workspace: Workspace, url: str, ffmpeg: str, licence: str = "") -> 
             licence=licence or str(info.get("license") or ""),
             subtitles=";".join(f"{raw}/{name}" for name in subtitles),
         )
-        return _commit(workspace, staging, source)
+        return _commit(workspace, item, staging, source, note)
     except yt_dlp.utils.DownloadError as exc:
-        return PullResult(url, "failed", reason=_clean_error(str(exc)))
+        return PullResult(item, "failed", reason=_clean_error(str(exc)))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -349,18 +400,19 @@ def pull(
     workspace.ensure_layout()
     refresh_manifest(workspace)
 
-    def one(item: str) -> PullResult:
+    def one(item: str) -> list[PullResult]:
         try:
             if is_url(item):
                 return pull_url(workspace, item, binary, licence)
-            return pull_file(workspace, item, binary, licence)
+            return [pull_file(workspace, item, binary, licence)]
         except OSError as exc:
-            return PullResult(item, "failed", reason=f"{exc.strerror or exc}")
+            return [PullResult(item, "failed", reason=f"{exc.strerror or exc}")]
 
     results: list[PullResult] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for result in pool.map(one, expanded):
-            results.append(result)
-            if on_result:
-                on_result(result)
+        for batch in pool.map(one, expanded):
+            for result in batch:
+                results.append(result)
+                if on_result:
+                    on_result(result)
     return results

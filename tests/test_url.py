@@ -1,0 +1,378 @@
+"""Pulling URLs with the real yt-dlp from a loopback HTTP server (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yt_dlp
+from conftest import RATE, MakeMedia, check_consistent, run_cli
+
+from accentds.cut import cut
+from accentds.models import Source
+from accentds.pull import _QuietLogger, _ydl_options, pull, sha256_file
+from accentds.workspace import Workspace, init_workspace
+
+SENTENCES = 8
+VTT = """WEBVTT
+
+00:00:00.700 --> 00:00:04.643
+Aye, it's a dreich morning, but the rain should clear by lunchtime.
+
+00:00:05.843 --> 00:00:08.341
+We're taking the ferry to Orkney on Saturday.
+"""
+PAGE = """<!doctype html>
+<html><head><title>A talk</title></head>
+<body>
+<h1>A talk</h1>
+<video controls width="64" height="48" src="talk.mp4">
+  <track kind="subtitles" src="talk.en.vtt" srclang="en" label="English">
+</video>
+</body></html>
+"""
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site folder and records every request line; logs nothing."""
+
+    requests: list[tuple[str, str]]
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        self.requests.append((self.command, self.path))
+        return super().send_head()
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        pass  # yt-dlp closes its probe connection early: broken pipes are expected
+
+
+class Site:
+    """A folder served over HTTP on 127.0.0.1, with the requests it has answered."""
+
+    def __init__(self, root: Path, port: int, requests: list[tuple[str, str]]) -> None:
+        self.root = root
+        self.port = port
+        self.requests = requests
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    def hits(self, name: str) -> int:
+        return sum(1 for _, path in self.requests if path == f"/{name}")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    root = tmp_path / "site"
+    root.mkdir()
+    requests: list[tuple[str, str]] = []
+    handler = type("Handler", (_Handler,), {"requests": requests})
+    server = _QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(root, server.server_address[1], requests)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def dead_url() -> Iterator[str]:
+    """A URL on 127.0.0.1 whose port is bound but never listens: connections are refused."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/talk.mp4"
+    finally:
+        sock.close()
+
+
+@pytest.fixture
+def talk(site: Site, make_media: MakeMedia) -> Path:
+    """talk.mp4 (the sample speech over a small picture) in the served folder."""
+    made = make_media(
+        "talk.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", video=True
+    )
+    target = site.root / "talk.mp4"
+    made.replace(target)
+    return target
+
+
+def url_id(url: str) -> str:
+    return "url-" + hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def only_source(ws: Workspace) -> Source:
+    sources = ws.read_sources()
+    assert len(sources) == 1, sources
+    return sources[0]
+
+
+def check_url_source(ws: Workspace, source: Source, url: str, media: Path, speech: np.ndarray) -> None:
+    """A source pulled from `url` whose media is the served file `media`."""
+    sid = url_id(url)
+    assert source.source_id == sid
+    assert source.kind == "url"
+    assert source.origin == url
+    assert source.media == f"raw/{sid}/source.mp4"
+    assert source.sha256 == sha256(media)
+    assert ws.abs(source.media).read_bytes() == media.read_bytes()
+    assert abs(source.duration - len(speech) / RATE) < 0.05
+    info = json.loads((ws.raw / sid / "info.json").read_text(encoding="utf-8"))
+    assert info["webpage_url"] == url
+    assert info["extractor_key"] in ("Generic", "HTML5MediaEmbed")
+    assert not list(ws.raw.glob(".staging-*")), "staging folder left behind"
+
+
+def test_pull_direct_media_url(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray, tmp_path: Path
+) -> None:
+    url = site.url("talk.mp4")
+    sid = url_id(url)
+
+    results = pull(workspace, [url], workers=1)
+    assert [(r.item, r.status, r.reason) for r in results] == [(url, "pulled", "")]
+    source = only_source(workspace)
+    assert results[0].source == source
+    check_url_source(workspace, source, url, talk, speech)
+    assert source.title == "talk"  # the generic extractor names a direct link after its file
+    assert source.subtitles == ""
+    assert sorted(p.name for p in (workspace.raw / sid).iterdir()) == ["info.json", "source.mp4"]
+    info = json.loads((workspace.raw / sid / "info.json").read_text(encoding="utf-8"))
+    assert info["url"] == url
+    assert info["ext"] == "mp4"
+    assert info["direct"] is True
+    # yt-dlp dates a direct link by its Last-Modified header (the served file's mtime)
+    assert source.upload_date == time.strftime("%Y-%m-%d", time.gmtime(talk.stat().st_mtime))
+
+    cuts = cut(workspace, [sid], workers=1)
+    assert [(c.source_id, c.ok, len(c.clips)) for c in cuts] == [(sid, True, SENTENCES)]
+    assert len(workspace.read_clips()) == SENTENCES
+    check_consistent(workspace)
+
+    cli_ws, _ = init_workspace(tmp_path / "cli-ws")
+    done = run_cli("pull", url, cwd=cli_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert f"pulled    {sid}  {len(speech) / RATE / 60:.1f} min  {url}" in done.stdout
+    assert f"corpus: {SENTENCES} clips" in done.stdout
+    cli_source = only_source(cli_ws)
+    check_url_source(cli_ws, cli_source, url, talk, speech)
+    assert cli_ws.read_cuts()[sid].clips == SENTENCES
+    assert sorted(c.clip_id for c in cli_ws.read_clips()) == sorted(c.clip_id for c in cuts[0].clips)
+    check_consistent(cli_ws)
+
+
+def test_pull_html_page_with_video_and_subtitles(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
+) -> None:
+    (site.root / "talk.en.vtt").write_text(VTT, encoding="utf-8")
+    (site.root / "page.html").write_text(PAGE, encoding="utf-8")
+    url = site.url("page.html")
+    sid = url_id(url)
+
+    results = pull(workspace, [url], workers=1)
+    assert [(r.status, r.reason) for r in results] == [("pulled", "")]
+    source = only_source(workspace)
+    check_url_source(workspace, source, url, talk, speech)
+    # yt-dlp's html5 embed extractor makes one entry per <video>; with a single entry the
+    # generic extractor returns it as a plain video titled "<page title> (1)"
+    assert source.title == "A talk (1)"
+    assert source.subtitles == f"raw/{sid}/source.en.vtt"
+    assert (workspace.raw / sid / "source.en.vtt").read_text(encoding="utf-8") == VTT
+    assert sorted(p.name for p in (workspace.raw / sid).iterdir()) == [
+        "info.json",
+        "source.en.vtt",
+        "source.mp4",
+    ]
+    info = json.loads((workspace.raw / sid / "info.json").read_text(encoding="utf-8"))
+    assert info["_type"] == "video"
+    assert info["extractor_key"] == "HTML5MediaEmbed"
+    assert info["url"] == site.url("talk.mp4")
+    assert info["subtitles"] == {"en": [{"url": site.url("talk.en.vtt"), "ext": "vtt"}]}
+    assert site.hits("talk.en.vtt") == 1
+    assert site.hits("page.html") == 1
+
+    cuts = cut(workspace, [sid], workers=1)
+    assert [(c.ok, len(c.clips)) for c in cuts] == [(True, SENTENCES)]
+    check_consistent(workspace)
+
+
+def test_pull_same_url_twice_needs_no_network(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
+) -> None:
+    url = site.url("talk.mp4")
+    sid = url_id(url)
+    done = run_cli("pull", url, cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert site.hits("talk.mp4") >= 1
+    sources_csv = workspace.sources_csv.read_bytes()
+    clips = workspace.clips_parquet.read_bytes()
+    seen = len(site.requests)
+
+    again = pull(workspace, [url], workers=1)
+    assert [(r.status, r.source.source_id if r.source else None) for r in again] == [("exists", sid)]
+    done = run_cli("pull", url, cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert f"have      {sid}  already pulled, nothing to do  {url}" in done.stdout
+    assert f"corpus: {SENTENCES} clips" in done.stdout
+    assert "pulled " not in done.stdout
+    assert site.requests[seen:] == []
+    assert workspace.sources_csv.read_bytes() == sources_csv
+    assert workspace.clips_parquet.read_bytes() == clips
+    check_url_source(workspace, only_source(workspace), url, talk, speech)
+    check_consistent(workspace)
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ("dead", "[Errno 111] Connection refused"),
+        ("missing.mp4", "HTTP Error 404: File not found"),
+    ],
+)
+def test_bad_url_fails_alone(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray, dead_url: str, bad: str, why: str
+) -> None:
+    bad_url = dead_url if bad == "dead" else site.url(bad)
+    good_url = site.url("talk.mp4")
+    done = run_cli("pull", bad_url, good_url, cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2, done.stderr
+    prefix = f"failed    {bad_url}: "
+    assert lines[0].startswith(prefix), lines
+    assert "Unable to download webpage" in lines[0]
+    assert why in lines[0]
+    assert lines[1] == "1 of 2 source(s) failed; the others are in the corpus"
+    assert f"pulled    {url_id(good_url)}" in done.stdout
+    assert f"corpus: {SENTENCES} clips" in done.stdout
+    source = only_source(workspace)
+    check_url_source(workspace, source, good_url, talk, speech)
+    assert workspace.read_cuts()[source.source_id].clips == SENTENCES
+    assert {c.source_id for c in workspace.read_clips()} == {source.source_id}
+    check_consistent(workspace)
+
+
+def test_pull_from_file_with_url_and_comment(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray, tmp_path: Path
+) -> None:
+    url = site.url("talk.mp4")
+    listing = tmp_path / "tonight.txt"
+    listing.write_text(
+        f"# talks to pull tonight\n\n  {url}  \n   # {site.url('other.mp4')}\n", encoding="utf-8"
+    )
+    done = run_cli("pull", "--from-file", str(listing), cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert f"pulled    {url_id(url)}" in done.stdout
+    assert f"corpus: {SENTENCES} clips" in done.stdout
+    check_url_source(workspace, only_source(workspace), url, talk, speech)
+    assert site.hits("other.mp4") == 0
+    check_consistent(workspace)
+
+
+TWO_VIDEOS = """<!doctype html>
+<html><head><title>Two talks</title></head>
+<body>
+<video controls src="talk.mp4">
+  <track kind="subtitles" src="talk.en.vtt" srclang="en" label="English">
+</video>
+<video controls src="other.mp4"></video>
+</body></html>
+"""
+
+
+@pytest.fixture
+def two_video_page(site: Site, talk: Path, make_media: MakeMedia, speech: np.ndarray) -> str:
+    other = make_media("other.mp4", "-c:a", "aac", "-b:a", "64k", audio=speech[: 3 * RATE])
+    other.replace(site.root / "other.mp4")
+    (site.root / "talk.en.vtt").write_text(VTT, encoding="utf-8")
+    (site.root / "two.html").write_text(TWO_VIDEOS, encoding="utf-8")
+    return site.url("two.html")
+
+
+def test_ytdlp_makes_a_playlist_of_a_page_with_two_videos(
+    site: Site, two_video_page: str, ffmpeg: str
+) -> None:
+    """What pull_url is handed for such a page, with its own options (noplaylist does not apply)."""
+    logger = _QuietLogger()
+    with yt_dlp.YoutubeDL(_ydl_options(None, ffmpeg, logger)) as ydl:
+        info = ydl.extract_info(two_video_page, download=False)
+    assert info["_type"] == "playlist"
+    assert info["title"] == "Two talks"
+    assert info["webpage_url"] == two_video_page
+    entries = list(info["entries"])
+    assert [(e["id"], e["title"], e["url"]) for e in entries] == [
+        ("two-1", "Two talks (1)", site.url("talk.mp4")),
+        ("two-2", "Two talks (2)", site.url("other.mp4")),
+    ]
+    assert entries[0]["subtitles"] == {"en": [{"url": site.url("talk.en.vtt"), "ext": "vtt"}]}
+    assert entries[1]["subtitles"] == {}
+    assert logger.errors == []
+    assert site.hits("talk.mp4") == site.hits("other.mp4") == 0  # nothing downloaded yet
+
+
+def test_pulling_a_playlist_page_writes_nothing_outside_the_workspace(
+    site: Site, two_video_page: str, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """yt-dlp writes a playlist's info.json even when only extracting: the probe must not."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    pull(workspace, [two_video_page], workers=1)
+    assert list(elsewhere.iterdir()) == []
+    assert not list(workspace.raw.glob(".staging-*"))
+    assert not list(workspace.root.glob("*.json"))
+
+
+def test_page_with_two_videos_does_not_silently_drop_one(
+    site: Site, two_video_page: str, workspace: Workspace
+) -> None:
+    results = pull(workspace, [two_video_page], workers=1)
+    assert [r.status for r in results] == ["pulled", "pulled"], [r.reason for r in results]
+    assert site.hits("talk.mp4") == 1 and site.hits("other.mp4") == 1
+    sources = workspace.read_sources()
+    assert len({s.source_id for s in sources}) == 2
+    assert all(s.origin.startswith(two_video_page + "#") for s in sources)
+    assert {s.sha256 for s in sources} == {
+        sha256_file(site.root / "talk.mp4"),
+        sha256_file(site.root / "other.mp4"),
+    }
+    again = pull(workspace, [two_video_page], workers=1)
+    assert [r.status for r in again] == ["exists", "exists"]
+
+
+def test_missing_subtitle_file_does_not_fail_the_video(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
+) -> None:
+    (site.root / "page.html").write_text(PAGE.replace("talk.en.vtt", "gone.en.vtt"), encoding="utf-8")
+    url = site.url("page.html")
+    [result] = pull(workspace, [url], workers=1)
+    assert (result.status, result.reason) == ("pulled", ""), result.reason
+    assert result.note.startswith("subtitles not downloaded") and "404" in result.note
+    source = only_source(workspace)
+    check_url_source(workspace, source, url, talk, speech)
+    assert source.subtitles == ""
