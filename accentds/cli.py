@@ -121,7 +121,7 @@ def _run_cut(ws: Workspace, ids: list[str], workers: int | None, **kwargs: objec
                 highlight=False,
             )
         else:
-            progress.console.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
+            err.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
 
     with progress:
         return cut(ws, ids, workers=workers, on_start=started, on_result=finished, **kwargs)  # type: ignore[arg-type]

@@ -73,11 +73,16 @@ def _clip_stats(pcm: memoryview) -> tuple[float, float]:
 
 def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: bool = True) -> SourceCut:
     """Cut one source (runs in a worker process). Never raises for a bad source."""
+    folder = Path(root) / "clips" / source.source_id
+    before = set(folder.glob("*.wav")) if folder.is_dir() else set()
     try:
         return _cut_source(Path(root), source, vad, ffmpeg, write)
-    except MediaError as exc:
-        return SourceCut(source.source_id, ok=False, reason=str(exc))
-    except OSError as exc:
+    except (MediaError, OSError) as exc:
+        if write and folder.is_dir():  # files this failed run wrote have no row: remove them
+            for path in set(folder.glob("*.wav")) - before:
+                path.unlink(missing_ok=True)
+        if isinstance(exc, MediaError):
+            return SourceCut(source.source_id, ok=False, reason=str(exc))
         return SourceCut(source.source_id, ok=False, reason=f"{exc.strerror}: {exc.filename}")
 
 

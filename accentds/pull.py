@@ -110,13 +110,6 @@ def _staging(workspace: Workspace) -> Path:
     return folder
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
-
-
 def _sidecar_subtitles(path: Path) -> list[tuple[Path, str]]:
     """Subtitle files beside a media file: `name.srt`, `name.en.vtt`, ... with their language."""
     found = []
@@ -168,7 +161,7 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
     staging = _staging(workspace)
     try:
         media = staging / ("source" + path.suffix.lower())
-        _link_or_copy(path, media)
+        shutil.copyfile(path, media)  # a copy: later edits of the original cannot touch it
         subtitles = []
         for sub, lang in _sidecar_subtitles(path):
             target = staging / f"source.{lang}{sub.suffix.lower()}"

@@ -134,7 +134,10 @@ class Segmenter:
         best = None
         for k in range(1, len(runs)):
             a, b = runs[k - 1][1], runs[k][0]
-            fits = a - s + 2 * self.pad >= self.min_len and e - b + 2 * self.pad >= self.min_len
+            mid = (a + b) // 2  # each piece gets at most half the pause as padding
+            left = a - s + self.pad + min(self.pad, mid - a)
+            right = e - b + self.pad + min(self.pad, b - mid)
+            fits = left >= self.min_len and right >= self.min_len
             quiet = round(sum(self.energies[a:b]) / (b - a) / 3)  # 3 dB steps
             key = (not fits, quiet, -(b - a), abs((a + b) / 2 - middle))
             if best is None or key < best[0]:
@@ -142,8 +145,10 @@ class Segmenter:
         if best is not None:
             k = best[1]
             return self._split(runs[:k]) + self._split(runs[k:])
+        if e - s <= self.max_len:  # speech fits; _close trims the padding to the maximum
+            return [list(runs)]
         # one run of speech with no pause: cut at its quietest frame, away from the edges
-        margin = max(1, self.min_len - 2 * self.pad)
+        margin = max(1, self.min_len - self.pad)
         lo, hi = s + margin, e - margin
         if lo >= hi:
             lo, hi = s + 1, e - 1
