@@ -105,9 +105,27 @@ def sha256_file(path: Path) -> str:
 
 
 def _staging(workspace: Workspace) -> Path:
-    folder = workspace.raw / f".staging-{uuid.uuid4().hex[:12]}"
+    folder = workspace.raw / f".staging-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True)
     return folder
+
+
+def _remove_dead_staging(workspace: Workspace) -> None:
+    """Remove staging folders of pulls that were killed (their process is gone)."""
+    for folder in workspace.raw.glob(".staging-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _sidecar_subtitles(path: Path) -> list[tuple[Path, str]]:
@@ -392,6 +410,7 @@ def pull(
     binary = find_ffmpeg(ffmpeg or workspace.config.ffmpeg)
     workspace.ensure_layout()
     refresh_manifest(workspace)
+    _remove_dead_staging(workspace)
 
     def one(item: str) -> list[PullResult]:
         try:

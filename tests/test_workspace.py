@@ -1,0 +1,171 @@
+"""Workspace finding, init, settings, export and leftovers of killed pulls."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import SAMPLE, run_cli
+
+from accentds.config import VadSettings, load_config
+from accentds.errors import AccentdsError
+from accentds.manifest import export
+from accentds.pull import pull
+from accentds.workspace import Workspace, init_workspace, read_csv
+
+
+def test_init_makes_layout_and_keeps_existing_settings(tmp_path: Path) -> None:
+    ws, created = init_workspace(tmp_path / "c", name="my corpus", target_minutes=90)
+    assert created
+    for folder in ("raw", "clips", "manifests", "releases"):
+        assert (ws.root / folder).is_dir()
+    for name in (
+        "sources.csv",
+        "cuts.csv",
+        "labels.csv",
+        "clips.parquet",
+        "manifest.csv",
+        "manifest.parquet",
+    ):
+        assert (ws.manifests / name).exists(), name
+    assert "/raw/" in (ws.root / ".gitignore").read_text()
+    assert ws.config.name == "my corpus" and ws.config.target_minutes == 90
+    assert "Doric" in " ".join(ws.config.labels.accents)
+    toml = ws.root / "accentds.toml"
+    toml.write_text(toml.read_text().replace("target_minutes = 90", "target_minutes = 120"))
+    again, created = init_workspace(ws.root)
+    assert not created and again.config.target_minutes == 120
+
+
+def test_find_by_option_env_and_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws, _ = init_workspace(tmp_path / "corpus")
+    deep = ws.root / "clips" / "x" / "y"
+    deep.mkdir(parents=True)
+    monkeypatch.delenv("ACCENTDS_WORKSPACE", raising=False)
+    assert Workspace.find(start=deep).root == ws.root
+    assert Workspace.find(ws.root).root == ws.root
+    monkeypatch.setenv("ACCENTDS_WORKSPACE", str(ws.root))
+    assert Workspace.find(start=tmp_path).root == ws.root
+    monkeypatch.delenv("ACCENTDS_WORKSPACE")
+    with pytest.raises(AccentdsError, match="accentds init"):
+        Workspace.find(start=tmp_path)
+    with pytest.raises(AccentdsError, match="not an accentds workspace"):
+        Workspace.find(tmp_path / "nowhere")
+
+
+def test_cli_without_workspace_says_what_to_do(tmp_path: Path) -> None:
+    done = run_cli("status", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: no accentds workspace")
+    assert "accentds init" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_workspace_option_before_or_after_the_command(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "corpus")
+    for args in (["-w", str(ws.root), "status"], ["status", "--workspace", str(ws.root)]):
+        done = run_cli(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "corpus: 0 clips, 0.0 min" in done.stdout
+    env = {"ACCENTDS_WORKSPACE": str(ws.root)}
+    assert run_cli("status", cwd=tmp_path, env=env).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda t: t.replace("aggressiveness = 2", "aggressiveness = 7"),
+            "aggressiveness must be 0, 1, 2 or 3",
+        ),
+        (lambda t: t.replace("frame_ms = 30", "frame_ms = 25"), "frame_ms must be 10, 20 or 30"),
+        (lambda t: t.replace("\n[vad]\n", "\n[vad]\npadding = 3\n"), "unknown [vad] keys ['padding']"),
+        (lambda t: t.replace("sample_rate = 16000", "sample_rate = 44100"), "sample_rate must be one of"),
+        (lambda t: t.replace("max_clip_s = 15", "max_clip_s = 0.5"), "must be at least min_clip_s"),
+        (lambda t: t + "\n[vad\n", "not valid TOML"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_reason(workspace: Workspace, edit, message: str) -> None:
+    toml = workspace.root / "accentds.toml"
+    toml.write_text(edit(toml.read_text()))
+    with pytest.raises(AccentdsError) as caught:
+        load_config(toml)
+    assert message in str(caught.value)
+    done = run_cli("status", cwd=workspace.root)
+    assert done.returncode == 1 and message in done.stderr
+
+
+def test_settings_id_changes_with_any_setting() -> None:
+    base = VadSettings()
+    assert base.settings_id == VadSettings().settings_id
+    variants = [
+        base.with_overrides(**{k: v})
+        for k, v in [("aggressiveness", 3), ("padding_ms", 150), ("max_clip_s", 12.0)]
+    ]
+    assert len({base.settings_id, *(v.settings_id for v in variants)}) == 4
+    assert base.with_overrides(aggressiveness=None) == base
+
+
+def test_export_formats_agree(workspace: Workspace, tmp_path: Path) -> None:
+    pull(workspace, [str(SAMPLE)])
+    assert run_cli("cut", cwd=workspace.root).returncode == 0
+    rows = {}
+    for fmt in ("csv", "parquet", "jsonl"):
+        out = tmp_path / f"m.{fmt}"
+        done = run_cli("export", "--format", fmt, "-o", str(out), cwd=workspace.root)
+        assert done.returncode == 0, done.stderr
+        assert f"wrote 8 clips to {out}" in done.stdout
+        if fmt == "csv":
+            rows[fmt] = [(r["clip_id"], round(float(r["duration"]), 3), r["status"]) for r in read_csv(out)]
+        elif fmt == "parquet":
+            table = pq.read_table(out).to_pylist()
+            rows[fmt] = [(r["clip_id"], round(r["duration"], 3), r["status"]) for r in table]
+        else:
+            lines = [json.loads(line) for line in out.read_text().splitlines()]
+            rows[fmt] = [(r["clip_id"], round(r["duration"], 3), r["status"]) for r in lines]
+    assert rows["csv"] == rows["parquet"] == rows["jsonl"]
+    assert len(rows["csv"]) == 8 and {r[2] for r in rows["csv"]} == {"pending"}
+    assert run_cli("export", "--format", "xml", cwd=workspace.root).returncode == 1
+    with pytest.raises(AccentdsError, match="unknown format"):
+        export(workspace, "xml", tmp_path / "x")
+
+
+def test_killed_pull_leftovers_are_cleaned(workspace: Workspace) -> None:
+    dead = workspace.raw / ".staging-999999999-abc"
+    dead.mkdir()
+    (dead / "source.mp4").write_bytes(b"half")
+    live = workspace.raw / f".staging-{os.getpid()}-def"
+    live.mkdir()
+    [first] = pull(workspace, [str(SAMPLE)], workers=1)
+    # a pull killed after moving its folder but before writing its row left raw/<id> behind
+    sources_csv = workspace.sources_csv.read_text().splitlines()[0] + "\n"
+    workspace.sources_csv.write_text(sources_csv)
+    (workspace.raw / first.source.source_id / "stray").write_text("x")
+    [again] = pull(workspace, [str(SAMPLE)], workers=1)
+    assert again.status == "pulled"
+    assert not dead.exists() and live.exists()
+    assert sorted(p.name for p in (workspace.raw / again.source.source_id).iterdir()) == [
+        "info.json", "source.mp4", "source.und.srt", "source.und.vtt",
+    ]  # fmt: skip
+
+
+def test_status_counts_and_next_steps(workspace: Workspace) -> None:
+    done = run_cli("status", cwd=workspace.root)
+    assert "next: accentds pull" in done.stdout
+    pull(workspace, [str(SAMPLE)])
+    done = run_cli("status", "--sources", cwd=workspace.root)
+    assert "1 source(s) not cut" in done.stdout and "not cut" in done.stdout
+    assert run_cli("cut", cwd=workspace.root).returncode == 0
+    done = run_cli("status", cwd=workspace.root)
+    assert "review the 8 pending clip(s)" in done.stdout
+    assert "corpus: 8 clips, 0.5 min" in done.stdout
+    toml = workspace.root / "accentds.toml"
+    toml.write_text(toml.read_text().replace("padding_ms = 200", "padding_ms = 100"))
+    done = run_cli("status", cwd=workspace.root)
+    assert "1 cut with older settings" in done.stdout
+    again = run_cli("cut", cwd=workspace.root)
+    assert again.returncode == 0 and "cut       file-" in again.stdout
+    assert "0 source(s) not cut" not in run_cli("status", cwd=workspace.root).stdout
