@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+from array import array
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -17,13 +18,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import soundfile
 
 from .config import VadSettings
 from .errors import AccentdsError
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
-from .vad import FrameClip, Segmenter, WebrtcDetector
+from .vad import FrameClip, Segmenter, WebrtcDetector, power_db
 from .workspace import (
     CLIP_SCHEMA,
     Workspace,
@@ -62,13 +62,8 @@ class CutPlan:
     up_to_date: list[Source] = field(default_factory=list)
 
 
-def _clip_stats(pcm: memoryview) -> tuple[float, float]:
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    if samples.size == 0:
-        return -120.0, -120.0
-    rms = math.sqrt(float(np.mean(samples * samples))) / 32768.0
-    peak = float(np.max(np.abs(samples))) / 32768.0
-    return round(20 * math.log10(max(rms, 1e-6)), 2), round(20 * math.log10(max(peak, 1e-6)), 2)
+def _level_db(value: float) -> float:
+    return round(20 * math.log10(max(value, 1e-6)), 2)
 
 
 def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: bool = True) -> SourceCut:
@@ -100,6 +95,8 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     clips: list[Clip] = []
     buffer = bytearray()
     buffer_start = 0  # frame index of buffer[0]
+    powers = array("d")  # per frame, for clip levels
+    peaks = array("i")
 
     def emit(found: list[FrameClip]) -> None:
         for fc in found:
@@ -107,14 +104,11 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
             cid = clip_id(source.source_id, start, end)
             lo = (fc.start - buffer_start) * frame_bytes
             pcm = memoryview(buffer)[lo : lo + (fc.end - fc.start) * frame_bytes]
-            rms, peak = _clip_stats(pcm)
+            frames = fc.end - fc.start
+            power = np.frombuffer(powers, np.float64, frames, fc.start * powers.itemsize).mean()
+            peak = max(peaks[fc.start : fc.end]) / 32768.0
             path = out_dir / f"{cid}.wav"
-            if write:
-                write_wav(path, pcm, rate)
-                info = soundfile.info(str(path))
-                duration = info.frames / info.samplerate
-            else:
-                duration = len(pcm) / BYTES_PER_SAMPLE / rate
+            duration = write_wav(path, pcm, rate) if write else len(pcm) / BYTES_PER_SAMPLE / rate
             pcm.release()
             clips.append(
                 Clip(
@@ -131,8 +125,8 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                     vad_merge_gap_ms=vad.merge_gap_ms,
                     vad_min_clip_s=vad.min_clip_s,
                     vad_max_clip_s=vad.max_clip_s,
-                    rms_dbfs=rms,
-                    peak_dbfs=peak,
+                    rms_dbfs=_level_db(math.sqrt(power)),
+                    peak_dbfs=_level_db(peak),
                     speech_ratio=round(fc.speech_ratio, 4),
                     cut_at=cut_at,
                 )
@@ -151,9 +145,11 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                 chunk, tail = chunk[:whole], chunk[whole:]
             if not chunk:
                 continue
-            flags, energies = detector.detect(chunk)
+            flags, power, peak = detector.detect(chunk)
+            powers.frombytes(power.tobytes())
+            peaks.frombytes(peak.astype(np.int32).tobytes())
             buffer += chunk
-            emit(segmenter.push(flags, energies))
+            emit(segmenter.push(flags, power_db(power)))
             drop = segmenter.keep_from - buffer_start
             if drop > 0:
                 del buffer[: drop * frame_bytes]

@@ -6,9 +6,9 @@ import fcntl
 import os
 import re
 import shutil
+import struct
 import subprocess
 import threading
-import wave
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -130,12 +130,19 @@ def measure_audio(path: Path, ffmpeg: str, rate: int = 16000) -> float:
     return total / BYTES_PER_SAMPLE / rate
 
 
-def write_wav(path: Path, pcm: bytes | bytearray | memoryview, rate: int) -> None:
-    """Write mono 16-bit PCM as a WAV file; a half-written file never has the final name."""
+def write_wav(path: Path, pcm: bytes | bytearray | memoryview, rate: int) -> float:
+    """Write mono 16-bit PCM as a WAV file and return its duration, measured from the written
+    file's size. A half-written file never has the final name."""
+    size = len(pcm)
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF", 36 + size, b"WAVE", b"fmt ", 16, 1, 1, rate, rate * BYTES_PER_SAMPLE,
+        BYTES_PER_SAMPLE, 16, b"data", size,
+    )  # fmt: skip
     part = path.with_name(path.name + ".part")
-    with wave.open(str(part), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(BYTES_PER_SAMPLE)
-        out.setframerate(rate)
-        out.writeframes(pcm)
+    with open(part, "wb") as out:
+        out.write(header)
+        out.write(pcm)
+    data = os.stat(part).st_size - len(header)
     os.replace(part, path)
+    return data / BYTES_PER_SAMPLE / rate

@@ -295,8 +295,9 @@ BAD = {
         _random_bytes,
         re.escape("not a readable media file (corrupt, truncated or not audio/video)"),
     ),
-    "truncated-faststart-mp4": (_truncated_mp4, r"damaged or truncated media \(.*partial file\)"),
-    "truncated-mkv": (_truncated_mkv, re.escape("damaged or truncated media (File ended prematurely)")),
+    # the words in brackets are ffmpeg's own and differ between ffmpeg versions
+    "truncated-faststart-mp4": (_truncated_mp4, r"damaged or truncated media \(.+\)"),
+    "truncated-mkv": (_truncated_mkv, r"damaged or truncated media \(.+\)"),
     "video-without-audio": (_no_audio, re.escape("no audio stream")),
     "missing-path": (_missing, re.escape("no such file or folder")),
 }
