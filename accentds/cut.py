@@ -12,7 +12,7 @@ import signal
 from array import array
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +95,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     clips: list[Clip] = []
     buffer = bytearray()
     buffer_start = 0  # frame index of buffer[0]
-    powers = array("d")  # per frame, for clip levels
+    powers = array("d")  # per frame from buffer_start, for clip levels
     peaks = array("i")
 
     def emit(found: list[FrameClip]) -> None:
@@ -105,8 +105,9 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
             lo = (fc.start - buffer_start) * frame_bytes
             pcm = memoryview(buffer)[lo : lo + (fc.end - fc.start) * frame_bytes]
             frames = fc.end - fc.start
-            power = np.frombuffer(powers, np.float64, frames, fc.start * powers.itemsize).mean()
-            peak = max(peaks[fc.start : fc.end]) / 32768.0
+            first = fc.start - buffer_start
+            power = np.frombuffer(powers, np.float64, frames, first * powers.itemsize).mean()
+            peak = max(peaks[first : first + frames]) / 32768.0
             path = out_dir / f"{cid}.wav"
             duration = write_wav(path, pcm, rate) if write else len(pcm) / BYTES_PER_SAMPLE / rate
             pcm.release()
@@ -153,6 +154,8 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
             drop = segmenter.keep_from - buffer_start
             if drop > 0:
                 del buffer[: drop * frame_bytes]
+                del powers[:drop]
+                del peaks[:drop]
                 buffer_start += drop
         emit(segmenter.finish())
     audio_s = total_bytes / BYTES_PER_SAMPLE / rate
@@ -196,7 +199,7 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings) -> Non
     with workspace.lock():
         table = workspace.read_clip_table()
         kept = table.filter(pc.not_equal(table["source_id"], sid))
-        rows = [c.__dict__ for c in result.clips]
+        rows = [asdict(c) for c in result.clips]
         added = pa.Table.from_pylist(rows, schema=CLIP_SCHEMA)
         merged = pa.concat_tables([kept.cast(CLIP_SCHEMA), added])
         order = pc.sort_indices(merged, [("source_id", "ascending"), ("start", "ascending")])

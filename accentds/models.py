@@ -49,7 +49,7 @@ class Source:
     subtitles: str = ""  # ";"-separated paths relative to the workspace
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Clip:
     """One cut clip (a row of manifests/clips.parquet)."""
 

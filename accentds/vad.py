@@ -51,6 +51,7 @@ class Segmenter:
         self.gap = max(1, round(merge_gap_ms / frame_ms))
         self.min_len = math.ceil(round(min_clip_s * 1000 / frame_ms, 6))
         self.max_len = max(1, math.floor(round(max_clip_s * 1000 / frame_ms, 6)))
+        self.base = 0  # frame index of flags[0] and energies[0]: older frames are forgotten
         self.flags = bytearray()
         self.energies = array("f")
         self.runs: list[list[int]] = []  # the open group: [start, end) of each speech run
@@ -59,7 +60,7 @@ class Segmenter:
 
     @property
     def frames(self) -> int:
-        return len(self.flags)
+        return self.base + len(self.flags)
 
     @property
     def keep_from(self) -> int:
@@ -70,15 +71,15 @@ class Segmenter:
     def push(self, flags: Iterable[bool], energies: Iterable[float] | None = None) -> list[FrameClip]:
         """Add frames (speech flags and optional per-frame energies in dB); return finished clips."""
         out: list[FrameClip] = []
-        start = len(self.flags)
+        start, base = self.frames, self.base
         self.flags.extend(1 if f else 0 for f in flags)
         if energies is None:
-            self.energies.extend([0.0] * (len(self.flags) - start))
+            self.energies.extend([0.0] * (self.frames - start))
         else:
             self.energies.extend(energies)
-        runs = self.runs
-        for i in range(start, len(self.flags)):
-            if self.flags[i]:
+        runs, flags_now = self.runs, self.flags
+        for i in range(start, self.frames):
+            if flags_now[i - base]:
                 if not self.in_speech:
                     if runs and i - runs[-1][1] >= self.gap:
                         out += self._close(next_start=i)
@@ -87,12 +88,24 @@ class Segmenter:
                     self.in_speech = True
                 else:
                     runs[-1][1] = i + 1
+                    if i - runs[0][0] >= 3 * self.max_len:  # long speech: flush its head
+                        out += self._flush_head()
+                        runs = self.runs
             else:
                 self.in_speech = False
                 if runs and i + 1 - runs[-1][1] >= max(self.gap, 2 * self.pad):
                     out += self._close(next_start=None)
                     runs = self.runs
+        self._forget()
         return out
+
+    def _forget(self) -> None:
+        """Drop the frames no clip can reach any more, so memory stays flat."""
+        drop = self.keep_from - self.base
+        if drop > 1024 and drop * 2 > len(self.flags):
+            del self.flags[:drop]
+            del self.energies[:drop]
+            self.base += drop
 
     def finish(self) -> list[FrameClip]:
         """Close the stream: return the clips still open."""
@@ -100,9 +113,33 @@ class Segmenter:
 
     # -- internals ------------------------------------------------------------
     def _close(self, next_start: int | None, at_end: bool = False) -> list[FrameClip]:
-        runs = [tuple(r) for r in self.runs]
+        pieces = self._split([(a, b) for a, b in self.runs])
         self.runs = []
-        pieces = self._split(runs)
+        if next_start is not None:
+            hi = (pieces[-1][-1][1] + next_start) // 2
+        else:
+            hi = self.frames if at_end else pieces[-1][-1][1] + self.pad
+        return self._clips(pieces, hi)
+
+    def _flush_head(self) -> list[FrameClip]:
+        """Return the clips at the head of a very long group so it need not be held whole.
+
+        The first `2 * max` frames of the group are split as `_close` would split them; all
+        pieces but the last become clips and the rest of the group stays open."""
+        limit = self.runs[0][0] + 2 * self.max_len
+        head = [(a, min(b, limit)) for a, b in self.runs if a < limit]
+        pieces = self._split(head)
+        if len(pieces) < 2:
+            return []
+        keep = pieces[-1]
+        rest = [(a, b) for a, b in self.runs if b > limit]
+        if rest and keep[-1][1] == limit and rest[0][0] < limit:  # a run crossing the limit
+            keep[-1] = (keep[-1][0], rest.pop(0)[1])
+        self.runs = [list(r) for r in keep + rest]
+        return self._clips(pieces[:-1], (pieces[-2][-1][1] + keep[0][0]) // 2)
+
+    def _clips(self, pieces: list[list[tuple[int, int]]], hi_last: int) -> list[FrameClip]:
+        """Clips for consecutive pieces of speech; neighbours meet at the middle of their pause."""
         extents = [(p[0][0], p[-1][1]) for p in pieces]
         clips = []
         for k, (s, e) in enumerate(extents):
@@ -110,19 +147,14 @@ class Segmenter:
                 lo = 0 if self.prev_end is None else (self.prev_end + s) // 2
             else:
                 lo = (extents[k - 1][1] + s) // 2
-            if k + 1 < len(extents):
-                hi = (e + extents[k + 1][0]) // 2
-            elif next_start is not None:
-                hi = (e + next_start) // 2
-            else:
-                hi = self.frames if at_end else e + self.pad
+            hi = (e + extents[k + 1][0]) // 2 if k + 1 < len(extents) else hi_last
             a, b = max(s - self.pad, lo), min(e + self.pad, hi)
             if b - a > self.max_len:  # padding gives way to the maximum
                 spare = self.max_len - (e - s)
                 a = max(a, s - spare // 2)
                 b = min(b, a + self.max_len)
             if b - a >= max(self.min_len, 1):
-                clips.append(FrameClip(a, b, sum(self.flags[a:b])))
+                clips.append(FrameClip(a, b, sum(self.flags[a - self.base : b - self.base])))
         self.prev_end = extents[-1][1]
         return clips
 
@@ -138,7 +170,7 @@ class Segmenter:
             left = a - s + self.pad + min(self.pad, mid - a)
             right = e - b + self.pad + min(self.pad, b - mid)
             fits = left >= self.min_len and right >= self.min_len
-            quiet = round(sum(self.energies[a:b]) / (b - a) / 3)  # 3 dB steps
+            quiet = round(sum(self.energies[a - self.base : b - self.base]) / (b - a) / 3)  # 3 dB steps
             key = (not fits, quiet, -(b - a), abs((a + b) / 2 - middle))
             if best is None or key < best[0]:
                 best = (key, k)
@@ -152,7 +184,8 @@ class Segmenter:
         lo, hi = s + margin, e - margin
         if lo >= hi:
             lo, hi = s + 1, e - 1
-        cut = min(range(lo, hi + 1), key=lambda i: (round(self.energies[i] / 3), abs(i - middle)))
+        energies, base = self.energies, self.base
+        cut = min(range(lo, hi + 1), key=lambda i: (round(energies[i - base] / 3), abs(i - middle)))
         return self._split([(s, cut)]) + self._split([(cut, e)])
 
 
@@ -205,7 +238,10 @@ class WebrtcDetector:
         flags = [process(vad, rate, view[i : i + size], n) for i in range(0, len(view), size)]
         samples = np.frombuffer(view, dtype="<i2").reshape(-1, n)
         power = np.einsum("ij,ij->i", samples, samples, dtype=np.float64) / (n * 32768.0**2)
-        peaks = np.abs(samples.astype(np.int32)).max(axis=1) if len(samples) else np.zeros(0, np.int32)
+        if len(samples):  # no big temporaries: they fragment the heap of a long run
+            peaks = np.maximum(samples.max(axis=1).astype(np.int32), -samples.min(axis=1).astype(np.int32))
+        else:
+            peaks = np.zeros(0, np.int32)
         return flags, power, peaks
 
 

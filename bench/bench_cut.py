@@ -101,7 +101,9 @@ def time_decode(ffmpeg: str, media: Path) -> float:
     return time.perf_counter() - start
 
 
-def time_cut(media: Path, duration: float, workers: int = 1, copies: int = 1) -> tuple[float, int]:
+def time_cut(
+    ffmpeg: str, media: Path, duration: float, workers: int = 1, copies: int = 1
+) -> tuple[float, int]:
     ws = fresh_workspace(f"ws-{media.stem}-{workers}w")
     medias = [media]
     for k in range(1, copies):  # a copy with other bytes: another source of the same length
@@ -114,7 +116,7 @@ def time_cut(media: Path, duration: float, workers: int = 1, copies: int = 1) ->
     for m in medias:
         add_source(ws, m, duration)
     start = time.perf_counter()
-    results = cut(ws, workers=workers)
+    results = cut(ws, workers=workers, ffmpeg=ffmpeg)
     elapsed = time.perf_counter() - start
     assert all(r.ok for r in results), results
     return elapsed, sum(len(r.clips) for r in results)
@@ -125,7 +127,7 @@ def time_auditok(ffmpeg: str, media: Path) -> tuple[float, int]:
 
     wav = OUT / f"{media.stem}.wav"
     if not wav.exists():
-        subprocess.run([*decode_command(ffmpeg, media, RATE)[:-5], "-y", str(wav)], check=True)
+        subprocess.run([*decode_command(ffmpeg, media, RATE)[:-7], "-y", str(wav)], check=True)
     folder = OUT / "auditok-clips"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -140,7 +142,8 @@ def time_auditok(ffmpeg: str, media: Path) -> tuple[float, int]:
 def peak_rss_mb(media: Path, duration: float) -> float:
     """Peak RSS of a fresh process that cuts `media` (ffmpeg, its child, not counted)."""
     code = (
-        "import sys, resource; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+        "import sys, resource, pyarrow; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+        "pyarrow.set_memory_pool(pyarrow.system_memory_pool());"  # as the CLI does
         "import bench_cut as b; ws = b.fresh_workspace('rss-' + Path(sys.argv[2]).stem);"
         "b.add_source(ws, Path(sys.argv[2]), float(sys.argv[3])); from accentds.cut import cut;"
         "cut(ws, workers=1); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
@@ -184,8 +187,9 @@ def main() -> None:
     )
     parser.add_argument("--minutes", type=float, default=60, help="length of the test video")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--ffmpeg", help="ffmpeg binary (default: as accentds finds it)")
     args = parser.parse_args()
-    ffmpeg = find_ffmpeg()
+    ffmpeg = find_ffmpeg(args.ffmpeg)
     video = build_video(ffmpeg, args.minutes, seed=1)
     seconds = args.minutes * 60
     print(
@@ -194,7 +198,7 @@ def main() -> None:
     results: dict[str, float] = {}
 
     decode_s = time_decode(ffmpeg, video)
-    cut_s, clips = time_cut(video, seconds)
+    cut_s, clips = time_cut(ffmpeg, video, seconds)
     decode_s = min(decode_s, time_decode(ffmpeg, video))  # best of two, before and after
     auditok_s, regions = time_auditok(ffmpeg, video)
     results.update(
@@ -212,8 +216,8 @@ def main() -> None:
     print(f"cut / decode-only throughput: {decode_s / cut_s:.1%}   (target >= 85%)")
     print(f"cut / auditok throughput:     {auditok_s / cut_s:.2f}x   (target > 1)")
 
-    one_s, _ = time_cut(video, seconds, workers=1, copies=2)
-    two_s, _ = time_cut(video, seconds, workers=2, copies=2)
+    one_s, _ = time_cut(ffmpeg, video, seconds, workers=1, copies=2)
+    two_s, _ = time_cut(ffmpeg, video, seconds, workers=2, copies=2)
     results["two_workers_speedup"] = one_s / two_s
     print(
         f"2 sources: 1 worker {one_s:.2f} s, 2 workers {two_s:.2f} s -> {one_s / two_s:.2f}x   (target >= 1.7x)"

@@ -261,16 +261,21 @@ def test_run_without_pause_or_energies_is_split_in_the_middle():
     assert seg(ONE_RUN, max_clip_s=1.0) == spans((10, 85), (85, 160))
 
 
-def test_very_long_run_is_halved_until_every_piece_fits():
-    def halves(s, e):
-        if e - s <= 100:
-            return [(s, e)]
-        c = (s + e) // 2
-        return halves(s, c) + halves(c, e)
-
-    expected = halves(0, 1000)
-    assert len(expected) == 16
+def test_very_long_run_is_cut_from_its_head_as_it_streams():
+    """A group longer than 3 x max is not held whole: its first 2 x max frames are split
+    (here halved into two full-length pieces) and the first piece returned at once; the
+    last 3 x max frames are split at the end, halving until every piece fits."""
+    expected = [(k * 100, (k + 1) * 100) for k in range(7)] + [
+        (700, 775),
+        (775, 850),
+        (850, 925),
+        (925, 1000),
+    ]
     assert seg("X" * 1000, max_clip_s=1.0) == spans(*expected)
+    segmenter = Segmenter(MS, 0, 0, 0.0, 1.0)
+    assert segmenter.push(parse_flags("X" * 300)) == []
+    assert segmenter.push(parse_flags("X")) == [FrameClip(0, 100, 100)]
+    assert segmenter.keep_from == 100
 
 
 # -- speech at the edges ----------------------------------------------------------------
