@@ -122,12 +122,16 @@ def time_cut(
     return elapsed, sum(len(r.clips) for r in results)
 
 
-def time_auditok(ffmpeg: str, media: Path) -> tuple[float, int]:
+def time_auditok(ffmpeg: str, media: Path) -> tuple[float, float, int]:
+    """auditok 0.5 on the same video: the same ffmpeg decodes it to a 16 kHz WAV (auditok
+    reads video only through pydub, which does the same), then split-and-save.
+    Returns (decode seconds, split-and-save seconds, clips)."""
     import auditok
 
     wav = OUT / f"{media.stem}.wav"
-    if not wav.exists():
-        subprocess.run([*decode_command(ffmpeg, media, RATE)[:-7], "-y", str(wav)], check=True)
+    start = time.perf_counter()
+    subprocess.run([*decode_command(ffmpeg, media, RATE)[:-7], "-y", str(wav)], check=True)
+    decode_s = time.perf_counter() - start
     folder = OUT / "auditok-clips"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -136,17 +140,19 @@ def time_auditok(ffmpeg: str, media: Path) -> tuple[float, int]:
     for region in auditok.split(str(wav), min_dur=1.0, max_dur=15, max_silence=0.4, energy_threshold=50):
         region.save(str(folder / f"{count:06d}.wav"))
         count += 1
-    return time.perf_counter() - start, count
+    return decode_s, time.perf_counter() - start, count
 
 
 def peak_rss_mb(media: Path, duration: float) -> float:
-    """Peak RSS of a fresh process that cuts `media` (ffmpeg, its child, not counted)."""
+    """Peak RSS of a fresh process that cuts `media` (ffmpeg, its child, not counted).
+
+    Read from VmHWM: getrusage's ru_maxrss would include this process's size at the fork."""
     code = (
-        "import sys, resource, pyarrow; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+        "import sys, pyarrow; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
         "pyarrow.set_memory_pool(pyarrow.system_memory_pool());"  # as the CLI does
         "import bench_cut as b; ws = b.fresh_workspace('rss-' + Path(sys.argv[2]).stem);"
         "b.add_source(ws, Path(sys.argv[2]), float(sys.argv[3])); from accentds.cut import cut;"
-        "cut(ws, workers=1); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "cut(ws, workers=1); print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(Path(__file__).parent), str(media), str(duration)],
@@ -200,21 +206,26 @@ def main() -> None:
     decode_s = time_decode(ffmpeg, video)
     cut_s, clips = time_cut(ffmpeg, video, seconds)
     decode_s = min(decode_s, time_decode(ffmpeg, video))  # best of two, before and after
-    auditok_s, regions = time_auditok(ffmpeg, video)
+    wav_s, split_s, regions = time_auditok(ffmpeg, video)
+    auditok_s = wav_s + split_s
     results.update(
         decode_x_realtime=seconds / decode_s,
         cut_x_realtime=seconds / cut_s,
         cut_over_decode=decode_s / cut_s,
         auditok_x_realtime=seconds / auditok_s,
         cut_over_auditok=auditok_s / cut_s,
+        cut_over_auditok_wav_input=split_s / cut_s,
     )
     print(f"decode only      {seconds / decode_s:8.0f}x realtime  ({decode_s:.2f} s)")
     print(f"accentds cut     {seconds / cut_s:8.0f}x realtime  ({cut_s:.2f} s, {clips} clips)")
     print(
-        f"auditok split    {seconds / auditok_s:8.0f}x realtime  ({auditok_s:.2f} s, {regions} clips, WAV input)"
+        f"auditok          {seconds / auditok_s:8.0f}x realtime  ({auditok_s:.2f} s = decode to WAV "
+        f"{wav_s:.2f} s + split-and-save {split_s:.2f} s, {regions} clips)"
     )
     print(f"cut / decode-only throughput: {decode_s / cut_s:.1%}   (target >= 85%)")
-    print(f"cut / auditok throughput:     {auditok_s / cut_s:.2f}x   (target > 1)")
+    print(
+        f"cut / auditok throughput:     {auditok_s / cut_s:.2f}x   (target > 1; auditok given the WAV: {split_s / cut_s:.2f}x)"
+    )
 
     one_s, _ = time_cut(ffmpeg, video, seconds, workers=1, copies=2)
     two_s, _ = time_cut(ffmpeg, video, seconds, workers=2, copies=2)
