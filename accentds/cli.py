@@ -17,7 +17,7 @@ from .cut import CutPlan, SourceCut, cut, default_workers
 from .errors import AccentdsError
 from .manifest import EXPORT_FORMATS, export
 from .models import Source
-from .pull import PullResult, pull
+from .pull import PullResult, expand_items, pull
 from .status import Totals, status, totals
 from .workspace import ENV_VAR, Workspace, init_workspace
 
@@ -188,7 +188,21 @@ def pull_cmd(
             failed += 1
             err.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
 
-    results = pull(ws, sources or [], from_file, licence, ffmpeg, workers or default_workers(), report)
+    items = expand_items(sources or [], from_file)
+    progress = _progress()
+    task = progress.add_task(f"pulling {len(items)} item(s)", total=len(items))
+
+    def reported(result: PullResult) -> None:
+        progress.advance(task)
+        report(result)
+
+    try:
+        with progress:
+            results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported)
+    except KeyboardInterrupt:
+        err.print("interrupted: what was pulled is saved; run the same pull again to go on")
+        _corpus_line(before, totals(ws))
+        raise typer.Exit(130) from None
     if new_ids and not no_cut:
         cut_results = _run_cut(ws, new_ids, workers, ffmpeg=ffmpeg)
         failed += sum(1 for r in cut_results if not r.ok)

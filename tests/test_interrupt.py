@@ -102,11 +102,11 @@ def test_interrupted_cut_is_consistent_and_resumes(
     proc = _start_cut(ws, workers)
     _wait_mid_cut(ws, proc)
     os.killpg(proc.pid, getattr(signal, how))
-    _, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=60)
     if how == "SIGKILL":
         assert proc.returncode == -signal.SIGKILL
     else:
-        assert proc.returncode == 130, stderr
+        assert proc.returncode == 130, stdout + stderr
         assert "run `accentds cut` again to resume" in stderr
     check_consistent(ws, killed=True)
     assert 0 < len(ws.read_cuts()) < SOURCES
