@@ -15,6 +15,18 @@ from rich.table import Table
 from . import __version__
 from .cut import CutPlan, SourceCut, cut, default_workers
 from .errors import AccentdsError
+from .labels import (
+    Change,
+    export_labels,
+    history,
+    import_labels,
+    list_labels,
+    rename_speaker,
+    set_labels,
+    set_source_defaults,
+    undo,
+    validate,
+)
 from .manifest import EXPORT_FORMATS, export
 from .models import Source
 from .pull import PullResult, expand_items, pull
@@ -158,6 +170,12 @@ def pull_cmd(
     no_cut: Annotated[
         bool, typer.Option("--no-cut", help="Only pull; cut later with `accentds cut`.")
     ] = False,
+    speaker: Annotated[
+        Optional[str], typer.Option(help="Speaker of these sources (a default for their clips).")
+    ] = None,
+    accent: Annotated[
+        Optional[str], typer.Option(help="Accent region of these sources (see accentds.toml).")
+    ] = None,
     workers: WorkersOpt = None,
     ffmpeg: FfmpegOpt = None,
     workspace: WorkspaceOpt = None,
@@ -170,6 +188,10 @@ def pull_cmd(
       accentds pull --from-file tonight.txt --no-cut
     """
     ws = _workspace(workspace)
+    if speaker is not None or accent is not None:  # refuse a bad value before any download
+        validate(
+            ws.config.labels, {k: v for k, v in (("speaker", speaker), ("accent", accent)) if v is not None}
+        )
     before = totals(ws)
     failed = 0
     new_ids: list[str] = []
@@ -203,6 +225,10 @@ def pull_cmd(
         err.print("interrupted: what was pulled is saved; run the same pull again to go on")
         _corpus_line(before, totals(ws))
         raise typer.Exit(130) from None
+    if speaker is not None or accent is not None:
+        for result in results:
+            if result.source and result.status in ("pulled", "exists"):
+                set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
     if new_ids and not no_cut:
         cut_results = _run_cut(ws, new_ids, workers, ffmpeg=ffmpeg)
         failed += sum(1 for r in cut_results if not r.ok)
@@ -349,6 +375,195 @@ def export_cmd(
     target = output or Path(f"manifest.{fmt}")
     rows = export(ws, fmt, target)
     out.print(f"wrote {rows} clips to {target}")
+
+
+labels_app = typer.Typer(
+    help="List, export, import, show the history of and undo labels.", no_args_is_help=True
+)
+source_app = typer.Typer(help="Defaults that apply to every clip of a source.", no_args_is_help=True)
+speakers_app = typer.Typer(help="Rename or merge speakers.", no_args_is_help=True)
+app.add_typer(labels_app, name="labels")
+app.add_typer(source_app, name="source")
+app.add_typer(speakers_app, name="speakers")
+
+
+def _print_changes(changes: list[Change], verb: str = "set") -> None:
+    for change in changes:
+        out.print(
+            f"{verb:6} {change.clip_id}  {change.field}: {escape(repr(change.old))} -> {escape(repr(change.new))}"
+        )
+    out.print(f"{len(changes)} change(s) on {len({c.clip_id for c in changes})} clip(s)")
+
+
+@app.command("label")
+def label_cmd(
+    clip_ids: Annotated[list[str], typer.Argument(help="Clips to label.")],
+    transcript: Annotated[Optional[str], typer.Option(help="What is said.")] = None,
+    speaker: Annotated[Optional[str], typer.Option(help="Who speaks.")] = None,
+    accent: Annotated[
+        Optional[str], typer.Option(help="Accent region (accentds.toml [labels] accents).")
+    ] = None,
+    evidence: Annotated[
+        Optional[str], typer.Option(help="Accent evidence: self-described, reviewer-judged, from the source.")
+    ] = None,
+    accept: Annotated[bool, typer.Option("--accept", help="Accept the clips.")] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject the clips.")] = False,
+    pending: Annotated[bool, typer.Option("--pending", help="Put the clips back to pending.")] = False,
+    note: Annotated[Optional[str], typer.Option(help="A note for other reviewers.")] = None,
+    reviewer: Annotated[
+        str, typer.Option(help="Your name in the history (default: $ACCENTDS_REVIEWER or $USER).")
+    ] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Set labels of one or more clips. A value outside the schema is refused with the allowed ones.
+
+    Examples:\n
+      accentds label file-3fa9c2d1e0ab-00000480-00004980 --transcript "Aye, it's dreich" --accept\n
+      accentds label CLIP1 CLIP2 --speaker Morag --accent Glasgow --evidence self-described
+    """
+    if accept + reject + pending > 1:
+        raise AccentdsError("give only one of --accept, --reject, --pending")
+    status = "accepted" if accept else "rejected" if reject else "pending" if pending else None
+    given = {
+        "transcript": transcript, "speaker": speaker, "accent": accent,
+        "accent_evidence": evidence, "status": status, "note": note,
+    }  # fmt: skip
+    values = {k: v for k, v in given.items() if v is not None}
+    if not values:
+        raise AccentdsError(
+            "nothing to set: give --transcript, --speaker, --accent, --evidence, --note or --accept/--reject"
+        )
+    ws = _workspace(workspace)
+    _print_changes(set_labels(ws, clip_ids, values, reviewer))
+
+
+@labels_app.command("list")
+def labels_list_cmd(
+    status: Annotated[Optional[str], typer.Option(help="pending, accepted or rejected.")] = None,
+    source: Annotated[Optional[str], typer.Option(help="A source id.")] = None,
+    accent: Annotated[Optional[str], typer.Option(help="An accent region.")] = None,
+    speaker: Annotated[Optional[str], typer.Option(help="A speaker.")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """List clips with their labels.
+
+    Example: accentds labels list --status pending --source file-3fa9c2d1e0ab
+    """
+    ws = _workspace(workspace)
+    if status is not None:
+        validate(ws.config.labels, {"status": status})
+    rows = list_labels(ws, status, source, accent, speaker)
+    table = Table(box=None, pad_edge=False)
+    table.add_column("clip", no_wrap=True)
+    for column in ("s", "status", "speaker", "accent"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("transcript", overflow="ellipsis", no_wrap=True)
+    for row in rows:
+        text = row["transcript"] + (" (draft)" if row["transcript_is_draft"] else "")
+        table.add_row(
+            row["clip_id"], f"{row['duration']:.1f}", row["status"], escape(row["speaker"]),
+            escape(row["accent"]), escape(text[:70]),
+        )  # fmt: skip
+    out.print(table)
+    out.print(f"{len(rows)} clip(s), {_minutes(sum(r['duration'] for r in rows))}")
+
+
+@labels_app.command("export")
+def labels_export_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV file to write.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write every clip's labels to a CSV file to edit in a spreadsheet.
+
+    Example: accentds labels export labels.csv
+    """
+    rows = export_labels(_workspace(workspace), file)
+    out.print(f"wrote {rows} clips to {file}; edit it and run `accentds labels import {file}`")
+
+
+@labels_app.command("import")
+def labels_import_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV file with a clip_id column and label columns.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; write nothing.")] = False,
+    reviewer: Annotated[str, typer.Option(help="Your name in the history.")] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Apply a spreadsheet of labels. The whole file is checked first; one bad row stops it all.
+
+    Example: accentds labels import labels.csv --dry-run
+    """
+    changes = import_labels(_workspace(workspace), file, reviewer, dry_run)
+    _print_changes(changes, "would" if dry_run else "set")
+    if dry_run:
+        out.print("dry run: nothing written")
+
+
+@labels_app.command("history")
+def labels_history_cmd(
+    clip_id: Annotated[str, typer.Argument(help="The clip.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Show every change of a clip's labels.
+
+    Example: accentds labels history file-3fa9c2d1e0ab-00000480-00004980
+    """
+    rows = history(_workspace(workspace), clip_id)
+    if not rows:
+        out.print(f"no changes recorded for {clip_id}")
+    for row in rows:
+        what = " (undo)" if row.get("undoes") else ""
+        out.print(
+            f"{row['time']}  {escape(row['reviewer'] or '-')}  {row['field']}: "
+            f"{escape(repr(row['old']))} -> {escape(repr(row['new']))}{what}"
+        )
+
+
+@labels_app.command("undo")
+def labels_undo_cmd(
+    clip_id: Annotated[str, typer.Argument(help="The clip.")],
+    reviewer: Annotated[str, typer.Option(help="Your name in the history.")] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Restore the values a clip had before its last edit.
+
+    Example: accentds labels undo file-3fa9c2d1e0ab-00000480-00004980
+    """
+    _print_changes(undo(_workspace(workspace), clip_id, reviewer), "undo")
+
+
+@source_app.command("set")
+def source_set_cmd(
+    source_id: Annotated[str, typer.Argument(help="The source.")],
+    speaker: Annotated[Optional[str], typer.Option(help="Speaker of the whole source.")] = None,
+    accent: Annotated[Optional[str], typer.Option(help="Accent region of the whole source.")] = None,
+    evidence: Annotated[Optional[str], typer.Option(help="Accent evidence.")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Set the speaker / accent all clips of a source have unless a clip says otherwise.
+
+    Example: accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described
+    """
+    if speaker is None and accent is None and evidence is None:
+        raise AccentdsError("nothing to set: give --speaker, --accent or --evidence")
+    row = set_source_defaults(_workspace(workspace), source_id, speaker, accent, evidence)
+    out.print(
+        f"{source_id}: speaker {escape(repr(row['speaker']))}, accent {escape(repr(row['accent']))}, "
+        f"evidence {escape(repr(row['accent_evidence']))}"
+    )
+
+
+@speakers_app.command("rename")
+def speakers_rename_cmd(
+    old: Annotated[str, typer.Argument(help="Current name.")],
+    new: Annotated[str, typer.Argument(help="New name; an existing name merges the two.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Rename a speaker on every clip and source, or merge two speakers into one.
+
+    Example: accentds speakers rename "Morag M" "Morag MacLeod"
+    """
+    count = rename_speaker(_workspace(workspace), old, new)
+    out.print(f"renamed {escape(old)!r} to {escape(new)!r} on {count} clip label(s) and source(s)")
 
 
 def main() -> None:

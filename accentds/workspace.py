@@ -23,18 +23,11 @@ from .errors import AccentdsError
 from .models import Clip, CutRecord, Source, field_names, from_row
 
 ENV_VAR = "ACCENTDS_WORKSPACE"
-LABEL_FIELDS = [
-    "clip_id",
-    "transcript",
-    "transcript_draft",
-    "speaker",
-    "accent",
-    "accent_evidence",
-    "status",
-    "note",
-    "reviewer",
-    "updated_at",
-]
+EDITABLE_FIELDS = ("transcript", "speaker", "accent", "accent_evidence", "status", "note")
+LABEL_FIELDS = ["clip_id", *EDITABLE_FIELDS, "reviewer", "updated_at", "version"]
+DRAFT_FIELDS = ["clip_id", "transcript_draft", "draft_kind"]
+SOURCE_LABEL_FIELDS = ["source_id", "speaker", "accent", "accent_evidence", "updated_at"]
+HISTORY_FIELDS = ["time", "edit_id", "clip_id", "field", "old", "new", "reviewer", "undoes"]
 GITIGNORE = """\
 # audio and releases stay out of git; manifests/ is the tracked record of the corpus
 /raw/
@@ -130,6 +123,9 @@ class Workspace:
         self.clips_parquet = self.manifests / "clips.parquet"
         self.cuts_csv = self.manifests / "cuts.csv"
         self.labels_csv = self.manifests / "labels.csv"
+        self.drafts_csv = self.manifests / "drafts.csv"
+        self.source_labels_csv = self.manifests / "source_labels.csv"
+        self.history_csv = self.manifests / "label_history.csv"
         self.manifest_csv = self.manifests / "manifest.csv"
         self.manifest_parquet = self.manifests / "manifest.parquet"
 
@@ -164,8 +160,14 @@ class Workspace:
             write_csv_atomic(self.sources_csv, field_names(Source), [])
         if not self.cuts_csv.exists():
             write_csv_atomic(self.cuts_csv, field_names(CutRecord), [])
-        if not self.labels_csv.exists():
-            write_csv_atomic(self.labels_csv, LABEL_FIELDS, [])
+        for path, columns in (
+            (self.labels_csv, LABEL_FIELDS),
+            (self.drafts_csv, DRAFT_FIELDS),
+            (self.source_labels_csv, SOURCE_LABEL_FIELDS),
+            (self.history_csv, HISTORY_FIELDS),
+        ):
+            if not path.exists():
+                write_csv_atomic(path, columns, [])
         if not self.clips_parquet.exists():
             self.write_clips([])
 
@@ -246,7 +248,6 @@ class Workspace:
 
 
 SOURCE_COLUMNS = ["origin", "title", "uploader", "upload_date", "licence"]
-LABEL_COLUMNS = [c for c in LABEL_FIELDS if c != "clip_id"]
 
 
 def _read_csv_table(path: Path, columns: list[str]) -> pa.Table:
@@ -268,26 +269,48 @@ def _read_csv_table(path: Path, columns: list[str]) -> pa.Table:
     return table.select(columns).cast(pa.schema([(c, pa.string()) for c in columns]))
 
 
+def _or(first: pa.ChunkedArray, second: pa.ChunkedArray) -> pa.ChunkedArray:
+    """`first` where it is not empty, else `second`."""
+    return pc.if_else(pc.equal(first, ""), second, first)
+
+
 def build_manifest(workspace: Workspace) -> pa.Table:
-    """Join clips, sources and labels into one table, ordered by source and start."""
+    """Join clips, sources, labels, source defaults and caption drafts into one table,
+    ordered by source and start. `speaker`, `accent` and `accent_evidence` fall back to the
+    source's defaults; `transcript` falls back to the caption draft (`transcript_is_draft`)."""
     clips = workspace.read_clip_table()
     sources = _read_csv_table(workspace.sources_csv, ["source_id", *SOURCE_COLUMNS])
     labels = _read_csv_table(workspace.labels_csv, LABEL_FIELDS)
+    drafts = _read_csv_table(workspace.drafts_csv, DRAFT_FIELDS)
+    defaults = _read_csv_table(workspace.source_labels_csv, SOURCE_LABEL_FIELDS[:-1])
+    defaults = defaults.rename_columns(["source_id", "source_speaker", "source_accent", "source_evidence"])
     joined = clips.join(sources, keys="source_id", join_type="left outer")
+    joined = joined.join(defaults, keys="source_id", join_type="left outer")
     joined = joined.join(labels, keys="clip_id", join_type="left outer")
-    status = pc.if_else(
-        pc.or_kleene(pc.is_null(joined["status"]), pc.equal(joined["status"], "")),
-        "pending",
-        joined["status"],
-    )
-    joined = joined.set_column(joined.column_names.index("status"), "status", status)
-    for name in [*SOURCE_COLUMNS, *LABEL_COLUMNS]:
-        index = joined.column_names.index(name)
-        joined = joined.set_column(index, name, pc.fill_null(joined[name], ""))
+    joined = joined.join(drafts, keys="clip_id", join_type="left outer")
+    text = [*SOURCE_COLUMNS, *LABEL_FIELDS[1:], *DRAFT_FIELDS[1:], *defaults.column_names[1:]]
+    for name in text:
+        joined = joined.set_column(joined.column_names.index(name), name, pc.fill_null(joined[name], ""))
+
+    def column(name: str) -> pa.ChunkedArray:
+        return joined[name]
+
+    def put(name: str, values: pa.ChunkedArray) -> None:
+        nonlocal joined
+        joined = joined.set_column(joined.column_names.index(name), name, values)
+
+    put("status", _or(column("status"), pa.scalar("pending")))
+    is_draft = pc.and_(pc.equal(column("transcript"), ""), pc.not_equal(column("transcript_draft"), ""))
+    put("transcript", _or(column("transcript"), column("transcript_draft")))
+    joined = joined.append_column("transcript_is_draft", is_draft)
+    put("speaker", _or(column("speaker"), column("source_speaker")))
+    put("accent", _or(column("accent"), column("source_accent")))
+    put("accent_evidence", _or(column("accent_evidence"), column("source_evidence")))
+    put("version", pc.cast(_or(column("version"), pa.scalar("0")), pa.int64()))
     order = [
         "clip_id", "source_id", "path", "start", "end", "duration", "status",
-        "transcript", "transcript_draft", "speaker", "accent", "accent_evidence", "note",
-        "reviewer", "updated_at", *SOURCE_COLUMNS,
+        "transcript", "transcript_is_draft", "draft_kind", "speaker", "accent", "accent_evidence",
+        "note", "reviewer", "updated_at", "version", *SOURCE_COLUMNS,
         "rms_dbfs", "peak_dbfs", "speech_ratio", "settings_id", "cut_at",
     ]  # fmt: skip
     joined = joined.select(order)

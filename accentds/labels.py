@@ -1,0 +1,363 @@
+"""Human labels: validation against the schema, edits with history and undo, source defaults,
+speaker renames, and spreadsheet export/import.
+
+Labels live in manifests/labels.csv (one row per labelled clip), source defaults in
+manifests/source_labels.csv, and every change is appended to manifests/label_history.csv.
+Each clip's row has a version that every edit increments: an edit made against an older
+version is refused with the current values, never applied over them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.compute as pc
+
+from .config import LabelSchema
+from .errors import AccentdsError
+from .workspace import (
+    EDITABLE_FIELDS,
+    HISTORY_FIELDS,
+    LABEL_FIELDS,
+    SOURCE_LABEL_FIELDS,
+    Workspace,
+    build_manifest,
+    now_iso,
+    read_csv,
+    write_csv_atomic,
+    write_manifest,
+)
+
+EXPORT_COLUMNS = ["clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft"]
+
+
+class LabelConflict(AccentdsError):
+    """The clip changed since the editor loaded it; `current` holds its values now."""
+
+    def __init__(self, clip_id: str, current: dict[str, str], version: int) -> None:
+        shown = ", ".join(f"{k}={v!r}" for k, v in current.items() if v) or "no labels"
+        super().__init__(
+            f"{clip_id} was changed elsewhere since it was loaded (now version {version}: {shown}); "
+            "reload it and make the edit again"
+        )
+        self.clip_id = clip_id
+        self.current = current
+        self.version = version
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of one clip changed by an edit."""
+
+    clip_id: str
+    field: str
+    old: str
+    new: str
+
+
+def _allowed(name: str, value: str, choices: Sequence[str], empty_ok: bool = True) -> str | None:
+    if value in choices or (empty_ok and value == ""):
+        return None
+    listed = ", ".join(repr(c) for c in choices)
+    return f"unknown {name} {value!r}; allowed: {listed}"
+
+
+def check_values(schema: LabelSchema, values: Mapping[str, str]) -> list[str]:
+    """Problems with label values (empty list when all are allowed)."""
+    problems = []
+    for name in values:
+        if name not in EDITABLE_FIELDS:
+            problems.append(f"unknown field {name!r}; editable: {', '.join(EDITABLE_FIELDS)}")
+    checks = (
+        ("accent", schema.accents, True),
+        ("accent_evidence", schema.accent_evidence, True),
+        ("status", schema.statuses, False),
+    )
+    for name, choices, empty_ok in checks:
+        if name in values:
+            problem = _allowed(name.replace("_", " "), values[name], choices, empty_ok)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+def validate(schema: LabelSchema, values: Mapping[str, str]) -> dict[str, str]:
+    """Clean values (whitespace trimmed) or AccentdsError naming the allowed ones."""
+    clean = {k: " ".join(str(v).split()) if k != "note" else str(v).strip() for k, v in values.items()}
+    problems = check_values(schema, clean)
+    if problems:
+        raise AccentdsError("; ".join(problems))
+    return clean
+
+
+def _append_history(workspace: Workspace, rows: list[dict[str, str]]) -> None:
+    """Append rows to the history in one write (the file only ever grows)."""
+    if not rows:
+        return
+    buffer = io.StringIO()
+    csv.DictWriter(buffer, fieldnames=HISTORY_FIELDS, lineterminator="\n").writerows(rows)
+    if not workspace.history_csv.exists():
+        write_csv_atomic(workspace.history_csv, HISTORY_FIELDS, [])
+    with open(workspace.history_csv, "a", encoding="utf-8", newline="") as handle:
+        handle.write(buffer.getvalue())
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _clip_ids(workspace: Workspace) -> set[str]:
+    return set(workspace.read_clip_table(columns=["clip_id"])["clip_id"].to_pylist())
+
+
+def _drafts(workspace: Workspace) -> dict[str, str]:
+    return {r["clip_id"]: r.get("transcript_draft", "") for r in read_csv(workspace.drafts_csv)}
+
+
+def _apply(
+    workspace: Workspace,
+    edits: Mapping[str, Mapping[str, str]],
+    reviewer: str,
+    versions: Mapping[str, int] | None = None,
+    undoes: Mapping[str, str] | None = None,
+) -> list[Change]:
+    """Apply per-clip edits under the lock; call with validated values only."""
+    with workspace.lock():
+        known = _clip_ids(workspace)
+        unknown = [cid for cid in edits if cid not in known]
+        if unknown:
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            raise AccentdsError(
+                f"unknown clip id(s): {', '.join(unknown[:5])}{more}; `accentds labels list` shows them"
+            )
+        labels = workspace.read_labels()
+        drafts = _drafts(workspace)
+        for cid, expected in (versions or {}).items():
+            row = labels.get(cid, {})
+            version = int(row.get("version") or 0)
+            if version != expected:
+                current = {k: row.get(k, "") for k in EDITABLE_FIELDS}
+                raise LabelConflict(cid, current, version)
+        when = now_iso()
+        changes: list[Change] = []
+        history: list[dict[str, str]] = []
+        for cid, values in edits.items():
+            row = {k: "" for k in LABEL_FIELDS} | labels.get(cid, {}) | {"clip_id": cid}
+            values = dict(values)
+            # accepting a clip confirms the caption draft it shows
+            confirms = values.get("status") == "accepted" and not values.get("transcript", row["transcript"])
+            if confirms and drafts.get(cid):
+                values["transcript"] = drafts[cid]
+            edit_id = uuid.uuid4().hex[:12]
+            changed = [(k, row.get(k, ""), v) for k, v in values.items() if row.get(k, "") != v]
+            if not changed:
+                continue
+            for name, old, new in changed:
+                row[name] = new
+                changes.append(Change(cid, name, old, new))
+                history.append(
+                    {
+                        "time": when, "edit_id": edit_id, "clip_id": cid, "field": name, "old": old,
+                        "new": new, "reviewer": reviewer, "undoes": (undoes or {}).get(cid, ""),
+                    }
+                )  # fmt: skip
+            row["reviewer"] = reviewer
+            row["updated_at"] = when
+            row["version"] = str(int(row.get("version") or 0) + 1)
+            labels[cid] = row
+        if changes:
+            _append_history(workspace, history)
+            write_csv_atomic(
+                workspace.labels_csv, LABEL_FIELDS, sorted(labels.values(), key=lambda r: r["clip_id"])
+            )
+            write_manifest(workspace)
+        return changes
+
+
+def set_labels(
+    workspace: Workspace,
+    clip_ids: Iterable[str],
+    values: Mapping[str, str],
+    reviewer: str = "",
+    expected_version: int | None = None,
+) -> list[Change]:
+    """Set label fields on clips; returns what changed.
+
+    With `expected_version`, the edit is refused (LabelConflict) if a clip's label has been
+    changed since that version was read."""
+    clean = validate(workspace.config.labels, values)
+    ids = list(dict.fromkeys(clip_ids))
+    if not ids:
+        raise AccentdsError("name at least one clip id")
+    versions = {cid: expected_version for cid in ids} if expected_version is not None else None
+    return _apply(workspace, {cid: clean for cid in ids}, reviewer or _reviewer(), versions)
+
+
+def _reviewer() -> str:
+    return os.environ.get("ACCENTDS_REVIEWER") or os.environ.get("USER") or ""
+
+
+def history(workspace: Workspace, clip_id: str) -> list[dict[str, str]]:
+    """Every recorded change of one clip's labels, oldest first."""
+    return [row for row in read_csv(workspace.history_csv) if row.get("clip_id") == clip_id]
+
+
+def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]:
+    """Restore the values a clip had before its last edit that is not undone yet."""
+    rows = history(workspace, clip_id)
+    undone = {row["undoes"] for row in rows if row.get("undoes")}
+    edits = [row for row in rows if not row.get("undoes") and row["edit_id"] not in undone]
+    if not edits:
+        raise AccentdsError(f"nothing to undo for {clip_id}")
+    last = edits[-1]["edit_id"]
+    restore = {row["field"]: row["old"] for row in edits if row["edit_id"] == last}
+    return _apply(workspace, {clip_id: restore}, reviewer or _reviewer(), undoes={clip_id: last})
+
+
+# -- source defaults and speakers ---------------------------------------------------
+def read_source_defaults(workspace: Workspace) -> dict[str, dict[str, str]]:
+    return {row["source_id"]: row for row in read_csv(workspace.source_labels_csv) if row.get("source_id")}
+
+
+def set_source_defaults(
+    workspace: Workspace,
+    source_id: str,
+    speaker: str | None = None,
+    accent: str | None = None,
+    accent_evidence: str | None = None,
+) -> dict[str, str]:
+    """Set the speaker / accent every clip of a source has unless the clip says otherwise."""
+    given = {
+        k: v
+        for k, v in (("speaker", speaker), ("accent", accent), ("accent_evidence", accent_evidence))
+        if v is not None
+    }
+    clean = validate(workspace.config.labels, given)
+    with workspace.lock():
+        if source_id not in {s.source_id for s in workspace.read_sources()}:
+            raise AccentdsError(f"unknown source id {source_id!r}; `accentds status --sources` lists them")
+        rows = read_source_defaults(workspace)
+        row = {k: "" for k in SOURCE_LABEL_FIELDS} | rows.get(source_id, {}) | {"source_id": source_id}
+        row.update(clean)
+        row["updated_at"] = now_iso()
+        rows[source_id] = row
+        write_csv_atomic(
+            workspace.source_labels_csv,
+            SOURCE_LABEL_FIELDS,
+            sorted(rows.values(), key=lambda r: r["source_id"]),
+        )
+        write_manifest(workspace)
+    return row
+
+
+def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "") -> int:
+    """Rename a speaker everywhere (clip labels and source defaults); renaming to a name that
+    exists merges the two. Returns how many clip labels and sources changed."""
+    old, new = " ".join(old.split()), " ".join(new.split())
+    if not old or not new:
+        raise AccentdsError("give the speaker's current name and the new one")
+    labels = workspace.read_labels()
+    clip_ids = [cid for cid, row in labels.items() if row.get("speaker") == old]
+    changed = (
+        len(_apply(workspace, {cid: {"speaker": new} for cid in clip_ids}, reviewer or _reviewer()))
+        if clip_ids
+        else 0
+    )
+    with workspace.lock():
+        rows = read_source_defaults(workspace)
+        hits = [row for row in rows.values() if row.get("speaker") == old]
+        for row in hits:
+            row["speaker"], row["updated_at"] = new, now_iso()
+        if hits:
+            write_csv_atomic(
+                workspace.source_labels_csv,
+                SOURCE_LABEL_FIELDS,
+                sorted(rows.values(), key=lambda r: r["source_id"]),
+            )
+            write_manifest(workspace)
+    if not changed and not hits:
+        raise AccentdsError(f"no clip or source has the speaker {old!r}")
+    return changed + len(hits)
+
+
+# -- listing, export and import -------------------------------------------------------
+def list_labels(
+    workspace: Workspace,
+    status: str | None = None,
+    source: str | None = None,
+    accent: str | None = None,
+    speaker: str | None = None,
+) -> list[dict]:
+    """Clips with their effective labels (source defaults and drafts filled in), filtered."""
+    table = build_manifest(workspace)
+    for name, value in (("status", status), ("source_id", source), ("accent", accent), ("speaker", speaker)):
+        if value is not None:
+            table = table.filter(pc.equal(table[name], value))
+    return table.to_pylist()
+
+
+def export_labels(workspace: Workspace, path: Path) -> int:
+    """Write every clip's effective labels as CSV for a spreadsheet; returns the row count."""
+    rows = build_manifest(workspace).select(EXPORT_COLUMNS).to_pylist()
+    for row in rows:
+        row["transcript_is_draft"] = "yes" if row["transcript_is_draft"] else ""
+    write_csv_atomic(path, EXPORT_COLUMNS, rows)
+    return len(rows)
+
+
+def import_labels(
+    workspace: Workspace, path: Path, reviewer: str = "", dry_run: bool = False
+) -> list[Change]:
+    """Apply a spreadsheet of labels. The whole file is checked first: an unknown clip id or
+    value stops the import with the row numbers at fault, and nothing is written.
+
+    A cell equal to what the clip shows now (its source default or caption draft included)
+    is not a change, so an exported file imports back as no change at all."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            rows = list(reader)
+    except OSError as exc:
+        raise AccentdsError(f"cannot read {path}: {exc.strerror}") from None
+    if "clip_id" not in columns:
+        raise AccentdsError(f"{path} has no clip_id column (columns: {', '.join(columns) or 'none'})")
+    fields = [c for c in columns if c in EDITABLE_FIELDS]
+    if not fields:
+        raise AccentdsError(f"{path} has none of the label columns: {', '.join(EDITABLE_FIELDS)}")
+    shown = {row["clip_id"]: row for row in build_manifest(workspace).to_pylist()}
+    schema = workspace.config.labels
+    problems: list[str] = []
+    edits: dict[str, dict[str, str]] = {}
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        cid = (row.get("clip_id") or "").strip()
+        if cid not in shown:
+            problems.append(f"row {number}: unknown clip id {cid!r}")
+            continue
+        if cid in seen:
+            problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
+            continue
+        seen[cid] = number
+        values = {f: row.get(f) or "" for f in fields}
+        clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
+        for problem in check_values(schema, clean):
+            problems.append(f"row {number}: {problem}")
+        current = shown[cid]
+        changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
+        if changed:
+            edits[cid] = changed
+    if problems:
+        listed = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise AccentdsError(f"{path}: nothing imported, {len(problems)} problem(s):\n  {listed}{more}")
+    if dry_run:
+        return [
+            Change(cid, k, str(shown[cid].get(k) or ""), v)
+            for cid, values in edits.items()
+            for k, v in values.items()
+        ]
+    return _apply(workspace, edits, reviewer or _reviewer()) if edits else []

@@ -1,0 +1,220 @@
+"""Labels: schema checks, edits with history and undo, source defaults, speakers, spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import SAMPLE, run_cli
+
+from accentds.cut import cut
+from accentds.errors import AccentdsError
+from accentds.labels import (
+    LabelConflict,
+    export_labels,
+    history,
+    import_labels,
+    list_labels,
+    rename_speaker,
+    set_labels,
+    set_source_defaults,
+    undo,
+)
+from accentds.pull import pull
+from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, write_csv_atomic
+
+
+@pytest.fixture
+def cut_ws(workspace: Workspace) -> Workspace:
+    [result] = pull(workspace, [str(SAMPLE)])
+    assert result.status == "pulled"
+    [done] = cut(workspace)
+    assert done.ok and len(done.clips) == 8
+    return workspace
+
+
+def _ids(ws: Workspace) -> list[str]:
+    return [c.clip_id for c in ws.read_clips()]
+
+
+def _manifest(ws: Workspace) -> dict[str, dict]:
+    return {r["clip_id"]: r for r in pq.read_table(ws.manifest_parquet).to_pylist()}
+
+
+def test_set_labels_writes_labels_history_and_manifest(cut_ws: Workspace) -> None:
+    first, second = _ids(cut_ws)[:2]
+    changes = set_labels(cut_ws, [first], {"transcript": "  Aye,  it's dreich ", "accent": "Glasgow"}, "ann")
+    assert {(c.field, c.old, c.new) for c in changes} == {
+        ("transcript", "", "Aye, it's dreich"),
+        ("accent", "", "Glasgow"),
+    }
+    row = cut_ws.read_labels()[first]
+    assert (row["transcript"], row["accent"], row["reviewer"], row["version"]) == (
+        "Aye, it's dreich",
+        "Glasgow",
+        "ann",
+        "1",
+    )
+    shown = _manifest(cut_ws)
+    assert shown[first]["transcript"] == "Aye, it's dreich" and shown[first]["status"] == "pending"
+    assert shown[second]["accent"] == "" and shown[second]["version"] == 0
+    assert [(h["field"], h["new"], h["reviewer"]) for h in history(cut_ws, first)] == [
+        ("transcript", "Aye, it's dreich", "ann"), ("accent", "Glasgow", "ann"),
+    ]  # fmt: skip
+    assert set_labels(cut_ws, [first], {"accent": "Glasgow"}, "ann") == []  # no change, no new version
+    assert cut_ws.read_labels()[first]["version"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"accent": "Yorkshire"}, "unknown accent 'Yorkshire'; allowed: 'Glasgow', 'Edinburgh'"),
+        ({"accent_evidence": "a hunch"}, "unknown accent evidence 'a hunch'; allowed: 'self-described'"),
+        ({"status": "maybe"}, "unknown status 'maybe'; allowed: 'pending', 'accepted', 'rejected'"),
+        ({"status": ""}, "unknown status ''"),
+        ({"mood": "happy"}, "unknown field 'mood'"),
+    ],
+)
+def test_values_outside_the_schema_are_refused(cut_ws: Workspace, values: dict, message: str) -> None:
+    before = cut_ws.labels_csv.read_bytes()
+    with pytest.raises(AccentdsError, match=message.replace("(", r"\(")):
+        set_labels(cut_ws, _ids(cut_ws)[:1], values)
+    assert cut_ws.labels_csv.read_bytes() == before
+
+
+def test_unknown_clip_and_stale_version_are_refused(cut_ws: Workspace) -> None:
+    clip = _ids(cut_ws)[0]
+    with pytest.raises(AccentdsError, match="unknown clip id"):
+        set_labels(cut_ws, ["file-000000000000-00000000-00001000"], {"speaker": "x"})
+    set_labels(cut_ws, [clip], {"speaker": "Morag"}, expected_version=0)
+    with pytest.raises(LabelConflict) as caught:
+        set_labels(cut_ws, [clip], {"speaker": "Hamish"}, expected_version=0)
+    assert caught.value.current["speaker"] == "Morag" and caught.value.version == 1
+    assert cut_ws.read_labels()[clip]["speaker"] == "Morag"
+
+
+def test_undo_restores_the_previous_values_one_edit_at_a_time(cut_ws: Workspace) -> None:
+    clip = _ids(cut_ws)[0]
+    set_labels(cut_ws, [clip], {"speaker": "Morag", "status": "accepted"})
+    set_labels(cut_ws, [clip], {"speaker": "Hamish"})
+    undo(cut_ws, clip)
+    assert cut_ws.read_labels()[clip]["speaker"] == "Morag"
+    undo(cut_ws, clip)
+    row = cut_ws.read_labels()[clip]
+    assert (row["speaker"], row["status"]) == ("", "")
+    with pytest.raises(AccentdsError, match="nothing to undo"):
+        undo(cut_ws, clip)
+    assert [h["new"] for h in history(cut_ws, clip) if h["field"] == "speaker"] == [
+        "Morag",
+        "Hamish",
+        "Morag",
+        "",
+    ]
+
+
+def test_source_defaults_apply_unless_the_clip_says_otherwise(cut_ws: Workspace) -> None:
+    source = cut_ws.read_sources()[0].source_id
+    first, second = _ids(cut_ws)[:2]
+    set_source_defaults(cut_ws, source, speaker="Morag", accent="Glasgow", accent_evidence="self-described")
+    set_labels(cut_ws, [second], {"speaker": "Hamish"})
+    shown = _manifest(cut_ws)
+    assert (shown[first]["speaker"], shown[first]["accent"], shown[first]["accent_evidence"]) == (
+        "Morag", "Glasgow", "self-described",
+    )  # fmt: skip
+    assert (shown[second]["speaker"], shown[second]["accent"]) == ("Hamish", "Glasgow")
+    with pytest.raises(AccentdsError, match="unknown accent"):
+        set_source_defaults(cut_ws, source, accent="Leeds")
+    with pytest.raises(AccentdsError, match="unknown source id"):
+        set_source_defaults(cut_ws, "file-nope", speaker="x")
+
+
+def test_rename_and_merge_speakers(cut_ws: Workspace) -> None:
+    ids = _ids(cut_ws)
+    source = cut_ws.read_sources()[0].source_id
+    set_labels(cut_ws, ids[:2], {"speaker": "Morag M"})
+    set_labels(cut_ws, ids[2:3], {"speaker": "Morag MacLeod"})
+    set_source_defaults(cut_ws, source, speaker="Morag M")
+    assert rename_speaker(cut_ws, "Morag M", "Morag MacLeod") == 3
+    assert {r["speaker"] for r in list_labels(cut_ws)} == {"Morag MacLeod"}
+    with pytest.raises(AccentdsError, match="no clip or source has the speaker"):
+        rename_speaker(cut_ws, "Morag M", "x")
+
+
+def test_accepting_confirms_the_caption_draft(cut_ws: Workspace) -> None:
+    first, second = _ids(cut_ws)[:2]
+    drafts = [{"clip_id": first, "transcript_draft": "Aye, it's a dreich morning", "draft_kind": "manual"}]
+    write_csv_atomic(cut_ws.drafts_csv, DRAFT_FIELDS, drafts)
+    shown = {r["clip_id"]: r for r in list_labels(cut_ws)}
+    assert shown[first]["transcript"] == "Aye, it's a dreich morning" and shown[first]["transcript_is_draft"]
+    assert not shown[second]["transcript_is_draft"]
+    set_labels(cut_ws, [first], {"status": "accepted"})
+    assert cut_ws.read_labels()[first]["transcript"] == "Aye, it's a dreich morning"
+    assert not _manifest(cut_ws)[first]["transcript_is_draft"]
+
+
+def test_export_then_import_is_no_change_and_edits_apply(cut_ws: Workspace, tmp_path: Path) -> None:
+    sheet = tmp_path / "labels.csv"
+    assert export_labels(cut_ws, sheet) == 8
+    assert import_labels(cut_ws, sheet) == []
+    rows = read_csv(sheet)
+    rows[0]["speaker"], rows[0]["status"] = "Morag", "accepted"
+    rows[3]["accent"] = "Fife"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    planned = import_labels(cut_ws, sheet, dry_run=True)
+    assert {(c.clip_id, c.field, c.new) for c in planned} == {
+        (rows[0]["clip_id"], "speaker", "Morag"), (rows[0]["clip_id"], "status", "accepted"),
+        (rows[3]["clip_id"], "accent", "Fife"),
+    }  # fmt: skip
+    assert cut_ws.read_labels() == {}
+    assert len(import_labels(cut_ws, sheet)) == 3
+    assert cut_ws.read_labels()[rows[3]["clip_id"]]["accent"] == "Fife"
+
+
+def test_import_with_bad_rows_changes_nothing_and_names_them(cut_ws: Workspace, tmp_path: Path) -> None:
+    sheet = tmp_path / "labels.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    rows[0]["speaker"] = "Morag"
+    rows[2]["accent"] = "Yorkshire"
+    rows[5]["clip_id"] = "file-000000000000-00000000-00001000"
+    rows[6]["status"] = "done"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    labels_before = cut_ws.labels_csv.read_bytes()
+    done = run_cli("labels", "import", str(sheet), cwd=cut_ws.root)
+    assert done.returncode == 1
+    assert "nothing imported, 3 problem(s)" in done.stderr
+    assert "row 4: unknown accent 'Yorkshire'" in done.stderr
+    assert "row 7: unknown clip id 'file-000000000000-00000000-00001000'" in done.stderr
+    assert "row 8: unknown status 'done'" in done.stderr
+    assert cut_ws.labels_csv.read_bytes() == labels_before
+
+
+def test_label_cli(cut_ws: Workspace) -> None:
+    clip = _ids(cut_ws)[0]
+    done = run_cli("label", clip, "--transcript", "Aye", "--speaker", "Morag", "--accept", cwd=cut_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert "3 change(s) on 1 clip(s)" in done.stdout
+    refused = run_cli("label", clip, "--accent", "Leeds", cwd=cut_ws.root)
+    assert refused.returncode == 1 and "unknown accent 'Leeds'; allowed: 'Glasgow'" in refused.stderr
+    both = run_cli("label", clip, "--accept", "--reject", cwd=cut_ws.root)
+    assert both.returncode == 1 and "only one of --accept, --reject" in both.stderr
+    listed = run_cli("labels", "list", "--status", "accepted", cwd=cut_ws.root)
+    assert clip in listed.stdout and "1 clip(s), 0.1 min" in listed.stdout
+    status = run_cli("status", cwd=cut_ws.root)
+    assert re.search(r"^accepted\s+1\s+0\.1$", status.stdout, re.M), status.stdout
+    assert run_cli("labels", "undo", clip, cwd=cut_ws.root).returncode == 0
+    assert "transcript: '' -> 'Aye'" in run_cli("labels", "history", clip, cwd=cut_ws.root).stdout
+    with open(cut_ws.labels_csv, newline="") as handle:
+        assert next(r for r in csv.DictReader(handle) if r["clip_id"] == clip)["status"] == ""
+
+
+def test_pull_with_speaker_and_accent(workspace: Workspace) -> None:
+    bad = run_cli("pull", str(SAMPLE), "--accent", "Leeds", cwd=workspace.root)
+    assert bad.returncode == 1 and "unknown accent" in bad.stderr
+    assert workspace.read_sources() == []  # refused before pulling anything
+    done = run_cli("pull", str(SAMPLE), "--speaker", "Morag", "--accent", "Fife", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert {(r["speaker"], r["accent"]) for r in list_labels(workspace)} == {("Morag", "Fife")}
