@@ -93,6 +93,7 @@ def pcm_stream(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
+        process_group=0,  # Ctrl-C is for accentds to handle: it stops ffmpeg itself
     )
     assert proc.stdout is not None and proc.stderr is not None
     with suppress(OSError):  # a larger pipe keeps ffmpeg running while clips are written
