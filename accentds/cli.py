@@ -453,18 +453,12 @@ def labels_list_cmd(
     if status is not None:
         validate(ws.config.labels, {"status": status})
     rows = list_labels(ws, status, source, accent, speaker)
-    table = Table(box=None, pad_edge=False)
-    table.add_column("clip", no_wrap=True)
-    for column in ("s", "status", "speaker", "accent"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("transcript", overflow="ellipsis", no_wrap=True)
     for row in rows:
-        text = row["transcript"] + (" (draft)" if row["transcript_is_draft"] else "")
-        table.add_row(
-            row["clip_id"], f"{row['duration']:.1f}", row["status"], escape(row["speaker"]),
-            escape(row["accent"]), escape(text[:70]),
-        )  # fmt: skip
-    out.print(table)
+        draft = " (draft)" if row["transcript_is_draft"] else ""
+        out.print(
+            f"{row['clip_id']}  {row['duration']:5.1f}s  {row['status']:8}  {escape(row['speaker'] or '-')}"
+            f"  {escape(row['accent'] or '-')}  {escape(row['transcript'])}{draft}"
+        )
     out.print(f"{len(rows)} clip(s), {_minutes(sum(r['duration'] for r in rows))}")
 
 

@@ -6,6 +6,7 @@ new cut no longer uses. A crash at any point leaves every manifest row with its 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -19,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .captions import drafts_for_clips
 from .config import VadSettings
 from .errors import AccentdsError
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, write_wav
@@ -26,9 +28,12 @@ from .models import Clip, CutRecord, Source, clip_id
 from .vad import FrameClip, Segmenter, WebrtcDetector, power_db
 from .workspace import (
     CLIP_SCHEMA,
+    DRAFT_FIELDS,
     Workspace,
     now_iso,
+    read_csv,
     refresh_manifest,
+    write_csv_atomic,
     write_manifest,
     write_parquet_atomic,
 )
@@ -44,6 +49,7 @@ class SourceCut:
     audio_s: float = 0.0
     reason: str = ""
     dry_run: bool = False
+    drafts: tuple[tuple[str, str, str], ...] = ()  # (clip id, draft transcript, "manual" | "auto")
 
     @property
     def kept_s(self) -> float:
@@ -165,7 +171,23 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
         return SourceCut(
             source.source_id, ok=False, audio_s=audio_s, reason="no speech found", dry_run=not write
         )
-    return SourceCut(source.source_id, ok=True, clips=tuple(clips), audio_s=audio_s, dry_run=not write)
+    drafts = _drafts(root, source, clips) if write else ()
+    return SourceCut(
+        source.source_id, ok=True, clips=tuple(clips), audio_s=audio_s, dry_run=not write, drafts=drafts
+    )
+
+
+def _drafts(root: Path, source: Source, clips: list[Clip]) -> tuple[tuple[str, str, str], ...]:
+    """Draft transcripts from the source's subtitles, if it has any."""
+    if not source.subtitles:
+        return ()
+    try:
+        info = json.loads((root / "raw" / source.source_id / "info.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = None
+    spans = [(c.clip_id, c.start, c.end) for c in clips]
+    found = drafts_for_clips(root, source.subtitles, info, spans)
+    return tuple((cid, text, kind) for cid, (text, kind) in found.items())
 
 
 def plan_cut(
@@ -215,6 +237,9 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings) -> Non
             note="" if result.ok else result.reason,
         )
         workspace.write_cuts(cuts)
+        drafts = [r for r in read_csv(workspace.drafts_csv) if not r["clip_id"].startswith(sid + "-")]
+        drafts += [{"clip_id": c, "transcript_draft": t, "draft_kind": k} for c, t, k in result.drafts]
+        write_csv_atomic(workspace.drafts_csv, DRAFT_FIELDS, sorted(drafts, key=lambda r: r["clip_id"]))
         write_manifest(workspace)
         folder = workspace.clips / sid
         if folder.is_dir():

@@ -355,9 +355,16 @@ def import_labels(
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise AccentdsError(f"{path}: nothing imported, {len(problems)} problem(s):\n  {listed}{more}")
     if dry_run:
-        return [
-            Change(cid, k, str(shown[cid].get(k) or ""), v)
-            for cid, values in edits.items()
-            for k, v in values.items()
-        ]
+        planned = []
+        for cid, values in edits.items():
+            planned += [Change(cid, k, str(shown[cid].get(k) or ""), v) for k, v in values.items()]
+            if (
+                values.get("status") == "accepted"
+                and "transcript" not in values
+                and shown[cid]["transcript_is_draft"]
+            ):
+                planned.append(
+                    Change(cid, "transcript", "", shown[cid]["transcript"])
+                )  # accepting confirms it
+        return planned
     return _apply(workspace, edits, reviewer or _reviewer()) if edits else []

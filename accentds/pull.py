@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
@@ -185,6 +186,7 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
             target = staging / f"source.{lang}{sub.suffix.lower()}"
             shutil.copyfile(sub, target)
             subtitles.append(target.name)
+        subtitles += [p.name for p in extract_embedded_subtitles(ffmpeg, media, staging)]
         origin = str(path.resolve())
         info = {"origin": origin, "file_name": path.name, "size": path.stat().st_size, "sha256": sha}
         (staging / "info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -356,6 +358,7 @@ def _pull_entry(
             ydl.process_ie_result(info, download=True)
         problems = sub_logger.errors + [w for w in sub_logger.warnings if "subtitle" in w.lower()]
         note = f"subtitles not downloaded: {_clean_error(problems[0])}" if problems else ""
+        extract_embedded_subtitles(ffmpeg, final_media, staging)
         raw = f"raw/{source_id}"
         subtitles = sorted(p.name for p in staging.iterdir() if p.suffix.lower() in SUBTITLE_EXTENSIONS)
         source = Source(

@@ -164,12 +164,15 @@ def test_export_then_import_is_no_change_and_edits_apply(cut_ws: Workspace, tmp_
     rows[3]["accent"] = "Fife"
     write_csv_atomic(sheet, list(rows[0]), rows)
     planned = import_labels(cut_ws, sheet, dry_run=True)
-    assert {(c.clip_id, c.field, c.new) for c in planned} == {
+    expected = {
         (rows[0]["clip_id"], "speaker", "Morag"), (rows[0]["clip_id"], "status", "accepted"),
+        (rows[0]["clip_id"], "transcript", rows[0]["transcript"]),  # accepting confirms the caption draft
         (rows[3]["clip_id"], "accent", "Fife"),
     }  # fmt: skip
+    assert rows[0]["transcript_is_draft"] == "yes" and rows[0]["transcript"].startswith("Aye, it's a dreich")
+    assert {(c.clip_id, c.field, c.new) for c in planned} == expected
     assert cut_ws.read_labels() == {}
-    assert len(import_labels(cut_ws, sheet)) == 3
+    assert {(c.clip_id, c.field, c.new) for c in import_labels(cut_ws, sheet)} == expected
     assert cut_ws.read_labels()[rows[3]["clip_id"]]["accent"] == "Fife"
 
 

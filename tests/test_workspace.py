@@ -148,7 +148,7 @@ def test_killed_pull_leftovers_are_cleaned(workspace: Workspace) -> None:
     assert again.status == "pulled"
     assert not dead.exists() and live.exists()
     assert sorted(p.name for p in (workspace.raw / again.source.source_id).iterdir()) == [
-        "info.json", "source.mp4", "source.und.srt", "source.und.vtt",
+        "info.json", "source.eng.srt", "source.mp4", "source.und.srt", "source.und.vtt",
     ]  # fmt: skip
 
 
