@@ -377,6 +377,45 @@ def export_cmd(
     out.print(f"wrote {rows} clips to {target}")
 
 
+@app.command("review")
+def review_cmd(
+    host: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Address to listen on (default 127.0.0.1); any other lets whoever reaches it edit labels."
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port (default: a free one).")
+    ] = 0,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the address.")] = False,
+    reviewer: Annotated[
+        str, typer.Option(help="Your name in the label history (default: $ACCENTDS_REVIEWER, else $USER).")
+    ] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Listen to clips and label them from the keyboard in the browser.
+
+    Space plays, A accepts, X rejects, J/K move; the page lists every shortcut.
+
+    Examples:\n
+      accentds review\n
+      accentds review --port 8765 --no-browser --reviewer ann
+    """
+    from .review import serve  # the web stack loads only for this command
+
+    ws = _workspace(workspace)
+    serve(
+        ws,
+        host=host or "127.0.0.1",
+        port=port,
+        open_browser=not no_browser,
+        reviewer=reviewer,
+        on_ready=lambda url: out.print(f"review page: {url}  (Ctrl-C to stop)"),
+        allow_remote=host is not None,
+    )
+
+
 labels_app = typer.Typer(
     help="List, export, import, show the history of and undo labels.", no_args_is_help=True
 )

@@ -141,6 +141,7 @@ def pcm_stream(
         proc.stdout.close()
         code = proc.wait()
         drain.join()
+        proc.stderr.close()
     stderr = b"".join(errors).decode("utf-8", "replace")
     if code != 0 or _TRUNCATED.search(stderr) or _NO_AUDIO.search(stderr):
         raise MediaError(_reason(path, stderr))

@@ -49,6 +49,8 @@ def _start_cut(ws: Workspace, workers: int) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # a shell running us in the background may ignore SIGINT, and the child would inherit it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -1,0 +1,415 @@
+"""The review page: a local web app to listen to clips and label them from the keyboard.
+
+`create_app` builds the FastAPI app (a JSON API plus one static page); `serve` runs it with
+uvicorn on a loopback port. The page is static: it fetches JSON and shows every string with
+textContent or a form field's value, so nothing from the corpus is ever parsed as HTML.
+
+Writes go through `labels.set_labels` with the version the page loaded, so an edit made
+against a clip someone else changed meanwhile is refused (409) with the current values,
+never applied over them."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import struct
+import subprocess
+import threading
+import webbrowser
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyarrow.compute as pc
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..errors import AccentdsError
+from ..labels import LabelConflict, set_labels
+from ..media import BYTES_PER_SAMPLE, decode_command, find_ffmpeg
+from ..workspace import EDITABLE_FIELDS, Workspace, build_manifest, read_csv
+
+HERE = Path(__file__).resolve().parent
+STATIC_FILES = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
+CONTEXT_S = 1.0
+CONTEXT_RATE = 16000
+QUEUE_FIELDS = (
+    "clip_id", "source_id", "start", "end", "duration", "status", "transcript", "transcript_is_draft",
+    "speaker", "accent", "accent_evidence", "note", "version", "title", "reviewer", "updated_at",
+)  # fmt: skip
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; media-src 'self'; object-src 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+_CLIP_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class LabelEdit(BaseModel):
+    """The body of a save: the fields to set and the clip version the page loaded."""
+
+    values: dict[str, str]
+    version: int
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        {"error": message, **extra}, status_code=status, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _host_name(host_header: str) -> str:
+    """The host name of a Host header value, without the port ("[::1]:80" -> "::1")."""
+    if host_header.startswith("["):
+        return host_header[1:].split("]", 1)[0].lower()
+    return host_header.rsplit(":", 1)[0].lower() if host_header.count(":") == 1 else host_header.lower()
+
+
+class _Guard:
+    """Security headers on every response; requests from other sites refused.
+
+    A write must be `Content-Type: application/json` (a cross-site form cannot send that
+    without a CORS preflight, which this app never answers) and, when the browser names its
+    Origin, come from this server's own origin. With `allowed_hosts`, a Host header naming
+    any other host is refused, so a DNS-rebinding page cannot read the API either."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] | None = None) -> None:
+        self.app = app
+        self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
+
+    def _problem(self, method: str, headers: Headers) -> JSONResponse | None:
+        host = headers.get("host", "")
+        if self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
+            return _error(
+                400, "unknown Host header: open the review page by the address `accentds review` printed"
+            )
+        if method in _SAFE_METHODS:
+            return None
+        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type != "application/json":
+            return _error(415, "writes must be sent as application/json")
+        origin = headers.get("origin")
+        if origin is not None:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or parts.netloc.lower() != host.lower():
+                return _error(403, "refused: this request came from another site")
+        if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            return _error(403, "refused: this request came from another site")
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        problem = self._problem(scope["method"], Headers(scope=scope))
+        if problem is not None:
+            await problem(scope, receive, send_secured)
+            return
+        await self.app(scope, receive, send_secured)
+
+
+def _queue_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row.get(name) for name in QUEUE_FIELDS}
+
+
+def _sort_key(row: dict[str, Any]) -> tuple[bool, str, float]:
+    return (row["status"] != "pending", row["source_id"], row["start"])
+
+
+def _wav_bytes(pcm: bytes, rate: int) -> bytes:
+    """Mono 16-bit PCM wrapped in a WAV header."""
+    size = len(pcm)
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF", 36 + size, b"WAVE", b"fmt ", 16, 1, 1, rate, rate * BYTES_PER_SAMPLE,
+        BYTES_PER_SAMPLE, 16, b"data", size,
+    )  # fmt: skip
+    return header + pcm
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.is_relative_to(folder.resolve()) and path.is_file()
+
+
+def create_app(
+    workspace: Workspace, reviewer: str = "", allowed_hosts: Iterable[str] | None = None
+) -> FastAPI:
+    """The review app for `workspace`; edits are recorded under `reviewer` (default: $USER).
+
+    `allowed_hosts` limits the Host header to these names (`serve` passes the loopback
+    names); None accepts any."""
+    app = FastAPI(title="accentds review", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(_Guard, allowed_hosts=allowed_hosts)
+    schema = workspace.config.labels
+
+    def manifest_rows() -> list[dict[str, Any]]:
+        return build_manifest(workspace).to_pylist()
+
+    def clip_row(clip_id: str) -> dict[str, Any] | None:
+        table = build_manifest(workspace)
+        table = table.filter(pc.equal(table["clip_id"], clip_id))
+        return _queue_row(table.to_pylist()[0]) if table.num_rows else None
+
+    def clip_path(clip_id: str) -> str | None:
+        """The workspace-relative path of a clip named in clips.parquet, else None."""
+        if not _CLIP_ID.fullmatch(clip_id):
+            return None
+        table = workspace.read_clip_table(columns=["clip_id", "path"])
+        table = table.filter(pc.equal(table["clip_id"], clip_id))
+        return table["path"][0].as_py() if table.num_rows else None
+
+    def not_found(clip_id: str) -> JSONResponse:
+        return _error(404, "no such clip")
+
+    # -- the page -----------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def page() -> Response:
+        html = (HERE / "page.html").read_bytes()
+        return Response(html, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in STATIC_FILES:
+            return _error(404, "not found")
+        body = (HERE / name).read_bytes()
+        return Response(body, media_type=STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    # -- the queue ----------------------------------------------------------------
+    @app.get("/api/queue")
+    def queue(status: str = "", source: str = "", accent: str = "", speaker: str = "") -> JSONResponse:
+        """Clips to review, pending first, then by source and start, with progress and schema.
+
+        Progress counts the clips matching the source, accent and speaker filters (the
+        status filter only narrows the list)."""
+        rows = manifest_rows()
+        in_use = {r["speaker"] for r in rows if r["speaker"]}
+        sources: dict[str, str] = {}
+        for row in rows:
+            sources.setdefault(row["source_id"], row["title"] or "")
+        scoped = [
+            r
+            for r in rows
+            if (not source or r["source_id"] == source)
+            and (not accent or r["accent"] == accent)
+            and (not speaker or r["speaker"] == speaker)
+        ]
+        shown = sorted((r for r in scoped if not status or r["status"] == status), key=_sort_key)
+        reviewed = sum(1 for r in scoped if r["status"] != "pending")
+        accepted_s = sum(r["duration"] for r in scoped if r["status"] == "accepted")
+        body = {
+            "clips": [_queue_row(r) for r in shown],
+            "progress": {
+                "reviewed": reviewed,
+                "total": len(scoped),
+                "accepted": sum(1 for r in scoped if r["status"] == "accepted"),
+                "rejected": sum(1 for r in scoped if r["status"] == "rejected"),
+                "accepted_minutes": round(accepted_s / 60, 3),
+            },
+            "schema": {
+                "accents": list(schema.accents),
+                "accent_evidence": list(schema.accent_evidence),
+                "statuses": list(schema.statuses),
+                "speakers": [*schema.speakers, *sorted(in_use - set(schema.speakers))],
+                "fields": list(EDITABLE_FIELDS),
+            },
+            "sources": [{"source_id": k, "title": v} for k, v in sorted(sources.items())],
+            "reviewer": reviewer,
+            "corpus": workspace.config.name,
+        }
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    # -- audio ----------------------------------------------------------------------
+    @app.get("/api/clip/{clip_id}/audio", response_model=None)
+    def audio(clip_id: str) -> Response:
+        """The clip's WAV file; only clips of clips.parquet whose file lies in clips/."""
+        rel = clip_path(clip_id)
+        if rel is None:
+            return not_found(clip_id)
+        path = workspace.abs(rel).resolve()
+        if not _inside(path, workspace.clips):
+            return not_found(clip_id)
+        return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/clip/{clip_id}/context", response_model=None)
+    def context(clip_id: str) -> Response:
+        """The clip with up to 1 s of its source before and after, decoded from raw/."""
+        if clip_path(clip_id) is None:
+            return not_found(clip_id)
+        row = clip_row(clip_id)
+        sources = {r["source_id"]: r for r in read_csv(workspace.sources_csv)}
+        source = sources.get(row["source_id"]) if row else None
+        if row is None or source is None:
+            return not_found(clip_id)
+        media = workspace.abs(source.get("media", "")).resolve()
+        if not source.get("media") or not _inside(media, workspace.raw):
+            return _error(404, f"the source media of {clip_id} is not in raw/: pull the source again")
+        try:
+            length = float(source.get("duration") or 0)
+        except ValueError:
+            length = 0.0
+        begin = max(0.0, row["start"] - CONTEXT_S)
+        end = row["end"] + CONTEXT_S
+        if length > 0:
+            end = min(end, length)
+        try:
+            ffmpeg = find_ffmpeg(workspace.config.ffmpeg)
+        except AccentdsError as exc:
+            return _error(500, str(exc))
+        command = decode_command(ffmpeg, media, CONTEXT_RATE)
+        at = command.index("-i")
+        command[at:at] = ["-ss", f"{begin:.3f}", "-t", f"{end - begin:.3f}"]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return _error(504, "ffmpeg took too long to decode the context")
+        if done.returncode != 0:
+            reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            return _error(
+                502, "ffmpeg could not decode the source: " + (reason[-1] if reason else "no message")
+            )
+        samples = round((end - begin) * CONTEXT_RATE)
+        pcm = done.stdout[: samples * BYTES_PER_SAMPLE]
+        return Response(
+            _wav_bytes(pcm, CONTEXT_RATE),
+            media_type="audio/wav",
+            headers={"Cache-Control": "no-cache", "X-Context-Start": f"{begin:.3f}"},
+        )
+
+    # -- saving labels ------------------------------------------------------------
+    @app.post("/api/clip/{clip_id}/labels", response_model=None)
+    def save(clip_id: str, edit: LabelEdit) -> JSONResponse:
+        """Set label fields of one clip, refused (409) if the clip changed since `version`."""
+        if clip_path(clip_id) is None:
+            return not_found(clip_id)
+        try:
+            set_labels(workspace, [clip_id], edit.values, reviewer, expected_version=edit.version)
+        except LabelConflict as exc:
+            current = clip_row(clip_id) or {}
+            return _error(409, str(exc), current=current, version=current.get("version", exc.version))
+        except AccentdsError as exc:
+            return _error(400, str(exc))
+        row = clip_row(clip_id)
+        if row is None:  # re-cut away meanwhile
+            return not_found(clip_id)
+        return JSONResponse(row, headers={"Cache-Control": "no-store"})
+
+    return app
+
+
+# -- serving ---------------------------------------------------------------------------
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server telling when it listens and stopping when `stop` is set."""
+
+    def __init__(
+        self, config: uvicorn.Config, ready: Callable[[], None], stop: threading.Event | None
+    ) -> None:
+        super().__init__(config)
+        self._ready = ready
+        self._stop = stop
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._ready()
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._stop is not None and self._stop.is_set():
+            self.should_exit = True
+        return await super().on_tick(counter)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise AccentdsError(f"cannot listen on {host}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise AccentdsError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} (pick another --port, or 0 for any free one)"
+        ) from None
+    return sock
+
+
+def serve(
+    workspace: Workspace,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    open_browser: bool = True,
+    reviewer: str = "",
+    on_ready: Callable[[str], None] | None = None,
+    *,
+    allow_remote: bool = False,
+    stop: threading.Event | None = None,
+) -> None:
+    """Serve the review page until Ctrl-C (or until `stop` is set).
+
+    `port` 0 picks a free port; `on_ready(url)` is called once the server listens, and the
+    page opens in the default browser if `open_browser`. The page has no login, so a host
+    other than a loopback address is refused unless `allow_remote` is given."""
+    if not is_loopback(host) and not allow_remote:
+        raise AccentdsError(
+            f"refusing to serve the review page on {host}: it has no login, so anyone who can "
+            "reach that address could edit the labels. Serve on 127.0.0.1 (the default), or "
+            "name the host explicitly with --host to allow it"
+        )
+    sock = _bind(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = bound_host
+    if ipaddress.ip_address(bound_host).is_unspecified:
+        shown = "127.0.0.1" if sock.family == socket.AF_INET else "::1"
+    url = f"http://[{shown}]:{bound_port}/" if ":" in shown else f"http://{shown}:{bound_port}/"
+    allowed = [*LOOPBACK_NAMES, host] if is_loopback(host) else None
+    app = create_app(workspace, reviewer=reviewer, allowed_hosts=allowed)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", loop="asyncio", server_header=False
+    )
+
+    def ready() -> None:
+        if on_ready is not None:
+            on_ready(url)
+        if open_browser:
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+    server = _Server(config, ready, stop)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

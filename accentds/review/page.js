@@ -1,0 +1,454 @@
+// accentds review page. Every string from the corpus is shown with textContent or a form
+// field's value, never parsed as HTML. Saves send the version the clip had when it was
+// opened; a clip changed elsewhere meanwhile comes back as a conflict, never overwritten.
+
+const FIELDS = ["transcript", "speaker", "accent", "accent_evidence", "note"];
+const $ = (id) => document.getElementById(id);
+
+const el = {
+  corpus: $("corpus"), progress: $("progress"), progressBar: $("progress-bar"),
+  filters: $("filters"), queue: $("queue"), queueCount: $("queue-count"),
+  empty: $("empty"), clip: $("clip"), title: $("clip-title"), status: $("clip-status"),
+  position: $("clip-position"), meta: $("clip-meta"), player: $("player"), playing: $("playing"),
+  conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
+  draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"),
+  filter: { status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker") },
+  field: { transcript: $("f-transcript"), speaker: $("f-speaker"), accent: $("f-accent"), accent_evidence: $("f-evidence"), note: $("f-note") },
+};
+
+const state = {
+  clips: [],         // rows as the server last sent them, in queue order
+  index: -1,         // the clip shown
+  base: null,        // the row the shown clip's edits are made against (its version is sent)
+  stash: new Map(),  // clip id -> {base, values}: unsaved edits of clips left for another
+  conflicts: new Map(), // clip id -> {theirs, mine, action}
+  schema: null,
+  context: false,
+  saving: false,
+};
+
+// -- helpers -----------------------------------------------------------------------------
+function text(tag, value, className) {
+  const node = document.createElement(tag);
+  node.textContent = value;
+  if (className) node.className = className;
+  return node;
+}
+
+function clock(seconds) {
+  const m = Math.floor(seconds / 60);
+  const s = seconds - m * 60;
+  return `${m}:${s.toFixed(1).padStart(4, "0")}`;
+}
+
+function shortId(clip) {
+  // "file-c2a69618a28d-00000480-00004980" -> "c2a69618 0:00.5"
+  const source = clip.source_id.replace(/^(file|yt|url)-/, "");
+  return `${source.length > 9 ? source.slice(0, 8) + "…" : source} ${clock(clip.start)}`;
+}
+
+function say(message, kind = "") {
+  el.message.textContent = message;
+  el.message.className = "message" + (kind ? " " + kind : "");
+}
+
+function filterQuery() {
+  const params = new URLSearchParams();
+  for (const [name, select] of Object.entries(el.filter)) if (select.value) params.set(name, select.value);
+  return params.toString();
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { credentials: "same-origin", ...options });
+  let body = null;
+  try { body = await response.json(); } catch { body = null; }
+  return { status: response.status, ok: response.ok, body };
+}
+
+function current() { return state.index >= 0 ? state.clips[state.index] : null; }
+
+function formValues() {
+  const values = {};
+  for (const name of FIELDS) values[name] = el.field[name].value;
+  return values;
+}
+
+function normal(name, value) {
+  const text = String(value ?? "");
+  return name === "note" ? text.trim() : text.split(/\s+/).filter(Boolean).join(" ");
+}
+
+function changes(base, values) {
+  const changed = {};
+  for (const name of FIELDS) {
+    if (normal(name, values[name]) !== normal(name, base[name])) changed[name] = values[name];
+  }
+  return changed;
+}
+
+function setOptions(select, values, keepFirst = true, labelOf = (v) => v) {
+  const chosen = select.value;
+  const first = keepFirst ? select.options[0] : null;
+  select.replaceChildren(...(first ? [first] : []));
+  for (const value of values) {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = labelOf(value);
+    select.append(option);
+  }
+  if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
+}
+
+function ensureOption(select, value) {
+  // a value outside the schema (e.g. the schema changed) stays visible rather than dropped
+  if (value && ![...select.options].some((o) => o.value === value)) {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = `${value} (not in the schema)`;
+    select.append(option);
+  }
+}
+
+// -- queue -------------------------------------------------------------------------------
+function showProgress(progress) {
+  const minutes = progress.accepted_minutes.toFixed(1);
+  el.progress.textContent = `${progress.reviewed} of ${progress.total} reviewed · ${minutes} min accepted`;
+  el.progressBar.max = Math.max(progress.total, 1);
+  el.progressBar.value = progress.reviewed;
+}
+
+function showSchema(body) {
+  state.schema = body.schema;
+  el.corpus.textContent = body.corpus;
+  setOptions(el.filter.status, body.schema.statuses);
+  setOptions(el.filter.accent, body.schema.accents);
+  setOptions(el.filter.speaker, body.schema.speakers);
+  const titles = new Map(body.sources.map((s) => [s.source_id, s.title]));
+  setOptions(el.filter.source, body.sources.map((s) => s.source_id), true,
+    (id) => (titles.get(id) ? `${titles.get(id)} (${id})` : id));
+  setOptions(el.field.accent, body.schema.accents);
+  setOptions(el.field.accent_evidence, body.schema.accent_evidence);
+  el.speakers.replaceChildren(...body.schema.speakers.map((name) => {
+    const option = document.createElement("option");
+    option.value = name;
+    return option;
+  }));
+}
+
+function queueItem(clip, index) {
+  const item = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "item";
+  button.dataset.clipId = clip.clip_id;
+  button.title = clip.clip_id;
+  if (index === state.index) button.setAttribute("aria-current", "true");
+  const top = document.createElement("span");
+  top.className = "item-top";
+  const id = document.createElement("span");
+  id.className = "item-id";
+  id.append(text("span", clip.source_id.replace(/^(file|yt|url)-/, ""), "item-source"), text("span", clock(clip.start), "item-time"));
+  top.append(id, text("span", `${clip.duration.toFixed(1)} s`, "item-dur"));
+  const badges = document.createElement("span");
+  badges.className = "item-badges";
+  badges.append(text("span", clip.status, `badge ${clip.status}`));
+  if (clip.transcript_is_draft) badges.append(text("span", "draft", "badge draft-badge"));
+  if (state.stash.has(clip.clip_id)) badges.append(text("span", "unsaved", "badge unsaved"));
+  if (state.conflicts.has(clip.clip_id)) badges.append(text("span", "conflict", "badge conflict-badge"));
+  top.append(badges);
+  button.append(top, text("span", clip.transcript || "(no transcript)", "item-text"));
+  button.addEventListener("click", () => { go(index); button.blur(); });
+  item.append(button);
+  return item;
+}
+
+function renderQueue() {
+  el.queue.replaceChildren(...state.clips.map(queueItem));
+  el.queueCount.textContent = `${state.clips.length} clip${state.clips.length === 1 ? "" : "s"} in this view`;
+  const active = el.queue.querySelector("[aria-current]");
+  if (active) active.scrollIntoView({ block: "nearest" });
+}
+
+async function loadQueue(wanted) {
+  const { ok, body } = await api(`/api/queue?${filterQuery()}`);
+  if (!ok) { say(body?.error || "could not load the queue", "error"); return; }
+  showSchema(body);
+  showProgress(body.progress);
+  state.clips = body.clips;
+  let index = state.clips.findIndex((c) => c.clip_id === wanted);
+  if (index < 0) index = state.clips.length ? 0 : -1;
+  state.index = -1;
+  show(index);
+}
+
+async function refreshProgress() {
+  const { ok, body } = await api(`/api/queue?${filterQuery()}`);
+  if (!ok) return;
+  showSchema(body);
+  showProgress(body.progress);
+  const fresh = new Map(body.clips.map((c) => [c.clip_id, c]));
+  state.clips = state.clips.map((c, i) => (i !== state.index && fresh.has(c.clip_id) ? fresh.get(c.clip_id) : c));
+  renderQueue();
+}
+
+// -- the clip shown --------------------------------------------------------------------
+function stashEdits() {
+  const clip = current();
+  if (!clip || !state.base) return;
+  const values = formValues();
+  if (Object.keys(changes(state.base, values)).length) state.stash.set(clip.clip_id, { base: state.base, values });
+  else state.stash.delete(clip.clip_id);
+}
+
+function fill(values) {
+  for (const name of FIELDS) {
+    if (name === "accent" || name === "accent_evidence") ensureOption(el.field[name], values[name]);
+    el.field[name].value = values[name] ?? "";
+  }
+  updateDraftMark();
+}
+
+function updateDraftMark() {
+  const base = state.base;
+  el.draftMark.hidden = !(base && base.transcript_is_draft && el.field.transcript.value === base.transcript);
+}
+
+function showHead(clip) {
+  el.title.textContent = shortId(clip);
+  el.title.title = clip.clip_id;
+  el.status.textContent = clip.status;
+  el.status.className = `badge ${clip.status}`;
+  el.position.textContent = `${state.index + 1} of ${state.clips.length}`;
+  const who = clip.reviewer ? ` · last saved by ${clip.reviewer} ${clip.updated_at}` : "";
+  el.meta.textContent = `${clip.title || clip.source_id} · ${clock(clip.start)}–${clock(clip.end)} · ${clip.duration.toFixed(2)} s · ${clip.clip_id}${who}`;
+}
+
+function show(index) {
+  if (index < 0 || index >= state.clips.length) {
+    state.index = -1;
+    state.base = null;
+    el.clip.hidden = true;
+    el.empty.hidden = false;
+    el.player.removeAttribute("src");
+    renderQueue();
+    return;
+  }
+  state.index = index;
+  const clip = state.clips[index];
+  const stashed = state.stash.get(clip.clip_id);
+  state.base = stashed ? stashed.base : { ...clip };
+  el.empty.hidden = true;
+  el.clip.hidden = false;
+  showHead(clip);
+  fill(stashed ? stashed.values : clip);
+  showConflict();
+  say(stashed ? "Unsaved edits restored." : "");
+  state.context = false;
+  el.playing.textContent = "";
+  el.player.src = `/api/clip/${encodeURIComponent(clip.clip_id)}/audio`;
+  history.replaceState(null, "", `#clip=${encodeURIComponent(clip.clip_id)}`);
+  renderQueue();
+}
+
+function go(index) {
+  if (index < 0 || index >= state.clips.length || index === state.index) return;
+  stashEdits();
+  el.player.pause();
+  show(index);
+}
+
+function move(step) {
+  const target = state.index + step;
+  if (target < 0 || target >= state.clips.length) {
+    say(step > 0 ? "That was the last clip in this view." : "This is the first clip.");
+    return;
+  }
+  go(target);
+}
+
+// -- conflicts ---------------------------------------------------------------------------
+function showConflict() {
+  const clip = current();
+  const conflict = clip && state.conflicts.get(clip.clip_id);
+  el.conflict.hidden = !conflict;
+  if (!conflict) return;
+  const { theirs, mine } = conflict;
+  const who = theirs.reviewer ? ` by ${theirs.reviewer}` : "";
+  el.conflictText.textContent =
+    `This clip was saved${who} (now version ${theirs.version}, status ${theirs.status}) after you opened it. ` +
+    "Your edits are still in the fields below and were not saved.";
+  const rows = [];
+  for (const name of ["status", ...FIELDS]) {
+    const theirValue = String(theirs[name] ?? "");
+    const mineValue = name in mine ? String(mine[name]) : null;
+    if (normal(name, theirValue) === normal(name, conflict.base[name]) && mineValue === null) continue;
+    const row = document.createElement("tr");
+    row.append(text("th", name.replace("_", " ")), text("td", theirValue || "(empty)", "theirs"),
+      text("td", mineValue === null ? "(not edited)" : mineValue || "(empty)", "mine"));
+    rows.push(row);
+  }
+  el.conflictRows.replaceChildren(...rows);
+}
+
+function loadTheirs() {
+  const clip = current();
+  const conflict = clip && state.conflicts.get(clip.clip_id);
+  if (!conflict) return;
+  state.clips[state.index] = conflict.theirs;
+  state.base = { ...conflict.theirs };
+  state.conflicts.delete(clip.clip_id);
+  state.stash.delete(clip.clip_id);
+  showHead(conflict.theirs);
+  fill(conflict.theirs);
+  showConflict();
+  renderQueue();
+  say("Loaded the saved values; your edits were discarded.");
+}
+
+function keepMine() {
+  const clip = current();
+  const conflict = clip && state.conflicts.get(clip.clip_id);
+  if (!conflict) return;
+  // only the fields you changed are sent, now against their version
+  state.clips[state.index] = conflict.theirs;
+  state.base = { ...conflict.theirs };
+  state.conflicts.delete(clip.clip_id);
+  showConflict();
+  save(conflict.action, conflict.mine);
+}
+
+// -- saving ------------------------------------------------------------------------------
+async function save(action, edits) {
+  const clip = current();
+  if (!clip || state.saving) return;
+  const base = state.base;
+  const values = edits ? { ...edits } : changes(base, formValues());
+  if (action) values.status = action;
+  if (!Object.keys(values).length) { say("Nothing to save."); move(1); return; }
+  state.saving = true;
+  try {
+    const { status, body } = await api(`/api/clip/${encodeURIComponent(clip.clip_id)}/labels`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ values, version: base.version }),
+    });
+    if (status === 200) {
+      state.clips[state.index] = body;
+      state.stash.delete(clip.clip_id);
+      state.conflicts.delete(clip.clip_id);
+      state.base = { ...body };
+      const what = `${shortId(body)} ${action || "saved"}.`;
+      refreshProgress();
+      if (state.index + 1 < state.clips.length) { go(state.index + 1); say(what, "ok"); }
+      else { show(state.index); say(`${what} That was the last clip in this view.`, "ok"); }
+    } else if (status === 409) {
+      const mine = { ...values };
+      delete mine.status;
+      state.conflicts.set(clip.clip_id, { theirs: body.current, mine, base, action });
+      state.clips[state.index] = body.current; // the list shows what is saved; the fields keep your edit
+      showHead(body.current);
+      showConflict();
+      renderQueue();
+      refreshProgress();
+      say("Not saved: someone else changed this clip. Compare below, then load theirs or save yours.", "error");
+    } else {
+      say(`Not saved: ${body?.error || `error ${status}`}`, "error");
+    }
+  } catch (error) {
+    say(`Not saved: ${error.message}`, "error");
+  } finally {
+    state.saving = false;
+  }
+}
+
+// -- audio -------------------------------------------------------------------------------
+function play() {
+  el.player.play().catch((error) => say(`Cannot play: ${error.message}`, "error"));
+}
+
+function togglePlay() {
+  if (!current()) return;
+  if (el.player.paused) play(); else el.player.pause();
+}
+
+function replay() {
+  const clip = current();
+  if (!clip) return;
+  if (state.context) {
+    state.context = false;
+    el.playing.textContent = "";
+    el.player.src = `/api/clip/${encodeURIComponent(clip.clip_id)}/audio`;
+  }
+  el.player.currentTime = 0;
+  play();
+}
+
+function playContext() {
+  const clip = current();
+  if (!clip) return;
+  state.context = true;
+  el.playing.textContent = "playing with 1 s of context";
+  el.player.src = `/api/clip/${encodeURIComponent(clip.clip_id)}/context`;
+  play();
+}
+
+// -- keyboard ----------------------------------------------------------------------------
+function typing(node) {
+  if (!node) return false;
+  if (node.tagName === "TEXTAREA" || node.tagName === "SELECT" || node.isContentEditable) return true;
+  return node.tagName === "INPUT" && !["button", "checkbox", "radio", "submit"].includes(node.type);
+}
+
+function onKey(event) {
+  const active = document.activeElement;
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    save(null);
+    return;
+  }
+  if (event.key === "Escape") {
+    if (typing(active)) active.blur();
+    return;
+  }
+  if (typing(active) || event.ctrlKey || event.metaKey || event.altKey) return;
+  const actions = {
+    " ": togglePlay, r: replay, c: playContext,
+    a: () => save("accepted"), x: () => save("rejected"), s: () => save(null),
+    j: () => move(1), arrowdown: () => move(1), k: () => move(-1), arrowup: () => move(-1),
+  };
+  const action = actions[event.key.toLowerCase()];
+  if (!action) return;
+  event.preventDefault();
+  action();
+}
+
+// -- start -------------------------------------------------------------------------------
+function wanted() {
+  const match = /^#clip=(.+)$/.exec(location.hash);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+document.addEventListener("keydown", onKey);
+el.filters.addEventListener("change", () => { stashEdits(); loadQueue(current()?.clip_id); });
+el.filters.addEventListener("submit", (event) => event.preventDefault());
+$("labels").addEventListener("submit", (event) => event.preventDefault());
+el.field.transcript.addEventListener("input", updateDraftMark);
+$("btn-accept").addEventListener("click", () => save("accepted"));
+$("btn-reject").addEventListener("click", () => save("rejected"));
+$("btn-save").addEventListener("click", () => save(null));
+$("btn-prev").addEventListener("click", () => move(-1));
+$("btn-next").addEventListener("click", () => move(1));
+$("btn-replay").addEventListener("click", replay);
+$("btn-context").addEventListener("click", playContext);
+$("btn-theirs").addEventListener("click", loadTheirs);
+$("btn-mine").addEventListener("click", keepMine);
+window.addEventListener("hashchange", () => {
+  const index = state.clips.findIndex((c) => c.clip_id === wanted());
+  if (index >= 0) go(index);
+});
+window.addEventListener("beforeunload", (event) => {
+  stashEdits();
+  if (state.stash.size) event.preventDefault();
+});
+
+loadQueue(wanted());

@@ -1,0 +1,357 @@
+"""The review app's JSON API on a real workspace (the bundled sample pulled and cut)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+import shutil
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile
+from conftest import SAMPLE
+
+pytest.importorskip("fastapi", reason="the review app needs fastapi (pip install -e '.[test]')")
+
+from fastapi.testclient import TestClient
+
+from accentds.cut import cut
+from accentds.errors import AccentdsError
+from accentds.labels import set_labels
+from accentds.pull import pull
+from accentds.review import create_app, serve
+from accentds.review.app import SECURITY_HEADERS
+from accentds.workspace import (
+    DRAFT_FIELDS,
+    Workspace,
+    init_workspace,
+    read_csv,
+    write_csv_atomic,
+    write_manifest,
+)
+
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with the bundled sample pulled and cut (8 clips), made once per module."""
+    ws, _ = init_workspace(tmp_path_factory.mktemp("review") / "ws", name="review-corpus")
+    pull(ws, [str(SAMPLE)], workers=1)
+    cut(ws, workers=1)
+    assert len(ws.read_clips()) == 8
+    return ws.root
+
+
+@pytest.fixture
+def ws(sample_root: Path, tmp_path: Path) -> Workspace:
+    """A fresh copy of the sample workspace for one test."""
+    return Workspace(Path(shutil.copytree(sample_root, tmp_path / "ws")))
+
+
+@pytest.fixture
+def client(ws: Workspace) -> TestClient:
+    return TestClient(create_app(ws, reviewer="tester"))
+
+
+def clip_ids(ws: Workspace) -> list[str]:
+    return [c.clip_id for c in ws.read_clips()]  # ordered by source and start
+
+
+def save(client: TestClient, clip_id: str, values: dict, version: int, **headers: str) -> Any:
+    return client.post(
+        f"/api/clip/{clip_id}/labels",
+        json={"values": values, "version": version},
+        headers={**JSON, **headers},
+    )
+
+
+def test_queue_order_progress_and_schema(ws: Workspace, client: TestClient) -> None:
+    ids = clip_ids(ws)
+    clips = {c.clip_id: c for c in ws.read_clips()}
+    set_labels(ws, [ids[2]], {"status": "accepted", "speaker": "Morag"}, "someone")
+    set_labels(ws, [ids[5]], {"status": "rejected"}, "someone")
+    set_labels(ws, [ids[0]], {"status": "accepted", "accent": "Glasgow"}, "someone")
+    body = client.get("/api/queue").json()
+    order = [c["clip_id"] for c in body["clips"]]
+    pending = [i for i in ids if i not in (ids[0], ids[2], ids[5])]
+    assert order == [*pending, ids[0], ids[2], ids[5]]
+    first = body["clips"][0]
+    assert set(first) >= {
+        "clip_id", "source_id", "start", "end", "duration", "status", "transcript", "transcript_is_draft",
+        "speaker", "accent", "accent_evidence", "note", "version", "title",
+    }  # fmt: skip
+    assert first["status"] == "pending" and first["version"] == 0 and first["title"] == "sample"
+    accepted_s = clips[ids[0]].duration + clips[ids[2]].duration
+    progress = body["progress"]
+    assert (progress["reviewed"], progress["total"], progress["accepted"], progress["rejected"]) == (
+        3,
+        8,
+        2,
+        1,
+    )
+    assert progress["accepted_minutes"] == pytest.approx(accepted_s / 60, abs=0.001)
+    schema = body["schema"]
+    assert schema["accents"] == list(ws.config.labels.accents)
+    assert schema["accent_evidence"] == list(ws.config.labels.accent_evidence)
+    assert schema["statuses"] == ["pending", "accepted", "rejected"]
+    assert schema["speakers"] == ["Morag"]  # none in the schema, one in use
+    assert body["sources"] == [{"source_id": clips[ids[0]].source_id, "title": "sample"}]
+
+    # filters narrow the list; progress keeps counting everything but the status filter
+    accepted = client.get("/api/queue", params={"status": "accepted"}).json()
+    assert [c["clip_id"] for c in accepted["clips"]] == [ids[0], ids[2]]
+    assert accepted["progress"]["total"] == 8
+    by_speaker = client.get("/api/queue", params={"speaker": "Morag"}).json()
+    assert [c["clip_id"] for c in by_speaker["clips"]] == [ids[2]]
+    assert by_speaker["progress"] == {**by_speaker["progress"], "reviewed": 1, "total": 1, "accepted": 1}
+    by_accent = client.get("/api/queue", params={"accent": "Glasgow"}).json()
+    assert [c["clip_id"] for c in by_accent["clips"]] == [ids[0]]
+    assert client.get("/api/queue", params={"source": "nope"}).json()["clips"] == []
+
+
+def test_known_speakers_join_schema_and_use(ws: Workspace) -> None:
+    labels = dataclasses.replace(ws.config.labels, speakers=("Ailsa", "Morag"))
+    ws.config = dataclasses.replace(ws.config, labels=labels)
+    set_labels(ws, [clip_ids(ws)[1]], {"speaker": "Hamish"}, "someone")
+    set_labels(ws, [clip_ids(ws)[2]], {"speaker": "Morag"}, "someone")
+    body = TestClient(create_app(ws)).get("/api/queue").json()
+    assert body["schema"]["speakers"] == ["Ailsa", "Morag", "Hamish"]
+
+
+def test_audio_is_the_clip_file(ws: Workspace, client: TestClient) -> None:
+    clip = ws.read_clips()[3]
+    response = client.get(f"/api/clip/{clip.clip_id}/audio")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.content == ws.abs(clip.path).read_bytes()
+    part = client.get(f"/api/clip/{clip.clip_id}/audio", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == ws.abs(clip.path).read_bytes()[:100]
+
+
+@pytest.mark.parametrize("kind", ["audio", "context"])
+def test_traversal_and_unknown_ids_are_404(ws: Workspace, client: TestClient, kind: str) -> None:
+    toml = (ws.root / "accentds.toml").read_text()
+    attempts = [
+        f"/api/clip/..%2F..%2Faccentds.toml/{kind}",
+        f"/api/clip/%2E%2E%2F%2E%2E%2Faccentds.toml/{kind}",
+        f"/api/clip/..%2Fmanifests%2Fsources.csv/{kind}",
+        f"/api/clip/%2E%2E/{kind}",
+        f"/api/clip/../../accentds.toml/{kind}",
+        f"/api/clip/clips/{ws.read_clips()[0].source_id}/{kind}",
+        f"/api/clip/file-c2a69618a28d-00000000-00000001/{kind}",
+        f"/api/clip/{ws.read_clips()[0].clip_id}..%2F/{kind}",
+        f"/api/clip/%00/{kind}",
+    ]
+    for url in attempts:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "[corpus]" not in response.text and not response.content.startswith(b"RIFF"), url
+        assert toml not in response.text
+
+
+def test_clip_row_pointing_outside_clips_is_not_served(ws: Workspace, client: TestClient) -> None:
+    clips = ws.read_clips()
+    bad = [
+        dataclasses.replace(clips[0], path="accentds.toml"),
+        dataclasses.replace(clips[1], path="clips/../accentds.toml"),
+        dataclasses.replace(clips[2], path="raw/" + clips[2].source_id + "/info.json"),
+        dataclasses.replace(clips[3], path=str(ws.root / "manifests" / "sources.csv")),
+    ]
+    (ws.clips / "link.wav").symlink_to(ws.root / "accentds.toml")
+    bad.append(dataclasses.replace(clips[4], path="clips/link.wav"))
+    ws.write_clips(bad + clips[5:])
+    for clip in bad:
+        response = client.get(f"/api/clip/{clip.clip_id}/audio")
+        assert response.status_code == 404, clip.path
+        assert "[corpus]" not in response.text and "source_id" not in response.text
+    assert client.get(f"/api/clip/{clips[5].clip_id}/audio").status_code == 200
+
+
+def test_context_adds_a_second_each_side_except_at_the_edges(ws: Workspace, client: TestClient) -> None:
+    clips = ws.read_clips()
+    [source] = ws.read_sources()
+    frame = ws.config.vad.frame_ms / 1000
+    for clip in clips:
+        response = client.get(f"/api/clip/{clip.clip_id}/context")
+        assert response.status_code == 200 and response.headers["content-type"] == "audio/wav"
+        audio, rate = soundfile.read(io.BytesIO(response.content), dtype="int16")
+        assert rate == 16000 and audio.ndim == 1
+        before = min(1.0, clip.start)
+        after = min(1.0, source.duration - clip.end)
+        assert len(audio) / rate == pytest.approx(before + clip.duration + after, abs=frame), clip.clip_id
+        # the clip itself sits `before` seconds in
+        own, _ = soundfile.read(str(ws.abs(clip.path)), dtype="int16")
+        at = round(before * rate)
+        inner = audio[at : at + len(own)].astype(np.int32)
+        assert np.abs(inner - own[: len(inner)]).mean() < 0.05 * np.abs(own).mean()
+    middle = clips[3]
+    assert middle.start > 1.0 and middle.end + 1.0 < source.duration
+    audio, rate = soundfile.read(io.BytesIO(client.get(f"/api/clip/{middle.clip_id}/context").content))
+    assert len(audio) / rate == pytest.approx(middle.duration + 2.0, abs=frame)
+
+
+def test_save_writes_labels_csv_and_manifest(ws: Workspace, client: TestClient) -> None:
+    clip_id = clip_ids(ws)[1]
+    values = {
+        "transcript": "  Aye, it's braw  ",
+        "speaker": "Morag",
+        "accent": "Dundee",
+        "status": "accepted",
+    }
+    response = save(client, clip_id, {**values, "note": "<b>loud</b>"}, 0)
+    assert response.status_code == 200, response.text
+    row = response.json()
+    assert row["clip_id"] == clip_id and row["version"] == 1 and row["status"] == "accepted"
+    assert row["transcript"] == "Aye, it's braw" and row["reviewer"] == "tester"
+    [label] = [r for r in read_csv(ws.labels_csv) if r["clip_id"] == clip_id]
+    assert label["transcript"] == "Aye, it's braw" and label["speaker"] == "Morag"
+    assert label["accent"] == "Dundee" and label["status"] == "accepted" and label["note"] == "<b>loud</b>"
+    assert label["reviewer"] == "tester" and label["version"] == "1"
+    [joined] = [r for r in read_csv(ws.manifest_csv) if r["clip_id"] == clip_id]
+    assert joined["transcript"] == "Aye, it's braw" and joined["status"] == "accepted"
+    assert joined["accent"] == "Dundee"
+    again = save(client, clip_id, {"note": ""}, 1)
+    assert again.status_code == 200 and again.json()["version"] == 2 and again.json()["note"] == ""
+    assert client.get("/api/queue").json()["progress"]["reviewed"] == 1
+
+
+def test_stale_version_is_a_conflict_with_the_current_values(ws: Workspace, client: TestClient) -> None:
+    clip_id = clip_ids(ws)[2]
+    assert save(client, clip_id, {"transcript": "theirs", "speaker": "Ailsa"}, 0).status_code == 200
+    before = ws.labels_csv.read_bytes()
+    response = save(client, clip_id, {"transcript": "mine"}, 0)
+    assert response.status_code == 409
+    body = response.json()
+    assert body["version"] == 1 and "changed elsewhere" in body["error"]
+    assert body["current"]["transcript"] == "theirs" and body["current"]["speaker"] == "Ailsa"
+    assert body["current"]["version"] == 1 and body["current"]["clip_id"] == clip_id
+    assert ws.labels_csv.read_bytes() == before
+    assert save(client, clip_id, {"transcript": "mine"}, 1).json()["transcript"] == "mine"
+
+
+def test_bad_values_are_400_with_what_is_allowed(ws: Workspace, client: TestClient) -> None:
+    clip_id = clip_ids(ws)[0]
+    before = ws.labels_csv.read_bytes()
+    response = save(client, clip_id, {"accent": "Narnia"}, 0)
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert "unknown accent 'Narnia'" in message
+    assert all(repr(accent) in message for accent in ws.config.labels.accents)
+    assert save(client, clip_id, {"status": "maybe"}, 0).status_code == 400
+    assert save(client, clip_id, {"colour": "blue"}, 0).status_code == 400
+    assert client.post(f"/api/clip/{clip_id}/labels", json={"values": {}}, headers=JSON).status_code == 422
+    assert ws.labels_csv.read_bytes() == before
+
+
+def test_unknown_clip_save_is_404(ws: Workspace, client: TestClient) -> None:
+    for clip_id in ("file-c2a69618a28d-00000000-00000001", "..%2F..%2Faccentds", "%2E%2E"):
+        assert save(client, clip_id, {"note": "x"}, 0).status_code == 404
+    assert read_csv(ws.labels_csv) == []
+
+
+def test_accepting_a_draft_confirms_it(ws: Workspace, client: TestClient) -> None:
+    clip_id = clip_ids(ws)[4]
+    write_csv_atomic(
+        ws.drafts_csv,
+        DRAFT_FIELDS,
+        [{"clip_id": clip_id, "transcript_draft": "from captions", "draft_kind": "captions"}],
+    )
+    with ws.lock():
+        write_manifest(ws)
+    [row] = [c for c in client.get("/api/queue").json()["clips"] if c["clip_id"] == clip_id]
+    assert row["transcript"] == "from captions" and row["transcript_is_draft"] is True
+    saved = save(client, clip_id, {"status": "accepted"}, 0).json()
+    assert saved["transcript"] == "from captions" and saved["transcript_is_draft"] is False
+
+
+def test_security_headers_and_static_page(client: TestClient) -> None:
+    for url in ("/", "/static/page.js", "/static/page.css", "/api/queue", "/api/clip/x/audio", "/nowhere"):
+        response = client.get(url)
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value, (url, name)
+    csp = client.get("/").headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    page = client.get("/")
+    assert page.headers["content-type"].startswith("text/html")
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text), "inline script (CSP forbids it)"
+    assert not re.search(r"\son\w+=", page.text), "inline event handler"
+    script = client.get("/static/page.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "innerHTML" not in script.text and "insertAdjacentHTML" not in script.text
+    assert client.get("/static/page.html").status_code == 404
+    assert client.get("/static/..%2Fapp.py").status_code == 404
+
+
+def test_writes_from_other_sites_are_refused(ws: Workspace, client: TestClient) -> None:
+    clip_id = clip_ids(ws)[0]
+    assert save(client, clip_id, {"note": "x"}, 0, Origin="http://evil.example").status_code == 403
+    assert save(client, clip_id, {"note": "x"}, 0, Origin="null").status_code == 403
+    assert save(client, clip_id, {"note": "x"}, 0, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    form = client.post(
+        f"/api/clip/{clip_id}/labels",
+        content='{"values": {"note": "x"}, "version": 0}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert form.status_code == 415
+    assert read_csv(ws.labels_csv) == []
+    ok = save(
+        client, clip_id, {"note": "x"}, 0, Origin="http://testserver", **{"Sec-Fetch-Site": "same-origin"}
+    )
+    assert ok.status_code == 200
+
+
+def test_host_header_is_checked_when_asked(ws: Workspace) -> None:
+    client = TestClient(
+        create_app(ws, allowed_hosts=["127.0.0.1", "localhost"]), base_url="http://127.0.0.1:8000"
+    )
+    assert client.get("/api/queue").status_code == 200
+    rebound = client.get("/api/queue", headers={"Host": "evil.example:8000"})
+    assert rebound.status_code == 400 and "clips" not in rebound.text
+
+
+def test_serve_refuses_remote_hosts_without_allow_remote(ws: Workspace) -> None:
+    for host in ("0.0.0.0", "::", "192.0.2.7", "example.com"):
+        with pytest.raises(AccentdsError, match="refusing to serve"):
+            serve(ws, host=host, open_browser=False)
+
+
+def test_serve_listens_on_a_free_loopback_port_until_stopped(ws: Workspace) -> None:
+    urls: list[str] = []
+    ready = threading.Event()
+    stop = threading.Event()
+
+    def on_ready(url: str) -> None:
+        urls.append(url)
+        ready.set()
+
+    thread = threading.Thread(
+        target=serve,
+        args=(ws,),
+        kwargs={"open_browser": False, "on_ready": on_ready, "stop": stop},
+        daemon=True,
+    )
+    thread.start()
+    try:
+        assert ready.wait(10), "server did not start"
+        [url] = urls
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url) and not url.endswith(":0/")
+        with urllib.request.urlopen(url + "api/queue", timeout=10) as response:
+            assert response.status == 200 and len(json.load(response)["clips"]) == 8
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+        foreign = urllib.request.Request(url + "api/queue", headers={"Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(foreign, timeout=10)
+        assert refused.value.code == 400
+        refused.value.close()
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()

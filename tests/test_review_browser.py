@@ -1,0 +1,284 @@
+"""The review page in a real Chromium (Debian's /usr/bin/chromium driven by Playwright),
+against the real server started by `serve()` on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from conftest import SAMPLE
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):  # CI installs it: a missing browser there is a failure, not a skip
+        pytest.fail(f"{CHROMIUM} is missing on CI", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+)
+pytest.importorskip("fastapi", reason="the review app needs fastapi")
+
+from accentds.cut import cut  # noqa: E402
+from accentds.pull import pull  # noqa: E402
+from accentds.review import serve  # noqa: E402
+from accentds.workspace import (  # noqa: E402
+    DRAFT_FIELDS,
+    Workspace,
+    init_workspace,
+    read_csv,
+    write_csv_atomic,
+    write_manifest,
+)
+
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+]  # fmt: skip
+XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+DRAFT = "Draft words from the captions"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    ws, _ = init_workspace(tmp_path_factory.mktemp("review-browser") / "ws", name="browser-corpus")
+    pull(ws, [str(SAMPLE)], workers=1)
+    cut(ws, workers=1)
+    # the cut drafts transcripts from the sample's captions; the first clip's is made known
+    first = ws.read_clips()[0].clip_id
+    drafts = [r for r in read_csv(ws.drafts_csv) if r["clip_id"] != first]
+    drafts.append({"clip_id": first, "transcript_draft": DRAFT, "draft_kind": "captions"})
+    write_csv_atomic(ws.drafts_csv, DRAFT_FIELDS, drafts)
+    with ws.lock():
+        write_manifest(ws)
+    return ws
+
+
+@pytest.fixture(scope="module")
+def base_url(ws: Workspace) -> Iterator[str]:
+    urls: list[str] = []
+    ready, stop = threading.Event(), threading.Event()
+
+    def on_ready(url: str) -> None:
+        urls.append(url)
+        ready.set()
+
+    kwargs = {"open_browser": False, "reviewer": "browser", "on_ready": on_ready, "stop": stop}
+    thread = threading.Thread(target=serve, args=(ws,), kwargs=kwargs, daemon=True)
+    thread.start()
+    assert ready.wait(15), "the review server did not start"
+    yield urls[0]
+    stop.set()
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A page of the review app, with the JavaScript errors and CSP reports it produced."""
+
+    def __init__(self, browser: sync_api.Browser, base_url: str, clip_id: str | None = None) -> None:
+        self.page = browser.new_page(viewport={"width": 1280, "height": 820})
+        self.page.set_default_timeout(10_000)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on(
+            "console",
+            lambda msg: self.errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
+        self.page.goto(base_url + (f"#clip={quote(clip_id)}" if clip_id else ""))
+        self.page.wait_for_selector("#queue li")
+        if clip_id:
+            self.page.wait_for_function(
+                "id => document.querySelector('#clip-title').title === id", arg=clip_id
+            )
+
+    def shown(self) -> str:
+        return self.page.get_attribute("#clip-title", "title") or ""
+
+    def transcript(self, text: str) -> None:
+        """Type a new transcript, then leave the field with Escape."""
+        self.page.fill("#f-transcript", text)
+        self.page.focus("#f-transcript")
+        self.page.keyboard.press("Escape")
+        assert self.page.evaluate("document.activeElement === document.body")
+
+    def close(self) -> None:
+        self.page.close()
+        assert self.errors == []
+
+
+def label(ws: Workspace, clip_id: str) -> dict[str, str]:
+    return next((r for r in read_csv(ws.labels_csv) if r["clip_id"] == clip_id), {})
+
+
+def joined(ws: Workspace, clip_id: str) -> dict[str, str]:
+    return next(r for r in read_csv(ws.manifest_csv) if r["clip_id"] == clip_id)
+
+
+def test_queue_loads_with_progress_and_draft(ws: Workspace, browser, base_url: str) -> None:
+    page = Page(browser, base_url)
+    items = page.page.locator("#queue li")
+    assert items.count() == 8
+    first = ws.read_clips()[0]
+    assert page.shown() == first.clip_id  # pending first, by source and start
+    assert page.page.text_content("#progress") == "0 of 8 reviewed · 0.0 min accepted"
+    assert page.page.input_value("#f-transcript") == DRAFT
+    assert page.page.is_visible("#draft-mark")
+    assert "draft from captions" in page.page.text_content("#draft-mark")
+    assert "draft" in items.first.text_content()
+    page.page.fill("#f-transcript", DRAFT + " edited")
+    assert not page.page.is_visible("#draft-mark")
+    options = page.page.eval_on_selector_all("#f-accent option", "els => els.map(e => e.value)")
+    assert options == ["", *ws.config.labels.accents]
+    assert "Space" in page.page.text_content(".keys")
+    page.close()
+
+
+def test_keyboard_plays_the_clip_and_its_context(ws: Workspace, browser, base_url: str) -> None:
+    clip = ws.read_clips()[1]
+    page = Page(browser, base_url, clip.clip_id)
+    p = page.page
+    p.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+    p.keyboard.press("Space")
+    p.wait_for_function(
+        "() => { const a = document.querySelector('#player'); return !a.paused && a.currentTime > 0.3; }"
+    )
+    duration = p.evaluate("document.querySelector('#player').duration")
+    assert duration == pytest.approx(clip.duration, abs=0.05)
+    p.keyboard.press("Space")
+    assert p.evaluate("document.querySelector('#player').paused")
+    paused_at = p.evaluate("document.querySelector('#player').currentTime")
+    assert paused_at > 0.3
+    p.keyboard.press("r")  # replay from the start
+    p.wait_for_function(
+        "() => { const a = document.querySelector('#player'); return !a.paused && a.currentTime > 0.05; }"
+    )
+    assert p.evaluate("document.querySelector('#player').currentTime") < paused_at + 0.3
+    p.keyboard.press("c")  # with a second of context each side
+    p.wait_for_function("() => document.querySelector('#player').src.endsWith('/context')")
+    p.wait_for_function(
+        "() => { const a = document.querySelector('#player'); return a.readyState >= 1 && !a.paused && a.currentTime > 0.1; }"
+    )
+    assert p.evaluate("document.querySelector('#player').duration") == pytest.approx(
+        clip.duration + 2, abs=0.05
+    )
+    p.keyboard.press("Space")
+    page.close()
+
+
+def test_edit_and_accept_with_the_keyboard(ws: Workspace, browser, base_url: str) -> None:
+    clips = ws.read_clips()
+    clip = clips[3]
+    page = Page(browser, base_url, clip.clip_id)
+    page.transcript("It's a dreich day in Dundee")
+    page.page.keyboard.press("a")
+    page.page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=clip.clip_id)
+    assert page.shown() == clips[4].clip_id  # moved on to the next
+    row = label(ws, clip.clip_id)
+    assert row["transcript"] == "It's a dreich day in Dundee" and row["status"] == "accepted"
+    assert row["reviewer"] == "browser" and row["version"] == "1"
+    whole = joined(ws, clip.clip_id)
+    assert whole["transcript"] == "It's a dreich day in Dundee" and whole["status"] == "accepted"
+    minutes = f"{clip.duration / 60:.1f}"
+    page.page.wait_for_function(
+        "text => document.querySelector('#progress').textContent === text",
+        arg=f"1 of 8 reviewed · {minutes} min accepted",
+    )
+    badge = page.page.locator(f'#queue [data-clip-id="{clip.clip_id}"] .badge').first
+    assert badge.text_content() == "accepted"
+    page.close()
+
+
+def test_stale_edit_shows_the_conflict_and_overwrites_nothing(ws: Workspace, browser, base_url: str) -> None:
+    clip = ws.read_clips()[5]
+    one = Page(browser, base_url, clip.clip_id)
+    two = Page(browser, base_url, clip.clip_id)
+    one.transcript("Saved first on page one")
+    one.page.keyboard.press("Control+Enter")
+    one.page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=clip.clip_id)
+    assert label(ws, clip.clip_id)["transcript"] == "Saved first on page one"
+
+    two.transcript("Stale edit on page two")
+    two.page.keyboard.press("s")
+    two.page.wait_for_selector("#conflict", state="visible")
+    assert two.shown() == clip.clip_id  # stays on the clip
+    assert two.page.input_value("#f-transcript") == "Stale edit on page two"  # the edit is kept
+    assert "Saved first on page one" in two.page.text_content("#conflict-rows .theirs")
+    assert "Stale edit on page two" in two.page.text_content("#conflict-rows .mine")
+    assert "conflict" in two.page.text_content(f'#queue [data-clip-id="{clip.clip_id}"]')
+    row = label(ws, clip.clip_id)
+    assert row["transcript"] == "Saved first on page one" and row["version"] == "1"
+    assert joined(ws, clip.clip_id)["transcript"] == "Saved first on page one"
+
+    two.page.click("#btn-theirs")
+    assert two.page.input_value("#f-transcript") == "Saved first on page one"
+    assert not two.page.is_visible("#conflict")
+    one.close()
+    two.close()
+
+
+def test_markup_in_labels_is_shown_as_text(ws: Workspace, browser, base_url: str) -> None:
+    clip = ws.read_clips()[6]
+    request = urllib.request.Request(
+        f"{base_url}api/clip/{clip.clip_id}/labels",
+        data=json.dumps({"values": {"transcript": XSS, "speaker": XSS, "note": XSS}, "version": 0}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    page = Page(browser, base_url, clip.clip_id)
+    p = page.page
+    assert p.input_value("#f-transcript") == XSS
+    assert p.input_value("#f-speaker") == XSS
+    assert p.input_value("#f-note") == XSS
+    assert p.text_content(f'#queue [data-clip-id="{clip.clip_id}"] .item-text') == XSS
+    p.wait_for_timeout(300)
+    assert p.evaluate("typeof window.pwned") == "undefined"
+    assert p.evaluate("document.querySelectorAll('img, #queue script, main script').length") == 0
+    page.close()
+
+
+def test_traversal_from_the_page_is_refused(ws: Workspace, browser, base_url: str) -> None:
+    page = Page(browser, base_url)
+    results = page.page.evaluate(
+        """async () => {
+            const urls = [
+                '/api/clip/..%2F..%2Faccentds.toml/audio',
+                '/api/clip/%2E%2E%2F%2E%2E%2Faccentds.toml/context',
+                '/api/clip/../../accentds.toml/audio',
+                '/api/clip/..%2Fmanifests%2Flabels.csv/audio',
+                '/static/..%2Fapp.py',
+            ];
+            const out = [];
+            for (const url of urls) {
+                const response = await fetch(url);
+                out.push([url, response.status, await response.text()]);
+            }
+            return out;
+        }"""
+    )
+    for url, status, body in results:
+        assert status == 404, url
+        assert "[corpus]" not in body and "clip_id" not in body and "import" not in body, url
+    page.close()
+
+
+def test_screenshot(ws: Workspace, browser, base_url: str) -> None:
+    page = Page(browser, base_url)
+    page.page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+    page.page.screenshot(path="/tmp/review.png", full_page=True)
+    assert Path("/tmp/review.png").stat().st_size > 10_000
+    page.close()
