@@ -73,7 +73,7 @@ def status(workspace: Workspace) -> Status:
     if uncut or stale:
         steps.append(f"accentds cut   ({uncut} source(s) not cut, {stale} cut with older settings)")
     if by_status["pending"][0]:
-        steps.append(f"review the {by_status['pending'][0]} pending clip(s)")
+        steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
     return Status(
         name=workspace.config.name,
         sources=len(sources),

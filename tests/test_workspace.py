@@ -160,7 +160,7 @@ def test_status_counts_and_next_steps(workspace: Workspace) -> None:
     assert "1 source(s) not cut" in done.stdout and "not cut" in done.stdout
     assert run_cli("cut", cwd=workspace.root).returncode == 0
     done = run_cli("status", cwd=workspace.root)
-    assert "review the 8 pending clip(s)" in done.stdout
+    assert "accentds review   (listen to and label the 8 pending clip(s))" in done.stdout
     assert "corpus: 8 clips, 0.5 min" in done.stdout
     toml = workspace.root / "accentds.toml"
     toml.write_text(toml.read_text().replace("padding_ms = 200", "padding_ms = 100"))
