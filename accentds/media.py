@@ -158,15 +158,19 @@ def measure_audio(path: Path, ffmpeg: str, rate: int = 16000) -> float:
     return total / BYTES_PER_SAMPLE / rate
 
 
-def write_wav(path: Path, pcm: bytes | bytearray | memoryview, rate: int) -> float:
-    """Write mono 16-bit PCM as a WAV file and return its duration, measured from the written
-    file's size. A half-written file never has the final name."""
-    size = len(pcm)
-    header = struct.pack(
+def wav_header(size: int, rate: int) -> bytes:
+    """The 44-byte header of a mono 16-bit PCM WAV file holding `size` bytes of samples."""
+    return struct.pack(
         "<4sI4s4sIHHIIHH4sI",
         b"RIFF", 36 + size, b"WAVE", b"fmt ", 16, 1, 1, rate, rate * BYTES_PER_SAMPLE,
         BYTES_PER_SAMPLE, 16, b"data", size,
     )  # fmt: skip
+
+
+def write_wav(path: Path, pcm: bytes | bytearray | memoryview, rate: int) -> float:
+    """Write mono 16-bit PCM as a WAV file and return its duration, measured from the written
+    file's size. A half-written file never has the final name."""
+    header = wav_header(len(pcm), rate)
     part = path.with_name(path.name + ".part")
     with open(part, "wb") as out:
         out.write(header)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-import struct
 import subprocess
 import threading
 import webbrowser
@@ -32,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import AccentdsError
 from ..labels import LabelConflict, set_labels
-from ..media import BYTES_PER_SAMPLE, decode_command, find_ffmpeg
+from ..media import BYTES_PER_SAMPLE, decode_command, find_ffmpeg, wav_header
 from ..workspace import EDITABLE_FIELDS, Workspace, build_manifest, read_csv
 
 HERE = Path(__file__).resolve().parent
@@ -137,13 +136,7 @@ def _sort_key(row: dict[str, Any]) -> tuple[bool, str, float]:
 
 def _wav_bytes(pcm: bytes, rate: int) -> bytes:
     """Mono 16-bit PCM wrapped in a WAV header."""
-    size = len(pcm)
-    header = struct.pack(
-        "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 36 + size, b"WAVE", b"fmt ", 16, 1, 1, rate, rate * BYTES_PER_SAMPLE,
-        BYTES_PER_SAMPLE, 16, b"data", size,
-    )  # fmt: skip
-    return header + pcm
+    return wav_header(len(pcm), rate) + pcm
 
 
 def _inside(path: Path, folder: Path) -> bool:
