@@ -83,6 +83,35 @@ class LabelSchema:
     speakers: tuple[str, ...] = ()
 
 
+DEFAULT_LICENCES = (
+    "CC0-1.0",
+    "CC-BY-4.0",
+    "CC-BY-SA-4.0",
+    "CC-BY-3.0",
+    "CC-BY-SA-3.0",
+    "Creative Commons Attribution license (reuse allowed)",
+)
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """How releases are built."""
+
+    train: float = 0.8
+    validation: float = 0.1
+    test: float = 0.1
+    allowed_licences: tuple[str, ...] = DEFAULT_LICENCES
+    max_shard_mb: int = 300
+    license: str = "cc-by-4.0"  # the dataset card's licence
+
+    def __post_init__(self) -> None:
+        ratios = (self.train, self.validation, self.test)
+        if any(r < 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-6:
+            raise AccentdsError(f"[publish] train + validation + test must add up to 1 (got {sum(ratios):g})")
+        if self.max_shard_mb <= 0:
+            raise AccentdsError("[publish] max_shard_mb must be more than 0")
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything accentds.toml says."""
@@ -94,6 +123,7 @@ class Config:
     ffmpeg: str | None = None
     vad: VadSettings = field(default_factory=VadSettings)
     labels: LabelSchema = field(default_factory=LabelSchema)
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
 
 def _toml_list(items: tuple[str, ...]) -> str:
@@ -126,6 +156,14 @@ merge_gap_ms = {vad.merge_gap_ms}        # pauses shorter than this stay inside 
 min_clip_s = {vad.min_clip_s:g}           # shorter clips are dropped
 max_clip_s = {vad.max_clip_s:g}          # longer speech is split at its quietest pause
 
+[publish]
+train = 0.8                # split ratios by minutes; a speaker never spans two splits
+validation = 0.1
+test = 0.1
+max_shard_mb = 300
+license = "cc-by-4.0"      # licence named in the dataset card
+allowed_licences = {_toml_list(DEFAULT_LICENCES)}
+
 [labels]
 accents = {_toml_list(SCOTTISH_ACCENTS)}
 accent_evidence = {_toml_list(ACCENT_EVIDENCE)}
@@ -152,6 +190,7 @@ def load_config(path: Path) -> Config:
     audio = _section(data, "audio", path)
     vad_data = dict(_section(data, "vad", path))
     labels = _section(data, "labels", path)
+    publish = _section(data, "publish", path)
     vad_fields = {f.name for f in fields(VadSettings)}
     unknown = set(vad_data) - vad_fields - {"backend"}
     if unknown:
@@ -167,6 +206,15 @@ def load_config(path: Path) -> Config:
             accent_evidence=tuple(labels.get("accent_evidence", ACCENT_EVIDENCE)),
             speakers=tuple(labels.get("speakers", ())),
         )
+        defaults = PublishSettings()
+        publishing = PublishSettings(
+            train=float(publish.get("train", defaults.train)),
+            validation=float(publish.get("validation", defaults.validation)),
+            test=float(publish.get("test", defaults.test)),
+            allowed_licences=tuple(publish.get("allowed_licences", defaults.allowed_licences)),
+            max_shard_mb=int(publish.get("max_shard_mb", defaults.max_shard_mb)),
+            license=str(publish.get("license", defaults.license)),
+        )
         return Config(
             name=str(corpus.get("name", "corpus")),
             description=str(corpus.get("description", "")),
@@ -175,6 +223,7 @@ def load_config(path: Path) -> Config:
             ffmpeg=audio.get("ffmpeg"),
             vad=vad,
             labels=schema,
+            publish=publishing,
         )
     except (TypeError, ValueError) as exc:
         raise AccentdsError(f"{path}: {exc}") from None
