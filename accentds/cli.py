@@ -24,6 +24,7 @@ from .labels import (
     rename_speaker,
     set_labels,
     set_source_defaults,
+    set_source_licence,
     undo,
     validate,
 )
@@ -416,6 +417,136 @@ def review_cmd(
     )
 
 
+@app.command("publish")
+def publish_cmd(
+    version: Annotated[str, typer.Argument(help="Semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0.")],
+    include_unlicensed: Annotated[
+        bool,
+        typer.Option(
+            "--include-unlicensed", help="Also publish sources whose licence is not allowed in accentds.toml."
+        ),
+    ] = False,
+    to_hub: Annotated[
+        Optional[str],
+        typer.Option("--to-hub", help="Push the release to this Hugging Face dataset repo (ORG/NAME)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --to-hub: print the plan, contact nothing.")
+    ] = False,
+    private: Annotated[
+        bool, typer.Option("--private", help="With --to-hub: create the repo private.")
+    ] = False,
+    fmt: Annotated[
+        Optional[str],
+        typer.Option("--format", help="Also write the release as nemo or audiofolder (with --output)."),
+    ] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder for --format.")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Freeze the accepted clips as releases/VERSION/ (Parquet shards + dataset card), then
+    optionally push it to the Hub or write it in another training format.
+
+    A published version never changes: publishing it again is refused. --to-hub and
+    --format work on an existing release.
+
+    Examples:\n
+      accentds publish 1.0.0\n
+      accentds publish 1.0.0 --to-hub my-org/scottish-english --dry-run\n
+      accentds publish 1.0.0 --format nemo --output ~/nemo/scottish-1.0.0
+    """
+    from .formats import write_format
+    from .hub import plan_push, push, render_plan
+    from .publish import publish
+
+    ws = _workspace(workspace)
+    if fmt is not None and output is None:
+        raise AccentdsError("--format needs --output DIR")
+    if dry_run and to_hub is None:
+        raise AccentdsError("--dry-run goes with --to-hub")
+    folder = ws.releases / version
+    if not folder.exists():
+        if dry_run:
+            raise AccentdsError(f"release {version} is not built yet: run `accentds publish {version}` first")
+        release = publish(ws, version, include_unlicensed=include_unlicensed)
+        for name, stats in release.splits.items():
+            if stats.clips:
+                out.print(
+                    f"{name:10} {stats.clips:5} clips  {_minutes(stats.seconds)}  {len(stats.files)} file(s)"
+                )
+        for item in release.left_out:
+            out.print(
+                f"left out   {item.kind} {escape(item.value)}: {escape(item.reason)} ({item.clips} clips)"
+            )
+        out.print(
+            f"published {release.version}: {release.clips} clips, {_minutes(release.seconds)} in {release.path}"
+        )
+    elif to_hub is None and fmt is None:
+        publish(ws, version)  # refused: a published version is immutable
+    if fmt is not None and output is not None:
+        written = write_format(fmt, folder, output)
+        out.print(f"wrote release {version} as {fmt} to {written}")
+    if to_hub is not None:
+        if dry_run:
+            out.print(escape(render_plan(plan_push(folder, to_hub, version))))
+            out.print("dry run: nothing contacted")
+            return
+        result = push(folder, to_hub, version, private=private)
+        out.print(f"pushed {version} to {result.url} (commit {result.commit_oid}, tag {result.tag})")
+
+
+@app.command("verify")
+def verify_cmd(
+    version: Annotated[str, typer.Argument(help="A published version.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Check every file of a release against its release.json.
+
+    Example: accentds verify 1.0.0
+    """
+    from .publish import verify
+
+    problems = verify(_workspace(workspace), version)
+    for problem in problems:
+        err.print(escape(problem))
+    if problems:
+        raise AccentdsError(
+            f"release {version} has {len(problems)} problem(s); restore it from a copy, or publish a new version"
+        )
+    out.print(f"release {version}: every file matches release.json")
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[str, typer.Argument(help="The earlier version.")],
+    new: Annotated[str, typer.Argument(help="The later version.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Clips added, removed and relabelled between two releases, and the minutes per split and accent.
+
+    Example: accentds diff 1.0.0 1.1.0
+    """
+    from .publish import diff, render_diff
+
+    out.print(escape(render_diff(diff(_workspace(workspace), old, new))))
+
+
+@app.command("deny")
+def deny_cmd(
+    kind: Annotated[str, typer.Argument(help="source or speaker")],
+    value: Annotated[str, typer.Argument(help="A source id or a speaker name.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in every later release.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Keep a source or speaker out of every later release (a takedown).
+
+    Example: accentds deny speaker "Morag MacLeod" --reason "asked to be removed"
+    """
+    from .publish import deny
+
+    row = deny(_workspace(workspace), kind, value, reason)
+    out.print(f"denied {row['kind']} {escape(repr(row['value']))}: {escape(row['reason'])}")
+
+
 labels_app = typer.Typer(
     help="List, export, import, show the history of and undo labels.", no_args_is_help=True
 )
@@ -570,15 +701,23 @@ def source_set_cmd(
     speaker: Annotated[Optional[str], typer.Option(help="Speaker of the whole source.")] = None,
     accent: Annotated[Optional[str], typer.Option(help="Accent region of the whole source.")] = None,
     evidence: Annotated[Optional[str], typer.Option(help="Accent evidence.")] = None,
+    licence: Annotated[Optional[str], typer.Option(help="The source's licence, e.g. CC-BY-4.0.")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Set the speaker / accent all clips of a source have unless a clip says otherwise.
+    """Set the speaker / accent all clips of a source have unless a clip says otherwise,
+    or the source's licence.
 
     Example: accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described
     """
-    if speaker is None and accent is None and evidence is None:
-        raise AccentdsError("nothing to set: give --speaker, --accent or --evidence")
-    row = set_source_defaults(_workspace(workspace), source_id, speaker, accent, evidence)
+    if speaker is None and accent is None and evidence is None and licence is None:
+        raise AccentdsError("nothing to set: give --speaker, --accent, --evidence or --licence")
+    ws = _workspace(workspace)
+    if licence is not None:
+        set_source_licence(ws, source_id, licence)
+        out.print(f"{source_id}: licence {escape(repr(licence))}")
+        if speaker is None and accent is None and evidence is None:
+            return
+    row = set_source_defaults(ws, source_id, speaker, accent, evidence)
     out.print(
         f"{source_id}: speaker {escape(repr(row['speaker']))}, accent {escape(repr(row['accent']))}, "
         f"evidence {escape(repr(row['accent_evidence']))}"

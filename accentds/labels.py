@@ -13,7 +13,7 @@ import io
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -218,6 +218,19 @@ def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]
 
 
 # -- source defaults and speakers ---------------------------------------------------
+def set_source_licence(workspace: Workspace, source_id: str, licence: str) -> None:
+    """Record the licence of a source (publishing keeps only allowed licences)."""
+    licence = " ".join(licence.split())
+    with workspace.lock():
+        sources = workspace.read_sources()
+        if source_id not in {s.source_id for s in sources}:
+            raise AccentdsError(f"unknown source id {source_id!r}; `accentds status --sources` lists them")
+        workspace.write_sources(
+            [replace(s, licence=licence) if s.source_id == source_id else s for s in sources]
+        )
+        write_manifest(workspace)
+
+
 def read_source_defaults(workspace: Workspace) -> dict[str, dict[str, str]]:
     return {row["source_id"]: row for row in read_csv(workspace.source_labels_csv) if row.get("source_id")}
 

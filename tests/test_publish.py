@@ -1,0 +1,488 @@
+"""Releases: Hugging Face layout loaded by `datasets` as a consumer would, speaker-disjoint and
+stable splits, licences and the deny list, the card, verify, diff, determinism, atomicity."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import soundfile
+import yaml
+from conftest import RATE, SAMPLE
+from huggingface_hub import DatasetCard
+
+from accentds import __version__
+from accentds import publish as publishing
+from accentds.cut import cut
+from accentds.errors import AccentdsError
+from accentds.labels import set_labels
+from accentds.publish import (
+    SplitGroup,
+    assign_splits,
+    deny,
+    diff,
+    load_release,
+    plan_shards,
+    publish,
+    read_deny,
+    render_diff,
+    to_yaml,
+    verify,
+)
+from accentds.pull import pull
+from accentds.workspace import Workspace, build_manifest, init_workspace
+
+datasets.disable_progress_bars()
+NOW = "2026-01-02T03:04:05Z"
+SPEAKERS = ["Morag", "Hamish", "Ailsa", "Callum"]  # two sample clips each
+ACCENTS = {"Morag": "Glasgow", "Hamish": "Glasgow", "Ailsa": "Fife", "Callum": "Fife"}
+RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory, speech: np.ndarray) -> Path:
+    """A workspace cut from the sample (CC0, 8 clips, 4 speakers, Callum's 2 clips pending)
+    plus a second source with no licence recorded (a few accepted clips, no speaker)."""
+    ws, _ = init_workspace(tmp_path_factory.mktemp("base") / "ws", name="test-corpus")
+    [pulled] = pull(ws, [str(SAMPLE)], licence="CC0-1.0")
+    assert pulled.status == "pulled"
+    wav = ws.root.parent / "unlicensed.wav"
+    soundfile.write(str(wav), speech[: 13 * RATE], RATE, subtype="PCM_16")
+    [other] = pull(ws, [str(wav)])
+    assert other.status == "pulled"
+    cut(ws)
+    sample_id = pulled.source.source_id
+    sample_clips = sorted(c.clip_id for c in ws.read_clips() if c.source_id == sample_id)
+    other_clips = sorted(c.clip_id for c in ws.read_clips() if c.source_id != sample_id)
+    assert len(sample_clips) == 8 and len(other_clips) >= 2
+    for number, speaker in enumerate(SPEAKERS):
+        values = {"speaker": speaker, "accent": ACCENTS[speaker], "accent_evidence": "self-described"}
+        if speaker != "Callum":
+            values["status"] = "accepted"
+        set_labels(ws, sample_clips[2 * number : 2 * number + 2], values, "ann")
+    set_labels(ws, other_clips, {"accent": "Dundee", "status": "accepted"}, "ann")
+    return ws.root
+
+
+@pytest.fixture
+def ws(base: Path, tmp_path: Path) -> Workspace:
+    root = tmp_path / "ws"
+    shutil.copytree(base, root)
+    return Workspace(root)
+
+
+def _manifest(ws: Workspace) -> dict[str, dict[str, Any]]:
+    return {r["clip_id"]: r for r in build_manifest(ws).to_pylist()}
+
+
+def _sample_source(ws: Workspace) -> str:
+    return next(s.source_id for s in ws.read_sources() if s.licence == "CC0-1.0")
+
+
+def _other_source(ws: Workspace) -> str:
+    return next(s.source_id for s in ws.read_sources() if s.licence == "")
+
+
+def _load(folder: Path, cache: Path) -> dict[str, list[dict[str, Any]]]:
+    """Load a release the way a consumer does, audio left undecoded (no torch needed)."""
+    loaded = datasets.load_dataset(str(folder), cache_dir=str(cache))
+    splits = {}
+    for name, part in loaded.items():
+        assert part.features["audio"] == datasets.Audio(sampling_rate=RATE)
+        assert part.features["duration"] == datasets.Value("float64")
+        splits[name] = part.cast_column("audio", datasets.Audio(decode=False)).to_list()
+    return splits
+
+
+def _check_against_workspace(ws: Workspace, splits: dict[str, list[dict[str, Any]]]) -> None:
+    """Every loaded row matches its clip file and manifest row; no speaker spans two splits."""
+    manifest = _manifest(ws)
+    for rows in splits.values():
+        assert [r["clip_id"] for r in rows] == sorted(r["clip_id"] for r in rows)
+        for row in rows:
+            clip = manifest[row["clip_id"]]
+            assert clip["status"] == "accepted"
+            audio = row.pop("audio")
+            assert audio["path"] == f"{row['clip_id']}.wav"
+            published, rate = soundfile.read(io.BytesIO(audio["bytes"]), dtype="int16")
+            original, _ = soundfile.read(str(ws.abs(clip["path"])), dtype="int16")
+            assert rate == RATE and np.array_equal(published, original)
+            expected = {k: clip[k] for k in ("transcript", "speaker", "accent", "accent_evidence", "licence")}
+            expected |= {k: clip[k] for k in ("duration", "clip_id", "source_id", "start", "end")}
+            assert row == expected | {"origin": "file"}  # a local path is never published
+    groups = {
+        split: {r["speaker"] or f"source:{r['source_id']}" for r in rows} for split, rows in splits.items()
+    }
+    names = [g for members in groups.values() for g in members]
+    assert len(names) == len(set(names)), f"a speaker is in two splits: {groups}"
+
+
+def _front_matter(card: str) -> dict[str, Any]:
+    assert card.startswith("---\n")
+    return yaml.safe_load(card.split("---\n", 2)[1])
+
+
+def _set_ratios(ws: Workspace, ratios: dict[str, float]) -> None:
+    config = ws.root / "accentds.toml"
+    text = config.read_text(encoding="utf-8")
+    for split, ratio in ratios.items():
+        text = re.sub(rf"^{split} = [0-9.]+", f"{split} = {ratio}", text, count=1, flags=re.M)
+    config.write_text(text, encoding="utf-8")
+    assert Workspace(ws.root).config.publish.test == ratios["test"]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- the release as a consumer sees it ----------------------------------------------------
+def test_release_loads_with_datasets_and_matches_the_clips(ws: Workspace, tmp_path: Path) -> None:
+    release = publish(ws, "1.0.0", now=NOW)
+    folder = ws.releases / "1.0.0"
+    assert release.path == folder and release.created_at == NOW and release.previous is None
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
+        "README.md",
+        "data/test-00000-of-00001.parquet",
+        "data/train-00000-of-00001.parquet",
+        "data/validation-00000-of-00001.parquet",
+        "release.json",
+    ]
+    splits = _load(folder, tmp_path / "cache")
+    _check_against_workspace(ws, splits)
+    published = {r["clip_id"] for rows in splits.values() for r in rows}
+    manifest = _manifest(ws)
+    expected = {c for c, r in manifest.items() if r["status"] == "accepted" and r["licence"] == "CC0-1.0"}
+    assert published == expected and len(published) == 6  # Callum pending, the unlicensed source left out
+    assert {s: len(rows) for s, rows in splits.items()} == {s: release.splits[s].clips for s in splits}
+    # three speakers: each split gets one, and the release records who went where
+    assert {split: {r["speaker"] for r in rows} for split, rows in splits.items()} == {
+        split: {g for g, s in release.assignment.items() if s == split} for split in splits
+    }
+    assert all(len(rows) == 2 for rows in splits.values())
+    # the Parquet metadata alone gives `datasets` the Audio feature, as if datasets wrote it
+    schema = pq.read_schema(folder / "data/train-00000-of-00001.parquet")
+    assert json.loads(schema.metadata[b"huggingface"])["info"]["features"]["audio"] == {
+        "sampling_rate": RATE,
+        "_type": "Audio",
+    }
+    assert datasets.Features.from_arrow_schema(schema)["audio"] == datasets.Audio(sampling_rate=RATE)
+
+
+def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
+    release = publish(ws, "1.0.0", now=NOW)
+    card = (release.path / "README.md").read_text(encoding="utf-8")
+    meta = _front_matter(card)
+    assert meta["license"] == "cc-by-4.0" and meta["language"] == ["en"]
+    assert meta["language_details"] == "en-GB-scotland" and meta["pretty_name"] == "test-corpus"
+    assert meta["task_categories"] == ["automatic-speech-recognition"]
+    assert meta["size_categories"] == ["n<1K"]
+    assert meta["configs"] == [
+        {
+            "config_name": "default",
+            "data_files": [{"split": s, "path": f"data/{s}-*"} for s in ("train", "validation", "test")],
+        }
+    ]
+    info = meta["dataset_info"]
+    assert info["features"][0] == {"name": "audio", "dtype": {"audio": {"sampling_rate": RATE}}}
+    assert [f["name"] for f in info["features"]] == [
+        "audio", "transcript", "speaker", "accent", "accent_evidence", "duration", "clip_id",
+        "source_id", "origin", "licence", "start", "end",
+    ]  # fmt: skip
+    assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
+        name: stats.clips for name, stats in release.splits.items()
+    }
+    assert info["download_size"] == sum(
+        (release.path / f).stat().st_size for stats in release.splits.values() for f in stats.files
+    )
+    # the body: minutes per split, accent and speaker; sources; cutting; gaps; changelog
+    for text in (
+        "| train | 2 | ",
+        "| Glasgow | 4 | ",
+        "| Fife | 2 | ",
+        "| Morag | Glasgow | ",
+        "| local file | — | — | CC0-1.0 | 6 | ",
+        "| 2 | 30 | 200 | 400 | 1.0 | 15.0 | 6 |",
+        f"accentds {__version__}",
+        "Accent regions with less than 5 minutes:",
+        "- Edinburgh: 0.00 min",
+        "- Glasgow: 0.",
+        "no licence is recorded",
+        "## Changelog\n\nFirst release.",
+    ):
+        assert text in card, text
+    assert "Callum" not in card  # pending clips are not published
+    parsed = DatasetCard(card).data  # the Hub's own parser agrees
+    assert parsed.license == "cc-by-4.0" and parsed.pretty_name == "test-corpus"
+
+
+def test_card_yaml_and_tables_survive_awkward_text(ws: Workspace) -> None:
+    awkward = {"a": "yes", "b": "1.0", "c": 'x: "y"\n#z', "d": "ünï — ok", "e": [], "f": {}, "g": None}
+    awkward |= {"h": [{"i": [1, 2.5], "j": True}, "-"], "k": "data/train-*", "l": "a #b", "m": "~"}
+    assert yaml.safe_load(to_yaml(awkward)) == awkward
+    config = ws.root / "accentds.toml"
+    config.write_text(
+        config.read_text().replace('name = "test-corpus"', 'name = "Scots: \\"braw\\" #1"'), encoding="utf-8"
+    )
+    ws = Workspace(ws.root)
+    ailsa = [c for c, r in _manifest(ws).items() if r["speaker"] == "Ailsa"]
+    set_labels(ws, ailsa, {"speaker": "Ailsa <b>|</b> Mac"})
+    card = (publish(ws, "1.0.0").path / "README.md").read_text(encoding="utf-8")
+    assert _front_matter(card)["pretty_name"] == 'Scots: "braw" #1'
+    assert "| Ailsa &lt;b&gt;\\|&lt;/b&gt; Mac | Fife | " in card and "<b>" not in card
+
+
+# -- splits ------------------------------------------------------------------------------
+def _groups(sizes: dict[str, tuple[float, str]]) -> dict[str, SplitGroup]:
+    return {name: SplitGroup(name, seconds, accent) for name, (seconds, accent) in sizes.items()}
+
+
+def test_assign_splits_is_deterministic_close_to_the_ratios_and_spreads_accents() -> None:
+    rng = random.Random(7)
+    sizes = {
+        f"speaker{i:02d}": (rng.uniform(30, 600), ["Glasgow", "Fife", "Dundee"][i % 3]) for i in range(30)
+    }
+    first = assign_splits(_groups(sizes), RATIOS)
+    shuffled = list(sizes.items())
+    rng.shuffle(shuffled)
+    assert assign_splits(_groups(dict(shuffled)), RATIOS) == first  # input order does not matter
+    total = sum(s for s, _ in sizes.values())
+    for split, ratio in RATIOS.items():
+        share = sum(sizes[g][0] for g, s in first.items() if s == split) / total
+        assert abs(share - ratio) < 0.05, (split, share)
+    for accent in ("Glasgow", "Fife", "Dundee"):  # ten speakers each: every split hears each region
+        assert {first[g] for g, (_, a) in sizes.items() if a == accent} == set(RATIOS)
+
+
+def test_assign_splits_keeps_known_groups_and_fills_test() -> None:
+    equal = _groups({name: (60.0, "Glasgow") for name in "ABCD"})
+    placed = assign_splits(equal, RATIOS)
+    assert sorted(placed.values()) == ["test", "train", "train", "validation"]
+    assert sorted(assign_splits(_groups({"A": (60.0, ""), "B": (60.0, "")}), RATIOS).values()) == [
+        "train",
+        "train",
+    ]  # too few groups to hold out any
+    known = {"A": "test", "B": "test", "C": "validation"}
+    again = assign_splits(equal, RATIOS, known)
+    assert {g: again[g] for g in known} == known and again["D"] == "train"
+
+
+def test_plan_shards_are_contiguous_and_under_the_limit() -> None:
+    sizes = [100, 300, 50, 200, 250, 100, 400]
+    shards = plan_shards(sizes, 500)
+    assert shards == [range(0, 3), range(3, 5), range(5, 7)]
+    assert all(sum(sizes[i] for i in shard) <= 500 for shard in shards)
+    assert plan_shards([1, 10, 2], 6) == [range(0, 1), range(1, 2), range(2, 3)]  # 10 alone
+    assert plan_shards([5], 1_000) == [range(0, 1)] and plan_shards([], 10) == []
+
+
+def test_second_version_keeps_speakers_in_their_splits_and_diff_shows_changes(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    first = publish(ws, "1.0.0", now=NOW)
+    _check_against_workspace(ws, _load(first.path, tmp_path / "cache"))
+    manifest = _manifest(ws)
+    callum = sorted(c for c, r in manifest.items() if r["speaker"] == "Callum")
+    morag = sorted(c for c, r in manifest.items() if r["speaker"] == "Morag")
+    set_labels(ws, callum, {"status": "accepted"})
+    set_labels(ws, morag[:1], {"transcript": "Aye, it's a dreich morning."})
+    # ratios that would place everyone differently: known speakers must not move
+    _set_ratios(ws, {"train": 0.2, "validation": 0.1, "test": 0.7})
+    ws = Workspace(ws.root)
+    second = publish(ws, "1.1.0", now=NOW)
+    assert second.previous == "1.0.0"
+    assert {g: second.assignment[g] for g in first.assignment} == first.assignment
+    assert set(second.assignment) == set(first.assignment) | {"Callum"}
+    splits = _load(second.path, tmp_path / "cache")
+    _check_against_workspace(ws, splits)
+    for split, rows in splits.items():
+        assert all(first.assignment.get(r["speaker"], second.assignment["Callum"]) == split for r in rows)
+
+    changes = diff(ws, "1.0.0", "1.1.0")
+    assert changes.added == tuple(callum) and changes.removed == () and changes.moved == ()
+    assert [(r.clip_id, r.field, r.new) for r in changes.relabelled] == [
+        (morag[0], "transcript", "Aye, it's a dreich morning.")
+    ]
+    assert changes.relabelled_by_field == {"transcript": 1}
+    callum_split = second.assignment["Callum"]
+    old, new = changes.split_seconds[callum_split]
+    assert new - old == pytest.approx(sum(manifest[c]["duration"] for c in callum), abs=0.002)
+    assert changes.accent_seconds["Fife"][1] > changes.accent_seconds["Fife"][0]
+    text = render_diff(changes)
+    assert "2 clip(s) added" in text and "1 relabelled (transcript 1)" in text and callum[0] in text
+    card = (second.path / "README.md").read_text(encoding="utf-8")
+    assert "Changes from 1.0.0 to 1.1.0: 2 clip(s) added" in card
+    assert json.loads((second.path / "release.json").read_text())["previous_version"] == "1.0.0"
+    assert verify(ws, "1.0.0") == [] and verify(ws, "1.1.0") == []
+
+
+# -- refusals --------------------------------------------------------------------------
+@pytest.mark.parametrize("version", ["v1", "1.2", "v1.2.0", "1.2.0.1", "01.2.0", "1.2.0-rc1", "", "1.x.0"])
+def test_bad_versions_are_refused(ws: Workspace, version: str) -> None:
+    with pytest.raises(AccentdsError, match=r"bad version .*MAJOR\.MINOR\.PATCH such as 1\.0\.0"):
+        publish(ws, version)
+    assert list(ws.releases.iterdir()) == []
+
+
+def test_publishing_a_version_twice_is_refused(ws: Workspace) -> None:
+    publish(ws, "1.0.0", now=NOW)
+    before = {p: p.read_bytes() for p in (ws.releases / "1.0.0").rglob("*") if p.is_file()}
+    with pytest.raises(
+        AccentdsError, match=r"release 1\.0\.0 exists and is immutable; publish a new version"
+    ):
+        publish(ws, "1.0.0")
+    assert {p: p.read_bytes() for p in (ws.releases / "1.0.0").rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in ws.releases.iterdir()) == ["1.0.0"]
+
+
+def test_empty_release_is_refused(tmp_path: Path) -> None:
+    empty, _ = init_workspace(tmp_path / "empty")
+    with pytest.raises(AccentdsError, match=r"nothing to publish in 1\.0\.0: no clip is accepted yet"):
+        publish(empty, "1.0.0")
+    assert list(empty.releases.iterdir()) == []
+
+
+# -- licences and the deny list ------------------------------------------------------------
+def test_unlicensed_sources_are_left_out_unless_asked(ws: Workspace, tmp_path: Path) -> None:
+    other = _other_source(ws)
+    other_clips = {c for c, r in _manifest(ws).items() if r["source_id"] == other}
+    strict = publish(ws, "1.0.0", now=NOW)
+    [left] = strict.left_out
+    assert (left.kind, left.value, left.cause) == ("source", other, "licence")
+    assert "no licence is recorded" in left.reason and "allowed_licences" in left.reason
+    assert left.clips == len(other_clips) and left.seconds > 0
+    assert strict.unlicensed_included == ()
+    loose = publish(ws, "1.1.0", include_unlicensed=True, now=NOW)
+    assert loose.left_out == () and loose.unlicensed_included == (other,)
+    assert loose.assignment[f"source:{other}"] in ("train", "validation", "test")  # grouped by source
+    splits = _load(loose.path, tmp_path / "cache")
+    _check_against_workspace(ws, splits)
+    assert other_clips <= {r["clip_id"] for rows in splits.values() for r in rows}
+    record = json.loads((loose.path / "release.json").read_text())
+    assert record["settings"]["include_unlicensed"] is True and record["unlicensed_included"] == [other]
+    assert "--include-unlicensed" in (loose.path / "README.md").read_text()
+    # naming the source's speaker later keeps their clips in the split they had, even when the
+    # ratios now ask for another
+    set_labels(ws, sorted(other_clips), {"speaker": "Isla"})
+    was = loose.assignment[f"source:{other}"]
+    _set_ratios(ws, {"train": 0.1, "validation": 0.1, "test": 0.8} if was == "train" else RATIOS)
+    named = publish(Workspace(ws.root), "1.2.0", include_unlicensed=True, now=NOW)
+    assert named.assignment["Isla"] == loose.assignment[f"source:{other}"]
+    changes = diff(ws, "1.1.0", "1.2.0")
+    assert changes.moved == () and changes.relabelled_by_field == {"speaker": len(other_clips)}
+
+
+def test_deny_list_leaves_sources_and_speakers_out_of_every_later_release(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    with pytest.raises(AccentdsError, match="give 'source'"):
+        deny(ws, "clip", "x", "because")
+    with pytest.raises(AccentdsError, match="no clip has the speaker 'Hamsh'"):
+        deny(ws, "speaker", "Hamsh", "typo")
+    with pytest.raises(AccentdsError, match="unknown source id 'file-nope'"):
+        deny(ws, "source", "file-nope", "typo")
+    with pytest.raises(AccentdsError, match="give a reason"):
+        deny(ws, "speaker", "Hamish", "  ")
+    row = deny(ws, "speaker", "Hamish", "asked to be removed on 2026-01-01")
+    assert (row["kind"], row["value"]) == ("speaker", "Hamish")
+    with pytest.raises(AccentdsError, match="already on the deny list"):
+        deny(ws, "speaker", "Hamish", "again")
+    assert [(r["kind"], r["value"], r["reason"]) for r in read_deny(ws)] == [
+        ("speaker", "Hamish", "asked to be removed on 2026-01-01")
+    ]
+    release = publish(ws, "1.0.0", now=NOW)
+    assert "Hamish" not in release.assignment
+    hashed = "denied:" + hashlib.sha256(b"Hamish").hexdigest()[:16]  # the name is not republished
+    denied = [item for item in release.left_out if item.cause == "deny list"]
+    assert [(d.kind, d.value, d.reason, d.clips) for d in denied] == [
+        ("speaker", hashed, "asked to be removed on 2026-01-01", 2)
+    ]
+    text = (release.path / "release.json").read_text()
+    record = json.loads(text)
+    assert {
+        "kind": "speaker", "value": hashed, "cause": "deny list", "reason": "asked to be removed on 2026-01-01",
+        "clips": 2,
+    } in [{k: v for k, v in item.items() if k != "seconds"} for item in record["left_out"]]  # fmt: skip
+    assert "Hamish" not in text  # a takedown never republishes the name
+    card = (release.path / "README.md").read_text()
+    assert "Hamish" not in card and "1 source(s) or speaker(s) on the deny list (2 clips" in card
+    # two speakers left: too few to hold any out, so the release has a train split only
+    splits = _load(release.path, tmp_path / "cache")
+    assert list(splits) == ["train"] and {r["speaker"] for r in splits["train"]} == {"Morag", "Ailsa"}
+    assert [c["data_files"] for c in _front_matter(card)["configs"]] == [
+        [{"split": "train", "path": "data/train-*"}]
+    ]
+    # denying the only licensed source leaves nothing: refused, saying why
+    deny(ws, "source", _sample_source(ws), "rights withdrawn")
+    accepted = sum(1 for r in _manifest(ws).values() if r["status"] == "accepted")
+    with pytest.raises(
+        AccentdsError, match=rf"nothing to publish in 1\.1\.0: all {accepted} accepted clips were left"
+    ):
+        publish(ws, "1.1.0")
+    assert sorted(p.name for p in ws.releases.iterdir()) == ["1.0.0"]
+
+
+# -- verify, determinism, atomicity -------------------------------------------------------
+def test_verify_names_changed_missing_and_extra_files(ws: Workspace) -> None:
+    release = publish(ws, "1.0.0", now=NOW)
+    assert verify(ws, "1.0.0") == []
+    shard = release.path / release.splits["train"].files[0]
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    shard.write_bytes(bytes(data))
+    assert verify(ws, "1.0.0") == [
+        f"changed: {release.splits['train'].files[0]} (its sha256 differs from release.json)"
+    ]
+    (release.path / "README.md").unlink()
+    (release.path / "data" / "notes.txt").write_text("hello")
+    problems = verify(ws, "1.0.0")
+    assert "missing: README.md" in problems and "extra: data/notes.txt (not in release.json)" in problems
+    with pytest.raises(AccentdsError, match=r"no release 2\.0\.0 .*published: 1\.0\.0"):
+        verify(ws, "2.0.0")
+
+
+def test_rebuilding_a_version_gives_byte_identical_parquet(ws: Workspace) -> None:
+    first = publish(ws, "1.0.0", now=NOW)
+    hashes = {name: entry["sha256"] for name, entry in first.files.items()}
+    moved = ws.root / "moved-away"
+    shutil.move(first.path, moved)
+    second = publish(ws, "1.0.0", now="2027-05-06T07:08:09Z")
+    assert {name: _sha256(second.path / name) for name in hashes} == hashes  # data/ and the card
+    assert any(name.startswith("data/") for name in hashes)
+    old = json.loads((moved / "release.json").read_text())
+    new = json.loads((second.path / "release.json").read_text())
+    assert old.pop("created_at") == NOW and new.pop("created_at") == "2027-05-06T07:08:09Z"
+    assert old == new
+
+
+def test_small_shards_and_a_failed_build_leave_no_half_release(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = ws.releases / ".building-1.0.0-999999999-0badf00d"  # left by a killed publish
+    (dead / "data").mkdir(parents=True)
+    monkeypatch.setattr(publishing, "_card", _boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish(ws, "1.0.0")
+    assert list(ws.releases.iterdir()) == []  # neither the dead build nor a half release
+    monkeypatch.undo()
+    monkeypatch.setattr(publishing, "MB", 1_000)  # 300 kB shards
+    release = publish(ws, "1.0.0", include_unlicensed=True, now=NOW)
+    files = [f for stats in release.splits.values() for f in stats.files]
+    assert len(files) > 3 and f"data/train-00000-of-{len(release.splits['train'].files):05d}.parquet" in files
+    splits = _load(release.path, tmp_path / "cache")
+    _check_against_workspace(ws, splits)
+    assert sum(len(rows) for rows in splits.values()) == release.clips > 6
+    assert load_release(ws, "1.0.0") == release and verify(ws, "1.0.0") == []
+
+
+def _boom(*args: object, **kwargs: object) -> str:
+    raise RuntimeError("disk full")

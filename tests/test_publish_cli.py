@@ -1,0 +1,54 @@
+"""The publish commands as a user runs them on the bundled sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import SAMPLE, run_cli
+
+from accentds.workspace import init_workspace
+
+
+def test_publish_verify_diff_and_other_formats(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    root = ws.root
+    assert run_cli("pull", str(SAMPLE), "--speaker", "Morag", "--accent", "Fife", cwd=root).returncode == 0
+    ids = [c.clip_id for c in ws.read_clips()]
+    assert run_cli("label", *ids, "--accept", cwd=root).returncode == 0
+    refused = run_cli("publish", "0.1.0", cwd=root)
+    assert refused.returncode == 1 and "no licence is recorded" in refused.stderr
+    source = ws.read_sources()[0].source_id
+    assert run_cli("source", "set", source, "--licence", "CC0-1.0", cwd=root).returncode == 0
+    done = run_cli("publish", "0.1.0", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "published 0.1.0: 8 clips, 0.5 min" in done.stdout
+    assert (
+        run_cli("verify", "0.1.0", cwd=root).stdout.strip()
+        == "release 0.1.0: every file matches release.json"
+    )
+    again = run_cli("publish", "0.1.0", cwd=root)
+    assert again.returncode == 1 and "exists and is immutable" in again.stderr
+    assert run_cli("label", ids[1], "--transcript", "We're off to Orkney.", cwd=root).returncode == 0
+    assert run_cli("publish", "0.2.0", cwd=root).returncode == 0
+    changes = run_cli("diff", "0.1.0", "0.2.0", cwd=root)
+    assert "1 relabelled (transcript 1)" in changes.stdout
+    card = (root / "releases" / "0.2.0" / "README.md").read_text()
+    assert "1 relabelled" in card
+    plan = run_cli("publish", "0.2.0", "--to-hub", "my-org/scottish", "--dry-run", cwd=root)
+    assert plan.returncode == 0 and "dry run: nothing contacted" in plan.stdout
+    assert "tag          0.2.0" in plan.stdout
+    out = tmp_path / "nemo"
+    assert run_cli("publish", "0.2.0", "--format", "nemo", "-o", str(out), cwd=root).returncode == 0
+    lines = [
+        json.loads(line) for f in sorted(out.glob("*_manifest.jsonl")) for line in f.read_text().splitlines()
+    ]
+    assert len(lines) == 8 and {line["speaker"] for line in lines} == {"Morag"}
+    assert "We're off to Orkney." in {line["text"] for line in lines}
+    # a flipped byte is found and named
+    shard = next((root / "releases" / "0.1.0" / "data").glob("*.parquet"))
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    bad = run_cli("verify", "0.1.0", cwd=root)
+    assert bad.returncode == 1 and shard.name in bad.stderr
