@@ -10,7 +10,6 @@ byte for byte, with a NeMo manifest or a Hugging Face ``audiofolder`` layout bes
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -27,6 +26,7 @@ import pyarrow.parquet as pq
 import soundfile
 
 from .errors import AccentdsError
+from .workspace import sha256_file
 
 RELEASE_JSON = "release.json"
 CARD = "README.md"
@@ -125,14 +125,6 @@ def read_release(release_dir: Path) -> Release:
     order = [s for s in SPLIT_ORDER if s in shards] + sorted(set(shards) - set(SPLIT_ORDER))
     ordered = {s: [shards[s][i] for i in range(counts[s])] for s in order}
     return Release(root=release_dir, version=version, files=dict(files), shards=ordered)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_release(release_dir: Path, version: str | None = None, allow_extra: bool = False) -> Release:

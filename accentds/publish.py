@@ -47,7 +47,9 @@ from .workspace import (
     Workspace,
     build_manifest,
     now_iso,
+    pid_alive,
     read_csv,
+    sha256_file,
     write_csv_atomic,
 )
 
@@ -560,32 +562,12 @@ def _write_split(
     return names, nbytes
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OverflowError:
-        return False
-    return True
-
-
 def _remove_dead_builds(workspace: Workspace) -> None:
     """Delete temporary build folders left by a publish that was killed."""
     for folder in workspace.releases.glob(f"{BUILDING_PREFIX}*"):
         parts = folder.name[len(BUILDING_PREFIX) :].split("-")
         pid = int(parts[-2]) if len(parts) >= 3 and parts[-2].isdigit() else -1
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -1095,7 +1077,7 @@ def publish(
         (folder / CARD).write_text(_card(workspace, build), encoding="utf-8")
         _fsync(folder / CARD)
         files = {
-            path.relative_to(folder).as_posix(): {"sha256": _sha256(path), "size": path.stat().st_size}
+            path.relative_to(folder).as_posix(): {"sha256": sha256_file(path), "size": path.stat().st_size}
             for path in sorted(p for p in folder.rglob("*") if p.is_file())
         }
         # a group keeps its split even while it has no clips in a release
@@ -1118,6 +1100,23 @@ def publish(
 
 
 # -- checking ------------------------------------------------------------------------
+def folder_problems(folder: Path, recorded: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """How a release folder differs from the files its release.json records: files changed
+    (size or sha256), missing, or not recorded. Empty when it is exactly as published."""
+    problems = []
+    for name, entry in sorted(recorded.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"missing: {name}")
+        elif path.stat().st_size != entry.get("size") or sha256_file(path) != entry.get("sha256"):
+            problems.append(f"changed: {name} (its sha256 differs from release.json)")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+        name = path.relative_to(folder).as_posix()
+        if name != RELEASE_JSON and name not in recorded:
+            problems.append(f"extra: {name} (not in release.json)")
+    return problems
+
+
 def verify(workspace: Workspace, version: str) -> list[str]:
     """Problems with a published release (empty when every file is as recorded): files
     changed since publishing (sha256 or size differs), missing, or not in the record."""
@@ -1126,18 +1125,7 @@ def verify(workspace: Workspace, version: str) -> list[str]:
         recorded = read_release_json(workspace, version).get("files", {})
     except AccentdsError as exc:
         return [str(exc)]
-    problems = []
-    for name, entry in sorted(recorded.items()):
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"missing: {name}")
-        elif path.stat().st_size != entry.get("size") or _sha256(path) != entry.get("sha256"):
-            problems.append(f"changed: {name} (its sha256 differs from release.json)")
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        name = path.relative_to(folder).as_posix()
-        if name != RELEASE_JSON and name not in recorded:
-            problems.append(f"extra: {name} (not in release.json)")
-    return problems
+    return folder_problems(folder, recorded)
 
 
 # -- comparing -----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
-from .workspace import Workspace, now_iso, refresh_manifest
+from .workspace import Workspace, now_iso, pid_alive, refresh_manifest, sha256_file
 
 MEDIA_EXTENSIONS = frozenset(
     [
@@ -97,14 +97,6 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
     return list(dict.fromkeys(expanded))
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _staging(workspace: Workspace) -> Path:
     folder = workspace.raw / f".staging-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True)
@@ -115,18 +107,8 @@ def _remove_dead_staging(workspace: Workspace) -> None:
     """Remove staging folders of pulls that were killed (their process is gone)."""
     for folder in workspace.raw.glob(".staging-*"):
         pid = folder.name.split("-")[1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _sidecar_subtitles(path: Path) -> list[tuple[Path, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import hashlib
 import io
 import os
 import time
@@ -58,6 +59,26 @@ CLIP_SCHEMA = pa.schema(
         ("cut_at", pa.string()),
     ]
 )
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's content, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (to tell leftovers of killed runs from live ones)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def now_iso() -> str:

@@ -16,9 +16,9 @@ from conftest import RATE, ROOT, check_consistent, run_cli
 
 from accentds.cut import cut
 from accentds.models import clip_id
-from accentds.pull import pull, sha256_file
+from accentds.pull import pull
 from accentds.status import status, totals
-from accentds.workspace import LABEL_FIELDS, read_csv, write_csv_atomic
+from accentds.workspace import LABEL_FIELDS, read_csv, sha256_file, write_csv_atomic
 
 CUES = json.loads((ROOT / "samples" / "sample.json").read_text(encoding="utf-8"))["cues"]
 SENTENCES = len(CUES)

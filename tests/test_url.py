@@ -19,8 +19,8 @@ from conftest import RATE, MakeMedia, check_consistent, run_cli
 
 from accentds.cut import cut
 from accentds.models import Source
-from accentds.pull import _QuietLogger, _ydl_options, pull, sha256_file
-from accentds.workspace import Workspace, init_workspace
+from accentds.pull import _QuietLogger, _ydl_options, pull
+from accentds.workspace import Workspace, init_workspace, sha256_file
 
 SENTENCES = 8
 VTT = """WEBVTT
