@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
+from . import report as reporting
 from .cut import CutPlan, SourceCut, cut, default_workers
 from .errors import AccentdsError
 from .labels import (
@@ -225,6 +226,7 @@ def pull_cmd(
     except KeyboardInterrupt:
         err.print("interrupted: what was pulled is saved; run the same pull again to go on")
         _corpus_line(before, totals(ws))
+        _record_history(ws, "pull")
         raise typer.Exit(130) from None
     if speaker is not None or accent is not None:
         for result in results:
@@ -234,6 +236,8 @@ def pull_cmd(
         cut_results = _run_cut(ws, new_ids, workers, ffmpeg=ffmpeg)
         failed += sum(1 for r in cut_results if not r.ok)
     _corpus_line(before, totals(ws))
+    if new_ids:  # something changed
+        _record_history(ws, "pull")
     if failed:
         err.print(f"{failed} of {len(results)} source(s) failed; the others are in the corpus")
         raise typer.Exit(1)
@@ -297,6 +301,7 @@ def cut_cmd(
     except KeyboardInterrupt:
         err.print("interrupted: finished sources are saved; run `accentds cut` again to resume")
         _corpus_line(before, totals(ws))
+        _record_history(ws, "cut")
         raise typer.Exit(130) from None
     if dry_run:
         clips = sum(len(r.clips) for r in results)
@@ -304,6 +309,8 @@ def cut_cmd(
         out.print(f"dry run: would make {clips} clips, {_minutes(seconds)}; nothing written")
     else:
         _corpus_line(before, totals(ws))
+        if results:
+            _record_history(ws, "cut")
     if any(not r.ok for r in results):
         raise typer.Exit(1)
 
@@ -360,6 +367,88 @@ def status_cmd(
     out.print(f"corpus: {st.clips} clips, {_minutes(st.cut_s)}")
 
 
+def _record_history(ws: Workspace, command: str) -> None:
+    """Add a line of totals by status to manifests/history.csv; a failure only warns."""
+    try:
+        reporting.append_history(ws, command)
+    except (OSError, ValueError, AccentdsError) as exc:
+        err.print(f"[yellow]note[/] history.csv not updated: {escape(str(exc))}")
+
+
+@app.command("report")
+def report_cmd(
+    stage: Annotated[
+        str, typer.Option("--status", help="Stage to break down: pending, accepted, rejected or all.")
+    ] = "accepted",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or markdown (on stdout).")] = "table",
+    show_history: Annotated[
+        bool, typer.Option("--history", help="Show the minutes at the end of each day instead.")
+    ] = False,
+    since: Annotated[
+        Optional[str],
+        typer.Option(
+            "--since", metavar="DATE", help="Only clips cut (sources pulled) on or after YYYY-MM-DD."
+        ),
+    ] = None,
+    plots: Annotated[
+        Optional[Path], typer.Option("--plots", metavar="DIR", help="Also write the PNG plots here.")
+    ] = None,
+    html_file: Annotated[
+        Optional[Path],
+        typer.Option("--html", metavar="FILE", help="Also write one self-contained HTML page."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Minutes at each stage; for one stage, minutes by accent region, speaker, source, licence
+    and split, with warnings (a dominant speaker or source, thin accent regions).
+
+    Examples:\n
+      accentds report\n
+      accentds report --status all --format markdown > REPORT.md\n
+      accentds report --since 2024-05-01 --plots plots/ --html report.html\n
+      accentds report --history
+    """
+    if stage not in reporting.REPORT_STATUSES:
+        raise AccentdsError(
+            f"unknown --status {stage!r}; give one of: {', '.join(reporting.REPORT_STATUSES)}"
+        )
+    if fmt not in ("table", "csv", "json", "markdown"):
+        raise AccentdsError(f"unknown --format {fmt!r}; give table, csv, json or markdown")
+    ws = _workspace(workspace)
+    if show_history:
+        days = reporting.growth_by_day(reporting.history(ws))
+        if not days:
+            out.print("no history yet: each pull, cut, label and review adds a line to manifests/history.csv")
+        for day in days:
+            out.print(
+                f"{day['date']}  accepted {day['accepted_minutes']:.1f} min "
+                f"({day['delta_accepted_minutes']:+.1f})  pending {day['pending_minutes']:.1f}  "
+                f"rejected {day['rejected_minutes']:.1f}  total {day['total_minutes']:.1f}"
+            )
+        return
+    thresholds = ws.config.report
+    rep = reporting.report(
+        ws,
+        stage,
+        since,
+        max_share=thresholds.max_share,
+        min_region_minutes=thresholds.min_region_minutes,
+    )
+    if fmt == "table":
+        for table in reporting.rich_tables(rep):
+            out.print(table)
+    else:
+        render = {"csv": reporting.to_csv, "json": reporting.to_json, "markdown": reporting.to_markdown}[fmt]
+        text = render(rep)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if plots is not None:
+        for path in reporting.write_plots(ws, rep, plots):
+            err.print(f"wrote {escape(str(path))}")
+    if html_file is not None:
+        reporting.write_html(ws, rep, html_file)
+        err.print(f"wrote {escape(str(html_file))}")
+
+
 @app.command("export")
 def export_cmd(
     fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)}.")] = "csv",
@@ -406,15 +495,18 @@ def review_cmd(
     from .review import serve  # the web stack loads only for this command
 
     ws = _workspace(workspace)
-    serve(
-        ws,
-        host=host or "127.0.0.1",
-        port=port,
-        open_browser=not no_browser,
-        reviewer=reviewer,
-        on_ready=lambda url: out.print(f"review page: {url}  (Ctrl-C to stop)"),
-        allow_remote=host is not None,
-    )
+    try:
+        serve(
+            ws,
+            host=host or "127.0.0.1",
+            port=port,
+            open_browser=not no_browser,
+            reviewer=reviewer,
+            on_ready=lambda url: out.print(f"review page: {url}  (Ctrl-C to stop)"),
+            allow_remote=host is not None,
+        )
+    finally:
+        _record_history(ws, "review")
 
 
 @app.command("publish")
@@ -604,7 +696,10 @@ def label_cmd(
             "nothing to set: give --transcript, --speaker, --accent, --evidence, --note or --accept/--reject"
         )
     ws = _workspace(workspace)
-    _print_changes(set_labels(ws, clip_ids, values, reviewer))
+    changes = set_labels(ws, clip_ids, values, reviewer)
+    _print_changes(changes)
+    if changes:
+        _record_history(ws, "label")
 
 
 @labels_app.command("list")
@@ -656,10 +751,13 @@ def labels_import_cmd(
 
     Example: accentds labels import labels.csv --dry-run
     """
-    changes = import_labels(_workspace(workspace), file, reviewer, dry_run)
+    ws = _workspace(workspace)
+    changes = import_labels(ws, file, reviewer, dry_run)
     _print_changes(changes, "would" if dry_run else "set")
     if dry_run:
         out.print("dry run: nothing written")
+    elif changes:
+        _record_history(ws, "labels import")
 
 
 @labels_app.command("history")
@@ -692,7 +790,11 @@ def labels_undo_cmd(
 
     Example: accentds labels undo file-3fa9c2d1e0ab-00000480-00004980
     """
-    _print_changes(undo(_workspace(workspace), clip_id, reviewer), "undo")
+    ws = _workspace(workspace)
+    changes = undo(ws, clip_id, reviewer)
+    _print_changes(changes, "undo")
+    if changes:
+        _record_history(ws, "labels undo")
 
 
 @source_app.command("set")
@@ -744,6 +846,9 @@ def main() -> None:
 
     # the system allocator gives memory back; pyarrow's default pool keeps ~40 MB per commit
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+    # pyarrow swaps in its own SIGINT handler during CSV reads and can swallow a Ctrl-C that
+    # lands there; our reads are short, so Python's own handler keeps it
+    pyarrow.enable_signal_handlers(False)
     try:
         app()
     except AccentdsError as exc:

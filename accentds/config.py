@@ -113,6 +113,22 @@ class PublishSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """Thresholds of the warnings `accentds report` gives."""
+
+    max_share: float = 0.5  # one speaker or source holding more than this share of the minutes
+    min_region_minutes: float = 5.0  # accent regions of the schema with fewer minutes than this
+
+    def __post_init__(self) -> None:
+        if not 0 < self.max_share <= 1:
+            raise AccentdsError(
+                f"[report] max_share must be more than 0 and at most 1 (got {self.max_share:g})"
+            )
+        if self.min_region_minutes < 0:
+            raise AccentdsError("[report] min_region_minutes must be 0 or more")
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything accentds.toml says."""
 
@@ -124,6 +140,7 @@ class Config:
     vad: VadSettings = field(default_factory=VadSettings)
     labels: LabelSchema = field(default_factory=LabelSchema)
     publish: PublishSettings = field(default_factory=PublishSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
 
 def _toml_list(items: tuple[str, ...]) -> str:
@@ -164,6 +181,10 @@ max_shard_mb = 300
 license = "cc-by-4.0"      # licence named in the dataset card
 allowed_licences = {_toml_list(DEFAULT_LICENCES)}
 
+[report]
+max_share = 0.5            # warn when one speaker or source holds more than this share of the minutes
+min_region_minutes = 5     # warn about accent regions of [labels] with fewer minutes than this
+
 [labels]
 accents = {_toml_list(SCOTTISH_ACCENTS)}
 accent_evidence = {_toml_list(ACCENT_EVIDENCE)}
@@ -191,6 +212,12 @@ def load_config(path: Path) -> Config:
     vad_data = dict(_section(data, "vad", path))
     labels = _section(data, "labels", path)
     publish = _section(data, "publish", path)
+    report_data = _section(data, "report", path)
+    unknown_report = set(report_data) - {f.name for f in fields(ReportSettings)}
+    if unknown_report:
+        raise AccentdsError(
+            f"{path}: unknown [report] keys {sorted(unknown_report)}; allowed: max_share, min_region_minutes"
+        )
     vad_fields = {f.name for f in fields(VadSettings)}
     unknown = set(vad_data) - vad_fields - {"backend"}
     if unknown:
@@ -215,6 +242,13 @@ def load_config(path: Path) -> Config:
             max_shard_mb=int(publish.get("max_shard_mb", defaults.max_shard_mb)),
             license=str(publish.get("license", defaults.license)),
         )
+        report_defaults = ReportSettings()
+        reporting = ReportSettings(
+            max_share=float(report_data.get("max_share", report_defaults.max_share)),
+            min_region_minutes=float(
+                report_data.get("min_region_minutes", report_defaults.min_region_minutes)
+            ),
+        )
         return Config(
             name=str(corpus.get("name", "corpus")),
             description=str(corpus.get("description", "")),
@@ -224,6 +258,7 @@ def load_config(path: Path) -> Config:
             vad=vad,
             labels=schema,
             publish=publishing,
+            report=reporting,
         )
     except (TypeError, ValueError) as exc:
         raise AccentdsError(f"{path}: {exc}") from None

@@ -1,0 +1,33 @@
+"""Each command that changes the corpus adds one line to manifests/history.csv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import SAMPLE, run_cli
+
+from accentds.workspace import init_workspace, read_csv
+
+
+def test_changing_commands_append_history(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    history = ws.manifests / "history.csv"
+
+    def lines() -> list[dict[str, str]]:
+        return read_csv(history)
+
+    assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0
+    assert [row["command"] for row in lines()] == ["pull"]
+    assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0  # nothing new: no line
+    assert run_cli("status", cwd=ws.root).returncode == 0
+    assert len(lines()) == 1
+    clip = ws.read_clips()[0].clip_id
+    assert run_cli("label", clip, "--accept", cwd=ws.root).returncode == 0
+    assert run_cli("labels", "undo", clip, cwd=ws.root).returncode == 0
+    assert run_cli("cut", "--force", cwd=ws.root).returncode == 0
+    rows = lines()
+    assert [row["command"] for row in rows] == ["pull", "label", "labels undo", "cut"]
+    accepted = [float(row["accepted_minutes"]) for row in rows]
+    assert accepted[0] == 0 and accepted[1] > 0 and accepted[2] == 0
+    shown = run_cli("report", "--history", cwd=ws.root)
+    assert shown.returncode == 0 and "accepted 0.0 min" in shown.stdout

@@ -1,0 +1,363 @@
+"""The corpus report: exact figures from hand-built manifests, renderers, history, plots, HTML."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE
+
+from accentds.config import LabelSchema
+from accentds.cut import cut
+from accentds.errors import AccentdsError
+from accentds.models import Clip, Source, clip_id
+from accentds.pull import pull
+from accentds.report import (
+    append_history,
+    growth_by_day,
+    history,
+    history_csv,
+    report,
+    rich_tables,
+    to_csv,
+    to_json,
+    to_markdown,
+    write_html,
+    write_plots,
+)
+from accentds.status import status
+from accentds.workspace import LABEL_FIELDS, Workspace, write_csv_atomic, write_manifest
+
+PNG = b"\x89PNG\r\n\x1a\n"
+# (source, duration s, status, speaker, accent, cut_at)
+CLIPS = [
+    ("src-a", 3.001, "accepted", "Morag", "Glasgow", "2024-01-01T10:00:00Z"),
+    ("src-a", 4.5, "accepted", "Morag", "Glasgow", "2024-01-01T10:00:00Z"),
+    ("src-a", 10.499, "accepted", "Morag", "Glasgow", "2024-02-01T09:00:00Z"),
+    ("src-b", 6.0, "accepted", "Iain", "Edinburgh", "2024-02-01T09:00:00Z"),
+    ("src-b", 2.5, "accepted", "", "", "2024-02-01T09:00:00Z"),
+    ("src-b", 3.5, "accepted", "", "", "2024-02-03T09:00:00Z"),
+    ("src-a", 1.234, "pending", "Morag", "Glasgow", "2024-02-03T09:00:00Z"),
+    ("src-b", 2.345, "pending", "", "", "2024-02-03T09:00:00Z"),
+    ("src-b", 7.777, "rejected", "Iain", "Edinburgh", "2024-01-01T10:00:00Z"),
+]
+
+
+def _clip(source: str, start: float, duration: float, cut_at: str) -> Clip:
+    return Clip(
+        clip_id=clip_id(source, start, start + duration),
+        source_id=source,
+        start=start,
+        end=start + duration,
+        duration=duration,
+        path=f"clips/{source}/{start:.3f}.wav",
+        settings_id="s1",
+        vad_aggressiveness=2,
+        vad_frame_ms=30,
+        vad_padding_ms=200,
+        vad_merge_gap_ms=400,
+        vad_min_clip_s=1.0,
+        vad_max_clip_s=15.0,
+        rms_dbfs=-20.0,
+        peak_dbfs=-3.0,
+        speech_ratio=0.9,
+        cut_at=cut_at,
+    )
+
+
+def _source(source_id: str, seconds: float, licence: str, added_at: str) -> Source:
+    return Source(source_id, "file", f"/v/{source_id}.mp4", f"raw/{source_id}.m4a", seconds, "0" * 64, added_at,
+                  title=source_id, licence=licence)  # fmt: skip
+
+
+@pytest.fixture
+def ws(workspace: Workspace) -> Workspace:
+    """A workspace holding CLIPS, three schema regions (Dundee empty) and a 1-minute target."""
+    schema = LabelSchema(accents=("Glasgow", "Edinburgh", "Dundee"))
+    config = dataclasses.replace(workspace.config, labels=schema, target_minutes=1.0)
+    ws = Workspace(workspace.root, config=config)
+    ws.write_sources(
+        [
+            _source("src-a", 600.0, "CC-BY-4.0", "2024-01-01T09:00:00Z"),
+            _source("src-b", 300.25, "", "2024-02-01T08:00:00Z"),
+        ]
+    )
+    clips, labels, start = [], [], 0.0
+    for source, seconds, state, speaker, accent, cut_at in CLIPS:
+        clip = _clip(source, start, seconds, cut_at)
+        start += 20.0
+        clips.append(clip)
+        labels.append({"clip_id": clip.clip_id, "status": state, "speaker": speaker, "accent": accent,
+                       "reviewer": "t", "updated_at": cut_at, "version": "1"})  # fmt: skip
+    ws.write_clips(clips)
+    write_csv_atomic(ws.labels_csv, LABEL_FIELDS, labels)
+    write_manifest(ws)
+    return ws
+
+
+def _release(
+    ws: Workspace, version: str, splits: dict[str, str], counts: dict[str, tuple[int, float]]
+) -> None:
+    folder = ws.releases / version
+    folder.mkdir(parents=True)
+    data = {
+        "version": version,
+        "counts": {k: {"clips": n, "seconds": s, "groups": 1, "files": []} for k, (n, s) in counts.items()},
+        "splits": splits,
+    }
+    (folder / "release.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def _rows(rep, name: str) -> dict[str, tuple]:
+    return {r.key: (r.clips, round(r.seconds, 3), round(r.share, 6), r.mean_s, r.min_s, r.max_s)
+            for r in rep.breakdowns[name]}  # fmt: skip
+
+
+def test_stages_breakdowns_and_progress_are_exact(ws: Workspace) -> None:
+    rep = report(ws)
+    stages = {s.name: (s.clips, round(s.seconds, 3)) for s in rep.stages}
+    assert stages == {
+        "pulled": (None, 900.25),
+        "cut": (9, 41.356),
+        "pending": (2, 3.579),
+        "accepted": (6, 30.0),
+        "rejected": (1, 7.777),
+    }
+    assert rep.stages[0].sources == 2
+    assert rep.stage.name == "accepted" and round(rep.stage.minutes, 6) == 0.5
+    assert round(rep.progress, 9) == 0.5 and rep.target_minutes == 1.0
+    assert _rows(rep, "speaker") == {
+        "Morag": (3, 18.0, 0.6, pytest.approx(6.0), 3.001, 10.499),
+        "Iain": (1, 6.0, 0.2, 6.0, 6.0, 6.0),
+        "": (2, 6.0, 0.2, 3.0, 2.5, 3.5),
+    }
+    assert [r.key for r in rep.breakdowns["speaker"]] == ["Morag", "", "Iain"]  # minutes, then key
+    assert _rows(rep, "source")["src-a"][:3] == (3, 18.0, 0.6)
+    assert _rows(rep, "licence") == {
+        "CC-BY-4.0": (3, 18.0, 0.6, pytest.approx(6.0), 3.001, 10.499),
+        "": (3, 12.0, 0.4, 4.0, 2.5, 6.0),
+    }
+    assert _rows(rep, "accent")["Edinburgh"] == (1, 6.0, 0.2, 6.0, 6.0, 6.0)
+    assert _rows(rep, "split") == {"unpublished": (6, 30.0, 1.0, 5.0, 2.5, 10.499)}
+    assert sum(b for _, b, _, _, _, _ in _rows(rep, "accent").values()) == pytest.approx(30.0)
+    assert rep.histogram[0] == (0.0, 0.5, 0) and sum(n for _, _, n in rep.histogram) == 6
+
+    rejected = report(ws, "rejected")
+    assert _rows(rejected, "speaker") == {"Iain": (1, 7.777, 1.0, 7.777, 7.777, 7.777)}
+    everything = report(ws, "all")
+    assert everything.stage.name == "cut" and everything.stage.clips == 9
+    assert round(everything.breakdowns["speaker"][0].seconds, 3) == 19.234  # Morag, pending included
+
+
+def test_warnings_for_dominant_speaker_and_source_and_thin_regions(ws: Workspace) -> None:
+    rep = report(ws)
+    found = {(w.kind, w.key): w for w in rep.warnings}
+    assert set(found) == {("speaker", "Morag"), ("source", "src-a"), ("region", "Dundee"),
+                          ("region", "Glasgow"), ("region", "Edinburgh")}  # fmt: skip
+    assert found["speaker", "Morag"].share == pytest.approx(0.6)
+    assert "60.0%" in found["speaker", "Morag"].message
+    assert found["region", "Dundee"].seconds == 0.0 and "no minutes" in found["region", "Dundee"].message
+    assert "0.30 min" in found["region", "Glasgow"].message
+
+    relaxed = report(ws, max_share=0.6, min_region_minutes=0.25)  # 0.6 is not *more* than 0.6
+    assert {(w.kind, w.key) for w in relaxed.warnings} == {("region", "Dundee"), ("region", "Edinburgh")}
+    strict = report(ws, max_share=0.19)  # Iain at 0.2 now counts; the unnamed speaker never does
+    assert {w.key for w in strict.warnings if w.kind == "speaker"} == {"Morag", "Iain"}
+
+
+def test_since_limits_clips_and_sources(ws: Workspace) -> None:
+    rep = report(ws, since="2024-02-01")
+    stages = {s.name: (s.clips, round(s.seconds, 3)) for s in rep.stages}
+    assert stages["pulled"] == (None, 300.25)
+    assert stages["cut"] == (6, 26.078)
+    assert stages["accepted"] == (4, 22.499) and stages["rejected"] == (0, 0.0)
+    assert round(rep.progress, 9) == round(22.499 / 60, 9)
+    assert report(ws, since="2024-02-04").stage.clips == 0
+    for bad in ("2024-2-1", "yesterday", "2024-02-30"):
+        with pytest.raises(AccentdsError, match="YYYY-MM-DD"):
+            report(ws, since=bad)
+    with pytest.raises(AccentdsError, match="unknown status"):
+        report(ws, "maybe")
+
+
+def test_published_stages_and_split_from_newest_release(ws: Workspace) -> None:
+    _release(ws, "1.0.0", {"Morag": "train"}, {"train": (2, 7.501)})
+    _release(ws, "1.1.0", {"Morag": "train", "source:src-b": "test"},
+             {"train": (3, 18.0), "test": (2, 6.0)})  # fmt: skip
+    rep = report(ws)
+    assert rep.release == "1.1.0"
+    published = [(s.name, s.clips, s.seconds) for s in rep.stages if s.name.startswith("published")]
+    assert published == [("published 1.0.0", 2, 7.501), ("published 1.1.0", 5, 24.0)]
+    assert {k: v[:3] for k, v in _rows(rep, "split").items()} == {
+        "train": (3, 18.0, 0.6),
+        "test": (2, 6.0, 0.2),  # the unnamed speaker's clips of src-b, grouped by source
+        "unpublished": (1, 6.0, 0.2),  # Iain has no split yet
+    }
+
+
+def test_json_csv_and_markdown_agree(ws: Workspace) -> None:
+    _release(ws, "1.0.0", {"Morag": "train"}, {"train": (3, 18.0)})
+    rep = report(ws)
+    data = json.loads(to_json(rep))
+    assert list(data) == ["name", "generated_at", "status", "since", "release", "stages", "stage", "progress",
+                          "breakdowns", "warnings", "thresholds", "histogram"]  # fmt: skip
+    assert data["stage"] == {"name": "accepted", "clips": 6, "sources": None, "seconds": 30.0, "minutes": 0.5}
+    assert data["progress"] == {"target_minutes": 1.0, "accepted_minutes": 0.5, "share": 0.5}
+    morag = data["breakdowns"]["speaker"][0]
+    assert morag == {"key": "Morag", "clips": 3, "seconds": 18.0, "minutes": 0.3, "share": 0.6,
+                     "mean_s": 6.0, "min_s": 3.001, "max_s": 10.499}  # fmt: skip
+    assert to_json(rep) == to_json(rep)
+
+    table = list(csv.DictReader(io.StringIO(to_csv(rep))))
+    assert list(table[0]) == ["section", "key", "clips", "minutes", "share", "mean_s", "min_s", "max_s"]
+    by = {(r["section"], r["key"]): r for r in table}
+    for name, rows in data["breakdowns"].items():
+        for row in rows:
+            line = by[name, row["key"]]
+            assert int(line["clips"]) == row["clips"]
+            assert float(line["minutes"]) == pytest.approx(row["minutes"], abs=1e-6)
+            assert float(line["share"]) == pytest.approx(row["share"], abs=1e-6)
+            assert (float(line["mean_s"]), float(line["min_s"]), float(line["max_s"])) == (
+                row["mean_s"], row["min_s"], row["max_s"],
+            )  # fmt: skip
+    for stage in data["stages"]:
+        assert float(by["stage", stage["name"]]["minutes"]) == pytest.approx(stage["minutes"], abs=1e-6)
+    assert by["stage", "published 1.0.0"]["clips"] == "3"
+    assert by["warning:speaker", "Morag"]["share"] == "0.600000"
+
+    markdown = to_markdown(rep)
+    assert "| Morag | 3 | 0.30 | 60.0% | 6.000 | 3.001 | 10.499 |" in markdown
+    assert "| (none) | 2 | 0.10 | 20.0% | 3.000 | 2.500 | 3.500 |" in markdown
+    assert "| accepted | 6 | 0.50 |" in markdown and "| pulled |  | 15.00 |" in markdown
+    assert "Progress: 0.50 of 1 accepted minutes (50.0%)." in markdown
+    for warning in data["warnings"]:
+        assert warning["message"] in markdown
+    assert len(rich_tables(rep)) == 2 + 5  # stages, warnings, five breakdowns
+
+
+def test_markup_and_pipes_in_names_stay_text(ws: Workspace) -> None:
+    from rich.console import Console
+
+    labels = list(csv.DictReader(ws.labels_csv.open(encoding="utf-8")))
+    labels[0]["speaker"] = "[bold]x|y<script>"
+    write_csv_atomic(ws.labels_csv, LABEL_FIELDS, labels)
+    write_manifest(ws)
+    rep = report(ws)
+    assert "[bold]x\\|y<script>" in to_markdown(rep)
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    for table in rich_tables(rep):
+        console.print(table)
+    assert "[bold]x|y<script>" in console.file.getvalue()  # type: ignore[attr-defined]
+    page = ws.root / "r.html"
+    write_html(ws, rep, page)
+    assert "<script>" not in page.read_text(encoding="utf-8")
+
+
+def test_history_lines_and_growth_by_day(ws: Workspace) -> None:
+    assert history(ws) == [] and growth_by_day([]) == []
+    append_history(ws, "pull  a.mp4", at="2024-02-01T09:00:00Z")
+    labels = list(csv.DictReader(ws.labels_csv.open(encoding="utf-8")))
+    for row in labels:
+        if row["status"] == "pending":
+            row["status"] = "accepted"
+    write_csv_atomic(ws.labels_csv, LABEL_FIELDS, labels)
+    write_manifest(ws)
+    append_history(ws, "label --accept", at="2024-02-01T18:00:00Z")
+    append_history(ws, "label --accept", at="2024-02-03T10:00:00Z")
+
+    text = history_csv(ws).read_text(encoding="utf-8").splitlines()
+    assert text[0].startswith("time,command,pending_clips,pending_minutes,accepted_clips")
+    assert len(text) == 4
+    rows = history(ws)
+    assert rows[0] == {
+        "time": "2024-02-01T09:00:00Z", "command": "pull a.mp4",
+        "pending_clips": 2, "pending_minutes": pytest.approx(3.579 / 60, abs=1e-6),
+        "accepted_clips": 6, "accepted_minutes": 0.5,
+        "rejected_clips": 1, "rejected_minutes": pytest.approx(7.777 / 60, abs=1e-6),
+        "total_clips": 9, "total_minutes": pytest.approx(41.356 / 60, abs=1e-6),
+    }  # fmt: skip
+    assert (rows[1]["pending_clips"], rows[1]["accepted_clips"]) == (0, 8)
+    days = growth_by_day(rows)
+    assert [d["date"] for d in days] == ["2024-02-01", "2024-02-03"]
+    assert days[0]["accepted_minutes"] == pytest.approx(33.579 / 60, abs=1e-6)
+    assert days[0]["delta_accepted_minutes"] == pytest.approx(3.579 / 60, abs=1e-6)  # within the first day
+    assert days[1]["delta_accepted_minutes"] == 0.0 and days[1]["pending_minutes"] == 0.0
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    import matplotlib.image
+
+    image = matplotlib.image.imread(path)
+    return image.shape[1], image.shape[0]
+
+
+def test_plots_and_html(ws: Workspace, tmp_path: Path) -> None:
+    append_history(ws, "pull", at="2024-02-01T09:00:00Z")
+    append_history(ws, "label", at="2024-02-02T09:00:00Z")
+    rep = report(ws)
+    paths = write_plots(ws, rep, tmp_path / "plots")
+    assert sorted(p.name for p in paths) == ["accents.png", "durations.png", "minutes_over_time.png",
+                                             "speakers.png"]  # fmt: skip
+    for path in paths:
+        data = path.read_bytes()
+        assert data[:8] == PNG and len(data) > 1000
+        width, height = _png_size(path)
+        assert width >= 200 and height >= 150
+
+    page = tmp_path / "out" / "report.html"
+    write_html(ws, rep, page)
+    text = page.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*https?://""", text, re.I)
+    assert "http://" not in text and "https://" not in text
+    assert text.count("data:image/png;base64,") == 4
+    assert "Morag" in text and "60.0%" in text
+
+
+def test_plots_without_history_or_clips(workspace: Workspace, tmp_path: Path) -> None:
+    rep = report(workspace)
+    assert rep.stage.clips == 0 and rep.breakdowns["speaker"] == () and rep.histogram == ()
+    assert all(w.kind == "region" for w in rep.warnings)
+    assert len(write_plots(workspace, rep, tmp_path / "p")) == 4
+    assert json.loads(to_json(rep))["progress"]["share"] == 0.0
+
+
+def test_sample_report_agrees_with_status(workspace: Workspace) -> None:
+    [pulled] = pull(workspace, [str(SAMPLE)])
+    assert pulled.status == "pulled"
+    [done] = cut(workspace)
+    assert done.ok and len(done.clips) == 8
+    st = status(workspace)
+    rep = report(workspace, "all")
+    stages = {s.name: s for s in rep.stages}
+    assert stages["pulled"].seconds == pytest.approx(st.pulled_s, abs=1e-9)
+    assert stages["pulled"].sources == st.sources == 1
+    assert (stages["cut"].clips, stages["cut"].seconds) == (st.clips, pytest.approx(st.cut_s, abs=1e-9))
+    for state in ("pending", "accepted", "rejected"):
+        assert (stages[state].clips, stages[state].seconds) == (
+            getattr(st, state)[0], pytest.approx(getattr(st, state)[1], abs=1e-9),
+        )  # fmt: skip
+    assert rep.progress == pytest.approx(st.progress)
+    [source] = rep.breakdowns["source"]
+    assert source.clips == 8 and source.share == pytest.approx(1.0)
+    assert min(c.duration for c in workspace.read_clips()) == pytest.approx(source.min_s)
+    append_history(workspace, "cut")
+    assert history(workspace)[-1]["total_clips"] == 8
+
+
+def test_many_row_groups_give_the_same_report(ws: Workspace) -> None:
+    import pyarrow.parquet as pq
+
+    _release(ws, "1.0.0", {"Morag": "train", "source:src-b": "test"}, {"train": (3, 18.0)})
+    before = json.loads(to_json(report(ws)))
+    table = pq.read_table(ws.manifest_parquet)
+    pq.write_table(table, ws.manifest_parquet, row_group_size=2)  # a dictionary per row group
+    assert pq.read_metadata(ws.manifest_parquet).num_row_groups == 5
+    after = json.loads(to_json(report(ws)))
+    assert {k: v for k, v in after.items() if k != "generated_at"} == {
+        k: v for k, v in before.items() if k != "generated_at"
+    }
