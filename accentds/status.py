@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow.compute as pc
 
@@ -52,6 +55,22 @@ def totals(workspace: Workspace) -> Totals:
     return Totals(table.num_rows, float(seconds))
 
 
+def _newest_release_clips(workspace: Workspace) -> int | None:
+    """How many clips the newest release holds (None when nothing is published)."""
+
+    def key(path: Path) -> tuple[int, ...]:
+        return tuple(int(part) for part in path.name.split("."))
+
+    releases = [p for p in workspace.releases.glob("*.*.*") if re.fullmatch(r"\d+\.\d+\.\d+", p.name)]
+    for folder in sorted(releases, key=key, reverse=True):
+        try:
+            record = json.loads((folder / "release.json").read_text(encoding="utf-8"))
+            return int(record["total"]["clips"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
 def status(workspace: Workspace) -> Status:
     """Count sources, clips and minutes at each stage, and say what to run next."""
     sources = workspace.read_sources()
@@ -74,6 +93,9 @@ def status(workspace: Workspace) -> Status:
         steps.append(f"accentds cut   ({uncut} source(s) not cut, {stale} cut with older settings)")
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
+    accepted = by_status["accepted"][0]
+    if accepted and accepted != _newest_release_clips(workspace):
+        steps.append(f"accentds publish VERSION   ({accepted} accepted clip(s) not in a release as they are)")
     return Status(
         name=workspace.config.name,
         sources=len(sources),
