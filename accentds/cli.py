@@ -14,6 +14,7 @@ from rich.table import Table
 
 from . import __version__
 from . import report as reporting
+from .acoustic import REASON_TEXT
 from .cut import CutPlan, SourceCut, cut, default_workers
 from .errors import AccentdsError
 from .labels import (
@@ -111,7 +112,31 @@ def _progress() -> Progress:
     )
 
 
-def _run_cut(ws: Workspace, ids: list[str], workers: int | None, **kwargs: object) -> list[SourceCut]:
+def _print_drops(console: Console, result: SourceCut) -> None:
+    """The passages of one source the VAD heard as speech but no clip kept, with the reason."""
+    if not result.drops:
+        console.print("          nothing dropped", highlight=False)
+        return
+    seconds: dict[str, float] = {}
+    for start, end, reason in result.drops:
+        seconds[reason] = seconds.get(reason, 0.0) + end - start
+    summary = ", ".join(f"{s:.1f} s {reason}" for reason, s in sorted(seconds.items(), key=lambda x: -x[1]))
+    console.print(f"          dropped: {summary}", highlight=False)
+    for start, end, reason in result.drops:
+        console.print(
+            f"          {_clock(start)}–{_clock(end)}  {end - start:5.1f} s  {REASON_TEXT[reason]}",
+            highlight=False,
+        )
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes) // 60}:{int(minutes) % 60:02d}:{secs:04.1f}"
+
+
+def _run_cut(
+    ws: Workspace, ids: list[str], workers: int | None, explain: bool = False, **kwargs: object
+) -> list[SourceCut]:
     """Cut with a progress bar (by seconds of audio) and one line per source."""
     progress = _progress()
     task = progress.add_task("cutting", total=None)
@@ -136,6 +161,8 @@ def _run_cut(ws: Workspace, ids: list[str], workers: int | None, **kwargs: objec
             )
         else:
             err.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
+        if explain and result.audio_s:
+            _print_drops(progress.console, result)
 
     with progress:
         return cut(ws, ids, workers=workers, on_start=started, on_result=finished, **kwargs)  # type: ignore[arg-type]
@@ -264,25 +291,44 @@ def cut_cmd(
         Optional[float],
         typer.Option(min=0.1, help="Split speech longer than this (s) at its quietest pause."),
     ] = None,
+    backend: Annotated[
+        Optional[str], typer.Option(help="VAD backend: webrtc, or silero (needs accentds[silero]).")
+    ] = None,
+    music_noise_check: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--music-noise-check/--no-music-noise-check",
+            help="Drop music and noise the VAD takes for speech (default: accentds.toml).",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Re-cut even sources already cut with these settings.")
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Run the VAD and show what would be cut; write nothing.")
     ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="List every passage the VAD heard as speech but no clip kept, and why."
+        ),
+    ] = False,
     workers: WorkersOpt = None,
     ffmpeg: FfmpegOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Cut pulled sources into speech clips with webrtcvad and record them in the manifest.
+    """Cut pulled sources into speech clips and record them in the manifest.
 
-    Re-cutting with other settings replaces a source's clips; labels of clips whose id
-    survives are kept. Settings come from accentds.toml [vad]; options override them.
+    webrtcvad (or the optional Silero model) finds speech; an acoustic check then drops
+    music and noise; the rest is cut into clips at pauses. Re-cutting with other settings
+    replaces a source's clips; labels of clips whose id survives are kept. Settings come
+    from accentds.toml [vad]; options override them.
 
     Examples:\n
       accentds cut\n
       accentds cut file-3fa9c2d1e0ab --aggressiveness 3 --max-clip 12\n
-      accentds cut --dry-run --padding-ms 300
+      accentds cut --dry-run --explain\n
+      accentds cut --force --backend silero
     """
     ws = _workspace(workspace)
     vad = ws.config.vad.with_overrides(
@@ -292,11 +338,13 @@ def cut_cmd(
         merge_gap_ms=merge_gap_ms,
         min_clip_s=min_clip,
         max_clip_s=max_clip,
+        backend=backend,
+        music_noise_check=music_noise_check,
     )
     before = totals(ws)
     try:
         results = _run_cut(
-            ws, source_ids or [], workers, vad=vad, force=force, dry_run=dry_run, ffmpeg=ffmpeg
+            ws, source_ids or [], workers, explain, vad=vad, force=force, dry_run=dry_run, ffmpeg=ffmpeg
         )
     except KeyboardInterrupt:
         err.print("interrupted: finished sources are saved; run `accentds cut` again to resume")

@@ -29,6 +29,7 @@ SCOTTISH_ACCENTS = (
 ACCENT_EVIDENCE = ("self-described", "reviewer-judged", "from the source")
 STATUSES = ("pending", "accepted", "rejected")
 VAD_RATES = (8000, 16000, 32000, 48000)
+BACKENDS = ("webrtc", "silero")
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,24 @@ class VadSettings:
     min_clip_s: float = 1.0
     max_clip_s: float = 15.0
     sample_rate: int = 16000
+    backend: str = "webrtc"  # "webrtc" or "silero" (the optional ONNX model)
+    silero_model: str = ""  # a path to the Silero ONNX model; default: the silero-vad wheel's
+    silero_threshold: float = 0.5
+    # the acoustic check after the VAD that rejects music and noise (accentds.acoustic)
+    music_noise_check: bool = True
+    min_flux: float = 0.15
+    max_flatness: float = 0.45
+    min_modulation_db: float = 5.0
+    above_floor_db: float = 5.0
 
     def __post_init__(self) -> None:
         problems = []
+        if self.backend not in BACKENDS:
+            problems.append(f"backend must be one of {', '.join(BACKENDS)} (got {self.backend!r})")
+        elif self.backend == "silero" and self.sample_rate not in (8000, 16000):
+            problems.append(f"the silero backend needs sample_rate 8000 or 16000 (got {self.sample_rate})")
+        if not 0 < self.silero_threshold < 1:
+            problems.append(f"silero_threshold must be between 0 and 1 (got {self.silero_threshold})")
         if self.aggressiveness not in (0, 1, 2, 3):
             problems.append(f"aggressiveness must be 0, 1, 2 or 3 (got {self.aggressiveness})")
         if self.frame_ms not in (10, 20, 30):
@@ -172,6 +188,16 @@ padding_ms = {vad.padding_ms}          # audio kept before and after speech
 merge_gap_ms = {vad.merge_gap_ms}        # pauses shorter than this stay inside one clip
 min_clip_s = {vad.min_clip_s:g}           # shorter clips are dropped
 max_clip_s = {vad.max_clip_s:g}          # longer speech is split at its quietest pause
+backend = "{vad.backend}"        # or "silero": pip install 'accentds[silero]' && pip install --no-deps silero-vad
+# silero_model = "/path/to/silero_vad.onnx"   # default: the model inside the silero-vad wheel
+silero_threshold = {vad.silero_threshold:g}
+# After the VAD, an acoustic check drops music and noise that the VAD takes for speech;
+# `accentds cut --explain` shows what it dropped and why.
+music_noise_check = true
+min_flux = {vad.min_flux:g}            # spectral change per 32 ms below this: music-like (held tones)
+max_flatness = {vad.max_flatness:g}        # spectral flatness above this: noise-like
+min_modulation_db = {vad.min_modulation_db:g}     # energy swing over ~1 s below this: no syllable rhythm
+above_floor_db = {vad.above_floor_db:g}        # quieter than this over the background: not speech
 
 [publish]
 train = 0.8                # split ratios by minutes; a speaker never spans two splits
@@ -219,11 +245,10 @@ def load_config(path: Path) -> Config:
             f"{path}: unknown [report] keys {sorted(unknown_report)}; allowed: max_share, min_region_minutes"
         )
     vad_fields = {f.name for f in fields(VadSettings)}
-    unknown = set(vad_data) - vad_fields - {"backend"}
+    unknown = set(vad_data) - vad_fields
     if unknown:
         allowed = ", ".join(sorted(vad_fields - {"sample_rate"}))
         raise AccentdsError(f"{path}: unknown [vad] keys {sorted(unknown)}; allowed: {allowed}")
-    vad_data.pop("backend", None)
     if "sample_rate" in audio:
         vad_data["sample_rate"] = audio["sample_rate"]
     try:

@@ -20,12 +20,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .acoustic import REASONS, SpeechCheck, Thresholds
 from .captions import drafts_for_clips
 from .config import VadSettings
 from .errors import AccentdsError
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
-from .vad import FrameClip, Segmenter, WebrtcDetector, power_db
+from .vad import FrameClip, Segmenter, make_detector, power_db
 from .workspace import (
     CLIP_SCHEMA,
     DRAFT_FIELDS,
@@ -50,6 +51,7 @@ class SourceCut:
     reason: str = ""
     dry_run: bool = False
     drafts: tuple[tuple[str, str, str], ...] = ()  # (clip id, draft transcript, "manual" | "auto")
+    drops: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, reason) of speech not kept
 
     @property
     def kept_s(self) -> float:
@@ -87,10 +89,69 @@ def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: 
         return SourceCut(source.source_id, ok=False, reason=f"{exc.strerror}: {exc.filename}")
 
 
+class DropLog:
+    """Where the acoustic check vetoed VAD speech, and why: runs of one reason each.
+
+    `spans` keeps only what no clip holds (a veto between two words inside a clip drops
+    nothing) and joins pieces closer than the merge gap: what a listener would call one
+    passage, with its most frequent reason."""
+
+    def __init__(self, gap_frames: int) -> None:
+        self.gap = max(1, gap_frames)
+        self.runs: list[tuple[int, int, int]] = []  # [start, end) and reason code
+
+    def add(self, first_frame: int, why: np.ndarray) -> None:
+        hits = np.flatnonzero(why)
+        if not len(hits):
+            return
+        # a new run wherever the frame index jumps or the reason changes
+        breaks = np.flatnonzero((np.diff(hits) > 1) | (np.diff(why[hits]) != 0)) + 1
+        starts = np.concatenate([[0], breaks])
+        ends = np.concatenate([breaks, [len(hits)]])
+        for i, j in zip(starts.tolist(), ends.tolist(), strict=True):
+            a, b = first_frame + int(hits[i]), first_frame + int(hits[j - 1]) + 1
+            self.runs.append((a, b, int(why[hits[i]])))
+
+    def spans(self, clips: Sequence[tuple[int, int]], frame_s: float) -> list[tuple[float, float, str]]:
+        pieces: list[tuple[int, int, int]] = []
+        k = 0
+        for a, b, code in self.runs:  # runs and clips are both in order
+            while k < len(clips) and clips[k][1] <= a:
+                k += 1
+            lo, j = a, k
+            while j < len(clips) and clips[j][0] < b:
+                if clips[j][0] > lo:
+                    pieces.append((lo, clips[j][0], code))
+                lo = max(lo, clips[j][1])
+                j += 1
+            if lo < b:
+                pieces.append((lo, b, code))
+        passages: list[list[int]] = []  # [start, end, frames of reason 1..4]
+        for a, b, code in pieces:
+            if not passages or a - passages[-1][1] >= self.gap:
+                passages.append([a, b] + [0] * (len(REASONS) - 1))
+            passage = passages[-1]
+            passage[1] = max(passage[1], b)
+            passage[1 + code] += b - a
+        out = []
+        for a, b, *counts in passages:
+            reason = REASONS[1 + max(range(len(counts)), key=counts.__getitem__)]
+            out.append((round(a * frame_s, 3), round(b * frame_s, 3), reason))
+        return out
+
+
+def thresholds(vad: VadSettings) -> Thresholds:
+    """The acoustic check's thresholds from the VAD settings."""
+    return Thresholds(vad.min_flux, vad.max_flatness, vad.min_modulation_db, vad.above_floor_db)
+
+
 def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write: bool) -> SourceCut:
     rate, frame_ms = vad.sample_rate, vad.frame_ms
-    detector = WebrtcDetector(vad.aggressiveness, rate, frame_ms)
+    detector = make_detector(vad)
     segmenter = Segmenter(frame_ms, vad.padding_ms, vad.merge_gap_ms, vad.min_clip_s, vad.max_clip_s)
+    check = SpeechCheck(rate, frame_ms, thresholds(vad)) if vad.music_noise_check else None
+    drops = DropLog(round(vad.merge_gap_ms / frame_ms))
+    waiting = np.zeros(0)  # energies (dB) of frames the check has not decided yet
     frame_bytes = detector.frame_bytes
     out_dir = root / "clips" / source.source_id
     if write:
@@ -156,24 +217,50 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
             powers.frombytes(power.tobytes())
             peaks.frombytes(peak.astype(np.int32).tobytes())
             buffer += chunk
-            emit(segmenter.push(flags, power_db(power)))
+            if check is None:
+                emit(segmenter.push(flags, power_db(power)))
+            else:
+                waiting = np.concatenate([waiting, power_db(power)])
+                kept, why = check.push(np.frombuffer(chunk, "<i2"), flags)
+                drops.add(segmenter.frames, why)
+                emit(segmenter.push(kept, waiting[: len(kept)]))
+                waiting = waiting[len(kept) :]
             drop = segmenter.keep_from - buffer_start
             if drop > 0:
                 del buffer[: drop * frame_bytes]
                 del powers[:drop]
                 del peaks[:drop]
                 buffer_start += drop
+        if check is not None:
+            kept, why = check.finish()
+            drops.add(segmenter.frames, why)
+            emit(segmenter.push(kept, waiting))
         emit(segmenter.finish())
+    frame_s = frame_ms / 1000
+    spans = [(round(c.start / frame_s), round(c.end / frame_s)) for c in clips]
+    dropped = drops.spans(spans, frame_s) + [(a * frame_s, b * frame_s, "short") for a, b in segmenter.short]
+    dropped.sort()
     audio_s = total_bytes / BYTES_PER_SAMPLE / rate
     if total_bytes == 0:
         return SourceCut(source.source_id, ok=False, reason="no audio decoded")
     if not clips:
         return SourceCut(
-            source.source_id, ok=False, audio_s=audio_s, reason="no speech found", dry_run=not write
+            source.source_id,
+            ok=False,
+            audio_s=audio_s,
+            reason="no speech found",
+            dry_run=not write,
+            drops=tuple(dropped),
         )
     drafts = _drafts(root, source, clips) if write else ()
     return SourceCut(
-        source.source_id, ok=True, clips=tuple(clips), audio_s=audio_s, dry_run=not write, drafts=drafts
+        source.source_id,
+        ok=True,
+        clips=tuple(clips),
+        audio_s=audio_s,
+        dry_run=not write,
+        drafts=drafts,
+        drops=tuple(dropped),
     )
 
 

@@ -12,10 +12,14 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from .models import Span
+
+if TYPE_CHECKING:
+    from .config import VadSettings
 
 FrameSpan = tuple[int, int]
 
@@ -57,6 +61,7 @@ class Segmenter:
         self.runs: list[list[int]] = []  # the open group: [start, end) of each speech run
         self.in_speech = False
         self.prev_end: int | None = None  # speech end of the last closed group
+        self.short: list[tuple[int, int]] = []  # clips dropped for being shorter than the minimum
 
     @property
     def frames(self) -> int:
@@ -155,6 +160,8 @@ class Segmenter:
                 b = min(b, a + self.max_len)
             if b - a >= max(self.min_len, 1):
                 clips.append(FrameClip(a, b, sum(self.flags[a - self.base : b - self.base])))
+            elif b > a:
+                self.short.append((a, b))
         self.prev_end = extents[-1][1]
         return clips
 
@@ -243,6 +250,23 @@ class WebrtcDetector:
         else:
             peaks = np.zeros(0, np.int32)
         return flags, power, peaks
+
+
+class Detector(Protocol):
+    """Frame-level speech detection over mono s16le PCM (see WebrtcDetector.detect)."""
+
+    frame_bytes: int
+
+    def detect(self, pcm: bytes | bytearray | memoryview) -> tuple[list[bool], np.ndarray, np.ndarray]: ...
+
+
+def make_detector(vad: VadSettings) -> Detector:
+    """The detector `vad.backend` names."""
+    if vad.backend == "silero":
+        from .silero import SileroDetector
+
+        return SileroDetector(vad.silero_threshold, vad.sample_rate, vad.frame_ms, vad.silero_model or None)
+    return WebrtcDetector(vad.aggressiveness, vad.sample_rate, vad.frame_ms)
 
 
 def power_db(power: np.ndarray | float) -> np.ndarray:
