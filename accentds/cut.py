@@ -145,14 +145,61 @@ def thresholds(vad: VadSettings) -> Thresholds:
     return Thresholds(vad.min_flux, vad.max_flatness, vad.min_modulation_db, vad.above_floor_db)
 
 
+class SpeechFinder:
+    """The cutting pipeline short of writing: detector → acoustic check → segmenter.
+
+    `feed` takes PCM in whole frames and returns the clips finished so far with each frame's
+    power and peak; `finish` returns the rest; `dropped` says what speech no clip kept."""
+
+    def __init__(self, vad: VadSettings) -> None:
+        self.vad = vad
+        self.detector = make_detector(vad)
+        self.frame_bytes = self.detector.frame_bytes
+        self.segmenter = Segmenter(
+            vad.frame_ms, vad.padding_ms, vad.merge_gap_ms, vad.min_clip_s, vad.max_clip_s
+        )
+        self.check = (
+            SpeechCheck(vad.sample_rate, vad.frame_ms, thresholds(vad)) if vad.music_noise_check else None
+        )
+        self.drops = DropLog(round(vad.merge_gap_ms / vad.frame_ms))
+        self.waiting = np.zeros(0)  # energies (dB) of frames the check has not decided yet
+
+    @property
+    def keep_from(self) -> int:
+        """The first frame a clip not yet returned can start at."""
+        return self.segmenter.keep_from
+
+    def feed(self, pcm: bytes | bytearray) -> tuple[list[FrameClip], np.ndarray, np.ndarray]:
+        flags, power, peak = self.detector.detect(pcm)
+        if self.check is None:
+            return self.segmenter.push(flags, power_db(power)), power, peak
+        self.waiting = np.concatenate([self.waiting, power_db(power)])
+        kept, why = self.check.push(np.frombuffer(pcm, "<i2"), flags)
+        self.drops.add(self.segmenter.frames, why)
+        found = self.segmenter.push(kept, self.waiting[: len(kept)])
+        self.waiting = self.waiting[len(kept) :]
+        return found, power, peak
+
+    def finish(self) -> list[FrameClip]:
+        found = []
+        if self.check is not None:
+            kept, why = self.check.finish()
+            self.drops.add(self.segmenter.frames, why)
+            found = self.segmenter.push(kept, self.waiting)
+        return found + self.segmenter.finish()
+
+    def dropped(self, clips: Sequence[FrameClip]) -> list[tuple[float, float, str]]:
+        """Passages of VAD speech outside every clip, with the reason, in seconds."""
+        frame_s = self.vad.frame_ms / 1000
+        spans = [(c.start, c.end) for c in clips]
+        short = [(round(a * frame_s, 3), round(b * frame_s, 3), "short") for a, b in self.segmenter.short]
+        return sorted(self.drops.spans(spans, frame_s) + short)
+
+
 def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write: bool) -> SourceCut:
     rate, frame_ms = vad.sample_rate, vad.frame_ms
-    detector = make_detector(vad)
-    segmenter = Segmenter(frame_ms, vad.padding_ms, vad.merge_gap_ms, vad.min_clip_s, vad.max_clip_s)
-    check = SpeechCheck(rate, frame_ms, thresholds(vad)) if vad.music_noise_check else None
-    drops = DropLog(round(vad.merge_gap_ms / frame_ms))
-    waiting = np.zeros(0)  # energies (dB) of frames the check has not decided yet
-    frame_bytes = detector.frame_bytes
+    finder = SpeechFinder(vad)
+    frame_bytes = finder.frame_bytes
     out_dir = root / "clips" / source.source_id
     if write:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -165,7 +212,10 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     powers = array("d")  # per frame from buffer_start, for clip levels
     peaks = array("i")
 
+    frame_clips: list[FrameClip] = []
+
     def emit(found: list[FrameClip]) -> None:
+        frame_clips.extend(found)
         for fc in found:
             start, end = fc.start * frame_ms / 1000, fc.end * frame_ms / 1000
             cid = clip_id(source.source_id, start, end)
@@ -213,33 +263,19 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                 chunk, tail = chunk[:whole], chunk[whole:]
             if not chunk:
                 continue
-            flags, power, peak = detector.detect(chunk)
+            buffer += chunk
+            found, power, peak = finder.feed(chunk)
             powers.frombytes(power.tobytes())
             peaks.frombytes(peak.astype(np.int32).tobytes())
-            buffer += chunk
-            if check is None:
-                emit(segmenter.push(flags, power_db(power)))
-            else:
-                waiting = np.concatenate([waiting, power_db(power)])
-                kept, why = check.push(np.frombuffer(chunk, "<i2"), flags)
-                drops.add(segmenter.frames, why)
-                emit(segmenter.push(kept, waiting[: len(kept)]))
-                waiting = waiting[len(kept) :]
-            drop = segmenter.keep_from - buffer_start
+            emit(found)
+            drop = finder.keep_from - buffer_start
             if drop > 0:
                 del buffer[: drop * frame_bytes]
                 del powers[:drop]
                 del peaks[:drop]
                 buffer_start += drop
-        if check is not None:
-            kept, why = check.finish()
-            drops.add(segmenter.frames, why)
-            emit(segmenter.push(kept, waiting))
-        emit(segmenter.finish())
-    frame_s = frame_ms / 1000
-    spans = [(round(c.start / frame_s), round(c.end / frame_s)) for c in clips]
-    dropped = drops.spans(spans, frame_s) + [(a * frame_s, b * frame_s, "short") for a, b in segmenter.short]
-    dropped.sort()
+        emit(finder.finish())
+    dropped = finder.dropped(frame_clips)
     audio_s = total_bytes / BYTES_PER_SAMPLE / rate
     if total_bytes == 0:
         return SourceCut(source.source_id, ok=False, reason="no audio decoded")
