@@ -69,17 +69,25 @@ def run(vad: VadSettings, scene: Scene) -> tuple[list[tuple[float, float]], floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seed", type=int, default=2, help="scene seed (thresholds were tuned on seed 1)")
     parser.add_argument("--scale", type=float, default=1.0, help="shorter scenes for a quick look (0.3)")
     parser.add_argument("--by-kind", action="store_true", help="also print a table per scene kind")
-    parser.add_argument("--collar", type=float, default=0.25, help="no-score collar around true boundaries (s)")
+    parser.add_argument(
+        "--collar", type=float, default=0.25, help="no-score collar around true boundaries (s)"
+    )
     args = parser.parse_args()
     found = scenes(args.seed, args.scale)
     audio_s = sum(s.seconds for s in found)
     speech_s = sum(b - a for s in found for a, b in s.utterances)
-    print(f"{len(found)} scenes, {audio_s / 60:.1f} min of audio, {speech_s / 60:.1f} min of speech, seed {args.seed}")
-    print(f"frame scores at 10 ms with a {args.collar:g} s collar around true boundaries; (no collar) in brackets\n")
+    print(
+        f"{len(found)} scenes, {audio_s / 60:.1f} min of audio, {speech_s / 60:.1f} min of speech, seed {args.seed}"
+    )
+    print(
+        f"frame scores at 10 ms with a {args.collar:g} s collar around true boundaries; (no collar) in brackets\n"
+    )
     header = (
         "| setting | precision | recall | F1 | utterances covered | boundaries inside speech | "
         "clip-s on music-only | clip-s on noise-only | false clip-s elsewhere | × realtime |"
@@ -112,7 +120,9 @@ def main() -> None:
         )
     if args.by_kind:
         for label, per_kind in kinds.items():
-            print(f"\n{label}\n\n| scene kind | precision | recall | covered | inside | false clip-s |\n| --- | --- | --- | --- | --- | --- |")
+            print(
+                f"\n{label}\n\n| scene kind | precision | recall | covered | inside | false clip-s |\n| --- | --- | --- | --- | --- | --- |"
+            )
             for kind, s in per_kind.items():
                 print(
                     f"| {kind} | {s.precision:.1%} | {s.recall:.1%} | {s.coverage:.1%} | {s.inside} | {s.false_clip_s:.1f} |"

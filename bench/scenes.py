@@ -143,7 +143,11 @@ def noise(kind: str, seconds: float, rng: np.random.Generator) -> np.ndarray:
         return out
     if kind == "crowd":  # a cheering crowd: band noise with slow swells, plus applause
         band = _coloured(n, rng, 0.5)
-        swell = np.interp(np.arange(n), np.linspace(0, n, int(seconds * 1.5) + 2), rng.uniform(0.3, 1, int(seconds * 1.5) + 2))
+        swell = np.interp(
+            np.arange(n),
+            np.linspace(0, n, int(seconds * 1.5) + 2),
+            rng.uniform(0.3, 1, int(seconds * 1.5) + 2),
+        )
         mix = band / np.std(band) * swell + noise("applause", seconds, rng) * 0.7
         return mix.astype(np.float32)
     raise ValueError(kind)
@@ -190,7 +194,9 @@ def music(style: str, seconds: float, rng: np.random.Generator) -> np.ndarray:
             length = rng.uniform(2, 4)
             for d in _SCALE[[0, 2, 4]] + rng.integers(0, 5):
                 x = _note(root * 2 ** (d / 12), length + 0.5, 50.0, 0.7, rng)
-                x *= np.minimum(np.arange(len(x)) / (0.3 * RATE), 1) * np.minimum((len(x) - np.arange(len(x))) / (0.3 * RATE), 1)
+                x *= np.minimum(np.arange(len(x)) / (0.3 * RATE), 1) * np.minimum(
+                    (len(x) - np.arange(len(x))) / (0.3 * RATE), 1
+                )
                 add(x * 0.25, t)
             t += length
     if style == "band":
@@ -200,8 +206,13 @@ def music(style: str, seconds: float, rng: np.random.Generator) -> np.ndarray:
         while t < seconds:
             add(kick * 0.8, t)
             if k % 2 == 1:
-                add(rng.standard_normal(int(0.12 * RATE)) * np.exp(-np.arange(int(0.12 * RATE)) / 600) * 0.4, t)
-            hat = np.diff(rng.standard_normal(int(0.04 * RATE) + 1)) * np.exp(-np.arange(int(0.04 * RATE)) / 150)
+                add(
+                    rng.standard_normal(int(0.12 * RATE)) * np.exp(-np.arange(int(0.12 * RATE)) / 600) * 0.4,
+                    t,
+                )
+            hat = np.diff(rng.standard_normal(int(0.04 * RATE) + 1)) * np.exp(
+                -np.arange(int(0.04 * RATE)) / 150
+            )
             add(hat * 0.15, t)
             add(hat * 0.1, t + beat / 2)
             add(_note(root / 2 * 2 ** (_SCALE[rng.integers(0, 5)] / 12), beat, 0.4, 0.3, rng) * 0.5, t)
@@ -280,18 +291,35 @@ def build_scenes(seed: int = 2, scale: float = 1.0) -> list[Scene]:
     for snr, kind in ((20, "white"), (10, "pink"), (10, "crowd"), (5, "brown"), (10, "hum"), (5, "applause")):
         b = talk(count, (0.7, 2.5), level=-22)
         x = b.audio()
-        scenes.append(Scene(f"{kind} noise {snr} dB", "noisy", _mix(x, noise(kind, len(x) / RATE, rng), snr, -22), b.utterances))
+        scenes.append(
+            Scene(
+                f"{kind} noise {snr} dB",
+                "noisy",
+                _mix(x, noise(kind, len(x) / RATE, rng), snr, -22),
+                b.utterances,
+            )
+        )
     for style, snr in (("pad", 12), ("piano", 12), ("band", 15), ("fiddle", 15)):
         b = talk(count, (0.7, 2.5), level=-22)
         x = b.audio()
-        scenes.append(Scene(f"{style} bed {snr} dB under", "music-bed", _mix(x, music(style, len(x) / RATE, rng), snr, -22), b.utterances))
+        scenes.append(
+            Scene(
+                f"{style} bed {snr} dB under",
+                "music-bed",
+                _mix(x, music(style, len(x) / RATE, rng), snr, -22),
+                b.utterances,
+            )
+        )
     b = SceneBuilder(rng)
     for k, style in enumerate(MUSIC):
         b.gap(rng.uniform(0.7, 1.5))
         for _ in range(max(2, count // 4)):
             b.sentence()
             b.gap(rng.uniform(0.7, 1.5))
-        b.add(_level(music(style, rng.uniform(8, 20) * max(scale, 0.3), rng), rng.uniform(-24, -16)), speech=False)
+        b.add(
+            _level(music(style, rng.uniform(8, 20) * max(scale, 0.3), rng), rng.uniform(-24, -16)),
+            speech=False,
+        )
         if k == len(MUSIC) - 1:
             b.gap(1.0)
     scenes.append(Scene("speech with music interludes", "interlude", b.audio(), b.utterances))
@@ -318,7 +346,11 @@ def build_scenes(seed: int = 2, scale: float = 1.0) -> list[Scene]:
             t = np.arange(int(0.12 * RATE)) / RATE
             x = (np.sin(2 * np.pi * 90 * t) * np.exp(-t / 0.02) * 0.7).astype(np.float32)
         else:  # a short burst of noise (a cough, a door)
-            x = _level(rng.standard_normal(int(0.25 * RATE)).astype(np.float32) * np.hanning(int(0.25 * RATE)).astype(np.float32), -20)
+            x = _level(
+                rng.standard_normal(int(0.25 * RATE)).astype(np.float32)
+                * np.hanning(int(0.25 * RATE)).astype(np.float32),
+                -20,
+            )
         b.add(x, speech=False)
         b.gap(rng.uniform(0.4, 1.2))
     scenes.append(Scene("speech with blips", "blips", b.audio(), b.utterances))

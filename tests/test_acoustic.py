@@ -1,0 +1,199 @@
+"""The acoustic check after the VAD: music and noise give no clips, speech keeps its clips,
+boundaries sit in pauses, and `cut --explain` says what was dropped and why."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from conftest import RATE, check_consistent, run_cli
+
+from accentds.acoustic import REASONS, SpeechCheck
+from accentds.config import VadSettings
+from accentds.cut import SpeechFinder, cut
+from accentds.pull import pull
+from accentds.vad import WebrtcDetector
+
+FRAME = RATE * 30 // 1000
+
+
+def _level(x: np.ndarray, dbfs: float) -> np.ndarray:
+    return x * (10 ** (dbfs / 20) / np.sqrt(np.mean(x**2)))
+
+
+def chords(seconds: float, seed: int = 0) -> np.ndarray:
+    """Held chords of harmonic notes (organ-like), a new chord every 1.5–3 s."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(int(seconds * RATE))
+    at = 0
+    while at < len(out):
+        n = int(rng.uniform(1.5, 3) * RATE)
+        t = np.arange(n) / RATE
+        root = 110 * 2 ** (rng.integers(0, 12) / 12)
+        env = np.minimum(t / 0.05, 1) * np.minimum((t[-1] - t) / 0.05 + 1e-3, 1)
+        for step in (0, 4, 7, 12):
+            f = root * 2 ** (step / 12)
+            out[at : at + n] += env[: len(out) - at] * sum(
+                np.sin(2 * np.pi * f * k * t[: len(out) - at]) / k for k in range(1, 8) if f * k < 7000
+            )
+        at += n
+    return out
+
+
+def plucks(seconds: float, seed: int = 1) -> np.ndarray:
+    """Plucked notes on a beat (piano-like), with a kick drum."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(int(seconds * RATE) + RATE)
+    beat = int(0.4 * RATE)
+    t = np.arange(2 * beat) / RATE
+    for at in range(0, int(seconds * RATE), beat):
+        f = 220 * 2 ** (rng.choice([0, 2, 4, 5, 7, 9, 11, 12]) / 12)
+        out[at : at + len(t)] += np.exp(-t / 0.4) * sum(
+            np.sin(2 * np.pi * f * k * t) / k for k in range(1, 8)
+        )
+        kick = np.sin(2 * np.pi * (50 + 80 * np.exp(-t[:1600] / 0.03)) * t[:1600]) * np.exp(-t[:1600] / 0.08)
+        out[at : at + 1600] += kick
+    return out[: int(seconds * RATE)]
+
+
+def pink(seconds: float, seed: int = 2) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    spec = np.fft.rfft(rng.standard_normal(n))
+    return np.fft.irfft(spec / np.sqrt(np.maximum(np.fft.rfftfreq(n, 1 / RATE), 20)), n)
+
+
+def white(seconds: float, seed: int = 3) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(int(seconds * RATE))
+
+
+def pcm16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16)
+
+
+def clips_of(samples: np.ndarray, vad: VadSettings | None = None) -> list[tuple[float, float]]:
+    finder = SpeechFinder(vad or VadSettings())
+    data = samples[: len(samples) // FRAME * FRAME].tobytes()
+    size = finder.frame_bytes * 512
+    found = []
+    for at in range(0, len(data), size):
+        found += finder.feed(data[at : at + size])[0]
+    found += finder.finish()
+    return [(c.start * 0.03, c.end * 0.03) for c in found]
+
+
+def sentences(speech: np.ndarray) -> list[tuple[float, float]]:
+    """Where the sample speaks: runs of 10 ms frames above -50 dBFS, joined across gaps < 0.3 s."""
+    hop = RATE // 100
+    x = speech[: len(speech) // hop * hop].astype(np.float64).reshape(-1, hop) / 32768
+    loud = 10 * np.log10(np.mean(x**2, axis=1) + 1e-12) > -50
+    spans: list[list[float]] = []
+    for i in np.flatnonzero(loud):
+        t = i / 100
+        if spans and t - spans[-1][1] < 0.3:
+            spans[-1][1] = t + 0.01
+        else:
+            spans.append([t, t + 0.01])
+    return [(a, b) for a, b in spans if b - a > 0.3]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [chords, plucks, pink, white],
+    ids=["held chords", "plucked notes and drums", "pink noise", "white noise"],
+)
+def test_music_and_noise_alone_give_no_clips(make):
+    audio = pcm16(_level(make(30.0), -20))
+    assert clips_of(audio, VadSettings(music_noise_check=False)), "the VAD alone should take this for speech"
+    assert clips_of(audio) == []
+
+
+def test_speech_keeps_every_sentence(speech):
+    truth = sentences(speech)
+    clips = clips_of(speech)
+    assert len(truth) == 8
+    for a, b in truth:
+        assert any(c <= a + 0.05 and b - 0.05 <= d for c, d in clips), (a, b, clips)
+
+
+def test_speech_over_a_music_bed_is_cut_without_the_bed(speech):
+    bed = _level(chords(len(speech) / RATE, seed=5), -31)  # 12 dB under the speech (-19 dBFS)
+    mixed = pcm16(speech / 32768 + bed[: len(speech)])
+    truth = sentences(speech)
+    clips = clips_of(mixed)
+    for a, b in truth:
+        assert any(c <= a + 0.1 and b - 0.1 <= d for c, d in clips), (a, b, clips)
+    speech_s = sum(b - a for a, b in truth)
+    kept_s = sum(d - c for c, d in clips)
+    raw_s = sum(d - c for c, d in clips_of(mixed, VadSettings(music_noise_check=False)))
+    assert kept_s < speech_s + len(truth) * 2 * 0.3  # speech, its padding and little more
+    assert raw_s > kept_s + 4  # the VAD alone keeps the bed between sentences
+
+
+def test_clip_boundaries_fall_in_pauses_and_padding_stays_out_of_neighbours(speech):
+    # the sample's sentences with pauses of 0.5 s (shorter than 2 × padding + merge gap)
+    truth = sentences(speech)
+    parts, spans, at = [], [], 0.0
+    gap = np.zeros(int(0.5 * RATE), np.int16)
+    for a, b in truth:
+        piece = speech[int(a * RATE) : int(b * RATE)]
+        parts += [piece, gap]
+        spans.append((at, at + len(piece) / RATE))
+        at += (len(piece) + len(gap)) / RATE
+    audio = np.concatenate([gap, *parts])
+    spans = [(a + 0.5, b + 0.5) for a, b in spans]
+    clips = clips_of(audio, VadSettings(merge_gap_ms=300, max_clip_s=8))
+    for c, d in clips:
+        for a, b in spans:
+            assert not a + 0.06 < c < b - 0.06, f"clip starts inside speech at {c:.2f} ({a:.2f}-{b:.2f})"
+            assert not a + 0.06 < d < b - 0.06, f"clip ends inside speech at {d:.2f} ({a:.2f}-{b:.2f})"
+    for (_, d), (c2, _) in itertools.pairwise(clips):
+        assert d <= c2, "clips overlap: padding ran into the neighbour"
+
+
+def test_the_check_decides_the_same_whatever_the_chunking(speech):
+    audio = pcm16(speech / 32768 + _level(plucks(len(speech) / RATE), -35)[: len(speech)])
+    audio = audio[: len(audio) // FRAME * FRAME]
+    flags = WebrtcDetector(2, RATE, 30).detect(audio.tobytes())[0]
+    results = []
+    for chunk in (len(flags), 512, 37, 1):
+        check = SpeechCheck(RATE, 30)
+        kept, why = [], []
+        for i in range(0, len(flags), chunk):
+            k, w = check.push(audio[i * FRAME : (i + chunk) * FRAME], flags[i : i + chunk])
+            kept.append(k)
+            why.append(w)
+        k, w = check.finish()
+        results.append((np.concatenate([*kept, k]), np.concatenate([*why, w])))
+    first = results[0]
+    assert len(first[0]) == len(flags)
+    for kept, why in results[1:]:
+        assert np.array_equal(kept, first[0]) and np.array_equal(why, first[1])
+    assert set(np.unique(first[1])) <= set(range(len(REASONS)))
+
+
+def test_cut_explain_names_the_music_it_dropped(workspace, make_media, speech):
+    music = pcm16(_level(chords(12.0), -22))
+    audio = np.concatenate([speech[: 8 * RATE], music, speech[8 * RATE : 16 * RATE]])
+    media = make_media("talk with jingle.mp4", "-c:a", "aac", audio=audio)
+    pull(workspace, [str(media)], licence="CC0-1.0")
+    done = run_cli("cut", "--explain", "--workers", "1", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert "music-like" in done.stdout, done.stdout
+    line = next(ln for ln in done.stdout.splitlines() if "music-like" in ln)
+    start = line.split()[0].split("–")[0]
+    minutes, seconds = start.split(":")[1:]
+    assert 7.0 <= int(minutes) * 60 + float(seconds) <= 9.5  # the jingle starts at 8 s
+    check_consistent(workspace)
+    for clip in workspace.read_clips():
+        assert clip.end <= 8.5 or clip.start >= 19.5, f"clip over the jingle: {clip.start}-{clip.end}"
+
+
+def test_a_music_only_source_is_reported_and_gets_no_clips(workspace, make_media):
+    media = make_media("jingle.mp3", audio=pcm16(_level(plucks(20.0), -18)))
+    pull(workspace, [str(media)], licence="CC0-1.0")
+    results = cut(workspace, workers=1)
+    assert [r.reason for r in results] == ["no speech found"]
+    assert sum(end - start for start, end, reason in results[0].drops if reason in ("music", "steady")) > 10
+    assert workspace.read_clips() == []
