@@ -54,10 +54,10 @@ def _block_features(power: np.ndarray, rate: int, size: int) -> tuple[np.ndarray
         return slice(int(idx[0]), int(idx[-1]) + 1)
 
     energy = 10 * np.log10(power[:, band(300, 3400)].sum(axis=1) + 1e-10)
-    wide = power[:, band(250, 4000)] + 1e-10
-    logs = np.log(wide)
-    flatness = np.exp(logs.mean(axis=1)) / wide.mean(axis=1)
-    shape = np.log(power[:, band(100, 4000)] + 1e-10)
+    shape_band, wide_band = band(100, 4000), band(250, 4000)
+    shape = np.log(power[:, shape_band] + 1e-10)
+    wide = slice(wide_band.start - shape_band.start, wide_band.stop - shape_band.start)
+    flatness = np.exp(shape[:, wide].mean(axis=1)) / (power[:, wide_band].mean(axis=1) + 1e-10)
     shape -= shape.mean(axis=1, keepdims=True)
     shape /= np.sqrt((shape**2).sum(axis=1, keepdims=True)) + 1e-12
     return energy, flatness, shape

@@ -145,6 +145,24 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """Thresholds of the quality hints shown in review and reports (clips are never dropped)."""
+
+    min_snr_db: float = 15.0  # estimated SNR below this: "noisy"
+    min_lufs: float = -40.0  # loudness below this: "quiet"
+    max_clipping_ratio: float = 0.001  # share of clipped samples above this: "clipped"
+    min_bandwidth_hz: float = 3800.0  # upper frequency below this (telephone, 8 kHz audio): "narrowband"
+    min_speech_ratio: float = 0.5  # share of VAD speech frames below this: "little-speech"
+    duplicate_similarity: float = 0.70  # fingerprint similarity from which clips are duplicates
+
+    def __post_init__(self) -> None:
+        if not 0 < self.duplicate_similarity <= 1:
+            raise AccentdsError("[quality] duplicate_similarity must be more than 0 and at most 1")
+        if not 0 <= self.max_clipping_ratio <= 1 or not 0 <= self.min_speech_ratio <= 1:
+            raise AccentdsError("[quality] max_clipping_ratio and min_speech_ratio must be between 0 and 1")
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything accentds.toml says."""
 
@@ -157,6 +175,7 @@ class Config:
     labels: LabelSchema = field(default_factory=LabelSchema)
     publish: PublishSettings = field(default_factory=PublishSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
 
 def _toml_list(items: tuple[str, ...]) -> str:
@@ -211,6 +230,15 @@ allowed_licences = {_toml_list(DEFAULT_LICENCES)}
 max_share = 0.5            # warn when one speaker or source holds more than this share of the minutes
 min_region_minutes = 5     # warn about accent regions of [labels] with fewer minutes than this
 
+[quality]
+# hints shown in review and reports; no clip is dropped for them
+min_snr_db = 15            # estimated SNR below this: noisy
+min_lufs = -40             # loudness (LUFS) below this: quiet
+max_clipping_ratio = 0.001 # share of clipped samples above this: clipped
+min_bandwidth_hz = 3800    # no sound above this frequency (telephone, 8 kHz audio): narrowband
+min_speech_ratio = 0.5     # share of speech frames below this: little-speech
+duplicate_similarity = 0.7   # audio fingerprint similarity from which clips count as duplicates
+
 [labels]
 accents = {_toml_list(SCOTTISH_ACCENTS)}
 accent_evidence = {_toml_list(ACCENT_EVIDENCE)}
@@ -239,6 +267,13 @@ def load_config(path: Path) -> Config:
     labels = _section(data, "labels", path)
     publish = _section(data, "publish", path)
     report_data = _section(data, "report", path)
+    quality_data = _section(data, "quality", path)
+    quality_names = {f.name for f in fields(QualitySettings)}
+    if set(quality_data) - quality_names:
+        raise AccentdsError(
+            f"{path}: unknown [quality] keys {sorted(set(quality_data) - quality_names)}; "
+            f"allowed: {', '.join(sorted(quality_names))}"
+        )
     unknown_report = set(report_data) - {f.name for f in fields(ReportSettings)}
     if unknown_report:
         raise AccentdsError(
@@ -284,6 +319,7 @@ def load_config(path: Path) -> Config:
             labels=schema,
             publish=publishing,
             report=reporting,
+            quality=QualitySettings(**{k: float(v) for k, v in quality_data.items()}),
         )
     except (TypeError, ValueError) as exc:
         raise AccentdsError(f"{path}: {exc}") from None

@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from . import quality
 from .acoustic import REASONS, SpeechCheck, Thresholds
 from .captions import drafts_for_clips
 from .config import VadSettings
@@ -30,6 +32,8 @@ from .vad import FrameClip, Segmenter, make_detector, power_db
 from .workspace import (
     CLIP_SCHEMA,
     DRAFT_FIELDS,
+    DUPLICATE_FIELDS,
+    FINGERPRINT_SCHEMA,
     Workspace,
     now_iso,
     read_csv,
@@ -52,6 +56,7 @@ class SourceCut:
     dry_run: bool = False
     drafts: tuple[tuple[str, str, str], ...] = ()  # (clip id, draft transcript, "manual" | "auto")
     drops: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, reason) of speech not kept
+    fingerprints: tuple[tuple[str, bytes], ...] = ()  # (clip id, little-endian uint32 fingerprint)
 
     @property
     def kept_s(self) -> float:
@@ -188,10 +193,9 @@ class SpeechFinder:
             found = self.segmenter.push(kept, self.waiting)
         return found + self.segmenter.finish()
 
-    def dropped(self, clips: Sequence[FrameClip]) -> list[tuple[float, float, str]]:
-        """Passages of VAD speech outside every clip, with the reason, in seconds."""
+    def dropped(self, spans: Sequence[tuple[int, int]]) -> list[tuple[float, float, str]]:
+        """Passages of VAD speech outside every clip (frame spans), with the reason, in seconds."""
         frame_s = self.vad.frame_ms / 1000
-        spans = [(c.start, c.end) for c in clips]
         short = [(round(a * frame_s, 3), round(b * frame_s, 3), "short") for a, b in self.segmenter.short]
         return sorted(self.drops.spans(spans, frame_s) + short)
 
@@ -212,11 +216,12 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     powers = array("d")  # per frame from buffer_start, for clip levels
     peaks = array("i")
 
-    frame_clips: list[FrameClip] = []
+    spans: list[tuple[int, int]] = []
+    fingerprints: list[tuple[str, bytes]] = []
 
     def emit(found: list[FrameClip]) -> None:
-        frame_clips.extend(found)
         for fc in found:
+            spans.append((fc.start, fc.end))
             start, end = fc.start * frame_ms / 1000, fc.end * frame_ms / 1000
             cid = clip_id(source.source_id, start, end)
             lo = (fc.start - buffer_start) * frame_bytes
@@ -227,6 +232,11 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
             peak = max(peaks[first : first + frames]) / 32768.0
             path = out_dir / f"{cid}.wav"
             duration = write_wav(path, pcm, rate) if write else len(pcm) / BYTES_PER_SAMPLE / rate
+            samples = np.frombuffer(pcm, "<i2")
+            hints = quality.measure(samples, rate, np.frombuffer(fc.flags, np.uint8).astype(bool), frame_ms)
+            if write:
+                fingerprints.append((cid, quality.fingerprint(samples, rate).astype("<u4").tobytes()))
+            del samples
             pcm.release()
             clips.append(
                 Clip(
@@ -247,6 +257,10 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                     peak_dbfs=_level_db(peak),
                     speech_ratio=round(fc.speech_ratio, 4),
                     cut_at=cut_at,
+                    snr_db=hints.snr_db,
+                    lufs=hints.lufs,
+                    clipping_ratio=hints.clipping_ratio,
+                    bandwidth_hz=hints.bandwidth_hz,
                 )
             )
 
@@ -275,7 +289,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                 del peaks[:drop]
                 buffer_start += drop
         emit(finder.finish())
-    dropped = finder.dropped(frame_clips)
+    dropped = finder.dropped(spans)
     audio_s = total_bytes / BYTES_PER_SAMPLE / rate
     if total_bytes == 0:
         return SourceCut(source.source_id, ok=False, reason="no audio decoded")
@@ -297,6 +311,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
         dry_run=not write,
         drafts=drafts,
         drops=tuple(dropped),
+        fingerprints=tuple(fingerprints),
     )
 
 
@@ -363,12 +378,43 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings) -> Non
         drafts = [r for r in read_csv(workspace.drafts_csv) if not r["clip_id"].startswith(sid + "-")]
         drafts += [{"clip_id": c, "transcript_draft": t, "draft_kind": k} for c, t, k in result.drafts]
         write_csv_atomic(workspace.drafts_csv, DRAFT_FIELDS, sorted(drafts, key=lambda r: r["clip_id"]))
+        prints = read_fingerprints(workspace)
+        prints = prints.filter(pc.not_equal(prints["source_id"], sid))
+        added = pa.Table.from_pylist(
+            [{"clip_id": c, "source_id": sid, "fingerprint": f} for c, f in result.fingerprints],
+            schema=FINGERPRINT_SCHEMA,
+        )
+        write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, added]))
         write_manifest(workspace)
         folder = workspace.clips / sid
         if folder.is_dir():
             for path in folder.iterdir():
                 if path.suffix == ".wav" and path.stem not in new_ids:
                     path.unlink(missing_ok=True)
+
+
+def read_fingerprints(workspace: Workspace) -> pa.Table:
+    """manifests/fingerprints.parquet: one audio fingerprint per clip."""
+    if not workspace.fingerprints_parquet.exists():
+        return FINGERPRINT_SCHEMA.empty_table()
+    return pq.read_table(workspace.fingerprints_parquet).cast(FINGERPRINT_SCHEMA)
+
+
+def find_duplicates(workspace: Workspace) -> int:
+    """Group near-duplicate clips across the corpus by their fingerprints (the same video
+    uploaded twice, a repeated intro) into manifests/duplicates.csv; return the number of
+    clips in groups. Call under the workspace lock."""
+    prints = read_fingerprints(workspace)
+    live = set(workspace.read_clip_table(columns=["clip_id"])["clip_id"].to_pylist())
+    fps = {
+        cid: np.frombuffer(fp, "<u4")
+        for cid, fp in zip(prints["clip_id"].to_pylist(), prints["fingerprint"].to_pylist(), strict=True)
+        if cid in live
+    }
+    groups = quality.group_duplicates(fps, workspace.config.quality.duplicate_similarity)
+    rows = [{"clip_id": c, "duplicate_group": g} for c, g in sorted(groups.items())]
+    write_csv_atomic(workspace.duplicates_csv, DUPLICATE_FIELDS, rows)
+    return len(rows)
 
 
 def _ignore_sigint() -> None:
@@ -418,19 +464,36 @@ def cut(
         if on_result:
             on_result(by_id[result.source_id], result)
 
+    run_all(finish, plan.todo, root, vad, ffmpeg, dry_run, workers, executor)
+    if not dry_run and any(r.ok or r.reason == "no speech found" for r in results):
+        with workspace.lock():
+            find_duplicates(workspace)
+            write_manifest(workspace)
+    return results
+
+
+def run_all(
+    finish: Callable[[SourceCut], None],
+    todo: list[Source],
+    root: str,
+    vad: VadSettings,
+    ffmpeg: str,
+    dry_run: bool,
+    workers: int | None,
+    executor: Executor | None,
+) -> None:
+    """Cut every source of `todo` in worker processes (or here, for one); `finish` each result."""
     workers = max(1, workers or default_workers())
-    if executor is None and (workers == 1 or len(plan.todo) == 1):
-        for source in plan.todo:
+    if executor is None and (workers == 1 or len(todo) == 1):
+        for source in todo:
             finish(cut_source(root, source, vad, ffmpeg, write=not dry_run))
-        return results
+        return
     own = executor is None
-    pool = executor or ProcessPoolExecutor(
-        max_workers=min(workers, len(plan.todo)), initializer=_ignore_sigint
-    )
+    pool = executor or ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_ignore_sigint)
     futures: dict[Future[SourceCut], Source] = {}
     try:
         # longest first keeps all workers busy to the end
-        for source in sorted(plan.todo, key=lambda s: -s.duration):
+        for source in sorted(todo, key=lambda s: -s.duration):
             futures[pool.submit(cut_source, root, source, vad, ffmpeg, not dry_run)] = source
         pending = set(futures)
         while pending:
@@ -452,4 +515,3 @@ def cut(
         raise
     if own:
         pool.shutdown()
-    return results

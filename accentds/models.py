@@ -70,6 +70,10 @@ class Clip:
     peak_dbfs: float
     speech_ratio: float
     cut_at: str
+    snr_db: float | None = None  # quality hints (accentds.quality); None for clips cut before them
+    lufs: float | None = None
+    clipping_ratio: float | None = None
+    bandwidth_hz: float | None = None
 
 
 @dataclass(frozen=True)

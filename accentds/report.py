@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 REPORT_STATUSES = (*STATUSES, "all")
-BREAKDOWNS = ("accent", "speaker", "source", "licence", "split")
+BREAKDOWNS = ("accent", "speaker", "source", "licence", "split", "quality hints")
 DEFAULT_MAX_SHARE = 0.5
 DEFAULT_MIN_REGION_MINUTES = 5.0
 UNPUBLISHED = "unpublished"
@@ -60,8 +60,14 @@ HISTORY_COLUMNS = [
     "total_minutes",
 ]
 CSV_COLUMNS = ["section", "key", "clips", "minutes", "share", "mean_s", "min_s", "max_s"]
-_COLUMNS = ["duration", "status", "speaker", "accent", "source_id", "licence", "cut_at"]
-_BREAKDOWN_COLUMN = {"accent": "accent", "speaker": "speaker", "source": "source_id", "licence": "licence"}
+_COLUMNS = ["duration", "status", "speaker", "accent", "source_id", "licence", "cut_at", "quality_flags"]
+_BREAKDOWN_COLUMN = {
+    "accent": "accent",
+    "speaker": "speaker",
+    "source": "source_id",
+    "licence": "licence",
+    "quality hints": "quality_flags",
+}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HISTOGRAM_BIN_S = 0.5
 _HISTOGRAM_MAX_BINS = 60

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -31,6 +31,7 @@ class FrameClip:
     start: int
     end: int
     speech_frames: int
+    flags: bytes = field(default=b"", compare=False, repr=False)  # per frame: 1 speech, 0 not
 
     @property
     def speech_ratio(self) -> float:
@@ -159,7 +160,8 @@ class Segmenter:
                 a = max(a, s - spare // 2)
                 b = min(b, a + self.max_len)
             if b - a >= max(self.min_len, 1):
-                clips.append(FrameClip(a, b, sum(self.flags[a - self.base : b - self.base])))
+                flags = bytes(self.flags[a - self.base : b - self.base])
+                clips.append(FrameClip(a, b, sum(flags), flags))
             elif b > a:
                 self.short.append((a, b))
         self.prev_end = extents[-1][1]

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .config import CONFIG_NAME, Config, load_config, render_config
+from .config import CONFIG_NAME, Config, QualitySettings, load_config, render_config
 from .errors import AccentdsError
 from .models import Clip, CutRecord, Source, field_names, from_row
 
@@ -57,8 +57,16 @@ CLIP_SCHEMA = pa.schema(
         ("peak_dbfs", pa.float64()),
         ("speech_ratio", pa.float64()),
         ("cut_at", pa.string()),
+        ("snr_db", pa.float64()),
+        ("lufs", pa.float64()),
+        ("clipping_ratio", pa.float64()),
+        ("bandwidth_hz", pa.float64()),
     ]
 )
+FINGERPRINT_SCHEMA = pa.schema(
+    [("clip_id", pa.string()), ("source_id", pa.string()), ("fingerprint", pa.binary())]
+)
+DUPLICATE_FIELDS = ["clip_id", "duplicate_group"]
 
 
 def sha256_file(path: Path) -> str:
@@ -145,6 +153,8 @@ class Workspace:
         self.cuts_csv = self.manifests / "cuts.csv"
         self.labels_csv = self.manifests / "labels.csv"
         self.drafts_csv = self.manifests / "drafts.csv"
+        self.fingerprints_parquet = self.manifests / "fingerprints.parquet"
+        self.duplicates_csv = self.manifests / "duplicates.csv"
         self.source_labels_csv = self.manifests / "source_labels.csv"
         self.history_csv = self.manifests / "label_history.csv"
         self.manifest_csv = self.manifests / "manifest.csv"
@@ -184,6 +194,7 @@ class Workspace:
         for path, columns in (
             (self.labels_csv, LABEL_FIELDS),
             (self.drafts_csv, DRAFT_FIELDS),
+            (self.duplicates_csv, DUPLICATE_FIELDS),
             (self.source_labels_csv, SOURCE_LABEL_FIELDS),
             (self.history_csv, HISTORY_FIELDS),
         ):
@@ -251,8 +262,13 @@ class Workspace:
     # -- clips --------------------------------------------------------------
     def read_clip_table(self, columns: list[str] | None = None) -> pa.Table:
         if not self.clips_parquet.exists():
-            return CLIP_SCHEMA.empty_table()
-        return pq.read_table(self.clips_parquet, columns=columns)
+            table = CLIP_SCHEMA.empty_table()
+            return table.select(columns) if columns else table
+        table = pq.read_table(self.clips_parquet)
+        for field in CLIP_SCHEMA:  # columns added since the file was written: nulls
+            if field.name not in table.column_names:
+                table = table.append_column(field, pa.nulls(table.num_rows, field.type))
+        return table.select(columns or CLIP_SCHEMA.names)
 
     def read_clips(self) -> list[Clip]:
         return [Clip(**row) for row in self.read_clip_table().to_pylist()]
@@ -320,6 +336,14 @@ def build_manifest(workspace: Workspace) -> pa.Table:
     joined = _left_join(joined, defaults, "source_id")
     joined = _left_join(joined, labels, "clip_id")
     joined = _left_join(joined, drafts, "clip_id")
+    duplicates = _read_csv_table(workspace.duplicates_csv, DUPLICATE_FIELDS)
+    joined = _left_join(joined, duplicates, "clip_id")
+    joined = joined.set_column(
+        joined.column_names.index("duplicate_group"),
+        "duplicate_group",
+        pc.fill_null(joined["duplicate_group"], ""),
+    )
+    joined = joined.append_column("quality_flags", quality_flags(joined, workspace.config.quality))
     text = [*SOURCE_COLUMNS, *LABEL_FIELDS[1:], *DRAFT_FIELDS[1:], *defaults.column_names[1:]]
     for name in text:
         joined = joined.set_column(joined.column_names.index(name), name, pc.fill_null(joined[name], ""))
@@ -343,12 +367,31 @@ def build_manifest(workspace: Workspace) -> pa.Table:
         "clip_id", "source_id", "path", "start", "end", "duration", "status",
         "transcript", "transcript_is_draft", "draft_kind", "speaker", "accent", "accent_evidence",
         "note", "reviewer", "updated_at", "version", *SOURCE_COLUMNS,
-        "rms_dbfs", "peak_dbfs", "speech_ratio", "settings_id", "cut_at",
+        "rms_dbfs", "peak_dbfs", "speech_ratio", "snr_db", "lufs", "clipping_ratio", "bandwidth_hz",
+        "quality_flags", "duplicate_group", "settings_id", "cut_at",
     ]  # fmt: skip
     joined = joined.select(order)
     if joined.num_rows:
         joined = joined.take(pc.sort_indices(joined, [("source_id", "ascending"), ("start", "ascending")]))
     return joined
+
+
+QUALITY_FLAGS = ("noisy", "quiet", "clipped", "narrowband", "little-speech", "duplicate")
+
+
+def quality_flags(table: pa.Table, settings: QualitySettings) -> pa.ChunkedArray:
+    """Space-separated quality hints per clip, from its measures and the [quality] thresholds."""
+    tests = {
+        "noisy": pc.less(table["snr_db"], settings.min_snr_db),
+        "quiet": pc.less(table["lufs"], settings.min_lufs),
+        "clipped": pc.greater(table["clipping_ratio"], settings.max_clipping_ratio),
+        "narrowband": pc.less(table["bandwidth_hz"], settings.min_bandwidth_hz),
+        "little-speech": pc.less(table["speech_ratio"], settings.min_speech_ratio),
+        "duplicate": pc.not_equal(table["duplicate_group"], ""),
+    }
+    parts = [pc.if_else(pc.fill_null(mask, False), name + " ", "") for name, mask in tests.items()]
+    joined = pc.binary_join_element_wise(*parts, "")
+    return pc.utf8_rtrim_whitespace(joined)
 
 
 def write_csv_table(table: pa.Table, path: Path) -> None:

@@ -197,3 +197,25 @@ def test_a_music_only_source_is_reported_and_gets_no_clips(workspace, make_media
     assert [r.reason for r in results] == ["no speech found"]
     assert sum(end - start for start, end, reason in results[0].drops if reason in ("music", "steady")) > 10
     assert workspace.read_clips() == []
+
+
+def test_quality_hints_reach_the_manifest_and_a_reupload_is_grouped(workspace, make_media, speech):
+    import pyarrow.parquet as pq
+
+    original = make_media("talk.mp4", "-c:a", "aac", audio=speech)
+    quieter = (speech * 0.7).astype(np.int16)  # -3 dB, re-encoded with another codec
+    reupload = make_media("talk again.webm", "-c:a", "libopus", "-b:a", "32k", audio=quieter)
+    pull(workspace, [str(original), str(reupload)], licence="CC0-1.0")
+    results = cut(workspace, workers=1)
+    assert all(r.ok for r in results) and all(len(r.clips) == 8 for r in results)
+    check_consistent(workspace)
+    rows = pq.read_table(workspace.manifest_parquet).to_pylist()
+    assert len(rows) == 16
+    for row in rows:
+        assert row["snr_db"] > 15 and -40 < row["lufs"] < -10 and row["clipping_ratio"] == 0
+        assert row["bandwidth_hz"] > 3800
+        assert row["quality_flags"] == "duplicate", row
+    groups: dict[str, set[str]] = {}
+    for row in rows:
+        groups.setdefault(row["duplicate_group"], set()).add(row["source_id"])
+    assert len(groups) == 8 and all(len(sources) == 2 for sources in groups.values())

@@ -585,14 +585,20 @@ def test_mkv_with_several_text_tracks(ffmpeg, tmp_path):
     out = tmp_path / "out"
     written = extract_embedded_subtitles(ffmpeg, mkv, out)
     assert [p.name for p in written] == ["source.eng.srt", "source.eng.track2.srt", "source.und.srt"]
-    for path in written[:2]:
-        assert parse_subtitles(path) == SAMPLE_CUES
-    from_ass = parse_subtitles(written[2])  # ASS keeps centiseconds
-    assert [c.text for c in from_ass] == [c.text for c in SAMPLE_CUES]
-    assert all(
-        abs(a.start - b.start) <= 0.01 and abs(a.end - b.end) <= 0.01
-        for a, b in zip(from_ass, SAMPLE_CUES, strict=True)
-    )
+    # some ffmpeg builds (5.1) shift every cue by the audio's start offset (64 ms here) when muxing
+    for path, tolerance in (
+        (written[0], 0.001),
+        (written[1], 0.001),
+        (written[2], 0.01),
+    ):  # ASS: centiseconds
+        cues = parse_subtitles(path)
+        assert [c.text for c in cues] == [c.text for c in SAMPLE_CUES]
+        shift = cues[0].start - SAMPLE_CUES[0].start
+        assert abs(shift) <= 0.1
+        assert all(
+            abs(a.start - b.start - shift) <= tolerance and abs(a.end - b.end - shift) <= tolerance
+            for a, b in zip(cues, SAMPLE_CUES, strict=True)
+        )
     # the extracted tracks feed drafts like any sidecar
     spans = [(f"c{k}", c.start - 0.2, c.end + 0.2) for k, c in enumerate(SAMPLE_CUES)]
     field = ";".join(p.relative_to(tmp_path).as_posix() for p in written)

@@ -237,7 +237,7 @@ def test_json_csv_and_markdown_agree(ws: Workspace) -> None:
     assert "Progress: 0.50 of 1 accepted minutes (50.0%)." in markdown
     for warning in data["warnings"]:
         assert warning["message"] in markdown
-    assert len(rich_tables(rep)) == 2 + 5  # stages, warnings, five breakdowns
+    assert len(rich_tables(rep)) == 2 + 6  # stages, warnings, six breakdowns
 
 
 def test_markup_and_pipes_in_names_stay_text(ws: Workspace) -> None:

@@ -11,6 +11,7 @@ never applied over them."""
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import socket
 import subprocess
@@ -41,6 +42,7 @@ CONTEXT_RATE = 16000
 QUEUE_FIELDS = (
     "clip_id", "source_id", "start", "end", "duration", "status", "transcript", "transcript_is_draft",
     "speaker", "accent", "accent_evidence", "note", "version", "title", "reviewer", "updated_at",
+    "speech_ratio", "snr_db", "lufs", "clipping_ratio", "bandwidth_hz", "quality_flags", "duplicate_group",
 )  # fmt: skip
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -127,7 +129,8 @@ class _Guard:
 
 
 def _queue_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: row.get(name) for name in QUEUE_FIELDS}
+    values = {name: row.get(name) for name in QUEUE_FIELDS}
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in values.items()}
 
 
 def _sort_key(row: dict[str, Any]) -> tuple[bool, str, float]:

@@ -9,7 +9,7 @@ const el = {
   corpus: $("corpus"), progress: $("progress"), progressBar: $("progress-bar"),
   filters: $("filters"), queue: $("queue"), queueCount: $("queue-count"),
   empty: $("empty"), clip: $("clip"), title: $("clip-title"), status: $("clip-status"),
-  position: $("clip-position"), meta: $("clip-meta"), player: $("player"), playing: $("playing"),
+  position: $("clip-position"), meta: $("clip-meta"), quality: $("clip-quality"), player: $("player"), playing: $("playing"),
   conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
   draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"),
   filter: { status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker") },
@@ -221,6 +221,22 @@ function showHead(clip) {
   el.position.textContent = `${state.index + 1} of ${state.clips.length}`;
   const who = clip.reviewer ? ` · last saved by ${clip.reviewer} ${clip.updated_at}` : "";
   el.meta.textContent = `${clip.title || clip.source_id} · ${clock(clip.start)}–${clock(clip.end)} · ${clip.duration.toFixed(2)} s · ${clip.clip_id}${who}`;
+  el.quality.textContent = qualityLine(clip);
+}
+
+function qualityLine(clip) {
+  const num = (value, digits, unit) => (typeof value === "number" ? `${value.toFixed(digits)}${unit}` : "–");
+  const parts = [
+    `SNR ${num(clip.snr_db, 1, " dB")}`,
+    num(clip.lufs, 1, " LUFS"),
+    `speech ${typeof clip.speech_ratio === "number" ? Math.round(clip.speech_ratio * 100) : "–"} %`,
+    `clipped ${typeof clip.clipping_ratio === "number" ? (clip.clipping_ratio * 100).toFixed(2) : "–"} %`,
+    `sound up to ${typeof clip.bandwidth_hz === "number" ? (clip.bandwidth_hz / 1000).toFixed(1) : "–"} kHz`,
+  ];
+  if (clip.duplicate_group && clip.duplicate_group !== clip.clip_id) parts.push(`same audio as ${clip.duplicate_group}`);
+  else if (clip.duplicate_group) parts.push("other clips have the same audio");
+  const flags = clip.quality_flags ? `check: ${clip.quality_flags.split(" ").join(", ")} · ` : "";
+  return flags + parts.join(" · ");
 }
 
 function show(index) {

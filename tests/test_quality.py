@@ -1,0 +1,420 @@
+"""Clip quality measures and fingerprints on synthetic signals with known answers and on the
+bundled sample's speech (cut into sentences with the cue times of samples/sample.json)."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accentds import quality as q
+from accentds.quality import (
+    DUPLICATE_THRESHOLD,
+    Quality,
+    bandwidth_hz,
+    clipping_ratio,
+    fingerprint,
+    fingerprint_params,
+    grid_offset,
+    group_duplicates,
+    k_weighting,
+    lufs,
+    measure,
+    similarity,
+    snr_db,
+)
+
+RATE = 16000
+CUES = json.loads((Path(__file__).resolve().parent.parent / "samples" / "sample.json").read_text())["cues"]
+
+
+def to_int16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+
+
+def sine(freq: float, seconds: float, amplitude: float, rate: int = RATE) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return amplitude * np.sin(2 * np.pi * freq * t)
+
+
+def sentence(speech: np.ndarray, i: int, pad: float = 0.2, shift_ms: float = 0.0) -> np.ndarray:
+    """Sentence i of the sample with `pad` seconds either side, cut `shift_ms` later."""
+    shift = round(shift_ms * RATE / 1000)
+    start = max(0, round((CUES[i]["start"] - pad) * RATE) + shift)
+    return speech[start : round((CUES[i]["end"] + pad) * RATE) + shift]
+
+
+def degrade(x: np.ndarray, seed: int, gain_db: float = -3.0, snr: float = 30.0) -> np.ndarray:
+    """A "re-encoded" copy: gain change plus white noise at `snr` dB below the clip's power."""
+    rng = np.random.default_rng(seed)
+    y = x.astype(np.float64) * 10 ** (gain_db / 20)
+    noise = rng.normal(size=len(y)) * np.sqrt(np.mean(y**2)) * 10 ** (-snr / 20)
+    return to_int16(y + noise)
+
+
+def low_pass(x: np.ndarray, cutoff: float, rate: int = RATE) -> np.ndarray:
+    spectrum = np.fft.rfft(x.astype(np.float64))
+    spectrum[np.fft.rfftfreq(len(x), 1 / rate) > cutoff] = 0
+    return to_int16(np.fft.irfft(spectrum, len(x)))
+
+
+def burst_mix(snr: float, kind: str, seed: int, frame_ms: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Signal bursts (whole frames, flagged) plus white noise; SNR = burst power / noise power."""
+    rng = np.random.default_rng(seed)
+    n = RATE * frame_ms // 1000
+    flags = np.zeros(300, dtype=bool)
+    at = 5
+    while at < len(flags) - 5:
+        run = int(rng.integers(8, 20))
+        flags[at : at + run] = rng.random() < 0.5
+        at += run
+    length = len(flags) * n
+    if kind == "sine":
+        signal = np.sqrt(2) * np.sin(2 * np.pi * 300 * np.arange(length) / RATE)
+    else:
+        signal = low_pass(rng.normal(size=length) * 3000, 3000).astype(np.float64)
+        signal /= signal.std()
+    signal *= np.repeat(flags, n)
+    signal /= np.sqrt(np.mean(signal[np.repeat(flags, n)] ** 2))  # burst power 1
+    amplitude = 3000.0
+    noise = rng.normal(size=length) * amplitude * 10 ** (-snr / 20)
+    return to_int16(signal * amplitude + noise), flags
+
+
+def resample_through(ffmpeg: str, x: np.ndarray, rate: int) -> np.ndarray:
+    """x sent through `rate` Hz and back to 16 kHz by ffmpeg (a telephone-band copy for 8000)."""
+
+    def convert(data: bytes, src: int, dst: int) -> bytes:
+        command = [ffmpeg, "-v", "error", "-f", "s16le", "-ar", str(src), "-ac", "1", "-i", "-"]
+        command += ["-ar", str(dst), "-f", "s16le", "-"]
+        return subprocess.run(command, input=data, capture_output=True, check=True).stdout
+
+    back = convert(convert(x.tobytes(), RATE, rate), rate, RATE)
+    return np.frombuffer(back, dtype="<i2").copy()
+
+
+# -- SNR -----------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["sine", "noise"])
+@pytest.mark.parametrize("snr", [0, 10, 20])
+def test_snr_with_flags_is_exact_on_bursts_plus_noise(snr, kind):
+    x, flags = burst_mix(snr, kind, seed=snr)
+    assert snr_db(x, RATE, flags) == pytest.approx(snr, abs=0.5)
+
+
+@pytest.mark.parametrize("snr", [0, 10, 20, 30])
+def test_snr_without_flags_estimates_from_quiet_and_loud_frames(snr):
+    x, flags = burst_mix(snr, "sine", seed=100 + snr)
+    assert snr_db(x, RATE) == pytest.approx(snr, abs=1.0)
+    # too few non-speech frames: the flags are not used
+    assert snr_db(x, RATE, np.ones(len(flags), dtype=bool)) == snr_db(x, RATE)
+
+
+def test_snr_clamps_and_edge_cases():
+    bursts = to_int16(np.tile(np.r_[sine(440, 0.3, 8000), np.zeros(RATE // 5)], 4))
+    assert snr_db(bursts, RATE) == q.SNR_MAX_DB  # digital silence between the bursts
+    flags = np.r_[bursts, np.zeros(-len(bursts) % 480, np.int16)].reshape(-1, 480).any(axis=1)
+    assert snr_db(bursts, RATE, flags) == q.SNR_MAX_DB
+    noise = to_int16(np.random.default_rng(0).normal(size=RATE) * 1000)
+    assert snr_db(noise, RATE, np.arange(33) % 2 == 0) == q.SNR_MIN_DB  # "speech" no louder
+    assert snr_db(np.zeros(RATE, np.int16), RATE) == q.SNR_MIN_DB
+    assert snr_db(np.zeros(0, np.int16), RATE) == q.SNR_MIN_DB
+    assert snr_db(np.zeros(0, np.int16), RATE, np.zeros(0, bool)) == q.SNR_MIN_DB
+    assert q.SNR_MIN_DB <= snr_db(noise[:7], RATE) <= q.SNR_MAX_DB
+
+
+def test_snr_flags_longer_or_shorter_than_the_clip():
+    x, flags = burst_mix(10, "sine", seed=7)
+    assert snr_db(x, RATE, np.r_[flags, np.ones(50, bool)]) == pytest.approx(10, abs=0.5)
+    short = snr_db(x, RATE, flags[:200])
+    assert short == pytest.approx(snr_db(x[: 200 * 480], RATE, flags[:200]))
+
+
+# -- loudness ------------------------------------------------------------------
+def test_k_weighting_at_48k_matches_the_published_coefficients():
+    (b1, a1), (b2, a2) = k_weighting(48000)
+    assert b1 == pytest.approx([1.53512485958697, -2.69169618940638, 1.19839281085285], abs=1e-9)
+    assert a1 == pytest.approx([1.0, -1.69065929318241, 0.73248077421585], abs=1e-9)
+    assert b2 == pytest.approx([1.0, -2.0, 1.0])
+    assert a2 == pytest.approx([1.0, -1.99004745483398, 0.99007225036621], abs=1e-9)
+
+
+@pytest.mark.parametrize("rate", [16000, 44100, 48000])
+@pytest.mark.parametrize(("peak_dbfs", "expected"), [(0.0, -3.01), (-20.0, -23.01)])
+def test_lufs_of_a_997_hz_sine(rate, peak_dbfs, expected):
+    x = to_int16(sine(997, 5.0, 32767 * 10 ** (peak_dbfs / 20), rate))
+    assert lufs(x, rate) == pytest.approx(expected, abs=0.1)
+
+
+def test_lufs_gates_silence_and_quiet_parts():
+    loud = to_int16(sine(997, 8.0, 3276.7))
+    # the three blocks across the edge still pass the gates, as BS.1770 has it: -0.08 LU
+    with_silence = np.r_[loud, np.zeros(8 * RATE, np.int16)]
+    assert lufs(with_silence, RATE) == pytest.approx(lufs(loud, RATE), abs=0.1)
+    with_quiet = np.r_[loud, to_int16(sine(997, 8.0, 32.767))]  # 40 dB down: relative gate
+    assert lufs(with_quiet, RATE) == pytest.approx(lufs(loud, RATE), abs=0.1)
+    expected = lufs(loud, RATE) + 10 * np.log10((1 + 1 / 16) / 2)  # 12 dB down: kept
+    assert lufs(np.r_[loud, loud // 4], RATE) == pytest.approx(expected, abs=0.05)
+    assert lufs(np.zeros(3 * RATE, np.int16), RATE) == q.LUFS_FLOOR
+    assert lufs(np.zeros(0, np.int16), RATE) == q.LUFS_FLOOR
+    assert lufs(np.ones(RATE, np.int16), RATE) == q.LUFS_FLOOR  # DC: the high pass removes it
+    assert lufs(loud[:1000], RATE) == pytest.approx(-23.0, abs=0.3)  # shorter than one block
+
+
+def reference_lufs(x: np.ndarray, rate: int) -> float:
+    """BS.1770 by the letter: both biquads run sample by sample, then blocks and gates."""
+    y = x.astype(np.float64) / 32768
+    for b, a in k_weighting(rate):
+        out = np.zeros_like(y)
+        x1 = x2 = y1 = y2 = 0.0
+        for k, v in enumerate(y.tolist()):
+            o = b[0] * v + b[1] * x1 + b[2] * x2 - a[1] * y1 - a[2] * y2
+            x2, x1, y2, y1 = x1, v, y1, o
+            out[k] = o
+        y = out
+    block, step = round(0.4 * rate), round(0.1 * rate)
+    z = np.array([np.mean(y[s : s + block] ** 2) for s in range(0, len(y) - block + 1, step)])
+    z = z[-0.691 + 10 * np.log10(z) > -70]
+    z = z[-0.691 + 10 * np.log10(z) > -0.691 + 10 * np.log10(z.mean()) - 10]
+    return -0.691 + 10 * np.log10(z.mean())
+
+
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_lufs_matches_a_direct_implementation_on_speech(speech, rate):
+    x = speech[: 6 * RATE : RATE // rate]  # decimated for the 8 kHz case: only a test signal
+    assert lufs(x, rate) == pytest.approx(reference_lufs(x, rate), abs=0.01)
+
+
+# -- clipping ------------------------------------------------------------------
+def test_clipping_ratio_of_a_hard_clipped_sine():
+    x = to_int16(sine(200, 2.0, 2 * 32768))
+    assert clipping_ratio(x) == pytest.approx(2 / 3, abs=0.01)
+
+
+def test_clipping_ratio_ignores_lone_peaks():
+    assert clipping_ratio(to_int16(sine(200, 1.0, 20000))) == 0.0
+    assert clipping_ratio(to_int16(sine(997, 1.0, 32767))) == 0.0  # full-scale peaks, unclipped
+    x = np.zeros(100, np.int16)
+    x[[10, 30, 50]] = [32767, -32768, 32766]
+    assert clipping_ratio(x) == 0.0
+    x[[60, 61, 80, 81, 82, 99]] = [32767, 32766, -32767, -32768, -32768, 32767]
+    assert clipping_ratio(x) == pytest.approx(5 / 100)
+    x[[0, 1]] = [-32768, 32767]  # opposite extremes side by side are not a clipped run
+    assert clipping_ratio(x) == pytest.approx(5 / 100)
+    assert clipping_ratio(np.zeros(0, np.int16)) == 0.0
+    assert clipping_ratio(np.array([32767], np.int16)) == 0.0
+    assert clipping_ratio(np.array([32767, 32767], np.int16)) == 1.0
+
+
+# -- bandwidth -----------------------------------------------------------------
+def test_bandwidth_tells_full_band_from_4_khz_audio():
+    noise = to_int16(np.random.default_rng(1).normal(size=5 * RATE) * 3000)
+    assert bandwidth_hz(noise, RATE) > 7000
+    assert 3800 <= bandwidth_hz(low_pass(noise, 4000), RATE) <= 4200
+    assert bandwidth_hz(noise[:100], RATE) > 6000  # shorter than one frame
+
+
+def test_bandwidth_of_speech_and_telephone_speech(speech, ffmpeg):
+    phone = resample_through(ffmpeg, speech, 8000)
+    for i in range(0, 8, 2):
+        assert bandwidth_hz(sentence(speech, i), RATE) > 6000
+        assert 3400 <= bandwidth_hz(sentence(phone, i), RATE) <= 4000
+    assert 4400 <= bandwidth_hz(resample_through(ffmpeg, speech, 11025), RATE) <= 5500
+
+
+def test_bandwidth_edge_cases():
+    assert bandwidth_hz(np.zeros(0, np.int16), RATE) == 0.0
+    assert bandwidth_hz(np.zeros(RATE, np.int16), RATE) == 0.0
+    assert bandwidth_hz(np.full(RATE, 100, np.int16), RATE) == 0.0  # DC only
+
+
+# -- measure -------------------------------------------------------------------
+def test_measure_rounds_and_combines(speech):
+    x = sentence(speech, 0)
+    result = measure(x, RATE)
+    assert isinstance(result, Quality)
+    assert result.snr_db == round(snr_db(x, RATE), 2)
+    assert result.lufs == round(lufs(x, RATE), 2)
+    assert result.clipping_ratio == 0.0
+    assert result.bandwidth_hz == round(bandwidth_hz(x, RATE))
+    assert 30 < result.snr_db < 50 and -25 < result.lufs < -15  # the sample's faint noise floor
+    with pytest.raises(AttributeError):
+        result.lufs = 0.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("length", [0, 1, 10, 479, 1000])
+def test_measure_and_fingerprint_never_fail_on_tiny_or_silent_clips(length):
+    for x in (np.zeros(length, np.int16), to_int16(sine(440, length / RATE, 5000))):
+        result = measure(x, RATE, np.ones(-(-length // 480), bool))
+        assert q.SNR_MIN_DB <= result.snr_db <= q.SNR_MAX_DB
+        assert result.lufs >= q.LUFS_FLOOR
+        assert result.clipping_ratio == 0.0 and 0.0 <= result.bandwidth_hz <= RATE / 2
+        assert fingerprint(x, RATE).dtype == np.uint32
+    assert measure(np.zeros(length, np.int16), RATE) == Quality(q.SNR_MIN_DB, q.LUFS_FLOOR, 0.0, 0.0)
+
+
+# -- fingerprints --------------------------------------------------------------
+def test_fingerprint_shape_and_params(speech):
+    assert fingerprint_params(16000) == (1024, 512)
+    assert fingerprint_params(8000) == (512, 256)
+    assert fingerprint_params(48000) == (4096, 1536)  # hop stays 32 ms at any rate
+    fp = fingerprint(speech[: 15 * RATE], RATE)
+    assert fp.dtype == np.uint32 and fp.ndim == 1
+    assert 450 <= len(fp) <= 470  # a few hundred for 15 s
+    assert fp.max() < 1 << 16
+    assert len(fingerprint(np.zeros(1024 + 511, np.int16), RATE)) == 0
+    assert not fingerprint(np.zeros(RATE, np.int16), RATE).any()  # silence: all "quiet"
+    quiet = to_int16(np.random.default_rng(0).normal(size=RATE) * 0.5)  # below -90 dBFS
+    assert not fingerprint(quiet, RATE).any()
+
+
+def test_grid_offset_follows_the_content(speech):
+    x = sentence(speech, 2)
+    _, hop = fingerprint_params(RATE)
+    base = grid_offset(x, RATE)
+    for shift in (7, 100, 250, 333, 1601):
+        moved = grid_offset(x[shift:], RATE)
+        assert min((moved - base + shift) % hop, (base - shift - moved) % hop) <= 3
+    assert grid_offset(np.zeros(RATE, np.int16), RATE) == 0
+    assert grid_offset(np.zeros(3, np.int16), RATE) == 0
+
+
+def brute_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """similarity by its definition, one alignment at a time."""
+    need = max(int(np.ceil(0.6 * min(len(a), len(b)))), q.FP_MIN_FRAMES)
+    best = 0.0
+    for lag in range(-len(a) + 1, len(b)):
+        lo, hi = max(0, -lag), min(len(a), len(b) - lag)
+        if hi - lo < need:
+            continue
+        x, y = a[lo:hi], b[lo + lag : hi + lag]
+        both = (x != 0) & (y != 0)
+        if both.sum() >= q.FP_MIN_COMPARED:
+            errors = sum(bin(int(v)).count("1") for v in (x ^ y)[both])
+            best = max(best, 1 - errors / (16 * both.sum()))
+    return best
+
+
+def test_similarity_equals_its_definition():
+    rng = np.random.default_rng(3)
+    for la, lb in [(40, 40), (30, 90), (120, 50), (200, 201)]:
+        a = rng.integers(0, 1 << 16, la, dtype=np.uint32)
+        b = rng.integers(0, 1 << 16, lb, dtype=np.uint32)
+        b[10 : 10 + min(la, lb) // 2] = a[: min(la, lb) // 2]  # a partly shared stretch
+        a[rng.random(la) < 0.2] = 0
+        assert similarity(a, b) == pytest.approx(brute_similarity(a, b), abs=1e-12)
+        assert similarity(a, b) == pytest.approx(similarity(b, a), abs=1e-12)
+        lags = np.arange(-la + 1, lb)
+        assert q._similarity_at(a, b, lags) == pytest.approx(similarity(a, b), abs=1e-12)
+
+
+def test_similarity_of_identical_unrelated_and_too_short():
+    rng = np.random.default_rng(4)
+    a = rng.integers(1, 1 << 16, 300, dtype=np.uint32)
+    b = rng.integers(1, 1 << 16, 300, dtype=np.uint32)
+    assert similarity(a, a) == 1.0
+    assert 0.45 < similarity(a, b) < 0.56
+    assert similarity(a[:20], a[:20]) == 0.0  # below the minimum overlap
+    assert similarity(np.zeros(300, np.uint32), np.zeros(300, np.uint32)) == 0.0
+    assert similarity(a[:0], a) == 0.0
+    # max_shift limits the alignments tried
+    assert similarity(a[50:], a[:250], max_shift=10) < 0.6
+    assert similarity(a[50:], a[:250], max_shift=50) == 1.0
+
+
+def test_a_degraded_copy_matches_and_other_sentences_do_not(speech):
+    fps = [fingerprint(sentence(speech, i), RATE) for i in range(8)]
+    for i in range(8):
+        for shift_ms in (7, -7, 16):
+            copy = degrade(sentence(speech, i, shift_ms=shift_ms), seed=i)
+            assert similarity(fps[i], fingerprint(copy, RATE)) >= DUPLICATE_THRESHOLD + 0.1
+        assert similarity(fps[i], fingerprint(degrade(sentence(speech, i), i, -6.0, 20.0), RATE)) > 0.8
+    for i in range(8):
+        for j in range(i + 1, 8):
+            assert 0.5 <= similarity(fps[i], fps[j]) < DUPLICATE_THRESHOLD - 0.05
+
+
+def test_a_copy_cut_with_other_boundaries_matches(speech):
+    for i in (1, 4, 6):
+        a = fingerprint(sentence(speech, i, pad=0.1), RATE)
+        for pad, shift_ms in ((0.4, 3), (0.25, 11), (0.1, 250)):
+            copy = degrade(sentence(speech, i, pad=pad, shift_ms=shift_ms), seed=i)
+            assert similarity(a, fingerprint(copy, RATE)) >= DUPLICATE_THRESHOLD
+
+
+def test_silence_and_quiet_noise_match_nothing(speech):
+    fps = [fingerprint(sentence(speech, i), RATE) for i in range(8)]
+    silence = fingerprint(np.zeros(3 * RATE, np.int16), RATE)
+    hiss = fingerprint(to_int16(np.random.default_rng(5).normal(size=3 * RATE) * 20), RATE)
+    other_hiss = fingerprint(to_int16(np.random.default_rng(6).normal(size=3 * RATE) * 20), RATE)
+    for fp in fps:
+        assert similarity(silence, fp) == 0.0
+        assert similarity(hiss, fp) < 0.6
+    assert similarity(silence, silence) == 0.0
+    assert similarity(hiss, other_hiss) < 0.6
+
+
+# -- grouping ------------------------------------------------------------------
+def test_group_duplicates_finds_the_repeated_sentence_only(speech):
+    rng = np.random.default_rng(8)
+    clips = {f"a-{i}": sentence(speech, i) for i in range(4)}
+    clips["b-0"] = degrade(sentence(speech, 0, pad=0.3, shift_ms=7), seed=1)
+    clips |= {f"b-{i}": degrade(sentence(speech, i), seed=i) for i in range(4, 8)}
+    clips["a-silence"] = np.zeros(2 * RATE, np.int16)
+    clips["b-silence"] = np.zeros(3 * RATE, np.int16)
+    clips["a-hiss"] = to_int16(rng.normal(size=2 * RATE) * 5)
+    clips["b-hiss"] = to_int16(rng.normal(size=2 * RATE) * 5)
+    fps = {clip: fingerprint(x, RATE) for clip, x in clips.items()}
+    assert group_duplicates(fps) == {"a-0": "a-0", "b-0": "a-0"}
+
+
+def test_group_duplicates_joins_groups_and_names_them_by_smallest_id(speech):
+    x = sentence(speech, 3)
+    fps = {
+        "z": fingerprint(x, RATE),
+        "m": fingerprint(degrade(x, 1), RATE),
+        "q": fingerprint(degrade(sentence(speech, 3, shift_ms=20), 2, -2.0), RATE),
+        "k": fingerprint(sentence(speech, 5), RATE),
+        "c": fingerprint(degrade(sentence(speech, 5, pad=0.3), 3), RATE),
+        "a": fingerprint(sentence(speech, 6), RATE),
+    }
+    assert group_duplicates(fps) == {"m": "m", "q": "m", "z": "m", "c": "c", "k": "c"}
+    assert group_duplicates(fps, threshold=1.01) == {}
+    assert group_duplicates({}) == {}
+    assert group_duplicates({"x": fps["z"]}) == {}
+    assert group_duplicates({"x": np.zeros(0, np.uint32), "y": np.zeros(5, np.uint32)}) == {}
+
+
+def random_collection(count: int, length: int, planted: int, seed: int) -> tuple[dict, list]:
+    """Random 16-bit sub-fingerprints with quiet runs and one very common value, plus planted
+    copies (10 % of bits flipped, shifted by 3 hops)."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(1, 1 << 16, (count, length), dtype=np.uint32)
+    values[rng.random((count, length)) < 0.02] = 0x1234
+    for row in values:
+        start = rng.integers(0, length)
+        row[start : start + rng.integers(0, 60)] = 0
+    fps = {f"c{i:06d}": row for i, row in enumerate(values)}
+    pairs = []
+    weights = np.uint32(1) << np.arange(16, dtype=np.uint32)
+    for k in range(planted):
+        source = f"c{k * 7:06d}"
+        flips = ((rng.random((length, 16)) < 0.10) @ weights).astype(np.uint32)
+        copy = np.where(fps[source] == 0, 0, fps[source] ^ flips).astype(np.uint32)
+        fps[f"d{k:06d}"] = np.r_[copy[3:], rng.integers(1, 1 << 16, 3, dtype=np.uint32)]
+        pairs.append((source, f"d{k:06d}"))
+    return fps, pairs
+
+
+def test_group_duplicates_scales_to_many_clips():
+    fps, pairs = random_collection(20000, 300, planted=40, seed=9)
+    groups = group_duplicates(fps)
+    assert groups == {clip: source for source, copy in pairs for clip in (source, copy)}
+
+
+def test_group_duplicates_ignores_overfull_keys():
+    rng = np.random.default_rng(10)
+    shared = rng.integers(1, 1 << 16, 300, dtype=np.uint32)
+    fps = {f"c{i:03d}": shared.copy() for i in range(5)}
+    assert set(group_duplicates(fps).values()) == {"c000"}
+    assert group_duplicates(fps, max_bucket=4) == {}
