@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .config import VadSettings
+
 BLOCK_S = 0.032
 NEAR = 16  # blocks each side for modulation, flatness and flux (about 1 s in all)
 FAR = 47  # blocks each side for the background level (about 3 s in all)
@@ -37,12 +39,16 @@ REASON_TEXT = {
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a block counts as speech-like (see the module docstring)."""
+    """When a block counts as speech-like (see the module docstring); set in [vad]."""
 
-    min_flux: float = 0.15
-    max_flatness: float = 0.45
-    min_modulation_db: float = 5.0
-    above_floor_db: float = 5.0
+    min_flux: float
+    max_flatness: float
+    min_modulation_db: float
+    above_floor_db: float
+
+    @classmethod
+    def of(cls, vad: VadSettings) -> Thresholds:
+        return cls(vad.min_flux, vad.max_flatness, vad.min_modulation_db, vad.above_floor_db)
 
 
 def _block_features(power: np.ndarray, rate: int, size: int) -> tuple[np.ndarray, ...]:
@@ -72,7 +78,7 @@ class SpeechCheck:
     else an index into REASONS). `finish()` returns the rest."""
 
     def __init__(self, rate: int, frame_ms: int, thresholds: Thresholds | None = None) -> None:
-        self.t = thresholds or Thresholds()
+        self.t = thresholds or Thresholds.of(VadSettings())
         self.rate = rate
         self.frame = rate * frame_ms // 1000
         self.size = round(rate * BLOCK_S)

@@ -145,11 +145,6 @@ class DropLog:
         return out
 
 
-def thresholds(vad: VadSettings) -> Thresholds:
-    """The acoustic check's thresholds from the VAD settings."""
-    return Thresholds(vad.min_flux, vad.max_flatness, vad.min_modulation_db, vad.above_floor_db)
-
-
 class SpeechFinder:
     """The cutting pipeline short of writing: detector → acoustic check → segmenter.
 
@@ -164,7 +159,7 @@ class SpeechFinder:
             vad.frame_ms, vad.padding_ms, vad.merge_gap_ms, vad.min_clip_s, vad.max_clip_s
         )
         self.check = (
-            SpeechCheck(vad.sample_rate, vad.frame_ms, thresholds(vad)) if vad.music_noise_check else None
+            SpeechCheck(vad.sample_rate, vad.frame_ms, Thresholds.of(vad)) if vad.music_noise_check else None
         )
         self.drops = DropLog(round(vad.merge_gap_ms / vad.frame_ms))
         self.waiting = np.zeros(0)  # energies (dB) of frames the check has not decided yet

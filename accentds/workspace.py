@@ -264,11 +264,14 @@ class Workspace:
         if not self.clips_parquet.exists():
             table = CLIP_SCHEMA.empty_table()
             return table.select(columns) if columns else table
-        table = pq.read_table(self.clips_parquet)
-        for field in CLIP_SCHEMA:  # columns added since the file was written: nulls
-            if field.name not in table.column_names:
+        wanted = columns or CLIP_SCHEMA.names
+        present = set(pq.read_schema(self.clips_parquet).names)
+        table = pq.read_table(self.clips_parquet, columns=[c for c in wanted if c in present])
+        for name in wanted:  # columns added since the file was written: nulls
+            if name not in present:
+                field = CLIP_SCHEMA.field(name)
                 table = table.append_column(field, pa.nulls(table.num_rows, field.type))
-        return table.select(columns or CLIP_SCHEMA.names)
+        return table.select(wanted)
 
     def read_clips(self) -> list[Clip]:
         return [Clip(**row) for row in self.read_clip_table().to_pylist()]
