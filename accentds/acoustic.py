@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import quality
 from .config import VadSettings
 
 BLOCK_S = 0.032
@@ -51,64 +52,122 @@ class Thresholds:
         return cls(vad.min_flux, vad.max_flatness, vad.min_modulation_db, vad.above_floor_db)
 
 
-def _block_features(power: np.ndarray, rate: int, size: int) -> tuple[np.ndarray, ...]:
-    """Per block: band energy (dB), spectral flatness, and the log spectrum for the flux."""
-    freqs = np.fft.rfftfreq(size, 1 / rate)
+@dataclass(frozen=True)
+class Blocks:
+    """What `BlockAnalysis` found in a run of consecutive blocks, one row per block."""
 
-    def band(lo: float, hi: float) -> slice:
-        idx = np.flatnonzero((freqs >= lo) & (freqs <= hi))
-        return slice(int(idx[0]), int(idx[-1]) + 1)
+    energy: np.ndarray  # band energy 300-3400 Hz, dB
+    flatness: np.ndarray  # spectral flatness 250-4000 Hz
+    flux: np.ndarray  # 1 - correlation of the log spectrum (100-4000 Hz) with the block before
+    loudness: np.ndarray  # mean K-weighted power (full scale = 1), for clip loudness
+    spectrum: np.ndarray  # (blocks, bins) float32 power spectrum, for clip bandwidth
 
-    energy = 10 * np.log10(power[:, band(300, 3400)].sum(axis=1) + 1e-10)
-    shape_band, wide_band = band(100, 4000), band(250, 4000)
-    shape = np.log(power[:, shape_band] + 1e-10)
-    wide = slice(wide_band.start - shape_band.start, wide_band.stop - shape_band.start)
-    flatness = np.exp(shape[:, wide].mean(axis=1)) / (power[:, wide_band].mean(axis=1) + 1e-10)
-    shape -= shape.mean(axis=1, keepdims=True)
-    shape /= np.sqrt((shape**2).sum(axis=1, keepdims=True)) + 1e-12
-    return energy, flatness, shape
+    def __len__(self) -> int:
+        return len(self.energy)
+
+
+class BlockAnalysis:
+    """Hann-windowed power spectra of streamed PCM in 32 ms blocks (512 samples at 16 kHz,
+    back to back from the stream's first sample), reduced at once to what the acoustic check
+    and the clip hints need, so each sample goes through one FFT.
+
+    `push(samples)` takes int16 PCM and returns the `Blocks` completed so far; `finish()`
+    returns the last partial block, zero-padded. Work is done in batches of BATCH blocks in
+    buffers allocated once: no per-chunk temporaries for the allocator to map and unmap."""
+
+    BATCH = 48
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.size = round(rate * BLOCK_S)
+        self.window = np.hanning(self.size)
+        self.carry = np.zeros(0, np.int16)
+        self.prev_shape: np.ndarray | None = None
+        freqs = np.fft.rfftfreq(self.size, 1 / rate)
+
+        def band(lo: float, hi: float) -> slice:
+            idx = np.flatnonzero((freqs >= lo) & (freqs <= hi))
+            return slice(int(idx[0]), int(idx[-1]) + 1)
+
+        self.energy_band, self.shape_band, self.wide_band = band(300, 3400), band(100, 4000), band(250, 4000)
+        self.wide = slice(
+            self.wide_band.start - self.shape_band.start, self.wide_band.stop - self.shape_band.start
+        )
+        self.loudness_weights = quality.block_loudness_weights(rate, self.window)
+        self.frames = np.empty((self.BATCH, self.size))
+        self.spec = np.empty((self.BATCH, self.size // 2 + 1), np.complex128)
+        self.power = np.empty((self.BATCH, self.size // 2 + 1))
+
+    def push(self, samples: np.ndarray) -> Blocks:
+        """Analyse the blocks `samples` completes (int16 PCM, any length)."""
+        data = np.concatenate([self.carry, samples]) if len(self.carry) else samples
+        whole = len(data) // self.size * self.size
+        self.carry = data[whole:].copy()
+        return self._analyse(data[:whole].reshape(-1, self.size))
+
+    def finish(self) -> Blocks:
+        """The last partial block, zero-padded (no blocks when none is pending)."""
+        tail = np.zeros((1 if len(self.carry) else 0, self.size), np.int16)
+        tail[:, : len(self.carry)] = self.carry
+        self.carry = np.zeros(0, np.int16)
+        return self._analyse(tail)
+
+    def _analyse(self, blocks: np.ndarray) -> Blocks:
+        n, bins = len(blocks), self.size // 2 + 1
+        energy, flatness, flux, loudness = (np.empty(n) for _ in range(4))
+        spectrum = np.empty((n, bins), np.float32)
+        for lo in range(0, n, self.BATCH):
+            hi = min(n, lo + self.BATCH)
+            frames, spec, power = self.frames[: hi - lo], self.spec[: hi - lo], self.power[: hi - lo]
+            np.multiply(blocks[lo:hi], self.window, out=frames)
+            np.fft.rfft(frames, axis=1, out=spec)
+            parts = spec.view(np.float64)
+            np.square(parts, out=parts)
+            np.add(parts[:, 0::2], parts[:, 1::2], out=power)
+            spectrum[lo:hi] = power
+            np.einsum("ij,j->i", power, self.loudness_weights, out=loudness[lo:hi])  # no BLAS threads
+            energy[lo:hi] = power[:, self.energy_band].sum(axis=1)
+            shape = np.log(power[:, self.shape_band] + 1e-10)
+            flatness[lo:hi] = np.exp(shape[:, self.wide].mean(axis=1)) / (
+                power[:, self.wide_band].mean(axis=1) + 1e-10
+            )
+            shape -= shape.mean(axis=1, keepdims=True)
+            shape /= np.sqrt(np.einsum("ij,ij->i", shape, shape))[:, None] + 1e-12
+            prev = shape[:1] if self.prev_shape is None else self.prev_shape
+            flux[lo] = 1 - float(shape[0] @ prev[0])
+            flux[lo + 1 : hi] = 1 - np.einsum("ij,ij->i", shape[1:], shape[:-1])
+            self.prev_shape = shape[-1:].copy()
+        energy = 10 * np.log10(energy + 1e-10)
+        return Blocks(energy, flatness, flux, loudness, spectrum)
 
 
 class SpeechCheck:
     """Streaming acoustic veto over VAD frames.
 
-    `push(samples, flags)` takes the next PCM samples (int16, whole VAD frames) with their VAD
-    flags and returns, for the frames that can now be decided (in order, possibly fewer than
-    pushed), the refined flags and a reason code per frame (0 = kept or not speech by the VAD,
-    else an index into REASONS). `finish()` returns the rest."""
+    `push(blocks, flags)` takes the `BlockAnalysis` of the next PCM samples (whole VAD frames)
+    with their VAD flags and returns, for the frames that can now be decided (in order,
+    possibly fewer than pushed), the refined flags and a reason code per frame (0 = kept or
+    not speech by the VAD, else an index into REASONS). `finish(blocks)` returns the rest."""
 
     def __init__(self, rate: int, frame_ms: int, thresholds: Thresholds | None = None) -> None:
         self.t = thresholds or Thresholds.of(VadSettings())
         self.rate = rate
         self.frame = rate * frame_ms // 1000
         self.size = round(rate * BLOCK_S)
-        self.window = np.hanning(self.size)
-        self.carry = np.zeros(0, np.int16)
         # per-block features of blocks not yet decided, with FAR blocks of history before them
         self.energy = np.zeros(0)
         self.flatness = np.zeros(0)
         self.flux = np.zeros(0)
-        self.prev_shape: np.ndarray | None = None
         self.history = FAR  # how many of the held blocks are history (decided, or edge copies)
         self.decisions = np.zeros(0, np.int8)  # reason per decided block not yet used by frames
         self.decisions_base = 0  # block index of decisions[0]
         self.flags = bytearray()  # VAD flags of frames not yet returned
         self.frames_done = 0
 
-    def _add_blocks(self, samples: np.ndarray) -> None:
-        data = np.concatenate([self.carry, samples]) if len(self.carry) else samples
-        whole = len(data) // self.size * self.size
-        self.carry = data[whole:].copy()
-        if not whole:
+    def _add(self, blocks: Blocks) -> None:
+        if not len(blocks):
             return
-        blocks = np.multiply(data[:whole].reshape(-1, self.size), self.window)
-        spec = np.fft.rfft(blocks, axis=1)
-        power = spec.real**2 + spec.imag**2
-        energy, flatness, shape = _block_features(power, self.rate, self.size)
-        prev = shape[:1] if self.prev_shape is None else self.prev_shape
-        before = np.concatenate([prev, shape[:-1]])
-        flux = 1 - np.einsum("ij,ij->i", shape, before)
-        self.prev_shape = shape[-1:]
+        energy, flatness, flux = blocks.energy, blocks.flatness, blocks.flux
         if not len(self.energy):  # the stream's start: edge history
             energy, flatness, flux = (
                 np.concatenate([x[:1].repeat(FAR), x]) for x in (energy, flatness, flux)
@@ -161,20 +220,17 @@ class SpeechCheck:
             self.decisions_base += used
         return vad & (why == 0), why
 
-    def push(self, samples: np.ndarray, flags: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
-        """Add PCM and its VAD flags; return (flags, reasons) of the frames decided so far."""
+    def push(self, blocks: Blocks, flags: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
+        """Add the next blocks (from `BlockAnalysis.push` on the same PCM) and the VAD flags of
+        that PCM's frames; return (flags, reasons) of the frames decided so far."""
         self.flags.extend(1 if f else 0 for f in flags)
-        self._add_blocks(samples)
+        self._add(blocks)
         self._decide(at_end=False)
         return self._frames()
 
-    def finish(self) -> tuple[np.ndarray, np.ndarray]:
-        """End of stream: decide every remaining frame."""
-        if len(self.carry):  # the last partial block, zero-padded
-            tail = np.zeros(self.size, np.int16)
-            tail[: len(self.carry)] = self.carry
-            self.carry = np.zeros(0, np.int16)
-            self._add_blocks(tail)
+    def finish(self, blocks: Blocks) -> tuple[np.ndarray, np.ndarray]:
+        """End of stream (`blocks` from `BlockAnalysis.finish`): decide every remaining frame."""
+        self._add(blocks)
         self._decide(at_end=True)
         flags, why = self._frames()
         if len(self.flags):  # frames past the last block (no audio to judge): keep the VAD's word

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import quality
-from .acoustic import REASONS, SpeechCheck, Thresholds
+from .acoustic import REASONS, BlockAnalysis, SpeechCheck, Thresholds
 from .captions import drafts_for_clips
 from .config import VadSettings
 from .errors import AccentdsError
@@ -149,7 +149,8 @@ class SpeechFinder:
     """The cutting pipeline short of writing: detector → acoustic check → segmenter.
 
     `feed` takes PCM in whole frames and returns the clips finished so far with each frame's
-    power and peak; `finish` returns the rest; `dropped` says what speech no clip kept."""
+    power and peak; `finish` returns the rest; `dropped` says what speech no clip kept;
+    `spectra` holds the block spectra clips not yet returned may need for their hints."""
 
     def __init__(self, vad: VadSettings) -> None:
         self.vad = vad
@@ -158,6 +159,8 @@ class SpeechFinder:
         self.segmenter = Segmenter(
             vad.frame_ms, vad.padding_ms, vad.merge_gap_ms, vad.min_clip_s, vad.max_clip_s
         )
+        self.analysis = BlockAnalysis(vad.sample_rate)
+        self.spectra = quality.SpectraStore(self.analysis.size)
         self.check = (
             SpeechCheck(vad.sample_rate, vad.frame_ms, Thresholds.of(vad)) if vad.music_noise_check else None
         )
@@ -171,22 +174,32 @@ class SpeechFinder:
 
     def feed(self, pcm: bytes | bytearray) -> tuple[list[FrameClip], np.ndarray, np.ndarray]:
         flags, power, peak = self.detector.detect(pcm)
+        blocks = self.analysis.push(np.frombuffer(pcm, "<i2"))
+        self.spectra.add(blocks.loudness, blocks.spectrum)
         if self.check is None:
-            return self.segmenter.push(flags, power_db(power)), power, peak
-        self.waiting = np.concatenate([self.waiting, power_db(power)])
-        kept, why = self.check.push(np.frombuffer(pcm, "<i2"), flags)
-        self.drops.add(self.segmenter.frames, why)
-        found = self.segmenter.push(kept, self.waiting[: len(kept)])
-        self.waiting = self.waiting[len(kept) :]
+            found = self.segmenter.push(flags, power_db(power))
+        else:
+            self.waiting = np.concatenate([self.waiting, power_db(power)])
+            kept, why = self.check.push(blocks, flags)
+            self.drops.add(self.segmenter.frames, why)
+            found = self.segmenter.push(kept, self.waiting[: len(kept)])
+            self.waiting = self.waiting[len(kept) :]
         return found, power, peak
 
     def finish(self) -> list[FrameClip]:
+        blocks = self.analysis.finish()
+        self.spectra.add(blocks.loudness, blocks.spectrum)
         found = []
         if self.check is not None:
-            kept, why = self.check.finish()
+            kept, why = self.check.finish(blocks)
             self.drops.add(self.segmenter.frames, why)
             found = self.segmenter.push(kept, self.waiting)
         return found + self.segmenter.finish()
+
+    def forget(self) -> None:
+        """Let go of the block spectra no clip still to come can use."""
+        frame = self.vad.sample_rate * self.vad.frame_ms // 1000
+        self.spectra.forget(self.keep_from * frame // self.analysis.size)
 
     def dropped(self, spans: Sequence[tuple[int, int]]) -> list[tuple[float, float, str]]:
         """Passages of VAD speech outside every clip (frame spans), with the reason, in seconds."""
@@ -199,6 +212,8 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     rate, frame_ms = vad.sample_rate, vad.frame_ms
     finder = SpeechFinder(vad)
     frame_bytes = finder.frame_bytes
+    frame_samples = frame_bytes // BYTES_PER_SAMPLE
+    settings_id = vad.settings_id
     out_dir = root / "clips" / source.source_id
     if write:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -223,15 +238,18 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
             pcm = memoryview(buffer)[lo : lo + (fc.end - fc.start) * frame_bytes]
             frames = fc.end - fc.start
             first = fc.start - buffer_start
-            power = np.frombuffer(powers, np.float64, frames, first * powers.itemsize).mean()
+            frame_powers = np.frombuffer(powers, np.float64, frames, first * powers.itemsize)
+            power = frame_powers.mean()
             peak = max(peaks[first : first + frames]) / 32768.0
             path = out_dir / f"{cid}.wav"
             duration = write_wav(path, pcm, rate) if write else len(pcm) / BYTES_PER_SAMPLE / rate
             samples = np.frombuffer(pcm, "<i2")
-            hints = quality.measure(samples, rate, np.frombuffer(fc.flags, np.uint8).astype(bool), frame_ms)
+            blocks = finder.spectra.span(fc.start * frame_samples, fc.end * frame_samples)
+            flags = np.frombuffer(fc.flags, np.uint8).astype(bool)
+            hints = quality.measure(samples, rate, flags, frame_ms, blocks, frame_powers)
             if write:
                 fingerprints.append((cid, quality.fingerprint(samples, rate).astype("<u4").tobytes()))
-            del samples
+            del samples, frame_powers  # views: the buffers below must stay resizable
             pcm.release()
             clips.append(
                 Clip(
@@ -241,7 +259,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                     end=end,
                     duration=duration,
                     path=f"clips/{source.source_id}/{cid}.wav",
-                    settings_id=vad.settings_id,
+                    settings_id=settings_id,
                     vad_aggressiveness=vad.aggressiveness,
                     vad_frame_ms=frame_ms,
                     vad_padding_ms=vad.padding_ms,
@@ -283,6 +301,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                 del powers[:drop]
                 del peaks[:drop]
                 buffer_start += drop
+                finder.forget()
         emit(finder.finish())
     dropped = finder.dropped(spans)
     audio_s = total_bytes / BYTES_PER_SAMPLE / rate
@@ -347,8 +366,9 @@ def plan_cut(
     return plan
 
 
-def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings) -> None:
-    """Record a finished cut in the manifests, then delete clip files no longer used."""
+def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings, manifest: bool = True) -> None:
+    """Record a finished cut in the manifests, then delete clip files no longer used.
+    `manifest=False` leaves the joined view to the caller, who writes it next."""
     sid = result.source_id
     new_ids = {c.clip_id for c in result.clips}
     with workspace.lock():
@@ -380,7 +400,8 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings) -> Non
             schema=FINGERPRINT_SCHEMA,
         )
         write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, added]))
-        write_manifest(workspace)
+        if manifest:
+            write_manifest(workspace)
         folder = workspace.clips / sid
         if folder.is_dir():
             for path in folder.iterdir():
@@ -454,7 +475,8 @@ def cut(
 
     def finish(result: SourceCut) -> None:
         if not dry_run and (result.ok or result.reason == "no speech found"):
-            commit_cut(workspace, result, vad)
+            last = len(results) + 1 == len(plan.todo)  # the run's end writes the manifest next
+            commit_cut(workspace, result, vad, manifest=not last)
         results.append(result)
         if on_result:
             on_result(by_id[result.source_id], result)

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy, as importing accentds does
+
 import numpy as np
 import soundfile
 

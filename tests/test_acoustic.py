@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import RATE, check_consistent, run_cli
 
-from accentds.acoustic import REASONS, SpeechCheck
+from accentds.acoustic import REASONS, BlockAnalysis, SpeechCheck
 from accentds.config import VadSettings
 from accentds.cut import SpeechFinder, cut
 from accentds.pull import pull
@@ -158,13 +158,14 @@ def test_the_check_decides_the_same_whatever_the_chunking(speech):
     flags = WebrtcDetector(2, RATE, 30).detect(audio.tobytes())[0]
     results = []
     for chunk in (len(flags), 512, 37, 1):
-        check = SpeechCheck(RATE, 30)
+        check, analysis = SpeechCheck(RATE, 30), BlockAnalysis(RATE)
         kept, why = [], []
         for i in range(0, len(flags), chunk):
-            k, w = check.push(audio[i * FRAME : (i + chunk) * FRAME], flags[i : i + chunk])
+            blocks = analysis.push(audio[i * FRAME : (i + chunk) * FRAME])
+            k, w = check.push(blocks, flags[i : i + chunk])
             kept.append(k)
             why.append(w)
-        k, w = check.finish()
+        k, w = check.finish(analysis.finish())
         results.append((np.concatenate([*kept, k]), np.concatenate([*why, w])))
     first = results[0]
     assert len(first[0]) == len(flags)
