@@ -7,8 +7,10 @@ import itertools
 
 import numpy as np
 import pytest
+import soundfile
 from conftest import RATE, check_consistent, run_cli
 
+from accentds import quality
 from accentds.acoustic import REASONS, BlockAnalysis, SpeechCheck
 from accentds.config import VadSettings
 from accentds.cut import SpeechFinder, cut
@@ -216,6 +218,10 @@ def test_quality_hints_reach_the_manifest_and_a_reupload_is_grouped(workspace, m
         assert row["snr_db"] > 15 and -40 < row["lufs"] < -10 and row["clipping_ratio"] == 0
         assert row["bandwidth_hz"] > 3800
         assert row["quality_flags"] == "duplicate", row
+        # measured from the streamed blocks, they agree with the measures on the clip's file
+        audio, rate = soundfile.read(workspace.root / row["path"], dtype="int16")
+        assert row["lufs"] == pytest.approx(quality.lufs(audio, rate), abs=0.3)
+        assert row["bandwidth_hz"] == pytest.approx(quality.bandwidth_hz(audio, rate), rel=0.05)
     groups: dict[str, set[str]] = {}
     for row in rows:
         groups.setdefault(row["duplicate_group"], set()).add(row["source_id"])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from accentds import quality as q
+from accentds.acoustic import BlockAnalysis
 from accentds.quality import (
     DUPLICATE_THRESHOLD,
     Quality,
@@ -185,6 +186,96 @@ def test_lufs_matches_a_direct_implementation_on_speech(speech, rate):
     assert lufs(x, rate) == pytest.approx(reference_lufs(x, rate), abs=0.01)
 
 
+# -- loudness and bandwidth from the streamed blocks ---------------------------------
+def stream_blocks(x: np.ndarray, chunk: int = 4800) -> tuple[q.SpectraStore, list]:
+    """Run x through BlockAnalysis in chunks, as the cut does; the store and every Blocks."""
+    analysis = BlockAnalysis(RATE)
+    store = q.SpectraStore(analysis.size)
+    seen = []
+    for i in range(0, len(x), chunk):
+        seen.append(analysis.push(x[i : i + chunk]))
+    seen.append(analysis.finish())
+    for blocks in seen:
+        store.add(blocks.loudness, blocks.spectrum)
+    return store, seen
+
+
+def test_loudness_and_bandwidth_from_blocks_match_the_direct_measures(speech):
+    for amplitude in (3276.7, 16383.5):
+        x = to_int16(sine(997, 8.0, amplitude))
+        span = stream_blocks(x)[0].span(0, len(x))
+        assert q.lufs_of_blocks(span.loudness, span.size, RATE) == pytest.approx(lufs(x, RATE), abs=0.02)
+    for i in range(8):
+        start, end = round((CUES[i]["start"] - 0.2) * RATE), round((CUES[i]["end"] + 0.2) * RATE)
+        span = stream_blocks(speech)[0].span(start, end)
+        x = speech[start:end]
+        assert q.lufs_of_blocks(span.loudness, span.size, RATE) == pytest.approx(lufs(x, RATE), abs=0.2)
+        assert q.bandwidth_of_spectrum(span.spectrum, RATE, span.size) == pytest.approx(
+            bandwidth_hz(x, RATE), abs=150
+        )
+    noise = to_int16(np.random.default_rng(1).normal(size=5 * RATE) * 3000)
+    for x, low, high in ((noise, 7800, 8000), (low_pass(noise, 4000), 3800, 4200)):
+        span = stream_blocks(x)[0].span(0, len(x))
+        assert low <= q.bandwidth_of_spectrum(span.spectrum, RATE, span.size) <= high
+        assert q.lufs_of_blocks(span.loudness, span.size, RATE) == pytest.approx(lufs(x, RATE), abs=0.1)
+
+
+def test_measure_takes_loudness_and_bandwidth_from_blocks_when_they_cover_400_ms(speech):
+    x = speech[: 3 * RATE]
+    span = stream_blocks(x)[0].span(0, len(x))
+    result = measure(x, RATE, blocks=span)
+    assert result.lufs == round(q.lufs_of_blocks(span.loudness, span.size, RATE), 2)
+    assert result.bandwidth_hz == round(q.bandwidth_of_spectrum(span.spectrum, RATE, span.size))
+    assert result.lufs != round(lufs(x, RATE), 2)  # else the test could not tell the paths apart
+    short = stream_blocks(x)[0].span(0, 11 * 512)  # 11 blocks: less than one gating block
+    assert measure(x[: 11 * 512], RATE, blocks=short) == measure(x[: 11 * 512], RATE)
+
+
+def test_block_analysis_does_not_depend_on_the_chunking(speech):
+    x = speech[: 7 * RATE + 123]
+    first = stream_blocks(x, chunk=len(x))[1]
+    whole = {
+        f: np.concatenate([getattr(b, f) for b in first]) for f in ("energy", "flatness", "flux", "loudness")
+    }
+    assert len(whole["energy"]) == -(-len(x) // 512)  # the last partial block, zero-padded
+    for chunk in (4800, 1000, 511):
+        seen = stream_blocks(x, chunk)[1]
+        for field, expected in whole.items():
+            got = np.concatenate([getattr(b, field) for b in seen])
+            assert np.allclose(got, expected, rtol=1e-9, atol=1e-12), field
+        spectra = np.concatenate([b.spectrum for b in seen])
+        assert np.array_equal(spectra, np.concatenate([b.spectrum for b in first]))
+
+
+def test_spectra_store_spans_whole_blocks_and_forgets_the_past():
+    rng = np.random.default_rng(3)
+    loudness, spectrum = rng.random(5000), rng.random((5000, 257)).astype(np.float32)
+    store = q.SpectraStore(512)
+    at = forgotten = 0
+    while at < len(loudness):
+        k = int(rng.integers(1, 300))
+        store.add(loudness[at : at + k], spectrum[at : at + k])
+        at = min(at + k, len(loudness))
+        start = int(rng.integers(forgotten * 512, at * 512))
+        end = int(rng.integers(start, at * 512 + 1))
+        span = store.span(start, end)
+        lo, hi = -(-start // 512), max(-(-start // 512), end // 512)
+        assert np.array_equal(span.loudness, loudness[lo:hi])
+        assert np.allclose(span.spectrum, spectrum[lo:hi].sum(axis=0, dtype=np.float64))
+        forgotten = max(forgotten, at - int(rng.integers(0, 200)))
+        store.forget(forgotten)
+        assert len(store.loudness) <= 2048  # what is forgotten does not pile up
+    assert len(store.span(0, 10 * 512).loudness) == 0  # long forgotten
+
+
+def test_snr_from_the_vads_frame_powers_equals_the_samples(speech):
+    x = speech[: 480 * 150]
+    frames = x.reshape(-1, 480).astype(np.float64)
+    powers = (frames**2).mean(axis=1) / 32768.0**2  # as the detector measures them
+    flags = powers > np.percentile(powers, 40)
+    assert snr_db(x, RATE, flags, 30, powers) == pytest.approx(snr_db(x, RATE, flags, 30), abs=1e-9)
+
+
 # -- clipping ------------------------------------------------------------------
 def test_clipping_ratio_of_a_hard_clipped_sine():
     x = to_int16(sine(200, 2.0, 2 * 32768))
@@ -257,7 +348,7 @@ def test_measure_and_fingerprint_never_fail_on_tiny_or_silent_clips(length):
 def test_fingerprint_shape_and_params(speech):
     assert fingerprint_params(16000) == (1024, 512)
     assert fingerprint_params(8000) == (512, 256)
-    assert fingerprint_params(48000) == (4096, 1536)  # hop stays 32 ms at any rate
+    assert fingerprint_params(48000) == (3072, 1536)  # 32 ms hops at any rate
     fp = fingerprint(speech[: 15 * RATE], RATE)
     assert fp.dtype == np.uint32 and fp.ndim == 1
     assert 450 <= len(fp) <= 470  # a few hundred for 15 s
