@@ -75,7 +75,7 @@ class BlockAnalysis:
     returns the last partial block, zero-padded. Work is done in batches of BATCH blocks in
     buffers allocated once: no per-chunk temporaries for the allocator to map and unmap."""
 
-    BATCH = 48
+    BATCH = 128
 
     def __init__(self, rate: int) -> None:
         self.rate = rate

@@ -49,6 +49,7 @@ FP_MIN_COMPARED = 16  # non-quiet sub-fingerprint pairs needed at an alignment
 DUPLICATE_THRESHOLD = 0.70
 MAX_BUCKET = 100  # index keys held by more entries than this are ignored
 KEY_GAPS = (1, 2, 3)  # index keys pair sub-fingerprints this many hops apart (gap < 4)
+BUCKET_REACH = 4  # entries after it in its bucket that an index entry is paired with
 PAIR_BATCH = 256  # candidate pairs filtered together for clips already grouped
 COMMON_FACTOR = 16  # values this many times more common than the mean are left out of keys
 
@@ -603,7 +604,8 @@ def group_duplicates(
 
     Candidates come from an inverted index of keys made of two non-zero sub-fingerprints of
     a clip 1, 2 or 3 hops apart (32 bits plus the gap): clips sharing a key become a candidate
-    pair, with the alignment the key implies. Keys held by more than `max_bucket` entries,
+    pair, with the alignment the key implies (each entry of a key's bucket with the next 4,
+    so a bucket of copies is connected in a chain rather than every pair compared). Keys held by more than `max_bucket` entries,
     and keys containing a sub-fingerprint value that is far more common than the others
     (more than 16 times the mean count and more than `max_bucket`), are ignored: they say
     little and would make the candidate list explode. A candidate pair is a duplicate when
@@ -646,7 +648,9 @@ def group_duplicates(
     start = np.repeat(first, size)
     end = start + np.repeat(size, size)
     keep = np.flatnonzero((end - start >= 2) & (end - start <= max_bucket))
-    later = end[keep] - keep - 1  # each entry pairs with the entries after it in its bucket
+    # each entry pairs with the next BUCKET_REACH entries of its bucket: enough to connect
+    # a bucket's copies (each link is checked), and linear, not quadratic, in the bucket size
+    later = np.minimum(end[keep] - keep - 1, BUCKET_REACH)
     base = np.repeat(keep, later)
     rank = np.arange(len(base)) - np.repeat(np.cumsum(later) - later, later)
     left, right = where[base], where[base + 1 + rank]

@@ -83,23 +83,40 @@ class Segmenter:
             self.energies.extend([0.0] * (self.frames - start))
         else:
             self.energies.extend(energies)
-        runs, flags_now = self.runs, self.flags
-        for i in range(start, self.frames):
-            if flags_now[i - base]:
+        # walk the new frames run by run (a run: frames of one flag), not frame by frame
+        count = self.frames - start
+        if count:
+            new = np.frombuffer(self.flags, np.uint8, count, start - base)
+            cuts = [0, *(np.flatnonzero(np.diff(new)) + 1).tolist(), count]
+            speech = new[cuts[:-1]].tolist()
+            del new  # a view: the bytearray must stay resizable
+        else:
+            cuts, speech = [0], []
+        close_after = max(self.gap, 2 * self.pad)  # frames of non-speech that end a group
+        runs = self.runs
+        for k, is_speech in enumerate(speech):
+            a, b = start + cuts[k], start + cuts[k + 1]
+            if is_speech:
+                i = a
                 if not self.in_speech:
-                    if runs and i - runs[-1][1] >= self.gap:
-                        out += self._close(next_start=i)
+                    if runs and a - runs[-1][1] >= self.gap:
+                        out += self._close(next_start=a)
                         runs = self.runs
-                    runs.append([i, i + 1])
+                    runs.append([a, a + 1])
                     self.in_speech = True
-                else:
-                    runs[-1][1] = i + 1
-                    if i - runs[0][0] >= 3 * self.max_len:  # long speech: flush its head
-                        out += self._flush_head()
-                        runs = self.runs
+                    i = a + 1
+                while i < b:  # long speech: flush the group's head at each frame that reaches 3 × max
+                    j = max(i, runs[0][0] + 3 * self.max_len)
+                    if j >= b:
+                        runs[-1][1] = b
+                        break
+                    runs[-1][1] = j + 1
+                    out += self._flush_head()
+                    runs = self.runs
+                    i = j + 1
             else:
                 self.in_speech = False
-                if runs and i + 1 - runs[-1][1] >= max(self.gap, 2 * self.pad):
+                if runs and max(a, runs[-1][1] + close_after - 1) < b:
                     out += self._close(next_start=None)
                     runs = self.runs
         self._forget()

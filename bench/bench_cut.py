@@ -226,7 +226,9 @@ def run(args: argparse.Namespace) -> None:
 
     decodes, cuts = [], []
     for _ in range(args.repeat):  # interleaved, best of each: the machine's noise hits both
+        os.sync()  # no write-back of the last run's clips during this one
         decodes.append(time_decode(ffmpeg, video))
+        os.sync()
         cut_s, clips = time_cut(ffmpeg, video, seconds)
         cuts.append(cut_s)
     decode_s, cut_s = min(decodes), min(cuts)
@@ -258,7 +260,9 @@ def run(args: argparse.Namespace) -> None:
         f"cut / auditok throughput:     {auditok_s / cut_s:.2f}x   (target > 1; auditok given the WAV: {split_s / cut_s:.2f}x)"
     )
 
+    os.sync()
     one_s, _ = time_cut(ffmpeg, video, seconds, workers=1, copies=2)
+    os.sync()
     two_s, _ = time_cut(ffmpeg, video, seconds, workers=2, copies=2)
     results["two_workers_speedup"] = one_s / two_s
     print(
