@@ -485,11 +485,12 @@ def fingerprint(samples: np.ndarray, rate: int) -> np.ndarray:
     halves = x[: len(x) // hop * hop].reshape(-1, hop)
     half_energy = np.empty((len(halves), FP_BANDS))
     batch = max(1, CHUNK // hop)
-    buffer = np.empty((min(batch, len(halves)), hop))
+    rows = min(batch, len(halves))
+    buffer, spectra = np.empty((rows, hop)), np.empty((rows, hop // 2 + 1), np.complex128)
     for start in range(0, len(halves), batch):
         stop = min(start + batch, len(halves))
         windowed = np.multiply(halves[start:stop], window, out=buffer[: stop - start])
-        spectrum = np.fft.rfft(windowed, axis=1)[:, lo:hi]
+        spectrum = np.fft.rfft(windowed, axis=1, out=spectra[: stop - start])[:, lo:hi]
         power = spectrum.real**2
         power += spectrum.imag**2
         half_energy[start:stop] = np.add.reduceat(power, starts, axis=1)
@@ -502,7 +503,7 @@ def fingerprint(samples: np.ndarray, rate: int) -> np.ndarray:
     loud = float(part[below] + (rank - below) * (part[min(below + 1, len(total) - 1)] - part[below]))
     floor = max(
         loud * 10 ** (-FP_QUIET_DB / 10),
-        10 ** (FP_FLOOR_DBFS / 10) * 2 * float(np.sum(_hann(hop) ** 2)) * (hi - lo),
+        10 ** (FP_FLOOR_DBFS / 10) * 2 * _energy(hop) * (hi - lo),
     )
     quiet = total < floor
     diff = energy[:, :-1] - energy[:, 1:]
@@ -528,7 +529,7 @@ def grid_offset(samples: np.ndarray, rate: int) -> int:
     count = len(x) // block
     if count <= 2 * span:
         return 0
-    squares = x[: count * block].astype(np.float64)
+    squares = x[: count * block].astype(np.int64)  # exact, and integer sums run faster
     squares *= squares
     columns = squares.reshape(count, block)
     cumulative = columns[:, 0].copy()
@@ -538,17 +539,17 @@ def grid_offset(samples: np.ndarray, rate: int) -> int:
     onset = cumulative[2 * span :] - cumulative[span:-span]  # in place from here: no temporaries
     onset -= cumulative[span:-span]
     onset += cumulative[: -2 * span]
-    np.maximum(onset, 0.0, out=onset)
+    np.maximum(onset, 0, out=onset)
     if hop % block == 0:  # sum the onsets of each phase: fold rows of one hop
         per = hop // block
         whole = len(onset) // per * per
         folded = onset[:whole].reshape(-1, per).sum(axis=0)
         folded[: len(onset) - whole] += onset[whole:]
-        weights = np.zeros(hop)
-        weights[::block] = np.roll(folded, 2 * span % per)
+        # onset[i] lies at block (i + 2·span): phase i mod per turned by 2·span blocks
+        total = np.dot(folded, _unit_circle(per)) * _unit_circle(per)[2 * span % per]
     else:
         weights = np.bincount(np.arange(2 * span, count) * block % hop, weights=onset, minlength=hop)
-    total = np.dot(weights, _unit_circle(hop))
+        total = np.dot(weights, _unit_circle(hop))
     if abs(total) == 0:
         return 0
     return round(np.angle(total) / (2 * np.pi) * hop) % hop
@@ -727,6 +728,12 @@ def _similarity_at(a: np.ndarray, b: np.ndarray, lags: np.ndarray, max_shift: in
 @lru_cache(maxsize=16)
 def _unit_circle(n: int) -> np.ndarray:
     return np.exp(2j * np.pi * np.arange(n) / n)
+
+
+@lru_cache(maxsize=16)
+def _energy(n: int) -> float:
+    """Sum of squares of the n-point Hann window (with FULL_SCALE = 1)."""
+    return float(np.sum(_hann(n) ** 2))
 
 
 @lru_cache(maxsize=16)
