@@ -448,7 +448,8 @@ def report_cmd(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Minutes at each stage; for one stage, minutes by accent region, speaker, source, licence
-    and split, with warnings (a dominant speaker or source, thin accent regions).
+    and split, with warnings (a dominant speaker or source, thin accent regions, many minutes
+    with one quality flag, duplicate groups with more than one clip).
 
     Examples:\n
       accentds report\n
@@ -481,6 +482,7 @@ def report_cmd(
         since,
         max_share=thresholds.max_share,
         min_region_minutes=thresholds.min_region_minutes,
+        max_flagged_share=thresholds.max_flagged_share,
     )
     if fmt == "table":
         for table in reporting.rich_tables(rep):

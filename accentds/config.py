@@ -134,6 +134,7 @@ class ReportSettings:
 
     max_share: float = 0.5  # one speaker or source holding more than this share of the minutes
     min_region_minutes: float = 5.0  # accent regions of the schema with fewer minutes than this
+    max_flagged_share: float = 0.2  # clips with one quality flag holding more than this share
 
     def __post_init__(self) -> None:
         if not 0 < self.max_share <= 1:
@@ -142,6 +143,10 @@ class ReportSettings:
             )
         if self.min_region_minutes < 0:
             raise AccentdsError("[report] min_region_minutes must be 0 or more")
+        if not 0 < self.max_flagged_share <= 1:
+            raise AccentdsError(
+                f"[report] max_flagged_share must be more than 0 and at most 1 (got {self.max_flagged_share:g})"
+            )
 
 
 @dataclass(frozen=True)
@@ -229,6 +234,7 @@ allowed_licences = {_toml_list(DEFAULT_LICENCES)}
 [report]
 max_share = 0.5            # warn when one speaker or source holds more than this share of the minutes
 min_region_minutes = 5     # warn about accent regions of [labels] with fewer minutes than this
+max_flagged_share = 0.2    # warn when clips with one quality flag (noisy, quiet, ...) hold more than this share
 
 [quality]
 # hints shown in review and reports; no clip is dropped for them
@@ -277,7 +283,8 @@ def load_config(path: Path) -> Config:
     unknown_report = set(report_data) - {f.name for f in fields(ReportSettings)}
     if unknown_report:
         raise AccentdsError(
-            f"{path}: unknown [report] keys {sorted(unknown_report)}; allowed: max_share, min_region_minutes"
+            f"{path}: unknown [report] keys {sorted(unknown_report)}; "
+            "allowed: max_share, min_region_minutes, max_flagged_share"
         )
     vad_fields = {f.name for f in fields(VadSettings)}
     unknown = set(vad_data) - vad_fields
@@ -308,6 +315,7 @@ def load_config(path: Path) -> Config:
             min_region_minutes=float(
                 report_data.get("min_region_minutes", report_defaults.min_region_minutes)
             ),
+            max_flagged_share=float(report_data.get("max_flagged_share", report_defaults.max_flagged_share)),
         )
         return Config(
             name=str(corpus.get("name", "corpus")),

@@ -50,6 +50,7 @@ DUPLICATE_THRESHOLD = 0.70
 MAX_BUCKET = 100  # index keys held by more entries than this are ignored
 KEY_GAPS = (1, 2, 3)  # index keys pair sub-fingerprints this many hops apart (gap < 4)
 BUCKET_REACH = 4  # entries after it in its bucket that an index entry is paired with
+ENTRY_SLICE = 1 << 16  # index entries paired at a time
 PAIR_BATCH = 256  # candidate pairs filtered together for clips already grouped
 COMMON_FACTOR = 16  # values this many times more common than the mean are left out of keys
 
@@ -627,51 +628,56 @@ def group_duplicates(
     if n < 2 or lengths.sum() == 0:
         return {}
     values = np.concatenate(arrays)
-    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    pos = np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    owner = np.repeat(np.arange(n, dtype=np.int32), lengths)
+    pos = (np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)).astype(np.int32)
     counts = np.bincount(values, minlength=1 << 16)
     counts[0] = 0
     common = counts > max(COMMON_FACTOR * counts.sum() / (1 << 16), max_bucket)
     usable = (values != 0) & ~common[values]
-    keys, where = [], []
-    for gap in KEY_GAPS:
-        at = np.flatnonzero(usable[:-gap] & usable[gap:] & (owner[:-gap] == owner[gap:]))
-        keys.append((gap << 32) | (values[at].astype(np.int64) << 16) | values[at + gap])
-        where.append(at)
-    bits = max(1, (len(values) - 1).bit_length())  # key (34 bits) and entry share an int64
-    packed = np.sort((np.concatenate(keys) << bits) | np.concatenate(where))
-    key = packed >> bits
-    same = key[1:] == key[:-1]
-    shared = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
-    key, where = key[shared], packed[shared] & ((1 << bits) - 1)
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    size = np.diff(np.r_[first, len(key)])
-    start = np.repeat(first, size)
-    end = start + np.repeat(size, size)
-    keep = np.flatnonzero((end - start >= 2) & (end - start <= max_bucket))
-    # each entry pairs with the next BUCKET_REACH entries of its bucket: enough to connect
-    # a bucket's copies (each link is checked), and linear, not quadratic, in the bucket size
-    later = np.minimum(end[keep] - keep - 1, BUCKET_REACH)
-    base = np.repeat(keep, later)
-    rank = np.arange(len(base)) - np.repeat(np.cumsum(later) - later, later)
-    left, right = where[base], where[base + 1 + rank]
-    i, j = owner[left], owner[right]
-    lag = pos[right] - pos[left]  # fps[i][k] lines up with fps[j][k + lag]
-    lag = np.where(i > j, -lag, lag)
-    pair = np.minimum(i, j) * n + np.maximum(i, j)
-    other = i != j
-    pair, lag = pair[other], lag[other]
-    if not len(pair):
-        return {}
-    # sort by pair: one packed int64 sorts far faster than a lexsort of columns
+    # candidates as (pair, lag) packed in one int64 (pair = i·n + j with i < j; the lag
+    # offset by the longest fingerprint), found one key gap (keys of different gaps never
+    # match) and one slice of the index at a time and made unique at once, so memory stays
+    # small when many clips repeat the same audio
     reach = int(lengths.max())
     shift = (2 * reach + 1).bit_length()
-    if (n * n) << shift < 1 << 63:
-        packed = np.sort((pair << shift) | (lag + reach))
-        pair, lag = packed >> shift, (packed & ((1 << shift) - 1)) - reach
-    else:
-        order = np.argsort(pair, kind="stable")
-        pair, lag = pair[order], lag[order]
+    if (n * n) << shift >= 1 << 63:
+        raise ValueError("too many clips or too long fingerprints to pair at once")
+    bits = max(1, (len(values) - 1).bit_length())  # key (32 bits) and entry share an int64
+    found = []
+    for gap in KEY_GAPS:
+        at = np.flatnonzero(usable[:-gap] & usable[gap:] & (owner[:-gap] == owner[gap:]))
+        key = (values[at].astype(np.int64) << 16) | values[at + gap]
+        packed = np.sort((key << bits) | at)
+        del key, at
+        key = packed >> bits
+        same = key[1:] == key[:-1]
+        shared = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
+        key, where = key[shared], packed[shared] & ((1 << bits) - 1)
+        del packed, same, shared
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        size = np.diff(np.r_[first, len(key)])
+        start = np.repeat(first, size)
+        end = start + np.repeat(size, size)
+        keep = np.flatnonzero((end - start >= 2) & (end - start <= max_bucket))
+        # each entry pairs with the next BUCKET_REACH entries of its bucket: enough to
+        # connect a bucket's copies (each link is checked), and linear in the bucket size
+        later = np.minimum(end[keep] - keep - 1, BUCKET_REACH)
+        del start, end, first, size
+        for lo in range(0, len(keep), ENTRY_SLICE):
+            entries, count = keep[lo : lo + ENTRY_SLICE], later[lo : lo + ENTRY_SLICE]
+            base = np.repeat(entries, count)
+            rank = np.arange(len(base)) - np.repeat(np.cumsum(count) - count, count)
+            left, right = where[base], where[base + 1 + rank]
+            i, j = owner[left].astype(np.int64), owner[right].astype(np.int64)
+            lag = pos[right].astype(np.int64) - pos[left]  # fps[i][k] lines up with fps[j][k + lag]
+            other = i != j
+            i, j, lag = i[other], j[other], lag[other]
+            lag = np.where(i > j, -lag, lag)
+            found.append(np.unique(((np.minimum(i, j) * n + np.maximum(i, j)) << shift) | (lag + reach)))
+    packed = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    if not len(packed):
+        return {}
+    pair, lag = packed >> shift, (packed & ((1 << shift) - 1)) - reach
     bounds = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1], True])
     first_of, second_of = pair // n, pair % n
 

@@ -5,6 +5,10 @@ every changing command rewrites) and summarises them with pyarrow.compute group-
 aggregations, so a million clips take a fraction of a second. The result (`Report`) is
 rendered as JSON, CSV, Markdown, rich tables, PNG plots or one self-contained HTML page.
 
+Warnings name what to act on before publishing: a speaker or source holding too much of the
+stage, thin accent regions, too many minutes carrying one quality flag, and duplicate groups
+with more than one clip in the stage.
+
 `since` (YYYY-MM-DD) limits the report to clips cut on or after that day (the `cut_at`
 column, compared as UTC dates) and to sources pulled on or after it (`added_at`); published
 releases are always counted whole. Everything clip-based follows it: stages, breakdowns,
@@ -36,7 +40,7 @@ import pyarrow.parquet as pq
 from .config import STATUSES
 from .errors import AccentdsError
 from .publish import list_releases, load_release
-from .workspace import Workspace, build_manifest, now_iso, read_csv, write_csv_atomic
+from .workspace import QUALITY_FLAGS, Workspace, build_manifest, now_iso, read_csv, write_csv_atomic
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -45,6 +49,7 @@ REPORT_STATUSES = (*STATUSES, "all")
 BREAKDOWNS = ("accent", "speaker", "source", "licence", "split", "quality hints")
 DEFAULT_MAX_SHARE = 0.5
 DEFAULT_MIN_REGION_MINUTES = 5.0
+DEFAULT_MAX_FLAGGED_SHARE = 0.2
 UNPUBLISHED = "unpublished"
 HISTORY_NAME = "history.csv"
 HISTORY_COLUMNS = [
@@ -60,7 +65,17 @@ HISTORY_COLUMNS = [
     "total_minutes",
 ]
 CSV_COLUMNS = ["section", "key", "clips", "minutes", "share", "mean_s", "min_s", "max_s"]
-_COLUMNS = ["duration", "status", "speaker", "accent", "source_id", "licence", "cut_at", "quality_flags"]
+_COLUMNS = [
+    "duration",
+    "status",
+    "speaker",
+    "accent",
+    "source_id",
+    "licence",
+    "cut_at",
+    "quality_flags",
+    "duplicate_group",
+]
 _BREAKDOWN_COLUMN = {
     "accent": "accent",
     "speaker": "speaker",
@@ -108,9 +123,11 @@ class Row:
 
 @dataclass(frozen=True)
 class ReportWarning:
-    """Something to act on: a dominant speaker or source, or a thin accent region."""
+    """Something to act on: a dominant speaker or source, a thin accent region, many minutes
+    with one quality flag, or duplicate groups with repeats. For "duplicate", `key` is
+    "duplicate" and `seconds` the repeats (beyond the longest clip of each group)."""
 
-    kind: str  # "speaker", "source" or "region"
+    kind: str  # "speaker", "source", "region", "quality" or "duplicate"
     key: str
     seconds: float
     share: float
@@ -136,6 +153,7 @@ class Report:
     accents: tuple[str, ...] = ()  # the schema's accent regions
     max_share: float = DEFAULT_MAX_SHARE
     min_region_minutes: float = DEFAULT_MIN_REGION_MINUTES
+    max_flagged_share: float = DEFAULT_MAX_FLAGGED_SHARE
 
     @property
     def progress(self) -> float:
@@ -302,6 +320,57 @@ def _warnings(
     return tuple(found)
 
 
+def _quality_warnings(hints: tuple[Row, ...], total: float, max_flagged_share: float) -> list[ReportWarning]:
+    """One warning per quality flag other than `duplicate` whose clips hold more than
+    `max_flagged_share` of `total` seconds; `hints` is the breakdown by whole flag string."""
+    if total <= 0:
+        return []
+    seconds = dict.fromkeys(QUALITY_FLAGS, 0.0)
+    for row in hints:
+        for flag in set(row.key.split()):
+            if flag in seconds:
+                seconds[flag] += row.seconds
+    found = []
+    for flag in QUALITY_FLAGS:
+        share = seconds[flag] / total
+        if flag != "duplicate" and share > max_flagged_share:
+            found.append(
+                ReportWarning(
+                    "quality",
+                    flag,
+                    seconds[flag],
+                    share,
+                    f"{share:.1%} of the minutes are flagged {flag!r} (more than {max_flagged_share * 100:g}%): "
+                    "listen to them before accepting",
+                )
+            )
+    return found
+
+
+def _duplicate_warnings(chosen: pa.Table, total: float, status: str) -> list[ReportWarning]:
+    """One warning when some duplicate group holds two or more of the `chosen` clips: the number
+    of such groups and the seconds beyond the longest clip of each."""
+    grouped = chosen.filter(pc.not_equal(chosen["duplicate_group"], "")).group_by("duplicate_group")
+    grouped = grouped.aggregate([("duration", "count"), ("duration", "sum"), ("duration", "max")])
+    repeated = grouped.filter(pc.greater_equal(grouped["duration_count"], 2))
+    groups = repeated.num_rows
+    if groups == 0:
+        return []
+    repeats = _sum(repeated["duration_sum"]) - _sum(repeated["duration_max"])
+    holds = "group holds" if groups == 1 else "groups hold"
+    clips = "clips" if status == "all" else f"{status} clips"
+    return [
+        ReportWarning(
+            "duplicate",
+            "duplicate",
+            repeats,
+            repeats / total if total else 0.0,
+            f"{groups} duplicate {holds} 2 or more {clips} ({repeats / 60:.2f} min of repeats): "
+            "keep one clip of each",
+        )
+    ]
+
+
 def report(
     workspace: Workspace,
     status: str = "accepted",
@@ -309,6 +378,7 @@ def report(
     *,
     max_share: float = DEFAULT_MAX_SHARE,
     min_region_minutes: float = DEFAULT_MIN_REGION_MINUTES,
+    max_flagged_share: float | None = None,
 ) -> Report:
     """Summarise the corpus: minutes and clips at each stage (pulled, cut, pending, accepted,
     rejected, and each published release), and for the `status` stage (pending, accepted,
@@ -316,11 +386,21 @@ def report(
     the newest release's assignment by group; "unpublished" otherwise).
 
     Warns when one named speaker or one source holds more than `max_share` of the stage's
-    minutes, and for each accent region of the schema with no minutes or fewer than
-    `min_region_minutes`. `since` (YYYY-MM-DD) keeps only clips cut on or after that day and
-    sources pulled on or after it; releases are counted whole."""
+    minutes; for each accent region of the schema with no minutes or fewer than
+    `min_region_minutes`; for each quality flag other than `duplicate` (noisy, quiet,
+    clipped, narrowband, little-speech) whose clips hold more than `max_flagged_share` of
+    the stage's minutes (None: the workspace's `[report] max_flagged_share`); and once when
+    some duplicate groups hold two or more of the stage's clips, giving the number of such
+    groups and the minutes beyond the longest clip of each. `since` (YYYY-MM-DD) keeps only clips cut on or after that day and sources
+    pulled on or after it; releases are counted whole."""
     if status not in REPORT_STATUSES:
         raise AccentdsError(f"unknown status {status!r}; give one of: {', '.join(REPORT_STATUSES)}")
+    if max_flagged_share is None:
+        max_flagged_share = workspace.config.report.max_flagged_share
+    if not 0 < max_flagged_share <= 1:
+        raise AccentdsError(
+            f"max_flagged_share must be more than 0 and at most 1 (got {max_flagged_share:g})"
+        )
     _check_since(since)
     table = _read_manifest(workspace)
     sources = read_csv(workspace.sources_csv)
@@ -345,6 +425,11 @@ def report(
     total = stage.seconds
     breakdowns = {name: _breakdown(chosen, _BREAKDOWN_COLUMN.get(name, name), total) for name in BREAKDOWNS}
     accents = tuple(workspace.config.labels.accents)
+    warnings = (
+        *_warnings(breakdowns, total, accents, max_share, min_region_minutes),
+        *_quality_warnings(breakdowns["quality hints"], total, max_flagged_share),
+        *_duplicate_warnings(chosen, total, status),
+    )
     return Report(
         name=workspace.config.name,
         generated_at=now_iso(),
@@ -355,12 +440,13 @@ def report(
         breakdowns=breakdowns,
         target_minutes=workspace.config.target_minutes,
         accepted_seconds=by_status["accepted"][1],
-        warnings=_warnings(breakdowns, total, accents, max_share, min_region_minutes),
+        warnings=warnings,
         histogram=_histogram(chosen["duration"]),
         release=versions[-1] if versions else None,
         accents=accents,
         max_share=max_share,
         min_region_minutes=min_region_minutes,
+        max_flagged_share=max_flagged_share,
     )
 
 
@@ -418,7 +504,11 @@ def to_dict(rep: Report) -> dict[str, Any]:
             }
             for w in rep.warnings
         ],
-        "thresholds": {"max_share": rep.max_share, "min_region_minutes": rep.min_region_minutes},
+        "thresholds": {
+            "max_share": rep.max_share,
+            "min_region_minutes": rep.min_region_minutes,
+            "max_flagged_share": rep.max_flagged_share,
+        },
         "histogram": [{"from_s": a, "to_s": b, "clips": n} for a, b, n in rep.histogram],
     }
 

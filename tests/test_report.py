@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE
+from conftest import SAMPLE, run_cli
 
-from accentds.config import LabelSchema
+from accentds.config import CONFIG_NAME, LabelSchema
 from accentds.cut import cut
 from accentds.errors import AccentdsError
 from accentds.models import Clip, Source, clip_id
@@ -31,7 +31,13 @@ from accentds.report import (
     write_plots,
 )
 from accentds.status import status
-from accentds.workspace import LABEL_FIELDS, Workspace, write_csv_atomic, write_manifest
+from accentds.workspace import (
+    DUPLICATE_FIELDS,
+    LABEL_FIELDS,
+    Workspace,
+    write_csv_atomic,
+    write_manifest,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # (source, duration s, status, speaker, accent, cut_at)
@@ -361,3 +367,162 @@ def test_many_row_groups_give_the_same_report(ws: Workspace) -> None:
     assert {k: v for k, v in after.items() if k != "generated_at"} == {
         k: v for k, v in before.items() if k != "generated_at"
     }
+
+
+# quality measures per index of CLIPS: accepted 1 noisy+clipped (4.5 s), 3 noisy (6.0 s),
+# 4 quiet (2.5 s), 5 clipped (3.5 s); pending 6 narrowband (1.234 s); rejected 8 little-speech
+FLAGGED = {
+    1: {"snr_db": 5.0, "clipping_ratio": 0.01},
+    3: {"snr_db": 8.0},
+    4: {"lufs": -50.0},
+    5: {"clipping_ratio": 0.02},
+    6: {"bandwidth_hz": 3000.0},
+    8: {"speech_ratio": 0.2},
+}
+# g1: accepted 0 (3.001 s) and 2 (10.499 s), pending 7; g2: accepted 4, rejected 8;
+# g3: accepted 3 (6.0 s) and 5 (3.5 s)
+GROUPS = {0: "g1", 2: "g1", 7: "g1", 4: "g2", 8: "g2", 3: "g3", 5: "g3"}
+NOISY = "35.0% of the minutes are flagged 'noisy' (more than 20%): listen to them before accepting"
+CLIPPED = "26.7% of the minutes are flagged 'clipped' (more than 20%): listen to them before accepting"
+REPEATS = "2 duplicate groups hold 2 or more accepted clips (0.11 min of repeats): keep one clip of each"
+
+
+@pytest.fixture
+def flagged(ws: Workspace) -> Workspace:
+    """CLIPS with the FLAGGED measures and the GROUPS of near-duplicates."""
+    clips = {round(c.start / 20): c for c in ws.read_clips()}  # the fixture starts clip i at 20 * i s
+    clips = {i: dataclasses.replace(c, **FLAGGED.get(i, {})) for i, c in clips.items()}
+    ws.write_clips([clips[i] for i in sorted(clips)])
+    write_csv_atomic(ws.duplicates_csv, DUPLICATE_FIELDS,
+                     [{"clip_id": clips[i].clip_id, "duplicate_group": g} for i, g in GROUPS.items()])  # fmt: skip
+    write_manifest(ws)
+    return ws
+
+
+def _extra(rep) -> dict[tuple[str, str], tuple[float, float, str]]:
+    return {(w.kind, w.key): (round(w.seconds, 3), round(w.share, 6), w.message)
+            for w in rep.warnings if w.kind in ("quality", "duplicate")}  # fmt: skip
+
+
+def test_quality_flag_and_duplicate_warnings(flagged: Workspace) -> None:
+    rep = report(flagged)
+    hints = _rows(rep, "quality hints")
+    assert {k: v[:2] for k, v in hints.items()} == {
+        "duplicate": (2, 13.5),
+        "noisy clipped": (1, 4.5),
+        "noisy duplicate": (1, 6.0),
+        "quiet duplicate": (1, 2.5),
+        "clipped duplicate": (1, 3.5),
+    }
+    # noisy 10.5 of 30 s, clipped 8.0: warned; quiet 2.5 (8.3%): not; duplicate (85%) is not a quality warning
+    assert _extra(rep) == {
+        ("quality", "noisy"): (10.5, 0.35, NOISY),
+        ("quality", "clipped"): (8.0, 0.266667, CLIPPED),
+        ("duplicate", "duplicate"): (6.501, 0.2167, REPEATS),  # beyond 10.499 s of g1 and 6.0 s of g3
+    }
+    assert [w.kind for w in rep.warnings][-3:] == ["quality", "quality", "duplicate"]
+
+    assert set(_extra(report(flagged, max_flagged_share=0.3))) == {
+        ("quality", "noisy"),
+        ("duplicate", "duplicate"),
+    }
+    assert set(_extra(report(flagged, max_flagged_share=0.4))) == {("duplicate", "duplicate")}
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(AccentdsError, match=r"max_flagged_share must be more than 0 and at most 1"):
+            report(flagged, max_flagged_share=bad)
+
+
+def test_duplicate_warning_counts_only_clips_of_the_chosen_status(flagged: Workspace) -> None:
+    # g1 and g2 each hold one pending or rejected clip: no duplicate warning for those stages
+    pending = _extra(report(flagged, "pending"))
+    assert pending == {("quality", "narrowband"): (1.234, round(1.234 / 3.579, 6), "34.5% of the minutes are "
+                       "flagged 'narrowband' (more than 20%): listen to them before accepting")}  # fmt: skip
+    assert set(_extra(report(flagged, "rejected"))) == {("quality", "little-speech")}
+    # all clips: g1 keeps 10.499 of 15.845 s, g2 7.777 of 10.277 s, g3 6.0 of 9.5 s
+    everything = _extra(report(flagged, "all"))
+    assert everything[("duplicate", "duplicate")] == (
+        11.346, round(11.346 / 41.356, 6),
+        "3 duplicate groups hold 2 or more clips (0.19 min of repeats): keep one clip of each",
+    )  # fmt: skip
+    assert set(everything) == {("quality", "noisy"), ("duplicate", "duplicate")}  # clipped: 8.0 of 41.356 s
+    # since 2024-02-01 clip 0 is gone, so g1 holds one accepted clip and only g3 repeats
+    since = _extra(report(flagged, since="2024-02-01"))
+    assert since[("duplicate", "duplicate")] == (
+        3.5, round(3.5 / 22.499, 6),
+        "1 duplicate group holds 2 or more accepted clips (0.06 min of repeats): keep one clip of each",
+    )  # fmt: skip
+    # no duplicate groups at all: no warning
+    write_csv_atomic(flagged.duplicates_csv, DUPLICATE_FIELDS, [])
+    write_manifest(flagged)
+    assert set(_extra(report(flagged))) == {("quality", "noisy"), ("quality", "clipped")}
+
+
+def _set_max_flagged_share(ws: Workspace, value: str) -> Path:
+    path = ws.root / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    assert text.count("\nmax_flagged_share = 0.2 ") == 1  # the template's line
+    path.write_text(
+        text.replace("\nmax_flagged_share = 0.2 ", f"\nmax_flagged_share = {value} "), encoding="utf-8"
+    )
+    return path
+
+
+def test_max_flagged_share_from_accentds_toml(flagged: Workspace) -> None:
+    assert flagged.config.report.max_flagged_share == 0.2
+    _set_max_flagged_share(flagged, "0.3")
+    ws = Workspace(flagged.root)
+    assert ws.config.report.max_flagged_share == 0.3
+    rep = report(ws)
+    assert rep.max_flagged_share == 0.3
+    assert [w.key for w in rep.warnings if w.kind == "quality"] == ["noisy"]
+    assert report(ws, max_flagged_share=0.25).max_flagged_share == 0.25  # an explicit value wins
+
+    shown = run_cli("report", "--format", "json", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["thresholds"]["max_flagged_share"] == 0.3
+    assert [(w["kind"], w["key"]) for w in data["warnings"] if w["kind"] in ("quality", "duplicate")] == [
+        ("quality", "noisy"), ("duplicate", "duplicate"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["0", "-0.5", "1.5"])
+def test_bad_max_flagged_share_is_refused(workspace: Workspace, value: str) -> None:
+    _set_max_flagged_share(workspace, value)
+    with pytest.raises(AccentdsError) as error:
+        Workspace(workspace.root)
+    got = f"{float(value):g}"
+    assert f"[report] max_flagged_share must be more than 0 and at most 1 (got {got})" in str(error.value)
+    shown = run_cli("report", cwd=workspace.root)
+    assert shown.returncode != 0 and "max_flagged_share must be more than 0" in shown.stderr + shown.stdout
+
+
+def test_quality_and_duplicate_warnings_in_every_format(flagged: Workspace) -> None:
+    from rich.console import Console
+
+    rep = report(flagged)
+    data = json.loads(to_json(rep))
+    assert data["thresholds"] == {"max_share": 0.5, "min_region_minutes": 5.0, "max_flagged_share": 0.2}
+    extra = [w for w in data["warnings"] if w["kind"] in ("quality", "duplicate")]
+    assert extra == [
+        {"kind": "quality", "key": "noisy", "seconds": 10.5, "share": 0.35, "message": NOISY},
+        {"kind": "quality", "key": "clipped", "seconds": 8.0, "share": 0.266667, "message": CLIPPED},
+        {"kind": "duplicate", "key": "duplicate", "seconds": 6.501, "share": 0.2167, "message": REPEATS},
+    ]
+    by = {(r["section"], r["key"]): r for r in csv.DictReader(io.StringIO(to_csv(rep)))}
+    assert (by["warning:quality", "noisy"]["minutes"], by["warning:quality", "noisy"]["share"]) == (
+        "0.175000", "0.350000",
+    )  # fmt: skip
+    assert by["warning:duplicate", "duplicate"]["minutes"] == "0.108350"
+    assert ("warning:quality", "quiet") not in by
+    markdown = to_markdown(rep)
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    for table in rich_tables(rep):
+        console.print(table)
+    page = flagged.root / "r.html"
+    write_html(flagged, rep, page)
+    text = page.read_text(encoding="utf-8")
+    for message in (NOISY, CLIPPED, REPEATS):
+        assert f"- {message}" in markdown
+        assert message in console.file.getvalue()  # type: ignore[attr-defined]
+        assert f"<li class='warn'>{message.replace(chr(39), '&#x27;')}</li>" in text
