@@ -12,3 +12,15 @@ def test_pull_and_cut_sample(tmp_path: Path) -> None:
     from accentds.workspace import Workspace
 
     check_consistent(Workspace(ws))
+
+
+def test_the_repository_is_the_scottish_corpus_workspace() -> None:
+    """The committed accentds.toml is the corpus's own: it loads, and it names the corpus and
+    its Scottish accent regions (a test or tool run in the repository must not rewrite it)."""
+    from accentds.config import CONFIG_NAME, load_config
+
+    root = Path(__file__).resolve().parent.parent
+    config = load_config(root / CONFIG_NAME)
+    assert config.name == "scottish-english"
+    assert {"Glasgow", "Edinburgh"} <= set(config.labels.accents)
+    assert config.report.max_flagged_share == 0.2  # the file shows every [report] threshold
