@@ -17,7 +17,7 @@ from pathlib import Path
 from .errors import AccentdsError
 
 PIPE_SIZE = 1 << 20
-QUEUE_CHUNKS = 32  # chunks decoded ahead of the consumer: 15 MB, 8 min of audio, in a cut
+QUEUE_CHUNKS = 16  # chunks decoded ahead of the consumer: 7.5 MB, 4 min of audio, in a cut
 BYTES_PER_SAMPLE = 2
 _TRUNCATED = re.compile(
     r"ended prematurely|partial file|truncat|Invalid data found|Error submitting packet"

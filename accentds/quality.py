@@ -50,7 +50,7 @@ DUPLICATE_THRESHOLD = 0.70
 MAX_BUCKET = 100  # index keys held by more entries than this are ignored
 KEY_GAPS = (1, 2, 3)  # index keys pair sub-fingerprints this many hops apart (gap < 4)
 BUCKET_REACH = 4  # entries after it in its bucket that an index entry is paired with
-ENTRY_SLICE = 1 << 16  # index entries paired at a time
+ENTRY_SLICE = 1 << 14  # index entries paired (and their pairs checked) at a time
 PAIR_BATCH = 256  # candidate pairs filtered together for clips already grouped
 COMMON_FACTOR = 16  # values this many times more common than the mean are left out of keys
 
@@ -635,15 +635,49 @@ def group_duplicates(
     common = counts > max(COMMON_FACTOR * counts.sum() / (1 << 16), max_bucket)
     usable = (values != 0) & ~common[values]
     # candidates as (pair, lag) packed in one int64 (pair = i·n + j with i < j; the lag
-    # offset by the longest fingerprint), found one key gap (keys of different gaps never
-    # match) and one slice of the index at a time and made unique at once, so memory stays
-    # small when many clips repeat the same audio
+    # offset by the longest fingerprint), found and checked one key gap (keys of different
+    # gaps never match) and one slice of the index at a time, so memory stays small when
+    # many clips repeat the same audio
     reach = int(lengths.max())
     shift = (2 * reach + 1).bit_length()
     if (n * n) << shift >= 1 << 63:
         raise ValueError("too many clips or too long fingerprints to pair at once")
     bits = max(1, (len(values) - 1).bit_length())  # key (32 bits) and entry share an int64
-    found = []
+    parent = np.arange(n)
+
+    def roots(k: np.ndarray) -> np.ndarray:
+        while True:  # pointer jumping: the tree depth halves each round
+            up = parent[parent]
+            if np.array_equal(up, parent):
+                return parent[k]
+            parent[:] = up
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            k = int(parent[k])
+        return k
+
+    def join(packed: np.ndarray) -> None:
+        """Check sorted unique candidates (packed pair and lag) and join the duplicates. Each
+        join puts the larger root under the smaller, so a group's root is its smallest clip
+        whatever the order candidates come in."""
+        pair, lag = packed >> shift, (packed & ((1 << shift) - 1)) - reach
+        bounds = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1], True])
+        first_of, second_of = pair // n, pair % n
+        starts, ends = bounds[:-1], bounds[1:]
+        # most candidate pairs join clips already grouped: drop those a batch at a time
+        for first in range(0, len(starts), PAIR_BATCH):
+            batch = np.arange(first, min(first + PAIR_BATCH, len(starts)))
+            batch = batch[roots(first_of[starts[batch]]) != roots(second_of[starts[batch]])]
+            for lo, hi in zip(starts[batch].tolist(), ends[batch].tolist(), strict=True):
+                a, b = int(first_of[lo]), int(second_of[lo])
+                root_a, root_b = find(a), find(b)
+                if root_a == root_b:
+                    continue
+                near = np.unique(lag[lo:hi, None] + np.array([-1, 0, 1]))
+                if _similarity_at(arrays[a], arrays[b], near) >= threshold:
+                    parent[max(root_a, root_b)] = min(root_a, root_b)
+
     for gap in KEY_GAPS:
         at = np.flatnonzero(usable[:-gap] & usable[gap:] & (owner[:-gap] == owner[gap:]))
         key = (values[at].astype(np.int64) << 16) | values[at + gap]
@@ -673,41 +707,7 @@ def group_duplicates(
             other = i != j
             i, j, lag = i[other], j[other], lag[other]
             lag = np.where(i > j, -lag, lag)
-            found.append(np.unique(((np.minimum(i, j) * n + np.maximum(i, j)) << shift) | (lag + reach)))
-    packed = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
-    if not len(packed):
-        return {}
-    pair, lag = packed >> shift, (packed & ((1 << shift) - 1)) - reach
-    bounds = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1], True])
-    first_of, second_of = pair // n, pair % n
-
-    parent = np.arange(n)
-
-    def roots(k: np.ndarray) -> np.ndarray:
-        while True:  # pointer jumping: the tree depth halves each round
-            up = parent[parent]
-            if np.array_equal(up, parent):
-                return parent[k]
-            parent[:] = up
-
-    def find(k: int) -> int:
-        while parent[k] != k:
-            k = int(parent[k])
-        return k
-
-    starts, ends = bounds[:-1], bounds[1:]
-    # most candidate pairs join clips already grouped: drop those a batch at a time, in bulk
-    for first in range(0, len(starts), PAIR_BATCH):
-        batch = np.arange(first, min(first + PAIR_BATCH, len(starts)))
-        batch = batch[roots(first_of[starts[batch]]) != roots(second_of[starts[batch]])]
-        for lo, hi in zip(starts[batch].tolist(), ends[batch].tolist(), strict=True):
-            a, b = int(first_of[lo]), int(second_of[lo])
-            root_a, root_b = find(a), find(b)
-            if root_a == root_b:
-                continue
-            near = np.unique(lag[lo:hi, None] + np.array([-1, 0, 1]))
-            if _similarity_at(arrays[a], arrays[b], near) >= threshold:
-                parent[max(root_a, root_b)] = min(root_a, root_b)
+            join(np.unique(((np.minimum(i, j) * n + np.maximum(i, j)) << shift) | (lag + reach)))
     top = roots(np.arange(n))
     sizes = np.bincount(top, minlength=n)
     return {ids[k]: ids[int(top[k])] for k in np.flatnonzero(sizes[top] > 1).tolist()}
