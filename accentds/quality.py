@@ -606,8 +606,9 @@ def group_duplicates(
 
     Candidates come from an inverted index of keys made of two non-zero sub-fingerprints of
     a clip 1, 2 or 3 hops apart (32 bits plus the gap): clips sharing a key become a candidate
-    pair, with the alignment the key implies (each entry of a key's bucket with the next 4,
-    so a bucket of copies is connected in a chain rather than every pair compared). Keys held by more than `max_bucket` entries,
+    pair, with the alignment the key implies (a clip's first entry of each key only; each
+    entry of a key's bucket with the next 4, so a bucket of copies is connected in a chain
+    rather than every pair compared). Keys held by more than `max_bucket` clips,
     and keys containing a sub-fingerprint value that is far more common than the others
     (more than 16 times the mean count and more than `max_bucket`), are ignored: they say
     little and would make the candidate list explode. A candidate pair is a duplicate when
@@ -661,6 +662,8 @@ def group_duplicates(
         """Check sorted unique candidates (packed pair and lag) and join the duplicates. Each
         join puts the larger root under the smaller, so a group's root is its smallest clip
         whatever the order candidates come in."""
+        if not len(packed):
+            return
         pair, lag = packed >> shift, (packed & ((1 << shift) - 1)) - reach
         bounds = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1], True])
         first_of, second_of = pair // n, pair % n
@@ -683,11 +686,19 @@ def group_duplicates(
         key = (values[at].astype(np.int64) << 16) | values[at + gap]
         packed = np.sort((key << bits) | at)
         del key, at
-        key = packed >> bits
+        key, where = packed >> bits, packed & ((1 << bits) - 1)
+        del packed
+        if not len(key):
+            continue
+        # one entry per clip and key (its first): a key repeated inside a clip (a loop, a
+        # beat) says nothing, and chaining a bucket's entries must go from clip to clip
+        clip = owner[where]
+        first = np.r_[True, (key[1:] != key[:-1]) | (clip[1:] != clip[:-1])]
+        key, where = key[first], where[first]
         same = key[1:] == key[:-1]
         shared = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
-        key, where = key[shared], packed[shared] & ((1 << bits) - 1)
-        del packed, same, shared
+        key, where = key[shared], where[shared]
+        del clip, same, shared
         first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         size = np.diff(np.r_[first, len(key)])
         start = np.repeat(first, size)

@@ -497,6 +497,14 @@ def random_collection(count: int, length: int, planted: int, seed: int) -> tuple
     return fps, pairs
 
 
+def test_group_duplicates_when_keys_repeat_only_inside_one_clip():
+    # a clip repeating one pattern shares keys with itself only: no candidate pair at all
+    looped = np.tile(np.array([0x1234, 0x5678, 0x9ABC, 0x0F0F], np.uint32), 40)
+    other = np.random.default_rng(4).integers(1, 1 << 16, 160).astype(np.uint32)
+    assert group_duplicates({"a": looped, "b": other}) == {}
+    assert group_duplicates({"a": looped, "b": looped.copy()}) == {"a": "a", "b": "a"}
+
+
 def test_group_duplicates_scales_to_many_clips():
     fps, pairs = random_collection(20000, 300, planted=40, seed=9)
     groups = group_duplicates(fps)
