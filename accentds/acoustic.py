@@ -151,7 +151,6 @@ class SpeechCheck:
 
     def __init__(self, rate: int, frame_ms: int, thresholds: Thresholds | None = None) -> None:
         self.t = thresholds or Thresholds.of(VadSettings())
-        self.rate = rate
         self.frame = rate * frame_ms // 1000
         self.size = round(rate * BLOCK_S)
         # per-block features of blocks not yet decided, with FAR blocks of history before them
