@@ -109,7 +109,7 @@ def fresh_workspace(name: str) -> Workspace:
 
 
 def time_decode(ffmpeg: str, media: Path) -> float:
-    command = [*decode_command(ffmpeg, media, RATE)[:-1], "-y", "/dev/null"]
+    command = decode_command(ffmpeg, media, RATE, output="/dev/null")
     start = time.perf_counter()
     subprocess.run(command, check=True)
     return time.perf_counter() - start
@@ -144,7 +144,7 @@ def time_auditok(ffmpeg: str, media: Path) -> tuple[float, float, int]:
 
     wav = OUT / f"{media.stem}.wav"
     start = time.perf_counter()
-    subprocess.run([*decode_command(ffmpeg, media, RATE)[:-7], "-y", str(wav)], check=True)
+    subprocess.run(decode_command(ffmpeg, media, RATE, output=str(wav), container="wav"), check=True)
     decode_s = time.perf_counter() - start
     folder = RUNS / f"auditok-clips-{time.monotonic_ns()}"
     folder.mkdir(parents=True)

@@ -50,14 +50,14 @@ from accentds.models import Source  # noqa: E402
 def decoded(ffmpeg: str, video: Path) -> Path:
     pcm = OUT / f"{video.stem}.pcm"
     if not pcm.exists():
-        subprocess.run([*decode_command(ffmpeg, video, RATE)[:-1], "-y", str(pcm)], check=True)
+        subprocess.run(decode_command(ffmpeg, video, RATE, output=str(pcm)), check=True)
     return pcm
 
 
 def ffmpeg_cpu(ffmpeg: str, video: Path) -> float:
     """CPU seconds (user + system) ffmpeg spends decoding `video` to 16 kHz PCM."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([*decode_command(ffmpeg, video, RATE)[:-1], "-y", "/dev/null"], check=True)
+    subprocess.run(decode_command(ffmpeg, video, RATE, output="/dev/null"), check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 

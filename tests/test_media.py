@@ -15,6 +15,7 @@ import soundfile
 from conftest import RATE, ROOT, check_consistent, run_cli
 
 from accentds.cut import cut
+from accentds.media import pcm_stream
 from accentds.models import clip_id
 from accentds.pull import pull
 from accentds.status import status, totals
@@ -149,6 +150,10 @@ def _unicode_name(make_media, speech, ffmpeg):
     return make_media("Glasgow talk – ùnicode.mp4", *MP4, video=True)
 
 
+def _filter_graph_syntax_name(make_media, speech, ffmpeg):
+    return make_media("it's [a], b; c:d \\ e=f.mp4", *MP4, video=True)
+
+
 FORMATS = {
     "mp4-h264-aac": _mp4,
     "mkv-h264-opus": _mkv_opus,
@@ -159,6 +164,7 @@ FORMATS = {
     "wav-8khz": _wav_8k,
     "mp4-48khz-5.1-centre-only": _surround_centre_only,
     "spaces-and-unicode-name": _unicode_name,
+    "filter-graph-syntax-in-name": _filter_graph_syntax_name,
 }
 
 
@@ -172,6 +178,18 @@ def test_pull_and_cut_each_format(kind, workspace, make_media, speech, ffmpeg):
     assert abs(result.audio_s - seconds(speech)) < 0.05
     assert abs(result.kept_s - sum(c.duration for c in clips)) < 1e-9
     check_consistent(workspace)
+
+
+@pytest.mark.parametrize("kind", list(FORMATS))
+def test_decode_gives_the_same_pcm_as_a_plain_input_decode(kind, make_media, speech, ffmpeg):
+    path = FORMATS[kind](make_media, speech, ffmpeg)
+    with pcm_stream(path, ffmpeg, RATE, chunk_bytes=1 << 16) as chunks:
+        ours = b"".join(chunks)
+    plain = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(RATE), "-f", "s16le", "-"],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    assert len(ours) > RATE and ours == plain
 
 
 # -- pulling the same thing again -------------------------------------------------------------

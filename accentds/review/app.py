@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import AccentdsError
 from ..labels import LabelConflict, set_labels
-from ..media import BYTES_PER_SAMPLE, decode_command, find_ffmpeg, wav_header
+from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
 from ..workspace import EDITABLE_FIELDS, Workspace, build_manifest, read_csv
 
 HERE = Path(__file__).resolve().parent
@@ -274,9 +274,7 @@ def create_app(
             ffmpeg = find_ffmpeg(workspace.config.ffmpeg)
         except AccentdsError as exc:
             return _error(500, str(exc))
-        command = decode_command(ffmpeg, media, CONTEXT_RATE)
-        at = command.index("-i")
-        command[at:at] = ["-ss", f"{begin:.3f}", "-t", f"{end - begin:.3f}"]
+        command = excerpt_command(ffmpeg, media, CONTEXT_RATE, begin, end - begin)
         try:
             done = subprocess.run(command, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
