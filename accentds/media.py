@@ -135,6 +135,8 @@ def pcm_stream(
     ready: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
     stop = threading.Event()
 
+    received = [0]
+
     def reader() -> None:
         read = proc.stdout.read
         try:
@@ -142,6 +144,7 @@ def pcm_stream(
                 data = read(chunk_bytes)
                 if not data:
                     break
+                received[0] += len(data)
                 ready.put(data)
         except (OSError, ValueError):
             pass
@@ -172,7 +175,7 @@ def pcm_stream(
         drain.join()
         proc.stderr.close()
     stderr = b"".join(errors).decode("utf-8", "replace")
-    if code != 0 and "Error opening input" in stderr:
+    if code != 0 and finished and not received[0]:  # it failed to open `path`
         stderr = _open_errors(ffmpeg, path) or stderr
     if code != 0 or _TRUNCATED.search(stderr) or _NO_AUDIO.search(stderr):
         raise MediaError(_reason(path, stderr))
