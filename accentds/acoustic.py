@@ -12,7 +12,14 @@ is not speech-like:
 * **background** – the block is no louder than the background around it (the 10th
   percentile over three seconds), as between words over a music bed or in noise.
 
-Decisions are streamed with a delay of about 1.5 s (half the background window)."""
+Over a music bed the quiet ends of words sit at the bed's level, so inside a sentence the
+background test opens gaps that would split it. A gap vetoed only as background (VAD silence
+may lie in it too) is given back to the VAD when it is at most BRIDGE_S long and each side
+holds at least SIDE_KEPT_S of kept speech within SIDE_S of it: a dip inside speech, not a
+pause. Frames vetoed for music, noise or steadiness are never given back.
+
+Decisions are streamed with a delay of about 1.5 s (half the background window) plus
+BRIDGE_S + SIDE_S for the gaps."""
 
 from __future__ import annotations
 
@@ -28,7 +35,11 @@ from .config import VadSettings
 BLOCK_S = 0.032
 NEAR = 16  # blocks each side for modulation, flatness and flux (about 1 s in all)
 FAR = 47  # blocks each side for the background level (about 3 s in all)
+BRIDGE_S = 0.6  # background gaps inside speech up to this long are bridged
+SIDE_S = 0.5  # ... when each side of the gap, within this much, holds
+SIDE_KEPT_S = 0.25  # ... at least this much kept speech
 REASONS = ("", "music", "noise", "steady", "background")
+BACKGROUND = REASONS.index("background")
 REASON_TEXT = {
     "music": "music-like: steady tones (spectral flux below min_flux)",
     "noise": "noise-like: flat spectrum (flatness above max_flatness)",
@@ -147,7 +158,8 @@ class SpeechCheck:
     `push(blocks, flags)` takes the `BlockAnalysis` of the next PCM samples (whole VAD frames)
     with their VAD flags and returns, for the frames that can now be decided (in order,
     possibly fewer than pushed), the refined flags and a reason code per frame (0 = kept or
-    not speech by the VAD, else an index into REASONS). `finish(blocks)` returns the rest."""
+    not speech by the VAD, else an index into REASONS). `finish(blocks)` returns the rest.
+    Short background gaps inside speech are bridged (see the module docstring)."""
 
     def __init__(self, rate: int, frame_ms: int, thresholds: Thresholds | None = None) -> None:
         self.t = thresholds or Thresholds.of(VadSettings())
@@ -162,6 +174,15 @@ class SpeechCheck:
         self.decisions_base = 0  # block index of decisions[0]
         self.flags = bytearray()  # VAD flags of frames not yet returned
         self.frames_done = 0
+        ms = 1000 / frame_ms
+        self.bridge = round(BRIDGE_S * ms)  # frames
+        self.side = round(SIDE_S * ms)
+        self.side_kept = round(SIDE_KEPT_S * ms)
+        # frames decided block by block, not yet bridged: `held_history` of them already
+        # returned (context for the gaps), then those waiting for the frames after them
+        self.held_vad = np.zeros(0, bool)
+        self.held_why = np.zeros(0, np.int8)
+        self.held_history = 0
 
     def _add(self, blocks: Blocks) -> None:
         if not len(blocks):
@@ -217,7 +238,28 @@ class SpeechCheck:
         if used > 0:
             self.decisions = self.decisions[used:]
             self.decisions_base += used
-        return vad & (why == 0), why
+        return vad, why
+
+    def _bridge(self, vad: np.ndarray, why: np.ndarray, at_end: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Add frames decided block by block; return (flags, reasons) of the frames whose gaps
+        are settled, with short background gaps inside speech bridged (`bridge_gaps`).
+
+        A frame is settled once `bridge + side` frames follow it: a gap holding it ends within
+        `bridge` frames and its right side is known `side` frames further. As many frames
+        before it are kept for the left sides. Gaps are judged on the unbridged reasons, so
+        the result does not depend on how the stream is chunked."""
+        if len(self.held_vad):
+            vad = np.concatenate([self.held_vad, vad])
+            why = np.concatenate([self.held_why, why])
+        start, reach = self.held_history, self.bridge + self.side
+        stop = len(vad) if at_end else max(start, len(vad) - reach)
+        out = why[start:stop]
+        if stop > start:
+            out = bridge_gaps(vad, why, self.bridge, self.side, self.side_kept)[start:stop]
+        keep = max(0, stop - reach)
+        self.held_vad, self.held_why = vad[keep:], why[keep:]
+        self.held_history = stop - keep
+        return vad[start:stop] & (out == 0), out
 
     def push(self, blocks: Blocks, flags: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
         """Add the next blocks (from `BlockAnalysis.push` on the same PCM) and the VAD flags of
@@ -225,7 +267,7 @@ class SpeechCheck:
         self.flags.extend(1 if f else 0 for f in flags)
         self._add(blocks)
         self._decide(at_end=False)
-        return self._frames()
+        return self._bridge(*self._frames(), at_end=False)
 
     def finish(self, blocks: Blocks) -> tuple[np.ndarray, np.ndarray]:
         """End of stream (`blocks` from `BlockAnalysis.finish`): decide every remaining frame."""
@@ -236,4 +278,37 @@ class SpeechCheck:
             rest = np.frombuffer(self.flags, np.uint8).astype(bool)
             flags, why = np.concatenate([flags, rest]), np.concatenate([why, np.zeros(len(rest), np.int8)])
             self.flags.clear()
-        return flags, why
+        return self._bridge(flags, why, at_end=True)
+
+
+def bridge_gaps(vad: np.ndarray, why: np.ndarray, bridge: int, side: int, side_kept: int) -> np.ndarray:
+    """The reasons `why` (per frame, 0 = kept) with the background vetoes cleared in every gap
+    of at most `bridge` frames between kept frames that holds no other veto (VAD silence may
+    lie in it) and has at least `side_kept` kept frames within `side` frames on each side.
+    `vad` holds the VAD's flags; gaps running into either end of the arrays are left alone."""
+    kept = vad & (why == 0)
+    step = np.diff(kept.astype(np.int8))
+    begins = np.flatnonzero(step == -1) + 1  # a gap's first frame (kept before it)
+    ends = np.flatnonzero(step == 1) + 1  # the first kept frame after a gap
+    out = why.copy()
+    if not len(begins) or not len(ends):
+        return out
+    ends = ends[ends > begins[0]]
+    begins = begins[: len(ends)]
+    kept_sum = np.concatenate([[0], np.cumsum(kept)])
+    other = np.concatenate([[0], np.cumsum(vad & (why != 0) & (why != BACKGROUND))])
+    left = kept_sum[begins] - kept_sum[np.maximum(begins - side, 0)]
+    right = kept_sum[np.minimum(ends + side, len(kept))] - kept_sum[ends]
+    take = (
+        (ends - begins <= bridge)
+        & (other[ends] == other[begins])
+        & (left >= side_kept)
+        & (right >= side_kept)
+    )
+    if take.any():
+        mark = np.zeros(len(kept) + 1, np.int8)
+        mark[begins[take]] = 1
+        mark[ends[take]] = -1
+        inside = np.cumsum(mark[:-1]).astype(bool)
+        out[inside & (why == BACKGROUND)] = 0
+    return out

@@ -1,5 +1,6 @@
 """The acoustic check after the VAD: music and noise give no clips, speech keeps its clips,
-boundaries sit in pauses, and `cut --explain` says what was dropped and why."""
+sentences over a music bed stay whole, boundaries sit in pauses, and `cut --explain` says
+what was dropped and why."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import soundfile
 from conftest import RATE, check_consistent, run_cli
 
 from accentds import quality
-from accentds.acoustic import REASONS, BlockAnalysis, SpeechCheck
+from accentds.acoustic import BACKGROUND, REASONS, BlockAnalysis, SpeechCheck, bridge_gaps
 from accentds.config import VadSettings
 from accentds.cut import SpeechFinder, cut
 from accentds.pull import pull
@@ -59,6 +60,48 @@ def plucks(seconds: float, seed: int = 1) -> np.ndarray:
     return out[: int(seconds * RATE)]
 
 
+def band(seconds: float, seed: int = 4) -> np.ndarray:
+    """A band: kick, snare and hi-hat on the beat, a bass line, piano notes and chords over it."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    out = np.zeros(n + 3 * RATE)
+    beat = 60 / rng.uniform(80, 140)
+
+    def note(f: float, length: float, decay: float, bright: float) -> np.ndarray:
+        t = np.arange(int(length * RATE)) / RATE
+        tone = sum(
+            np.sin(2 * np.pi * f * k * t) * bright ** (k - 1) / k for k in range(1, 10) if f * k < 7800
+        )
+        return tone * np.minimum(t / 0.01, 1) * np.exp(-t / decay)
+
+    def add(x: np.ndarray, at: float) -> None:
+        i = int(at * RATE)
+        out[i : i + len(x)] += x[: len(out) - i]
+
+    root = 110 * 2 ** (rng.integers(0, 12) / 12)
+    scale = np.array([0, 2, 4, 5, 7, 9, 11, 12])
+    t = 0.0
+    while t < seconds:  # piano: single notes and chords
+        steps = scale[rng.integers(0, 8, 3)]
+        for d in steps if rng.random() < 0.4 else steps[:1]:
+            add(0.3 * note(root * 2 * 2 ** (d / 12), beat * 2, rng.uniform(0.3, 0.9), 0.5), t)
+        t += beat * rng.choice([0.5, 1, 1])
+    tt = np.arange(int(0.15 * RATE)) / RATE
+    kick = np.sin(2 * np.pi * (50 + 80 * np.exp(-tt / 0.03)) * tt) * np.exp(-tt / 0.08)
+    t, k = 0.0, 0
+    while t < seconds:  # drums and bass
+        add(0.8 * kick, t)
+        if k % 2:
+            add(0.4 * rng.standard_normal(1920) * np.exp(-np.arange(1920) / 600), t)
+        hat = np.diff(rng.standard_normal(641)) * np.exp(-np.arange(640) / 150)
+        add(0.15 * hat, t)
+        add(0.1 * hat, t + beat / 2)
+        add(0.5 * note(root / 2 * 2 ** (scale[rng.integers(0, 5)] / 12), beat, 0.4, 0.3), t)
+        t += beat
+        k += 1
+    return out[:n]
+
+
 def pink(seconds: float, seed: int = 2) -> np.ndarray:
     rng = np.random.default_rng(seed)
     n = int(seconds * RATE)
@@ -102,8 +145,8 @@ def sentences(speech: np.ndarray) -> list[tuple[float, float]]:
 
 @pytest.mark.parametrize(
     "make",
-    [chords, plucks, pink, white],
-    ids=["held chords", "plucked notes and drums", "pink noise", "white noise"],
+    [chords, plucks, band, pink, white],
+    ids=["held chords", "plucked notes and drums", "band", "pink noise", "white noise"],
 )
 def test_music_and_noise_alone_give_no_clips(make):
     audio = pcm16(_level(make(30.0), -20))
@@ -133,6 +176,65 @@ def test_speech_over_a_music_bed_is_cut_without_the_bed(speech):
     assert raw_s > kept_s + 4  # the VAD alone keeps the bed between sentences
 
 
+def quiet_word_end_over_a_bed(
+    speech: np.ndarray, bed: np.ndarray | None
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """The sample's second and third sentences made one: the second ends in a 0.4 s tail
+    20 dB down (a quiet word end, 8 dB under the bed), then the third follows at once; over
+    `bed` 12 dB under the speech (None: no bed). Returns the PCM and the sentence's span (s)."""
+    (a, b), (c, d) = sentences(speech)[1:3]
+    first = speech[int(a * RATE) : int(b * RATE)] / 32768
+    tail = first[-int(0.4 * RATE) :] * 0.1
+    second = speech[int(c * RATE) : int(d * RATE)] / 32768
+    pause = np.zeros(RATE)
+    x = np.concatenate([pause, first, tail, second, pause])
+    span = (1.0, (len(x) - RATE) / RATE)
+    if bed is not None:
+        x = x + _level(bed, -31)[: len(x)]
+    return pcm16(x), span
+
+
+@pytest.mark.parametrize("make", [chords, plucks], ids=["held chords", "plucked notes and drums"])
+def test_quiet_word_ends_over_a_music_bed_do_not_split_the_sentence(speech, make):
+    alone, _ = quiet_word_end_over_a_bed(speech, None)
+    assert len(clips_of(alone, VadSettings(music_noise_check=False))) == 1, "one utterance to the VAD"
+    mixed, span = quiet_word_end_over_a_bed(speech, make(30.0))
+    clips = clips_of(mixed)
+    assert len(clips) == 1, clips
+    (c, d), (a, b) = clips[0], span
+    assert c <= a + 0.1 and b - 0.1 <= d, (clips, span)
+    assert d - c < b - a + 1.0  # the sentence and its padding, not the bed around it
+
+
+def frames_of(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """VAD flags and reasons from a string: X kept, . not speech to the VAD, b background,
+    m music (one frame each)."""
+    codes = {"X": 0, ".": 0, "b": BACKGROUND, "m": REASONS.index("music")}
+    return np.array([ch != "." for ch in text]), np.array([codes[ch] for ch in text], np.int8)
+
+
+@pytest.mark.parametrize(
+    "text, bridged",
+    [
+        ("X" * 10 + "b" * 15 + "X" * 10, True),  # a quiet word end of 0.45 s
+        ("X" * 10 + "b" * 7 + "." * 4 + "b" * 2 + "X" * 10, True),  # VAD silence inside
+        ("X" * 10 + "b" * 21 + "X" * 10, False),  # longer than BRIDGE_S: a pause
+        ("X" * 10 + "b" * 6 + "m" * 3 + "b" * 6 + "X" * 10, False),  # music in the gap
+        ("b" * 4 + "X" * 5 + "b" * 4 + "X" * 2 + "b" * 10 + "X" * 10, False),  # weak left side
+        ("X" * 10 + "b" * 10 + "X" * 3 + "m" * 14, False),  # weak right side
+        ("b" * 10 + "X" * 10, False),  # no speech before
+    ],
+)
+def test_only_short_background_gaps_inside_speech_are_bridged(text, bridged):
+    vad, why = frames_of(text)
+    out = bridge_gaps(vad, why, bridge=20, side=17, side_kept=8)
+    if bridged:
+        assert not (out == BACKGROUND).any()
+        assert np.array_equal(out[why != BACKGROUND], why[why != BACKGROUND])
+    else:
+        assert np.array_equal(out, why), (text, out)
+
+
 def test_clip_boundaries_fall_in_pauses_and_padding_stays_out_of_neighbours(speech):
     # the sample's sentences with pauses of 0.5 s (shorter than 2 × padding + merge gap)
     truth = sentences(speech)
@@ -154,8 +256,12 @@ def test_clip_boundaries_fall_in_pauses_and_padding_stays_out_of_neighbours(spee
         assert d <= c2, "clips overlap: padding ran into the neighbour"
 
 
-def test_the_check_decides_the_same_whatever_the_chunking(speech):
-    audio = pcm16(speech / 32768 + _level(plucks(len(speech) / RATE), -35)[: len(speech)])
+@pytest.mark.parametrize("scene", ["plucks under the sample", "quiet word end over chords"])
+def test_the_check_decides_the_same_whatever_the_chunking(speech, scene):
+    if scene == "plucks under the sample":
+        audio = pcm16(speech / 32768 + _level(plucks(len(speech) / RATE), -35)[: len(speech)])
+    else:  # a gap is bridged, so bridging must not depend on the chunks either
+        audio = quiet_word_end_over_a_bed(speech, chords(30.0, seed=5))[0]
     audio = audio[: len(audio) // FRAME * FRAME]
     flags = WebrtcDetector(2, RATE, 30).detect(audio.tobytes())[0]
     results = []
