@@ -7,7 +7,9 @@ the value it returns for them."""
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,7 +52,10 @@ DUPLICATE_THRESHOLD = 0.70
 MAX_BUCKET = 100  # index keys held by more entries than this are ignored
 KEY_GAPS = (1, 2, 3)  # index keys pair sub-fingerprints this many hops apart (gap < 4)
 BUCKET_REACH = 4  # entries after it in its bucket that an index entry is paired with
-ENTRY_SLICE = 1 << 14  # index entries paired (and their pairs checked) at a time
+ENTRY_SLICE = 1 << 13  # index entries paired (and their pairs checked) at a time
+PART_ENTRIES = 1 << 15  # sub-fingerprints per part of the index (parts: by the keys' first value)
+MAX_PARTS = 16  # parts of the index at most, so a part's scan stays cheap
+SCAN_SLICE = 1 << 16  # sub-fingerprints scanned at a time for index entries
 PAIR_BATCH = 256  # candidate pairs filtered together for clips already grouped
 COMMON_FACTOR = 16  # values this many times more common than the mean are left out of keys
 
@@ -621,24 +626,55 @@ def group_duplicates(
     copies with noise at 10 dB SNR or through low-rate AAC/MP3/Opus; longer clips have more
     keys to share."""
     ids = sorted(fps)
-    n = len(ids)
-    if sum(len(np.ravel(v)) for v in fps.values()) >= 1 << 29:
-        raise ValueError("too many sub-fingerprints to index at once (2^29)")
-    arrays = [np.asarray(fps[clip], dtype=np.uint32).ravel() & np.uint32(0xFFFF) for clip in ids]
+    arrays = [np.asarray(fps[clip], dtype=np.uint32).ravel() for clip in ids]
     lengths = np.array([len(v) for v in arrays], dtype=np.int64)
-    if n < 2 or lengths.sum() == 0:
+    values = np.concatenate(arrays) if arrays else np.zeros(0, np.uint32)
+    del arrays
+    return group_fingerprints(ids, values, lengths, threshold, max_bucket)
+
+
+def group_fingerprints(
+    ids: Sequence[str],
+    values: np.ndarray,
+    lengths: np.ndarray,
+    threshold: float = DUPLICATE_THRESHOLD,
+    max_bucket: int = MAX_BUCKET,
+) -> dict[str, str]:
+    """`group_duplicates` of fingerprints laid end to end: clip `ids[k]` (ids in ascending
+    order) holds the next `lengths[k]` sub-fingerprints of `values`.
+
+    The index is built, sorted and paired one part of the key space at a time (keys whose
+    first value falls in the part), so its memory is a fraction of the sub-fingerprints'
+    whatever the number of clips; the groups do not depend on the parts."""
+    n = len(ids)
+    lengths = np.asarray(lengths, dtype=np.int64).ravel()
+    if len(lengths) != n or int(lengths.sum()) != len(values):
+        raise ValueError("lengths must give one count per clip id and add up to the values")
+    if any(a >= b for a, b in itertools.pairwise(ids)):
+        raise ValueError("clip ids must be unique and in ascending order")
+    if len(values) >= 1 << 29:
+        raise ValueError("too many sub-fingerprints to index at once (2^29)")
+    if n < 2 or len(values) == 0:
         return {}
-    values = np.concatenate(arrays)
-    owner = np.repeat(np.arange(n, dtype=np.int32), lengths)
-    pos = (np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)).astype(np.int32)
-    counts = np.bincount(values, minlength=1 << 16)
+    values = np.asarray(values, dtype=np.uint32).ravel()
+    if any(int(values[lo : lo + SCAN_SLICE].max()) > 0xFFFF for lo in range(0, len(values), SCAN_SLICE)):
+        values = values & np.uint32(0xFFFF)  # only the low 16 bits are sub-fingerprint bits
+    starts = np.cumsum(lengths) - lengths  # where each clip's values begin
+    # the clip of each value, in the smallest integer type that holds the clip numbers
+    owner = np.repeat(np.arange(n, dtype=np.uint16 if n <= 1 << 16 else np.int32), lengths)
+    counts = np.zeros(1 << 16, dtype=np.int64)
+    usable = np.empty(len(values), dtype=bool)
+    for lo in range(0, len(values), SCAN_SLICE):  # in slices: no int64 temporaries of every value
+        counts += np.bincount(values[lo : lo + SCAN_SLICE], minlength=1 << 16)
     counts[0] = 0
     common = counts > max(COMMON_FACTOR * counts.sum() / (1 << 16), max_bucket)
-    usable = (values != 0) & ~common[values]
+    for lo in range(0, len(values), SCAN_SLICE):
+        piece = values[lo : lo + SCAN_SLICE]
+        np.logical_not(common[piece], out=usable[lo : lo + SCAN_SLICE])
+        usable[lo : lo + SCAN_SLICE] &= piece != 0
     # candidates as (pair, lag) packed in one int64 (pair = i·n + j with i < j; the lag
     # offset by the longest fingerprint), found and checked one key gap (keys of different
-    # gaps never match) and one slice of the index at a time, so memory stays small when
-    # many clips repeat the same audio
+    # gaps never match) and one part of the index at a time
     reach = int(lengths.max())
     shift = (2 * reach + 1).bit_length()
     if (n * n) << shift >= 1 << 63:
@@ -678,18 +714,26 @@ def group_duplicates(
                 if root_a == root_b:
                     continue
                 near = np.unique(lag[lo:hi, None] + np.array([-1, 0, 1]))
-                if _similarity_at(arrays[a], arrays[b], near) >= threshold:
+                if _similarity_at(fingerprint_of(a), fingerprint_of(b), near) >= threshold:
                     parent[max(root_a, root_b)] = min(root_a, root_b)
 
-    for gap in KEY_GAPS:
-        at = np.flatnonzero(usable[:-gap] & usable[gap:] & (owner[:-gap] == owner[gap:]))
-        key = (values[at].astype(np.int64) << 16) | values[at + gap]
-        packed = np.sort((key << bits) | at)
-        del key, at
+    def fingerprint_of(k: int) -> np.ndarray:
+        return values[starts[k] : starts[k] + lengths[k]]
+
+    def pair(at: np.ndarray, gap: int) -> None:
+        """Index the entries `at` (where keys of `gap` start) and check their candidate
+        pairs, one slice of the index at a time."""
+        packed = values[at].astype(np.int64)
+        packed <<= 16
+        packed |= values[at + gap]
+        packed <<= bits
+        packed |= at
+        del at
+        packed.sort()
         key, where = packed >> bits, packed & ((1 << bits) - 1)
         del packed
         if not len(key):
-            continue
+            return
         # one entry per clip and key (its first): a key repeated inside a clip (a loop, a
         # beat) says nothing, and chaining a bucket's entries must go from clip to clip
         clip = owner[where]
@@ -707,21 +751,53 @@ def group_duplicates(
         # each entry pairs with the next BUCKET_REACH entries of its bucket: enough to
         # connect a bucket's copies (each link is checked), and linear in the bucket size
         later = np.minimum(end[keep] - keep - 1, BUCKET_REACH)
-        del start, end, first, size
+        del start, end, first, size, key
         for lo in range(0, len(keep), ENTRY_SLICE):
             entries, count = keep[lo : lo + ENTRY_SLICE], later[lo : lo + ENTRY_SLICE]
             base = np.repeat(entries, count)
             rank = np.arange(len(base)) - np.repeat(np.cumsum(count) - count, count)
             left, right = where[base], where[base + 1 + rank]
             i, j = owner[left].astype(np.int64), owner[right].astype(np.int64)
-            lag = pos[right].astype(np.int64) - pos[left]  # fps[i][k] lines up with fps[j][k + lag]
+            lag = (right - starts[j]) - (left - starts[i])  # fps[i][k] lines up with fps[j][k + lag]
             other = i != j
             i, j, lag = i[other], j[other], lag[other]
             lag = np.where(i > j, -lag, lag)
             join(np.unique(((np.minimum(i, j) * n + np.maximum(i, j)) << shift) | (lag + reach)))
+
+    parts = max(1, min(MAX_PARTS, -(-len(values) // PART_ENTRIES)))
+    for gap in KEY_GAPS:
+        for entries in _entries_by_part(values, usable, owner, gap, parts):
+            pair(entries.astype(np.int64), gap)
     top = roots(np.arange(n))
     sizes = np.bincount(top, minlength=n)
     return {ids[k]: ids[int(top[k])] for k in np.flatnonzero(sizes[top] > 1).tolist()}
+
+
+def _entries_by_part(
+    values: np.ndarray, usable: np.ndarray, owner: np.ndarray, gap: int, parts: int
+) -> Iterator[np.ndarray]:
+    """Where the index keys of `gap` start (positions k where values k and k + gap are usable
+    and of one clip, `owner` giving each value's clip), one part at a time: the part of a key
+    is its first value modulo `parts`, so all entries of a key come in one part, in position
+    order. Scanned a slice at a time and held as int32: no temporary as large as the values
+    in int64."""
+    end = len(values) - gap
+    found = []  # per slice: its entries ordered by part, and their count in each part
+    for lo in range(0, end, SCAN_SLICE):
+        hi = min(lo + SCAN_SLICE, end)
+        ok = usable[lo:hi] & usable[lo + gap : hi + gap]
+        ok &= owner[lo:hi] == owner[lo + gap : hi + gap]
+        at = np.flatnonzero(ok).astype(np.int32)
+        at += lo
+        if parts == 1:
+            found.append((at, np.array([len(at)])))
+            continue
+        label = (values[at] % parts).astype(np.uint8)
+        found.append((at[np.argsort(label, kind="stable")], np.bincount(label, minlength=parts)))
+    bounds = [np.r_[0, np.cumsum(count)] for _, count in found]
+    for number in range(parts):
+        pieces = [at[b[number] : b[number + 1]] for (at, _), b in zip(found, bounds, strict=True)]
+        yield np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
 
 
 def _similarity_at(a: np.ndarray, b: np.ndarray, lags: np.ndarray, max_shift: int = 500) -> float:
