@@ -6,6 +6,7 @@ new cut no longer uses. A crash at any point leaves every manifest row with its 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -56,7 +57,10 @@ class SourceCut:
     dry_run: bool = False
     drafts: tuple[tuple[str, str, str], ...] = ()  # (clip id, draft transcript, "manual" | "auto")
     drops: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, reason) of speech not kept
-    fingerprints: tuple[tuple[str, bytes], ...] = ()  # (clip id, little-endian uint32 fingerprint)
+    # every clip's audio fingerprint (`quality.fingerprint`, 16-bit values), in clip order: the
+    # values end to end as little-endian uint16, and each clip's count as little-endian uint32
+    fingerprints: bytes = b""
+    fingerprint_counts: bytes = b""
 
     @property
     def kept_s(self) -> float:
@@ -227,7 +231,8 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     peaks = array("i")
 
     spans: list[tuple[int, int]] = []
-    fingerprints: list[tuple[str, bytes]] = []
+    prints = bytearray()  # the clips' fingerprints end to end, and their lengths
+    print_counts: list[int] = []
 
     def emit(found: list[FrameClip]) -> None:
         for fc in found:
@@ -248,7 +253,9 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
             flags = np.frombuffer(fc.flags, np.uint8).astype(bool)
             hints = quality.measure(samples, rate, flags, frame_ms, blocks, frame_powers)
             if write:
-                fingerprints.append((cid, quality.fingerprint(samples, rate).astype("<u4").tobytes()))
+                values = quality.fingerprint(samples, rate)
+                prints.extend(values.astype("<u2").tobytes())
+                print_counts.append(len(values))
             del samples, frame_powers  # views: the buffers below must stay resizable
             pcm.release()
             clips.append(
@@ -325,7 +332,8 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
         dry_run=not write,
         drafts=drafts,
         drops=tuple(dropped),
-        fingerprints=tuple(fingerprints),
+        fingerprints=bytes(prints),
+        fingerprint_counts=np.array(print_counts, "<u4").tobytes(),
     )
 
 
@@ -396,8 +404,12 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings, manife
         write_csv_atomic(workspace.drafts_csv, DRAFT_FIELDS, sorted(drafts, key=lambda r: r["clip_id"]))
         prints = read_fingerprints(workspace)
         prints = prints.filter(pc.not_equal(prints["source_id"], sid))
-        added = pa.Table.from_pylist(
-            [{"clip_id": c, "source_id": sid, "fingerprint": f} for c, f in result.fingerprints],
+        added = pa.table(
+            {
+                "clip_id": [c.clip_id for c in result.clips] if result.fingerprint_counts else [],
+                "source_id": pa.repeat(pa.scalar(sid), len(result.fingerprint_counts) // 4),
+                "fingerprint": fingerprint_column(result),
+            },
             schema=FINGERPRINT_SCHEMA,
         )
         write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, added]))
@@ -410,25 +422,61 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings, manife
                     path.unlink(missing_ok=True)
 
 
-def read_fingerprints(workspace: Workspace) -> pa.Table:
+def fingerprint_column(result: SourceCut) -> pa.Array:
+    """A cut's fingerprints as fingerprints.parquet stores them: one binary value per clip,
+    its sub-fingerprints as little-endian uint32."""
+    counts = np.frombuffer(result.fingerprint_counts, "<u4")
+    offsets = np.zeros(len(counts) + 1, np.int32)
+    np.cumsum(counts * 4, out=offsets[1:])
+    data = np.frombuffer(result.fingerprints, "<u2").astype("<u4")
+    return pa.Array.from_buffers(pa.binary(), len(counts), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def read_fingerprints(workspace: Workspace, columns: list[str] | None = None) -> pa.Table:
     """manifests/fingerprints.parquet: one audio fingerprint per clip."""
+    schema = (
+        FINGERPRINT_SCHEMA if columns is None else pa.schema([FINGERPRINT_SCHEMA.field(c) for c in columns])
+    )
     if not workspace.fingerprints_parquet.exists():
-        return FINGERPRINT_SCHEMA.empty_table()
-    return pq.read_table(workspace.fingerprints_parquet).cast(FINGERPRINT_SCHEMA)
+        return schema.empty_table()
+    return pq.read_table(workspace.fingerprints_parquet, columns=columns).cast(schema)
+
+
+def live_fingerprints(workspace: Workspace) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The fingerprints of the clips in clips.parquet, laid end to end: (clip ids in ascending
+    order, their sub-fingerprints as one uint32 array, each clip's count). The values are a
+    view of the table read, not one Python object per clip."""
+    prints = read_fingerprints(workspace, ["clip_id", "fingerprint"])
+    live = workspace.read_clip_table(columns=["clip_id"])["clip_id"].combine_chunks()
+    keep = pc.is_in(prints["clip_id"], value_set=live)
+    if not pc.all(keep).as_py():  # copies of the table only where needed
+        prints = prints.filter(keep)
+    ids = prints["clip_id"].to_pylist()
+    if any(a >= b for a, b in itertools.pairwise(ids)):
+        prints = prints.take(pc.sort_indices(prints["clip_id"]))  # a stable sort
+        ids = prints["clip_id"].to_pylist()
+        last = [k for k in range(len(ids)) if k + 1 == len(ids) or ids[k] != ids[k + 1]]
+        if len(last) < len(ids):  # of rows with one id (none are written), the last counts
+            prints, ids = prints.take(pa.array(last)), [ids[k] for k in last]
+    chunks = prints["fingerprint"].chunks
+    column = chunks[0] if len(chunks) == 1 else prints["fingerprint"].combine_chunks()
+    lengths = pc.fill_null(pc.binary_length(column), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if (lengths % 4).any():
+        raise ValueError("a fingerprint in fingerprints.parquet is not a whole number of uint32 values")
+    total = int(lengths.sum()) // 4
+    if not total:
+        return ids, np.zeros(0, np.uint32), lengths // 4
+    first = int(np.frombuffer(column.buffers()[1], np.int32, 1, column.offset * 4)[0])
+    return ids, np.frombuffer(column.buffers()[2], "<u4", total, first), lengths // 4
 
 
 def find_duplicates(workspace: Workspace) -> int:
     """Group near-duplicate clips across the corpus by their fingerprints (the same video
     uploaded twice, a repeated intro) into manifests/duplicates.csv; return the number of
     clips in groups. Call under the workspace lock."""
-    prints = read_fingerprints(workspace)
-    live = set(workspace.read_clip_table(columns=["clip_id"])["clip_id"].to_pylist())
-    fps = {
-        cid: np.frombuffer(fp, "<u4")
-        for cid, fp in zip(prints["clip_id"].to_pylist(), prints["fingerprint"].to_pylist(), strict=True)
-        if cid in live
-    }
-    groups = quality.group_duplicates(fps, workspace.config.quality.duplicate_similarity)
+    ids, values, lengths = live_fingerprints(workspace)
+    groups = quality.group_fingerprints(ids, values, lengths, workspace.config.quality.duplicate_similarity)
+    del values
     rows = [{"clip_id": c, "duplicate_group": g} for c, g in sorted(groups.items())]
     write_csv_atomic(workspace.duplicates_csv, DUPLICATE_FIELDS, rows)
     return len(rows)

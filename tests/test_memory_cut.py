@@ -1,13 +1,20 @@
-"""Memory of the steps after the stream: duplicate grouping."""
+"""Memory of the steps after the stream: duplicate grouping, fingerprints."""
 
 from __future__ import annotations
 
 import tracemalloc
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+import soundfile
 
 from accentds import quality
+from accentds.cut import SourceCut, cut, find_duplicates, fingerprint_column, live_fingerprints
+from accentds.models import Clip
+from accentds.pull import pull
+from accentds.workspace import FINGERPRINT_SCHEMA, Workspace, read_csv, write_parquet_atomic
 
 
 def collection(count: int, length: int, copies: int, seed: int) -> dict[str, np.ndarray]:
@@ -97,3 +104,75 @@ def test_grouping_checks_its_input():
     fps = collection(50, 60, copies=5, seed=5)
     high = {c: v | np.uint32(0xABCD0000) for c, v in fps.items()}
     assert quality.group_duplicates(high) == quality.group_duplicates(fps)
+
+
+def clip(source: str, k: int) -> Clip:
+    cid = f"{source}-{k * 10000:07d}-{k * 10000 + 4000:07d}"
+    return Clip(
+        clip_id=cid, source_id=source, start=k * 10.0, end=k * 10.0 + 4.0, duration=4.0,
+        path=f"clips/{source}/{cid}.wav", settings_id="s", vad_aggressiveness=2, vad_frame_ms=30,
+        vad_padding_ms=300, vad_merge_gap_ms=300, vad_min_clip_s=1.0, vad_max_clip_s=15.0,
+        rms_dbfs=-20.0, peak_dbfs=-3.0, speech_ratio=0.8, cut_at="2024-01-01T00:00:00Z",
+    )  # fmt: skip
+
+
+def test_live_fingerprints_and_duplicates_match_the_fingerprints_per_clip(workspace: Workspace):
+    fps = collection(40, 120, copies=12, seed=6)
+    names = sorted(fps)
+    clips = [clip("src", k) for k in range(len(names))]
+    by_clip = {c.clip_id: fps[name] for c, name in zip(clips, names, strict=True)}
+    workspace.write_clips(clips[1:])  # the first clip is gone: its fingerprint is not live
+    rows = [(c.clip_id, by_clip[c.clip_id]) for c in clips]
+    rows = rows[::-1]  # not in id order
+    rows.insert(5, (clips[7].clip_id, np.zeros(50, np.uint32)))  # an earlier row of one id: the last counts
+    table = pa.table(
+        {
+            "clip_id": [c for c, _ in rows],
+            "source_id": ["src"] * len(rows),
+            "fingerprint": [v.astype("<u4").tobytes() for _, v in rows],
+        },
+        schema=FINGERPRINT_SCHEMA,
+    )
+    write_parquet_atomic(workspace.fingerprints_parquet, table)
+    ids, values, lengths = live_fingerprints(workspace)
+    assert ids == sorted(c.clip_id for c in clips[1:])
+    starts = np.cumsum(lengths) - lengths
+    for cid, start, length in zip(ids, starts, lengths, strict=True):
+        assert np.array_equal(values[start : start + length], by_clip[cid])
+    live = {cid: by_clip[cid] for cid in ids}
+    expected = quality.group_duplicates(live)
+    assert expected
+    assert find_duplicates(workspace) == len(expected)
+    assert {r["clip_id"]: r["duplicate_group"] for r in read_csv(workspace.duplicates_csv)} == expected
+
+
+def test_fingerprints_are_stored_as_before(speech):
+    pieces = [speech[: 16000 * 3], speech[16000 * 5 : 16000 * 9], speech[:100]]
+    prints = [quality.fingerprint(x, 16000) for x in pieces]
+    result = SourceCut(
+        "src",
+        ok=True,
+        fingerprints=b"".join(p.astype("<u2").tobytes() for p in prints),
+        fingerprint_counts=np.array([len(p) for p in prints], "<u4").tobytes(),
+    )
+    column = fingerprint_column(result)
+    assert column.type == pa.binary()
+    assert column.to_pylist() == [p.astype("<u4").tobytes() for p in prints]
+    assert len(prints[2]) == 0 and max(int(p.max()) for p in prints[:2]) < 1 << 16
+
+
+def test_cut_stores_each_clips_fingerprint(workspace: Workspace, make_media, speech):
+    tail = speech[: 16000 * 10]  # a repeated passage: one duplicate group at least
+    [pulled] = pull(workspace, [str(make_media("talk.wav", audio=np.r_[speech, tail]))], workers=1)
+    [result] = cut(workspace, workers=1)
+    assert result.ok and len(result.fingerprints) == 2 * sum(np.frombuffer(result.fingerprint_counts, "<u4"))
+    prints = pq.read_table(workspace.fingerprints_parquet).to_pylist()
+    clips = workspace.read_clips()
+    assert [p["clip_id"] for p in prints] == [c.clip_id for c in clips]
+    for row, c in zip(prints, clips, strict=True):
+        samples, _ = soundfile.read(str(workspace.abs(c.path)), dtype="int16")
+        assert row["source_id"] == pulled.source.source_id
+        assert row["fingerprint"] == quality.fingerprint(samples, 16000).astype("<u4").tobytes()
+    groups = {r["clip_id"]: r["duplicate_group"] for r in read_csv(workspace.duplicates_csv)}
+    fps = {p["clip_id"]: np.frombuffer(p["fingerprint"], "<u4") for p in prints}
+    assert groups and groups == quality.group_duplicates(fps)
