@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from .errors import AccentdsError
-from .workspace import Workspace, atomic_path, build_manifest, write_csv_table
+from .workspace import Workspace, atomic_path, build_manifest, write_csv_table, write_parquet
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 
@@ -22,7 +20,7 @@ def export(workspace: Workspace, fmt: str, output: Path) -> int:
         if fmt == "csv":
             write_csv_table(table, tmp)
         elif fmt == "parquet":
-            pq.write_table(table, tmp, compression="zstd")
+            write_parquet(table, tmp)
         else:
             with open(tmp, "w", encoding="utf-8") as out:
                 for row in table.to_pylist():

@@ -67,6 +67,9 @@ FINGERPRINT_SCHEMA = pa.schema(
     [("clip_id", pa.string()), ("source_id", pa.string()), ("fingerprint", pa.binary())]
 )
 DUPLICATE_FIELDS = ["clip_id", "duplicate_group"]
+UNIQUE_COLUMNS = ("clip_id", "path")  # one value per clip: Parquet writes them without a dictionary
+PARQUET_PAGE_BYTES = 1 << 14
+PARQUET_BATCH_ROWS = 64
 
 
 def sha256_file(path: Path) -> str:
@@ -132,10 +135,33 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return []
 
 
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write a table as zstd Parquet with little memory whatever its size: text columns that
+    repeat (not `UNIQUE_COLUMNS`) dictionary-encoded, the rest plain in small pages written
+    as they fill. A dictionary-encoded column holds its pages until its dictionary is
+    written, and the writer's buffers come from Arrow's default allocator (which
+    `pyarrow.set_memory_pool` does not reach) and stay with the process: a dictionary for a
+    column of unique values, or large pages and batches, would keep memory in proportion
+    to the rows."""
+    repeated = [
+        f.name
+        for f in table.schema
+        if (pa.types.is_string(f.type) or pa.types.is_dictionary(f.type)) and f.name not in UNIQUE_COLUMNS
+    ]
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        use_dictionary=repeated,
+        data_page_size=PARQUET_PAGE_BYTES,
+        write_batch_size=PARQUET_BATCH_ROWS,
+    )
+
+
 def write_parquet_atomic(path: Path, table: pa.Table) -> None:
-    """Write a table as Parquet atomically."""
+    """Write a table as Parquet atomically (see `write_parquet`)."""
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        write_parquet(table, tmp)
 
 
 class Workspace:
@@ -374,8 +400,9 @@ def build_manifest(workspace: Workspace) -> pa.Table:
         "quality_flags", "duplicate_group", "settings_id", "cut_at",
     ]  # fmt: skip
     joined = joined.select(order)
-    if joined.num_rows:
-        joined = joined.take(pc.sort_indices(joined, [("source_id", "ascending"), ("start", "ascending")]))
+    rows = pc.sort_indices(joined, [("source_id", "ascending"), ("start", "ascending")]).to_numpy()
+    if (rows[1:] < rows[:-1]).any():  # clips.parquet is kept in this order: no copy then
+        joined = joined.take(rows)
     return joined
 
 

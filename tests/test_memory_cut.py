@@ -1,8 +1,10 @@
-"""Memory of the steps after the stream: duplicate grouping, fingerprints."""
+"""Memory of the steps after the stream: duplicate grouping, fingerprints, Parquet writes."""
 
 from __future__ import annotations
 
 import tracemalloc
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -14,7 +16,15 @@ from accentds import quality
 from accentds.cut import SourceCut, cut, find_duplicates, fingerprint_column, live_fingerprints
 from accentds.models import Clip
 from accentds.pull import pull
-from accentds.workspace import FINGERPRINT_SCHEMA, Workspace, read_csv, write_parquet_atomic
+from accentds.workspace import (
+    CLIP_SCHEMA,
+    FINGERPRINT_SCHEMA,
+    Workspace,
+    build_manifest,
+    read_csv,
+    write_parquet,
+    write_parquet_atomic,
+)
 
 
 def collection(count: int, length: int, copies: int, seed: int) -> dict[str, np.ndarray]:
@@ -176,3 +186,37 @@ def test_cut_stores_each_clips_fingerprint(workspace: Workspace, make_media, spe
     groups = {r["clip_id"]: r["duplicate_group"] for r in read_csv(workspace.duplicates_csv)}
     fps = {p["clip_id"]: np.frombuffer(p["fingerprint"], "<u4") for p in prints}
     assert groups and groups == quality.group_duplicates(fps)
+
+
+def test_parquet_dictionary_only_for_repeated_text(tmp_path: Path):
+    rows = 3000
+    table = pa.table(
+        {
+            "clip_id": [f"src-{k:07d}" for k in range(rows)],
+            "path": [f"clips/src/src-{k:07d}.wav" for k in range(rows)],
+            "source_id": ["src"] * rows,
+            "status": ["pending", "accepted"] * (rows // 2),
+            "start": np.arange(rows) * 1.5,
+        }
+    )
+    write_parquet(table, tmp_path / "t.parquet")
+    assert pq.read_table(tmp_path / "t.parquet").equals(table)
+    group = pq.read_metadata(tmp_path / "t.parquet").row_group(0)
+    encodings = {group.column(k).path_in_schema: group.column(k) for k in range(group.num_columns)}
+    for name in ("source_id", "status"):
+        assert encodings[name].has_dictionary_page
+    for name in ("clip_id", "path", "start"):
+        assert not encodings[name].has_dictionary_page
+    assert group.column(0).total_compressed_size > 0
+
+
+def test_manifest_is_ordered_whatever_the_order_of_clips_parquet(workspace: Workspace):
+    clips = [clip("b", 1), clip("a", 2), clip("a", 0), clip("b", 0)]
+    table = pa.Table.from_pylist([asdict(c) for c in clips], schema=CLIP_SCHEMA)
+    write_parquet_atomic(workspace.clips_parquet, table)  # not in (source, start) order
+    manifest = build_manifest(workspace)
+    assert list(zip(manifest["source_id"].to_pylist(), manifest["start"].to_pylist(), strict=True)) == [
+        ("a", 0.0), ("a", 20.0), ("b", 0.0), ("b", 10.0)
+    ]  # fmt: skip
+    workspace.write_clips(clips)  # sorted on writing
+    assert build_manifest(workspace).equals(manifest)
