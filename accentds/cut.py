@@ -6,6 +6,7 @@ new cut no longer uses. A crash at any point leaves every manifest row with its 
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import math
@@ -87,6 +88,8 @@ def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: 
     """Cut one source (runs in a worker process). Never raises for a bad source."""
     folder = Path(root) / "clips" / source.source_id
     before = set(folder.glob("*.wav")) if folder.is_dir() else set()
+    collecting = gc.isenabled()
+    gc.disable()  # the stream makes a handful of reference cycles: collections would rescan the imports
     try:
         return _cut_source(Path(root), source, vad, ffmpeg, write)
     except (MediaError, OSError) as exc:
@@ -96,6 +99,9 @@ def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: 
         if isinstance(exc, MediaError):
             return SourceCut(source.source_id, ok=False, reason=str(exc))
         return SourceCut(source.source_id, ok=False, reason=f"{exc.strerror}: {exc.filename}")
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class DropLog:
