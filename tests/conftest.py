@@ -109,3 +109,25 @@ def check_consistent(ws: Workspace, killed: bool = False) -> None:
         assert ws.abs(path).is_file(), f"manifest row without file: {path}"
     if not killed:  # a killed run may leave the joined view one step behind; the next run catches up
         assert sorted(manifest["clip_id"].to_pylist()) == sorted(c.clip_id for c in clips)
+
+
+def random_fingerprints(
+    rng: np.random.Generator, count: int, length: int, quiet: int, name: str
+) -> dict[str, np.ndarray]:
+    """`count` random 16-bit fingerprints of `length` values, named `name.format(i)`: 2 % of
+    values one common value, and a quiet (zero) run of up to `quiet` values in each."""
+    values = rng.integers(1, 1 << 16, (count, length), dtype=np.uint32)
+    values[rng.random((count, length)) < 0.02] = 0x1234
+    for row in values:
+        start = rng.integers(0, length)
+        row[start : start + rng.integers(0, quiet)] = 0
+    return {name.format(i): row for i, row in enumerate(values)}
+
+
+def noisy_copy(rng: np.random.Generator, values: np.ndarray, shift: int) -> np.ndarray:
+    """A copy of a fingerprint with 10 % of its bits flipped (quiet values stay quiet),
+    starting `shift` hops later, padded with random values to the same length."""
+    weights = np.uint32(1) << np.arange(16, dtype=np.uint32)
+    flips = ((rng.random((len(values), 16)) < 0.10) @ weights).astype(np.uint32)
+    copy = np.where(values == 0, 0, values ^ flips).astype(np.uint32)
+    return np.r_[copy[shift:], rng.integers(1, 1 << 16, shift, dtype=np.uint32)]

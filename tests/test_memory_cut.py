@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import soundfile
+from conftest import noisy_copy, random_fingerprints
 
 from accentds import quality
 from accentds.cut import SourceCut, cut, find_duplicates, fingerprint_column, live_fingerprints
@@ -32,19 +33,11 @@ def collection(count: int, length: int, copies: int, seed: int) -> dict[str, np.
     copies of earlier clips (10 % of bits flipped, shifted by a few hops), some of them chained
     (a copy of a copy) so that groups have more than two clips."""
     rng = np.random.default_rng(seed)
-    values = rng.integers(1, 1 << 16, (count, length), dtype=np.uint32)
-    values[rng.random((count, length)) < 0.02] = 0x1234
-    for row in values:
-        start = rng.integers(0, length)
-        row[start : start + rng.integers(0, 40)] = 0
-    fps = {f"c{i:05d}": row for i, row in enumerate(values)}
-    weights = np.uint32(1) << np.arange(16, dtype=np.uint32)
+    fps = random_fingerprints(rng, count, length, 40, "c{:05d}")
     for k in range(copies):
         source = f"d{k - 1:05d}" if k % 3 == 2 else f"c{rng.integers(0, count):05d}"
         shift = int(rng.integers(0, 5))
-        flips = ((rng.random((length, 16)) < 0.10) @ weights).astype(np.uint32)
-        copy = np.where(fps[source] == 0, 0, fps[source] ^ flips).astype(np.uint32)
-        fps[f"d{k:05d}"] = np.r_[copy[shift:], rng.integers(1, 1 << 16, shift, dtype=np.uint32)]
+        fps[f"d{k:05d}"] = noisy_copy(rng, fps[source], shift)
     return fps
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import noisy_copy, random_fingerprints
 
 from accentds import quality as q
 from accentds.acoustic import BlockAnalysis
@@ -480,19 +481,11 @@ def random_collection(count: int, length: int, planted: int, seed: int) -> tuple
     """Random 16-bit sub-fingerprints with quiet runs and one very common value, plus planted
     copies (10 % of bits flipped, shifted by 3 hops)."""
     rng = np.random.default_rng(seed)
-    values = rng.integers(1, 1 << 16, (count, length), dtype=np.uint32)
-    values[rng.random((count, length)) < 0.02] = 0x1234
-    for row in values:
-        start = rng.integers(0, length)
-        row[start : start + rng.integers(0, 60)] = 0
-    fps = {f"c{i:06d}": row for i, row in enumerate(values)}
+    fps = random_fingerprints(rng, count, length, 60, "c{:06d}")
     pairs = []
-    weights = np.uint32(1) << np.arange(16, dtype=np.uint32)
     for k in range(planted):
         source = f"c{k * 7:06d}"
-        flips = ((rng.random((length, 16)) < 0.10) @ weights).astype(np.uint32)
-        copy = np.where(fps[source] == 0, 0, fps[source] ^ flips).astype(np.uint32)
-        fps[f"d{k:06d}"] = np.r_[copy[3:], rng.integers(1, 1 << 16, 3, dtype=np.uint32)]
+        fps[f"d{k:06d}"] = noisy_copy(rng, fps[source], 3)
         pairs.append((source, f"d{k:06d}"))
     return fps, pairs
 
