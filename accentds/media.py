@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import queue
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import threading
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import AccentdsError
 
-PIPE_SIZE = 1 << 20
+SOCKET_BUFFER = 1 << 20  # asked for; the kernel may give less
 QUEUE_CHUNKS = 16  # chunks decoded ahead of the consumer: 7.5 MB, 4 min of audio, in a cut
 BYTES_PER_SAMPLE = 2
 _TRUNCATED = re.compile(
@@ -117,31 +117,45 @@ def pcm_stream(
         raise MediaError(f"file not found: {path}")
     if path.stat().st_size == 0:
         raise MediaError("empty file (0 bytes)")
-    proc = subprocess.Popen(
-        decode_command(ffmpeg, path, rate),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        process_group=0,  # Ctrl-C is for accentds to handle: it stops ffmpeg itself
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    with suppress(OSError):  # a larger pipe keeps ffmpeg running while clips are written
-        fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    # ffmpeg writes into a socket, not a pipe: a read with MSG_WAITALL returns a whole chunk
+    # in one call, where a pipe returns each 32 KB ffmpeg writes, and every return has to
+    # take the GIL back from the thread doing the work.
+    ours, theirs = socket.socketpair()
+    with suppress(OSError):  # room for ffmpeg to run ahead while clips are written
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+    try:
+        proc = subprocess.Popen(
+            decode_command(ffmpeg, path, rate),
+            stdout=theirs.fileno(),
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            process_group=0,  # Ctrl-C is for accentds to handle: it stops ffmpeg itself
+        )
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()  # ffmpeg holds its end: the stream ends when ffmpeg does
+    assert proc.stderr is not None
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
     drain.start()
 
-    # A reader thread keeps the pipe drained, so ffmpeg decodes while this process works.
+    # A reader thread keeps the socket drained, so ffmpeg decodes while this process works.
     ready: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
     stop = threading.Event()
 
     received = [0]
 
     def reader() -> None:
-        read = proc.stdout.read
         try:
             while not stop.is_set():
-                data = read(chunk_bytes)
+                data = ours.recv(chunk_bytes, socket.MSG_WAITALL)
+                while data and len(data) < chunk_bytes:  # a signal cut the wait short, or the end
+                    more = ours.recv(chunk_bytes - len(data), socket.MSG_WAITALL)
+                    if not more:
+                        break
+                    data += more
                 if not data:
                     break
                 received[0] += len(data)
@@ -170,7 +184,7 @@ def pcm_stream(
                 with suppress(queue.Empty):
                     ready.get(timeout=0.05)
         pump.join()
-        proc.stdout.close()
+        ours.close()
         code = proc.wait()
         drain.join()
         proc.stderr.close()

@@ -184,7 +184,9 @@ def test_pull_and_cut_each_format(kind, workspace, make_media, speech, ffmpeg):
 def test_decode_gives_the_same_pcm_as_a_plain_input_decode(kind, make_media, speech, ffmpeg):
     path = FORMATS[kind](make_media, speech, ffmpeg)
     with pcm_stream(path, ffmpeg, RATE, chunk_bytes=1 << 16) as chunks:
-        ours = b"".join(chunks)
+        received = list(chunks)
+    assert all(len(c) == 1 << 16 for c in received[:-1]) and 0 < len(received[-1]) <= 1 << 16
+    ours = b"".join(received)
     plain = subprocess.run(
         [ffmpeg, "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(RATE), "-f", "s16le", "-"],
         check=True, capture_output=True,
