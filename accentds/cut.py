@@ -13,9 +13,17 @@ import math
 import os
 import signal
 from array import array
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -218,7 +226,66 @@ class SpeechFinder:
         return sorted(self.drops.spans(spans, frame_s) + short)
 
 
+class ClipWriter:
+    """Writes clip files on a thread of its own: the kernel's work for them (page cache, new
+    inodes) runs without the GIL, beside the cutting, which waits only when `PENDING_BYTES`
+    of clips are queued. (Fingerprints stay with the cutting: their many short numpy calls
+    would pass the GIL back and forth.)
+
+    `close` waits for every file and re-raises the first error: it must run before the files
+    written can be trusted or removed."""
+
+    PENDING_BYTES = 8 << 20
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clip-writer")
+        self.pending: deque[tuple[Future[float], int]] = deque()
+        self.queued = 0
+        self.done: list[Future[float]] = []
+
+    def write(self, path: Path, pcm: memoryview) -> None:
+        data = bytes(pcm)  # the cutting buffer moves on
+        while self.pending and self.queued + len(data) > self.PENDING_BYTES:
+            future, size = self.pending.popleft()
+            future.result()
+            self.queued -= size
+        future = self.pool.submit(write_wav, path, data, self.rate)
+        self.pending.append((future, len(data)))
+        self.queued += len(data)
+        self.done.append(future)
+
+    def close(self) -> list[float]:
+        """Wait for every file; their durations measured from the files, in the order written."""
+        self.pool.shutdown(wait=True)
+        return [future.result() for future in self.done]
+
+    def abandon(self) -> None:
+        """Write nothing more, and wait for the file being written."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write: bool) -> SourceCut:
+    writer = ClipWriter(vad.sample_rate) if write else None
+    try:
+        result = _cut_stream(root, source, vad, ffmpeg, writer)
+    except BaseException:
+        if writer is not None:  # no file may still be written when the caller cleans up
+            writer.abandon()
+        raise
+    if writer is None:
+        return result
+    durations = writer.close()  # raises OSError for a failed write
+    if not result.clips:
+        return result
+    clips = tuple(replace(c, duration=d) for c, d in zip(result.clips, durations, strict=True))
+    return replace(result, clips=clips)
+
+
+def _cut_stream(
+    root: Path, source: Source, vad: VadSettings, ffmpeg: str, writer: ClipWriter | None
+) -> SourceCut:
+    write = writer is not None
     rate, frame_ms = vad.sample_rate, vad.frame_ms
     finder = SpeechFinder(vad)
     frame_bytes = finder.frame_bytes
@@ -253,7 +320,9 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
             power = frame_powers.mean()
             peak = max(peaks[first : first + frames]) / 32768.0
             path = out_dir / f"{cid}.wav"
-            duration = write_wav(path, pcm, rate) if write else len(pcm) / BYTES_PER_SAMPLE / rate
+            duration = len(pcm) / BYTES_PER_SAMPLE / rate  # measured from the file once written
+            if writer is not None:
+                writer.write(path, pcm)
             samples = np.frombuffer(pcm, "<i2")
             blocks = finder.spectra.span(fc.start * frame_samples, fc.end * frame_samples)
             flags = np.frombuffer(fc.flags, np.uint8).astype(bool)
