@@ -318,7 +318,7 @@ def _cut_stream(
             first = fc.start - buffer_start
             frame_powers = np.frombuffer(powers, np.float64, frames, first * powers.itemsize)
             power = frame_powers.mean()
-            peak = max(peaks[first : first + frames]) / 32768.0
+            peak = max(peaks[first : first + frames])
             path = out_dir / f"{cid}.wav"
             duration = len(pcm) / BYTES_PER_SAMPLE / rate  # measured from the file once written
             if writer is not None:
@@ -326,7 +326,7 @@ def _cut_stream(
             samples = np.frombuffer(pcm, "<i2")
             blocks = finder.spectra.span(fc.start * frame_samples, fc.end * frame_samples)
             flags = np.frombuffer(fc.flags, np.uint8).astype(bool)
-            hints = quality.measure(samples, rate, flags, frame_ms, blocks, frame_powers)
+            hints = quality.measure(samples, rate, flags, frame_ms, blocks, frame_powers, peak)
             if write:
                 values = quality.fingerprint(samples, rate)
                 prints.extend(values.astype("<u2").tobytes())
@@ -349,7 +349,7 @@ def _cut_stream(
                     vad_min_clip_s=vad.min_clip_s,
                     vad_max_clip_s=vad.max_clip_s,
                     rms_dbfs=_level_db(math.sqrt(power)),
-                    peak_dbfs=_level_db(peak),
+                    peak_dbfs=_level_db(peak / 32768.0),
                     speech_ratio=round(fc.speech_ratio, 4),
                     cut_at=cut_at,
                     snr_db=hints.snr_db,

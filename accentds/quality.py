@@ -29,6 +29,8 @@ LUFS_FLOOR = -70.0  # also the absolute gate
 LUFS_BLOCK_S = 0.4
 LUFS_STEP_S = 0.1  # 75 % overlap
 LUFS_RELATIVE_GATE_LU = -10.0
+_ABSOLUTE_GATE = 10 ** ((LUFS_FLOOR + 0.691) / 10)  # the mean power of a block of -70 LUFS
+_RELATIVE_GATE = 10 ** (LUFS_RELATIVE_GATE_LU / 10)
 
 CLIP_LEVEL = 32766  # |sample| at or above this (within 1 LSB of the int16 extremes) is "at the limit"
 
@@ -91,12 +93,15 @@ def measure(
     frame_ms: int = 30,
     blocks: BlockSpan | None = None,
     frame_powers: np.ndarray | None = None,
+    peak: int | None = None,
 ) -> Quality:
     """All quality measures of a clip, rounded: dB to 2 decimals, ratios to 5, Hz to whole.
 
-    `frame_powers` (see `snr_db`) saves the SNR a pass over the samples. With `blocks` covering at least one loudness block (about 400 ms), loudness and bandwidth
-    come from those blocks' spectra (`lufs_of_blocks`, `bandwidth_of_spectrum`) instead of a
-    new pass over the samples."""
+    `frame_powers` (see `snr_db`) saves the SNR a pass over the samples, and `peak`, the
+    largest |sample| (as the VAD frames give it), the clipping ratio one when it is below the
+    clipping level. With `blocks` covering at least one loudness block (about 400 ms),
+    loudness and bandwidth come from those blocks' spectra (`lufs_of_blocks`,
+    `bandwidth_of_spectrum`) instead of a new pass over the samples."""
     x = _int16(samples)
     size = blocks.size if blocks is not None else 0
     if blocks is not None and len(blocks.loudness) >= _blocks_per(LUFS_BLOCK_S, size, rate):
@@ -107,7 +112,7 @@ def measure(
     return Quality(
         snr_db=round(snr_db(x, rate, speech_flags, frame_ms, frame_powers), 2),
         lufs=round(loudness, 2),
-        clipping_ratio=round(clipping_ratio(x), 5),
+        clipping_ratio=0.0 if peak is not None and peak < CLIP_LEVEL else round(clipping_ratio(x), 5),
         bandwidth_hz=float(round(bandwidth)),
     )
 
@@ -163,7 +168,7 @@ def snr_db(
     if p_noise <= 0:
         return SNR_MAX_DB
     ratio = max(p_speech - p_noise, 1e-12 * p_noise) / p_noise
-    return float(np.clip(10 * math.log10(ratio), SNR_MIN_DB, SNR_MAX_DB))
+    return min(max(10 * math.log10(ratio), SNR_MIN_DB), SNR_MAX_DB)
 
 
 def _frame_sums(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -196,11 +201,11 @@ def lufs(samples: np.ndarray, rate: int) -> float:
 
 def _gated(z: np.ndarray) -> float:
     """Integrated loudness of gating-block powers: absolute gate, then relative gate."""
-    z = z[_block_loudness(z) > LUFS_FLOOR]
+    z = z[z > _ABSOLUTE_GATE]  # the gates compare powers: as loudness, but no log per block
     if len(z) == 0:
         return LUFS_FLOOR
-    z = z[_block_loudness(z) > _block_loudness(z.mean()) + LUFS_RELATIVE_GATE_LU]
-    return float(max(_block_loudness(z.mean()), LUFS_FLOOR))
+    z = z[z > z.mean() * _RELATIVE_GATE]
+    return max(-0.691 + 10 * math.log10(z.mean()), LUFS_FLOOR)
 
 
 def _blocks_per(seconds: float, size: int, rate: int) -> int:
@@ -387,11 +392,18 @@ def bandwidth_hz(samples: np.ndarray, rate: int) -> float:
 def bandwidth_of_spectrum(power: np.ndarray, rate: int, n: int) -> float:
     """`bandwidth_hz` from a long-term power spectrum on the rfft grid of n points (any scale):
     the roll-off point of the +3 dB/octave tilted power above 100 Hz. 0 when there is none."""
-    freqs = np.arange(n // 2 + 1) * rate / n
-    cumulative = np.cumsum(np.asarray(power, np.float64) * freqs * (freqs >= BANDWIDTH_LOW_HZ))
+    freqs, tilt = _bandwidth_grid(rate, n)
+    cumulative = np.cumsum(np.multiply(power, tilt, dtype=np.float64))
     if cumulative[-1] <= 0:
         return 0.0
     return float(freqs[np.searchsorted(cumulative, BANDWIDTH_SHARE * cumulative[-1])])
+
+
+@lru_cache(maxsize=16)
+def _bandwidth_grid(rate: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rfft bin frequencies of n points, and the tilt: frequency, 0 below 100 Hz."""
+    freqs = np.arange(n // 2 + 1) * rate / n
+    return freqs, freqs * (freqs >= BANDWIDTH_LOW_HZ)
 
 
 class SpectraStore:
@@ -402,7 +414,7 @@ class SpectraStore:
     def __init__(self, size: int) -> None:
         self.size = size
         self.loudness = np.zeros(0)
-        self.spectrum = np.zeros((0, size // 2 + 1), np.float32)
+        self.spectrum = np.zeros((0, size // 2 + 1))
         self.base = 0  # block index of row `start`
         self.start = self.used = 0  # live rows are [start, used)
 
@@ -411,7 +423,7 @@ class SpectraStore:
         if self.used + k > len(self.loudness):  # out of room: move the live rows to the front
             if live + k > len(self.loudness) // 2:
                 capacity = max(1024, 2 * (live + k))
-                grown = np.empty(capacity), np.empty((capacity, self.size // 2 + 1), np.float32)
+                grown = np.empty(capacity), np.empty((capacity, self.size // 2 + 1))
                 grown[0][:live], grown[1][:live] = (
                     self.loudness[self.start : self.used],
                     self.spectrum[self.start : self.used],
@@ -435,9 +447,7 @@ class SpectraStore:
         lo = max(-(-start // self.size), self.base)
         hi = min(end // self.size, self.base + self.used - self.start)
         rows = slice(self.start + lo - self.base, self.start + max(lo, hi) - self.base)
-        return BlockSpan(
-            self.loudness[rows].copy(), self.spectrum[rows].sum(axis=0, dtype=np.float64), self.size
-        )
+        return BlockSpan(self.loudness[rows].copy(), self.spectrum[rows].sum(axis=0), self.size)
 
 
 # -- fingerprints --------------------------------------------------------------
@@ -535,13 +545,7 @@ def grid_offset(samples: np.ndarray, rate: int) -> int:
     count = len(x) // block
     if count <= 2 * span:
         return 0
-    squares = x[: count * block].astype(np.int64)  # exact, and integer sums run faster
-    squares *= squares
-    columns = squares.reshape(count, block)
-    cumulative = columns[:, 0].copy()
-    for k in range(1, block):  # column sums: faster than a row-wise reduction of short rows
-        cumulative += columns[:, k]
-    np.cumsum(cumulative, out=cumulative)
+    cumulative = _cumulative_energy(x, count, block)
     onset = cumulative[2 * span :] - cumulative[span:-span]  # in place from here: no temporaries
     onset -= cumulative[span:-span]
     onset += cumulative[: -2 * span]
@@ -559,6 +563,23 @@ def grid_offset(samples: np.ndarray, rate: int) -> int:
     if abs(total) == 0:
         return 0
     return round(np.angle(total) / (2 * np.pi) * hop) % hop
+
+
+def _cumulative_energy(x: np.ndarray, count: int, block: int) -> np.ndarray:
+    """Running sums of the energies of `count` blocks of `block` int16 samples: exact (int64)."""
+    if block == 4:  # the fewest wide temporaries: squares fit int32, sums of two uint32
+        squares = np.square(x[: count * block], dtype=np.int32).view(np.uint32).reshape(count, 2, 2)
+        pairs = np.add(squares[:, :, 0], squares[:, :, 1])  # at most 2**31
+        cumulative = pairs[:, 0].astype(np.int64)
+        cumulative += pairs[:, 1]
+    else:
+        squares = x[: count * block].astype(np.int64)
+        squares *= squares
+        columns = squares.reshape(count, block)
+        cumulative = columns[:, 0].copy()
+        for k in range(1, block):  # column sums: faster than a row-wise reduction of short rows
+            cumulative += columns[:, k]
+    return np.cumsum(cumulative, out=cumulative)
 
 
 def similarity(a: np.ndarray, b: np.ndarray, max_shift: int = 500) -> float:
@@ -713,7 +734,7 @@ def group_fingerprints(
                 root_a, root_b = find(a), find(b)
                 if root_a == root_b:
                     continue
-                near = np.unique(lag[lo:hi, None] + np.array([-1, 0, 1]))
+                near = sorted({k + d for k in lag[lo:hi].tolist() for d in (-1, 0, 1)})
                 if _similarity_at(fingerprint_of(a), fingerprint_of(b), near) >= threshold:
                     parent[max(root_a, root_b)] = min(root_a, root_b)
 
@@ -800,12 +821,12 @@ def _entries_by_part(
         yield np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
 
 
-def _similarity_at(a: np.ndarray, b: np.ndarray, lags: np.ndarray, max_shift: int = 500) -> float:
+def _similarity_at(a: np.ndarray, b: np.ndarray, lags: Sequence[int], max_shift: int = 500) -> float:
     """`similarity` restricted to the given alignments (a[k] against b[k + lag])."""
     la, lb = len(a), len(b)
     need = max(math.ceil(FP_MIN_OVERLAP * min(la, lb)), FP_MIN_FRAMES)
     best = 0.0
-    for lag in lags.tolist():
+    for lag in lags:
         lo, hi = max(0, -lag), min(la, lb - lag)
         if hi - lo < need or abs(lag) > max_shift:
             continue

@@ -283,6 +283,27 @@ def test_clipping_ratio_of_a_hard_clipped_sine():
     assert clipping_ratio(x) == pytest.approx(2 / 3, abs=0.01)
 
 
+@pytest.mark.parametrize("block", [1, 2, 3, 4, 12])
+def test_cumulative_energy_is_exact_at_the_extremes(block):
+    from accentds.quality import _cumulative_energy
+
+    x = np.random.default_rng(block).integers(-32768, 32768, 4000).astype(np.int16)
+    x[:100] = -32768  # whole blocks of the largest square
+    count = len(x) // block
+    expected = np.cumsum((x[: count * block].astype(np.int64) ** 2).reshape(count, block).sum(axis=1))
+    assert np.array_equal(_cumulative_energy(x, count, block), expected)
+
+
+@pytest.mark.parametrize("amplitude", [20000, 32766, 2 * 32768])
+def test_measure_given_the_peak_gives_the_same_clipping_ratio(amplitude):
+    x = to_int16(sine(200, 2.0, amplitude))
+    x[5] = -x[5]  # the peak as the detector gives it: the largest |sample|, as int
+    peak = int(np.abs(x.astype(np.int32)).max())
+    with_peak = measure(x, RATE, peak=peak)
+    assert with_peak == measure(x, RATE)
+    assert (with_peak.clipping_ratio > 0) == (amplitude > 32768)
+
+
 def test_clipping_ratio_ignores_lone_peaks():
     assert clipping_ratio(to_int16(sine(200, 1.0, 20000))) == 0.0
     assert clipping_ratio(to_int16(sine(997, 1.0, 32767))) == 0.0  # full-scale peaks, unclipped
