@@ -235,30 +235,33 @@ class ClipWriter:
     `close` waits for every file and re-raises the first error: it must run before the files
     written can be trusted or removed."""
 
-    PENDING_BYTES = 8 << 20
+    PENDING_BYTES = 4 << 20
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clip-writer")
-        self.pending: deque[tuple[Future[float], int]] = deque()
+        self.pending: deque[tuple[Future[float], int]] = deque()  # in the order written
         self.queued = 0
-        self.done: list[Future[float]] = []
+        self.durations: list[float] = []  # of the files written, in order
 
     def write(self, path: Path, pcm: memoryview) -> None:
         data = bytes(pcm)  # the cutting buffer moves on
         while self.pending and self.queued + len(data) > self.PENDING_BYTES:
-            future, size = self.pending.popleft()
-            future.result()
-            self.queued -= size
-        future = self.pool.submit(write_wav, path, data, self.rate)
-        self.pending.append((future, len(data)))
+            self._collect()
+        self.pending.append((self.pool.submit(write_wav, path, data, self.rate), len(data)))
         self.queued += len(data)
-        self.done.append(future)
+
+    def _collect(self) -> None:
+        future, size = self.pending.popleft()
+        self.durations.append(future.result())
+        self.queued -= size
 
     def close(self) -> list[float]:
         """Wait for every file; their durations measured from the files, in the order written."""
         self.pool.shutdown(wait=True)
-        return [future.result() for future in self.done]
+        while self.pending:
+            self._collect()
+        return self.durations
 
     def abandon(self) -> None:
         """Write nothing more, and wait for the file being written."""
