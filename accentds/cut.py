@@ -228,9 +228,10 @@ class SpeechFinder:
 
 class ClipWriter:
     """Writes clip files on a thread of its own: the kernel's work for them (page cache, new
-    inodes) runs without the GIL, beside the cutting, which waits only when `PENDING_BYTES`
-    of clips are queued. (Fingerprints stay with the cutting: their many short numpy calls
-    would pass the GIL back and forth.)
+    inodes) runs without the GIL, beside the cutting. Clips are handed over in batches
+    (`write` each, then `flush`), one wake-up of the thread per batch, and the cutting waits
+    only when `PENDING_BYTES` are queued. (Fingerprints stay with the cutting: their many
+    short numpy calls would pass the GIL back and forth.)
 
     `close` waits for every file and re-raises the first error: it must run before the files
     written can be trusted or removed."""
@@ -240,31 +241,44 @@ class ClipWriter:
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clip-writer")
-        self.pending: deque[tuple[Future[float], int]] = deque()  # in the order written
+        self.batch: list[tuple[Path, bytes]] = []
+        self.pending: deque[tuple[Future[list[float]], int]] = deque()  # in the order written
         self.queued = 0
         self.durations: list[float] = []  # of the files written, in order
 
     def write(self, path: Path, pcm: memoryview) -> None:
-        data = bytes(pcm)  # the cutting buffer moves on
-        while self.pending and self.queued + len(data) > self.PENDING_BYTES:
+        self.batch.append((path, bytes(pcm)))  # a copy: the cutting buffer moves on
+
+    def flush(self) -> None:
+        """Hand the clips written since the last flush to the thread."""
+        if not self.batch:
+            return
+        size = sum(len(data) for _, data in self.batch)
+        while self.pending and self.queued + size > self.PENDING_BYTES:
             self._collect()
-        self.pending.append((self.pool.submit(write_wav, path, data, self.rate), len(data)))
-        self.queued += len(data)
+        self.pending.append((self.pool.submit(self._write_all, self.batch), size))
+        self.queued += size
+        self.batch = []
+
+    def _write_all(self, batch: list[tuple[Path, bytes]]) -> list[float]:
+        return [write_wav(path, data, self.rate) for path, data in batch]
 
     def _collect(self) -> None:
         future, size = self.pending.popleft()
-        self.durations.append(future.result())
+        self.durations += future.result()
         self.queued -= size
 
     def close(self) -> list[float]:
         """Wait for every file; their durations measured from the files, in the order written."""
+        self.flush()
         self.pool.shutdown(wait=True)
         while self.pending:
             self._collect()
         return self.durations
 
     def abandon(self) -> None:
-        """Write nothing more, and wait for the file being written."""
+        """Write nothing more, and wait for the files being written."""
+        self.batch = []
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -380,6 +394,8 @@ def _cut_stream(
             powers.frombytes(power.tobytes())
             peaks.frombytes(peak.astype(np.int32).tobytes())
             emit(found)
+            if writer is not None:
+                writer.flush()  # this chunk's clips, in one batch
             drop = finder.keep_from - buffer_start
             if drop > 0:
                 del buffer[: drop * frame_bytes]

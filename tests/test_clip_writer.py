@@ -63,6 +63,7 @@ def test_the_cutting_waits_while_the_queue_is_full(tmp_path: Path, monkeypatch):
     def cutting_side() -> None:
         for k, samples in enumerate(clips):
             writer.write(tmp_path / f"c{k}.wav", memoryview(samples.tobytes()))
+            writer.flush()  # a batch of one
             submitted.append(k)
 
     thread = threading.Thread(target=cutting_side)
@@ -78,3 +79,15 @@ def test_the_cutting_waits_while_the_queue_is_full(tmp_path: Path, monkeypatch):
         data = (tmp_path / f"c{k}.wav").read_bytes()
         assert data[44:] == samples.tobytes()
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_batches_keep_the_order_of_the_clips(tmp_path: Path):
+    writer = cutting.ClipWriter(16000)
+    lengths = [160, 32, 480, 16, 800]
+    for k, n in enumerate(lengths):
+        writer.write(tmp_path / f"c{k}.wav", memoryview(np.full(n, k, "<i2").tobytes()))
+        if k == 2:
+            writer.flush()  # a batch of three; close hands over the last two
+    assert writer.close() == [n / 16000 for n in lengths]
+    for k, n in enumerate(lengths):
+        assert (tmp_path / f"c{k}.wav").read_bytes()[44:] == np.full(n, k, "<i2").tobytes()
