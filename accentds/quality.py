@@ -29,7 +29,8 @@ LUFS_FLOOR = -70.0  # also the absolute gate
 LUFS_BLOCK_S = 0.4
 LUFS_STEP_S = 0.1  # 75 % overlap
 LUFS_RELATIVE_GATE_LU = -10.0
-_ABSOLUTE_GATE = 10 ** ((LUFS_FLOOR + 0.691) / 10)  # the mean power of a block of -70 LUFS
+LUFS_OFFSET = -0.691  # loudness = LUFS_OFFSET + 10·log10(mean K-weighted power)
+_ABSOLUTE_GATE = 10 ** ((LUFS_FLOOR - LUFS_OFFSET) / 10)  # the mean power of a block of -70 LUFS
 _RELATIVE_GATE = 10 ** (LUFS_RELATIVE_GATE_LU / 10)
 
 CLIP_LEVEL = 32766  # |sample| at or above this (within 1 LSB of the int16 extremes) is "at the limit"
@@ -205,7 +206,7 @@ def _gated(z: np.ndarray) -> float:
     if len(z) == 0:
         return LUFS_FLOOR
     z = z[z > z.mean() * _RELATIVE_GATE]
-    return max(-0.691 + 10 * math.log10(z.mean()), LUFS_FLOOR)
+    return max(LUFS_OFFSET + 10 * math.log10(z.mean()), LUFS_FLOOR)
 
 
 def _blocks_per(seconds: float, size: int, rate: int) -> int:
@@ -238,11 +239,6 @@ def block_loudness_weights(rate: int, window: np.ndarray) -> np.ndarray:
     weights = np.abs(_k_response(rate, n)) ** 2
     weights[1 : (n + 1) // 2] *= 2  # each bin but DC (and Nyquist) stands for two
     return weights / (n * float(np.sum(window**2)) * FULL_SCALE**2)
-
-
-def _block_loudness(z: np.ndarray | float) -> np.ndarray:
-    """Loudness in LUFS of mean K-weighted powers."""
-    return -0.691 + 10 * np.log10(np.maximum(z, 1e-30))
 
 
 def k_weighting(rate: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
