@@ -71,7 +71,7 @@ class Blocks:
     flatness: np.ndarray  # spectral flatness 250-4000 Hz
     flux: np.ndarray  # 1 - correlation of the log spectrum (100-4000 Hz) with the block before
     loudness: np.ndarray  # mean K-weighted power (full scale = 1), for clip loudness
-    spectrum: np.ndarray  # (blocks, bins) power spectrum, for clip bandwidth
+    spectrum: np.ndarray  # (blocks, bins) float32 power spectrum, for clip bandwidth
 
     def __len__(self) -> int:
         return len(self.energy)
@@ -107,6 +107,7 @@ class BlockAnalysis:
         self.loudness_weights = quality.block_loudness_weights(rate, self.window)
         self.frames = np.empty((self.BATCH, self.size))
         self.spec = np.empty((self.BATCH, self.size // 2 + 1), np.complex128)
+        self.power = np.empty((self.BATCH, self.size // 2 + 1))
 
     def push(self, samples: np.ndarray) -> Blocks:
         """Analyse the blocks `samples` completes (int16 PCM, any length)."""
@@ -125,15 +126,16 @@ class BlockAnalysis:
     def _analyse(self, blocks: np.ndarray) -> Blocks:
         n, bins = len(blocks), self.size // 2 + 1
         energy, flatness, flux, loudness = (np.empty(n) for _ in range(4))
-        spectrum = np.empty((n, bins))
+        spectrum = np.empty((n, bins), np.float32)
         for lo in range(0, n, self.BATCH):
             hi = min(n, lo + self.BATCH)
-            frames, spec, power = self.frames[: hi - lo], self.spec[: hi - lo], spectrum[lo:hi]
+            frames, spec, power = self.frames[: hi - lo], self.spec[: hi - lo], self.power[: hi - lo]
             np.multiply(blocks[lo:hi], self.window, out=frames)
             np.fft.rfft(frames, axis=1, out=spec)
             parts = spec.view(np.float64)
             np.square(parts, out=parts)
             np.add(parts[:, 0::2], parts[:, 1::2], out=power)
+            spectrum[lo:hi] = power
             np.einsum("ij,j->i", power, self.loudness_weights, out=loudness[lo:hi])  # no BLAS threads
             energy[lo:hi] = power[:, self.energy_band].sum(axis=1)
             shape = np.log(power[:, self.shape_band] + 1e-10)

@@ -17,7 +17,7 @@ from pathlib import Path
 from .errors import AccentdsError
 
 SOCKET_BUFFER = 1 << 20  # asked for; the kernel may give less
-QUEUE_CHUNKS = 16  # chunks decoded ahead of the consumer: 7.5 MB, 4 min of audio, in a cut
+QUEUE_BYTES = 4 << 20  # decoded ahead of the consumer (at least two chunks): 2 min of audio
 BYTES_PER_SAMPLE = 2
 _TRUNCATED = re.compile(
     r"ended prematurely|partial file|truncat|Invalid data found|Error submitting packet"
@@ -142,7 +142,7 @@ def pcm_stream(
     drain.start()
 
     # A reader thread keeps the socket drained, so ffmpeg decodes while this process works.
-    ready: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
+    ready: queue.Queue[bytes | None] = queue.Queue(maxsize=max(2, QUEUE_BYTES // chunk_bytes))
     stop = threading.Event()
 
     received = [0]

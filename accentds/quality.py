@@ -410,7 +410,7 @@ class SpectraStore:
     def __init__(self, size: int) -> None:
         self.size = size
         self.loudness = np.zeros(0)
-        self.spectrum = np.zeros((0, size // 2 + 1))
+        self.spectrum = np.zeros((0, size // 2 + 1), np.float32)
         self.base = 0  # block index of row `start`
         self.start = self.used = 0  # live rows are [start, used)
 
@@ -419,7 +419,7 @@ class SpectraStore:
         if self.used + k > len(self.loudness):  # out of room: move the live rows to the front
             if live + k > len(self.loudness) // 2:
                 capacity = max(1024, 2 * (live + k))
-                grown = np.empty(capacity), np.empty((capacity, self.size // 2 + 1))
+                grown = np.empty(capacity), np.empty((capacity, self.size // 2 + 1), np.float32)
                 grown[0][:live], grown[1][:live] = (
                     self.loudness[self.start : self.used],
                     self.spectrum[self.start : self.used],
@@ -443,7 +443,10 @@ class SpectraStore:
         lo = max(-(-start // self.size), self.base)
         hi = min(end // self.size, self.base + self.used - self.start)
         rows = slice(self.start + lo - self.base, self.start + max(lo, hi) - self.base)
-        return BlockSpan(self.loudness[rows].copy(), self.spectrum[rows].sum(axis=0), self.size)
+        # summed in float32 (a float64 sum casts every value on the way): the roll-off point
+        # it gives is the same to well within a bin
+        spectrum = self.spectrum[rows].sum(axis=0).astype(np.float64)
+        return BlockSpan(self.loudness[rows].copy(), spectrum, self.size)
 
 
 # -- fingerprints --------------------------------------------------------------
