@@ -230,9 +230,13 @@ def write_wav(path: Path, pcm: bytes | bytearray | memoryview, rate: int) -> flo
     file's size. A half-written file never has the final name."""
     header = wav_header(len(pcm), rate)
     part = path.with_name(path.name + ".part")
-    with open(part, "wb") as out:
-        out.write(header)
-        out.write(pcm)
-    data = os.stat(part).st_size - len(header)
-    os.replace(part, path)
+    try:
+        with open(part, "wb") as out:
+            out.write(header)
+            out.write(pcm)
+        data = os.stat(part).st_size - len(header)
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)  # a full disk leaves nothing half-written behind
+        raise
     return data / BYTES_PER_SAMPLE / rate

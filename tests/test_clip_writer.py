@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import check_consistent
 
 import accentds.cut as cutting
@@ -91,3 +92,13 @@ def test_batches_keep_the_order_of_the_clips(tmp_path: Path):
     assert writer.close() == [n / 16000 for n in lengths]
     for k, n in enumerate(lengths):
         assert (tmp_path / f"c{k}.wav").read_bytes()[44:] == np.full(n, k, "<i2").tobytes()
+
+
+def test_a_write_that_fails_midway_leaves_no_part_file(tmp_path: Path):
+    class Unwritable:  # has a length, so the header is written; no bytes, so the data is not
+        def __len__(self) -> int:
+            return 3200
+
+    with pytest.raises(TypeError):
+        write_wav(tmp_path / "c.wav", Unwritable(), 16000)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
