@@ -381,7 +381,8 @@ def _cut_stream(
     # a minute of audio at a time: each chunk costs ~1 ms of fixed steps (in the detector, the
     # acoustic check, the segmenter), so 15 s chunks took 1.09 times as long in all
     chunk_bytes = frame_bytes * 2048
-    with pcm_stream(root / source.media, ffmpeg, rate, chunk_bytes=chunk_bytes) as chunks:
+    first_bytes = frame_bytes * 128  # 4 s: the work starts while ffmpeg decodes the next minute
+    with pcm_stream(root / source.media, ffmpeg, rate, chunk_bytes, first_bytes) as chunks:
         for chunk in chunks:
             total_bytes += len(chunk)
             if tail:

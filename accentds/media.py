@@ -107,11 +107,12 @@ def _strip_ffmpeg_prefix(line: str) -> str:
 
 @contextmanager
 def pcm_stream(
-    path: Path, ffmpeg: str, rate: int = 16000, chunk_bytes: int = 1 << 18
+    path: Path, ffmpeg: str, rate: int = 16000, chunk_bytes: int = 1 << 18, first_bytes: int = 0
 ) -> Iterator[Iterator[bytes]]:
     """Decode `path` and yield an iterator of PCM chunks (mono s16le at `rate`).
 
-    Every chunk but the last is exactly `chunk_bytes` long. Problems found by ffmpeg
+    Every chunk but the last is exactly `chunk_bytes` long; the first is `first_bytes` long
+    when that is given, so that work on large chunks can start sooner. Problems found by ffmpeg
     (no audio stream, corrupt or truncated data) raise MediaError when the stream ends."""
     if not path.is_file():
         raise MediaError(f"file not found: {path}")
@@ -148,11 +149,12 @@ def pcm_stream(
     received = [0]
 
     def reader() -> None:
+        size = first_bytes or chunk_bytes
         try:
             while not stop.is_set():
-                data = ours.recv(chunk_bytes, socket.MSG_WAITALL)
-                while data and len(data) < chunk_bytes:  # a signal cut the wait short, or the end
-                    more = ours.recv(chunk_bytes - len(data), socket.MSG_WAITALL)
+                data = ours.recv(size, socket.MSG_WAITALL)
+                while data and len(data) < size:  # a signal cut the wait short, or the end
+                    more = ours.recv(size - len(data), socket.MSG_WAITALL)
                     if not more:
                         break
                     data += more
@@ -160,6 +162,7 @@ def pcm_stream(
                     break
                 received[0] += len(data)
                 ready.put(data)
+                size = chunk_bytes
         except (OSError, ValueError):
             pass
         finally:

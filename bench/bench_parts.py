@@ -67,12 +67,14 @@ def from_file(pcm: Path) -> Callable[..., contextlib.AbstractContextManager[Iter
 
     @contextlib.contextmanager
     def stream(
-        path: Path, ffmpeg: str, rate: int = RATE, chunk_bytes: int = 1 << 18
+        path: Path, ffmpeg: str, rate: int = RATE, chunk_bytes: int = 1 << 18, first_bytes: int = 0
     ) -> Iterator[Iterator[bytes]]:
         def chunks() -> Iterator[bytes]:
             with open(pcm, "rb") as handle:
-                while data := handle.read(chunk_bytes):
+                size = first_bytes or chunk_bytes
+                while data := handle.read(size):
                     yield data
+                    size = chunk_bytes
 
         yield chunks()
 

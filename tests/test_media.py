@@ -194,6 +194,16 @@ def test_decode_gives_the_same_pcm_as_a_plain_input_decode(kind, make_media, spe
     assert len(ours) > RATE and ours == plain
 
 
+def test_decode_with_a_short_first_chunk(make_media, ffmpeg):
+    path = make_media("talk.mp3", "-c:a", "libmp3lame")
+    with pcm_stream(path, ffmpeg, RATE, chunk_bytes=1 << 16) as chunks:
+        whole = b"".join(chunks)
+    with pcm_stream(path, ffmpeg, RATE, chunk_bytes=1 << 16, first_bytes=4000) as chunks:
+        received = list(chunks)
+    assert len(received[0]) == 4000 and all(len(c) == 1 << 16 for c in received[1:-1])
+    assert b"".join(received) == whole
+
+
 # -- pulling the same thing again -------------------------------------------------------------
 def test_pulling_the_same_file_twice_changes_nothing(workspace, make_media, speech, tmp_path):
     path = make_media("talk.wav")
