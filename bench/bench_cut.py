@@ -39,6 +39,7 @@ from accentds.workspace import (  # noqa: E402
     init_workspace,
     now_iso,
     sha256_file,
+    write_manifest,
 )
 
 OUT = ROOT / "bench" / "out"
@@ -83,13 +84,15 @@ def build_video(ffmpeg: str, minutes: float, seed: int) -> Path:
 
 
 def add_source(ws: Workspace, media: Path, duration: float) -> Source:
-    """Register a file as a source without pulling it (the bench times cutting only)."""
+    """Register a file as a source without pulling it (the bench times cutting only), and
+    leave the workspace as `pull` does: with its joined manifest written."""
     sha = sha256_file(media)
     source = Source(
         source_id=f"file-{sha[:12]}", kind="file", origin=str(media), media=str(media),
         duration=duration, sha256=sha, added_at=now_iso(), title=media.stem,
     )  # fmt: skip
     ws.write_sources([*ws.read_sources(), source])
+    write_manifest(ws)
     return source
 
 
