@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_cut import OUT, RATE, build_video  # noqa: E402
+from bench_cut import OUT, RATE, build_video, deleted, wait_for_deletions  # noqa: E402
 
 import accentds.cut as cutting  # noqa: E402
 from accentds import quality  # noqa: E402
@@ -113,7 +113,9 @@ def main() -> None:
     ]
     best = [float("inf")] * len(parts)
     decode = float("inf")
-    with tempfile.TemporaryDirectory(dir=OUT) as runs:
+    wait_for_deletions()
+    runs = tempfile.mkdtemp(dir=OUT)
+    try:
         for _ in range(args.repeat):  # parts in turn, best of each: the machine's noise hits all
             decode = min(decode, ffmpeg_cpu(ffmpeg, video) / hours)
             for k, (_, check, hints, prints) in enumerate(parts):
@@ -121,6 +123,8 @@ def main() -> None:
                 quality.fingerprint = fingerprint if prints else (lambda *a, **k: np.zeros(0, np.uint32))
                 vad = dataclasses.replace(VadSettings(), music_noise_check=check)
                 best[k] = min(best[k], cpu_of_cut(vad, Path(runs))[0] / hours)
+    finally:
+        deleted(Path(runs))
     print(f"ffmpeg: {ffmpeg}\nffmpeg decode-only: {decode:.2f} CPU-s per hour of audio")
     print(f"{'part':<38} {'CPU-s/h':>8} {'÷ decode':>9}")
     for (name, *_), cpu in zip(parts, best, strict=True):
