@@ -116,6 +116,8 @@ def wait_for_deletions() -> None:
 
 def deleted(folder: Path) -> None:
     """Delete a folder of bench runs and note when (see `wait_for_deletions`)."""
+    if not folder.exists():  # the run ended before it wrote anything
+        return
     shutil.rmtree(folder, ignore_errors=True)
     os.sync()  # the freed inodes written back: ext4 then passes over them for one minute
     DELETED_AT.touch()
