@@ -36,7 +36,7 @@ from .acoustic import REASONS, BlockAnalysis, SpeechCheck, Thresholds
 from .captions import drafts_for_clips
 from .config import VadSettings
 from .errors import AccentdsError
-from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, write_wav
+from .media import BYTES_PER_SAMPLE, DirectFiles, MediaError, find_ffmpeg, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
 from .vad import FrameClip, Segmenter, make_detector, power_db
 from .workspace import (
@@ -233,6 +233,9 @@ class ClipWriter:
     only when `PENDING_BYTES` are queued. (Fingerprints stay with the cutting: their many
     short numpy calls would pass the GIL back and forth.)
 
+    Files are written past the page cache (`media.DirectFiles`) while the disk keeps up: the
+    first time the cutting has to wait for a batch, the rest go through the page cache.
+
     `close` waits for every file and re-raises the first error: it must run before the files
     written can be trusted or removed."""
 
@@ -245,6 +248,7 @@ class ClipWriter:
         self.pending: deque[tuple[Future[list[float]], int]] = deque()  # in the order written
         self.queued = 0
         self.durations: list[float] = []  # of the files written, in order
+        self.direct = DirectFiles()
 
     def write(self, path: Path, pcm: memoryview) -> None:
         self.batch.append((path, bytes(pcm)))  # a copy: the cutting buffer moves on
@@ -255,13 +259,15 @@ class ClipWriter:
             return
         size = sum(len(data) for _, data in self.batch)
         while self.pending and self.queued + size > self.PENDING_BYTES:
+            if not self.pending[0][0].done():
+                self.direct.usable = False  # the disk falls behind: let the page cache take the rest
             self._collect()
         self.pending.append((self.pool.submit(self._write_all, self.batch), size))
         self.queued += size
         self.batch = []
 
     def _write_all(self, batch: list[tuple[Path, bytes]]) -> list[float]:
-        return [write_wav(path, data, self.rate) for path, data in batch]
+        return [write_wav(path, data, self.rate, self.direct) for path, data in batch]
 
     def _collect(self) -> None:
         future, size = self.pending.popleft()

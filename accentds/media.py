@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import mmap
 import os
 import queue
 import re
@@ -228,15 +231,76 @@ def wav_header(size: int, rate: int) -> bytes:
     )  # fmt: skip
 
 
-def write_wav(path: Path, pcm: bytes | bytearray | memoryview, rate: int) -> float:
+class DirectFiles:
+    """Writes files with O_DIRECT: from a page-aligned buffer straight to the disk, past the
+    page cache. An hour of audio makes ~115 MB of clips; through the page cache the kernel
+    spent ~0.5 CPU-s on them on a 2-core VM, and ~0.2 direct, with no write-back later.
+
+    Each file's whole 4 KiB blocks go direct and its last part through the page cache, so no
+    block is read back. `usable` turns False for good where O_DIRECT is refused (tmpfs, some
+    network file systems; platforms without it), and the owner may clear it too (`ClipWriter`
+    does when the disk falls behind): files are then written the ordinary way."""
+
+    ALIGN = 4096  # the buffer's address, offsets and lengths: a multiple of any disk's block
+
+    def __init__(self) -> None:
+        self.usable = hasattr(os, "O_DIRECT")
+        self.buffer: mmap.mmap | None = None
+
+    def write(self, path: Path, *parts: bytes | bytearray | memoryview) -> bool:
+        """Write `parts` end to end as the file `path` (created or truncated). False when
+        O_DIRECT cannot be used here: the caller writes the file itself."""
+        if not self.usable:
+            return False
+        size = sum(len(part) for part in parts)
+        direct = size // self.ALIGN * self.ALIGN
+        if self.buffer is None or len(self.buffer) < size:
+            if self.buffer is not None:
+                self.buffer.close()
+            self.buffer = mmap.mmap(-1, max(-(-size // self.ALIGN) * self.ALIGN, 1 << 20))
+        at = 0
+        for part in parts:
+            self.buffer[at : at + len(part)] = part
+            at += len(part)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_DIRECT, 0o644)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            self.usable = False
+            return False
+        view = memoryview(self.buffer)
+        try:
+            done = 0
+            while done < direct:
+                done += os.write(fd, view[done:direct])
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+            while done < size:
+                done += os.write(fd, view[done:size])
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            self.usable = False
+            return False
+        finally:
+            view.release()
+            os.close(fd)
+        return True
+
+
+def write_wav(
+    path: Path, pcm: bytes | bytearray | memoryview, rate: int, direct: DirectFiles | None = None
+) -> float:
     """Write mono 16-bit PCM as a WAV file and return its duration, measured from the written
-    file's size. A half-written file never has the final name."""
+    file's size. A half-written file never has the final name. `direct` writes it past the
+    page cache where it can."""
     header = wav_header(len(pcm), rate)
     part = path.with_name(path.name + ".part")
     try:
-        with open(part, "wb") as out:
-            out.write(header)
-            out.write(pcm)
+        if direct is None or not direct.write(part, header, pcm):
+            with open(part, "wb") as out:
+                out.write(header)
+                out.write(pcm)
         data = os.stat(part).st_size - len(header)
         os.replace(part, path)
     except BaseException:
