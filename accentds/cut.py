@@ -234,7 +234,8 @@ class ClipWriter:
     short numpy calls would pass the GIL back and forth.)
 
     Files are written past the page cache (`media.DirectFiles`) while the disk keeps up: the
-    first time the cutting has to wait for a batch, the rest go through the page cache.
+    first time the cutting has to wait for a batch, the rest go through the page cache, as do
+    those still queued at `close`, which the cutting waits for.
 
     `close` waits for every file and re-raises the first error: it must run before the files
     written can be trusted or removed."""
@@ -276,6 +277,7 @@ class ClipWriter:
 
     def close(self) -> list[float]:
         """Wait for every file; their durations measured from the files, in the order written."""
+        self.direct.usable = False  # the files still to write go through the page cache: no disk waits
         self.flush()
         self.pool.shutdown(wait=True)
         while self.pending:

@@ -733,8 +733,11 @@ def group_fingerprints(
                 root_a, root_b = find(a), find(b)
                 if root_a == root_b:
                     continue
-                near = sorted({k + d for k in lag[lo:hi].tolist() for d in (-1, 0, 1)})
-                if _similarity_at(fingerprint_of(a), fingerprint_of(b), near) >= threshold:
+                # the lags the shared keys give first: a duplicate is nearly always found there
+                found = sorted(set(lag[lo:hi].tolist()))
+                near = found + sorted({k + d for k in found for d in (-1, 1)}.difference(found))
+                similar = _similarity_at(fingerprint_of(a), fingerprint_of(b), near, enough=threshold)
+                if similar >= threshold:
                     parent[max(root_a, root_b)] = min(root_a, root_b)
 
     def fingerprint_of(k: int) -> np.ndarray:
@@ -826,8 +829,11 @@ def _entries_by_part(
         yield np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
 
 
-def _similarity_at(a: np.ndarray, b: np.ndarray, lags: Sequence[int], max_shift: int = 500) -> float:
-    """`similarity` restricted to the given alignments (a[k] against b[k + lag])."""
+def _similarity_at(
+    a: np.ndarray, b: np.ndarray, lags: Sequence[int], max_shift: int = 500, enough: float = 2.0
+) -> float:
+    """`similarity` restricted to the given alignments (a[k] against b[k + lag]), tried in
+    order; it stops at the first that scores `enough` or more."""
     la, lb = len(a), len(b)
     need = max(math.ceil(FP_MIN_OVERLAP * min(la, lb)), FP_MIN_FRAMES)
     best = 0.0
@@ -841,6 +847,8 @@ def _similarity_at(a: np.ndarray, b: np.ndarray, lags: Sequence[int], max_shift:
         if compared >= FP_MIN_COMPARED:
             errors = int(_POPCOUNT16[(x ^ y)[both]].sum(dtype=np.int64))
             best = max(best, 1.0 - errors / ((FP_BANDS - 1) * compared))
+            if best >= enough:
+                break
     return best
 
 

@@ -418,7 +418,12 @@ def test_similarity_equals_its_definition():
         assert similarity(a, b) == pytest.approx(brute_similarity(a, b), abs=1e-12)
         assert similarity(a, b) == pytest.approx(similarity(b, a), abs=1e-12)
         lags = np.arange(-la + 1, lb)
-        assert q._similarity_at(a, b, lags) == pytest.approx(similarity(a, b), abs=1e-12)
+        full = q._similarity_at(a, b, lags)
+        assert full == pytest.approx(similarity(a, b), abs=1e-12)
+        # `enough` stops at the first lag that reaches it: never reached, every lag is tried
+        assert q._similarity_at(a, b, lags, enough=full + 0.01) == full
+        first = next(x for x in (q._similarity_at(a, b, [k]) for k in lags.tolist()) if x > 0)
+        assert q._similarity_at(a, b, lags, enough=0.01) == first < full
 
 
 def test_similarity_of_identical_unrelated_and_too_short():
