@@ -69,8 +69,9 @@ def decode_command(
     their demuxer, decoder, filter, encoder and muxer threads, which costs three times the
     CPU of the decode itself (two thirds of it in futex calls). The PCM is the same, byte
     for byte. One-second frames still made ~21,000 context switches per hour of audio and
-    cost 0.2 CPU-s more than ten-second ones (2,100); 30 s frames were slower again. `-flush_packets 0` lets ffmpeg fill its buffer before writing: on a pipe it
-    otherwise writes every packet with its own system call."""
+    cost 0.2 CPU-s more than ten-second ones (2,100); 30 s frames were slower again.
+    `-flush_packets 0` lets ffmpeg fill its buffer before writing: on a pipe it otherwise
+    writes every packet with its own system call."""
     source = "file:" + str(path.absolute())
     options = f"filename={_escape(source, _OPTION_SPECIAL)}:s={_escape('a:0', _OPTION_SPECIAL)}"
     graph = (
@@ -238,8 +239,8 @@ class DirectFiles:
     spent ~0.5 CPU-s on them on a 2-core VM, and ~0.2 direct, with no write-back later.
 
     Each file's whole 4 KiB blocks go direct and its last part through the page cache, so no
-    block is read back. `usable` turns False for good where O_DIRECT is refused (tmpfs, some
-    network file systems; platforms without it), and the owner may clear it too (`ClipWriter`
+    block is read back. `usable` turns False for good where O_DIRECT is refused (older tmpfs,
+    some network file systems; platforms without it), and the owner may clear it too (`ClipWriter`
     does when the disk falls behind): files are then written the ordinary way."""
 
     ALIGN = 4096  # the buffer's address, offsets and lengths: a multiple of any disk's block

@@ -736,8 +736,7 @@ def group_fingerprints(
                 # the lags the shared keys give first: a duplicate is nearly always found there
                 found = sorted(set(lag[lo:hi].tolist()))
                 near = found + sorted({k + d for k in found for d in (-1, 1)}.difference(found))
-                similar = _similarity_at(fingerprint_of(a), fingerprint_of(b), near, enough=threshold)
-                if similar >= threshold:
+                if _similarity_at(fingerprint_of(a), fingerprint_of(b), near, enough=threshold) >= threshold:
                     parent[max(root_a, root_b)] = min(root_a, root_b)
 
     def fingerprint_of(k: int) -> np.ndarray:
