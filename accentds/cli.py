@@ -161,6 +161,8 @@ def _run_cut(
             )
         else:
             err.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
+        if result.warning:
+            err.print(f"[yellow]warning[/]   {source.source_id}  {escape(result.warning)}", highlight=False)
         if explain and result.audio_s:
             _print_drops(progress.console, result)
 

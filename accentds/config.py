@@ -29,7 +29,7 @@ SCOTTISH_ACCENTS = (
 ACCENT_EVIDENCE = ("self-described", "reviewer-judged", "from the source")
 STATUSES = ("pending", "accepted", "rejected")
 VAD_RATES = (8000, 16000, 32000, 48000)
-BACKENDS = ("webrtc", "silero")
+BACKENDS = ("webrtc+silero", "webrtc", "silero")
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,20 @@ class VadSettings:
     frame_ms: int = 30
     padding_ms: int = 200
     merge_gap_ms: int = 400
-    min_clip_s: float = 1.0
+    min_clip_s: float = 0.3
     max_clip_s: float = 15.0
     sample_rate: int = 16000
-    backend: str = "webrtc"  # "webrtc" or "silero" (the optional ONNX model)
-    silero_model: str = ""  # a path to the Silero ONNX model; default: the silero-vad wheel's
-    silero_threshold: float = 0.5
+    # "webrtc+silero": webrtcvad's speech confirmed by Silero VAD (accentds.confirm);
+    # "webrtc": webrtcvad alone, no neural model; "silero": Silero VAD alone
+    backend: str = "webrtc+silero"
+    silero_model: str = ""  # a path to a Silero ONNX model; default: the one shipped with accentds
+    silero_threshold: float = 0.5  # Silero is sure of speech from here
+    confirm_threshold: float = (
+        0.15  # webrtcvad speech with no Silero probability this high near it is dropped
+    )
+    confirm_reach_ms: int = 300  # ... within this distance
     # the acoustic check after the VAD that rejects music and noise (accentds.acoustic)
-    music_noise_check: bool = True
+    music_noise_check: bool = False
     min_flux: float = 0.15
     max_flatness: float = 0.45
     min_modulation_db: float = 5.0
@@ -57,10 +63,18 @@ class VadSettings:
         problems = []
         if self.backend not in BACKENDS:
             problems.append(f"backend must be one of {', '.join(BACKENDS)} (got {self.backend!r})")
-        elif self.backend == "silero" and self.sample_rate not in (8000, 16000):
-            problems.append(f"the silero backend needs sample_rate 8000 or 16000 (got {self.sample_rate})")
+        elif "silero" in self.backend and self.sample_rate not in (8000, 16000):
+            problems.append(
+                f"the {self.backend} backend needs sample_rate 8000 or 16000 (got {self.sample_rate})"
+            )
         if not 0 < self.silero_threshold < 1:
             problems.append(f"silero_threshold must be between 0 and 1 (got {self.silero_threshold})")
+        if not 0 <= self.confirm_threshold <= self.silero_threshold:
+            problems.append(
+                f"confirm_threshold must be between 0 and silero_threshold (got {self.confirm_threshold})"
+            )
+        if self.confirm_reach_ms < 0:
+            problems.append(f"confirm_reach_ms must be 0 or more (got {self.confirm_reach_ms})")
         if self.aggressiveness not in (0, 1, 2, 3):
             problems.append(f"aggressiveness must be 0, 1, 2 or 3 (got {self.aggressiveness})")
         if self.frame_ms not in (10, 20, 30):
@@ -158,13 +172,18 @@ class QualitySettings:
     max_clipping_ratio: float = 0.001  # share of clipped samples above this: "clipped"
     min_bandwidth_hz: float = 3800.0  # upper frequency below this (telephone, 8 kHz audio): "narrowband"
     min_speech_ratio: float = 0.5  # share of VAD speech frames below this: "little-speech"
+    min_speech_prob: float = 0.5  # Silero's highest probability over a clip below this: "unconfirmed"
     duplicate_similarity: float = 0.70  # fingerprint similarity from which clips are duplicates
 
     def __post_init__(self) -> None:
         if not 0 < self.duplicate_similarity <= 1:
             raise AccentdsError("[quality] duplicate_similarity must be more than 0 and at most 1")
-        if not 0 <= self.max_clipping_ratio <= 1 or not 0 <= self.min_speech_ratio <= 1:
-            raise AccentdsError("[quality] max_clipping_ratio and min_speech_ratio must be between 0 and 1")
+        if not all(
+            0 <= v <= 1 for v in (self.max_clipping_ratio, self.min_speech_ratio, self.min_speech_prob)
+        ):
+            raise AccentdsError(
+                "[quality] max_clipping_ratio, min_speech_ratio and min_speech_prob must be between 0 and 1"
+            )
 
 
 @dataclass(frozen=True)
@@ -212,12 +231,14 @@ padding_ms = {vad.padding_ms}          # audio kept before and after speech
 merge_gap_ms = {vad.merge_gap_ms}        # pauses shorter than this stay inside one clip
 min_clip_s = {vad.min_clip_s:g}           # shorter clips are dropped
 max_clip_s = {vad.max_clip_s:g}          # longer speech is split at its quietest pause
-backend = "{vad.backend}"        # or "silero": pip install 'accentds[silero]' && pip install --no-deps silero-vad
-# silero_model = "/path/to/silero_vad.onnx"   # default: the model inside the silero-vad wheel
-silero_threshold = {vad.silero_threshold:g}
-# After the VAD, an acoustic check drops music and noise that the VAD takes for speech;
-# `accentds cut --explain` shows what it dropped and why.
-music_noise_check = true
+backend = "{vad.backend}"  # webrtcvad confirmed by Silero VAD; or "webrtc" (no neural model) or "silero"
+# silero_model = "/path/to/silero_vad.onnx"   # default: the model shipped with accentds
+silero_threshold = {vad.silero_threshold:g}     # Silero is sure of speech from this probability
+confirm_threshold = {vad.confirm_threshold:g}   # webrtcvad speech with no Silero probability this high ...
+confirm_reach_ms = {vad.confirm_reach_ms}     # ... within this distance is dropped (`accentds cut --explain`)
+# A hand-made acoustic check after the VAD (off by default): it vetoes steady tones, flat
+# spectra and sound no louder than the background, and loses speech in loud noise.
+music_noise_check = false
 min_flux = {vad.min_flux:g}            # spectral change per 32 ms below this: music-like (held tones)
 max_flatness = {vad.max_flatness:g}        # spectral flatness above this: noise-like
 min_modulation_db = {vad.min_modulation_db:g}     # energy swing over ~1 s below this: no syllable rhythm
@@ -243,6 +264,7 @@ min_lufs = -40             # loudness (LUFS) below this: quiet
 max_clipping_ratio = 0.001 # share of clipped samples above this: clipped
 min_bandwidth_hz = 3800    # no sound above this frequency (telephone, 8 kHz audio): narrowband
 min_speech_ratio = 0.5     # share of speech frames below this: little-speech
+min_speech_prob = 0.5      # Silero VAD never this sure of speech in the clip: unconfirmed
 duplicate_similarity = 0.7   # audio fingerprint similarity from which clips count as duplicates
 
 [labels]

@@ -6,8 +6,6 @@ new cut no longer uses. A crash at any point leaves every manifest row with its 
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import itertools
 import json
 import math
@@ -33,12 +31,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import quality
-from .acoustic import REASONS, BlockAnalysis, SpeechCheck, Thresholds
+from .acoustic import REASONS, UNBACKED, BlockAnalysis, Blocks, SpeechCheck, Thresholds
 from .captions import drafts_for_clips
 from .config import VadSettings
+from .confirm import Confirmation
 from .errors import AccentdsError
-from .media import BYTES_PER_SAMPLE, DirectFiles, MediaError, find_ffmpeg, pcm_stream, write_wav
+from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
+from .silero import SileroBatches
 from .vad import FrameClip, Segmenter, make_detector, power_db
 from .workspace import (
     CLIP_SCHEMA,
@@ -63,7 +63,8 @@ class SourceCut:
     ok: bool
     clips: tuple[Clip, ...] = ()
     audio_s: float = 0.0
-    reason: str = ""
+    reason: str = ""  # why it failed
+    warning: str = ""  # what a user should know of a cut that did not fail (no speech, truncated)
     dry_run: bool = False
     drafts: tuple[tuple[str, str, str], ...] = ()  # (clip id, draft transcript, "manual" | "auto")
     drops: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, reason) of speech not kept
@@ -97,8 +98,6 @@ def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: 
     """Cut one source (runs in a worker process). Never raises for a bad source."""
     folder = Path(root) / "clips" / source.source_id
     before = set(folder.glob("*.wav")) if folder.is_dir() else set()
-    collecting = gc.isenabled()
-    gc.disable()  # the stream makes a handful of reference cycles: collections would rescan the imports
     try:
         return _cut_source(Path(root), source, vad, ffmpeg, write)
     except (MediaError, OSError) as exc:
@@ -108,27 +107,6 @@ def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: 
         if isinstance(exc, MediaError):
             return SourceCut(source.source_id, ok=False, reason=str(exc))
         return SourceCut(source.source_id, ok=False, reason=f"{exc.strerror}: {exc.filename}")
-    finally:
-        if collecting:
-            gc.enable()
-        release_free_memory()
-
-
-def release_free_memory() -> None:
-    """Hand the heap's free pages back to the system (glibc's `malloc_trim`; elsewhere
-    nothing). After a stream, the chunks and spectra freed can sit below memory still in use,
-    where the heap cannot shrink: some runs held ~9 MB more through the commit that way."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            _malloc_trim = ctypes.CDLL(None).malloc_trim
-        except (OSError, AttributeError):
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
-
-
-_malloc_trim: Callable[[int], int] | bool | None = None
 
 
 class DropLog:
@@ -183,11 +161,13 @@ class DropLog:
 
 
 class SpeechFinder:
-    """The cutting pipeline short of writing: detector → acoustic check → segmenter.
+    """The cutting pipeline short of writing: detector → Silero confirmation → acoustic check
+    → segmenter, each stage as `vad` asks for it.
 
     `feed` takes PCM in whole frames and returns the clips finished so far with each frame's
     power and peak; `finish` returns the rest; `dropped` says what speech no clip kept;
-    `spectra` holds the block spectra clips not yet returned may need for their hints."""
+    `speech_prob` gives a clip's highest Silero probability; `spectra` holds the block
+    spectra clips not yet returned may need for their hints."""
 
     def __init__(self, vad: VadSettings) -> None:
         self.vad = vad
@@ -198,11 +178,23 @@ class SpeechFinder:
         )
         self.analysis = BlockAnalysis(vad.sample_rate)
         self.spectra = quality.SpectraStore(self.analysis.size)
+        self.silero = None
+        self.confirmation = None
+        if vad.backend == "webrtc+silero":
+            self.silero = SileroBatches(vad.sample_rate, vad.frame_ms, vad.silero_model or None)
+            reach = round(vad.confirm_reach_ms / vad.frame_ms)
+            self.confirmation = Confirmation(vad.confirm_threshold, vad.silero_threshold, reach)
+        elif vad.backend == "silero":
+            self.silero = self.detector  # type: ignore[assignment]
         self.check = (
             SpeechCheck(vad.sample_rate, vad.frame_ms, Thresholds.of(vad)) if vad.music_noise_check else None
         )
         self.drops = DropLog(round(vad.merge_gap_ms / vad.frame_ms))
-        self.waiting = np.zeros(0)  # energies (dB) of frames the check has not decided yet
+        self.waiting = np.zeros(0)  # energies (dB) of frames not yet decided
+        self.probs = array("f")  # Silero's probability of each frame from `probs_base`
+        self.probs_base = 0
+        self.vad_flags = np.zeros(0, bool)  # webrtcvad's flags of frames the confirmation holds
+        self.confirmed = 0  # frames the confirmation has decided
 
     @property
     def keep_from(self) -> int:
@@ -210,33 +202,74 @@ class SpeechFinder:
         return self.segmenter.keep_from
 
     def feed(self, pcm: bytes | bytearray) -> tuple[list[FrameClip], np.ndarray, np.ndarray]:
-        flags, power, peak = self.detector.detect(pcm)
+        if self.vad.backend == "silero":
+            flags, probs, power, peak = self.detector.analyse(pcm)  # type: ignore[attr-defined]
+            self.probs.extend(probs.tolist())
+        else:
+            flags, power, peak = self.detector.detect(pcm)
+            if self.confirmation is not None:
+                probs = self.silero.push(pcm)  # type: ignore[union-attr]
+                self.probs.extend(probs.tolist())
+                flags = self._confirm(self.confirmation.push(flags, probs), np.asarray(flags, bool))
         blocks = self.analysis.push(np.frombuffer(pcm, "<i2"))
         self.spectra.add(blocks.loudness, blocks.spectrum)
-        if self.check is None:
-            found = self.segmenter.push(flags, power_db(power))
-        else:
-            self.waiting = np.concatenate([self.waiting, power_db(power)])
-            kept, why = self.check.push(blocks, flags)
-            self.drops.add(self.segmenter.frames, why)
-            found = self.segmenter.push(kept, self.waiting[: len(kept)])
-            self.waiting = self.waiting[len(kept) :]
-        return found, power, peak
+        self.waiting = np.concatenate([self.waiting, power_db(power)])
+        return self._check_and_segment(blocks, flags), power, peak
 
     def finish(self) -> list[FrameClip]:
         blocks = self.analysis.finish()
         self.spectra.add(blocks.loudness, blocks.spectrum)
         found = []
+        if self.confirmation is not None:
+            probs = self.silero.finish()  # type: ignore[union-attr]
+            self.probs.extend(probs.tolist())
+            self.confirmation.push([], probs)
+            rest = self._confirm(self.confirmation.finish(), np.zeros(0, bool))
+            found += self._check_and_segment(self.analysis.push(np.zeros(0, np.int16)), rest)
         if self.check is not None:
             kept, why = self.check.finish(blocks)
             self.drops.add(self.segmenter.frames, why)
-            found = self.segmenter.push(kept, self.waiting)
+            found += self._segment(kept)
         return found + self.segmenter.finish()
 
+    def _confirm(self, kept: np.ndarray, vad: np.ndarray) -> np.ndarray:
+        """Log the frames webrtcvad heard that the confirmation dropped. `kept` decides the
+        oldest frames held; `vad` holds webrtcvad's flags of the frames just pushed."""
+        self.vad_flags = np.concatenate([self.vad_flags, vad])
+        heard, self.vad_flags = self.vad_flags[: len(kept)], self.vad_flags[len(kept) :]
+        self.drops.add(self.confirmed, (heard & ~kept).astype(np.int8) * UNBACKED)
+        self.confirmed += len(kept)
+        return kept
+
+    def _check_and_segment(self, blocks: Blocks, flags: np.ndarray | list[bool]) -> list[FrameClip]:
+        if self.check is not None:
+            flags, why = self.check.push(blocks, flags)
+            self.drops.add(self.segmenter.frames, why)
+        return self._segment(flags)
+
+    def _segment(self, flags: np.ndarray | list[bool]) -> list[FrameClip]:
+        n = len(flags)
+        if not n:
+            return []
+        found = self.segmenter.push(flags, self.waiting[:n])
+        self.waiting = self.waiting[n:]
+        return found
+
+    def speech_prob(self, clip: FrameClip) -> float | None:
+        """The highest Silero probability over a clip (None without Silero)."""
+        if self.silero is None:
+            return None
+        lo, hi = clip.start - self.probs_base, clip.end - self.probs_base
+        return round(max(self.probs[max(0, lo) : hi], default=0.0), 3)
+
     def forget(self) -> None:
-        """Let go of the block spectra no clip still to come can use."""
+        """Let go of the block spectra and probabilities no clip still to come can use."""
         frame = self.vad.sample_rate * self.vad.frame_ms // 1000
         self.spectra.forget(self.keep_from * frame // self.analysis.size)
+        drop = self.keep_from - self.probs_base
+        if drop > 0:
+            del self.probs[:drop]
+            self.probs_base += drop
 
     def dropped(self, spans: Sequence[tuple[int, int]]) -> list[tuple[float, float, str]]:
         """Passages of VAD speech outside every clip (frame spans), with the reason, in seconds."""
@@ -252,10 +285,6 @@ class ClipWriter:
     only when `PENDING_BYTES` are queued. (Fingerprints stay with the cutting: their many
     short numpy calls would pass the GIL back and forth.)
 
-    Files are written past the page cache (`media.DirectFiles`) while the disk keeps up: the
-    first time the cutting has to wait for a batch, the rest go through the page cache, as do
-    those still queued at `close`, which the cutting waits for.
-
     `close` waits for every file and re-raises the first error: it must run before the files
     written can be trusted or removed."""
 
@@ -268,7 +297,6 @@ class ClipWriter:
         self.pending: deque[tuple[Future[list[float]], int]] = deque()  # in the order written
         self.queued = 0
         self.durations: list[float] = []  # of the files written, in order
-        self.direct = DirectFiles()
 
     def write(self, path: Path, pcm: memoryview) -> None:
         self.batch.append((path, bytes(pcm)))  # a copy: the cutting buffer moves on
@@ -279,15 +307,13 @@ class ClipWriter:
             return
         size = sum(len(data) for _, data in self.batch)
         while self.pending and self.queued + size > self.PENDING_BYTES:
-            if not self.pending[0][0].done():
-                self.direct.usable = False  # the disk falls behind: let the page cache take the rest
             self._collect()
         self.pending.append((self.pool.submit(self._write_all, self.batch), size))
         self.queued += size
         self.batch = []
 
     def _write_all(self, batch: list[tuple[Path, bytes]]) -> list[float]:
-        return [write_wav(path, data, self.rate, self.direct) for path, data in batch]
+        return [write_wav(path, data, self.rate) for path, data in batch]
 
     def _collect(self) -> None:
         future, size = self.pending.popleft()
@@ -296,7 +322,6 @@ class ClipWriter:
 
     def close(self) -> list[float]:
         """Wait for every file; their durations measured from the files, in the order written."""
-        self.direct.usable = False  # the files still to write go through the page cache: no disk waits
         self.flush()
         self.pool.shutdown(wait=True)
         while self.pending:
@@ -400,6 +425,7 @@ def _cut_stream(
                     lufs=hints.lufs,
                     clipping_ratio=hints.clipping_ratio,
                     bandwidth_hz=hints.bandwidth_hz,
+                    speech_prob=finder.speech_prob(fc),
                 )
             )
 
@@ -409,43 +435,47 @@ def _cut_stream(
     # acoustic check, the segmenter), so 15 s chunks took 1.09 times as long in all
     chunk_bytes = frame_bytes * 2048
     first_bytes = frame_bytes * 128  # 4 s: the work starts while ffmpeg decodes the next minute
-    with pcm_stream(root / source.media, ffmpeg, rate, chunk_bytes, first_bytes) as chunks:
-        for chunk in chunks:
-            total_bytes += len(chunk)
-            if tail:
-                chunk, tail = tail + chunk, b""
-            whole = len(chunk) - len(chunk) % frame_bytes
-            if whole < len(chunk):
-                chunk, tail = chunk[:whole], chunk[whole:]
-            if not chunk:
-                continue
-            buffer += chunk
-            found, power, peak = finder.feed(chunk)
-            powers.frombytes(power.tobytes())
-            peaks.frombytes(peak.astype(np.int32).tobytes())
-            emit(found)
-            if writer is not None:
-                writer.flush()  # this chunk's clips, in one batch
-            drop = finder.keep_from - buffer_start
-            if drop > 0:
-                del buffer[: drop * frame_bytes]
-                del powers[:drop]
-                del peaks[:drop]
-                buffer_start += drop
-                finder.forget()
-        emit(finder.finish())
+    warnings: list[str] = []
+    try:
+        with pcm_stream(root / source.media, ffmpeg, rate, chunk_bytes, first_bytes) as chunks:
+            for chunk in chunks:
+                total_bytes += len(chunk)
+                if tail:
+                    chunk, tail = tail + chunk, b""
+                whole = len(chunk) - len(chunk) % frame_bytes
+                if whole < len(chunk):
+                    chunk, tail = chunk[:whole], chunk[whole:]
+                if not chunk:
+                    continue
+                buffer += chunk
+                found, power, peak = finder.feed(chunk)
+                powers.frombytes(power.tobytes())
+                peaks.frombytes(peak.astype(np.int32).tobytes())
+                emit(found)
+                if writer is not None:
+                    writer.flush()  # this chunk's clips, in one batch
+                drop = finder.keep_from - buffer_start
+                if drop > 0:
+                    del buffer[: drop * frame_bytes]
+                    del powers[:drop]
+                    del peaks[:drop]
+                    buffer_start += drop
+                    finder.forget()
+            emit(finder.finish())
+    except MediaError as exc:
+        if not exc.decoded_s:
+            raise
+        warnings.append(f"{exc}: cut the first {exc.decoded_s:.1f} s, which decode")
     dropped = finder.dropped(spans)
     audio_s = total_bytes / BYTES_PER_SAMPLE / rate
     if total_bytes == 0:
         return SourceCut(source.source_id, ok=False, reason="no audio decoded")
     if not clips:
-        return SourceCut(
-            source.source_id,
-            ok=False,
-            audio_s=audio_s,
-            reason="no speech found",
-            dry_run=not write,
-            drops=tuple(dropped),
+        heard = sum(b - a for a, b, _ in dropped)
+        warnings.append(
+            f"no speech found ({heard:.1f} s heard as speech by the VAD, none kept)"
+            if heard
+            else "no speech found"
         )
     drafts = _drafts(root, source, clips) if write else ()
     return SourceCut(
@@ -456,6 +486,7 @@ def _cut_stream(
         dry_run=not write,
         drafts=drafts,
         drops=tuple(dropped),
+        warning="; ".join(warnings),
         fingerprints=bytes(prints),
         fingerprint_counts=np.array(print_counts, "<u4").tobytes(),
     )
@@ -520,7 +551,7 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings, manife
             kept_s=result.kept_s,
             dropped_s=result.dropped_s,
             cut_at=now_iso(),
-            note="" if result.ok else result.reason,
+            note=result.warning,
         )
         workspace.write_cuts(cuts)
         drafts = [r for r in read_csv(workspace.drafts_csv) if not r["clip_id"].startswith(sid + "-")]
@@ -647,7 +678,7 @@ def cut(
             leftover.unlink(missing_ok=True)
 
     def finish(result: SourceCut) -> None:
-        if not dry_run and (result.ok or result.reason == "no speech found"):
+        if not dry_run and result.ok:
             last = len(results) + 1 == len(plan.todo)  # the run's end writes the manifest next
             commit_cut(workspace, result, vad, manifest=not last)
         results.append(result)
@@ -655,7 +686,7 @@ def cut(
             on_result(by_id[result.source_id], result)
 
     run_all(finish, plan.todo, root, vad, ffmpeg, dry_run, workers, executor)
-    if not dry_run and any(r.ok or r.reason == "no speech found" for r in results):
+    if not dry_run and any(r.ok for r in results):
         with workspace.lock():
             find_duplicates(workspace)
             write_manifest(workspace)

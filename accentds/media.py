@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import mmap
 import os
 import queue
 import re
@@ -33,7 +30,12 @@ _NO_AUDIO = re.compile(r"matches no streams|for option 'map'|does not contain an
 
 
 class MediaError(AccentdsError):
-    """A media file that cannot be used, with the reason in one line."""
+    """A media file that cannot be used (whole, or past `decoded_s` seconds that did decode),
+    with the reason in one line."""
+
+    def __init__(self, message: str, decoded_s: float = 0.0) -> None:
+        super().__init__(message)
+        self.decoded_s = decoded_s
 
 
 def find_ffmpeg(explicit: str | None = None) -> str:
@@ -200,7 +202,8 @@ def pcm_stream(
     if code != 0 and finished and not received[0]:  # it failed to open `path`
         stderr = _open_errors(ffmpeg, path) or stderr
     if code != 0 or _TRUNCATED.search(stderr) or _NO_AUDIO.search(stderr):
-        raise MediaError(_reason(path, stderr))
+        decoded = 0.0 if _NO_AUDIO.search(stderr) else received[0] / BYTES_PER_SAMPLE / rate
+        raise MediaError(_reason(path, stderr), decoded_s=decoded if finished else 0.0)
 
 
 def _open_errors(ffmpeg: str, path: Path) -> str:
@@ -214,11 +217,16 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
 
 
 def measure_audio(path: Path, ffmpeg: str, rate: int = 16000) -> float:
-    """Duration in seconds of the audio ffmpeg decodes from `path` (a full decode)."""
+    """Duration in seconds of the audio ffmpeg decodes from `path` (a full decode); of a
+    damaged or truncated file, the part that decodes."""
     total = 0
-    with pcm_stream(path, ffmpeg, rate, chunk_bytes=1 << 20) as chunks:
-        for chunk in chunks:
-            total += len(chunk)
+    try:
+        with pcm_stream(path, ffmpeg, rate, chunk_bytes=1 << 20) as chunks:
+            for chunk in chunks:
+                total += len(chunk)
+    except MediaError as exc:
+        if not exc.decoded_s:
+            raise
     if total == 0:
         raise MediaError("no audio decoded (the audio stream is empty)")
     return total / BYTES_PER_SAMPLE / rate
@@ -233,76 +241,15 @@ def wav_header(size: int, rate: int) -> bytes:
     )  # fmt: skip
 
 
-class DirectFiles:
-    """Writes files with O_DIRECT: from a page-aligned buffer straight to the disk, past the
-    page cache. An hour of audio makes ~115 MB of clips; through the page cache the kernel
-    spent ~0.5 CPU-s on them on a 2-core VM, and ~0.2 direct, with no write-back later.
-
-    Each file's whole 4 KiB blocks go direct and its last part through the page cache, so no
-    block is read back. `usable` turns False for good where O_DIRECT is refused (older tmpfs,
-    some network file systems; platforms without it), and the owner may clear it too (`ClipWriter`
-    does when the disk falls behind): files are then written the ordinary way."""
-
-    ALIGN = 4096  # the buffer's address, offsets and lengths: a multiple of any disk's block
-
-    def __init__(self) -> None:
-        self.usable = hasattr(os, "O_DIRECT")
-        self.buffer: mmap.mmap | None = None
-
-    def write(self, path: Path, *parts: bytes | bytearray | memoryview) -> bool:
-        """Write `parts` end to end as the file `path` (created or truncated). False when
-        O_DIRECT cannot be used here: the caller writes the file itself."""
-        if not self.usable:
-            return False
-        size = sum(len(part) for part in parts)
-        direct = size // self.ALIGN * self.ALIGN
-        if self.buffer is None or len(self.buffer) < size:
-            if self.buffer is not None:
-                self.buffer.close()
-            self.buffer = mmap.mmap(-1, max(-(-size // self.ALIGN) * self.ALIGN, 1 << 20))
-        at = 0
-        for part in parts:
-            self.buffer[at : at + len(part)] = part
-            at += len(part)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_DIRECT, 0o644)
-        except OSError as exc:
-            if exc.errno != errno.EINVAL:
-                raise
-            self.usable = False
-            return False
-        view = memoryview(self.buffer)
-        try:
-            done = 0
-            while done < direct:
-                done += os.write(fd, view[done:direct])
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
-            while done < size:
-                done += os.write(fd, view[done:size])
-        except OSError as exc:
-            if exc.errno != errno.EINVAL:
-                raise
-            self.usable = False
-            return False
-        finally:
-            view.release()
-            os.close(fd)
-        return True
-
-
-def write_wav(
-    path: Path, pcm: bytes | bytearray | memoryview, rate: int, direct: DirectFiles | None = None
-) -> float:
+def write_wav(path: Path, pcm: bytes | bytearray | memoryview, rate: int) -> float:
     """Write mono 16-bit PCM as a WAV file and return its duration, measured from the written
-    file's size. A half-written file never has the final name. `direct` writes it past the
-    page cache where it can."""
+    file's size. A half-written file never has the final name."""
     header = wav_header(len(pcm), rate)
     part = path.with_name(path.name + ".part")
     try:
-        if direct is None or not direct.write(part, header, pcm):
-            with open(part, "wb") as out:
-                out.write(header)
-                out.write(pcm)
+        with open(part, "wb") as out:
+            out.write(header)
+            out.write(pcm)
         data = os.stat(part).st_size - len(header)
         os.replace(part, path)
     except BaseException:

@@ -74,6 +74,7 @@ class Clip:
     lufs: float | None = None
     clipping_ratio: float | None = None
     bandwidth_hz: float | None = None
+    speech_prob: float | None = None  # the highest Silero probability over the clip; None without Silero
 
 
 @dataclass(frozen=True)

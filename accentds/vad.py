@@ -280,7 +280,7 @@ class Detector(Protocol):
 
 
 def make_detector(vad: VadSettings) -> Detector:
-    """The detector `vad.backend` names."""
+    """The detector `vad.backend` names (webrtcvad for "webrtc+silero": Silero confirms it)."""
     if vad.backend == "silero":
         from .silero import SileroDetector
 

@@ -61,6 +61,7 @@ CLIP_SCHEMA = pa.schema(
         ("lufs", pa.float64()),
         ("clipping_ratio", pa.float64()),
         ("bandwidth_hz", pa.float64()),
+        ("speech_prob", pa.float64()),
     ]
 )
 FINGERPRINT_SCHEMA = pa.schema(
@@ -397,7 +398,7 @@ def build_manifest(workspace: Workspace) -> pa.Table:
         "transcript", "transcript_is_draft", "draft_kind", "speaker", "accent", "accent_evidence",
         "note", "reviewer", "updated_at", "version", *SOURCE_COLUMNS,
         "rms_dbfs", "peak_dbfs", "speech_ratio", "snr_db", "lufs", "clipping_ratio", "bandwidth_hz",
-        "quality_flags", "duplicate_group", "settings_id", "cut_at",
+        "speech_prob", "quality_flags", "duplicate_group", "settings_id", "cut_at",
     ]  # fmt: skip
     joined = joined.select(order)
     rows = pc.sort_indices(joined, [("source_id", "ascending"), ("start", "ascending")]).to_numpy()
@@ -406,7 +407,7 @@ def build_manifest(workspace: Workspace) -> pa.Table:
     return joined
 
 
-QUALITY_FLAGS = ("noisy", "quiet", "clipped", "narrowband", "little-speech", "duplicate")
+QUALITY_FLAGS = ("noisy", "quiet", "clipped", "narrowband", "little-speech", "unconfirmed", "duplicate")
 
 
 def quality_flags(table: pa.Table, settings: QualitySettings) -> pa.ChunkedArray:
@@ -417,6 +418,7 @@ def quality_flags(table: pa.Table, settings: QualitySettings) -> pa.ChunkedArray
         "clipped": pc.greater(table["clipping_ratio"], settings.max_clipping_ratio),
         "narrowband": pc.less(table["bandwidth_hz"], settings.min_bandwidth_hz),
         "little-speech": pc.less(table["speech_ratio"], settings.min_speech_ratio),
+        "unconfirmed": pc.less(table["speech_prob"], settings.min_speech_prob),
         "duplicate": pc.not_equal(table["duplicate_group"], ""),
     }
     parts = [pc.if_else(pc.fill_null(mask, False), name + " ", "") for name, mask in tests.items()]

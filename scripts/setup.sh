@@ -14,8 +14,5 @@ want="$(sha256sum pyproject.toml | cut -c1-16) [$extras]"
 if [ ! -f "$stamp" ] || ! grep -qxF "$want" "$stamp"; then
   echo "setup: installing accentds${extras:+[$extras]} into .venv" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
-  if [[ "$extras" == *silero* ]]; then  # its wheel declares torch, which the ONNX model does not need
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "silero-vad>=5,<7"
-  fi
   echo "$want" >> "$stamp"
 fi

@@ -9,7 +9,7 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
   $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null \
     || echo "setup: could not install chromium; the browser tests will be skipped" >&2
 fi
-ACCENTDS_EXTRAS=test,silero bash scripts/setup.sh
+ACCENTDS_EXTRAS=test bash scripts/setup.sh
 .venv/bin/ruff check accentds tests bench scripts
 .venv/bin/ruff format --check accentds tests bench scripts
 .venv/bin/python -m pytest tests "$@"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
 import threading
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from conftest import check_consistent
 
 import accentds.cut as cutting
 from accentds.config import VadSettings
-from accentds.media import DirectFiles, write_wav
+from accentds.media import write_wav
 from accentds.pull import pull
 from accentds.workspace import Workspace
 
@@ -30,11 +29,11 @@ def test_a_failed_clip_write_fails_its_source_and_loses_nothing(
 
     calls = []
 
-    def disk_full_at_the_third(path: Path, pcm, rate: int, direct=None) -> float:
+    def disk_full_at_the_third(path: Path, pcm, rate: int) -> float:
         calls.append(path)
         if len(calls) == 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return write_wav(path, pcm, rate, direct)
+        return write_wav(path, pcm, rate)
 
     monkeypatch.setattr(cutting, "write_wav", disk_full_at_the_third)
     other = VadSettings(padding_ms=first.clips[0].vad_padding_ms + 60)  # other ids: new files
@@ -51,15 +50,14 @@ def test_the_cutting_waits_while_the_queue_is_full(tmp_path: Path, monkeypatch):
     release = threading.Event()
     started = []
 
-    def slow(path: Path, pcm, rate: int, direct=None) -> float:
+    def slow(path: Path, pcm, rate: int) -> float:
         started.append(path)
         release.wait(10)
-        return write_wav(path, pcm, rate, direct)
+        return write_wav(path, pcm, rate)
 
     monkeypatch.setattr(cutting, "write_wav", slow)
     monkeypatch.setattr(cutting.ClipWriter, "PENDING_BYTES", 250)
     writer = cutting.ClipWriter(16000)
-    direct = writer.direct.usable
     clips = [np.full(50, k, "<i2") for k in range(6)]  # 100 bytes each
     submitted = []
 
@@ -77,7 +75,6 @@ def test_the_cutting_waits_while_the_queue_is_full(tmp_path: Path, monkeypatch):
     release.set()
     thread.join(10)
     assert submitted == list(range(6))
-    assert direct is hasattr(os, "O_DIRECT") and not writer.direct.usable  # it fell behind: page cache
     assert writer.close() == [50 / 16000] * 6
     for k, samples in enumerate(clips):
         data = (tmp_path / f"c{k}.wav").read_bytes()
@@ -105,63 +102,3 @@ def test_a_write_that_fails_midway_leaves_no_part_file(tmp_path: Path):
     with pytest.raises(TypeError):
         write_wav(tmp_path / "c.wav", Unwritable(), 16000)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("samples", [0, 1, 2025, 2026, 2027, 6000, (1 << 20) + 5])  # files of 4094-4098 bytes
-def test_direct_writes_give_the_same_file(tmp_path: Path, samples: int):
-    pcm = np.random.default_rng(samples).integers(-32768, 32767, samples, endpoint=True).astype("<i2")
-    direct = DirectFiles()
-    for name, how in (("direct.wav", direct), ("plain.wav", None)):
-        assert write_wav(tmp_path / name, pcm.tobytes(), 16000, how) == len(pcm) / 16000
-    if not direct.usable:
-        pytest.skip("this file system refuses O_DIRECT")
-    assert (tmp_path / "direct.wav").read_bytes() == (tmp_path / "plain.wav").read_bytes()
-    assert len((tmp_path / "direct.wav").read_bytes()) == 44 + 2 * len(pcm)
-
-
-@pytest.mark.parametrize("refused_at", ["open", "write"])
-def test_where_o_direct_is_refused_files_are_written_the_ordinary_way(
-    tmp_path: Path, monkeypatch, refused_at
-):
-    if not hasattr(os, "O_DIRECT"):
-        pytest.skip("no O_DIRECT here")
-    real_open, real_write, direct_fds = os.open, os.write, set()
-
-    def open_(path, flags, *args, **kwargs):
-        if flags & os.O_DIRECT and refused_at == "open":
-            raise OSError(errno.EINVAL, "Invalid argument", str(path))
-        fd = real_open(path, flags, *args, **kwargs)
-        if flags & os.O_DIRECT:
-            direct_fds.add(fd)
-        return fd
-
-    def write(fd, data):
-        if fd in direct_fds:
-            raise OSError(errno.EINVAL, "Invalid argument")
-        return real_write(fd, data)
-
-    monkeypatch.setattr(os, "open", open_)
-    monkeypatch.setattr(os, "write", write)
-    direct = DirectFiles()
-    pcm = np.arange(-9000, 9000, dtype="<i2").tobytes()
-    for k in range(2):
-        assert write_wav(tmp_path / f"c{k}.wav", pcm, 16000, direct) == 9000 * 2 / 16000
-        assert (tmp_path / f"c{k}.wav").read_bytes()[44:] == pcm
-        assert not direct.usable
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c0.wav", "c1.wav"]
-
-
-def test_a_full_disk_under_direct_writes_leaves_no_part_file(tmp_path: Path, monkeypatch):
-    direct = DirectFiles()
-    real_write = os.write
-
-    def full(fd, data):
-        if len(data) >= 4096:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(fd, data)
-
-    monkeypatch.setattr(os, "write", full)
-    with pytest.raises(OSError, match="No space"):
-        write_wav(tmp_path / "c.wav", np.zeros(8000, "<i2").tobytes(), 16000, direct)
-    assert list(tmp_path.iterdir()) == []
-    assert direct.usable == hasattr(os, "O_DIRECT")  # a full disk is no reason to stop writing direct
