@@ -294,13 +294,22 @@ def cut_cmd(
         typer.Option(min=0.1, help="Split speech longer than this (s) at its quietest pause."),
     ] = None,
     backend: Annotated[
-        Optional[str], typer.Option(help="VAD backend: webrtc, or silero (needs accentds[silero]).")
+        Optional[str],
+        typer.Option(
+            help="webrtc+silero (webrtcvad confirmed by Silero VAD), webrtc (no neural model) or silero."
+        ),
+    ] = None,
+    confirm_threshold: Annotated[
+        Optional[float],
+        typer.Option(
+            min=0, max=1, help="Drop webrtcvad speech with no Silero probability this high near it."
+        ),
     ] = None,
     music_noise_check: Annotated[
         Optional[bool],
         typer.Option(
             "--music-noise-check/--no-music-noise-check",
-            help="Drop music and noise the VAD takes for speech (default: accentds.toml).",
+            help="The hand-made acoustic check: drop steady tones, flat spectra, background (off by default).",
         ),
     ] = None,
     force: Annotated[
@@ -321,8 +330,9 @@ def cut_cmd(
 ) -> None:
     """Cut pulled sources into speech clips and record them in the manifest.
 
-    webrtcvad (or the optional Silero model) finds speech; an acoustic check then drops
-    music and noise; the rest is cut into clips at pauses. Re-cutting with other settings
+    webrtcvad finds speech and Silero VAD confirms it: what webrtcvad heard with no Silero
+    speech near it (music, hum, traffic, knocks) is dropped, clips Silero only half
+    believes are kept and flagged `unconfirmed`; the rest is cut into clips at pauses. Re-cutting with other settings
     replaces a source's clips; labels of clips whose id survives are kept. Settings come
     from accentds.toml [vad]; options override them.
 
@@ -330,7 +340,7 @@ def cut_cmd(
       accentds cut\n
       accentds cut file-3fa9c2d1e0ab --aggressiveness 3 --max-clip 12\n
       accentds cut --dry-run --explain\n
-      accentds cut --force --backend silero
+      accentds cut --force --backend webrtc   # no neural model
     """
     ws = _workspace(workspace)
     vad = ws.config.vad.with_overrides(
@@ -341,6 +351,7 @@ def cut_cmd(
         min_clip_s=min_clip,
         max_clip_s=max_clip,
         backend=backend,
+        confirm_threshold=confirm_threshold,
         music_noise_check=music_noise_check,
     )
     before = totals(ws)

@@ -223,8 +223,8 @@ class SpeechFinder:
         if self.confirmation is not None:
             probs = self.silero.finish()  # type: ignore[union-attr]
             self.probs.extend(probs.tolist())
-            self.confirmation.push([], probs)
-            rest = self._confirm(self.confirmation.finish(), np.zeros(0, bool))
+            decided = np.concatenate([self.confirmation.push([], probs), self.confirmation.finish()])
+            rest = self._confirm(decided, np.zeros(0, bool))
             found += self._check_and_segment(self.analysis.push(np.zeros(0, np.int16)), rest)
         if self.check is not None:
             kept, why = self.check.finish(blocks)

@@ -325,9 +325,6 @@ BAD = {
         _random_bytes,
         re.escape("not a readable media file (corrupt, truncated or not audio/video)"),
     ),
-    # the words in brackets are ffmpeg's own and differ between ffmpeg versions
-    "truncated-faststart-mp4": (_truncated_mp4, r"damaged or truncated media \(.+\)"),
-    "truncated-mkv": (_truncated_mkv, r"damaged or truncated media \(.+\)"),
     "video-without-audio": (_no_audio, re.escape("no audio stream")),
     "missing-path": (_missing, re.escape("no such file or folder")),
 }
@@ -371,17 +368,38 @@ def silence_batch(workspace, make_media, good_pair):
     return done, source
 
 
+@pytest.mark.parametrize("build", [_truncated_mp4, _truncated_mkv], ids=["faststart-mp4", "mkv"])
+def test_a_truncated_file_is_cut_as_far_as_it_decodes(build, workspace, make_media, speech, tmp_path):
+    bad = build(make_media, tmp_path / "media")
+    done = run_cli("pull", str(bad), cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    [source] = workspace.read_sources()
+    assert 1.0 < source.duration < seconds(speech) - 1.0  # the part that decodes
+    # the words in brackets are ffmpeg's own and differ between ffmpeg versions
+    warning = rf"warning +{source.source_id} +damaged or truncated media \(.+\): cut the first ([0-9.]+) s, which decode"
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("warning")]
+    match = re.fullmatch(warning, line)
+    assert match and abs(float(match.group(1)) - source.duration) < 0.1, line
+    clips = workspace.read_clips()
+    assert clips and all(c.end <= source.duration + 1e-6 for c in clips)
+    whole = [cue for cue in CUES if cue["end"] < source.duration - 0.5]
+    assert len(clips) >= len(whole) >= 2  # every sentence before the damage is cut
+    check_consistent(workspace)
+
+
 def test_silent_source_is_pulled_but_cuts_to_no_speech(silence_batch, workspace):
     done, silent = silence_batch
-    assert done.returncode == 1
+    assert done.returncode == 0, done.stderr  # no speech is an outcome, not a failure
     assert abs(silent.duration - 10.0) < 0.05
     assert f"pulled    {silent.source_id}" in done.stdout
     said = [line for line in (done.stdout + done.stderr).splitlines() if "no speech found" in line]
     assert len(said) == 1 and silent.source_id in said[0], done.stdout + done.stderr
-    assert done.stderr.splitlines()[-1] == "1 of 3 source(s) failed; the others are in the corpus"
+    assert said[0].startswith("warning") and "failed" not in done.stderr
     assert done.stdout.splitlines()[-1].startswith(f"corpus: {2 * SENTENCES} clips, ")
     record = workspace.read_cuts()[silent.source_id]
     assert (record.clips, record.kept_s, record.note) == (0, 0.0, "no speech found")
+    again = run_cli("cut", "--force", cwd=workspace.root)  # a later re-cut exits 0 too
+    assert again.returncode == 0, again.stderr
     st = status(workspace)
     assert (st.sources, st.sources_cut, st.sources_no_speech, st.clips) == (3, 3, 1, 2 * SENTENCES)
     assert not any(c.source_id == silent.source_id for c in workspace.read_clips())
@@ -422,7 +440,7 @@ def test_recut_with_a_smaller_maximum_replaces_the_clips(workspace, make_media, 
     assert wav_stems(workspace, source.source_id) == new  # nothing of the old cut is left
     assert not list(workspace.clips.rglob("*.part"))
     max_s = 66 * 30 / 1000  # 2 s in whole 30 ms frames
-    assert all(1.0 <= c.duration <= max_s + 1e-9 for c in clips), [c.duration for c in clips]
+    assert all(0.3 <= c.duration <= max_s + 1e-9 for c in clips), [c.duration for c in clips]
     assert len(clips) >= 2 * SENTENCES  # every sentence is longer than 2 s
     settings = workspace.config.vad.with_overrides(max_clip_s=2.0)
     assert {(c.settings_id, c.vad_max_clip_s) for c in clips} == {(settings.settings_id, 2.0)}
@@ -548,7 +566,7 @@ def test_pulled_media_does_not_change_with_the_original(workspace, make_media, s
     assert sha256_file(workspace.abs(source.media)) == source.sha256
 
 
-def test_failed_cut_leaves_no_clip_files_behind(workspace, make_media, speech):
+def test_a_copy_damaged_after_the_pull_is_cut_as_far_as_it_decodes(workspace, make_media, speech):
     path = make_media("talk.mkv", "-c:a", "libopus")
     source = pull_one(workspace, path, seconds(speech))
     media = workspace.abs(source.media)
@@ -556,7 +574,7 @@ def test_failed_cut_leaves_no_clip_files_behind(workspace, make_media, speech):
     media.unlink()  # a new file: the original (maybe hard-linked) stays whole
     media.write_bytes(data[: len(data) * 3 // 4])  # the raw copy gets damaged after the pull
     [result] = cut(workspace, workers=1)
-    assert not result.ok and result.reason.startswith("damaged or truncated media")
-    assert workspace.read_clips() == []
+    assert result.ok and result.warning.startswith("damaged or truncated media"), result
+    assert 0 < len(workspace.read_clips()) < SENTENCES
+    assert all(c.end <= result.audio_s + 1e-6 for c in workspace.read_clips())
     check_consistent(workspace)
-    assert not list(workspace.clips.rglob("*.wav"))

@@ -213,34 +213,3 @@ def test_manifest_is_ordered_whatever_the_order_of_clips_parquet(workspace: Work
     ]  # fmt: skip
     workspace.write_clips(clips)  # sorted on writing
     assert build_manifest(workspace).equals(manifest)
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_cut_source_leaves_the_garbage_collector_as_it_found_it(workspace, make_media, enabled):
-    import gc
-
-    from accentds.cut import cut_source
-    from accentds.media import find_ffmpeg
-
-    pull(workspace, [str(make_media("talk.wav"))], licence="CC0-1.0")
-    [source] = workspace.read_sources()
-    (gc.enable if enabled else gc.disable)()
-    try:
-        seen = []
-        real = quality.measure
-
-        def measure(*args, **kwargs):  # called while the stream runs
-            seen.append(gc.isenabled())
-            return real(*args, **kwargs)
-
-        quality.measure = measure
-        gc.collect()
-        try:
-            result = cut_source(str(workspace.root), source, workspace.config.vad, find_ffmpeg())
-        finally:
-            quality.measure = real
-        assert result.ok and seen and not any(seen)
-        assert gc.isenabled() is enabled
-        assert gc.collect() < 50  # the stream leaves a handful of objects in cycles, not some per clip
-    finally:
-        gc.enable()

@@ -211,7 +211,7 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
         "| Fife | 2 | ",
         "| Morag | Glasgow | ",
         "| local file | — | — | CC0-1.0 | 6 | ",
-        "| 2 | 30 | 200 | 400 | 1.0 | 15.0 | 6 |",
+        "| 2 | 30 | 200 | 400 | 0.3 | 15.0 | 6 |",
         f"accentds {__version__}",
         "Accent regions with less than 5 minutes:",
         "- Edinburgh: 0.00 min",
