@@ -12,17 +12,15 @@ import math
 import os
 import signal
 from array import array
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
     Future,
     ProcessPoolExecutor,
-    ThreadPoolExecutor,
     wait,
 )
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -68,10 +66,7 @@ class SourceCut:
     dry_run: bool = False
     drafts: tuple[tuple[str, str, str], ...] = ()  # (clip id, draft transcript, "manual" | "auto")
     drops: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, reason) of speech not kept
-    # every clip's audio fingerprint (`quality.fingerprint`, 16-bit values), in clip order: the
-    # values end to end as little-endian uint16, and each clip's count as little-endian uint32
-    fingerprints: bytes = b""
-    fingerprint_counts: bytes = b""
+    fingerprints: tuple[bytes, ...] = ()  # each clip's (`quality.fingerprint`) as little-endian uint32
 
     @property
     def kept_s(self) -> float:
@@ -278,83 +273,7 @@ class SpeechFinder:
         return sorted(self.drops.spans(spans, frame_s) + short)
 
 
-class ClipWriter:
-    """Writes clip files on a thread of its own: the kernel's work for them (page cache, new
-    inodes) runs without the GIL, beside the cutting. Clips are handed over in batches
-    (`write` each, then `flush`), one wake-up of the thread per batch, and the cutting waits
-    only when `PENDING_BYTES` are queued. (Fingerprints stay with the cutting: their many
-    short numpy calls would pass the GIL back and forth.)
-
-    `close` waits for every file and re-raises the first error: it must run before the files
-    written can be trusted or removed."""
-
-    PENDING_BYTES = 4 << 20
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clip-writer")
-        self.batch: list[tuple[Path, bytes]] = []
-        self.pending: deque[tuple[Future[list[float]], int]] = deque()  # in the order written
-        self.queued = 0
-        self.durations: list[float] = []  # of the files written, in order
-
-    def write(self, path: Path, pcm: memoryview) -> None:
-        self.batch.append((path, bytes(pcm)))  # a copy: the cutting buffer moves on
-
-    def flush(self) -> None:
-        """Hand the clips written since the last flush to the thread."""
-        if not self.batch:
-            return
-        size = sum(len(data) for _, data in self.batch)
-        while self.pending and self.queued + size > self.PENDING_BYTES:
-            self._collect()
-        self.pending.append((self.pool.submit(self._write_all, self.batch), size))
-        self.queued += size
-        self.batch = []
-
-    def _write_all(self, batch: list[tuple[Path, bytes]]) -> list[float]:
-        return [write_wav(path, data, self.rate) for path, data in batch]
-
-    def _collect(self) -> None:
-        future, size = self.pending.popleft()
-        self.durations += future.result()
-        self.queued -= size
-
-    def close(self) -> list[float]:
-        """Wait for every file; their durations measured from the files, in the order written."""
-        self.flush()
-        self.pool.shutdown(wait=True)
-        while self.pending:
-            self._collect()
-        return self.durations
-
-    def abandon(self) -> None:
-        """Write nothing more, and wait for the files being written."""
-        self.batch = []
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write: bool) -> SourceCut:
-    writer = ClipWriter(vad.sample_rate) if write else None
-    try:
-        result = _cut_stream(root, source, vad, ffmpeg, writer)
-    except BaseException:
-        if writer is not None:  # no file may still be written when the caller cleans up
-            writer.abandon()
-        raise
-    if writer is None:
-        return result
-    durations = writer.close()  # raises OSError for a failed write
-    if not result.clips:
-        return result
-    clips = tuple(replace(c, duration=d) for c, d in zip(result.clips, durations, strict=True))
-    return replace(result, clips=clips)
-
-
-def _cut_stream(
-    root: Path, source: Source, vad: VadSettings, ffmpeg: str, writer: ClipWriter | None
-) -> SourceCut:
-    write = writer is not None
     rate, frame_ms = vad.sample_rate, vad.frame_ms
     finder = SpeechFinder(vad)
     frame_bytes = finder.frame_bytes
@@ -373,8 +292,7 @@ def _cut_stream(
     peaks = array("i")
 
     spans: list[tuple[int, int]] = []
-    prints = bytearray()  # the clips' fingerprints end to end, and their lengths
-    print_counts: list[int] = []
+    prints: list[bytes] = []  # each clip's fingerprint
 
     def emit(found: list[FrameClip]) -> None:
         for fc in found:
@@ -388,18 +306,15 @@ def _cut_stream(
             frame_powers = np.frombuffer(powers, np.float64, frames, first * powers.itemsize)
             power = frame_powers.mean()
             peak = max(peaks[first : first + frames])
-            path = out_dir / f"{cid}.wav"
-            duration = len(pcm) / BYTES_PER_SAMPLE / rate  # measured from the file once written
-            if writer is not None:
-                writer.write(path, pcm)
+            duration = len(pcm) / BYTES_PER_SAMPLE / rate
+            if write:  # measured from the file written
+                duration = write_wav(out_dir / f"{cid}.wav", pcm, rate)
             samples = np.frombuffer(pcm, "<i2")
             blocks = finder.spectra.span(fc.start * frame_samples, fc.end * frame_samples)
             flags = np.frombuffer(fc.flags, np.uint8).astype(bool)
             hints = quality.measure(samples, rate, flags, frame_ms, blocks, frame_powers, peak)
             if write:
-                values = quality.fingerprint(samples, rate)
-                prints.extend(values.astype("<u2").tobytes())
-                print_counts.append(len(values))
+                prints.append(quality.fingerprint(samples, rate).astype("<u4").tobytes())
             del samples, frame_powers  # views: the buffers below must stay resizable
             pcm.release()
             clips.append(
@@ -452,8 +367,6 @@ def _cut_stream(
                 powers.frombytes(power.tobytes())
                 peaks.frombytes(peak.astype(np.int32).tobytes())
                 emit(found)
-                if writer is not None:
-                    writer.flush()  # this chunk's clips, in one batch
                 drop = finder.keep_from - buffer_start
                 if drop > 0:
                     del buffer[: drop * frame_bytes]
@@ -487,8 +400,7 @@ def _cut_stream(
         drafts=drafts,
         drops=tuple(dropped),
         warning="; ".join(warnings),
-        fingerprints=bytes(prints),
-        fingerprint_counts=np.array(print_counts, "<u4").tobytes(),
+        fingerprints=tuple(prints),
     )
 
 
@@ -561,9 +473,9 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings, manife
         prints = prints.filter(pc.not_equal(prints["source_id"], sid))
         added = pa.table(
             {
-                "clip_id": [c.clip_id for c in result.clips] if result.fingerprint_counts else [],
-                "source_id": pa.repeat(pa.scalar(sid), len(result.fingerprint_counts) // 4),
-                "fingerprint": fingerprint_column(result),
+                "clip_id": [c.clip_id for c in result.clips] if result.fingerprints else [],
+                "source_id": [sid] * len(result.fingerprints),
+                "fingerprint": list(result.fingerprints),
             },
             schema=FINGERPRINT_SCHEMA,
         )
@@ -575,16 +487,6 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings, manife
             for path in folder.iterdir():
                 if path.suffix == ".wav" and path.stem not in new_ids:
                     path.unlink(missing_ok=True)
-
-
-def fingerprint_column(result: SourceCut) -> pa.Array:
-    """A cut's fingerprints as fingerprints.parquet stores them: one binary value per clip,
-    its sub-fingerprints as little-endian uint32."""
-    counts = np.frombuffer(result.fingerprint_counts, "<u4")
-    offsets = np.zeros(len(counts) + 1, np.int32)
-    np.cumsum(counts * 4, out=offsets[1:])
-    data = np.frombuffer(result.fingerprints, "<u2").astype("<u4")
-    return pa.Array.from_buffers(pa.binary(), len(counts), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def read_fingerprints(workspace: Workspace, columns: list[str] | None = None) -> pa.Table:

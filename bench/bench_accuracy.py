@@ -8,7 +8,7 @@ only and noise only. Each configuration runs accentds' own pipeline (`SpeechFind
 detector → acoustic check → segmenter) on the 16 kHz PCM and is scored by bench/score.py.
 
 Run: .venv/bin/python bench/bench_accuracy.py [--seed 2] [--scale 1] [--by-kind]
-(needs espeak-ng; the silero rows need `pip install -e .[silero]` and `pip install --no-deps silero-vad`)
+(needs espeak-ng)
 """
 
 from __future__ import annotations
@@ -33,12 +33,10 @@ from accentds.errors import AccentdsError  # noqa: E402
 OUT = ROOT / "bench" / "out"
 
 CONFIGS = {
-    "webrtc 2 (VAD alone)": VadSettings(music_noise_check=False),
-    "webrtc 3 (VAD alone)": VadSettings(aggressiveness=3, music_noise_check=False),
-    "webrtc 2 + check (default)": VadSettings(),
-    "webrtc 3 + check": VadSettings(aggressiveness=3),
-    "silero (VAD alone)": VadSettings(backend="silero", music_noise_check=False),
-    "silero + check": VadSettings(backend="silero"),
+    "webrtc+silero (default)": VadSettings(),
+    "webrtc 2 (VAD alone)": VadSettings(backend="webrtc"),
+    "webrtc 2 + check (old default)": VadSettings(backend="webrtc", music_noise_check=True, min_clip_s=1.0),
+    "silero (VAD alone)": VadSettings(backend="silero"),
 }
 
 
@@ -57,7 +55,7 @@ def run(vad: VadSettings, scene: Scene) -> tuple[list[tuple[float, float]], floa
     pcm = scene.pcm16().tobytes()
     t0 = time.perf_counter()
     finder = SpeechFinder(vad)
-    size = finder.frame_bytes * 512  # the chunk size cut uses
+    size = finder.frame_bytes * 2048  # the chunk size cut uses
     whole = len(pcm) - len(pcm) % finder.frame_bytes
     clips = []
     for at in range(0, whole, size):

@@ -6,6 +6,9 @@ then measures on each:
 * decode-only: the same ffmpeg decoding to 16 kHz mono PCM, written to /dev/null;
 * accentds cut: decode + webrtcvad + clip WAVs + manifests (library call, one source);
 * auditok 0.5 split-and-save on the same audio, given the decoded WAV (its decode not counted);
+* the silero-vad package (torch) on the same audio: the same decode to WAV, then its own
+  `read_audio` and `get_speech_timestamps` (model loading not counted), run with the Python
+  of a separate venv that has torch (`--torch-python`, default /work/bench-venv/bin/python);
 * peak RSS of the cutting process for a 10-minute and a 3-hour source;
 * 1 worker vs 2 workers on 2 one-hour sources.
 
@@ -183,6 +186,32 @@ def time_auditok(ffmpeg: str, media: Path) -> tuple[float, float, int]:
     return decode_s, time.perf_counter() - start, count
 
 
+SILERO_PACKAGE = """
+import sys, time, torch
+from silero_vad import get_speech_timestamps, load_silero_vad, read_audio
+model = load_silero_vad()
+start = time.perf_counter()
+stamps = get_speech_timestamps(read_audio(sys.argv[1], sampling_rate=16000), model, sampling_rate=16000)
+print(time.perf_counter() - start, len(stamps), torch.get_num_threads())
+"""
+
+
+def time_silero_package(ffmpeg: str, media: Path, python: str) -> tuple[float, int, int] | None:
+    """The silero-vad package on the same video: decode to WAV with the same ffmpeg, then
+    its `read_audio` + `get_speech_timestamps`. (seconds, speech segments, torch threads)."""
+    if not Path(python).exists():
+        return None
+    wav = OUT / f"{media.stem}.wav"
+    start = time.perf_counter()
+    subprocess.run(decode_command(ffmpeg, media, RATE, output=str(wav), container="wav"), check=True)
+    decode_s = time.perf_counter() - start
+    done = subprocess.run(
+        [python, "-c", SILERO_PACKAGE, str(wav)], check=True, capture_output=True, text=True
+    )
+    took, segments, threads = done.stdout.split()
+    return decode_s + float(took), int(segments), int(threads)
+
+
 def peak_rss_mb(media: Path, duration: float) -> float:
     """Peak RSS of a fresh process that cuts `media` (ffmpeg, its child, not counted).
 
@@ -235,6 +264,9 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--ffmpeg", help="ffmpeg binary (default: as accentds finds it)")
     parser.add_argument("--repeat", type=int, default=3, help="decode and cut runs to take the best of")
+    parser.add_argument(
+        "--torch-python", default="/work/bench-venv/bin/python", help="a Python with silero-vad"
+    )
     args = parser.parse_args()
     wait_for_deletions()
     try:
@@ -283,7 +315,19 @@ def run(args: argparse.Namespace) -> None:
         f"auditok          {seconds / auditok_s:8.0f}x realtime  ({auditok_s:.2f} s = decode to WAV "
         f"{wav_s:.2f} s + split-and-save {split_s:.2f} s, {regions} clips)"
     )
-    print(f"cut / decode-only throughput: {decode_s / cut_s:.1%}   (target >= 85%)")
+    print(f"cut / decode-only throughput: {decode_s / cut_s:.1%}   (target: cut >= 200x realtime)")
+    package = time_silero_package(ffmpeg, video, args.torch_python)
+    if package is None:
+        print(f"silero-vad package: skipped ({args.torch_python} not found)")
+    else:
+        package_s, segments, threads = package
+        results.update(
+            silero_package_x_realtime=seconds / package_s, cut_over_silero_package=package_s / cut_s
+        )
+        print(
+            f"silero-vad package {seconds / package_s:6.0f}x realtime  ({package_s:.2f} s, {segments} segments, "
+            f"torch on {threads} threads)  -> accentds cut is {package_s / cut_s:.2f}x as fast"
+        )
     print(
         f"cut / auditok throughput:     {auditok_s / cut_s:.2f}x   (target > 1; auditok given the WAV: {split_s / cut_s:.2f}x)"
     )

@@ -14,7 +14,7 @@ import soundfile
 from conftest import noisy_copy, random_fingerprints
 
 from accentds import quality
-from accentds.cut import SourceCut, cut, find_duplicates, fingerprint_column, live_fingerprints
+from accentds.cut import cut, find_duplicates, live_fingerprints
 from accentds.models import Clip
 from accentds.pull import pull
 from accentds.workspace import (
@@ -149,26 +149,11 @@ def test_live_fingerprints_and_duplicates_match_the_fingerprints_per_clip(worksp
     assert {r["clip_id"]: r["duplicate_group"] for r in read_csv(workspace.duplicates_csv)} == expected
 
 
-def test_fingerprints_are_stored_as_before(speech):
-    pieces = [speech[: 16000 * 3], speech[16000 * 5 : 16000 * 9], speech[:100]]
-    prints = [quality.fingerprint(x, 16000) for x in pieces]
-    result = SourceCut(
-        "src",
-        ok=True,
-        fingerprints=b"".join(p.astype("<u2").tobytes() for p in prints),
-        fingerprint_counts=np.array([len(p) for p in prints], "<u4").tobytes(),
-    )
-    column = fingerprint_column(result)
-    assert column.type == pa.binary()
-    assert column.to_pylist() == [p.astype("<u4").tobytes() for p in prints]
-    assert len(prints[2]) == 0 and max(int(p.max()) for p in prints[:2]) < 1 << 16
-
-
 def test_cut_stores_each_clips_fingerprint(workspace: Workspace, make_media, speech):
     tail = speech[: 16000 * 10]  # a repeated passage: one duplicate group at least
     [pulled] = pull(workspace, [str(make_media("talk.wav", audio=np.r_[speech, tail]))], workers=1)
     [result] = cut(workspace, workers=1)
-    assert result.ok and len(result.fingerprints) == 2 * sum(np.frombuffer(result.fingerprint_counts, "<u4"))
+    assert result.ok and len(result.fingerprints) == len(result.clips)
     prints = pq.read_table(workspace.fingerprints_parquet).to_pylist()
     clips = workspace.read_clips()
     assert [p["clip_id"] for p in prints] == [c.clip_id for c in clips]
