@@ -34,7 +34,7 @@ from .manifest import EXPORT_FORMATS, export
 from .models import Source
 from .pull import PullResult, expand_items, pull
 from .status import Totals, status, totals
-from .workspace import ENV_VAR, Workspace, init_workspace
+from .workspace import ENV_VAR, QUALITY_FLAGS, Workspace, init_workspace
 
 app = typer.Typer(
     help="Curate a speech corpus of accented English cut from videos.\n\n"
@@ -771,16 +771,21 @@ def labels_list_cmd(
     source: Annotated[Optional[str], typer.Option(help="A source id.")] = None,
     accent: Annotated[Optional[str], typer.Option(help="An accent region.")] = None,
     speaker: Annotated[Optional[str], typer.Option(help="A speaker.")] = None,
+    flag: Annotated[Optional[str], typer.Option(help=f"A quality flag: {', '.join(QUALITY_FLAGS)}.")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """List clips with their labels.
 
-    Example: accentds labels list --status pending --source file-3fa9c2d1e0ab
+    Examples:\n
+      accentds labels list --status pending --source file-3fa9c2d1e0ab\n
+      accentds labels list --flag unconfirmed   # clips Silero VAD was not sure held speech
     """
     ws = _workspace(workspace)
     if status is not None:
         validate(ws.config.labels, {"status": status})
-    rows = list_labels(ws, status, source, accent, speaker)
+    if flag is not None and flag not in QUALITY_FLAGS:
+        raise AccentdsError(f"unknown quality flag {flag!r}; use one of: {', '.join(QUALITY_FLAGS)}")
+    rows = list_labels(ws, status, source, accent, speaker, flag)
     for row in rows:
         draft = " (draft)" if row["transcript_is_draft"] else ""
         out.print(

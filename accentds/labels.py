@@ -303,13 +303,16 @@ def list_labels(
     source: str | None = None,
     accent: str | None = None,
     speaker: str | None = None,
+    flag: str | None = None,
 ) -> list[dict]:
-    """Clips with their effective labels (source defaults and drafts filled in), filtered."""
+    """Clips with their effective labels (source defaults and drafts filled in), filtered;
+    `flag` keeps the clips carrying that quality flag."""
     table = build_manifest(workspace)
     for name, value in (("status", status), ("source_id", source), ("accent", accent), ("speaker", speaker)):
         if value is not None:
             table = table.filter(pc.equal(table[name], value))
-    return table.to_pylist()
+    rows = table.to_pylist()
+    return rows if flag is None else [r for r in rows if flag in r["quality_flags"].split()]
 
 
 def export_labels(workspace: Workspace, path: Path) -> int:

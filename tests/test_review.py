@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 
 from accentds.cut import cut
 from accentds.errors import AccentdsError
-from accentds.labels import set_labels
+from accentds.labels import list_labels, set_labels
 from accentds.pull import pull
 from accentds.review import create_app, serve
 from accentds.review.app import SECURITY_HEADERS
@@ -115,6 +115,23 @@ def test_queue_order_progress_and_schema(ws: Workspace, client: TestClient) -> N
     by_accent = client.get("/api/queue", params={"accent": "Glasgow"}).json()
     assert [c["clip_id"] for c in by_accent["clips"]] == [ids[0]]
     assert client.get("/api/queue", params={"source": "nope"}).json()["clips"] == []
+
+
+def test_the_queue_filters_on_a_quality_flag(ws: Workspace, client: TestClient) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = clip_ids(ws)
+    table = ws.read_clip_table()  # Silero was sure of every sample clip: make two unsure
+    probs = [0.3 if cid in (ids[1], ids[4]) else p for cid, p in zip(ids, table["speech_prob"].to_pylist())]
+    table = table.set_column(table.column_names.index("speech_prob"), "speech_prob", pa.array(probs))
+    pq.write_table(table, ws.clips_parquet)
+    write_manifest(ws)
+    body = client.get("/api/queue", params={"flag": "unconfirmed"}).json()
+    assert [c["clip_id"] for c in body["clips"]] == [ids[1], ids[4]]
+    assert body["progress"]["total"] == 2
+    assert "unconfirmed" in body["schema"]["flags"]
+    assert [r["clip_id"] for r in list_labels(ws, flag="unconfirmed")] == [ids[1], ids[4]]
 
 
 def test_known_speakers_join_schema_and_use(ws: Workspace) -> None:

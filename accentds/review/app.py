@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..errors import AccentdsError
 from ..labels import LabelConflict, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
-from ..workspace import EDITABLE_FIELDS, Workspace, build_manifest, read_csv
+from ..workspace import EDITABLE_FIELDS, QUALITY_FLAGS, Workspace, build_manifest, read_csv
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
@@ -195,11 +195,13 @@ def create_app(
 
     # -- the queue ----------------------------------------------------------------
     @app.get("/api/queue")
-    def queue(status: str = "", source: str = "", accent: str = "", speaker: str = "") -> JSONResponse:
+    def queue(
+        status: str = "", source: str = "", accent: str = "", speaker: str = "", flag: str = ""
+    ) -> JSONResponse:
         """Clips to review, pending first, then by source and start, with progress and schema.
 
-        Progress counts the clips matching the source, accent and speaker filters (the
-        status filter only narrows the list)."""
+        Progress counts the clips matching the source, accent, speaker and quality-flag
+        filters (the status filter only narrows the list)."""
         rows = manifest_rows()
         in_use = {r["speaker"] for r in rows if r["speaker"]}
         sources: dict[str, str] = {}
@@ -211,6 +213,7 @@ def create_app(
             if (not source or r["source_id"] == source)
             and (not accent or r["accent"] == accent)
             and (not speaker or r["speaker"] == speaker)
+            and (not flag or flag in (r["quality_flags"] or "").split())
         ]
         shown = sorted((r for r in scoped if not status or r["status"] == status), key=_sort_key)
         reviewed = sum(1 for r in scoped if r["status"] != "pending")
@@ -228,6 +231,7 @@ def create_app(
                 "accents": list(schema.accents),
                 "accent_evidence": list(schema.accent_evidence),
                 "statuses": list(schema.statuses),
+                "flags": list(QUALITY_FLAGS),
                 "speakers": [*schema.speakers, *sorted(in_use - set(schema.speakers))],
                 "fields": list(EDITABLE_FIELDS),
             },

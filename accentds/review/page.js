@@ -12,7 +12,7 @@ const el = {
   position: $("clip-position"), meta: $("clip-meta"), quality: $("clip-quality"), player: $("player"), playing: $("playing"),
   conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
   draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"),
-  filter: { status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker") },
+  filter: { status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker"), flag: $("filter-flag") },
   field: { transcript: $("f-transcript"), speaker: $("f-speaker"), accent: $("f-accent"), accent_evidence: $("f-evidence"), note: $("f-note") },
 };
 
@@ -123,6 +123,7 @@ function showSchema(body) {
   setOptions(el.filter.status, body.schema.statuses);
   setOptions(el.filter.accent, body.schema.accents);
   setOptions(el.filter.speaker, body.schema.speakers);
+  setOptions(el.filter.flag, body.schema.flags);
   const titles = new Map(body.sources.map((s) => [s.source_id, s.title]));
   setOptions(el.filter.source, body.sources.map((s) => s.source_id), true,
     (id) => (titles.get(id) ? `${titles.get(id)} (${id})` : id));
