@@ -173,7 +173,7 @@ class QualitySettings:
     min_bandwidth_hz: float = 3800.0  # upper frequency below this (telephone, 8 kHz audio): "narrowband"
     min_speech_ratio: float = 0.5  # share of VAD speech frames below this: "little-speech"
     min_speech_prob: float = 0.5  # Silero's highest probability over a clip below this: "unconfirmed"
-    duplicate_similarity: float = 0.70  # fingerprint similarity from which clips are duplicates
+    duplicate_similarity: float = 0.80  # fingerprint similarity from which clips are duplicates
 
     def __post_init__(self) -> None:
         if not 0 < self.duplicate_similarity <= 1:
@@ -265,7 +265,7 @@ max_clipping_ratio = 0.001 # share of clipped samples above this: clipped
 min_bandwidth_hz = 3800    # no sound above this frequency (telephone, 8 kHz audio): narrowband
 min_speech_ratio = 0.5     # share of speech frames below this: little-speech
 min_speech_prob = 0.5      # Silero VAD never this sure of speech in the clip: unconfirmed
-duplicate_similarity = 0.7   # audio fingerprint similarity from which clips count as duplicates
+duplicate_similarity = 0.8   # audio fingerprint similarity from which clips count as duplicates
 
 [labels]
 accents = {_toml_list(SCOTTISH_ACCENTS)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,10 +20,9 @@ FULL_SCALE = 32768.0
 
 SNR_MIN_DB = -10.0
 SNR_MAX_DB = 60.0
-SNR_MIN_NOISE_FRAMES = 3
-SNR_FALLBACK_FRAME_MS = 20
-SNR_NOISE_PERCENTILE = 10.0
-SNR_SIGNAL_FACTOR = 1.5  # frames louder than this many times the noise count as signal
+SNR_FRAME_S = 0.032  # rounded to a power of two samples: 512 at 16 kHz
+SNR_BAND_HZ = 250.0
+SNR_NOISE_PERCENTILE = 20.0  # of each band's power over the frames: the noise floor
 
 LUFS_FLOOR = -70.0  # also the absolute gate
 LUFS_BLOCK_S = 0.4
@@ -48,19 +47,16 @@ FP_FLOOR_DBFS = -90.0  # frames below this in-band level are "quiet" whatever th
 FP_MIN_OVERLAP = 0.6  # of the shorter fingerprint
 FP_MIN_FRAMES = 24  # about 0.8 s: overlap needed at any alignment, in sub-fingerprints
 FP_MIN_COMPARED = 16  # non-quiet sub-fingerprint pairs needed at an alignment
-# Measured on the bundled speech (3-4 s sentences), copies cut 3-16 ms later: gain -3 dB +
-# noise at 30 dB SNR 0.93 and up (median 0.95); noise at 20 / 10 dB SNR 0.80 and up; AAC
-# 32k, MP3 24k, Opus 12k 0.81 and up (median 0.91). Different sentences 0.54-0.62.
-DUPLICATE_THRESHOLD = 0.70
-MAX_BUCKET = 100  # index keys held by more entries than this are ignored
+# Measured on real speech (bench/bench_quality.py): copies through MP3 24k, AAC 32k, Opus 12k,
+# 8 kHz, ±6 dB, cut 1-8 ms apart 0.80 and up for 98 % of clips of 1.3 s and more; different
+# 3-digit phrases of one speaker up to 0.76 (0.84 for single words: those are too short).
+DUPLICATE_THRESHOLD = 0.80
+MAX_BUCKET = 100  # index keys held by more clips than this are ignored
 KEY_GAPS = (1, 2, 3)  # index keys pair sub-fingerprints this many hops apart (gap < 4)
-BUCKET_REACH = 4  # entries after it in its bucket that an index entry is paired with
-ENTRY_SLICE = 1 << 13  # index entries paired (and their pairs checked) at a time
 PART_ENTRIES = 1 << 15  # sub-fingerprints per part of the index (parts: by the keys' first value)
-MAX_PARTS = 16  # parts of the index at most, so a part's scan stays cheap
-SCAN_SLICE = 1 << 16  # sub-fingerprints scanned at a time for index entries
-PAIR_BATCH = 256  # candidate pairs filtered together for clips already grouped
+MAX_PARTS = 16
 COMMON_FACTOR = 16  # values this many times more common than the mean are left out of keys
+NEAR_HITS = 3  # single values within 1 bit of each other at one alignment that make a candidate pair
 
 CHUNK = 1 << 15  # samples per batch of FFT frames: small temporaries avoid page-fault costs
 
@@ -88,19 +84,12 @@ class BlockSpan:
 
 
 def measure(
-    samples: np.ndarray,
-    rate: int,
-    speech_flags: np.ndarray | None = None,
-    frame_ms: int = 30,
-    blocks: BlockSpan | None = None,
-    frame_powers: np.ndarray | None = None,
-    peak: int | None = None,
+    samples: np.ndarray, rate: int, blocks: BlockSpan | None = None, peak: int | None = None
 ) -> Quality:
     """All quality measures of a clip, rounded: dB to 2 decimals, ratios to 5, Hz to whole.
 
-    `frame_powers` (see `snr_db`) saves the SNR a pass over the samples, and `peak`, the
-    largest |sample| (as the VAD frames give it), the clipping ratio one when it is below the
-    clipping level. With `blocks` covering at least one loudness block (about 400 ms),
+    `peak`, the largest |sample| (as the VAD frames give it), saves the clipping pass when
+    it is below the clipping level. With `blocks` covering at least one loudness block (about 400 ms),
     loudness and bandwidth come from those blocks' spectra (`lufs_of_blocks`,
     `bandwidth_of_spectrum`) instead of a new pass over the samples."""
     x = _int16(samples)
@@ -111,7 +100,7 @@ def measure(
     else:
         loudness, bandwidth = lufs(x, rate), bandwidth_hz(x, rate)
     return Quality(
-        snr_db=round(snr_db(x, rate, speech_flags, frame_ms, frame_powers), 2),
+        snr_db=round(snr_db(x, rate), 2),
         lufs=round(loudness, 2),
         clipping_ratio=0.0 if peak is not None and peak < CLIP_LEVEL else round(clipping_ratio(x), 5),
         bandwidth_hz=float(round(bandwidth)),
@@ -119,70 +108,54 @@ def measure(
 
 
 # -- SNR -----------------------------------------------------------------------
-def snr_db(
-    samples: np.ndarray,
-    rate: int,
-    speech_flags: np.ndarray | None = None,
-    frame_ms: int = 30,
-    frame_powers: np.ndarray | None = None,
-) -> float:
+def snr_db(samples: np.ndarray, rate: int) -> float:
     """Estimated signal-to-noise ratio in dB, clamped to [SNR_MIN_DB, SNR_MAX_DB] = [-10, 60].
 
-    With VAD flags (one per `frame_ms` frame from the clip's start; extra flags are ignored,
-    samples past the last flag too): P_speech and P_noise are the mean powers of the speech
-    and non-speech frames, and SNR = 10·log10((P_speech - P_noise) / P_noise), so a synthetic
-    mix of signal bursts plus noise gives the burst-to-noise power ratio.
+    The noise spectrum is read from the clip itself: 32 ms Hann frames, their power in bands
+    of 250 Hz, and in each band the 20th percentile over the frames, scaled up to the mean
+    it implies for steady Gaussian noise. Speech leaves most bands quiet in many frames (its
+    pauses, and the bands its sounds do not use), so this needs no pauses and no VAD flags.
+    SNR = 10·log10((P - N) / N), P the clip's mean power, N the noise estimate's.
 
-    Without flags, or with fewer than 3 non-speech or no speech frames, the clip is cut into
-    20 ms frames; frames louder than 1.5 times the 10th percentile of their powers count as
-    signal, the others as noise, and the same formula applies. On such mixes of bursts and
-    noise it stays within about 0.3 dB of the truth.
-
-    Noise-free audio (digital silence between words) gives 60; all-zero or empty audio, or
-    speech no louder than the noise, gives -10."""
+    On real speech with real noise mixed in (bench/bench_quality.py) it is within a few dB
+    from 10 to 20 dB SNR; below that, noise that comes and goes (animals, music) reads too
+    high, and recordings that are not noise-free themselves read their own SNR (20-35 dB).
+    Digital silence in any band's quiet frames gives 60; all-zero or empty audio, or a clip
+    no louder than its noise estimate, gives -10."""
     x = _int16(samples)
-    if len(x) == 0:
+    if not x.any():
         return SNR_MIN_DB
-    p_speech = p_noise = None
-    if speech_flags is not None:
-        n = max(1, rate * frame_ms // 1000)
-        flags = np.asarray(speech_flags, dtype=bool).ravel()[: -(-len(x) // n)]
-        if frame_powers is not None and len(frame_powers) >= len(flags) and len(flags) * n <= len(x):
-            sums, counts = np.asarray(frame_powers[: len(flags)], np.float64), np.ones(len(flags))
-        else:
-            sums, counts = _frame_sums(x[: len(flags) * n], n)
-        speech, quiet = flags[: len(sums)], ~flags[: len(sums)]
-        if speech.any() and quiet.sum() >= SNR_MIN_NOISE_FRAMES:
-            p_speech = sums[speech].sum() / counts[speech].sum()
-            p_noise = sums[quiet].sum() / counts[quiet].sum()
-    if p_speech is None or p_noise is None:
-        n = max(1, rate * SNR_FALLBACK_FRAME_MS // 1000)
-        whole = len(x) // n * n or len(x)
-        sums, counts = _frame_sums(x[:whole], min(n, whole))
-        powers = sums / counts
-        floor = float(np.percentile(powers, SNR_NOISE_PERCENTILE))
-        loud = powers > SNR_SIGNAL_FACTOR * floor
-        p_noise = float(powers[~loud].mean())
-        p_speech = float(powers[loud].mean()) if loud.any() else p_noise
-    if p_speech <= 0:
-        return SNR_MIN_DB
-    if p_noise <= 0:
+    n = _snr_frame(rate)
+    if len(x) < n:
+        x = np.pad(x, (0, n - len(x)))
+    bands = _band_powers(x[: len(x) // n * n].reshape(-1, n), rate)
+    noise = float(np.percentile(bands, SNR_NOISE_PERCENTILE, axis=0).sum()) * _snr_correction(rate)
+    total = float(bands.sum(axis=1).mean())
+    if noise <= 0:
         return SNR_MAX_DB
-    ratio = max(p_speech - p_noise, 1e-12 * p_noise) / p_noise
+    ratio = max(total - noise, 1e-12 * noise) / noise
     return min(max(10 * math.log10(ratio), SNR_MIN_DB), SNR_MAX_DB)
 
 
-def _frame_sums(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sum of squares and sample count of each frame of n samples (the last may be partial)."""
-    whole = len(x) // n
-    frames = x[: whole * n].reshape(whole, n)
-    sums = np.einsum("ij,ij->i", frames, frames, dtype=np.float64)
-    counts = np.full(whole, n, dtype=np.float64)
-    tail = x[whole * n :]
-    if len(tail):
-        sums = np.append(sums, np.dot(tail, tail.astype(np.float64)))
-        counts = np.append(counts, len(tail))
-    return sums, counts
+def _snr_frame(rate: int) -> int:
+    return 1 << round(math.log2(SNR_FRAME_S * rate))
+
+
+def _band_powers(frames: np.ndarray, rate: int) -> np.ndarray:
+    """Power of each frame (rows) in bands of about SNR_BAND_HZ (columns), Hann-windowed."""
+    n = frames.shape[1]
+    power = np.abs(np.fft.rfft(frames * _hann(n), axis=1)) ** 2
+    width = max(1, round(SNR_BAND_HZ * n / rate))
+    return np.add.reduceat(power, np.arange(0, power.shape[1], width), axis=1)
+
+
+@lru_cache(maxsize=16)
+def _snr_correction(rate: int) -> float:
+    """Mean over percentile of the band powers of steady white Gaussian noise (seeded)."""
+    n = _snr_frame(rate)
+    noise = np.random.default_rng(0).normal(size=(2000, n)) * 1000
+    bands = _band_powers(noise, rate)[:, 1:-1]  # full bands only
+    return float(np.mean(bands.mean(axis=0) / np.percentile(bands, SNR_NOISE_PERCENTILE, axis=0)))
 
 
 # -- loudness ------------------------------------------------------------------
@@ -627,29 +600,25 @@ def group_duplicates(
     fps: dict[str, np.ndarray], threshold: float = DUPLICATE_THRESHOLD, max_bucket: int = MAX_BUCKET
 ) -> dict[str, str]:
     """Group near-duplicate clips: {clip_id: group_id} for every clip in a group of 2 or more,
-    the group id being the group's smallest clip id.
+    the group id being the group's representative, its smallest clip id.
+
+    Groups are stars: every member is a duplicate (`similarity` >= `threshold`) of its
+    group's representative, so A ≈ B and B ≈ C never put A and C together unless A ≈ C.
+    Clips are taken in id order; a clip joins the earlier representative it is most similar
+    to, or else becomes a representative itself.
 
     Candidates come from an inverted index of keys made of two non-zero sub-fingerprints of
-    a clip 1, 2 or 3 hops apart (32 bits plus the gap): clips sharing a key become a candidate
-    pair, with the alignment the key implies (a clip's first entry of each key only; each
-    entry of a key's bucket with the next 4, so a bucket of copies is connected in a chain
-    rather than every pair compared). Keys held by more than `max_bucket` clips,
-    and keys containing a sub-fingerprint value that is far more common than the others
-    (more than 16 times the mean count and more than `max_bucket`), are ignored: they say
-    little and would make the candidate list explode. A candidate pair is a duplicate when
-    its `similarity` at the implied alignments (±1 hop) is >= `threshold`; groups are the
-    connected duplicates. Random values collide on a key with chance 2^-32, so 20,000 clips
-    of 300 values give a few thousand candidates, each checked in about 20 µs.
-
-    A copy is found only if it shares at least one key exactly. On the bundled 3-4 s
-    sentences every copy with noise at 20 dB SNR or cleaner was found, and 83-99 % of the
-    copies with noise at 10 dB SNR or through low-rate AAC/MP3/Opus; longer clips have more
-    keys to share."""
+    a clip 1, 2 or 3 hops apart (32 bits plus the gap): clips sharing a key are a candidate
+    pair, with the alignment the key implies, and only those alignments (±1 hop) are scored.
+    Keys held by more than `max_bucket` clips, and sub-fingerprint values far more common
+    than the others, are ignored: they say little and would make the candidates explode.
+    A copy is found only if it shares at least one key with its representative exactly;
+    clips shorter than about 0.8 s (`FP_MIN_FRAMES`) are never grouped: different
+    utterances of one word by one speaker are as alike as copies of it."""
     ids = sorted(fps)
     arrays = [np.asarray(fps[clip], dtype=np.uint32).ravel() for clip in ids]
     lengths = np.array([len(v) for v in arrays], dtype=np.int64)
     values = np.concatenate(arrays) if arrays else np.zeros(0, np.uint32)
-    del arrays
     return group_fingerprints(ids, values, lengths, threshold, max_bucket)
 
 
@@ -661,171 +630,182 @@ def group_fingerprints(
     max_bucket: int = MAX_BUCKET,
 ) -> dict[str, str]:
     """`group_duplicates` of fingerprints laid end to end: clip `ids[k]` (ids in ascending
-    order) holds the next `lengths[k]` sub-fingerprints of `values`.
-
-    The index is built, sorted and paired one part of the key space at a time (keys whose
-    first value falls in the part), so its memory is a fraction of the sub-fingerprints'
-    whatever the number of clips; the groups do not depend on the parts."""
+    order) holds the next `lengths[k]` sub-fingerprints of `values`."""
     n = len(ids)
     lengths = np.asarray(lengths, dtype=np.int64).ravel()
     if len(lengths) != n or int(lengths.sum()) != len(values):
         raise ValueError("lengths must give one count per clip id and add up to the values")
     if any(a >= b for a, b in itertools.pairwise(ids)):
         raise ValueError("clip ids must be unique and in ascending order")
-    if len(values) >= 1 << 29:
-        raise ValueError("too many sub-fingerprints to index at once (2^29)")
     if n < 2 or len(values) == 0:
         return {}
     values = np.asarray(values, dtype=np.uint32).ravel()
-    if any(int(values[lo : lo + SCAN_SLICE].max()) > 0xFFFF for lo in range(0, len(values), SCAN_SLICE)):
+    if int(values.max()) > 0xFFFF:
         values = values & np.uint32(0xFFFF)  # only the low 16 bits are sub-fingerprint bits
     starts = np.cumsum(lengths) - lengths  # where each clip's values begin
-    # the clip of each value, in the smallest integer type that holds the clip numbers
-    owner = np.repeat(np.arange(n, dtype=np.uint16 if n <= 1 << 16 else np.int32), lengths)
-    counts = np.zeros(1 << 16, dtype=np.int64)
-    usable = np.empty(len(values), dtype=bool)
-    for lo in range(0, len(values), SCAN_SLICE):  # in slices: no int64 temporaries of every value
-        counts += np.bincount(values[lo : lo + SCAN_SLICE], minlength=1 << 16)
+    owner = np.repeat(np.arange(n, dtype=np.int32), lengths)
+    counts = np.bincount(values, minlength=1 << 16)
     counts[0] = 0
     common = counts > max(COMMON_FACTOR * counts.sum() / (1 << 16), max_bucket)
-    for lo in range(0, len(values), SCAN_SLICE):
-        piece = values[lo : lo + SCAN_SLICE]
-        np.logical_not(common[piece], out=usable[lo : lo + SCAN_SLICE])
-        usable[lo : lo + SCAN_SLICE] &= piece != 0
-    # candidates as (pair, lag) packed in one int64 (pair = i·n + j with i < j; the lag
-    # offset by the longest fingerprint), found and checked one key gap (keys of different
-    # gaps never match) and one part of the index at a time
+    usable = common[values]
+    np.logical_not(usable, out=usable)
+    usable &= values != 0
+    usable &= (lengths >= FP_MIN_FRAMES)[owner]  # shorter clips are never grouped
     reach = int(lengths.max())
     shift = (2 * reach + 1).bit_length()
     if (n * n) << shift >= 1 << 63:
         raise ValueError("too many clips or too long fingerprints to pair at once")
-    bits = max(1, (len(values) - 1).bit_length())  # key (32 bits) and entry share an int64
-    parent = np.arange(n)
-
-    def roots(k: np.ndarray) -> np.ndarray:
-        while True:  # pointer jumping: the tree depth halves each round
-            up = parent[parent]
-            if np.array_equal(up, parent):
-                return parent[k]
-            parent[:] = up
-
-    def find(k: int) -> int:
-        while parent[k] != k:
-            k = int(parent[k])
-        return k
-
-    def join(packed: np.ndarray) -> None:
-        """Check sorted unique candidates (packed pair and lag) and join the duplicates. Each
-        join puts the larger root under the smaller, so a group's root is its smallest clip
-        whatever the order candidates come in."""
-        if not len(packed):
-            return
-        pair, lag = packed >> shift, (packed & ((1 << shift) - 1)) - reach
-        bounds = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1], True])
-        first_of, second_of = pair // n, pair % n
-        starts, ends = bounds[:-1], bounds[1:]
-        # most candidate pairs join clips already grouped: drop those a batch at a time
-        for first in range(0, len(starts), PAIR_BATCH):
-            batch = np.arange(first, min(first + PAIR_BATCH, len(starts)))
-            batch = batch[roots(first_of[starts[batch]]) != roots(second_of[starts[batch]])]
-            for lo, hi in zip(starts[batch].tolist(), ends[batch].tolist(), strict=True):
-                a, b = int(first_of[lo]), int(second_of[lo])
-                root_a, root_b = find(a), find(b)
-                if root_a == root_b:
-                    continue
-                # the lags the shared keys give first: a duplicate is nearly always found there
-                found = sorted(set(lag[lo:hi].tolist()))
-                near = found + sorted({k + d for k in found for d in (-1, 1)}.difference(found))
-                if _similarity_at(fingerprint_of(a), fingerprint_of(b), near, enough=threshold) >= threshold:
-                    parent[max(root_a, root_b)] = min(root_a, root_b)
-
-    def fingerprint_of(k: int) -> np.ndarray:
-        return values[starts[k] : starts[k] + lengths[k]]
-
-    def pair(at: np.ndarray, gap: int) -> None:
-        """Index the entries `at` (where keys of `gap` start) and check their candidate
-        pairs, one slice of the index at a time."""
-        packed = values[at].astype(np.int64)
-        packed <<= 16
-        packed |= values[at + gap]
-        packed <<= bits
-        packed |= at
-        del at
-        packed.sort()
-        key, where = packed >> bits, packed & ((1 << bits) - 1)
-        del packed
-        if not len(key):
-            return
-        # one entry per clip and key (its first): a key repeated inside a clip (a loop, a
-        # beat) says nothing, and chaining a bucket's entries must go from clip to clip
-        clip = owner[where]
-        first = np.r_[True, (key[1:] != key[:-1]) | (clip[1:] != clip[:-1])]
-        key, where = key[first], where[first]
-        same = key[1:] == key[:-1]
-        shared = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
-        key, where = key[shared], where[shared]
-        del clip, same, shared
-        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        size = np.diff(np.r_[first, len(key)])
-        start = np.repeat(first, size)
-        end = start + np.repeat(size, size)
-        keep = np.flatnonzero((end - start >= 2) & (end - start <= max_bucket))
-        # each entry pairs with the next BUCKET_REACH entries of its bucket: enough to
-        # connect a bucket's copies (each link is checked), and linear in the bucket size
-        later = np.minimum(end[keep] - keep - 1, BUCKET_REACH)
-        del start, end, first, size, key
-        for lo in range(0, len(keep), ENTRY_SLICE):
-            entries, count = keep[lo : lo + ENTRY_SLICE], later[lo : lo + ENTRY_SLICE]
-            base = np.repeat(entries, count)
-            rank = np.arange(len(base)) - np.repeat(np.cumsum(count) - count, count)
-            left, right = where[base], where[base + 1 + rank]
-            i, j = owner[left].astype(np.int64), owner[right].astype(np.int64)
-            lag = (right - starts[j]) - (left - starts[i])  # fps[i][k] lines up with fps[j][k + lag]
-            other = i != j
-            i, j, lag = i[other], j[other], lag[other]
-            lag = np.where(i > j, -lag, lag)
-            join(_sorted_unique(((np.minimum(i, j) * n + np.maximum(i, j)) << shift) | (lag + reach)))
-
-    parts = max(1, min(MAX_PARTS, -(-len(values) // PART_ENTRIES)))
+    # the index is built one part of the keys at a time (by their first value), so it never
+    # holds more than a part of the values
+    parts = max(1, min(MAX_PARTS, len(values) // PART_ENTRIES))
+    part_of = (values % parts).astype(np.uint8)
+    found = []
     for gap in KEY_GAPS:
-        for entries in _entries_by_part(values, usable, owner, gap, parts):
-            pair(entries.astype(np.int64), gap)
-    top = roots(np.arange(n))
-    sizes = np.bincount(top, minlength=n)
-    return {ids[k]: ids[int(top[k])] for k in np.flatnonzero(sizes[top] > 1).tolist()}
+        pairable = usable[:-gap] & usable[gap:]
+        pairable &= owner[:-gap] == owner[gap:]
+        for part in range(parts):
+            at = np.flatnonzero(pairable & (part_of[:-gap] == part) if parts > 1 else pairable)
+            found.append(_shared_keys(values, owner, starts, at, gap, max_bucket, n, shift, reach))
+        del pairable
+    found.append(_near_values(values, owner, starts, np.flatnonzero(usable), max_bucket, n, shift, reach))
+    # candidates as (later clip, earlier clip, lag) packed in one int64, sorted: clip by clip
+    candidates = _sorted_unique(np.concatenate(found))
+    if not len(candidates):
+        return {}
+    pair, lag = candidates >> shift, (candidates & ((1 << shift) - 1)) - reach
+    later, earlier = pair // n, pair % n
+    bounds = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1], True]).tolist()
+    group = np.arange(n)  # each clip's representative: itself until it joins one
+    best = np.zeros(n)  # the similarity to it
+    for lo, hi in itertools.pairwise(bounds):
+        b, a = int(later[lo]), int(earlier[lo])
+        if group[a] != a:  # a member, not a representative
+            continue
+        keyed = set(lag[lo:hi].tolist())
+        near = sorted(keyed | {k + d for k in keyed for d in (-1, 1)})
+        score = _similarity_at(
+            values[starts[a] : starts[a] + lengths[a]], values[starts[b] : starts[b] + lengths[b]], near
+        )
+        if score >= threshold and score > best[b]:
+            group[b], best[b] = a, score
+    sizes = np.bincount(group, minlength=n)
+    return {ids[k]: ids[int(group[k])] for k in np.flatnonzero(sizes[group] > 1).tolist()}
+
+
+def _shared_keys(
+    values: np.ndarray,
+    owner: np.ndarray,
+    starts: np.ndarray,
+    at: np.ndarray,
+    gap: int,
+    max_bucket: int,
+    n: int,
+    shift: int,
+    reach: int,
+) -> np.ndarray:
+    """Candidate pairs of the index keys starting at positions `at` (ascending): every two
+    clips sharing a key held by 2 to `max_bucket` clips, packed as (later clip · n + earlier
+    clip) << shift | (lag + reach), the lag putting the earlier clip's value k against the
+    later clip's k + lag. A clip's first entry of each key only: a key repeated inside a
+    clip (a loop, a beat) says nothing."""
+    if not len(at):
+        return np.zeros(0, np.int64)
+    key = (values[at].astype(np.int64) << 16) | values[at + gap]
+    order = np.argsort(key, kind="stable")  # within a key: by position, so by clip
+    key, at = key[order], at[order]
+    clip = owner[at]
+    first = np.r_[True, (key[1:] != key[:-1]) | (clip[1:] != clip[:-1])]
+    key, at = key[first], at[first]
+    begin = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    size = np.diff(np.r_[begin, len(key)])
+    keep = np.repeat((size >= 2) & (size <= max_bucket), size)
+    key, at = key[keep], at[keep]
+    out = [np.zeros(0, np.int64)]
+    for d in range(1, max_bucket):  # entry e with entry e + d of its bucket
+        same = np.flatnonzero(key[d:] == key[:-d])
+        if not len(same):
+            break
+        left, right = at[same], at[same + d]
+        i, j = owner[left].astype(np.int64), owner[right].astype(np.int64)  # i < j
+        lag = (right - starts[j]) - (left - starts[i])
+        out.append(((j * n + i) << shift) | (lag + reach))
+    return np.concatenate(out)
+
+
+def _near_values(
+    values: np.ndarray,
+    owner: np.ndarray,
+    starts: np.ndarray,
+    at: np.ndarray,
+    max_bucket: int,
+    n: int,
+    shift: int,
+    reach: int,
+) -> np.ndarray:
+    """Candidate pairs (packed as in `_shared_keys`) from single sub-fingerprints: two clips
+    whose values at positions `at` are equal or 1 bit apart at NEAR_HITS or more positions
+    of one alignment. Values equal, or differing in bit m only, share the key "value with
+    bit m cleared"; keys held more than `max_bucket` times are ignored."""
+    found = [np.zeros(0, np.int64)]
+    for bit in range(-1, FP_BANDS - 1):  # -1: equal values
+        if bit < 0:
+            key = values[at].astype(np.int64) << 1
+        else:
+            key = (values[at] & np.uint32(~(1 << bit) & 0xFFFF)).astype(np.int64) << 1
+            key |= (values[at] >> np.uint32(bit)) & 1
+        order = np.argsort(key, kind="stable")
+        left, right = _bucket_pairs(key[order], max_bucket, cross=bit >= 0)
+        left, right = at[order[left]], at[order[right]]
+        swap = owner[left] > owner[right]
+        left, right = np.where(swap, right, left), np.where(swap, left, right)
+        i, j = owner[left].astype(np.int64), owner[right].astype(np.int64)
+        use = i != j
+        lag = (right[use] - starts[j[use]]) - (left[use] - starts[i[use]])
+        found.append(((j[use] * n + i[use]) << shift) | (lag + reach))
+    hits = np.sort(np.concatenate(found))
+    if not len(hits):
+        return hits
+    begin = np.flatnonzero(np.r_[True, hits[1:] != hits[:-1]])
+    size = np.diff(np.r_[begin, len(hits)])
+    return hits[begin[size >= NEAR_HITS]]
+
+
+def _bucket_pairs(key: np.ndarray, max_bucket: int, cross: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of indices into sorted `key`s (bit 0 a flag, the rest the bucket) within each
+    bucket of 2 to `max_bucket` entries: every two entries, or with `cross` every entry
+    flagged 0 with every entry flagged 1."""
+    bucket = key >> 1
+    begin = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    size = np.diff(np.r_[begin, len(key)])
+    if cross:  # flagged entries sort last in their bucket
+        ones = np.add.reduceat(key & 1, begin) if len(begin) else begin
+        keep = (size <= max_bucket) & (ones > 0) & (ones < size)
+        begin, size, ones = begin[keep], size[keep], ones[keep]
+        zeros = size - ones
+        left = np.repeat(begin, zeros) + _ranks(zeros)  # every entry flagged 0
+        partners = np.repeat(ones, zeros)
+        return np.repeat(left, partners), np.repeat(np.repeat(begin + zeros, zeros), partners) + _ranks(
+            partners
+        )
+    keep = (size >= 2) & (size <= max_bucket)
+    begin, size = begin[keep], size[keep]
+    first = np.repeat(begin, size) + _ranks(size)  # every entry of a kept bucket
+    later = np.repeat(size, size) - _ranks(size) - 1  # entries after it in its bucket
+    left = np.repeat(first, later)
+    return left, left + 1 + _ranks(later)
+
+
+def _ranks(size: np.ndarray) -> np.ndarray:
+    """0, 1, .., size[0]-1, 0, 1, .., size[1]-1, ...: each entry's rank in its run."""
+    size = size[size > 0]
+    ends = np.cumsum(size)
+    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - size, size)
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """np.unique of an integer array, by a sort: numpy 2.3+ hashes first, ten times slower here."""
     values = np.sort(values)
     return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
-
-
-def _entries_by_part(
-    values: np.ndarray, usable: np.ndarray, owner: np.ndarray, gap: int, parts: int
-) -> Iterator[np.ndarray]:
-    """Where the index keys of `gap` start (positions k where values k and k + gap are usable
-    and of one clip, `owner` giving each value's clip), one part at a time: the part of a key
-    is its first value modulo `parts`, so all entries of a key come in one part, in position
-    order. Scanned a slice at a time and held as int32: no temporary as large as the values
-    in int64."""
-    end = len(values) - gap
-    found = []  # per slice: its entries ordered by part, and their count in each part
-    for lo in range(0, end, SCAN_SLICE):
-        hi = min(lo + SCAN_SLICE, end)
-        ok = usable[lo:hi] & usable[lo + gap : hi + gap]
-        ok &= owner[lo:hi] == owner[lo + gap : hi + gap]
-        at = np.flatnonzero(ok).astype(np.int32)
-        at += lo
-        if parts == 1:
-            found.append((at, np.array([len(at)])))
-            continue
-        label = (values[at] % parts).astype(np.uint8)
-        found.append((at[np.argsort(label, kind="stable")], np.bincount(label, minlength=parts)))
-    bounds = [np.r_[0, np.cumsum(count)] for _, count in found]
-    for number in range(parts):
-        pieces = [at[b[number] : b[number + 1]] for (at, _), b in zip(found, bounds, strict=True)]
-        yield np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
 
 
 def _similarity_at(

@@ -53,29 +53,10 @@ def test_grouping_gives_the_same_groups_in_any_number_of_parts(monkeypatch, seed
     monkeypatch.setattr(quality, "PART_ENTRIES", 1 << 30)  # the whole index at once
     whole = quality.group_fingerprints(ids, values, lengths)
     assert len(whole) > 60 and max(list(whole.values()).count(g) for g in set(whole.values())) > 2
-    for part_entries, slice_entries in ((1 << 12, 1 << 12), (997, 256), (1, 64)):
+    for part_entries in (1 << 12, 997, 1):
         monkeypatch.setattr(quality, "PART_ENTRIES", part_entries)
-        monkeypatch.setattr(quality, "ENTRY_SLICE", slice_entries)
-        monkeypatch.setattr(quality, "SCAN_SLICE", slice_entries * 3)
         assert quality.group_fingerprints(ids, values, lengths) == whole
     assert quality.group_duplicates(fps) == whole
-
-
-def test_each_index_entry_comes_once_and_a_key_in_one_part(monkeypatch):
-    fps = collection(200, 80, copies=30, seed=3)
-    ids, values, lengths = laid_end_to_end(fps)
-    monkeypatch.setattr(quality, "SCAN_SLICE", 1000)
-    owner = np.repeat(np.arange(len(ids), dtype=np.uint16), lengths)
-    usable = values != 0
-    for gap in quality.KEY_GAPS:
-        expected = np.flatnonzero(usable[:-gap] & usable[gap:] & (owner[:-gap] == owner[gap:]))
-        parts = list(quality._entries_by_part(values, usable, owner, gap, 7))
-        assert len(parts) == 7
-        for number, part in enumerate(parts):
-            assert part.dtype == np.int32
-            assert (np.diff(part) > 0).all()  # in position order
-            assert (values[part] % 7 == number).all()  # a key's first value names its part
-        assert np.array_equal(np.sort(np.concatenate(parts)), expected)
 
 
 def test_grouping_memory_is_a_small_multiple_of_the_sub_fingerprints():

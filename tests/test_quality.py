@@ -97,39 +97,39 @@ def resample_through(ffmpeg: str, x: np.ndarray, rate: int) -> np.ndarray:
 
 
 # -- SNR -----------------------------------------------------------------------
-@pytest.mark.parametrize("kind", ["sine", "noise"])
-@pytest.mark.parametrize("snr", [0, 10, 20])
-def test_snr_with_flags_is_exact_on_bursts_plus_noise(snr, kind):
-    x, flags = burst_mix(snr, kind, seed=snr)
-    assert snr_db(x, RATE, flags) == pytest.approx(snr, abs=0.5)
+def with_noise(x: np.ndarray, snr: float, seed: int, colour: str = "white") -> np.ndarray:
+    """x plus steady Gaussian noise (white, or pink-ish: low-passed at 1 kHz) at `snr` dB below
+    the clip's mean power."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(size=len(x))
+    if colour == "low":
+        noise = low_pass(noise * 3000, 1000).astype(np.float64)
+    clean = x.astype(np.float64)
+    noise *= np.sqrt(np.mean(clean**2) / np.mean(noise**2)) * 10 ** (-snr / 20)
+    return to_int16(clean + noise)
 
 
-@pytest.mark.parametrize("snr", [0, 10, 20, 30])
-def test_snr_without_flags_estimates_from_quiet_and_loud_frames(snr):
-    x, flags = burst_mix(snr, "sine", seed=100 + snr)
-    assert snr_db(x, RATE) == pytest.approx(snr, abs=1.0)
-    # too few non-speech frames: the flags are not used
-    assert snr_db(x, RATE, np.ones(len(flags), dtype=bool)) == snr_db(x, RATE)
+@pytest.mark.parametrize("colour", ["white", "low"])
+def test_snr_of_speech_with_noise_at_a_known_snr(speech, colour):
+    # the issue's failure: the noisy copy read a higher SNR than the clean speech
+    for i in (1, 4, 6):
+        x = sentence(speech, i)
+        readings = [snr_db(with_noise(x, snr, seed=i, colour=colour), RATE) for snr in (0, 10, 20)]
+        assert readings[:2] == pytest.approx([0, 10], abs=3.0)
+        # at 20 dB the sample's own noise floor (22-32 dB as read) counts too
+        assert 14 < readings[2] < 23
+        assert readings[0] < readings[1] < readings[2] < snr_db(x, RATE)  # more noise, lower SNR
 
 
-def test_snr_clamps_and_edge_cases():
+def test_snr_edge_cases():
     bursts = to_int16(np.tile(np.r_[sine(440, 0.3, 8000), np.zeros(RATE // 5)], 4))
     assert snr_db(bursts, RATE) == q.SNR_MAX_DB  # digital silence between the bursts
-    flags = np.r_[bursts, np.zeros(-len(bursts) % 480, np.int16)].reshape(-1, 480).any(axis=1)
-    assert snr_db(bursts, RATE, flags) == q.SNR_MAX_DB
     noise = to_int16(np.random.default_rng(0).normal(size=RATE) * 1000)
-    assert snr_db(noise, RATE, np.arange(33) % 2 == 0) == q.SNR_MIN_DB  # "speech" no louder
+    assert snr_db(noise, RATE) < 3  # steady noise alone: no signal above it
     assert snr_db(np.zeros(RATE, np.int16), RATE) == q.SNR_MIN_DB
     assert snr_db(np.zeros(0, np.int16), RATE) == q.SNR_MIN_DB
-    assert snr_db(np.zeros(0, np.int16), RATE, np.zeros(0, bool)) == q.SNR_MIN_DB
     assert q.SNR_MIN_DB <= snr_db(noise[:7], RATE) <= q.SNR_MAX_DB
-
-
-def test_snr_flags_longer_or_shorter_than_the_clip():
-    x, flags = burst_mix(10, "sine", seed=7)
-    assert snr_db(x, RATE, np.r_[flags, np.ones(50, bool)]) == pytest.approx(10, abs=0.5)
-    short = snr_db(x, RATE, flags[:200])
-    assert short == pytest.approx(snr_db(x[: 200 * 480], RATE, flags[:200]))
+    assert measure(noise, RATE).snr_db == round(snr_db(noise, RATE), 2)
 
 
 # -- loudness ------------------------------------------------------------------
@@ -269,14 +269,6 @@ def test_spectra_store_spans_whole_blocks_and_forgets_the_past():
     assert len(store.span(0, 10 * 512).loudness) == 0  # long forgotten
 
 
-def test_snr_from_the_vads_frame_powers_equals_the_samples(speech):
-    x = speech[: 480 * 150]
-    frames = x.reshape(-1, 480).astype(np.float64)
-    powers = (frames**2).mean(axis=1) / 32768.0**2  # as the detector measures them
-    flags = powers > np.percentile(powers, 40)
-    assert snr_db(x, RATE, flags, 30, powers) == pytest.approx(snr_db(x, RATE, flags, 30), abs=1e-9)
-
-
 # -- clipping ------------------------------------------------------------------
 def test_clipping_ratio_of_a_hard_clipped_sine():
     x = to_int16(sine(200, 2.0, 2 * 32768))
@@ -358,7 +350,7 @@ def test_measure_rounds_and_combines(speech):
 @pytest.mark.parametrize("length", [0, 1, 10, 479, 1000])
 def test_measure_and_fingerprint_never_fail_on_tiny_or_silent_clips(length):
     for x in (np.zeros(length, np.int16), to_int16(sine(440, length / RATE, 5000))):
-        result = measure(x, RATE, np.ones(-(-length // 480), bool))
+        result = measure(x, RATE)
         assert q.SNR_MIN_DB <= result.snr_db <= q.SNR_MAX_DB
         assert result.lufs >= q.LUFS_FLOOR
         assert result.clipping_ratio == 0.0 and 0.0 <= result.bandwidth_hz <= RATE / 2
@@ -516,6 +508,24 @@ def random_collection(count: int, length: int, planted: int, seed: int) -> tuple
     return fps, pairs
 
 
+def test_group_duplicates_does_not_chain():
+    # a ≈ b and b ≈ c, but a and c differ in 40 % of their bits: c must not join a's group
+    rng = np.random.default_rng(11)
+    a = rng.integers(1, 1 << 16, 300, dtype=np.uint32)
+    moved = np.zeros(300, bool)
+    moved[rng.permutation(300)[:120]] = True  # 40 % of the values
+    c = np.where(moved, a ^ np.uint32(0xFFFF), a)
+    b = np.where(moved & (np.arange(300) % 2 == 0), c, a)  # half way between them
+    assert similarity(a, b) == pytest.approx(0.8, abs=0.03) and similarity(b, c) == pytest.approx(
+        0.8, abs=0.03
+    )
+    assert similarity(a, c) < 0.65
+    assert group_duplicates({"a": a, "b": b, "c": c}, threshold=0.75) == {"a": "a", "b": "a"}
+    # a clip joins the representative it is most like
+    d = np.where(moved & (np.arange(300) % 4 == 1), c, a)  # 90 % like a
+    assert group_duplicates({"a": a, "b": b, "c": c, "d": d}, threshold=0.75) == {k: "a" for k in "abd"}
+
+
 def test_group_duplicates_when_keys_repeat_only_inside_one_clip():
     # a clip repeating one pattern shares keys with itself only: no candidate pair at all
     looped = np.tile(np.array([0x1234, 0x5678, 0x9ABC, 0x0F0F], np.uint32), 40)
@@ -536,3 +546,24 @@ def test_group_duplicates_ignores_overfull_keys():
     fps = {f"c{i:03d}": shared.copy() for i in range(5)}
     assert set(group_duplicates(fps).values()) == {"c000"}
     assert group_duplicates(fps, max_bucket=4) == {}
+
+
+def test_group_duplicates_finds_copies_that_share_no_exact_key():
+    # every value of the copy has one bit flipped (as a low-bitrate codec does to many): no
+    # value, so no key of two values, is shared exactly, yet 94 % of the bits agree
+    rng = np.random.default_rng(12)
+    a = rng.integers(1, 1 << 16, 60, dtype=np.uint32)
+    b = a ^ (np.uint32(1) << rng.integers(0, 16, 60).astype(np.uint32))
+    other = rng.integers(1, 1 << 16, 60, dtype=np.uint32)
+    assert not np.intersect1d(a, b).size and similarity(a, b) == pytest.approx(15 / 16)
+    assert group_duplicates({"a": a, "b": b, "c": other}) == {"a": "a", "b": "a"}
+    # fewer than NEAR_HITS such values at one alignment are not enough to pair two clips
+    c = other.copy()
+    c[[5, 30]] = b[[5, 30]]
+    assert group_duplicates({"a": a, "c": c}, threshold=0.0) == {}
+
+
+def test_clips_too_short_to_compare_are_never_grouped():
+    rng = np.random.default_rng(13)
+    short = rng.integers(1, 1 << 16, q.FP_MIN_FRAMES - 1, dtype=np.uint32)
+    assert group_duplicates({"a": short, "b": short.copy()}, threshold=0.0) == {}

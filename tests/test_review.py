@@ -123,7 +123,10 @@ def test_the_queue_filters_on_a_quality_flag(ws: Workspace, client: TestClient) 
 
     ids = clip_ids(ws)
     table = ws.read_clip_table()  # Silero was sure of every sample clip: make two unsure
-    probs = [0.3 if cid in (ids[1], ids[4]) else p for cid, p in zip(ids, table["speech_prob"].to_pylist())]
+    probs = [
+        0.3 if cid in (ids[1], ids[4]) else p
+        for cid, p in zip(ids, table["speech_prob"].to_pylist(), strict=True)
+    ]
     table = table.set_column(table.column_names.index("speech_prob"), "speech_prob", pa.array(probs))
     pq.write_table(table, ws.clips_parquet)
     write_manifest(ws)
