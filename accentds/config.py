@@ -48,10 +48,8 @@ class VadSettings:
     backend: str = "webrtc+silero"
     silero_model: str = ""  # a path to a Silero ONNX model; default: the one shipped with accentds
     silero_threshold: float = 0.5  # Silero is sure of speech from here
-    confirm_threshold: float = (
-        0.15  # webrtcvad speech with no Silero probability this high near it is dropped
-    )
-    confirm_reach_ms: int = 300  # ... within this distance
+    confirm_threshold: float = 0.2  # webrtcvad speech Silero gives less than this is dropped
+    min_clip_prob: float = 0.35  # a clip Silero never gives this much is dropped
     # the acoustic check after the VAD that rejects music and noise (accentds.acoustic)
     music_noise_check: bool = False
     min_flux: float = 0.15
@@ -69,12 +67,9 @@ class VadSettings:
             )
         if not 0 < self.silero_threshold < 1:
             problems.append(f"silero_threshold must be between 0 and 1 (got {self.silero_threshold})")
-        if not 0 <= self.confirm_threshold <= self.silero_threshold:
-            problems.append(
-                f"confirm_threshold must be between 0 and silero_threshold (got {self.confirm_threshold})"
-            )
-        if self.confirm_reach_ms < 0:
-            problems.append(f"confirm_reach_ms must be 0 or more (got {self.confirm_reach_ms})")
+        for name in ("confirm_threshold", "min_clip_prob"):
+            if not 0 <= getattr(self, name) <= self.silero_threshold:
+                problems.append(f"{name} must be between 0 and silero_threshold (got {getattr(self, name)})")
         if self.aggressiveness not in (0, 1, 2, 3):
             problems.append(f"aggressiveness must be 0, 1, 2 or 3 (got {self.aggressiveness})")
         if self.frame_ms not in (10, 20, 30):
@@ -234,8 +229,8 @@ max_clip_s = {vad.max_clip_s:g}          # longer speech is split at its quietes
 backend = "{vad.backend}"  # webrtcvad confirmed by Silero VAD; or "webrtc" (no neural model) or "silero"
 # silero_model = "/path/to/silero_vad.onnx"   # default: the model shipped with accentds
 silero_threshold = {vad.silero_threshold:g}     # Silero is sure of speech from this probability
-confirm_threshold = {vad.confirm_threshold:g}   # webrtcvad speech with no Silero probability this high ...
-confirm_reach_ms = {vad.confirm_reach_ms}     # ... within this distance is dropped (`accentds cut --explain`)
+confirm_threshold = {vad.confirm_threshold:g}   # webrtcvad speech Silero gives less than this is dropped
+min_clip_prob = {vad.min_clip_prob:g}      # a clip Silero never gives this much is dropped (`cut --explain`)
 # A hand-made acoustic check after the VAD (off by default): it vetoes steady tones, flat
 # spectra and sound no louder than the background, and loses speech in loud noise.
 music_noise_check = false

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import quality
-from .acoustic import REASONS, UNBACKED, BlockAnalysis, Blocks, SpeechCheck, Thresholds
+from .acoustic import REASONS, UNBACKED, UNCONFIRMED, BlockAnalysis, Blocks, SpeechCheck, Thresholds
 from .captions import drafts_for_clips
 from .config import VadSettings
 from .confirm import Confirmation
@@ -130,7 +130,7 @@ class DropLog:
     def spans(self, clips: Sequence[tuple[int, int]], frame_s: float) -> list[tuple[float, float, str]]:
         pieces: list[tuple[int, int, int]] = []
         k = 0
-        for a, b, code in self.runs:  # runs and clips are both in order
+        for a, b, code in sorted(self.runs):  # clips are in order
             while k < len(clips) and clips[k][1] <= a:
                 k += 1
             lo, j = a, k
@@ -177,8 +177,7 @@ class SpeechFinder:
         self.confirmation = None
         if vad.backend == "webrtc+silero":
             self.silero = SileroBatches(vad.sample_rate, vad.frame_ms, vad.silero_model or None)
-            reach = round(vad.confirm_reach_ms / vad.frame_ms)
-            self.confirmation = Confirmation(vad.confirm_threshold, vad.silero_threshold, reach)
+            self.confirmation = Confirmation(vad.confirm_threshold, vad.silero_threshold)
         elif vad.backend == "silero":
             self.silero = self.detector  # type: ignore[assignment]
         self.check = (
@@ -218,14 +217,13 @@ class SpeechFinder:
         if self.confirmation is not None:
             probs = self.silero.finish()  # type: ignore[union-attr]
             self.probs.extend(probs.tolist())
-            decided = np.concatenate([self.confirmation.push([], probs), self.confirmation.finish()])
-            rest = self._confirm(decided, np.zeros(0, bool))
+            rest = self._confirm(self.confirmation.push([], probs), np.zeros(0, bool))
             found += self._check_and_segment(self.analysis.push(np.zeros(0, np.int16)), rest)
         if self.check is not None:
             kept, why = self.check.finish(blocks)
             self.drops.add(self.segmenter.frames, why)
             found += self._segment(kept)
-        return found + self.segmenter.finish()
+        return found + self._backed(self.segmenter.finish())
 
     def _confirm(self, kept: np.ndarray, vad: np.ndarray) -> np.ndarray:
         """Log the frames webrtcvad heard that the confirmation dropped. `kept` decides the
@@ -248,7 +246,19 @@ class SpeechFinder:
             return []
         found = self.segmenter.push(flags, self.waiting[:n])
         self.waiting = self.waiting[n:]
-        return found
+        return self._backed(found)
+
+    def _backed(self, found: list[FrameClip]) -> list[FrameClip]:
+        """The clips Silero gives at least `min_clip_prob` somewhere (with its confirmation)."""
+        if self.confirmation is None:
+            return found
+        kept = []
+        for clip in found:
+            if (self.speech_prob(clip) or 0.0) >= self.vad.min_clip_prob:
+                kept.append(clip)
+            else:
+                self.drops.runs.append((clip.start, clip.end, UNCONFIRMED))
+        return kept
 
     def speech_prob(self, clip: FrameClip) -> float | None:
         """The highest Silero probability over a clip (None without Silero)."""
