@@ -48,15 +48,17 @@ FP_MIN_OVERLAP = 0.6  # of the shorter fingerprint
 FP_MIN_FRAMES = 24  # about 0.8 s: overlap needed at any alignment, in sub-fingerprints
 FP_MIN_COMPARED = 16  # non-quiet sub-fingerprint pairs needed at an alignment
 # Measured on real speech (bench/bench_quality.py): copies through MP3 24k, AAC 32k, Opus 12k,
-# 8 kHz, ±6 dB, cut 1-8 ms apart 0.80 and up for 98 % of clips of 1.3 s and more; different
-# 3-digit phrases of one speaker up to 0.76 (0.84 for single words: those are too short).
+# 8 kHz, ±6 dB, cut 1-8 ms apart score 0.80 and up for 98 % of clips with 24 or more non-quiet
+# sub-fingerprints (Opus 12k: 91 %); different 3-digit phrases of one speaker up to 0.74
+# (0.84 for single words: those are too short).
 DUPLICATE_THRESHOLD = 0.80
 MAX_BUCKET = 100  # index keys held by more clips than this are ignored
+# keys 1 bit apart agree on two of three segments: index each two (31-bit key: 11 + 11 + 10 bits)
+KEY_SEGMENTS = (0xFFE00000, 0x001FFC00, 0x000003FF)
 KEY_GAPS = (1, 2, 3)  # index keys pair sub-fingerprints this many hops apart (gap < 4)
 PART_ENTRIES = 1 << 15  # sub-fingerprints per part of the index (parts: by the keys' first value)
 MAX_PARTS = 16
 COMMON_FACTOR = 16  # values this many times more common than the mean are left out of keys
-NEAR_HITS = 3  # single values within 1 bit of each other at one alignment that make a candidate pair
 
 CHUNK = 1 << 15  # samples per batch of FFT frames: small temporaries avoid page-fault costs
 
@@ -608,12 +610,15 @@ def group_duplicates(
     to, or else becomes a representative itself.
 
     Candidates come from an inverted index of keys made of two non-zero sub-fingerprints of
-    a clip 1, 2 or 3 hops apart (32 bits plus the gap): clips sharing a key are a candidate
-    pair, with the alignment the key implies, and only those alignments (±1 hop) are scored.
+    a clip 1, 2 or 3 hops apart (32 bits plus the gap): clips whose keys are equal or 1 bit
+    apart are a candidate pair, with the alignment the keys imply, and only those alignments
+    (±1 hop) are scored. Keys 1 bit apart agree on two of the key's three segments of 10-11
+    bits, so the index is built three times, on each two segments, and pairs sharing those are
+    kept when their whole keys are at most 1 bit apart. A copy through Opus at 12 kbit/s flips
+    about 14 % of the bits: a 32-bit key survives intact ~1 % of the time, within 1 bit ~5 %.
     Keys held by more than `max_bucket` clips, and sub-fingerprint values far more common
     than the others, are ignored: they say little and would make the candidates explode.
-    A copy is found only if it shares at least one key with its representative exactly;
-    clips shorter than about 0.8 s (`FP_MIN_FRAMES`) are never grouped: different
+    Clips shorter than about 0.8 s (`FP_MIN_FRAMES`) are never grouped: different
     utterances of one word by one speaker are as alike as copies of it."""
     ids = sorted(fps)
     arrays = [np.asarray(fps[clip], dtype=np.uint32).ravel() for clip in ids]
@@ -658,18 +663,24 @@ def group_fingerprints(
     # the index is built one part of the keys at a time (by their first value), so it never
     # holds more than a part of the values
     parts = max(1, min(MAX_PARTS, len(values) // PART_ENTRIES))
-    part_of = (values % parts).astype(np.uint8)
     found = []
     for gap in KEY_GAPS:
         pairable = usable[:-gap] & usable[gap:]
         pairable &= owner[:-gap] == owner[gap:]
-        for part in range(parts):
-            at = np.flatnonzero(pairable & (part_of[:-gap] == part) if parts > 1 else pairable)
-            found.append(_shared_keys(values, owner, starts, at, gap, max_bucket, n, shift, reach))
+        for drop in range(len(KEY_SEGMENTS)):
+            # each part of the index holds the keys of one part of a segment kept in them
+            kept = values[:-gap] >> 5 if drop else values[gap:] & 0x3FF
+            kept %= parts
+            part_of = kept.astype(np.uint8)
+            del kept
+            for part in range(parts):
+                at = np.flatnonzero(pairable & (part_of == part) if parts > 1 else pairable)
+                found.append(_shared_keys(values, owner, starts, at, gap, max_bucket, n, shift, reach, drop))
+            del part_of
+        found = [_sorted_unique(np.concatenate(found))]  # most pairs meet under all three keys
         del pairable
-    found.append(_near_values(values, owner, starts, np.flatnonzero(usable), max_bucket, n, shift, reach))
     # candidates as (later clip, earlier clip, lag) packed in one int64, sorted: clip by clip
-    candidates = _sorted_unique(np.concatenate(found))
+    candidates = found[0]
     if not len(candidates):
         return {}
     pair, lag = candidates >> shift, (candidates & ((1 << shift) - 1)) - reach
@@ -702,104 +713,39 @@ def _shared_keys(
     n: int,
     shift: int,
     reach: int,
+    drop: int,
 ) -> np.ndarray:
     """Candidate pairs of the index keys starting at positions `at` (ascending): every two
-    clips sharing a key held by 2 to `max_bucket` clips, packed as (later clip · n + earlier
-    clip) << shift | (lag + reach), the lag putting the earlier clip's value k against the
-    later clip's k + lag. A clip's first entry of each key only: a key repeated inside a
-    clip (a loop, a beat) says nothing."""
+    clips whose keys are equal or 1 bit apart and agree on the two key segments other than
+    segment `drop` (`KEY_SEGMENTS`), that pair held by 2 to `max_bucket` clips; packed as
+    (later clip · n + earlier clip) << shift | (lag + reach), the lag putting the earlier
+    clip's value k against the later clip's k + lag. A clip's first entry of each pair of
+    segments only: a key repeated inside a clip (a loop, a beat) says nothing."""
     if not len(at):
         return np.zeros(0, np.int64)
-    key = (values[at].astype(np.int64) << 16) | values[at + gap]
+    full = (values[at].astype(np.int64) << 16) | values[at + gap]
+    key = full & ~KEY_SEGMENTS[drop]
     order = np.argsort(key, kind="stable")  # within a key: by position, so by clip
-    key, at = key[order], at[order]
+    key, at, full = key[order], at[order], full[order]
     clip = owner[at]
     first = np.r_[True, (key[1:] != key[:-1]) | (clip[1:] != clip[:-1])]
-    key, at = key[first], at[first]
+    key, at, full = key[first], at[first], full[first]
     begin = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     size = np.diff(np.r_[begin, len(key)])
     keep = np.repeat((size >= 2) & (size <= max_bucket), size)
-    key, at = key[keep], at[keep]
+    key, at, full = key[keep], at[keep], full[keep]
     out = [np.zeros(0, np.int64)]
     for d in range(1, max_bucket):  # entry e with entry e + d of its bucket
         same = np.flatnonzero(key[d:] == key[:-d])
         if not len(same):
             break
+        apart = full[same] ^ full[same + d]
+        same = same[_POPCOUNT16[apart & 0xFFFF] + _POPCOUNT16[apart >> 16] <= 1]
         left, right = at[same], at[same + d]
         i, j = owner[left].astype(np.int64), owner[right].astype(np.int64)  # i < j
         lag = (right - starts[j]) - (left - starts[i])
         out.append(((j * n + i) << shift) | (lag + reach))
     return np.concatenate(out)
-
-
-def _near_values(
-    values: np.ndarray,
-    owner: np.ndarray,
-    starts: np.ndarray,
-    at: np.ndarray,
-    max_bucket: int,
-    n: int,
-    shift: int,
-    reach: int,
-) -> np.ndarray:
-    """Candidate pairs (packed as in `_shared_keys`) from single sub-fingerprints: two clips
-    whose values at positions `at` are equal or 1 bit apart at NEAR_HITS or more positions
-    of one alignment. Values equal, or differing in bit m only, share the key "value with
-    bit m cleared"; keys held more than `max_bucket` times are ignored."""
-    found = [np.zeros(0, np.int64)]
-    for bit in range(-1, FP_BANDS - 1):  # -1: equal values
-        if bit < 0:
-            key = values[at].astype(np.int64) << 1
-        else:
-            key = (values[at] & np.uint32(~(1 << bit) & 0xFFFF)).astype(np.int64) << 1
-            key |= (values[at] >> np.uint32(bit)) & 1
-        order = np.argsort(key, kind="stable")
-        left, right = _bucket_pairs(key[order], max_bucket, cross=bit >= 0)
-        left, right = at[order[left]], at[order[right]]
-        swap = owner[left] > owner[right]
-        left, right = np.where(swap, right, left), np.where(swap, left, right)
-        i, j = owner[left].astype(np.int64), owner[right].astype(np.int64)
-        use = i != j
-        lag = (right[use] - starts[j[use]]) - (left[use] - starts[i[use]])
-        found.append(((j[use] * n + i[use]) << shift) | (lag + reach))
-    hits = np.sort(np.concatenate(found))
-    if not len(hits):
-        return hits
-    begin = np.flatnonzero(np.r_[True, hits[1:] != hits[:-1]])
-    size = np.diff(np.r_[begin, len(hits)])
-    return hits[begin[size >= NEAR_HITS]]
-
-
-def _bucket_pairs(key: np.ndarray, max_bucket: int, cross: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of indices into sorted `key`s (bit 0 a flag, the rest the bucket) within each
-    bucket of 2 to `max_bucket` entries: every two entries, or with `cross` every entry
-    flagged 0 with every entry flagged 1."""
-    bucket = key >> 1
-    begin = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
-    size = np.diff(np.r_[begin, len(key)])
-    if cross:  # flagged entries sort last in their bucket
-        ones = np.add.reduceat(key & 1, begin) if len(begin) else begin
-        keep = (size <= max_bucket) & (ones > 0) & (ones < size)
-        begin, size, ones = begin[keep], size[keep], ones[keep]
-        zeros = size - ones
-        left = np.repeat(begin, zeros) + _ranks(zeros)  # every entry flagged 0
-        partners = np.repeat(ones, zeros)
-        return np.repeat(left, partners), np.repeat(np.repeat(begin + zeros, zeros), partners) + _ranks(
-            partners
-        )
-    keep = (size >= 2) & (size <= max_bucket)
-    begin, size = begin[keep], size[keep]
-    first = np.repeat(begin, size) + _ranks(size)  # every entry of a kept bucket
-    later = np.repeat(size, size) - _ranks(size) - 1  # entries after it in its bucket
-    left = np.repeat(first, later)
-    return left, left + 1 + _ranks(later)
-
-
-def _ranks(size: np.ndarray) -> np.ndarray:
-    """0, 1, .., size[0]-1, 0, 1, .., size[1]-1, ...: each entry's rank in its run."""
-    size = size[size > 0]
-    ends = np.cumsum(size)
-    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - size, size)
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:

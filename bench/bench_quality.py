@@ -96,7 +96,11 @@ def bench_snr(speech: dict[str, np.ndarray], noises: dict[str, np.ndarray], seed
         )
         print(f"  {noise_name[:28]:<28}{cells}")
         within = np.mean([abs(v) <= 3 for e in errors.values() for v in e])
-        print(f"  {'':<28}cases: " + " ".join(f"{len(e):>13}" for e in errors.values()) + f"  within 3 dB {within:.0%}")
+        print(
+            f"  {'':<28}cases: "
+            + " ".join(f"{len(e):>13}" for e in errors.values())
+            + f"  within 3 dB {within:.0%}"
+        )
     print("  flagged noisy (< 15 dB): " + ", ".join(f"{s} dB {np.mean(f):.0%}" for s, f in flagged.items()))
 
 
@@ -223,20 +227,48 @@ def bench_duplicates(ffmpeg: str, fsdd: dict, speech: dict, seed: int) -> None:
     def together(name: str) -> bool:
         return groups.get(name) is not None and groups.get(name) == groups.get(f"{name}~copy")
 
-    print("  copies grouped with their original:")
-    for label, keep in (
-        ("clips >= 1.3 s", lambda n: len(clips[n]) >= 1.3 * RATE),
-        ("clips 0.8-1.3 s", lambda n: 0.8 * RATE <= len(clips[n]) < 1.3 * RATE),
-        ("clips < 0.8 s (never)", lambda n: len(clips[n]) < 0.8 * RATE),
-    ):
+    print("  copies grouped with their original, by clip length:")
+    bands = {
+        "< 0.8 s": lambda n: len(clips[n]) < 0.8 * RATE,
+        "0.8-1.3 s": lambda n: 0.8 * RATE <= len(clips[n]) < 1.3 * RATE,
+        ">= 1.3 s": lambda n: len(clips[n]) >= 1.3 * RATE,
+    }
+    sound = {n: int(np.count_nonzero(fps[n])) for n in clips}  # non-quiet sub-fingerprints
+    by_sound = {
+        "< 16 (< 0.5 s)": lambda n: sound[n] < 16,
+        "16-23": lambda n: 16 <= sound[n] < 24,
+        ">= 24 (>= 0.77 s)": lambda n: sound[n] >= 24,
+    }
+    report(clips, kind, together, bands)
+    print("  by non-quiet sub-fingerprints of 32 ms (sound, not pauses):")
+    report(clips, kind, together, by_sound)
+    eligible = [n for n in clips if sound[n] >= 24]
+    speakers: dict[str, list[str]] = {}
+    for n in eligible:
+        speakers.setdefault(n.split("-")[1], []).append(n)
+    scores = [
+        quality.similarity(fps[a], fps[b])
+        for names in speakers.values()
+        for a, b in itertools.combinations(names, 2)
+    ]
+    print(
+        f"  {len(eligible)} utterances with >= 24 non-quiet values: {len(scores)} pairs of one speaker,"
+        f" highest similarity {max(scores):.3f}"
+    )
+
+
+def report(clips: dict, kind: dict, together, bands: dict) -> None:
+    print(f"    {'':<20}{'all':>14}" + "".join(f"{k:>10}" for k in TRANSFORMS))
+    for label, keep in bands.items():
         chosen = [n for n in clips if keep(n)]
-        if chosen:
-            print(f"    {label:<24} {np.mean([together(n) for n in chosen]):7.1%} of {len(chosen)}")
-    long = [n for n in clips if len(clips[n]) >= 1.3 * RATE]
-    for k in TRANSFORMS:
-        chosen = [n for n in long if kind[n] == k]
-        if chosen:
-            print(f"    >= 1.3 s, {k:<14} {np.mean([together(n) for n in chosen]):7.1%} of {len(chosen)}")
+        cells = []
+        for k in TRANSFORMS:
+            hit = [together(n) for n in chosen if kind[n] == k]
+            cells.append(f"{np.mean(hit):10.0%}" if hit else f"{'-':>10}")
+        print(
+            f"    {label:<20}{np.mean([together(n) for n in chosen]):7.1%} of {len(chosen):4d}"
+            + "".join(cells)
+        )
 
 
 def main() -> None:
