@@ -15,30 +15,9 @@ is dropped or flagged further on."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 
 def confirm(vad: np.ndarray, probs: np.ndarray, low: float, sure: float) -> np.ndarray:
     """Kept flags for frames with webrtcvad flags `vad` and Silero probabilities `probs`."""
     return (vad | (probs >= sure)) & (probs >= low)
-
-
-class Confirmation:
-    """`confirm` over a stream: `push` webrtcvad's flags and Silero's probabilities as they
-    come (Silero's lag behind: it works in whole segments); get back the kept flags of the
-    frames that have both."""
-
-    def __init__(self, low: float, sure: float) -> None:
-        self.low, self.sure = low, sure
-        self.vad = np.zeros(0, bool)
-        self.probs = np.zeros(0, np.float32)
-
-    def push(self, vad: Sequence[bool] | np.ndarray, probs: np.ndarray) -> np.ndarray:
-        self.vad = np.concatenate([self.vad, np.asarray(vad, bool)])
-        self.probs = np.concatenate([self.probs, np.asarray(probs, np.float32)])
-        n = min(len(self.vad), len(self.probs))
-        kept = confirm(self.vad[:n], self.probs[:n], self.low, self.sure)
-        self.vad, self.probs = self.vad[n:], self.probs[n:]
-        return kept

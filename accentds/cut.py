@@ -32,11 +32,11 @@ from . import quality
 from .acoustic import REASONS, UNBACKED, UNCONFIRMED, BlockAnalysis, Blocks, SpeechCheck, Thresholds
 from .captions import drafts_for_clips
 from .config import VadSettings
-from .confirm import Confirmation
+from .confirm import confirm
 from .errors import AccentdsError
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
-from .silero import SileroBatches
+from .silero import SileroDetector
 from .vad import FrameClip, Segmenter, make_detector, power_db
 from .workspace import (
     CLIP_SCHEMA,
@@ -173,11 +173,11 @@ class SpeechFinder:
         )
         self.analysis = BlockAnalysis(vad.sample_rate)
         self.spectra = quality.SpectraStore(self.analysis.size)
-        self.silero = None
-        self.confirmation = None
+        self.silero: SileroDetector | None = None  # Silero's probabilities, with either backend using it
         if vad.backend == "webrtc+silero":
-            self.silero = SileroBatches(vad.sample_rate, vad.frame_ms, vad.silero_model or None)
-            self.confirmation = Confirmation(vad.confirm_threshold, vad.silero_threshold)
+            self.silero = SileroDetector(
+                vad.silero_threshold, vad.sample_rate, vad.frame_ms, vad.silero_model or None
+            )
         elif vad.backend == "silero":
             self.silero = self.detector  # type: ignore[assignment]
         self.check = (
@@ -187,8 +187,7 @@ class SpeechFinder:
         self.waiting = np.zeros(0)  # energies (dB) of frames not yet decided
         self.probs = array("f")  # Silero's probability of each frame from `probs_base`
         self.probs_base = 0
-        self.vad_flags = np.zeros(0, bool)  # webrtcvad's flags of frames the confirmation holds
-        self.confirmed = 0  # frames the confirmation has decided
+        self.frames = 0  # frames fed
 
     @property
     def keep_from(self) -> int:
@@ -201,10 +200,13 @@ class SpeechFinder:
             self.probs.extend(probs.tolist())
         else:
             flags, power, peak = self.detector.detect(pcm)
-            if self.confirmation is not None:
-                probs = self.silero.push(pcm)  # type: ignore[union-attr]
+            if self.silero is not None:
+                probs = self.silero.analyse(pcm)[1]
                 self.probs.extend(probs.tolist())
-                flags = self._confirm(self.confirmation.push(flags, probs), np.asarray(flags, bool))
+                heard = np.asarray(flags, bool)
+                flags = confirm(heard, probs, self.vad.confirm_threshold, self.vad.silero_threshold)
+                self.drops.add(self.frames, (heard & ~flags).astype(np.int8) * UNBACKED)
+        self.frames += len(power)
         blocks = self.analysis.push(np.frombuffer(pcm, "<i2"))
         self.spectra.add(blocks.loudness, blocks.spectrum)
         self.waiting = np.concatenate([self.waiting, power_db(power)])
@@ -214,25 +216,11 @@ class SpeechFinder:
         blocks = self.analysis.finish()
         self.spectra.add(blocks.loudness, blocks.spectrum)
         found = []
-        if self.confirmation is not None:
-            probs = self.silero.finish()  # type: ignore[union-attr]
-            self.probs.extend(probs.tolist())
-            rest = self._confirm(self.confirmation.push([], probs), np.zeros(0, bool))
-            found += self._check_and_segment(self.analysis.push(np.zeros(0, np.int16)), rest)
         if self.check is not None:
             kept, why = self.check.finish(blocks)
             self.drops.add(self.segmenter.frames, why)
             found += self._segment(kept)
         return found + self._backed(self.segmenter.finish())
-
-    def _confirm(self, kept: np.ndarray, vad: np.ndarray) -> np.ndarray:
-        """Log the frames webrtcvad heard that the confirmation dropped. `kept` decides the
-        oldest frames held; `vad` holds webrtcvad's flags of the frames just pushed."""
-        self.vad_flags = np.concatenate([self.vad_flags, vad])
-        heard, self.vad_flags = self.vad_flags[: len(kept)], self.vad_flags[len(kept) :]
-        self.drops.add(self.confirmed, (heard & ~kept).astype(np.int8) * UNBACKED)
-        self.confirmed += len(kept)
-        return kept
 
     def _check_and_segment(self, blocks: Blocks, flags: np.ndarray | list[bool]) -> list[FrameClip]:
         if self.check is not None:
@@ -250,7 +238,7 @@ class SpeechFinder:
 
     def _backed(self, found: list[FrameClip]) -> list[FrameClip]:
         """The clips Silero gives at least `min_clip_prob` somewhere (with its confirmation)."""
-        if self.confirmation is None:
+        if self.vad.backend != "webrtc+silero":
             return found
         kept = []
         for clip in found:
@@ -393,12 +381,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     if total_bytes == 0:
         return SourceCut(source.source_id, ok=False, reason="no audio decoded")
     if not clips:
-        heard = sum(b - a for a, b, _ in dropped)
-        warnings.append(
-            f"no speech found ({heard:.1f} s heard as speech by the VAD, none kept)"
-            if heard
-            else "no speech found"
-        )
+        warnings.append(no_speech_warning(dropped))
     drafts = _drafts(root, source, clips) if write else ()
     return SourceCut(
         source.source_id,
@@ -411,6 +394,17 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
         warning="; ".join(warnings),
         fingerprints=tuple(prints),
     )
+
+
+def no_speech_warning(dropped: Sequence[tuple[float, float, str]]) -> str:
+    """What to tell of a source that gave no clip: what the VAD heard, and why none is kept."""
+    seconds: dict[str, float] = {}
+    for start, end, reason in dropped:
+        seconds[reason] = seconds.get(reason, 0.0) + end - start
+    if not seconds:
+        return "no speech found"
+    why = ", ".join(f"{s:.1f} s {reason}" for reason, s in sorted(seconds.items(), key=lambda x: -x[1]))
+    return f"no speech found: the VAD heard {sum(seconds.values()):.1f} s, none kept ({why}; see --explain)"
 
 
 def _drafts(root: Path, source: Source, clips: list[Clip]) -> tuple[tuple[str, str, str], ...]:

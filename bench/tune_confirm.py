@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from score import Score, score  # noqa: E402
 
 from accentds.confirm import confirm  # noqa: E402
-from accentds.silero import SileroBatches  # noqa: E402
+from accentds.silero import SileroDetector  # noqa: E402
 from accentds.vad import Segmenter, WebrtcDetector, power_db  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -38,8 +38,7 @@ FRAME_S = 0.03
 def frames_of(pcm: bytes) -> dict[str, np.ndarray]:
     pcm = pcm[: len(pcm) // 960 * 960]
     vad, power, _ = WebrtcDetector(2, 16000, 30).detect(pcm)
-    silero = SileroBatches(16000, 30)
-    probs = np.concatenate([silero.push(pcm), silero.finish()])
+    probs = SileroDetector(0.5, 16000, 30).analyse(pcm)[1]
     return {"vad": np.array(vad), "probs": probs, "db": power_db(power)}
 
 

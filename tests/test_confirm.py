@@ -11,7 +11,7 @@ from conftest import RATE, ROOT
 from test_acoustic import CHECK, _level, band, chords, clips_of, pcm16, pink, plucks, white
 
 from accentds.config import VadSettings
-from accentds.confirm import Confirmation, confirm
+from accentds.confirm import confirm
 from accentds.cut import SpeechFinder
 from accentds.vad import parse_flags
 
@@ -39,22 +39,6 @@ def probs(text: str) -> np.ndarray:
 def test_confirm_keeps_webrtc_speech_silero_backs(vad, silero, kept):
     got = confirm(flags(vad), probs(silero), low=0.2, sure=0.5)
     assert "".join("X" if k else "." for k in got) == kept
-
-
-def test_confirmation_streams_the_same_whatever_the_chunks_and_lag():
-    rng = np.random.default_rng(3)
-    vad = rng.random(3000) < 0.6
-    p = (rng.random(3000) ** 3).astype(np.float32)
-    whole = confirm(vad, p, 0.2, 0.5)
-    for seed in range(5):
-        stream, out, fed_vad, fed_p = Confirmation(0.2, 0.5), [], 0, 0
-        chunks = np.random.default_rng(seed)
-        while fed_vad < 3000 or fed_p < 3000:
-            a = int(chunks.integers(0, 200))
-            b = int(chunks.integers(0, 150))  # Silero lags behind by a varying amount
-            out.append(stream.push(vad[fed_vad : fed_vad + a], p[fed_p : fed_p + b]))
-            fed_vad, fed_p = min(3000, fed_vad + a), min(3000, fed_p + b)
-        assert np.array_equal(np.concatenate(out), whole)
 
 
 def finder_clips(samples: np.ndarray, vad: VadSettings | None = None) -> list[tuple[float, float, float]]:

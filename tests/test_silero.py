@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from accentds.errors import AccentdsError
-from accentds.silero import SileroBatches, SileroDetector, find_model, hysteresis
+from accentds.silero import SileroDetector, find_model, hysteresis
 from accentds.vad import WebrtcDetector
 
 MODEL = find_model()
@@ -254,17 +254,3 @@ def test_a_given_model_path_is_used():
 def test_a_missing_model_file_is_named(tmp_path):
     with pytest.raises(AccentdsError, match=r"not found: .*nowhere\.onnx \(vad\.silero_model"):
         find_model(tmp_path / "nowhere.onnx")
-
-
-def test_batches_stay_close_to_the_one_stream_values_whatever_the_chunks(speech: np.ndarray):
-    pcm = whole(speech, 480)
-    one = SileroDetector(0.5, RATE, 30).analyse(pcm)[1]
-    runs = []
-    for size in (2048, 128, 77):  # frames per chunk
-        batches = SileroBatches(RATE, 30)
-        got = [batches.push(pcm[at : at + size * 960]) for at in range(0, len(pcm), size * 960)]
-        runs.append(np.concatenate([*got, batches.finish()]))
-    assert all(np.array_equal(runs[0], other) for other in runs[1:])  # segments sit at fixed places
-    assert len(runs[0]) == len(one) == len(pcm) // 960
-    assert ((runs[0] >= 0.5) == (one >= 0.5)).mean() >= 0.98  # measured: 0.99+
-    assert np.abs(runs[0] - one)[:20].max() < 0.01  # the stream's start is the stream's start
