@@ -48,8 +48,8 @@ class VadSettings:
     backend: str = "webrtc+silero"
     silero_model: str = ""  # a path to a Silero ONNX model; default: the one shipped with accentds
     silero_threshold: float = 0.5  # Silero is sure of speech from here
-    confirm_threshold: float = 0.2  # webrtcvad speech Silero gives less than this is dropped
-    min_clip_prob: float = 0.35  # a clip Silero never gives this much is dropped
+    confirm_threshold: float = 0.25  # webrtcvad speech Silero gives less than this is dropped
+    min_clip_prob: float = 0.3  # a clip Silero never gives this much is dropped
     # the acoustic check after the VAD that rejects music and noise (accentds.acoustic)
     music_noise_check: bool = False
     min_flux: float = 0.15
