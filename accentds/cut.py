@@ -12,12 +12,14 @@ import math
 import os
 import signal
 from array import array
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
     Future,
     ProcessPoolExecutor,
+    ThreadPoolExecutor,
     wait,
 )
 from dataclasses import dataclass, field
@@ -188,6 +190,9 @@ class SpeechFinder:
         self.probs = array("f")  # Silero's probability of each frame from `probs_base`
         self.probs_base = 0
         self.frames = 0  # frames fed
+        self.pool = ThreadPoolExecutor(1, "silero") if vad.backend == "webrtc+silero" else None
+        # chunks fed, waiting for Silero: (its probabilities, webrtcvad's flags, blocks, first frame)
+        self.pending: deque[tuple[Future[tuple[np.ndarray, ...]], np.ndarray, Blocks, int]] = deque()
 
     @property
     def keep_from(self) -> int:
@@ -199,28 +204,45 @@ class SpeechFinder:
             flags, probs, power, peak = self.detector.analyse(pcm)  # type: ignore[attr-defined]
             self.probs.extend(probs.tolist())
         else:
+            if self.pool is not None:  # Silero runs beside all the rest (onnxruntime lets the GIL go)
+                future = self.pool.submit(self.silero.analyse, bytes(pcm))  # type: ignore[union-attr]
             flags, power, peak = self.detector.detect(pcm)
-            if self.silero is not None:
-                probs = self.silero.analyse(pcm)[1]
-                self.probs.extend(probs.tolist())
-                heard = np.asarray(flags, bool)
-                flags = confirm(heard, probs, self.vad.confirm_threshold, self.vad.silero_threshold)
-                self.drops.add(self.frames, (heard & ~flags).astype(np.int8) * UNBACKED)
-        self.frames += len(power)
+        first, self.frames = self.frames, self.frames + len(power)
         blocks = self.analysis.push(np.frombuffer(pcm, "<i2"))
         self.spectra.add(blocks.loudness, blocks.spectrum)
         self.waiting = np.concatenate([self.waiting, power_db(power)])
-        return self._check_and_segment(blocks, flags), power, peak
+        if self.pool is None:
+            return self._check_and_segment(blocks, flags), power, peak
+        # chunks wait for Silero in turn; the newest only if Silero is done with it already
+        self.pending.append((future, np.asarray(flags, bool), blocks, first))
+        found = []
+        while len(self.pending) > 1 or (self.pending and self.pending[0][0].done()):
+            found += self._confirmed(*self.pending.popleft())
+        return found, power, peak
 
     def finish(self) -> list[FrameClip]:
+        found = []
+        while self.pending:
+            found += self._confirmed(*self.pending.popleft())
+        if self.pool is not None:
+            self.pool.shutdown()
         blocks = self.analysis.finish()
         self.spectra.add(blocks.loudness, blocks.spectrum)
-        found = []
         if self.check is not None:
             kept, why = self.check.finish(blocks)
             self.drops.add(self.segmenter.frames, why)
             found += self._segment(kept)
         return found + self._backed(self.segmenter.finish())
+
+    def _confirmed(
+        self, future: Future[tuple[np.ndarray, ...]], heard: np.ndarray, blocks: Blocks, first: int
+    ) -> list[FrameClip]:
+        """One chunk through the confirmation (accentds.confirm), once Silero has heard it."""
+        probs = future.result()[1]
+        self.probs.extend(probs.tolist())
+        kept = confirm(heard, probs, self.vad.confirm_threshold, self.vad.silero_threshold)
+        self.drops.add(first, (heard & ~kept).astype(np.int8) * UNBACKED)
+        return self._check_and_segment(blocks, kept)
 
     def _check_and_segment(self, blocks: Blocks, flags: np.ndarray | list[bool]) -> list[FrameClip]:
         if self.check is not None:

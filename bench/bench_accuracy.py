@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import pickle
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +23,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from scenes import Scene, build_scenes  # noqa: E402
-from score import Score, score  # noqa: E402
+from score import Score, run, score  # noqa: E402
 
 from accentds.config import VadSettings  # noqa: E402
-from accentds.cut import SpeechFinder  # noqa: E402
 from accentds.errors import AccentdsError  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -48,22 +46,6 @@ def scenes(seed: int, scale: float) -> list[Scene]:
     found = build_scenes(seed, scale)
     path.write_bytes(pickle.dumps(found))
     return found
-
-
-def run(vad: VadSettings, scene: Scene) -> tuple[list[tuple[float, float]], float]:
-    """Clip spans (s) for one scene, and the seconds the pipeline took."""
-    pcm = scene.pcm16().tobytes()
-    t0 = time.perf_counter()
-    finder = SpeechFinder(vad)
-    size = finder.frame_bytes * 2048  # the chunk size cut uses
-    whole = len(pcm) - len(pcm) % finder.frame_bytes
-    clips = []
-    for at in range(0, whole, size):
-        clips += finder.feed(pcm[at : min(at + size, whole)])[0]
-    clips += finder.finish()
-    took = time.perf_counter() - t0
-    frame_s = vad.frame_ms / 1000
-    return [(c.start * frame_s, c.end * frame_s) for c in clips], took
 
 
 def main() -> None:
@@ -97,7 +79,7 @@ def main() -> None:
         total, per_kind, took = Score(), {}, 0.0
         try:
             for scene in found:
-                clips, seconds = run(vad, scene)
+                clips, seconds = run(vad, scene.pcm16().tobytes())
                 took += seconds
                 one = score(clips, scene.utterances, scene.seconds, args.collar)
                 total += one

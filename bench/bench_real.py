@@ -16,7 +16,6 @@ import fnmatch
 import json
 import subprocess
 import sys
-import time
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from score import Score, score  # noqa: E402
+from score import Score, run, score  # noqa: E402
 
 from accentds.config import VadSettings  # noqa: E402
-from accentds.cut import SpeechFinder  # noqa: E402
 from accentds.errors import AccentdsError  # noqa: E402
 
 SET = ROOT / "bench" / "out" / "real"
@@ -57,20 +55,6 @@ def read(path: Path) -> bytes:
     with wave.open(str(path)) as w:
         assert w.getframerate() == 16000 and w.getnchannels() == 1 and w.getsampwidth() == 2, path
         return w.readframes(w.getnframes())
-
-
-def run(vad: VadSettings, pcm: bytes) -> tuple[list[Span], float]:
-    """Clip spans (s) of one file, and the seconds the pipeline took (as bench_accuracy.run)."""
-    t0 = time.perf_counter()
-    finder = SpeechFinder(vad)
-    size = finder.frame_bytes * 2048  # the chunk size cut uses
-    whole = len(pcm) - len(pcm) % finder.frame_bytes
-    clips = []
-    for at in range(0, whole, size):
-        clips += finder.feed(pcm[at : min(at + size, whole)])[0]
-    clips += finder.finish()
-    frame_s = vad.frame_ms / 1000
-    return [(c.start * frame_s, c.end * frame_s) for c in clips], time.perf_counter() - t0
 
 
 TORCH_SCRIPT = """

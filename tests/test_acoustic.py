@@ -117,19 +117,30 @@ def pcm16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16)
 
 
+MUSIC_AND_NOISE = pytest.mark.parametrize(
+    "make",
+    [chords, plucks, band, pink, white],
+    ids=["held chords", "plucked notes and drums", "band", "pink noise", "white noise"],
+)
+
 # the hand-made check runs after webrtcvad alone, for a cut without a neural model
 CHECK = VadSettings(backend="webrtc", music_noise_check=True, min_clip_s=1.0)
 ALONE = VadSettings(backend="webrtc", music_noise_check=False, min_clip_s=1.0)
 
 
-def clips_of(samples: np.ndarray, vad: VadSettings | None = None) -> list[tuple[float, float]]:
-    finder = SpeechFinder(vad or CHECK)
+def run_finder(samples: np.ndarray, vad: VadSettings, chunk_frames: int = 512) -> tuple[SpeechFinder, list]:
+    """The pipeline `cut` runs, fed int16 samples in chunks: the finder and its clips."""
+    finder = SpeechFinder(vad)
     data = samples[: len(samples) // FRAME * FRAME].tobytes()
-    size = finder.frame_bytes * 512
+    size = finder.frame_bytes * chunk_frames
     found = []
     for at in range(0, len(data), size):
         found += finder.feed(data[at : at + size])[0]
-    found += finder.finish()
+    return finder, found + finder.finish()
+
+
+def clips_of(samples: np.ndarray, vad: VadSettings | None = None) -> list[tuple[float, float]]:
+    _, found = run_finder(samples, vad or CHECK)
     return [(c.start * 0.03, c.end * 0.03) for c in found]
 
 
@@ -148,11 +159,7 @@ def sentences(speech: np.ndarray) -> list[tuple[float, float]]:
     return [(a, b) for a, b in spans if b - a > 0.3]
 
 
-@pytest.mark.parametrize(
-    "make",
-    [chords, plucks, band, pink, white],
-    ids=["held chords", "plucked notes and drums", "band", "pink noise", "white noise"],
-)
+@MUSIC_AND_NOISE
 def test_music_and_noise_alone_give_no_clips(make):
     audio = pcm16(_level(make(30.0), -20))
     assert clips_of(audio, ALONE), "the VAD alone should take this for speech"
@@ -311,7 +318,7 @@ def test_a_music_only_source_is_reported_and_gets_no_clips(workspace, make_media
     pull(workspace, [str(media)], licence="CC0-1.0")
     results = cut(workspace, workers=1, vad=CHECK)
     assert [(r.ok, r.warning) for r in results] == [
-        (True, "no speech found (20.0 s heard as speech by the VAD, none kept)")
+        (True, "no speech found: the VAD heard 20.0 s, none kept (20.0 s music; see --explain)")
     ]
     assert sum(end - start for start, end, reason in results[0].drops if reason in ("music", "steady")) > 10
     assert workspace.read_clips() == []

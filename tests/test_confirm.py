@@ -8,11 +8,10 @@ import json
 import numpy as np
 import pytest
 from conftest import RATE, ROOT
-from test_acoustic import CHECK, _level, band, chords, clips_of, pcm16, pink, plucks, white
+from test_acoustic import CHECK, MUSIC_AND_NOISE, _level, band, clips_of, pcm16, pink, run_finder, white
 
 from accentds.config import VadSettings
 from accentds.confirm import confirm
-from accentds.cut import SpeechFinder
 from accentds.vad import parse_flags
 
 CUES = [(c["start"], c["end"]) for c in json.loads((ROOT / "samples" / "sample.json").read_text())["cues"]]
@@ -43,20 +42,11 @@ def test_confirm_keeps_webrtc_speech_silero_backs(vad, silero, kept):
 
 def finder_clips(samples: np.ndarray, vad: VadSettings | None = None) -> list[tuple[float, float, float]]:
     """(start, end, speech probability) of each clip the default pipeline finds."""
-    finder = SpeechFinder(vad or VadSettings())
-    data = samples[: len(samples) // 480 * 480].tobytes()
-    found = []
-    for at in range(0, len(data), finder.frame_bytes * 2048):
-        found += finder.feed(data[at : at + finder.frame_bytes * 2048])[0]
-    found += finder.finish()
+    finder, found = run_finder(samples, vad or VadSettings(), chunk_frames=2048)
     return [(c.start * 0.03, c.end * 0.03, finder.speech_prob(c) or 0.0) for c in found]
 
 
-@pytest.mark.parametrize(
-    "make",
-    [chords, plucks, band, pink, white],
-    ids=["held chords", "plucked notes and drums", "band", "pink noise", "white noise"],
-)
+@MUSIC_AND_NOISE
 def test_music_and_noise_alone_give_almost_no_clips(make):
     audio = pcm16(_level(make(30.0), -20))
     alone = clips_of(audio, VadSettings(backend="webrtc"))
