@@ -6,8 +6,8 @@ then measures on each:
 * decode-only: the same ffmpeg decoding to 16 kHz mono PCM, written to /dev/null;
 * accentds cut: decode + webrtcvad + clip WAVs + manifests (library call, one source);
 * auditok 0.5 split-and-save on the same audio, given the decoded WAV (its decode not counted);
-* the silero-vad package (torch) on the same audio: the same decode to WAV, then its own
-  `read_audio` and `get_speech_timestamps` (model loading not counted), run with the Python
+* the silero-vad package (torch) on the same audio: the same decode to WAV, read with `wave`,
+  then its `get_speech_timestamps` (model loading not counted), run with the Python
   of a separate venv that has torch (`--torch-python`, default /work/bench-venv/bin/python);
 * peak RSS of the cutting process for a 10-minute and a 3-hour source;
 * 1 worker vs 2 workers on 2 one-hour sources.
@@ -187,11 +187,14 @@ def time_auditok(ffmpeg: str, media: Path) -> tuple[float, float, int]:
 
 
 SILERO_PACKAGE = """
-import sys, time, torch
-from silero_vad import get_speech_timestamps, load_silero_vad, read_audio
+import sys, time, wave, torch
+from silero_vad import get_speech_timestamps, load_silero_vad
 model = load_silero_vad()
 start = time.perf_counter()
-stamps = get_speech_timestamps(read_audio(sys.argv[1], sampling_rate=16000), model, sampling_rate=16000)
+with wave.open(sys.argv[1]) as w:
+    pcm = w.readframes(w.getnframes())
+audio = torch.frombuffer(bytearray(pcm), dtype=torch.int16).float() / 32768
+stamps = get_speech_timestamps(audio, model, sampling_rate=16000)
 print(time.perf_counter() - start, len(stamps), torch.get_num_threads())
 """
 
