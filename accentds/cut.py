@@ -36,7 +36,7 @@ from .captions import drafts_for_clips
 from .config import VadSettings
 from .confirm import confirm
 from .errors import AccentdsError
-from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, write_wav
+from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, header_duration, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
 from .silero import SileroDetector
 from .vad import FrameClip, Segmenter, make_detector, power_db
@@ -402,6 +402,13 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     audio_s = total_bytes / BYTES_PER_SAMPLE / rate
     if total_bytes == 0:
         return SourceCut(source.source_id, ok=False, reason="no audio decoded")
+    if not warnings:  # ffmpeg says nothing of an MP3 cut short, for one
+        expected = header_duration(root / source.media, ffmpeg)
+        if expected and audio_s < expected - max(1.0, 0.02 * expected):
+            warnings.append(
+                f"only {audio_s:.1f} s of the {expected:.1f} s the file's header gives decode "
+                "(a truncated download?): cut what decodes"
+            )
     if not clips:
         warnings.append(no_speech_warning(dropped))
     drafts = _drafts(root, source, clips) if write else ()

@@ -216,6 +216,23 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
     return ""
 
 
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def header_duration(path: Path, ffmpeg: str) -> float | None:
+    """The duration the file's header gives (ffmpeg's `Duration:`), None where it gives none."""
+    command = [ffmpeg, "-nostdin", "-hide_banner", "-i", str(path)]
+    try:
+        done = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = _DURATION.search(done.stderr.decode("utf-8", "replace"))
+    if not match:
+        return None
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
 def measure_audio(path: Path, ffmpeg: str, rate: int = 16000) -> float:
     """Duration in seconds of the audio ffmpeg decodes from `path` (a full decode); of a
     damaged or truncated file, the part that decodes."""

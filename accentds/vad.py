@@ -35,7 +35,12 @@ class FrameClip:
 
     @property
     def speech_ratio(self) -> float:
-        return self.speech_frames / (self.end - self.start)
+        """The share of speech frames from the clip's first speech frame to its last: the
+        padding around them does not count, so a one-word clip is not "little speech"."""
+        if not self.flags:
+            return self.speech_frames / (self.end - self.start)
+        first, last = self.flags.find(1), self.flags.rfind(1)
+        return self.speech_frames / (last - first + 1) if first >= 0 else 0.0
 
 
 class Segmenter:

@@ -387,6 +387,24 @@ def test_a_truncated_file_is_cut_as_far_as_it_decodes(build, workspace, make_med
     check_consistent(workspace)
 
 
+def test_an_mp3_cut_short_is_cut_with_a_warning_though_ffmpeg_says_nothing(workspace, make_media, speech):
+    bad = _half(make_media("whole.mp3", "-c:a", "libmp3lame"), "half.mp3")
+    done = run_cli("pull", str(bad), cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    [source] = workspace.read_sources()
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("warning")]
+    match = re.fullmatch(
+        rf"warning +{source.source_id} +only ([0-9.]+) s of the ([0-9.]+) s the file's header gives decode "
+        r"\(a truncated download\?\): cut what decodes",
+        line,
+    )
+    assert match, line
+    assert abs(float(match.group(1)) - source.duration) < 0.1
+    assert abs(float(match.group(2)) - seconds(speech)) < 1.0
+    assert workspace.read_clips()
+    check_consistent(workspace)
+
+
 def test_silent_source_is_pulled_but_cuts_to_no_speech(silence_batch, workspace):
     done, silent = silence_batch
     assert done.returncode == 0, done.stderr  # no speech is an outcome, not a failure

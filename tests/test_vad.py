@@ -294,7 +294,13 @@ def test_frame_clip_counts_speech_frames():
     segmenter = Segmenter(MS, 20, 30, 0.0, 10.0)
     clips = segmenter.push(parse_flags("..XX..XXX.......")) + segmenter.finish()
     assert clips == [FrameClip(0, 11, 5)]
-    assert clips[0].speech_ratio == 5 / 11
+    assert clips[0].speech_ratio == 5 / 7  # from the first speech frame to the last: no padding
+
+
+def test_a_one_word_clip_is_all_speech_whatever_its_padding():
+    segmenter = Segmenter(MS, 200, 400, 0.0, 10.0)  # a word of 0.3 s, 0.2 s padding each side
+    [clip] = segmenter.push(parse_flags("." * 40 + "X" * 30 + "." * 60)) + segmenter.finish()
+    assert clip.end - clip.start == 70 and clip.speech_ratio == 1.0
 
 
 def test_push_returns_a_clip_as_soon_as_no_later_frame_can_change_it():
