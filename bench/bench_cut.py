@@ -340,9 +340,7 @@ def run(args: argparse.Namespace) -> None:
     os.sync()
     two_s, _ = time_cut(ffmpeg, video, seconds, workers=2, copies=2)
     results["two_workers_speedup"] = one_s / two_s
-    print(
-        f"2 sources: 1 worker {one_s:.2f} s, 2 workers {two_s:.2f} s -> {one_s / two_s:.2f}x"
-    )
+    print(f"2 sources: 1 worker {one_s:.2f} s, 2 workers {two_s:.2f} s -> {one_s / two_s:.2f}x")
 
     if not args.skip_memory:
         short = build_video(ffmpeg, 10, seed=2)
