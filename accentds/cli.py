@@ -301,9 +301,7 @@ def cut_cmd(
     ] = None,
     confirm_threshold: Annotated[
         Optional[float],
-        typer.Option(
-            min=0, max=1, help="Drop webrtcvad speech with no Silero probability this high near it."
-        ),
+        typer.Option(min=0, max=1, help="Drop webrtcvad speech Silero gives less than this (default 0.25)."),
     ] = None,
     music_noise_check: Annotated[
         Optional[bool],
@@ -330,11 +328,11 @@ def cut_cmd(
 ) -> None:
     """Cut pulled sources into speech clips and record them in the manifest.
 
-    webrtcvad finds speech and Silero VAD confirms it: what webrtcvad heard with no Silero
-    speech near it (music, hum, traffic, knocks) is dropped, clips Silero only half
-    believes are kept and flagged `unconfirmed`; the rest is cut into clips at pauses. Re-cutting with other settings
-    replaces a source's clips; labels of clips whose id survives are kept. Settings come
-    from accentds.toml [vad]; options override them.
+    webrtcvad finds speech and Silero VAD confirms it: what webrtcvad heard that Silero
+    does not back (music, hum, traffic, knocks) is dropped, clips Silero only half
+    believes are kept and flagged `unconfirmed`; the rest is cut into clips at pauses.
+    Re-cutting with other settings replaces a source's clips; labels of clips whose id
+    survives are kept. Settings come from accentds.toml [vad]; options override them.
 
     Examples:\n
       accentds cut\n
