@@ -86,9 +86,16 @@ class BlockSpan:
 
 
 def measure(
-    samples: np.ndarray, rate: int, blocks: BlockSpan | None = None, peak: int | None = None
+    samples: np.ndarray,
+    rate: int,
+    blocks: BlockSpan | None = None,
+    peak: int | None = None,
+    noise: np.ndarray | None = None,
 ) -> Quality:
     """All quality measures of a clip, rounded: dB to 2 decimals, ratios to 5, Hz to whole.
+
+    `noise`, the mean power spectrum of the noise around the clip (see `snr_db`), replaces
+    the SNR's in-clip noise estimate.
 
     `peak`, the largest |sample| (as the VAD frames give it), saves the clipping pass when
     it is below the clipping level. With `blocks` covering at least one loudness block (about 400 ms),
@@ -102,7 +109,7 @@ def measure(
     else:
         loudness, bandwidth = lufs(x, rate), bandwidth_hz(x, rate)
     return Quality(
-        snr_db=round(snr_db(x, rate), 2),
+        snr_db=round(snr_db(x, rate, noise), 2),
         lufs=round(loudness, 2),
         clipping_ratio=0.0 if peak is not None and peak < CLIP_LEVEL else round(clipping_ratio(x), 5),
         bandwidth_hz=float(round(bandwidth)),
@@ -110,7 +117,7 @@ def measure(
 
 
 # -- SNR -----------------------------------------------------------------------
-def snr_db(samples: np.ndarray, rate: int) -> float:
+def snr_db(samples: np.ndarray, rate: int, noise: np.ndarray | None = None) -> float:
     """Estimated signal-to-noise ratio in dB, clamped to [SNR_MIN_DB, SNR_MAX_DB] = [-10, 60].
 
     The noise spectrum is read from the clip itself: 32 ms Hann frames, their power in bands
@@ -122,6 +129,11 @@ def snr_db(samples: np.ndarray, rate: int) -> float:
     On real speech with real noise mixed in (bench/bench_quality.py) it is within a few dB
     from 10 to 20 dB SNR; below that, noise that comes and goes (animals, music) reads too
     high, and recordings that are not noise-free themselves read their own SNR (20-35 dB).
+    `noise`, when given, is the noise's mean power spectrum measured elsewhere (the source's
+    pauses around the clip): Hann-windowed frames of the same length as here (SNR_FRAME_S),
+    power of each rfft bin in int16 units, as `acoustic.BlockAnalysis` gives it. Its sum
+    is then N. A `noise` on another grid is ignored.
+
     Digital silence in any band's quiet frames gives 60; all-zero or empty audio, or a clip
     no louder than its noise estimate, gives -10."""
     x = _int16(samples)
@@ -131,11 +143,15 @@ def snr_db(samples: np.ndarray, rate: int) -> float:
     if len(x) < n:
         x = np.pad(x, (0, n - len(x)))
     bands = _band_powers(x[: len(x) // n * n].reshape(-1, n), rate)
-    noise = float(np.percentile(bands, SNR_NOISE_PERCENTILE, axis=0).sum()) * _snr_correction(rate)
+    if noise is not None and len(noise) == n // 2 + 1:
+        # the spectrum's frames used np.hanning(n): scaled to this Hann window's energy
+        level = float(np.sum(noise, dtype=np.float64)) * _energy(n) / _numpy_hann_energy(n)
+    else:
+        level = float(np.percentile(bands, SNR_NOISE_PERCENTILE, axis=0).sum()) * _snr_correction(rate)
     total = float(bands.sum(axis=1).mean())
-    if noise <= 0:
+    if level <= 0:
         return SNR_MAX_DB
-    ratio = max(total - noise, 1e-12 * noise) / noise
+    ratio = max(total - level, 1e-12 * level) / level
     return min(max(10 * math.log10(ratio), SNR_MIN_DB), SNR_MAX_DB)
 
 
@@ -149,6 +165,11 @@ def _band_powers(frames: np.ndarray, rate: int) -> np.ndarray:
     power = np.abs(np.fft.rfft(frames * _hann(n), axis=1)) ** 2
     width = max(1, round(SNR_BAND_HZ * n / rate))
     return np.add.reduceat(power, np.arange(0, power.shape[1], width), axis=1)
+
+
+@lru_cache(maxsize=16)
+def _numpy_hann_energy(n: int) -> float:
+    return float(np.sum(np.hanning(n) ** 2))
 
 
 @lru_cache(maxsize=16)
@@ -412,6 +433,12 @@ class SpectraStore:
         drop = min(max(0, block - self.base), self.used - self.start)
         self.start += drop
         self.base += drop
+
+    def rows(self, lo: int, hi: int) -> tuple[int, np.ndarray]:
+        """The power spectra held of blocks [lo, hi): (the first one's index, a view of them)."""
+        lo, hi = max(lo, self.base), min(hi, self.base + self.used - self.start)
+        rows = slice(self.start + lo - self.base, self.start + max(lo, hi) - self.base)
+        return lo, self.spectrum[rows]
 
     def span(self, start: int, end: int) -> BlockSpan:
         """The blocks held that lie wholly inside samples [start, end) (copies: the store moves on)."""
