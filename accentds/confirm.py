@@ -21,3 +21,9 @@ import numpy as np
 def confirm(vad: np.ndarray, probs: np.ndarray, low: float, sure: float) -> np.ndarray:
     """Kept flags for frames with webrtcvad flags `vad` and Silero probabilities `probs`."""
     return (vad | (probs >= sure)) & (probs >= low)
+
+
+def pauses(vad: np.ndarray, probs: np.ndarray, low: float, sure: float) -> np.ndarray:
+    """Noise flags: the frames `confirm` does not keep (webrtcvad's and Silero's pauses, and
+    what webrtcvad took for speech and Silero gives less than `low`: a bark, a beat)."""
+    return ~confirm(vad, probs, low, sure)

@@ -34,7 +34,7 @@ from . import quality
 from .acoustic import REASONS, UNBACKED, UNCONFIRMED, BlockAnalysis, Blocks, SpeechCheck, Thresholds
 from .captions import drafts_for_clips
 from .config import VadSettings
-from .confirm import confirm
+from .confirm import confirm, pauses
 from .errors import AccentdsError
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, header_duration, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
@@ -53,6 +53,11 @@ from .workspace import (
     write_manifest,
     write_parquet_atomic,
 )
+
+
+NOISE_CONTEXT_S = 10.0  # the source's pauses this far before and after a clip give its noise
+NOISE_MARGIN_S = 0.1  # pause frames this close to speech are left out (onsets, tails)
+NOISE_MIN_S = 1.0  # less pause than this: the SNR's in-clip estimate
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,12 @@ class SpeechFinder:
         self.probs = array("f")  # Silero's probability of each frame from `probs_base`
         self.probs_base = 0
         self.frames = 0  # frames fed
+        self.quiet = np.zeros(0, bool)  # noise flags (`confirm.pauses`) of frames from `quiet_base`
+        self.quiet_base = 0
+        self.frame_samples = vad.sample_rate * vad.frame_ms // 1000
+        self.context = round(NOISE_CONTEXT_S * 1000 / vad.frame_ms)  # in frames
+        self.margin = round(NOISE_MARGIN_S * 1000 / vad.frame_ms)
+        self.fewest = max(1, round(NOISE_MIN_S * vad.sample_rate / self.analysis.size))  # in blocks
         self.pool = ThreadPoolExecutor(1, "silero") if vad.backend == "webrtc+silero" else None
         # chunks fed, waiting for Silero: (its probabilities, webrtcvad's flags, blocks, first frame)
         self.pending: deque[tuple[Future[tuple[np.ndarray, ...]], np.ndarray, Blocks, int]] = deque()
@@ -212,6 +223,7 @@ class SpeechFinder:
         self.spectra.add(blocks.loudness, blocks.spectrum)
         self.waiting = np.concatenate([self.waiting, power_db(power)])
         if self.pool is None:
+            self.quiet = np.concatenate([self.quiet, ~np.asarray(flags, bool)])
             return self._check_and_segment(blocks, flags), power, peak
         # chunks wait for Silero in turn; the newest only if Silero is done with it already
         self.pending.append((future, np.asarray(flags, bool), blocks, first))
@@ -240,7 +252,9 @@ class SpeechFinder:
         """One chunk through the confirmation (accentds.confirm), once Silero has heard it."""
         probs = future.result()[1]
         self.probs.extend(probs.tolist())
-        kept = confirm(heard, probs, self.vad.confirm_threshold, self.vad.silero_threshold)
+        thresholds = self.vad.confirm_threshold, self.vad.silero_threshold
+        kept = confirm(heard, probs, *thresholds)
+        self.quiet = np.concatenate([self.quiet, pauses(heard, probs, *thresholds)])
         self.drops.add(first, (heard & ~kept).astype(np.int8) * UNBACKED)
         return self._check_and_segment(blocks, kept)
 
@@ -277,10 +291,35 @@ class SpeechFinder:
         lo, hi = clip.start - self.probs_base, clip.end - self.probs_base
         return round(max(self.probs[max(0, lo) : hi], default=0.0), 3)
 
+    def noise(self, clip: FrameClip, after: bool = True) -> np.ndarray | None:
+        """The mean power spectrum of the blocks in the source's pauses within NOISE_CONTEXT_S
+        of the clip and inside it (the frames `confirm.pauses` flags, NOISE_MARGIN_S or more
+        from any other), as far as the stream is known (`after=False`: up to the clip's end);
+        None when they make less than NOISE_MIN_S."""
+        base = self.quiet_base
+        lo = max(base, clip.start - self.context)
+        hi = min(base + len(self.quiet), clip.end + self.context if after else clip.end)
+        if hi - lo <= 2 * self.margin:
+            return None
+        busy = np.r_[0, np.cumsum(~self.quiet[lo - base : hi - base])]  # speech frames before each
+        size, frame, m = self.analysis.size, self.frame_samples, self.margin
+        first, spectra = self.spectra.rows(-(-lo * frame // size), hi * frame // size)
+        blocks = np.arange(first, first + len(spectra))
+        a = np.maximum(blocks * size // frame - m - lo, 0)  # the frames each block and its margin touch
+        b = np.minimum(((blocks + 1) * size - 1) // frame + m + 1 - lo, hi - lo)
+        calm = busy[b] == busy[a]
+        if np.count_nonzero(calm) < self.fewest:
+            return None
+        return spectra[calm].mean(axis=0, dtype=np.float64)
+
     def forget(self) -> None:
-        """Let go of the block spectra and probabilities no clip still to come can use."""
+        """Let go of the block spectra, probabilities and noise flags no clip still to come can use."""
         frame = self.vad.sample_rate * self.vad.frame_ms // 1000
-        self.spectra.forget(self.keep_from * frame // self.analysis.size)
+        first = max(0, self.keep_from - self.context)
+        self.spectra.forget(first * frame // self.analysis.size)
+        if first > self.quiet_base:
+            self.quiet = self.quiet[first - self.quiet_base :]
+            self.quiet_base = first
         drop = self.keep_from - self.probs_base
         if drop > 0:
             del self.probs[:drop]
@@ -331,7 +370,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                 duration = write_wav(out_dir / f"{cid}.wav", pcm, rate)
             samples = np.frombuffer(pcm, "<i2")
             blocks = finder.spectra.span(fc.start * frame_samples, fc.end * frame_samples)
-            hints = quality.measure(samples, rate, blocks, peak)
+            hints = quality.measure(samples, rate, blocks, peak, finder.noise(fc))
             if write:
                 prints.append(quality.fingerprint(samples, rate).astype("<u4").tobytes())
             del samples, frame_powers  # views: the buffers below must stay resizable
