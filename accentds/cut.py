@@ -54,7 +54,6 @@ from .workspace import (
     write_parquet_atomic,
 )
 
-
 NOISE_CONTEXT_S = 10.0  # the source's pauses this far before and after a clip give its noise
 NOISE_MARGIN_S = 0.1  # pause frames this close to speech are left out (onsets, tails)
 NOISE_MIN_S = 1.0  # less pause than this: the SNR's in-clip estimate
