@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 from bench_quality import SNR_STEPS, decode, own_floor
 
-from accentds import cut as cut_module
+from accentds import finder as finder_module
 from accentds import quality
 from accentds.config import VadSettings
 from accentds.confirm import confirm
-from accentds.cut import SpeechFinder
+from accentds.finder import SpeechFinder
 from accentds.media import find_ffmpeg
 
 RATE = 16000
@@ -114,7 +114,7 @@ def main() -> None:
     audio_s = sum(len(c[3]) for c in cases) / RATE
     print(f"{len(cases)} sources, {audio_s / 60:.1f} min of audio")
     for rule in args.rules.split(","):
-        cut_module.pauses = RULES[rule]
+        finder_module.pauses = RULES[rule]
         rows, took = [], 0.0
         for group, truth, _, pcm in cases:
             clips, seconds = run(vad, pcm)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accentds.config import VadSettings
-from accentds.cut import SpeechFinder
+from accentds.finder import SpeechFinder
 
 HOP = 0.01
 Span = tuple[float, float]

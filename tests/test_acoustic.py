@@ -14,7 +14,8 @@ from conftest import RATE, check_consistent, run_cli
 from accentds import quality
 from accentds.acoustic import BACKGROUND, REASONS, BlockAnalysis, SpeechCheck, bridge_gaps
 from accentds.config import VadSettings
-from accentds.cut import SpeechFinder, cut
+from accentds.cut import cut
+from accentds.finder import SpeechFinder
 from accentds.pull import pull
 from accentds.vad import WebrtcDetector
 
