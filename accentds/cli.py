@@ -159,10 +159,14 @@ def _run_cut(
                 f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} dropped  {label}",
                 highlight=False,
             )
-        else:
-            err.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
+        # on a terminal the bar's console prints above the bar; elsewhere stderr stays stderr
+        trouble = progress.console if progress.live.is_started else err
+        if not result.ok:
+            trouble.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
         if result.warning:
-            err.print(f"[yellow]warning[/]   {source.source_id}  {escape(result.warning)}", highlight=False)
+            trouble.print(
+                f"[yellow]warning[/]   {source.source_id}  {escape(result.warning)}", highlight=False
+            )
         if explain and result.audio_s:
             _print_drops(progress.console, result)
 
