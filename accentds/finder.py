@@ -24,7 +24,8 @@ NOISE_MIN_S = 1.0  # less pause than this: the SNR's in-clip estimate
 
 
 class DropLog:
-    """Where the acoustic check vetoed VAD speech, and why: runs of one reason each.
+    """Where VAD speech was dropped, and why (`acoustic.REASONS`: the confirmation's and the
+    acoustic check's): runs of one reason each.
 
     `spans` keeps only what no clip holds (a veto between two words inside a clip drops
     nothing) and joins pieces closer than the merge gap: what a listener would call one
@@ -60,7 +61,7 @@ class DropLog:
                 j += 1
             if lo < b:
                 pieces.append((lo, b, code))
-        passages: list[list[int]] = []  # [start, end, frames of reason 1..4]
+        passages: list[list[int]] = []  # [start, end, frames of each reason but the first]
         for a, b, code in pieces:
             if not passages or a - passages[-1][1] >= self.gap:
                 passages.append([a, b] + [0] * (len(REASONS) - 1))
@@ -115,7 +116,7 @@ class SpeechFinder:
         self.fewest = max(1, round(NOISE_MIN_S * vad.sample_rate / self.analysis.size))  # in blocks
         self.pool = ThreadPoolExecutor(1, "silero") if vad.backend == "webrtc+silero" else None
         # chunks fed, waiting for Silero: (its probabilities, webrtcvad's flags, blocks, first frame)
-        self.pending: deque[tuple[Future[tuple[np.ndarray, ...]], np.ndarray, Blocks, int]] = deque()
+        self.pending: deque[tuple[Future[np.ndarray], np.ndarray, Blocks, int]] = deque()
 
     @property
     def keep_from(self) -> int:
@@ -128,7 +129,7 @@ class SpeechFinder:
             self.probs.extend(probs.tolist())
         else:
             if self.pool is not None:  # Silero runs beside all the rest (onnxruntime lets the GIL go)
-                future = self.pool.submit(self.silero.analyse, bytes(pcm))  # type: ignore[union-attr]
+                future = self.pool.submit(self.silero.frame_probs, bytes(pcm))  # type: ignore[union-attr]
             flags, power, peak = self.detector.detect(pcm)
         first, self.frames = self.frames, self.frames + len(power)
         blocks = self.analysis.push(np.frombuffer(pcm, "<i2"))
@@ -159,10 +160,10 @@ class SpeechFinder:
         return found + self._backed(self.segmenter.finish())
 
     def _confirmed(
-        self, future: Future[tuple[np.ndarray, ...]], heard: np.ndarray, blocks: Blocks, first: int
+        self, future: Future[np.ndarray], heard: np.ndarray, blocks: Blocks, first: int
     ) -> list[FrameClip]:
         """One chunk through the confirmation (accentds.confirm), once Silero has heard it."""
-        probs = future.result()[1]
+        probs = future.result()
         self.probs.extend(probs.tolist())
         thresholds = self.vad.confirm_threshold, self.vad.silero_threshold
         kept = confirm(heard, probs, *thresholds)
@@ -226,9 +227,8 @@ class SpeechFinder:
 
     def forget(self) -> None:
         """Let go of the block spectra, probabilities and noise flags no clip still to come can use."""
-        frame = self.vad.sample_rate * self.vad.frame_ms // 1000
         first = max(0, self.keep_from - self.context)
-        self.spectra.forget(first * frame // self.analysis.size)
+        self.spectra.forget(first * self.frame_samples // self.analysis.size)
         if first > self.quiet_base:
             self.quiet = self.quiet[first - self.quiet_base :]
             self.quiet_base = first

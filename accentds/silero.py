@@ -136,13 +136,29 @@ class SileroDetector:
         probability of the windows overlapping it, the mean power and the peak magnitude."""
         n = self.frame_samples
         samples = np.frombuffer(pcm, dtype="<i2").reshape(-1, n)
-        frames = len(samples)
         power = np.einsum("ij,ij->i", samples, samples, dtype=np.float64) / (n * 32768.0**2)
-        if not frames:
+        if not len(samples):
             return np.zeros(0, bool), np.zeros(0, np.float32), power, np.zeros(0, np.int32)
         peaks = np.maximum(samples.max(axis=1).astype(np.int32), -samples.min(axis=1).astype(np.int32))
+        del samples  # holds the caller's buffer
+        flags, probs = self._frames(pcm)
+        return flags, probs, power, peaks
+
+    def frame_probs(self, pcm: bytes | bytearray | memoryview) -> np.ndarray:
+        """The highest speech probability of the windows overlapping each whole frame of `pcm`
+        (`analyse` without the levels, for a caller that has them)."""
+        return self._frames(pcm)[1]
+
+    # -- internals ------------------------------------------------------------
+    def _frames(self, pcm: bytes | bytearray | memoryview) -> tuple[np.ndarray, np.ndarray]:
+        """Each whole frame's speech flag and highest window probability; the stream moves on."""
+        n = self.frame_samples
+        samples = np.frombuffer(pcm, dtype="<i2")
+        frames = len(samples) // n
+        if not frames:
+            return np.zeros(0, bool), np.zeros(0, np.float32)
         offset = len(self._pending)  # samples before this call's first frame in the first window
-        audio = np.concatenate((self._pending, samples.reshape(-1).astype(np.float32) / 32768.0))
+        audio = np.concatenate((self._pending, samples[: frames * n].astype(np.float32) / 32768.0))
         del samples  # holds the caller's buffer
         probs, speech, rest = self._run(audio)
         if len(rest):  # decide the frames that reach into the incomplete window, provisionally
@@ -155,9 +171,8 @@ class SileroDetector:
         first, last = starts // self.window, (starts + n - 1) // self.window
         counts = np.concatenate(([0], np.cumsum(speech, dtype=np.int64)))
         flags = (counts[last + 1] - counts[first]) > 0
-        return flags, np.maximum(probs[first], probs[last]), power, peaks
+        return flags, np.maximum(probs[first], probs[last])
 
-    # -- internals ------------------------------------------------------------
     def _run(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run the complete windows of `audio` (which starts at a window boundary) through the
         model and commit the state after them; return their probabilities, their hysteresis
