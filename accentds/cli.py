@@ -34,7 +34,7 @@ from .manifest import EXPORT_FORMATS, export
 from .models import Source
 from .pull import PullResult, expand_items, pull
 from .status import Totals, status, totals
-from .workspace import ENV_VAR, QUALITY_FLAGS, Workspace, init_workspace
+from .workspace import ENV_VAR, QUALITY_FLAGS, Workspace, init_workspace, refresh_manifest
 
 app = typer.Typer(
     help="Curate a speech corpus of accented English cut from videos.\n\n"
@@ -86,9 +86,26 @@ def main_options(
         _given_workspace.append(workspace)
 
 
+_opened: list[Workspace] = []
+
+
 def _workspace(workspace: Path | None) -> Workspace:
-    """The workspace named after the command, else before it, else found as usual."""
-    return Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
+    """The workspace named after the command, else before it, else found as usual, with its
+    generated views brought up to date (a killed run, a `git pull`)."""
+    ws = Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
+    refresh_manifest(ws)
+    _opened.append(ws)
+    return ws
+
+
+def _finish() -> None:
+    """After a command: the views it made stale are rewritten, and anything a view's state
+    should tell the user is told."""
+    for ws in _opened:
+        refresh_manifest(ws)
+        for notice in ws.notices:
+            err.print(f"[yellow]Warning:[/] {escape(notice)}")
+    _opened.clear()
 
 
 def _minutes(seconds: float) -> str:
@@ -920,7 +937,12 @@ def main() -> None:
     # lands there; our reads are short, so Python's own handler keeps it
     pyarrow.enable_signal_handlers(False)
     try:
-        app()
+        try:
+            app()
+        except SystemExit:
+            _finish()
+            raise
+        _finish()
     except AccentdsError as exc:
         err.print(f"[red]Error:[/] {escape(str(exc))}")
         sys.exit(1)

@@ -8,22 +8,20 @@ version is refused with the current values, never applied over them."""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .config import LabelSchema
 from .errors import AccentdsError
+from .journal import ClipLabels, fold, history_rows, new_tx_id
+from .sheets import read_sheet
 from .workspace import (
     EDITABLE_FIELDS,
-    HISTORY_FIELDS,
-    LABEL_FIELDS,
     SOURCE_LABEL_FIELDS,
     Workspace,
     build_manifest,
@@ -95,26 +93,21 @@ def validate(schema: LabelSchema, values: Mapping[str, str]) -> dict[str, str]:
     return clean
 
 
-def _append_history(workspace: Workspace, rows: list[dict[str, str]]) -> None:
-    """Append rows to the history in one write (the file only ever grows)."""
-    if not rows:
-        return
-    buffer = io.StringIO()
-    csv.DictWriter(buffer, fieldnames=HISTORY_FIELDS, lineterminator="\n").writerows(rows)
-    if not workspace.history_csv.exists():
-        write_csv_atomic(workspace.history_csv, HISTORY_FIELDS, [])
-    with open(workspace.history_csv, "a", encoding="utf-8", newline="") as handle:
-        handle.write(buffer.getvalue())
-        handle.flush()
-        os.fsync(handle.fileno())
+def _known(workspace: Workspace, clip_ids: Iterable[str]) -> list[str]:
+    """The ids of `clip_ids` that clips.parquet does not hold."""
+    ids = list(clip_ids)
+    live = workspace.read_clip_table(columns=["clip_id"])["clip_id"]
+    found = pc.is_in(pa.array(ids, pa.string()), value_set=live.combine_chunks()).to_pylist()
+    return [cid for cid, hit in zip(ids, found, strict=True) if not hit]
 
 
-def _clip_ids(workspace: Workspace) -> set[str]:
-    return set(workspace.read_clip_table(columns=["clip_id"])["clip_id"].to_pylist())
-
-
-def _drafts(workspace: Workspace) -> dict[str, str]:
-    return {r["clip_id"]: r.get("transcript_draft", "") for r in read_csv(workspace.drafts_csv)}
+def _drafts(workspace: Workspace, clip_ids: Iterable[str]) -> dict[str, str]:
+    wanted = set(clip_ids)
+    return {
+        r["clip_id"]: r.get("transcript_draft", "")
+        for r in read_csv(workspace.drafts_csv)
+        if r["clip_id"] in wanted
+    }
 
 
 def _apply(
@@ -122,58 +115,50 @@ def _apply(
     edits: Mapping[str, Mapping[str, str]],
     reviewer: str,
     versions: Mapping[str, int] | None = None,
-    undoes: Mapping[str, str] | None = None,
+    undoes: str = "",
+    why: str = "",
 ) -> list[Change]:
-    """Apply per-clip edits under the lock; call with validated values only."""
+    """Apply per-clip edits as one journal record, under the lock; call with validated
+    values only."""
     with workspace.lock():
-        known = _clip_ids(workspace)
-        unknown = [cid for cid in edits if cid not in known]
+        unknown = _known(workspace, edits)
         if unknown:
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             raise AccentdsError(
                 f"unknown clip id(s): {', '.join(unknown[:5])}{more}; `accentds labels list` shows them"
             )
-        labels = workspace.read_labels()
-        drafts = _drafts(workspace)
+        journal = workspace.journal()
+        # a few clips: only their lines are read, so a save costs the same at any corpus size
+        records = journal.for_clips(edits) if len(edits) <= 64 else journal.transactions()
+        labels = fold(records, set(edits))
         for cid, expected in (versions or {}).items():
-            row = labels.get(cid, {})
-            version = int(row.get("version") or 0)
-            if version != expected:
-                current = {k: row.get(k, "") for k in EDITABLE_FIELDS}
-                raise LabelConflict(cid, current, version)
-        when = now_iso()
+            state = labels.get(cid, ClipLabels())
+            if state.version != expected:
+                current = {k: state.values.get(k, "") for k in EDITABLE_FIELDS}
+                raise LabelConflict(cid, current, state.version)
+        # accepting a clip confirms the caption draft it shows
+        confirming = [
+            cid
+            for cid, values in edits.items()
+            if values.get("status") == "accepted"
+            and not values.get("transcript", labels.get(cid, ClipLabels()).values.get("transcript", ""))
+        ]
+        drafts = _drafts(workspace, confirming) if confirming else {}
         changes: list[Change] = []
-        history: list[dict[str, str]] = []
         for cid, values in edits.items():
-            row = {k: "" for k in LABEL_FIELDS} | labels.get(cid, {}) | {"clip_id": cid}
             values = dict(values)
-            # accepting a clip confirms the caption draft it shows
-            confirms = values.get("status") == "accepted" and not values.get("transcript", row["transcript"])
-            if confirms and drafts.get(cid):
+            if drafts.get(cid):
                 values["transcript"] = drafts[cid]
-            edit_id = uuid.uuid4().hex[:12]
-            changed = [(k, row.get(k, ""), v) for k, v in values.items() if row.get(k, "") != v]
-            if not changed:
-                continue
-            for name, old, new in changed:
-                row[name] = new
-                changes.append(Change(cid, name, old, new))
-                history.append(
-                    {
-                        "time": when, "edit_id": edit_id, "clip_id": cid, "field": name, "old": old,
-                        "new": new, "reviewer": reviewer, "undoes": (undoes or {}).get(cid, ""),
-                    }
-                )  # fmt: skip
-            row["reviewer"] = reviewer
-            row["updated_at"] = when
-            row["version"] = str(int(row.get("version") or 0) + 1)
-            labels[cid] = row
+            have = labels.get(cid, ClipLabels()).values
+            changes += [Change(cid, k, have.get(k, ""), v) for k, v in values.items() if have.get(k, "") != v]
         if changes:
-            _append_history(workspace, history)
-            write_csv_atomic(
-                workspace.labels_csv, LABEL_FIELDS, sorted(labels.values(), key=lambda r: r["clip_id"])
-            )
-            write_manifest(workspace)
+            tx = {"tx": new_tx_id(), "time": now_iso(), "reviewer": reviewer}
+            tx |= {"undoes": undoes} if undoes else {}
+            tx |= {"why": why} if why else {}
+            tx["changes"] = [
+                {"clip": c.clip_id, "field": c.field, "old": c.old, "new": c.new} for c in changes
+            ]
+            journal.append([tx])
         return changes
 
 
@@ -202,19 +187,27 @@ def _reviewer() -> str:
 
 def history(workspace: Workspace, clip_id: str) -> list[dict[str, str]]:
     """Every recorded change of one clip's labels, oldest first."""
-    return [row for row in read_csv(workspace.history_csv) if row.get("clip_id") == clip_id]
+    return list(history_rows(workspace.journal().for_clips([clip_id]), clip_id))
 
 
 def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]:
-    """Restore the values a clip had before its last edit that is not undone yet."""
-    rows = history(workspace, clip_id)
-    undone = {row["undoes"] for row in rows if row.get("undoes")}
-    edits = [row for row in rows if not row.get("undoes") and row["edit_id"] not in undone]
-    if not edits:
-        raise AccentdsError(f"nothing to undo for {clip_id}")
-    last = edits[-1]["edit_id"]
-    restore = {row["field"]: row["old"] for row in edits if row["edit_id"] == last}
-    return _apply(workspace, {clip_id: restore}, reviewer or _reviewer(), undoes={clip_id: last})
+    """Restore the values a clip had before its last change that is not undone yet."""
+    with workspace.lock():
+        records = workspace.journal().for_clips([clip_id])
+        undone = {tx.get("undoes") for tx in records}
+        edits = [tx for tx in records if not tx.get("undoes") and tx.get("tx") not in undone]
+        if not edits:
+            raise AccentdsError(f"nothing to undo for {clip_id}")
+        last = edits[-1]
+        restore = {c["field"]: c.get("old", "") for c in last["changes"] if c["clip"] == clip_id}
+        return _apply(workspace, {clip_id: restore}, reviewer or _reviewer(), undoes=last.get("tx", ""))
+
+
+def orphans(workspace: Workspace) -> dict[str, dict[str, str]]:
+    """Labels of clips that no longer exist (a re-cut found no clip to move them to)."""
+    labels = workspace.read_labels()
+    gone = set(_known(workspace, labels)) if labels else set()
+    return {cid: row for cid, row in labels.items() if cid in gone and any(row[k] for k in EDITABLE_FIELDS)}
 
 
 # -- source defaults and speakers ---------------------------------------------------
@@ -324,21 +317,36 @@ def export_labels(workspace: Workspace, path: Path) -> int:
     return len(rows)
 
 
+def _normalise(schema: LabelSchema, values: dict[str, str]) -> dict[str, str]:
+    """Statuses, accents and evidence in the schema's spelling whatever their case."""
+    for name, choices in (
+        ("status", schema.statuses),
+        ("accent", schema.accents),
+        ("accent_evidence", schema.accent_evidence),
+    ):
+        if name in values:
+            spelled = {c.casefold(): c for c in choices}
+            values[name] = spelled.get(values[name].casefold(), values[name])
+    return values
+
+
 def import_labels(
-    workspace: Workspace, path: Path, reviewer: str = "", dry_run: bool = False
+    workspace: Workspace,
+    path: Path,
+    reviewer: str = "",
+    dry_run: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Change]:
     """Apply a spreadsheet of labels. The whole file is checked first: an unknown clip id or
     value stops the import with the row numbers at fault, and nothing is written.
 
     A cell equal to what the clip shows now (its source default or caption draft included)
     is not a change, so an exported file imports back as no change at all."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            columns = reader.fieldnames or []
-            rows = list(reader)
-    except OSError as exc:
-        raise AccentdsError(f"cannot read {path}: {exc.strerror}") from None
+    sheet = read_sheet(path)
+    columns, rows = sheet.columns, sheet.rows
+    for message in sheet.warnings:
+        if warn:
+            warn(message)
     if "clip_id" not in columns:
         raise AccentdsError(f"{path} has no clip_id column (columns: {', '.join(columns) or 'none'})")
     fields = [c for c in columns if c in EDITABLE_FIELDS]
@@ -360,6 +368,7 @@ def import_labels(
         seen[cid] = number
         values = {f: row.get(f) or "" for f in fields}
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
+        clean = _normalise(schema, clean)
         for problem in check_values(schema, clean):
             problems.append(f"row {number}: {problem}")
         current = shown[cid]
@@ -383,4 +392,10 @@ def import_labels(
                     Change(cid, "transcript", "", shown[cid]["transcript"])
                 )  # accepting confirms it
         return planned
-    return _apply(workspace, edits, reviewer or _reviewer()) if edits else []
+    why = f"import of {path.name}"
+    changes = _apply(workspace, edits, reviewer or _reviewer(), why=why) if edits else []
+    if path.resolve() in (workspace.labels_csv, workspace.manifest_csv):
+        path.unlink()  # a view edited by hand: now imported, it is rewritten from the labels
+        with workspace.lock():
+            write_manifest(workspace)
+    return changes

@@ -40,7 +40,15 @@ import pyarrow.parquet as pq
 from .config import STATUSES
 from .errors import AccentdsError
 from .publish import list_releases, load_release
-from .workspace import QUALITY_FLAGS, Workspace, build_manifest, now_iso, read_csv, write_csv_atomic
+from .workspace import (
+    QUALITY_FLAGS,
+    Workspace,
+    build_manifest,
+    now_iso,
+    read_csv,
+    refresh_manifest,
+    write_csv_atomic,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -174,7 +182,8 @@ def _check_since(since: str | None) -> None:
 
 
 def _read_manifest(workspace: Workspace) -> pa.Table:
-    """The needed manifest columns; built in memory if manifest.parquet is missing."""
+    """The needed manifest columns, from manifest.parquet brought up to date."""
+    refresh_manifest(workspace)
     path = workspace.manifest_parquet
     if path.exists():
         present = set(pq.read_schema(path).names)

@@ -6,7 +6,9 @@ import csv
 import fcntl
 import hashlib
 import io
+import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ import pyarrow.parquet as pq
 
 from .config import CONFIG_NAME, Config, QualitySettings, load_config, render_config
 from .errors import AccentdsError
+from .journal import JOURNAL_NAME, LabelJournal, fold
 from .models import Clip, CutRecord, Source, field_names, from_row
 
 ENV_VAR = "ACCENTDS_WORKSPACE"
@@ -29,14 +32,25 @@ LABEL_FIELDS = ["clip_id", *EDITABLE_FIELDS, "reviewer", "updated_at", "version"
 DRAFT_FIELDS = ["clip_id", "transcript_draft", "draft_kind"]
 SOURCE_LABEL_FIELDS = ["source_id", "speaker", "accent", "accent_evidence", "updated_at"]
 HISTORY_FIELDS = ["time", "edit_id", "clip_id", "field", "old", "new", "reviewer", "undoes"]
+# files accentds rebuilds from the tracked ones: never the truth, so kept out of git
+GENERATED = ("manifest.csv", "manifest.parquet", "labels.csv", "duplicates.csv")
 GITIGNORE = """\
 # audio and releases stay out of git; manifests/ is the tracked record of the corpus
 /raw/
 /clips/
 /releases/
 manifests/.lock
+manifests/.cut.lock
+manifests/.views.json
 manifests/.*.tmp*
+# views accentds rebuilds from the files above (`accentds doctor` rebuilds them at once)
+manifests/manifest.csv
+manifests/manifest.parquet
+manifests/labels.csv
+manifests/duplicates.csv
 """
+# two clones that each labelled clips merge their journals line by line
+GITATTRIBUTES = "manifests/labels.jsonl merge=union\n"
 
 CLIP_SCHEMA = pa.schema(
     [
@@ -183,7 +197,10 @@ class Workspace:
         self.fingerprints_parquet = self.manifests / "fingerprints.parquet"
         self.duplicates_csv = self.manifests / "duplicates.csv"
         self.source_labels_csv = self.manifests / "source_labels.csv"
-        self.history_csv = self.manifests / "label_history.csv"
+        self.labels_journal = self.manifests / JOURNAL_NAME
+        self.history_csv = self.manifests / "label_history.csv"  # before the journal: migrated
+        self._lock_depth, self._lock_owner = 0, 0
+        self.notices: list[str] = []  # what a command should tell its user (an edited view)
         self.manifest_csv = self.manifests / "manifest.csv"
         self.manifest_parquet = self.manifests / "manifest.parquet"
 
@@ -219,11 +236,8 @@ class Workspace:
         if not self.cuts_csv.exists():
             write_csv_atomic(self.cuts_csv, field_names(CutRecord), [])
         for path, columns in (
-            (self.labels_csv, LABEL_FIELDS),
             (self.drafts_csv, DRAFT_FIELDS),
-            (self.duplicates_csv, DUPLICATE_FIELDS),
             (self.source_labels_csv, SOURCE_LABEL_FIELDS),
-            (self.history_csv, HISTORY_FIELDS),
         ):
             if not path.exists():
                 write_csv_atomic(path, columns, [])
@@ -233,7 +247,15 @@ class Workspace:
     # -- locking ------------------------------------------------------------
     @contextmanager
     def lock(self, timeout: float = 60.0) -> Iterator[None]:
-        """Hold the workspace writer lock (released by the OS if the process dies)."""
+        """Hold the workspace writer lock (released by the OS if the process dies); a holder
+        may take it again."""
+        if self._lock_depth and self._lock_owner == threading.get_ident():
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
         self.manifests.mkdir(parents=True, exist_ok=True)
         with open(self.manifests / ".lock", "a+") as handle:
             deadline = time.monotonic() + timeout
@@ -248,9 +270,11 @@ class Workspace:
                             "wait for it to finish and run this again"
                         ) from None
                     time.sleep(0.05)
+            self._lock_depth, self._lock_owner = 1, threading.get_ident()
             try:
                 yield
             finally:
+                self._lock_depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- paths --------------------------------------------------------------
@@ -309,9 +333,27 @@ class Workspace:
         write_parquet_atomic(self.clips_parquet, table)
 
     # -- labels -------------------------------------------------------------
+    def journal(self) -> LabelJournal:
+        """The label journal (a workspace from before it gets one from its labels.csv and
+        label_history.csv first)."""
+        journal = LabelJournal(self.labels_journal)
+        if not self.labels_journal.exists() and (self.labels_csv.exists() or self.history_csv.exists()):
+            from .legacy import migrate_labels
+
+            with self.lock():
+                if not self.labels_journal.exists():
+                    migrate_labels(self, journal)
+        return journal
+
     def read_labels(self) -> dict[str, dict[str, str]]:
-        """Human labels by clip id (only clips someone or something has labelled)."""
-        return {row["clip_id"]: row for row in read_csv(self.labels_csv) if row.get("clip_id")}
+        """Human labels by clip id (only clips someone or something has labelled), as rows of
+        LABEL_FIELDS."""
+        rows = {}
+        for cid, state in fold(self.journal().transactions()).items():
+            row = {k: state.values.get(k, "") for k in EDITABLE_FIELDS}
+            rows[cid] = {"clip_id": cid, **row, "reviewer": state.reviewer}
+            rows[cid] |= {"updated_at": state.updated_at, "version": str(state.version)}
+        return rows
 
 
 SOURCE_COLUMNS = ["origin", "title", "uploader", "upload_date", "licence"]
@@ -336,6 +378,10 @@ def _read_csv_table(path: Path, columns: list[str]) -> pa.Table:
     return table.select(columns).cast(pa.schema([(c, pa.string()) for c in columns]))
 
 
+def _strings(columns: list[str]) -> pa.Schema:
+    return pa.schema([(c, pa.string()) for c in columns])
+
+
 def _left_join(left: pa.Table, right: pa.Table, key: str) -> pa.Table:
     """`left` with the other columns of `right` whose `key` matches (null where none does).
 
@@ -358,7 +404,8 @@ def build_manifest(workspace: Workspace) -> pa.Table:
     source's defaults; `transcript` falls back to the caption draft (`transcript_is_draft`)."""
     clips = workspace.read_clip_table()
     sources = _read_csv_table(workspace.sources_csv, ["source_id", *SOURCE_COLUMNS])
-    labels = _read_csv_table(workspace.labels_csv, LABEL_FIELDS)
+    label_rows = workspace.read_labels().values()
+    labels = pa.table({c: [r[c] for r in label_rows] for c in LABEL_FIELDS}, schema=_strings(LABEL_FIELDS))
     drafts = _read_csv_table(workspace.drafts_csv, DRAFT_FIELDS)
     defaults = _read_csv_table(workspace.source_labels_csv, SOURCE_LABEL_FIELDS[:-1])
     defaults = defaults.rename_columns(["source_id", "source_speaker", "source_accent", "source_evidence"])
@@ -430,28 +477,96 @@ def write_csv_table(table: pa.Table, path: Path) -> None:
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
 
+def _digests_path(workspace: Workspace) -> Path:
+    return workspace.manifests / ".views.json"
+
+
+def _digests(workspace: Workspace) -> dict[str, str]:
+    try:
+        value = json.loads(_digests_path(workspace).read_text(encoding="utf-8"))
+        return value if isinstance(value, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def edited_views(workspace: Workspace) -> list[Path]:
+    """Generated CSV views changed since accentds wrote them (by a spreadsheet, say)."""
+    digests = _digests(workspace)
+    return [
+        path
+        for path in (workspace.labels_csv, workspace.manifest_csv)
+        if path.name in digests and path.exists() and sha256_file(path) != digests[path.name]
+    ]
+
+
+def edited_view_notice(path: Path) -> str:
+    return (
+        f"{path} was changed by hand since accentds wrote it, and it is only a view: its edits "
+        f"are not labels. Import them with `accentds labels import {path}`, or delete the file "
+        "to have it rewritten; until then it is left as it is"
+    )
+
+
 def write_manifest(workspace: Workspace) -> pa.Table:
-    """Rewrite manifests/manifest.csv and manifest.parquet (call under the workspace lock)."""
+    """Rewrite the generated views (call under the workspace lock): manifest.parquet,
+    manifest.csv and labels.csv. A CSV view edited by hand is left alone and named in
+    `workspace.notices`."""
     table = build_manifest(workspace)
     write_parquet_atomic(workspace.manifest_parquet, table)
-    with atomic_path(workspace.manifest_csv) as tmp:
-        write_csv_table(table, tmp)
+    edited = set(edited_views(workspace))
+    digests = _digests(workspace)
+    labels = workspace.read_labels()
+    for path in (workspace.manifest_csv, workspace.labels_csv):
+        if path in edited:
+            notice = edited_view_notice(path)
+            if notice not in workspace.notices:
+                workspace.notices.append(notice)
+            continue
+        with atomic_path(path) as tmp:
+            if path == workspace.manifest_csv:
+                write_csv_table(table, tmp)
+            else:
+                rows = sorted(labels.values(), key=lambda r: r["clip_id"])
+                write_csv_atomic(tmp, LABEL_FIELDS, [r for r in rows if any(r[k] for k in EDITABLE_FIELDS)])
+            digests[path.name] = sha256_file(tmp)
+    write_text_atomic(_digests_path(workspace), json.dumps(digests, indent=1))
     return table
 
 
 def refresh_manifest(workspace: Workspace) -> bool:
-    """Rebuild the joined view if a run was killed after changing its inputs; True if rebuilt."""
-    inputs = (workspace.clips_parquet, workspace.sources_csv, workspace.labels_csv)
+    """Rebuild the generated views (and duplicates.csv) where they are older than what they
+    are made from: a run killed before it rewrote them, a `git pull`. True if rebuilt."""
     with workspace.lock():
-        try:
-            built = workspace.manifest_parquet.stat().st_mtime_ns
-        except FileNotFoundError:
-            built = -1
-        newest = max((p.stat().st_mtime_ns for p in inputs if p.exists()), default=0)
-        if built >= newest and workspace.manifest_csv.exists():
-            return False
-        write_manifest(workspace)
-        return True
+        workspace.journal()  # a workspace from before the journal gets one now
+        if workspace.labels_journal.exists():
+            workspace.journal().repair()
+
+        def mtime(path: Path) -> int:
+            try:
+                return path.stat().st_mtime_ns
+            except FileNotFoundError:
+                return -1
+
+        rebuilt = False
+        if mtime(workspace.duplicates_csv) < max(mtime(workspace.fingerprints_parquet), 0):
+            from .cut import find_duplicates
+
+            find_duplicates(workspace)
+            rebuilt = True
+        inputs = (
+            workspace.clips_parquet, workspace.sources_csv, workspace.labels_journal,
+            workspace.source_labels_csv, workspace.drafts_csv, workspace.duplicates_csv,
+            workspace.root / CONFIG_NAME,
+        )  # fmt: skip
+        built = min(mtime(workspace.manifest_parquet), mtime(workspace.manifest_csv))
+        if rebuilt or built < max(mtime(p) for p in inputs) or not workspace.labels_csv.exists():
+            write_manifest(workspace)
+            rebuilt = True
+        elif edited_views(workspace):
+            for path in edited_views(workspace):
+                if edited_view_notice(path) not in workspace.notices:
+                    workspace.notices.append(edited_view_notice(path))
+        return rebuilt
 
 
 def init_workspace(
@@ -470,6 +585,9 @@ def init_workspace(
     gitignore = path / ".gitignore"
     if not gitignore.exists():
         write_text_atomic(gitignore, GITIGNORE)
+    attributes = path / ".gitattributes"
+    if not attributes.exists():
+        write_text_atomic(attributes, GITATTRIBUTES)
     workspace = Workspace(path)
     workspace.ensure_layout()
     if not workspace.manifest_csv.exists():

@@ -12,14 +12,14 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import soundfile
-from conftest import RATE, ROOT, check_consistent, run_cli
+from conftest import RATE, ROOT, check_consistent, put_labels, run_cli
 
 from accentds.cut import cut
 from accentds.media import pcm_stream
 from accentds.models import clip_id
 from accentds.pull import pull
 from accentds.status import status, totals
-from accentds.workspace import LABEL_FIELDS, read_csv, sha256_file, write_csv_atomic
+from accentds.workspace import read_csv, sha256_file
 
 CUES = json.loads((ROOT / "samples" / "sample.json").read_text(encoding="utf-8"))["cues"]
 SENTENCES = len(CUES)
@@ -503,8 +503,8 @@ def test_label_survives_a_recut_with_identical_settings(workspace, make_media, s
         "reviewer": "tester",
         "updated_at": "2024-05-21T20:00:00Z",
     }
-    write_csv_atomic(workspace.labels_csv, LABEL_FIELDS, [label])
-    labels_before = workspace.labels_csv.read_bytes()
+    put_labels(workspace, [label])
+    labels_before = workspace.read_labels()
 
     done = run_cli("cut", "--force", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
@@ -514,7 +514,7 @@ def test_label_survives_a_recut_with_identical_settings(workspace, make_media, s
     for name, value in label.items():
         assert rows[chosen.clip_id][name] == value, name
     assert {rows[c.clip_id]["status"] for c in clips if c is not chosen} == {"pending"}
-    assert workspace.labels_csv.read_bytes() == labels_before
+    assert workspace.read_labels() == labels_before
     st = status(workspace)
     assert st.accepted[0] == 1 and abs(st.accepted[1] - chosen.duration) < 1e-3
     assert st.pending[0] == SENTENCES - 1
@@ -522,7 +522,7 @@ def test_label_survives_a_recut_with_identical_settings(workspace, make_media, s
     # a cut with other settings drops the clip id; its label stays in labels.csv
     cut(workspace, vad=workspace.config.vad.with_overrides(padding_ms=300), workers=1)
     assert chosen.clip_id not in _manifest_rows(workspace)
-    assert workspace.labels_csv.read_bytes() == labels_before
+    assert workspace.read_labels() == labels_before
     check_consistent(workspace)
 
 

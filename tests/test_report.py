@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, run_cli
+from conftest import SAMPLE, put_labels, run_cli
 
 from accentds.config import CONFIG_NAME, LabelSchema
 from accentds.cut import cut
@@ -33,7 +33,6 @@ from accentds.report import (
 from accentds.status import status
 from accentds.workspace import (
     DUPLICATE_FIELDS,
-    LABEL_FIELDS,
     Workspace,
     write_csv_atomic,
     write_manifest,
@@ -101,7 +100,7 @@ def ws(workspace: Workspace) -> Workspace:
         labels.append({"clip_id": clip.clip_id, "status": state, "speaker": speaker, "accent": accent,
                        "reviewer": "t", "updated_at": cut_at, "version": "1"})  # fmt: skip
     ws.write_clips(clips)
-    write_csv_atomic(ws.labels_csv, LABEL_FIELDS, labels)
+    put_labels(ws, labels)
     write_manifest(ws)
     return ws
 
@@ -249,9 +248,9 @@ def test_json_csv_and_markdown_agree(ws: Workspace) -> None:
 def test_markup_and_pipes_in_names_stay_text(ws: Workspace) -> None:
     from rich.console import Console
 
-    labels = list(csv.DictReader(ws.labels_csv.open(encoding="utf-8")))
+    labels = list(ws.read_labels().values())
     labels[0]["speaker"] = "[bold]x|y<script>"
-    write_csv_atomic(ws.labels_csv, LABEL_FIELDS, labels)
+    put_labels(ws, labels)
     write_manifest(ws)
     rep = report(ws)
     assert "[bold]x\\|y<script>" in to_markdown(rep)
@@ -267,11 +266,11 @@ def test_markup_and_pipes_in_names_stay_text(ws: Workspace) -> None:
 def test_history_lines_and_growth_by_day(ws: Workspace) -> None:
     assert history(ws) == [] and growth_by_day([]) == []
     append_history(ws, "pull  a.mp4", at="2024-02-01T09:00:00Z")
-    labels = list(csv.DictReader(ws.labels_csv.open(encoding="utf-8")))
+    labels = list(ws.read_labels().values())
     for row in labels:
         if row["status"] == "pending":
             row["status"] = "accepted"
-    write_csv_atomic(ws.labels_csv, LABEL_FIELDS, labels)
+    put_labels(ws, labels)
     write_manifest(ws)
     append_history(ws, "label --accept", at="2024-02-01T18:00:00Z")
     append_history(ws, "label --accept", at="2024-02-03T10:00:00Z")

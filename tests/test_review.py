@@ -33,6 +33,7 @@ from accentds.workspace import (
     Workspace,
     init_workspace,
     read_csv,
+    refresh_manifest,
     write_csv_atomic,
     write_manifest,
 )
@@ -231,6 +232,7 @@ def test_save_writes_labels_csv_and_manifest(ws: Workspace, client: TestClient) 
     row = response.json()
     assert row["clip_id"] == clip_id and row["version"] == 1 and row["status"] == "accepted"
     assert row["transcript"] == "Aye, it's braw" and row["reviewer"] == "tester"
+    refresh_manifest(ws)  # the views are rewritten when the server stops, or by the next command
     [label] = [r for r in read_csv(ws.labels_csv) if r["clip_id"] == clip_id]
     assert label["transcript"] == "Aye, it's braw" and label["speaker"] == "Morag"
     assert label["accent"] == "Dundee" and label["status"] == "accepted" and label["note"] == "<b>loud</b>"

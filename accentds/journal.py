@@ -1,0 +1,203 @@
+"""The label journal, manifests/labels.jsonl: the one truth of every human label.
+
+Each line is one change as it was made — one field, one clip or a 250-row import — and
+either the whole line is in the file or none of it is:
+
+    {"tx": "3f9c0a1b2c4d", "time": "2026-12-06T15:40:00Z", "reviewer": "ann",
+     "changes": [{"clip": "file-…-00000480-00004980", "field": "status", "old": "", "new": "accepted"}]}
+
+optionally with "undoes" (the tx it reverts) and "why" (a re-cut moving labels, an import).
+The current labels are the journal folded in file order, so labels and history cannot
+disagree. Lines are only ever appended (with fsync) under the workspace lock; a line torn by
+a crash or a full disk has no newline at its end, is ignored by readers and cut off by the
+next writer. Appending keeps a save's cost flat in the corpus size, and git merges two
+clones' journals line by line (`merge=union` in .gitattributes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import AccentdsError
+
+JOURNAL_NAME = "labels.jsonl"
+
+
+@dataclass
+class ClipLabels:
+    """A clip's labels after folding the journal: the fields set, and its edit count."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    version: int = 0
+    reviewer: str = ""
+    updated_at: str = ""
+
+
+def new_tx_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def encode(tx: dict) -> bytes:
+    """One journal line (with its newline)."""
+    return (json.dumps(tx, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode("utf-8")
+
+
+class LabelJournal:
+    """Reads and appends manifests/labels.jsonl. Appending needs the workspace lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _bytes(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return b""
+        except OSError as exc:
+            raise AccentdsError(f"cannot read {self.path}: {exc.strerror}") from None
+
+    def _parse(self, line: bytes, number: int) -> dict:
+        try:
+            tx = json.loads(line)
+            if not isinstance(tx, dict) or not isinstance(tx.get("changes"), list):
+                raise ValueError("not a label record")
+            for change in tx["changes"]:
+                if not {"clip", "field", "new"} <= set(change):
+                    raise ValueError("a change without clip, field or new value")
+            return tx
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise AccentdsError(
+                f"{self.path} line {number} is not a label record ({exc}); it was edited by hand "
+                "or merged badly: restore that line from git (`git log -p -- manifests/labels.jsonl`) "
+                "or delete it"
+            ) from None
+
+    def transactions(self) -> list[dict]:
+        """Every complete record, oldest first (a torn last line is left out)."""
+        data = self._bytes()
+        end = data.rfind(b"\n") + 1
+        return [self._parse(line, n) for n, line in enumerate(data[:end].splitlines(), 1) if line.strip()]
+
+    def for_clips(self, clip_ids: Iterable[str]) -> list[dict]:
+        """The records touching any of `clip_ids`, oldest first, found without parsing the
+        rest: a save reads only its clip's lines, whatever the corpus size."""
+        data = self._bytes()
+        end = data.rfind(b"\n") + 1
+        data = data[:end]
+        starts: set[int] = set()
+        for cid in clip_ids:
+            needle = b'"clip": ' + json.dumps(cid).encode()
+            at = data.find(needle)
+            while at >= 0:
+                starts.add(data.rfind(b"\n", 0, at) + 1)
+                at = data.find(needle, at + 1)
+        records = []
+        for start in sorted(starts):
+            stop = data.find(b"\n", start)
+            try:
+                records.append(json.loads(data[start:stop]))
+            except ValueError:  # counted only then: the line number for the error
+                self._parse(data[start:stop], data.count(b"\n", 0, start) + 1)
+        return records
+
+    def repair(self) -> int:
+        """Cut off a torn last line (a crash or a full disk mid-append); returns the bytes
+        removed. Call under the workspace lock."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+        if not size:
+            return 0
+        with open(self.path, "rb+") as handle:
+            tail = min(size, 1 << 16)
+            while True:
+                handle.seek(size - tail)
+                chunk = handle.read(tail)
+                if chunk.endswith(b"\n"):
+                    return 0
+                cut = chunk.rfind(b"\n")
+                if cut >= 0 or tail == size:
+                    keep = size - tail + cut + 1
+                    handle.truncate(keep)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                    return size - keep
+                tail = min(size, tail * 4)
+
+    def append(self, records: list[dict]) -> None:
+        """Append records durably, each as one line; on an error nothing is left half-written.
+        Call under the workspace lock."""
+        if not records:
+            return
+        self.repair()
+        data = b"".join(encode(tx) for tx in records)
+        new = not self.path.exists()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError as exc:
+                try:
+                    os.ftruncate(fd, size)
+                    os.fsync(fd)
+                except OSError:
+                    pass  # the next writer cuts the torn line off
+                raise AccentdsError(
+                    f"cannot write {self.path}: {exc.strerror}; nothing was saved"
+                    + (": free some space and run it again" if exc.errno == 28 else "")
+                ) from None
+        finally:
+            os.close(fd)
+        if new:
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+def fold(records: Iterable[dict], clips: set[str] | None = None) -> dict[str, ClipLabels]:
+    """The labels the records leave, per clip (only `clips` when given)."""
+    labels: dict[str, ClipLabels] = {}
+    for tx in records:
+        touched = set()
+        for change in tx["changes"]:
+            cid = change["clip"]
+            if clips is not None and cid not in clips:
+                continue
+            state = labels.setdefault(cid, ClipLabels())
+            state.values[change["field"]] = change["new"]
+            touched.add(cid)
+        for cid in touched:
+            state = labels[cid]
+            state.version += 1
+            state.reviewer = tx.get("reviewer", "")
+            state.updated_at = tx.get("time", "")
+    return labels
+
+
+def history_rows(records: Iterable[dict], clip_id: str) -> Iterator[dict[str, str]]:
+    """One row per changed field of `clip_id`, oldest first (the `labels history` view)."""
+    for tx in records:
+        for change in tx["changes"]:
+            if change["clip"] == clip_id:
+                yield {
+                    "time": tx.get("time", ""),
+                    "edit_id": tx.get("tx", ""),
+                    "clip_id": clip_id,
+                    "field": change["field"],
+                    "old": change.get("old", ""),
+                    "new": change["new"],
+                    "reviewer": tx.get("reviewer", ""),
+                    "undoes": tx.get("undoes", ""),
+                    "why": tx.get("why", ""),
+                }
