@@ -49,8 +49,8 @@ manifests/manifest.parquet
 manifests/labels.csv
 manifests/duplicates.csv
 """
-# two clones that each labelled clips merge their journals line by line
-GITATTRIBUTES = "manifests/labels.jsonl merge=union\n"
+# two clones that each labelled clips merge their journals (and minutes logs) line by line
+GITATTRIBUTES = "manifests/labels.jsonl merge=union\nmanifests/history.csv merge=union\n"
 
 CLIP_SCHEMA = pa.schema(
     [

@@ -42,6 +42,19 @@ def workspace(tmp_path: Path) -> Workspace:
     return ws
 
 
+@pytest.fixture
+def cut_ws(workspace: Workspace) -> Workspace:
+    """A workspace with the bundled sample pulled and cut into its 8 clips."""
+    from accentds.cut import cut
+    from accentds.pull import pull
+
+    [result] = pull(workspace, [str(SAMPLE)])
+    assert result.status == "pulled"
+    [done] = cut(workspace)
+    assert done.ok and len(done.clips) == 8
+    return workspace
+
+
 MakeMedia = Callable[..., Path]
 
 

@@ -10,7 +10,6 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE, run_cli
 
-from accentds.cut import cut
 from accentds.errors import AccentdsError
 from accentds.labels import (
     LabelConflict,
@@ -23,17 +22,7 @@ from accentds.labels import (
     set_source_defaults,
     undo,
 )
-from accentds.pull import pull
 from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, refresh_manifest, write_csv_atomic
-
-
-@pytest.fixture
-def cut_ws(workspace: Workspace) -> Workspace:
-    [result] = pull(workspace, [str(SAMPLE)])
-    assert result.status == "pulled"
-    [done] = cut(workspace)
-    assert done.ok and len(done.clips) == 8
-    return workspace
 
 
 def _ids(ws: Workspace) -> list[str]:
