@@ -23,6 +23,7 @@ from .labels import (
     history,
     import_labels,
     list_labels,
+    orphans,
     rename_speaker,
     set_labels,
     set_source_defaults,
@@ -187,8 +188,11 @@ def _run_cut(
         if explain and result.audio_s:
             _print_drops(progress.console, result)
 
+    def waiting(why: str) -> None:
+        err.print(f"[yellow]waiting[/]   {escape(why)}")
+
     with progress:
-        return cut(ws, ids, workers=workers, on_start=started, on_result=finished, **kwargs)  # type: ignore[arg-type]
+        return cut(ws, ids, workers=workers, on_start=started, on_result=finished, on_wait=waiting, **kwargs)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -282,8 +286,11 @@ def pull_cmd(
         for result in results:
             if result.source and result.status in ("pulled", "exists"):
                 set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
-    if new_ids and not no_cut:
-        cut_results = _run_cut(ws, new_ids, workers, ffmpeg=ffmpeg)
+    cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
+    uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
+    uncut = list(dict.fromkeys(uncut))
+    if uncut and not no_cut:
+        cut_results = _run_cut(ws, uncut, workers, ffmpeg=ffmpeg, only_stale=True)
         failed += sum(1 for r in cut_results if not r.ok)
     _corpus_line(before, totals(ws))
     if new_ids:  # something changed
@@ -352,8 +359,11 @@ def cut_cmd(
     webrtcvad finds speech and Silero VAD confirms it: what webrtcvad heard that Silero
     does not back (music, hum, traffic, knocks) is dropped, clips Silero only half
     believes are kept and flagged `unconfirmed`; the rest is cut into clips at pauses.
-    Re-cutting with other settings replaces a source's clips; labels of clips whose id
-    survives are kept. Settings come from accentds.toml [vad]; options override them.
+    Re-cutting with other settings replaces a source's clips: each labelled clip's labels
+    move to the new clip overlapping it most (at least half of it); labels that find no
+    clip are kept as orphans (`accentds labels orphans`), and a source whose new cut would
+    orphan accepted clips keeps its old clips unless --force. One cut runs at a time per
+    workspace: a second waits. Settings come from accentds.toml [vad]; options override them.
 
     Examples:\n
       accentds cut\n
@@ -391,6 +401,7 @@ def cut_cmd(
         _corpus_line(before, totals(ws))
         if results:
             _record_history(ws, "cut")
+            _orphan_line(ws)
     if any(not r.ok for r in results):
         raise typer.Exit(1)
 
@@ -442,6 +453,7 @@ def status_cmd(
                 escape(source.title or source.origin),
             )
         out.print(listing)
+    _orphan_line(ws)
     for step in st.next_steps:
         out.print(f"next: {escape(step)}")
     out.print(f"corpus: {st.clips} clips, {_minutes(st.cut_s)}")
@@ -860,10 +872,34 @@ def labels_history_cmd(
     if not rows:
         out.print(f"no changes recorded for {clip_id}")
     for row in rows:
-        what = " (undo)" if row.get("undoes") else ""
+        what = " (undo)" if row.get("undoes") else f"  ({row['why']})" if row.get("why") else ""
         out.print(
             f"{row['time']}  {escape(row['reviewer'] or '-')}  {row['field']}: "
-            f"{escape(repr(row['old']))} -> {escape(repr(row['new']))}{what}"
+            f"{escape(repr(row['old']))} -> {escape(repr(row['new']))}{escape(what)}"
+        )
+
+
+@labels_app.command("orphans")
+def labels_orphans_cmd(workspace: WorkspaceOpt = None) -> None:
+    """List labels whose clip no longer exists (a re-cut found no clip covering it).
+
+    Their labels are kept in the journal: re-cut with the old settings to bring the clips
+    back, or leave them. Example: accentds labels orphans
+    """
+    found = orphans(_workspace(workspace))
+    if not found:
+        out.print("no orphaned labels: every labelled clip exists")
+    for cid, row in found.items():
+        shown = ", ".join(f"{k}={row[k]!r}" for k in ("status", "transcript", "speaker", "accent") if row[k])
+        out.print(f"{cid}  {escape(shown)}")
+
+
+def _orphan_line(ws: Workspace) -> None:
+    found = orphans(ws)
+    if found:
+        err.print(
+            f"[yellow]note[/] {len(found)} labelled clip(s) no longer exist (their labels are kept): "
+            "`accentds labels orphans` lists them"
         )
 
 

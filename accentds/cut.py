@@ -21,7 +21,7 @@ from concurrent.futures import (
     ProcessPoolExecutor,
     wait,
 )
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ from .captions import drafts_for_clips
 from .config import VadSettings
 from .errors import AccentdsError
 from .finder import SpeechFinder, no_speech_warning
+from .journal import ClipLabels, fold, new_tx_id
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, header_duration, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
 from .vad import FrameClip
@@ -44,6 +45,7 @@ from .workspace import (
     FINGERPRINT_SCHEMA,
     Workspace,
     now_iso,
+    pid_alive,
     read_csv,
     refresh_manifest,
     write_csv_atomic,
@@ -249,9 +251,14 @@ def _drafts(root: Path, source: Source, clips: list[Clip]) -> tuple[tuple[str, s
 
 
 def plan_cut(
-    workspace: Workspace, vad: VadSettings, source_ids: Sequence[str] = (), force: bool = False
+    workspace: Workspace,
+    vad: VadSettings,
+    source_ids: Sequence[str] = (),
+    force: bool = False,
+    only_stale: bool = False,
 ) -> CutPlan:
-    """Choose the sources to cut: the ones named, or every source not yet cut with `vad`."""
+    """Choose the sources to cut: the ones named (with `only_stale`, those of them not yet
+    cut with `vad`), or every source not yet cut with `vad`."""
     sources = workspace.read_sources()
     by_id = {s.source_id: s for s in sources}
     unknown = [sid for sid in source_ids if sid not in by_id]
@@ -259,11 +266,11 @@ def plan_cut(
         raise AccentdsError(
             f"unknown source id(s): {', '.join(unknown)}; `accentds status --sources` lists them"
         )
-    if source_ids:
+    if source_ids and not only_stale:
         return CutPlan(todo=[by_id[sid] for sid in dict.fromkeys(source_ids)])
     cuts = workspace.read_cuts()
     plan = CutPlan(todo=[])
-    for source in sources:
+    for source in [by_id[sid] for sid in dict.fromkeys(source_ids)] if source_ids else sources:
         record = cuts.get(source.source_id)
         if force or record is None or record.settings_id != vad.settings_id:
             plan.todo.append(source)
@@ -272,21 +279,94 @@ def plan_cut(
     return plan
 
 
-def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings, manifest: bool = True) -> None:
-    """Record a finished cut in the manifests, then delete clip files no longer used.
-    `manifest=False` leaves the joined view to the caller, who writes it next."""
+class WouldOrphan(AccentdsError):
+    """A re-cut would leave accepted clips' labels without a clip to move to."""
+
+
+def _moves(
+    old: pa.Table, new: Sequence[Clip], labelled: dict[str, ClipLabels]
+) -> tuple[dict[str, str], list[str]]:
+    """Where the labels of the old clips go: {old id: new id} for each labelled old clip that
+    a new clip overlaps by at least half the old one's length (the one overlapping most,
+    each new clip taking one), and the labelled old clips that find none."""
+    moves: dict[str, str] = {}
+    lost: list[str] = []
+    taken = {c.clip_id for c in new} & set(labelled)  # kept ids keep their own labels
+    for cid, start, end in zip(*(old[c].to_pylist() for c in ("clip_id", "start", "end")), strict=True):
+        if cid in taken or not any(labelled.get(cid, ClipLabels()).values.values()):
+            continue
+        overlaps = [(min(end, c.end) - max(start, c.start), c.clip_id) for c in new]
+        best = max(overlaps, default=(0.0, ""))
+        if best[0] >= 0.5 * (end - start) and best[1] not in taken:
+            moves[cid] = best[1]
+            taken.add(best[1])
+        else:
+            lost.append(cid)
+    return moves, lost
+
+
+def commit_cut(
+    workspace: Workspace, result: SourceCut, vad: VadSettings, allow_orphans: bool = False
+) -> list[Path]:
+    """Record a finished cut in the manifests; return the clip files it no longer uses,
+    which the caller deletes once the views no longer list them.
+
+    Labels of replaced clips move to the new clip overlapping each most (≥ 50 % of the old
+    clip), recorded in the label journal before the clips change; labels that find no clip
+    are kept as orphans. A cut that would orphan accepted clips raises WouldOrphan unless
+    `allow_orphans`."""
     sid = result.source_id
     new_ids = {c.clip_id for c in result.clips}
     with workspace.lock():
+        # everything read before anything is written: a damaged file stops it untouched
         table = workspace.read_clip_table()
-        kept = table.filter(pc.not_equal(table["source_id"], sid))
+        cuts = workspace.read_cuts()
+        drafts = [r for r in read_csv(workspace.drafts_csv) if not r["clip_id"].startswith(sid + "-")]
+        prints = read_fingerprints(workspace)
+        mine = pc.equal(table["source_id"], sid)
+        old = table.filter(mine).select(["clip_id", "start", "end"])
+        replaced = [cid for cid in old["clip_id"].to_pylist() if cid not in new_ids]
+        journal = workspace.journal()
+        wanted = [*replaced, *new_ids]
+        records = journal.for_clips(wanted) if len(wanted) <= 64 else journal.transactions()
+        labelled = fold(records, set(wanted)) if replaced else {}
+        moves, lost = _moves(old, result.clips, labelled)
+        accepted = [cid for cid in lost if labelled[cid].values.get("status") == "accepted"]
+        if accepted and not allow_orphans:
+            raise WouldOrphan(
+                f"kept the old clips of {sid}: the new cut has no clip for {len(accepted)} accepted "
+                f"clip(s) ({', '.join(accepted[:3])}{', …' if len(accepted) > 3 else ''}); "
+                f"run `accentds cut {sid} --force` to cut it anyway (their labels are kept as orphans)"
+            )
+        if moves:
+            changes = []
+            for old_id, new_id in moves.items():
+                target = labelled.get(new_id, ClipLabels()).values
+                for name, value in labelled[old_id].values.items():
+                    if value:
+                        changes.append({"clip": old_id, "field": name, "old": value, "new": ""})
+                        changes.append(
+                            {"clip": new_id, "field": name, "old": target.get(name, ""), "new": value}
+                        )
+            why = f"re-cut of {sid}: labels moved to the new clip overlapping each old one most"
+            journal.append(
+                [
+                    {
+                        "tx": new_tx_id(),
+                        "time": now_iso(),
+                        "reviewer": "accentds",
+                        "why": why,
+                        "changes": changes,
+                    }
+                ]
+            )
+        kept = table.filter(pc.invert(mine))
         added = pa.table(  # column by column: asdict per clip costs more than the write
             {name: [getattr(c, name) for c in result.clips] for name in CLIP_SCHEMA.names}, schema=CLIP_SCHEMA
         )
         merged = pa.concat_tables([kept.cast(CLIP_SCHEMA), added])
         order = pc.sort_indices(merged, [("source_id", "ascending"), ("start", "ascending")])
         write_parquet_atomic(workspace.clips_parquet, merged.take(order))
-        cuts = workspace.read_cuts()
         cuts[sid] = CutRecord(
             source_id=sid,
             settings_id=vad.settings_id,
@@ -294,13 +374,13 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings, manife
             kept_s=result.kept_s,
             dropped_s=result.dropped_s,
             cut_at=now_iso(),
-            note=result.warning,
+            note="; ".join(
+                filter(None, [result.warning, f"{len(lost)} labelled clip(s) orphaned" if lost else ""])
+            ),
         )
         workspace.write_cuts(cuts)
-        drafts = [r for r in read_csv(workspace.drafts_csv) if not r["clip_id"].startswith(sid + "-")]
         drafts += [{"clip_id": c, "transcript_draft": t, "draft_kind": k} for c, t, k in result.drafts]
         write_csv_atomic(workspace.drafts_csv, DRAFT_FIELDS, sorted(drafts, key=lambda r: r["clip_id"]))
-        prints = read_fingerprints(workspace)
         prints = prints.filter(pc.not_equal(prints["source_id"], sid))
         added = pa.table(
             {
@@ -311,13 +391,9 @@ def commit_cut(workspace: Workspace, result: SourceCut, vad: VadSettings, manife
             schema=FINGERPRINT_SCHEMA,
         )
         write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, added]))
-        if manifest:
-            write_manifest(workspace)
-        folder = workspace.clips / sid
-        if folder.is_dir():
-            for path in folder.iterdir():
-                if path.suffix == ".wav" and path.stem not in new_ids:
-                    path.unlink(missing_ok=True)
+    gone = set(replaced)
+    paths = table.filter(mine)["path"].to_pylist()
+    return [workspace.abs(p) for cid, p in zip(old["clip_id"].to_pylist(), paths, strict=True) if cid in gone]
 
 
 def read_fingerprints(workspace: Workspace, columns: list[str] | None = None) -> pa.Table:
@@ -379,6 +455,25 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def sweep(workspace: Workspace, source_id: str = "*") -> int:
+    """Remove what killed runs left (call holding the cut lock): half-written `.part` clips,
+    temp files of dead processes, and clip files no manifest row names (of one source, while
+    other sources' cuts are writing theirs). Returns the count."""
+    listed = set(workspace.read_clip_table(columns=["path"])["path"].to_pylist())
+    removed = 0
+    for path in workspace.clips.glob(f"{source_id}/*"):
+        stale = path.suffix == ".part" or (path.suffix == ".wav" and workspace.rel(path) not in listed)
+        if stale and path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    for path in (*workspace.manifests.glob(".*.tmp*"), *workspace.clips.glob("*/.*.tmp*")):
+        pid = path.name.rsplit(".tmp", 1)[-1]
+        if not pid.isdigit() or not pid_alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def cut(
     workspace: Workspace,
     source_ids: Sequence[str] = (),
@@ -390,39 +485,51 @@ def cut(
     executor: Executor | None = None,
     on_start: Callable[[CutPlan], None] | None = None,
     on_result: Callable[[Source, SourceCut], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    only_stale: bool = False,
 ) -> list[SourceCut]:
     """Cut sources into clips and record them; return one result per source cut.
 
-    Results are committed one source at a time as they finish, so an interrupted run keeps
-    what it finished and the next run resumes with the rest."""
+    One cut at a time per workspace: a second one waits for the first (`on_wait` is told
+    why), then plans anew. Results are committed one source at a time as they finish, so an
+    interrupted run keeps what it finished and the next run resumes with the rest; the
+    files of replaced clips are deleted only after the views stop listing them."""
     vad = vad or workspace.config.vad
     ffmpeg = find_ffmpeg(ffmpeg or workspace.config.ffmpeg)
-    plan = plan_cut(workspace, vad, source_ids, force)
-    if on_start:
-        on_start(plan)
-    results: list[SourceCut] = []
-    if not plan.todo:
-        return results
-    by_id = {s.source_id: s for s in plan.todo}
-    root = str(workspace.root)
-    if not dry_run:
-        refresh_manifest(workspace)
-        for leftover in workspace.clips.glob("*/*.part"):  # from a killed run
-            leftover.unlink(missing_ok=True)
+    with workspace.cut_lock(on_wait):
+        plan = plan_cut(workspace, vad, source_ids, force, only_stale)
+        if not dry_run:  # what a killed run left, even when nothing is left to cut
+            sweep(workspace)
+            refresh_manifest(workspace)
+        if on_start:
+            on_start(plan)
+        results: list[SourceCut] = []
+        if not plan.todo:
+            return results
+        by_id = {s.source_id: s for s in plan.todo}
+        root = str(workspace.root)
+        unused: list[Path] = []
 
-    def finish(result: SourceCut) -> None:
-        if not dry_run and result.ok:
-            last = len(results) + 1 == len(plan.todo)  # the run's end writes the manifest next
-            commit_cut(workspace, result, vad, manifest=not last)
-        results.append(result)
-        if on_result:
-            on_result(by_id[result.source_id], result)
+        def finish(result: SourceCut) -> None:
+            if not dry_run and result.ok:
+                try:
+                    unused.extend(commit_cut(workspace, result, vad, allow_orphans=force))
+                except WouldOrphan as refused:
+                    sweep(workspace, result.source_id)  # the new files of the cut not taken
+                    result = replace(result, ok=False, reason=str(refused), clips=())
+            results.append(result)
+            if on_result:
+                on_result(by_id[result.source_id], result)
 
-    run_all(finish, plan.todo, root, vad, ffmpeg, dry_run, workers, executor)
-    if not dry_run and any(r.ok for r in results):
-        with workspace.lock():
-            find_duplicates(workspace)
-            write_manifest(workspace)
+        try:
+            run_all(finish, plan.todo, root, vad, ffmpeg, dry_run, workers, executor)
+        finally:
+            if not dry_run and any(r.ok for r in results):
+                with workspace.lock():
+                    find_duplicates(workspace)
+                    write_manifest(workspace)
+                for path in unused:
+                    path.unlink(missing_ok=True)
     return results
 
 

@@ -10,7 +10,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -275,6 +275,31 @@ class Workspace:
                 yield
             finally:
                 self._lock_depth = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def cut_lock(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the lock that lets one cut at a time write clips (for the whole run); a second
+        run waits for it, told why through `on_wait`."""
+        self.manifests.mkdir(parents=True, exist_ok=True)
+        with open(self.manifests / ".cut.lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip()
+                if on_wait:
+                    on_wait(
+                        f"another cut of this workspace{f' (pid {holder})' if holder.isdigit() else ''} "
+                        "is running: waiting for it to finish (Ctrl-C stops waiting)"
+                    )
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.truncate(0)
+            handle.write(str(os.getpid()))
+            handle.flush()
+            try:
+                yield
+            finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- paths --------------------------------------------------------------

@@ -15,11 +15,12 @@ import soundfile
 from conftest import RATE, ROOT, check_consistent, put_labels, run_cli
 
 from accentds.cut import cut
+from accentds.labels import history, orphans
 from accentds.media import pcm_stream
 from accentds.models import clip_id
 from accentds.pull import pull
 from accentds.status import status, totals
-from accentds.workspace import read_csv, sha256_file
+from accentds.workspace import read_csv, refresh_manifest, sha256_file
 
 CUES = json.loads((ROOT / "samples" / "sample.json").read_text(encoding="utf-8"))["cues"]
 SENTENCES = len(CUES)
@@ -82,7 +83,11 @@ def tree(folder):
 
 
 def manifest_bytes(ws):
-    return {p.name: p.read_bytes() for p in sorted(ws.manifests.iterdir()) if p.is_file()}
+    """The manifests' content (lock files and the views' digests aside), views up to date."""
+    refresh_manifest(ws)
+    return {
+        p.name: p.read_bytes() for p in sorted(ws.manifests.iterdir()) if p.is_file() and p.name[0] != "."
+    }
 
 
 def wav_stems(ws, source_id):
@@ -519,10 +524,16 @@ def test_label_survives_a_recut_with_identical_settings(workspace, make_media, s
     assert st.accepted[0] == 1 and abs(st.accepted[1] - chosen.duration) < 1e-3
     assert st.pending[0] == SENTENCES - 1
 
-    # a cut with other settings drops the clip id; its label stays in labels.csv
+    # a cut with other settings drops the clip id; its labels move to the clip now covering it
     cut(workspace, vad=workspace.config.vad.with_overrides(padding_ms=300), workers=1)
-    assert chosen.clip_id not in _manifest_rows(workspace)
-    assert workspace.read_labels() == labels_before
+    rows = _manifest_rows(workspace)
+    assert chosen.clip_id not in rows
+    [moved] = [r for r in rows.values() if r["status"] == "accepted"]
+    assert float(moved["start"]) < chosen.start and float(moved["end"]) > chosen.end
+    for name in ("transcript", "speaker", "accent", "accent_evidence"):
+        assert moved[name] == label[name], name
+    assert "re-cut" in history(workspace, moved["clip_id"])[-1]["why"]
+    assert not orphans(workspace)
     check_consistent(workspace)
 
 
