@@ -406,6 +406,31 @@ def cut_cmd(
         raise typer.Exit(1)
 
 
+@app.command("doctor")
+def doctor_cmd(workspace: WorkspaceOpt = None) -> None:
+    """Check every manifest against the clip files and rebuild what can be rebuilt.
+
+    Cuts off a torn last line of the label journal, rebuilds clips.parquet from the clip
+    files when it is damaged, marks sources whose clip files are gone for re-cutting,
+    deletes files no row names, and rewrites the joined manifest, labels.csv and
+    duplicates.csv. Waits for a running cut to finish first.
+
+    Example: accentds doctor
+    """
+    from .doctor import doctor
+
+    ws = Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
+    found = doctor(ws)
+    for line in found.fine:
+        out.print(f"ok      {escape(line)}")
+    for line in found.fixed:
+        out.print(f"[green]fixed[/]   {escape(line)}")
+    for line in found.problems:
+        err.print(f"[red]problem[/] {escape(line)}")
+    if found.problems:
+        raise typer.Exit(1)
+
+
 @app.command("status")
 def status_cmd(
     sources: Annotated[bool, typer.Option("--sources", help="Also list every source.")] = False,

@@ -7,6 +7,7 @@ new cut no longer uses. A crash at any point leaves every manifest row with its 
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import math
@@ -44,6 +45,7 @@ from .workspace import (
     DUPLICATE_FIELDS,
     FINGERPRINT_SCHEMA,
     Workspace,
+    damaged,
     now_iso,
     pid_alive,
     read_csv,
@@ -102,7 +104,11 @@ def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: 
                 path.unlink(missing_ok=True)
         if isinstance(exc, MediaError):
             return SourceCut(source.source_id, ok=False, reason=str(exc))
-        return SourceCut(source.source_id, ok=False, reason=f"{exc.strerror}: {exc.filename}")
+        reason = exc.strerror or str(exc)
+        reason += f": {exc.filename}" if exc.filename else ""
+        if exc.errno == errno.ENOSPC:
+            reason += "; free some space and run `accentds cut` again"
+        return SourceCut(source.source_id, ok=False, reason=reason)
 
 
 def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write: bool) -> SourceCut:
@@ -403,7 +409,10 @@ def read_fingerprints(workspace: Workspace, columns: list[str] | None = None) ->
     )
     if not workspace.fingerprints_parquet.exists():
         return schema.empty_table()
-    return pq.read_table(workspace.fingerprints_parquet, columns=columns).cast(schema)
+    try:
+        return pq.read_table(workspace.fingerprints_parquet, columns=columns).cast(schema)
+    except (pa.ArrowException, OSError) as exc:
+        raise damaged(workspace.fingerprints_parquet, exc) from None
 
 
 def live_fingerprints(workspace: Workspace) -> tuple[list[str], np.ndarray, np.ndarray]:

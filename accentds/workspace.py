@@ -141,6 +141,15 @@ def write_csv_atomic(path: Path, columns: list[str], rows: list[dict[str, Any]])
     write_text_atomic(path, buffer.getvalue())
 
 
+def damaged(path: Path, why: object, line: int | None = None) -> AccentdsError:
+    """The error for a manifest that cannot be read: which file, where, and what to do."""
+    where = f"{path} line {line}" if line else str(path)
+    return AccentdsError(
+        f"{where} cannot be read ({why}): it was edited by hand or damaged. Restore it from git "
+        f"(`git checkout -- manifests/{path.name}`), or run `accentds doctor` to rebuild what can be rebuilt"
+    )
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     """Rows of a CSV file as dicts; a missing file has no rows."""
     try:
@@ -148,6 +157,21 @@ def read_csv(path: Path) -> list[dict[str, str]]:
             return list(csv.DictReader(handle))
     except FileNotFoundError:
         return []
+    except UnicodeDecodeError as exc:
+        raise damaged(path, f"not UTF-8 at byte {exc.start}") from None
+    except csv.Error as exc:
+        raise damaged(path, exc) from None
+
+
+def read_records(path: Path, kind: type) -> list[Any]:
+    """The rows of a manifest CSV as records of `kind`, naming the line of a bad value."""
+    records = []
+    for line, row in enumerate(read_csv(path), start=2):
+        try:
+            records.append(from_row(kind, row))
+        except (ValueError, TypeError) as exc:
+            raise damaged(path, exc, line) from None
+    return records
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
@@ -313,7 +337,7 @@ class Workspace:
 
     # -- sources ------------------------------------------------------------
     def read_sources(self) -> list[Source]:
-        return [from_row(Source, row) for row in read_csv(self.sources_csv)]
+        return read_records(self.sources_csv, Source)
 
     def write_sources(self, sources: list[Source]) -> None:
         rows = [asdict(s) for s in sorted(sources, key=lambda s: (s.added_at, s.source_id))]
@@ -323,8 +347,7 @@ class Workspace:
 
     # -- cuts ---------------------------------------------------------------
     def read_cuts(self) -> dict[str, CutRecord]:
-        records = [from_row(CutRecord, row) for row in read_csv(self.cuts_csv)]
-        return {r.source_id: r for r in records}
+        return {r.source_id: r for r in read_records(self.cuts_csv, CutRecord)}
 
     def write_cuts(self, cuts: dict[str, CutRecord]) -> None:
         rows = []
@@ -341,8 +364,11 @@ class Workspace:
             table = CLIP_SCHEMA.empty_table()
             return table.select(columns) if columns else table
         wanted = columns or CLIP_SCHEMA.names
-        present = set(pq.read_schema(self.clips_parquet).names)
-        table = pq.read_table(self.clips_parquet, columns=[c for c in wanted if c in present])
+        try:
+            present = set(pq.read_schema(self.clips_parquet).names)
+            table = pq.read_table(self.clips_parquet, columns=[c for c in wanted if c in present])
+        except (pa.ArrowException, OSError) as exc:
+            raise damaged(self.clips_parquet, exc) from None
         for name in wanted:  # columns added since the file was written: nulls
             if name not in present:
                 field = CLIP_SCHEMA.field(name)
@@ -387,14 +413,17 @@ SOURCE_COLUMNS = ["origin", "title", "uploader", "upload_date", "licence"]
 def _read_csv_table(path: Path, columns: list[str]) -> pa.Table:
     """A CSV file as a table of strings holding `columns` (missing ones empty)."""
     if path.exists() and path.stat().st_size > 0:
-        table = pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in columns},
-                strings_can_be_null=False,
-                include_columns=None,
-            ),
-        )
+        try:
+            table = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in columns},
+                    strings_can_be_null=False,
+                    include_columns=None,
+                ),
+            )
+        except pa.ArrowException as exc:
+            raise damaged(path, str(exc).splitlines()[0]) from None
     else:
         table = pa.table({c: pa.array([], pa.string()) for c in columns})
     for name in columns:

@@ -1,0 +1,135 @@
+"""`accentds doctor`: check every manifest against the files and rebuild what can be rebuilt.
+
+It repairs a torn label journal, rebuilds clips.parquet from the clip files and cuts.csv
+when it is damaged or gone, drops rows whose file is gone (their sources are re-cut by the
+next `accentds cut`, and labels come back with their clip ids), deletes clip files no row
+names, and rewrites the joined manifest, labels.csv and duplicates.csv."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow.compute as pc
+import soundfile
+
+from . import quality
+from .cut import find_duplicates, sweep
+from .errors import AccentdsError
+from .models import Clip
+from .workspace import Workspace, write_manifest
+
+CLIP_FILE = re.compile(r"^(?P<source>.+)-(?P<start>\d{8})-(?P<end>\d{8})\.wav$")
+
+
+@dataclass
+class Checkup:
+    """What doctor found: `fixed` it repaired, `problems` it could not."""
+
+    fine: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _level_db(value: float) -> float:
+    return round(20 * math.log10(max(value, 1e-6)), 2)
+
+
+def clips_from_files(workspace: Workspace) -> list[Clip]:
+    """Clip rows measured again from the WAV files under clips/ (start and end from their
+    names, the VAD settings from accentds.toml, the cut's settings id from cuts.csv)."""
+    vad = workspace.config.vad
+    cuts = workspace.read_cuts()
+    clips = []
+    for path in sorted(workspace.clips.glob("*/*.wav")):
+        named = CLIP_FILE.match(path.name)
+        if not named or named["source"] != path.parent.name:
+            continue
+        try:
+            samples, rate = soundfile.read(str(path), dtype="int16")
+        except (RuntimeError, soundfile.LibsndfileError):
+            continue  # not a whole WAV: the sweep removes it
+        samples = np.asarray(samples if samples.ndim == 1 else samples[:, 0])
+        hints = quality.measure(samples, rate)
+        power = float(np.mean(samples.astype(np.float64) ** 2)) if len(samples) else 0.0
+        peak = int(np.abs(samples.astype(np.int32)).max()) if len(samples) else 0
+        record = cuts.get(path.parent.name)
+        clips.append(
+            Clip(
+                clip_id=path.stem,
+                source_id=path.parent.name,
+                start=int(named["start"]) / 1000,
+                end=int(named["end"]) / 1000,
+                duration=len(samples) / rate,
+                path=workspace.rel(path),
+                settings_id=record.settings_id if record else vad.settings_id,
+                vad_aggressiveness=vad.aggressiveness,
+                vad_frame_ms=vad.frame_ms,
+                vad_padding_ms=vad.padding_ms,
+                vad_merge_gap_ms=vad.merge_gap_ms,
+                vad_min_clip_s=vad.min_clip_s,
+                vad_max_clip_s=vad.max_clip_s,
+                rms_dbfs=_level_db(math.sqrt(power) / 32768.0),
+                peak_dbfs=_level_db(peak / 32768.0),
+                speech_ratio=None,  # type: ignore[arg-type]  # only the cut knows these
+                cut_at=record.cut_at if record else "",
+                snr_db=hints.snr_db,
+                lufs=hints.lufs,
+                clipping_ratio=hints.clipping_ratio,
+                bandwidth_hz=hints.bandwidth_hz,
+                speech_prob=None,  # type: ignore[arg-type]
+            )
+        )
+    return clips
+
+
+def doctor(workspace: Workspace) -> Checkup:
+    """Check and repair the workspace (holding the cut lock, so no cut runs meanwhile)."""
+    up = Checkup()
+    with workspace.cut_lock(), workspace.lock():
+        cut_off = workspace.journal().repair() if workspace.labels_journal.exists() else 0
+        if cut_off:
+            up.fixed.append(f"labels.jsonl: cut off a torn last line ({cut_off} bytes of an unsaved change)")
+        try:
+            changes = len(workspace.journal().transactions())
+            up.fine.append(f"labels.jsonl: {changes} recorded change(s)")
+        except AccentdsError as exc:
+            up.problems.append(str(exc))
+        try:
+            table = workspace.read_clip_table(columns=["clip_id", "source_id", "path"])
+            up.fine.append(f"clips.parquet: {table.num_rows} clip(s)")
+        except AccentdsError as exc:
+            clips = clips_from_files(workspace)
+            workspace.write_clips(clips)
+            up.fixed.append(f"{exc}; rebuilt it from {len(clips)} clip file(s)")
+            table = workspace.read_clip_table(columns=["clip_id", "source_id", "path"])
+        present = [workspace.abs(p).is_file() for p in table["path"].to_pylist()]
+        if not all(present):
+            missing = table.filter(pc.invert(np.asarray(present)))
+            sources = sorted(set(missing["source_id"].to_pylist()))
+            kept = [c for c in workspace.read_clips() if c.source_id not in sources]
+            workspace.write_clips(kept)
+            cuts = workspace.read_cuts()
+            workspace.write_cuts({sid: rec for sid, rec in cuts.items() if sid not in sources})
+            up.fixed.append(
+                f"clips.parquet: {missing.num_rows} row(s) had no file; their {len(sources)} source(s) "
+                "are marked uncut: run `accentds cut` to cut them again (labels come back with their clips)"
+            )
+        removed = sweep(workspace)
+        if removed:
+            up.fixed.append(
+                f"clips/ and manifests/: removed {removed} file(s) no row names (left by killed runs)"
+            )
+        find_duplicates(workspace)
+        write_manifest(workspace)
+        up.fixed.append("rebuilt manifest.parquet, manifest.csv, labels.csv and duplicates.csv")
+        up.problems.extend(workspace.notices)
+        missing_raw = [s.source_id for s in workspace.read_sources() if not workspace.abs(s.media).is_file()]
+        if missing_raw:
+            up.fine.append(
+                f"raw/: {len(missing_raw)} source(s) without their media here (a clone without audio?): "
+                "they cannot be re-cut until pulled again"
+            )
+    return up

@@ -1,0 +1,70 @@
+"""Damaged and hand-edited manifests: one Error line naming the file, and `accentds doctor`
+rebuilding what can be rebuilt."""
+
+from __future__ import annotations
+
+from conftest import run_cli
+
+from accentds.labels import set_labels
+from accentds.workspace import Workspace
+
+
+def _error_line(done) -> str:
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:"), done.stderr
+    return lines[0]
+
+
+def test_a_truncated_clips_parquet_is_named_and_rebuilt(cut_ws: Workspace) -> None:
+    before = {c.clip_id: c.duration for c in cut_ws.read_clips()}
+    first = next(iter(before))
+    set_labels(cut_ws, [first], {"status": "accepted", "transcript": "aye"}, "ann")
+    data = cut_ws.clips_parquet.read_bytes()
+    cut_ws.clips_parquet.write_bytes(data[: len(data) // 2])
+    line = _error_line(run_cli("status", cwd=cut_ws.root))
+    assert "clips.parquet" in line and "accentds doctor" in line
+    fixed = run_cli("doctor", cwd=cut_ws.root)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "rebuilt it from 8 clip file(s)" in fixed.stdout
+    ws = Workspace(cut_ws.root)
+    after = {c.clip_id: c.duration for c in ws.read_clips()}
+    assert after.keys() == before.keys()
+    assert all(abs(after[k] - before[k]) < 0.01 for k in before)
+    listed = run_cli("labels", "list", "--status", "accepted", cwd=cut_ws.root)
+    assert listed.returncode == 0 and first in listed.stdout
+
+
+def test_bad_values_in_sources_and_cuts_name_the_line(cut_ws: Workspace) -> None:
+    text = cut_ws.sources_csv.read_text(encoding="utf-8")
+    header, row = text.splitlines()[:2]
+    cells = row.split(",")
+    cells[header.split(",").index("duration")] = "about a minute"
+    cut_ws.sources_csv.write_text(header + "\n" + ",".join(cells) + "\n", encoding="utf-8")
+    line = _error_line(run_cli("status", cwd=cut_ws.root))
+    assert "sources.csv line 2" in line and "about a minute" in line
+    cut_ws.sources_csv.write_text(text, encoding="utf-8")
+
+    clips_before = cut_ws.clips_parquet.read_bytes()
+    cuts = cut_ws.cuts_csv.read_text(encoding="utf-8")
+    cut_ws.cuts_csv.write_bytes(cuts.replace("sample", "s\xe4mple").encode("latin-1") + b"\xff,1.0\n")
+    line = _error_line(run_cli("cut", "--force", cwd=cut_ws.root))
+    assert "cuts.csv" in line
+    assert cut_ws.clips_parquet.read_bytes() == clips_before  # nothing half-committed
+
+
+def test_doctor_recuts_sources_whose_clip_files_are_gone(cut_ws: Workspace) -> None:
+    clips = cut_ws.read_clips()
+    set_labels(cut_ws, [clips[2].clip_id], {"status": "accepted", "transcript": "wee"}, "ann")
+    cut_ws.abs(clips[2].path).unlink()
+    stray = cut_ws.clips / clips[0].source_id / "left-by-a-killed-run.wav"
+    stray.write_bytes(b"RIFF")
+    fixed = run_cli("doctor", cwd=cut_ws.root)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "1 row(s) had no file" in fixed.stdout and "run `accentds cut`" in fixed.stdout
+    assert not stray.exists()
+    assert run_cli("cut", cwd=cut_ws.root).returncode == 0
+    ws = Workspace(cut_ws.root)
+    assert [c.clip_id for c in ws.read_clips()] == [c.clip_id for c in clips]
+    assert all(ws.abs(c.path).is_file() for c in ws.read_clips())
+    assert ws.read_labels()[clips[2].clip_id]["transcript"] == "wee"
