@@ -79,8 +79,15 @@ class LabelJournal:
     def transactions(self) -> list[dict]:
         """Every complete record, oldest first (a torn last line is left out)."""
         data = self._bytes()
-        end = data.rfind(b"\n") + 1
-        return [self._parse(line, n) for n, line in enumerate(data[:end].splitlines(), 1) if line.strip()]
+        lines = [line for line in data[: data.rfind(b"\n") + 1].split(b"\n") if line.strip()]
+        try:  # one parse of the whole file: ~10x faster than a parse per line
+            records = json.loads(b"[" + b",".join(lines) + b"]")
+            if all(isinstance(tx, dict) and isinstance(tx.get("changes"), list) for tx in records):
+                return records
+        except ValueError:
+            pass
+        numbered = enumerate(data[: data.rfind(b"\n") + 1].splitlines(), 1)
+        return [self._parse(line, n) for n, line in numbered if line.strip()]  # names the bad line
 
     def for_clips(self, clip_ids: Iterable[str]) -> list[dict]:
         """The records touching any of `clip_ids`, oldest first, found without parsing the

@@ -95,10 +95,12 @@ def validate(schema: LabelSchema, values: Mapping[str, str]) -> dict[str, str]:
 
 def _known(workspace: Workspace, clip_ids: Iterable[str]) -> list[str]:
     """The ids of `clip_ids` that clips.parquet does not hold."""
-    ids = list(clip_ids)
+    ids = list(dict.fromkeys(clip_ids))
     live = workspace.read_clip_table(columns=["clip_id"])["clip_id"]
-    found = pc.is_in(pa.array(ids, pa.string()), value_set=live.combine_chunks()).to_pylist()
-    return [cid for cid, hit in zip(ids, found, strict=True) if not hit]
+    # the few ids asked for as the hashed set, the corpus's column scanned once
+    found = live.filter(pc.is_in(live, value_set=pa.array(ids, pa.string())))
+    known = set(found.to_pylist())
+    return [cid for cid in ids if cid not in known]
 
 
 def _drafts(workspace: Workspace, clip_ids: Iterable[str]) -> dict[str, str]:

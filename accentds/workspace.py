@@ -452,14 +452,14 @@ def _or(first: pa.ChunkedArray, second: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(first, ""), second, first)
 
 
-def build_manifest(workspace: Workspace) -> pa.Table:
+def build_manifest(workspace: Workspace, label_rows: dict[str, dict[str, str]] | None = None) -> pa.Table:
     """Join clips, sources, labels, source defaults and caption drafts into one table,
     ordered by source and start. `speaker`, `accent` and `accent_evidence` fall back to the
     source's defaults; `transcript` falls back to the caption draft (`transcript_is_draft`)."""
     clips = workspace.read_clip_table()
     sources = _read_csv_table(workspace.sources_csv, ["source_id", *SOURCE_COLUMNS])
-    label_rows = workspace.read_labels().values()
-    labels = pa.table({c: [r[c] for r in label_rows] for c in LABEL_FIELDS}, schema=_strings(LABEL_FIELDS))
+    known = (workspace.read_labels() if label_rows is None else label_rows).values()
+    labels = pa.table({c: [r[c] for r in known] for c in LABEL_FIELDS}, schema=_strings(LABEL_FIELDS))
     drafts = _read_csv_table(workspace.drafts_csv, DRAFT_FIELDS)
     defaults = _read_csv_table(workspace.source_labels_csv, SOURCE_LABEL_FIELDS[:-1])
     defaults = defaults.rename_columns(["source_id", "source_speaker", "source_accent", "source_evidence"])
@@ -565,11 +565,11 @@ def write_manifest(workspace: Workspace) -> pa.Table:
     """Rewrite the generated views (call under the workspace lock): manifest.parquet,
     manifest.csv and labels.csv. A CSV view edited by hand is left alone and named in
     `workspace.notices`."""
-    table = build_manifest(workspace)
+    labels = workspace.read_labels()
+    table = build_manifest(workspace, labels)
     write_parquet_atomic(workspace.manifest_parquet, table)
     edited = set(edited_views(workspace))
     digests = _digests(workspace)
-    labels = workspace.read_labels()
     for path in (workspace.manifest_csv, workspace.labels_csv):
         if path in edited:
             notice = edited_view_notice(path)
