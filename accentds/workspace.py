@@ -589,8 +589,13 @@ def write_manifest(workspace: Workspace) -> pa.Table:
 
 def refresh_manifest(workspace: Workspace) -> bool:
     """Rebuild the generated views (and duplicates.csv) where they are older than what they
-    are made from: a run killed before it rewrote them, a `git pull`. True if rebuilt."""
+    are made from (a run killed before it rewrote them, a `git pull`), and remove the temp
+    files of killed commands. True if rebuilt."""
     with workspace.lock():
+        for leftover in workspace.manifests.glob(".*.tmp*"):  # of killed commands
+            pid = leftover.name.rsplit(".tmp", 1)[-1]
+            if not pid.isdigit() or not pid_alive(int(pid)):
+                leftover.unlink(missing_ok=True)
         workspace.journal()  # a workspace from before the journal gets one now
         if workspace.labels_journal.exists():
             workspace.journal().repair()

@@ -189,3 +189,15 @@ def test_the_same_pull_again_cuts_what_an_interrupted_one_left(tmp_path: Path, s
     assert again.returncode == 0, again.stderr
     assert len(ws.read_cuts()) == 2 and ws.read_clips()
     check_consistent(ws)
+
+
+def test_the_next_command_removes_temp_files_of_killed_ones(cut_ws: Workspace) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    leftover = cut_ws.manifests / f".clips.parquet.tmp{dead.stdout.strip()}"
+    leftover.write_bytes(b"PAR1 half")
+    alive = cut_ws.manifests / f".sources.csv.tmp{os.getpid()}"  # a live writer's: kept
+    alive.write_bytes(b"source_id")
+    assert run_cli("status", cwd=cut_ws.root).returncode == 0
+    assert not leftover.exists() and alive.exists()
