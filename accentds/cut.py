@@ -297,7 +297,8 @@ def _moves(
     each new clip taking one), and the labelled old clips that find none."""
     moves: dict[str, str] = {}
     lost: list[str] = []
-    taken = {c.clip_id for c in new} & set(labelled)  # kept ids keep their own labels
+    # a new clip that already has labels (its id kept) keeps them
+    taken = {c.clip_id for c in new if any(labelled.get(c.clip_id, ClipLabels()).values.values())}
     for cid, start, end in zip(*(old[c].to_pylist() for c in ("clip_id", "start", "end")), strict=True):
         if cid in taken or not any(labelled.get(cid, ClipLabels()).values.values()):
             continue

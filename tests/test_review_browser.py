@@ -32,6 +32,7 @@ from accentds.workspace import (  # noqa: E402
     Workspace,
     init_workspace,
     read_csv,
+    refresh_manifest,
     write_csv_atomic,
     write_manifest,
 )
@@ -120,10 +121,11 @@ class Page:
 
 
 def label(ws: Workspace, clip_id: str) -> dict[str, str]:
-    return next((r for r in read_csv(ws.labels_csv) if r["clip_id"] == clip_id), {})
+    return Workspace(ws.root).read_labels().get(clip_id, {})
 
 
 def joined(ws: Workspace, clip_id: str) -> dict[str, str]:
+    refresh_manifest(ws)  # the views are rewritten when the server stops or by the next command
     return next(r for r in read_csv(ws.manifest_csv) if r["clip_id"] == clip_id)
 
 
