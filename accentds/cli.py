@@ -876,7 +876,9 @@ def labels_import_cmd(
     Example: accentds labels import labels.csv --dry-run
     """
     ws = _workspace(workspace)
-    changes = import_labels(ws, file, reviewer, dry_run)
+    changes = import_labels(
+        ws, file, reviewer, dry_run, warn=lambda message: err.print(f"[yellow]Warning:[/] {escape(message)}")
+    )
     _print_changes(changes, "would" if dry_run else "set")
     if dry_run:
         out.print("dry run: nothing written")
