@@ -46,6 +46,26 @@ def die_with_parent(parent: int | None = None) -> None:
         os._exit(1)
 
 
+def running(pid: int) -> bool:
+    """Whether the process `pid` runs: not when it has exited and waits to be reaped (a
+    zombie, as a killed child of a killed accentds is until init reaps it)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    if not sys.platform.startswith("linux"):
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except FileNotFoundError:  # it exited just now
+        return False
+    state = stat[stat.rindex(b")") + 2 :].split()[0]
+    return state != b"Z"
+
+
 def dies_with_us() -> Callable[[], None]:
     """A `preexec_fn` for subprocess: the program started is killed when this process (the
     calling thread) dies."""

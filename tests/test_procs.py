@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -14,79 +13,13 @@ import numpy as np
 import pytest
 import soundfile
 from conftest import RATE
+from proctree import cmdline, descendants, kill_all, start_time, wait_for_no_survivors
 
 from accentds.procs import die_with_parent
 from accentds.pull import pull
 from accentds.workspace import Workspace, init_workspace
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-
-
-def _stat(pid: int) -> tuple[int, str, str] | None:
-    """(parent pid, state, start time) of a process, None if there is none."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = text[text.rindex(")") + 2 :].split()
-    return int(fields[1]), fields[0], fields[19]
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _all_pids() -> list[int]:
-    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
-
-
-def descendants(pid: int) -> dict[int, str]:
-    """Every process below `pid`, with its start time (to tell a reused pid)."""
-    children: dict[int, list[int]] = {}
-    starts: dict[int, str] = {}
-    for other in _all_pids():
-        stat = _stat(other)
-        if stat:
-            children.setdefault(stat[0], []).append(other)
-            starts[other] = stat[2]
-    found: dict[int, str] = {}
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found[child] = starts[child]
-            todo.append(child)
-    return found
-
-
-def survivors(known: dict[int, str], marker: str) -> list[str]:
-    """Processes of `known` still running (zombies count as gone), and any process whose command
-    line holds `marker`; each as `pid command`."""
-    alive = {}
-    for pid, start in known.items():
-        stat = _stat(pid)
-        if stat and stat[2] == start and stat[1] != "Z":
-            alive[pid] = _cmdline(pid)
-    for pid in _all_pids():
-        stat = _stat(pid)
-        if pid != os.getpid() and stat and stat[1] != "Z" and marker in _cmdline(pid):
-            alive[pid] = _cmdline(pid)
-    return [f"{pid} {cmd}" for pid, cmd in sorted(alive.items())]
-
-
-def wait_for_no_survivors(known: dict[int, str], marker: str, seconds: float) -> list[str]:
-    deadline = time.monotonic() + seconds
-    while (left := survivors(known, marker)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return left
-
-
-def _kill_all(known: dict[int, str], marker: str) -> None:
-    for line in survivors(known, marker):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(int(line.split()[0]), signal.SIGKILL)
 
 
 SOURCES = 4
@@ -125,13 +58,13 @@ def test_kill_9_of_a_cut_takes_its_workers_and_ffmpeg_with_it(long_sources: Work
         while time.monotonic() < deadline:  # both workers decoding, with sources still to come
             assert proc.poll() is None, "the cut ended before it could be killed"
             known = descendants(proc.pid)
-            decoding = [pid for pid in known if marker in _cmdline(pid)]
+            decoding = [pid for pid in known if marker in cmdline(pid)]
             if len(decoding) >= 2 and len(ws.read_cuts()) < SOURCES - 2:
                 break
             time.sleep(0.01)
         else:
             raise AssertionError("the cut never had two sources decoding")
-        assert len(known) >= 4, [_cmdline(pid) for pid in known]  # 2 workers, 2 ffmpeg at least
+        assert len(known) >= 4, [cmdline(pid) for pid in known]  # 2 workers, 2 ffmpeg at least
         os.kill(proc.pid, signal.SIGKILL)  # the parent alone, as the OOM killer would
         proc.wait(10)
         left = wait_for_no_survivors(known, marker, 2.0)
@@ -139,7 +72,7 @@ def test_kill_9_of_a_cut_takes_its_workers_and_ffmpeg_with_it(long_sources: Work
     finally:
         proc.kill()
         proc.wait()
-        _kill_all(known, marker)
+        kill_all(known, marker)
 
 
 def test_a_program_started_with_dies_with_us_dies_with_its_parent(tmp_path: Path) -> None:
@@ -154,13 +87,13 @@ def test_a_program_started_with_dies_with_us_dies_with_its_parent(tmp_path: Path
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    known = {child: _stat(child)[2]}  # type: ignore[index]
+    known = {child: start_time(child) or ""}
     try:
         parent.kill()
         parent.wait()
-        assert wait_for_no_survivors(known, "\0never", 2.0) == []
+        assert wait_for_no_survivors(known, None, 2.0) == []
     finally:
-        _kill_all(known, "\0never")
+        kill_all(known)
 
 
 def test_a_child_whose_parent_is_gone_exits_at_once() -> None:
