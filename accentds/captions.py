@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .procs import dies_with_us
 
 MANUAL = "manual"
 AUTO = "auto"
@@ -349,6 +350,7 @@ def extract_embedded_subtitles(ffmpeg: str, media: Path, out_dir: Path) -> list[
             capture_output=True,
             timeout=120,
             stdin=subprocess.DEVNULL,
+            preexec_fn=dies_with_us(),
         )
     except subprocess.TimeoutExpired:
         return []
@@ -369,6 +371,7 @@ def extract_embedded_subtitles(ffmpeg: str, media: Path, out_dir: Path) -> list[
                 capture_output=True,
                 timeout=600,
                 stdin=subprocess.DEVNULL,
+                preexec_fn=dies_with_us(),
             )  # fmt: skip
             if done.returncode != 0 or not part.is_file() or not parse_subtitles(part):
                 continue

@@ -232,6 +232,12 @@ def pull_cmd(
     accent: Annotated[
         Optional[str], typer.Option(help="Accent region of these sources (see accentds.toml).")
     ] = None,
+    timeout: Annotated[
+        Optional[float],
+        typer.Option(
+            min=0.001, help="Seconds a URL may take; past it the URL fails (default: [pull] url_timeout_s)."
+        ),
+    ] = None,
     workers: WorkersOpt = None,
     ffmpeg: FfmpegOpt = None,
     workspace: WorkspaceOpt = None,
@@ -276,7 +282,7 @@ def pull_cmd(
 
     try:
         with progress:
-            results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported)
+            results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported, timeout)
     except KeyboardInterrupt:
         err.print("interrupted: what was pulled is saved; run the same pull again to go on")
         _corpus_line(before, totals(ws))

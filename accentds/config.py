@@ -1,13 +1,20 @@
-"""accentds.toml: corpus name, target minutes, audio and VAD settings, label schema."""
+"""accentds.toml: corpus name, target minutes, audio and VAD settings, label schema.
+
+Settings are strict: an unknown section or key, a value of the wrong type and an impossible
+value are refused, each named with the file, line, section and key it is about."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import math
+import re
 import tomllib
+import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .errors import AccentdsError
 
@@ -30,11 +37,38 @@ ACCENT_EVIDENCE = ("self-described", "reviewer-judged", "from the source")
 STATUSES = ("pending", "accepted", "rejected")
 VAD_RATES = (8000, 16000, 32000, 48000)
 BACKENDS = ("webrtc+silero", "webrtc", "silero")
+DEFAULT_URL_TIMEOUT_S = 1800.0
+
+Problem = tuple[str, str]  # (the key a problem is about, a sentence saying what is wrong)
+
+
+class SettingsError(AccentdsError):
+    """Settings that cannot be used; `problems` holds each with the key it is about."""
+
+    def __init__(self, prefix: str, problems: list[Problem]) -> None:
+        super().__init__(prefix + "; ".join(text for _, text in problems))
+        self.problems = problems
+
+
+class _Checked:
+    """A settings dataclass that refuses impossible values when it is made."""
+
+    _prefix: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        found = self.problems()
+        if found:
+            raise SettingsError(self._prefix, found)
+
+    def problems(self) -> list[Problem]:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
-class VadSettings:
+class VadSettings(_Checked):
     """How speech is found and cut into clips."""
+
+    _prefix: ClassVar[str] = "bad VAD settings: "
 
     aggressiveness: int = 2
     frame_ms: int = 30
@@ -57,34 +91,56 @@ class VadSettings:
     min_modulation_db: float = 5.0
     above_floor_db: float = 5.0
 
-    def __post_init__(self) -> None:
-        problems = []
+    def problems(self) -> list[Problem]:
+        """What is impossible about these settings (nothing: an empty list)."""
+        found: list[Problem] = []
         if self.backend not in BACKENDS:
-            problems.append(f"backend must be one of {', '.join(BACKENDS)} (got {self.backend!r})")
-        elif "silero" in self.backend and self.sample_rate not in (8000, 16000):
-            problems.append(
-                f"the {self.backend} backend needs sample_rate 8000 or 16000 (got {self.sample_rate})"
+            found.append(("backend", f"backend must be one of {', '.join(BACKENDS)} (got {self.backend!r})"))
+        elif "silero" in self.backend and self.sample_rate in VAD_RATES and self.sample_rate > 16000:
+            found.append(
+                (
+                    "sample_rate",
+                    f"the {self.backend} backend needs sample_rate 8000 or 16000 (got {self.sample_rate})",
+                )
             )
         if not 0 < self.silero_threshold < 1:
-            problems.append(f"silero_threshold must be between 0 and 1 (got {self.silero_threshold})")
+            found.append(
+                (
+                    "silero_threshold",
+                    f"silero_threshold must be between 0 and 1 (got {self.silero_threshold})",
+                )
+            )
         for name in ("confirm_threshold", "min_clip_prob"):
             if not 0 <= getattr(self, name) <= self.silero_threshold:
-                problems.append(f"{name} must be between 0 and silero_threshold (got {getattr(self, name)})")
+                found.append(
+                    (name, f"{name} must be between 0 and silero_threshold (got {getattr(self, name)})")
+                )
         if self.aggressiveness not in (0, 1, 2, 3):
-            problems.append(f"aggressiveness must be 0, 1, 2 or 3 (got {self.aggressiveness})")
+            found.append(
+                ("aggressiveness", f"aggressiveness must be 0, 1, 2 or 3 (got {self.aggressiveness})")
+            )
         if self.frame_ms not in (10, 20, 30):
-            problems.append(f"frame_ms must be 10, 20 or 30 (got {self.frame_ms})")
+            found.append(("frame_ms", f"frame_ms must be 10, 20 or 30 (got {self.frame_ms})"))
         if self.sample_rate not in VAD_RATES:
             rates = ", ".join(map(str, VAD_RATES))
-            problems.append(f"sample_rate must be one of {rates} (got {self.sample_rate})")
-        if self.padding_ms < 0 or self.merge_gap_ms < 0:
-            problems.append("padding_ms and merge_gap_ms must be 0 or more")
-        if self.min_clip_s < 0 or self.max_clip_s <= 0:
-            problems.append("min_clip_s must be 0 or more and max_clip_s more than 0")
+            found.append(("sample_rate", f"sample_rate must be one of {rates} (got {self.sample_rate})"))
+        for name in ("padding_ms", "merge_gap_ms", "min_clip_s", "min_flux"):
+            if getattr(self, name) < 0:
+                found.append((name, f"{name} must be 0 or more (got {getattr(self, name)})"))
+        if self.max_clip_s <= 0:
+            found.append(("max_clip_s", f"max_clip_s must be more than 0 (got {self.max_clip_s})"))
         elif self.max_clip_s < max(self.min_clip_s, 2 * self.frame_ms / 1000):
-            problems.append(f"max_clip_s ({self.max_clip_s}) must be at least min_clip_s ({self.min_clip_s})")
-        if problems:
-            raise AccentdsError("bad VAD settings: " + "; ".join(problems))
+            found.append(
+                (
+                    "max_clip_s",
+                    f"max_clip_s ({self.max_clip_s}) must be at least min_clip_s ({self.min_clip_s})",
+                )
+            )
+        if not 0 < self.max_flatness <= 1:
+            found.append(
+                ("max_flatness", f"max_flatness must be more than 0 and at most 1 (got {self.max_flatness})")
+            )
+        return found
 
     @property
     def settings_id(self) -> str:
@@ -99,13 +155,27 @@ class VadSettings:
 
 
 @dataclass(frozen=True)
-class LabelSchema:
+class LabelSchema(_Checked):
     """What a label may hold."""
+
+    _prefix: ClassVar[str] = "[labels] "
 
     accents: tuple[str, ...] = SCOTTISH_ACCENTS
     accent_evidence: tuple[str, ...] = ACCENT_EVIDENCE
     statuses: tuple[str, ...] = STATUSES
     speakers: tuple[str, ...] = ()
+
+    def problems(self) -> list[Problem]:
+        """Empty or repeated names (a label could not tell them apart)."""
+        found: list[Problem] = []
+        for name in ("accents", "accent_evidence", "statuses", "speakers"):
+            values: tuple[str, ...] = getattr(self, name)
+            if any(not v.strip() for v in values):
+                found.append((name, f"{name} must not hold an empty name"))
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                found.append((name, f"{name} names {', '.join(map(json.dumps, repeated))} more than once"))
+        return found
 
 
 DEFAULT_LICENCES = (
@@ -119,8 +189,10 @@ DEFAULT_LICENCES = (
 
 
 @dataclass(frozen=True)
-class PublishSettings:
+class PublishSettings(_Checked):
     """How releases are built."""
+
+    _prefix: ClassVar[str] = "[publish] "
 
     train: float = 0.8
     validation: float = 0.1
@@ -129,38 +201,56 @@ class PublishSettings:
     max_shard_mb: int = 300
     license: str = "cc-by-4.0"  # the dataset card's licence
 
-    def __post_init__(self) -> None:
-        ratios = (self.train, self.validation, self.test)
-        if any(r < 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-6:
-            raise AccentdsError(f"[publish] train + validation + test must add up to 1 (got {sum(ratios):g})")
+    def problems(self) -> list[Problem]:
+        """Impossible split ratios, shard sizes and licences."""
+        found: list[Problem] = []
+        for name in ("train", "validation", "test"):
+            if getattr(self, name) < 0:
+                found.append((name, f"{name} must be 0 or more (got {getattr(self, name):g})"))
+        total = self.train + self.validation + self.test
+        if not found and abs(total - 1.0) > 1e-6:
+            found.append(("train", f"train + validation + test must add up to 1 (got {total:g})"))
         if self.max_shard_mb <= 0:
-            raise AccentdsError("[publish] max_shard_mb must be more than 0")
+            found.append(("max_shard_mb", f"max_shard_mb must be more than 0 (got {self.max_shard_mb})"))
+        if not self.license.strip():
+            found.append(("license", "license must not be empty"))
+        if any(not v.strip() for v in self.allowed_licences):
+            found.append(("allowed_licences", "allowed_licences must not hold an empty name"))
+        return found
 
 
 @dataclass(frozen=True)
-class ReportSettings:
+class ReportSettings(_Checked):
     """Thresholds of the warnings `accentds report` gives."""
+
+    _prefix: ClassVar[str] = "[report] "
 
     max_share: float = 0.5  # one speaker or source holding more than this share of the minutes
     min_region_minutes: float = 5.0  # accent regions of the schema with fewer minutes than this
     max_flagged_share: float = 0.2  # clips with one quality flag holding more than this share
 
-    def __post_init__(self) -> None:
-        if not 0 < self.max_share <= 1:
-            raise AccentdsError(
-                f"[report] max_share must be more than 0 and at most 1 (got {self.max_share:g})"
-            )
+    def problems(self) -> list[Problem]:
+        """Shares outside (0, 1] and negative minutes."""
+        found: list[Problem] = []
+        for name in ("max_share", "max_flagged_share"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                found.append((name, f"{name} must be more than 0 and at most 1 (got {value:g})"))
         if self.min_region_minutes < 0:
-            raise AccentdsError("[report] min_region_minutes must be 0 or more")
-        if not 0 < self.max_flagged_share <= 1:
-            raise AccentdsError(
-                f"[report] max_flagged_share must be more than 0 and at most 1 (got {self.max_flagged_share:g})"
+            found.append(
+                (
+                    "min_region_minutes",
+                    f"min_region_minutes must be 0 or more (got {self.min_region_minutes:g})",
+                )
             )
+        return found
 
 
 @dataclass(frozen=True)
-class QualitySettings:
+class QualitySettings(_Checked):
     """Thresholds of the quality hints shown in review and reports (clips are never dropped)."""
+
+    _prefix: ClassVar[str] = "[quality] "
 
     min_snr_db: float = 15.0  # estimated SNR below this: "noisy"
     min_lufs: float = -40.0  # loudness below this: "quiet"
@@ -170,20 +260,47 @@ class QualitySettings:
     min_speech_prob: float = 0.5  # Silero's highest probability over a clip below this: "unconfirmed"
     duplicate_similarity: float = 0.80  # fingerprint similarity from which clips are duplicates
 
-    def __post_init__(self) -> None:
+    def problems(self) -> list[Problem]:
+        """Ratios and probabilities outside [0, 1], negative frequencies."""
+        found: list[Problem] = []
         if not 0 < self.duplicate_similarity <= 1:
-            raise AccentdsError("[quality] duplicate_similarity must be more than 0 and at most 1")
-        if not all(
-            0 <= v <= 1 for v in (self.max_clipping_ratio, self.min_speech_ratio, self.min_speech_prob)
-        ):
-            raise AccentdsError(
-                "[quality] max_clipping_ratio, min_speech_ratio and min_speech_prob must be between 0 and 1"
+            found.append(
+                (
+                    "duplicate_similarity",
+                    f"duplicate_similarity must be more than 0 and at most 1 (got {self.duplicate_similarity:g})",
+                )
             )
+        for name in ("max_clipping_ratio", "min_speech_ratio", "min_speech_prob"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                found.append((name, f"{name} must be between 0 and 1 (got {value:g})"))
+        if self.min_bandwidth_hz < 0:
+            found.append(
+                ("min_bandwidth_hz", f"min_bandwidth_hz must be 0 or more (got {self.min_bandwidth_hz:g})")
+            )
+        return found
 
 
 @dataclass(frozen=True)
-class Config:
+class PullSettings(_Checked):
+    """How sources are pulled."""
+
+    _prefix: ClassVar[str] = "[pull] "
+
+    url_timeout_s: float = DEFAULT_URL_TIMEOUT_S  # a URL not pulled by then fails (the others go on)
+
+    def problems(self) -> list[Problem]:
+        """A deadline that is not in the future."""
+        if self.url_timeout_s <= 0:
+            return [("url_timeout_s", f"url_timeout_s must be more than 0 (got {self.url_timeout_s:g})")]
+        return []
+
+
+@dataclass(frozen=True)
+class Config(_Checked):
     """Everything accentds.toml says."""
+
+    _prefix: ClassVar[str] = "[corpus] "
 
     name: str = "corpus"
     description: str = ""
@@ -195,6 +312,21 @@ class Config:
     publish: PublishSettings = field(default_factory=PublishSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
+    pull: PullSettings = field(default_factory=PullSettings)
+
+    def problems(self) -> list[Problem]:
+        """An empty corpus name or language, a target that is no target."""
+        found: list[Problem] = []
+        for name in ("name", "language"):
+            if not getattr(self, name).strip():
+                found.append((name, f"{name} must not be empty"))
+        if not self.target_minutes > 0:
+            found.append(
+                ("target_minutes", f"target_minutes must be more than 0 (got {self.target_minutes:g})")
+            )
+        if self.ffmpeg is not None and not self.ffmpeg.strip():
+            found.append(("ffmpeg", "ffmpeg must not be empty (leave it out to use the default)"))
+        return found
 
 
 def _toml_list(items: tuple[str, ...]) -> str:
@@ -203,9 +335,9 @@ def _toml_list(items: tuple[str, ...]) -> str:
 
 
 def render_config(name: str, target_minutes: float = 600.0) -> str:
-    """The text of a fresh accentds.toml."""
+    """The text of a fresh accentds.toml; refused (AccentdsError) if it would not load."""
     vad = VadSettings()
-    return f"""\
+    text = f"""\
 # accentds workspace settings. Every command reads this file; `accentds cut --help`
 # lists the per-run overrides of the [vad] settings.
 
@@ -262,89 +394,236 @@ min_speech_ratio = 0.5     # share of speech frames below this: little-speech
 min_speech_prob = 0.5      # Silero VAD never this sure of speech in the clip: unconfirmed
 duplicate_similarity = 0.8   # audio fingerprint similarity from which clips count as duplicates
 
+[pull]
+url_timeout_s = {DEFAULT_URL_TIMEOUT_S:g}     # a URL not pulled within this many seconds fails; the others go on
+
 [labels]
 accents = {_toml_list(SCOTTISH_ACCENTS)}
 accent_evidence = {_toml_list(ACCENT_EVIDENCE)}
 speakers = []
 """
+    parse_config(text)
+    return text
 
 
-def _section(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise AccentdsError(f"{path}: [{key}] must be a table")
-    return value
+# -- reading accentds.toml ---------------------------------------------------------------
+
+# each section of the file: the dataclass its keys fill (keys named as the fields), or for
+# [corpus] and [audio], the keys and where they go
+_CORPUS_KEYS = {"name": str, "description": str, "language": str, "target_minutes": float}
+_AUDIO_KEYS = {"sample_rate": int, "ffmpeg": str}
+_LABEL_KEYS = ("accents", "accent_evidence", "speakers")  # statuses are accentds's own
+_CLASSES: dict[str, type] = {
+    "vad": VadSettings,
+    "labels": LabelSchema,
+    "publish": PublishSettings,
+    "report": ReportSettings,
+    "quality": QualitySettings,
+    "pull": PullSettings,
+}
+
+
+def _keys(section: str) -> dict[str, Any]:
+    """The keys a section may hold, with the type of each."""
+    if section == "corpus":
+        return _CORPUS_KEYS
+    if section == "audio":
+        return _AUDIO_KEYS
+    cls = _CLASSES[section]
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in fields(cls)]
+    if section == "vad":
+        names.remove("sample_rate")  # [audio] sample_rate
+    if section == "labels":
+        names = list(_LABEL_KEYS)
+    return {name: hints[name] for name in names}
+
+
+SECTIONS = ("corpus", "audio", "vad", "labels", "publish", "report", "quality", "pull")
+
+
+def _show(value: Any) -> str:
+    """A value as TOML writes it."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, bool | str | list):
+        try:
+            return json.dumps(value, ensure_ascii=False)
+        except TypeError:
+            pass
+    return str(value)
+
+
+def _convert(key: str, value: Any, kind: Any) -> tuple[Any, str]:
+    """`value` as a `kind` (int, float, str, bool or tuple[str, ...]), else a sentence why not."""
+    got = f"(got {_show(value)})"
+    if kind is bool:
+        return (value, "") if isinstance(value, bool) else (None, f"{key} must be true or false {got}")
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, ""
+        return None, f"{key} must be a whole number {got}"
+    if kind is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if math.isfinite(value):
+                return float(value), ""
+            return None, f"{key} must be a finite number {got}"
+        return None, f"{key} must be a number {got}"
+    if kind is str:
+        return (value, "") if isinstance(value, str) else (None, f"{key} must be a string in quotes {got}")
+    # tuple[str, ...]: a TOML list of strings
+    if isinstance(value, str):
+        return None, f'{key} must be a list of strings, like ["{value}"] (got the string {_show(value)})'
+    if not isinstance(value, list):
+        return None, f"{key} must be a list of strings {got}"
+    for number, item in enumerate(value, 1):
+        if not isinstance(item, str):
+            return None, f"{key} must be a list of strings (item {number} is {_show(item)})"
+    return tuple(value), ""
+
+
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+
+
+def _line_of(text: str, section: str | None, key: str | None = None) -> int | None:
+    """The line number of `[section]` (key None) or of `key = ` inside it (section None:
+    before any section), as far as a plain reading of the text finds them."""
+    current: str | None = None
+    quoted = re.escape(key or "")
+    assignment = re.compile(rf"""^\s*(?:{quoted}|"{quoted}"|'{quoted}')\s*=""")
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _HEADER.match(line)
+        if header:
+            current = header.group(1).strip("\"'")
+            if key is None and current == section:
+                return number
+        elif key is not None and current == section and assignment.match(line):
+            return number
+    return None
+
+
+def _suggest(name: str, allowed: list[str], shape: str = "{}") -> str:
+    close = difflib.get_close_matches(name, allowed, n=1)
+    return f" (did you mean {shape.format(close[0])}?)" if close else ""
+
+
+class _Problems:
+    """Problems found in one file, each with its line, section and key."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.found: list[tuple[float, str]] = []  # (line, problem)
+
+    def add(self, sentence: str, section: str | None, key: str | None, named: bool = True) -> None:
+        """`sentence` about `key` of [section] (section None: a key outside any section; key
+        None: the section's own line), after `[section] ` unless the sentence names it."""
+        line = _line_of(self.text, section, key)
+        where = f"line {line}: " if line else ""
+        text = where + (f"[{section}] " if named and section and key else "") + sentence
+        self.found.append((line or math.inf, text))
+
+    def add_all(self, section: str, error: SettingsError) -> None:
+        for key, sentence in error.problems:
+            if key in _AUDIO_KEYS:  # checked with [vad] or [corpus], written under [audio]
+                self.add(sentence, "audio", key)
+            else:
+                self.add(sentence, section, key)
+
+    def raise_any(self) -> None:
+        if self.found:
+            found = sorted(self.found, key=lambda item: item[0])  # in the file's order
+            raise AccentdsError(f"{self.path}: " + "; ".join(text for _, text in found))
+
+
+def _read_text(path: Path) -> str:
+    """The file as text: UTF-8, a byte order mark allowed."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise AccentdsError(f"{path} is missing: run `accentds init` to create it") from None
+    except OSError as exc:
+        raise AccentdsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise AccentdsError(f"{path}, line {line}: not UTF-8 text; save the file as UTF-8") from None
+
+
+def _check_section(section: str, table: Any, problems: _Problems) -> dict[str, Any]:
+    """The keys of one section converted to their types; what is wrong goes to `problems`."""
+    if section not in SECTIONS:
+        if isinstance(table, dict):
+            listed = ", ".join(f"[{s}]" for s in SECTIONS)
+            hint = _suggest(section, list(SECTIONS), "[{}]")
+            problems.add(f"unknown section [{section}]{hint}; allowed: {listed}", section, None)
+        else:
+            problems.add(
+                f"{section} is outside any section: settings go under a [section] line", None, section
+            )
+        return {}
+    if not isinstance(table, dict):
+        problems.add(
+            f"[{section}] must be one table: a line [{section}] with its keys below it", None, section
+        )
+        return {}
+    allowed = _keys(section)
+    unknown = [key for key in table if key not in allowed]
+    if unknown:
+        hint = _suggest(unknown[0], list(allowed))
+        if section == "vad" and "sample_rate" in unknown:
+            hint = " (sample_rate goes under [audio])"
+        listed = ", ".join(sorted(allowed))
+        sentence = f"unknown [{section}] keys {sorted(unknown)}{hint}; allowed: {listed}"
+        problems.add(sentence, section, unknown[0], named=False)
+    values = {}
+    for key, value in table.items():
+        if key in allowed:
+            converted, why = _convert(key, value, allowed[key])
+            if why:
+                problems.add(why, section, key)
+            else:
+                values[key] = converted
+    return values
+
+
+def _build(values: dict[str, dict[str, Any]], problems: _Problems) -> Config:
+    """The settings objects of checked values; their impossible values go to `problems`."""
+    corpus = {**values["corpus"], "ffmpeg": values["audio"].get("ffmpeg")}
+    try:
+        Config(**corpus)
+    except SettingsError as exc:
+        problems.add_all("corpus", exc)
+    made: dict[str, Any] = {}
+    for section, cls in _CLASSES.items():
+        given = dict(values[section])
+        if section == "vad" and "sample_rate" in values["audio"]:
+            given["sample_rate"] = values["audio"]["sample_rate"]
+        try:
+            made[section] = cls(**given)
+        except SettingsError as exc:
+            problems.add_all(section, exc)
+    problems.raise_any()
+    return Config(**corpus, **made)
 
 
 def load_config(path: Path) -> Config:
-    """Read accentds.toml; unknown keys are refused so typos do not pass silently."""
+    """Read accentds.toml. Unknown sections and keys, values of the wrong type and impossible
+    values are refused, all of them in one message naming the file, line, section and key."""
+    return parse_config(_read_text(path), path)
+
+
+def parse_config(text: str, path: Path = Path(CONFIG_NAME)) -> Config:
+    """The settings the text of an accentds.toml holds (`path` names it in messages)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AccentdsError(f"{path} is missing: run `accentds init` to create it") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AccentdsError(f"{path} is not valid TOML: {exc}") from None
-    corpus = _section(data, "corpus", path)
-    audio = _section(data, "audio", path)
-    vad_data = dict(_section(data, "vad", path))
-    labels = _section(data, "labels", path)
-    publish = _section(data, "publish", path)
-    report_data = _section(data, "report", path)
-    quality_data = _section(data, "quality", path)
-    quality_names = {f.name for f in fields(QualitySettings)}
-    if set(quality_data) - quality_names:
-        raise AccentdsError(
-            f"{path}: unknown [quality] keys {sorted(set(quality_data) - quality_names)}; "
-            f"allowed: {', '.join(sorted(quality_names))}"
-        )
-    unknown_report = set(report_data) - {f.name for f in fields(ReportSettings)}
-    if unknown_report:
-        raise AccentdsError(
-            f"{path}: unknown [report] keys {sorted(unknown_report)}; "
-            "allowed: max_share, min_region_minutes, max_flagged_share"
-        )
-    vad_fields = {f.name for f in fields(VadSettings)}
-    unknown = set(vad_data) - vad_fields
-    if unknown:
-        allowed = ", ".join(sorted(vad_fields - {"sample_rate"}))
-        raise AccentdsError(f"{path}: unknown [vad] keys {sorted(unknown)}; allowed: {allowed}")
-    if "sample_rate" in audio:
-        vad_data["sample_rate"] = audio["sample_rate"]
-    try:
-        vad = VadSettings(**vad_data)
-        schema = LabelSchema(
-            accents=tuple(labels.get("accents", SCOTTISH_ACCENTS)),
-            accent_evidence=tuple(labels.get("accent_evidence", ACCENT_EVIDENCE)),
-            speakers=tuple(labels.get("speakers", ())),
-        )
-        defaults = PublishSettings()
-        publishing = PublishSettings(
-            train=float(publish.get("train", defaults.train)),
-            validation=float(publish.get("validation", defaults.validation)),
-            test=float(publish.get("test", defaults.test)),
-            allowed_licences=tuple(publish.get("allowed_licences", defaults.allowed_licences)),
-            max_shard_mb=int(publish.get("max_shard_mb", defaults.max_shard_mb)),
-            license=str(publish.get("license", defaults.license)),
-        )
-        report_defaults = ReportSettings()
-        reporting = ReportSettings(
-            max_share=float(report_data.get("max_share", report_defaults.max_share)),
-            min_region_minutes=float(
-                report_data.get("min_region_minutes", report_defaults.min_region_minutes)
-            ),
-            max_flagged_share=float(report_data.get("max_flagged_share", report_defaults.max_flagged_share)),
-        )
-        return Config(
-            name=str(corpus.get("name", "corpus")),
-            description=str(corpus.get("description", "")),
-            language=str(corpus.get("language", "en")),
-            target_minutes=float(corpus.get("target_minutes", 600)),
-            ffmpeg=audio.get("ffmpeg"),
-            vad=vad,
-            labels=schema,
-            publish=publishing,
-            report=reporting,
-            quality=QualitySettings(**{k: float(v) for k, v in quality_data.items()}),
-        )
-    except (TypeError, ValueError) as exc:
-        raise AccentdsError(f"{path}: {exc}") from None
+    problems = _Problems(path, text)
+    values: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
+    for section, table in data.items():
+        checked = _check_section(section, table, problems)
+        if section in values:
+            values[section] = checked  # without the keys of the wrong type: their defaults stand in
+    return _build(values, problems)

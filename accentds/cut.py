@@ -457,7 +457,12 @@ def find_duplicates(workspace: Workspace) -> int:
 
 
 def _ignore_sigint() -> None:
+    """A worker leaves Ctrl-C to the parent, dies of SIGTERM quietly, and dies with the parent."""
+    from .procs import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, which raises
+    die_with_parent()
 
 
 def default_workers() -> int:

@@ -15,6 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .errors import AccentdsError
+from .procs import dies_with_us
 
 SOCKET_BUFFER = 1 << 20  # asked for; the kernel may give less
 QUEUE_BYTES = 4 << 20  # decoded ahead of the consumer (at least two chunks): 2 min of audio
@@ -138,6 +139,7 @@ def pcm_stream(
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             process_group=0,  # Ctrl-C is for accentds to handle: it stops ffmpeg itself
+            preexec_fn=dies_with_us(),  # and a killed accentds takes ffmpeg with it
         )
     except BaseException:
         ours.close()
@@ -211,7 +213,9 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
     found no audio stream below the error level, and `-i` names it as an error."""
     command = [*excerpt_command(ffmpeg, path, 16000, 0.0, 0.01)[:-1], "-f", "null", "-"]
     with suppress(OSError, subprocess.TimeoutExpired):
-        done = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+        done = subprocess.run(
+            command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60, preexec_fn=dies_with_us()
+        )
         return done.stderr.decode("utf-8", "replace")
     return ""
 
@@ -223,7 +227,9 @@ def header_duration(path: Path, ffmpeg: str) -> float | None:
     """The duration the file's header gives (ffmpeg's `Duration:`), None where it gives none."""
     command = [ffmpeg, "-nostdin", "-hide_banner", "-i", str(path)]
     try:
-        done = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+        done = subprocess.run(
+            command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60, preexec_fn=dies_with_us()
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = _DURATION.search(done.stderr.decode("utf-8", "replace"))

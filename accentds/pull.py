@@ -2,18 +2,26 @@
 
 Each source lands in raw/<source_id>/ (the media, its subtitles and info.json) and gets a
 row in manifests/sources.csv. The folder is filled under a temporary name and moved into
-place with its row under the workspace lock, so an interrupted pull leaves nothing half-done."""
+place with its row under the workspace lock, so an interrupted pull leaves nothing half-done.
+
+Each URL is pulled in a process of its own, so that a URL that takes longer than its
+deadline (`[pull] url_timeout_s`) can be stopped: it fails alone and the others go on."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
+import signal
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +30,8 @@ from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
-from .workspace import Workspace, now_iso, pid_alive, refresh_manifest, sha256_file
+from .procs import die_with_parent, running
+from .workspace import Workspace, now_iso, refresh_manifest, sha256_file
 
 MEDIA_EXTENSIONS = frozenset(
     [
@@ -79,10 +88,7 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
     """URLs and files as given, folders replaced by their media files (recursively, sorted)."""
     given = list(items)
     if from_file is not None:
-        try:
-            lines = from_file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise AccentdsError(f"cannot read {from_file}: {exc.strerror}") from None
+        lines = _read_list(from_file)
         given += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     expanded: list[str] = []
     for item in given:
@@ -97,17 +103,31 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
     return list(dict.fromkeys(expanded))
 
 
+def _read_list(path: Path) -> list[str]:
+    """The lines of a list of URLs and paths: UTF-8, a byte order mark allowed."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AccentdsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise AccentdsError(f"{path}, line {line}: not UTF-8 text; save the list as UTF-8") from None
+
+
 def _staging(workspace: Workspace) -> Path:
     folder = workspace.raw / f".staging-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True)
     return folder
 
 
-def _remove_dead_staging(workspace: Workspace) -> None:
-    """Remove staging folders of pulls that were killed (their process is gone)."""
+def _remove_dead_staging(workspace: Workspace, pid: int | None = None) -> None:
+    """Remove staging folders of pulls that were killed (their process is gone), or those
+    of the process `pid` (which is gone)."""
     for folder in workspace.raw.glob(".staging-*"):
-        pid = folder.name.split("-")[1]
-        if pid.isdigit() and not pid_alive(int(pid)):
+        owner = folder.name.split("-")[1]
+        if owner.isdigit() and (int(owner) == pid if pid else not running(int(owner))):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -267,31 +287,57 @@ def _clean_error(message: str) -> str:
     return re.sub(r"\s*\(caused by .*\)$", "", message)
 
 
-def pull_url(workspace: Workspace, url: str, ffmpeg: str, licence: str = "") -> list[PullResult]:
+def _pulled_before(workspace: Workspace, url: str) -> Source | None:
+    """The source this URL was pulled as, if it was."""
+    known_id = url_source_id(url) if _YOUTUBE.match(url) else None
+    for source in workspace.read_sources():
+        if source.origin == url or source.source_id == known_id:
+            return source
+    return None
+
+
+def pull_url(
+    workspace: Workspace,
+    url: str,
+    ffmpeg: str,
+    licence: str = "",
+    on_result: Callable[[PullResult], None] | None = None,
+) -> list[PullResult]:
     """Pull one URL with yt-dlp: audio only where the site offers it, subtitles, info.json.
 
-    A page or playlist holding several videos gives one source per video."""
+    A page or playlist holding several videos gives one source per video; `on_result` is
+    called with each result as it comes."""
+    results = []
+    for result in _url_results(workspace, url, ffmpeg, licence):
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def _url_results(workspace: Workspace, url: str, ffmpeg: str, licence: str) -> Iterator[PullResult]:
     import yt_dlp
 
-    existing = workspace.read_sources()
-    known_id = url_source_id(url) if _YOUTUBE.match(url) else None
-    for source in existing:
-        if source.origin == url or source.source_id == known_id:
-            return [PullResult(url, "exists", source)]
+    source = _pulled_before(workspace, url)
+    if source is not None:
+        yield PullResult(url, "exists", source)
+        return
     logger = _QuietLogger()
     try:
         with yt_dlp.YoutubeDL(_ydl_options(None, ffmpeg, logger)) as ydl:
             info = ydl.extract_info(url, download=False)
     except yt_dlp.utils.DownloadError as exc:
-        return [PullResult(url, "failed", reason=_clean_error(str(exc)))]
+        yield PullResult(url, "failed", reason=_clean_error(str(exc)))
+        return
     if not info:
-        return [PullResult(url, "failed", reason="nothing to download at this address")]
+        yield PullResult(url, "failed", reason="nothing to download at this address")
+        return
     if info.get("_type") not in ("playlist", "multi_video"):
-        return [_pull_entry(workspace, url, url, url_source_id(url, info), info, ffmpeg, licence)]
+        yield _pull_entry(workspace, url, url, url_source_id(url, info), info, ffmpeg, licence)
+        return
     entries = [e for e in info.get("entries") or [] if e]
     if not entries:
-        return [PullResult(url, "failed", reason="the page or playlist holds no videos")]
-    results = []
+        yield PullResult(url, "failed", reason="the page or playlist holds no videos")
     for entry in entries:
         entry_url = str(entry.get("webpage_url") or entry.get("url") or "")
         if entry.get("ie_key") == "Youtube" or entry.get("extractor_key") == "Youtube":
@@ -299,8 +345,102 @@ def pull_url(workspace: Workspace, url: str, ffmpeg: str, licence: str = "") -> 
         else:
             entry_url = entry_url if entry_url and entry_url != url else f"{url}#{entry.get('id')}"
             source_id = url_source_id(entry_url)
-        results.append(_pull_entry(workspace, url, entry_url, source_id, entry, ffmpeg, licence))
-    return results
+        yield _pull_entry(workspace, url, entry_url, source_id, entry, ffmpeg, licence)
+
+
+def _url_worker(out: Any, root: str, url: str, ffmpeg: str, licence: str, parent: int) -> None:
+    """In a process of its own: pull `url`, sending ("result", PullResult) for each result
+    and ("end", None) at the end through the connection `out`."""
+    os.setpgid(0, 0)  # a group of its own, with what yt-dlp starts: stopped as one
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent)
+    try:
+        pull_url(Workspace(Path(root)), url, ffmpeg, licence, lambda r: out.send(("result", r)))
+    except OSError as exc:
+        out.send(("result", PullResult(url, "failed", reason=f"{exc.strerror or exc}")))
+    except Exception as exc:  # a failure of this URL alone
+        out.send(("result", PullResult(url, "failed", reason=f"{type(exc).__name__}: {exc}")))
+    out.send(("end", None))
+    out.close()
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+def pull_url_with_deadline(
+    workspace: Workspace,
+    url: str,
+    ffmpeg: str,
+    licence: str,
+    timeout: float,
+    stop: threading.Event | None = None,
+) -> list[PullResult]:
+    """`pull_url` in a process of its own, stopped after `timeout` seconds (or when `stop` is
+    set): the URL then fails with the deadline as its reason, and nothing it had half-pulled
+    stays behind. Sources it committed before stay."""
+    source = _pulled_before(workspace, url)
+    if source is not None:
+        return [PullResult(url, "exists", source)]
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no locks held by threads
+    incoming, out = context.Pipe(duplex=False)
+    args = (out, str(workspace.root), url, ffmpeg, licence, os.getpid())
+    worker = context.Process(target=_url_worker, args=args, name="accentds-pull", daemon=True)
+    deadline = time.monotonic() + timeout
+    worker.start()
+    out.close()
+    results: list[PullResult] = []
+    ended = died = False
+    try:
+        while not ended and not (stop and stop.is_set()) and time.monotonic() < deadline:
+            if not incoming.poll(min(0.1, max(0.0, deadline - time.monotonic()))):
+                continue
+            try:
+                kind, result = incoming.recv()
+            except EOFError:
+                died = True
+                break
+            if kind == "end":
+                ended = True
+            else:
+                results.append(result)
+    finally:
+        if ended:
+            worker.join()
+        else:
+            _stop_worker(workspace, worker)
+        incoming.close()
+    if ended or (stop and stop.is_set() and not died):
+        return results
+    if died:
+        why = f"the pull stopped unexpectedly (exit code {worker.exitcode})"
+    else:
+        why = f"not pulled within {_duration(timeout)}, the deadline per URL ([pull] url_timeout_s or --timeout)"
+    return [*results, PullResult(url, "failed", reason=why)]
+
+
+def _stop_worker(workspace: Workspace, worker: Any) -> None:
+    """Kill a URL's process and what it started, never in the middle of a commit (the
+    workspace lock waits for that), and remove its half-pulled files."""
+    try:
+        with workspace.lock():
+            _kill_group(worker.pid)
+    except AccentdsError:  # the lock is held too long: kill anyway
+        _kill_group(worker.pid)
+    worker.join()
+    _remove_dead_staging(workspace, worker.pid)
+
+
+def _kill_group(pid: int | None) -> None:
+    if pid is None:
+        return
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)  # its group, once it has made it
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _pull_entry(
@@ -387,29 +527,43 @@ def pull(
     ffmpeg: str | None = None,
     workers: int = 2,
     on_result: Callable[[PullResult], None] | None = None,
+    timeout: float | None = None,
 ) -> list[PullResult]:
-    """Pull every item (URL, file or folder); a bad item fails alone with its reason."""
+    """Pull every item (URL, file or folder); a bad item fails alone with its reason, and
+    so does a URL not pulled within `timeout` seconds (default: [pull] url_timeout_s)."""
     expanded = expand_items(items, from_file)
     if not expanded:
         raise AccentdsError("nothing to pull: give URLs, files or folders (or --from-file LIST)")
+    if timeout is not None and not timeout > 0:
+        raise AccentdsError(f"the deadline per URL must be more than 0 seconds (got {timeout:g})")
+    deadline = timeout or workspace.config.pull.url_timeout_s
     binary = find_ffmpeg(ffmpeg or workspace.config.ffmpeg)
     workspace.ensure_layout()
     refresh_manifest(workspace)
     _remove_dead_staging(workspace)
+    stop = threading.Event()
 
     def one(item: str) -> list[PullResult]:
+        if stop.is_set():
+            return []
         try:
             if is_url(item):
-                return pull_url(workspace, item, binary, licence)
+                return pull_url_with_deadline(workspace, item, binary, licence, deadline, stop)
             return [pull_file(workspace, item, binary, licence)]
         except OSError as exc:
             return [PullResult(item, "failed", reason=f"{exc.strerror or exc}")]
 
     results: list[PullResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
         for batch in pool.map(one, expanded):
             for result in batch:
                 results.append(result)
                 if on_result:
                     on_result(result)
+    except BaseException:  # Ctrl-C: the URLs being pulled stop, their half-pulled files go
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return results

@@ -6,7 +6,12 @@ import functools
 import hashlib
 import http.server
 import json
+import os
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +21,7 @@ import numpy as np
 import pytest
 import yt_dlp
 from conftest import RATE, MakeMedia, check_consistent, run_cli
+from proctree import cmdline, descendants, kill_all, wait_for_no_survivors
 
 from accentds.cut import cut
 from accentds.models import Source
@@ -43,9 +49,11 @@ PAGE = """<!doctype html>
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site folder and records every request line; logs nothing."""
+    """Serves the site folder and records every request line; logs nothing. A path in
+    `slow` is sent 1 KB at a time, with a pause of that many seconds after each."""
 
     requests: list[tuple[str, str]]
+    slow: dict[str, float]
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -53,6 +61,24 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def send_head(self):  # type: ignore[no-untyped-def]
         self.requests.append((self.command, self.path))
         return super().send_head()
+
+    def do_GET(self) -> None:
+        pause = self.slow.get(self.path)
+        if pause is None:
+            return super().do_GET()
+        self.requests.append((self.command, self.path))
+        data = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            for start in range(0, len(data), 1024):
+                self.wfile.write(data[start : start + 1024])
+                self.wfile.flush()
+                time.sleep(pause)
+        except OSError:
+            pass  # the client gave up
 
 
 class _QuietServer(http.server.ThreadingHTTPServer):
@@ -65,10 +91,13 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 class Site:
     """A folder served over HTTP on 127.0.0.1, with the requests it has answered."""
 
-    def __init__(self, root: Path, port: int, requests: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, root: Path, port: int, requests: list[tuple[str, str]], slow: dict[str, float]
+    ) -> None:
         self.root = root
         self.port = port
         self.requests = requests
+        self.slow = slow  # "/name" -> seconds of pause after each KB sent
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/{name}"
@@ -82,12 +111,13 @@ def site(tmp_path: Path) -> Iterator[Site]:
     root = tmp_path / "site"
     root.mkdir()
     requests: list[tuple[str, str]] = []
-    handler = type("Handler", (_Handler,), {"requests": requests})
+    slow: dict[str, float] = {}
+    handler = type("Handler", (_Handler,), {"requests": requests, "slow": slow})
     server = _QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Site(root, server.server_address[1], requests)
+        yield Site(root, server.server_address[1], requests, slow)
     finally:
         server.shutdown()
         server.server_close()
@@ -376,3 +406,104 @@ def test_missing_subtitle_file_does_not_fail_the_video(
     source = only_source(workspace)
     check_url_source(workspace, source, url, talk, speech)
     assert source.subtitles == ""
+
+
+# -- deadlines -------------------------------------------------------------------------------
+DEADLINE = 6
+
+
+def _serve_slowly(site: Site, talk: Path) -> str:
+    """A copy of the talk the server trickles out at about 10 KB/s (half a minute in all)."""
+    shutil.copyfile(talk, site.root / "slow.mp4")
+    site.slow["/slow.mp4"] = 0.1
+    return site.url("slow.mp4")
+
+
+def _deadline_reason(seconds: int) -> str:
+    return f"not pulled within {seconds} s, the deadline per URL ([pull] url_timeout_s or --timeout)"
+
+
+def test_a_url_past_its_deadline_fails_alone_and_leaves_nothing(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
+) -> None:
+    slow, good = _serve_slowly(site, talk), site.url("talk.mp4")
+    toml = workspace.root / "accentds.toml"
+    toml.write_text(toml.read_text().replace("url_timeout_s = 1800", f"url_timeout_s = {DEADLINE}"))
+    ws = Workspace(workspace.root)
+    started = time.monotonic()
+    results = pull(ws, [slow, good], workers=2)
+    elapsed = time.monotonic() - started
+    assert [(r.item, r.status, r.reason) for r in results] == [
+        (slow, "failed", _deadline_reason(DEADLINE)),
+        (good, "pulled", ""),
+    ]
+    assert DEADLINE <= elapsed < DEADLINE + 10
+    assert site.hits("slow.mp4") >= 1  # its download had begun
+    check_url_source(ws, only_source(ws), good, talk, speech)  # and no staging folder is left
+    assert sorted(p.name for p in ws.raw.iterdir()) == [url_id(good)]
+
+
+def test_the_timeout_option_names_the_url_and_the_deadline(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
+) -> None:
+    slow, good = _serve_slowly(site, talk), site.url("talk.mp4")
+    done = run_cli("pull", slow, good, "--timeout", str(DEADLINE), "--no-cut", cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        f"failed    {slow}: {_deadline_reason(DEADLINE)}",
+        "1 of 2 source(s) failed; the others are in the corpus",
+    ]
+    assert f"pulled    {url_id(good)}" in done.stdout
+    check_url_source(workspace, only_source(workspace), good, talk, speech)
+    assert sorted(p.name for p in workspace.raw.iterdir()) == [url_id(good)]
+
+
+def test_kill_9_of_a_pull_takes_its_url_process_with_it(site: Site, talk: Path, workspace: Workspace) -> None:
+    slow = _serve_slowly(site, talk)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accentds", "pull", slow, "--no-cut"],
+        cwd=workspace.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    known: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while not list(workspace.raw.glob(".staging-*/*.part")):  # downloading
+            assert proc.poll() is None and time.monotonic() < deadline, "the download never began"
+            time.sleep(0.02)
+        known = descendants(proc.pid)
+        assert any("multiprocessing" in cmdline(pid) for pid in known), known
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        left = wait_for_no_survivors(known, None, 2.0)
+        assert left == [], f"still running 2 s after the parent was killed: {left}"
+    finally:
+        proc.kill()
+        proc.wait()
+        kill_all(known)
+    done = run_cli("pull", site.url("talk.mp4"), "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert not list(workspace.raw.glob(".staging-*")), "the killed pull's staging folder is left"
+
+
+# -- lists of URLs -----------------------------------------------------------------------------
+def test_a_list_with_a_byte_order_mark_is_read(
+    site: Site, talk: Path, workspace: Workspace, tmp_path: Path
+) -> None:
+    url = site.url("talk.mp4")
+    listing = tmp_path / "tonight.txt"
+    listing.write_bytes(b"\xef\xbb\xbf" + f"{url}\n".encode())
+    done = run_cli("pull", "--from-file", str(listing), "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert f"pulled    {url_id(url)}" in done.stdout
+
+
+def test_a_list_not_in_utf8_gives_one_error_line(workspace: Workspace, tmp_path: Path) -> None:
+    listing = tmp_path / "tonight.txt"
+    listing.write_bytes("# talks\nhttp://127.0.0.1:9/caf\xe9.mp4\n".encode("latin-1"))
+    done = run_cli("pull", "--from-file", str(listing), cwd=workspace.root)
+    assert done.returncode == 1
+    assert done.stderr == f"Error: {listing}, line 2: not UTF-8 text; save the list as UTF-8\n"
+    assert done.stdout == ""

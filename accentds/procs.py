@@ -1,0 +1,73 @@
+"""Child processes that die with their parent: a killed accentds leaves no worker or ffmpeg
+running on.
+
+On Linux the kernel sends a child SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG);
+elsewhere only a parent already gone is noticed. The signal follows the parent *thread* that
+started the child: start children from a thread that outlives them."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+_PR_SET_PDEATHSIG = 1
+_prctl: Callable[..., int] | None = None
+if sys.platform.startswith("linux"):
+    try:
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        _prctl = None
+
+_forked_by: int | None = None  # in a forked child: the pid of the process that forked it
+
+
+def _before_fork() -> None:
+    global _forked_by
+    _forked_by = os.getpid()
+
+
+os.register_at_fork(before=_before_fork)
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Have this process killed when its parent dies, and exit now if it has died already.
+
+    `parent`: the parent's pid, recorded before the child was started. Default: the pid of
+    the process that forked this one (known when this module was imported before the fork),
+    else the current parent."""
+    if parent is None:
+        parent = _forked_by if _forked_by is not None and _forked_by != os.getpid() else os.getppid()
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above: nobody waits for us
+        os._exit(1)
+
+
+def running(pid: int) -> bool:
+    """Whether the process `pid` runs: not when it has exited and waits to be reaped (a
+    zombie, as a killed child of a killed accentds is until init reaps it)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    if not sys.platform.startswith("linux"):
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except FileNotFoundError:  # it exited just now
+        return False
+    state = stat[stat.rindex(b")") + 2 :].split()[0]
+    return state != b"Z"
+
+
+def dies_with_us() -> Callable[[], None]:
+    """A `preexec_fn` for subprocess: the program started is killed when this process (the
+    calling thread) dies."""
+    parent = os.getpid()
+    return lambda: die_with_parent(parent)
