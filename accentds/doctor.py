@@ -124,7 +124,7 @@ def doctor(workspace: Workspace) -> Checkup:
             )
         find_duplicates(workspace)
         write_manifest(workspace)
-        up.fixed.append("rebuilt manifest.parquet, manifest.csv, labels.csv and duplicates.csv")
+        up.fine.append("views: rebuilt manifest.parquet, manifest.csv, labels.csv and duplicates.csv")
         up.problems.extend(workspace.notices)
         missing_raw = [s.source_id for s in workspace.read_sources() if not workspace.abs(s.media).is_file()]
         if missing_raw:

@@ -8,6 +8,7 @@ version is refused with the current values, never applied over them."""
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -184,7 +185,14 @@ def set_labels(
 
 
 def _reviewer() -> str:
-    return os.environ.get("ACCENTDS_REVIEWER") or os.environ.get("USER") or ""
+    """$ACCENTDS_REVIEWER, else the login name (from $USER, $LOGNAME or the system)."""
+    named = os.environ.get("ACCENTDS_REVIEWER") or os.environ.get("USER") or os.environ.get("LOGNAME")
+    if named:
+        return named
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 def history(workspace: Workspace, clip_id: str) -> list[dict[str, str]]:
