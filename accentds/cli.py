@@ -103,6 +103,7 @@ def _finish() -> None:
     """After a command: the views it made stale are rewritten, and anything a view's state
     should tell the user is told."""
     for ws in _opened:
+        ws.notices.clear()  # told as things stand now, not as the command found them
         refresh_manifest(ws)
         for notice in ws.notices:
             err.print(f"[yellow]Warning:[/] {escape(notice)}")
