@@ -343,7 +343,13 @@ class Workspace:
         rows = [asdict(s) for s in sorted(sources, key=lambda s: (s.added_at, s.source_id))]
         for row in rows:
             row["duration"] = f"{row['duration']:.3f}"
-        write_csv_atomic(self.sources_csv, field_names(Source), rows)
+        # columns a person added (notes, say) are kept with their cells
+        before = {r.get("source_id"): r for r in read_csv(self.sources_csv)}
+        known = field_names(Source)
+        extra = [c for c in next(iter(before.values()), {}) if c and c not in known]
+        for row in rows:
+            row.update({c: before.get(row["source_id"], {}).get(c) or "" for c in extra})
+        write_csv_atomic(self.sources_csv, [*known, *extra], rows)
 
     # -- cuts ---------------------------------------------------------------
     def read_cuts(self) -> dict[str, CutRecord]:

@@ -68,3 +68,15 @@ def test_doctor_recuts_sources_whose_clip_files_are_gone(cut_ws: Workspace) -> N
     assert [c.clip_id for c in ws.read_clips()] == [c.clip_id for c in clips]
     assert all(ws.abs(c.path).is_file() for c in ws.read_clips())
     assert ws.read_labels()[clips[2].clip_id]["transcript"] == "wee"
+
+
+def test_a_column_added_to_sources_csv_survives_the_next_write(cut_ws: Workspace) -> None:
+    lines = cut_ws.sources_csv.read_text(encoding="utf-8").splitlines()
+    sid = cut_ws.read_sources()[0].source_id
+    cut_ws.sources_csv.write_text(
+        "\n".join([lines[0] + ",my notes", lines[1] + ",filmed in Leith"]) + "\n", encoding="utf-8"
+    )
+    done = run_cli("source", "set", sid, "--licence", "CC-BY-4.0", cwd=cut_ws.root)
+    assert done.returncode == 0, done.stderr
+    text = cut_ws.sources_csv.read_text(encoding="utf-8")
+    assert "my notes" in text.splitlines()[0] and "filmed in Leith" in text and "CC-BY-4.0" in text
