@@ -25,6 +25,7 @@ from .config import CONFIG_NAME, Config, QualitySettings, load_config, render_co
 from .errors import AccentdsError
 from .journal import JOURNAL_NAME, LabelJournal, fold
 from .models import Clip, CutRecord, Source, field_names, from_row
+from .procs import running
 
 ENV_VAR = "ACCENTDS_WORKSPACE"
 EDITABLE_FIELDS = ("transcript", "speaker", "accent", "accent_evidence", "status", "note")
@@ -97,17 +98,9 @@ def sha256_file(path: Path) -> str:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this id runs (to tell leftovers of killed runs from live ones)."""
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed process its parent has not reaped yet is gone all the same
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+    """Whether a process with this id runs (to tell leftovers of killed runs from live ones);
+    a killed process its parent has not reaped yet counts as gone."""
+    return running(pid)
 
 
 def now_iso() -> str:
