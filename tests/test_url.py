@@ -507,3 +507,33 @@ def test_a_list_not_in_utf8_gives_one_error_line(workspace: Workspace, tmp_path:
     assert done.returncode == 1
     assert done.stderr == f"Error: {listing}, line 2: not UTF-8 text; save the list as UTF-8\n"
     assert done.stdout == ""
+
+
+def test_ctrl_c_during_a_download_stops_it_cleanly(site: Site, talk: Path, workspace: Workspace) -> None:
+    slow = _serve_slowly(site, talk)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accentds", "pull", slow, "--no-cut"],
+        cwd=workspace.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    known: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while not list(workspace.raw.glob(".staging-*/*.part")):  # downloading
+            assert proc.poll() is None and time.monotonic() < deadline, "the download never began"
+            time.sleep(0.02)
+        known = descendants(proc.pid)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        kill_all(known)
+    assert proc.returncode == 130, stderr
+    assert stderr == "interrupted: what was pulled is saved; run the same pull again to go on\n"
+    assert wait_for_no_survivors(known, None, 2.0) == []
+    assert workspace.read_sources() == []
+    assert not list(workspace.raw.iterdir()), "a half-pulled file is left"
