@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import functools
 import hashlib
 import io
 import json
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 
 from .config import CONFIG_NAME, Config, QualitySettings, load_config, render_config
 from .errors import AccentdsError
-from .journal import JOURNAL_NAME, LabelJournal, fold
+from .journal import JOURNAL_NAME, LabelJournal
 from .models import Clip, CutRecord, Source, field_names, from_row
 from .procs import running
 
@@ -401,12 +402,11 @@ class Workspace:
     def read_labels(self) -> dict[str, dict[str, str]]:
         """Human labels by clip id (only clips someone or something has labelled), as rows of
         LABEL_FIELDS."""
-        rows = {}
-        for cid, state in fold(self.journal().transactions()).items():
-            row = {k: state.values.get(k, "") for k in EDITABLE_FIELDS}
-            rows[cid] = {"clip_id": cid, **row, "reviewer": state.reviewer}
-            rows[cid] |= {"updated_at": state.updated_at, "version": str(state.version)}
-        return rows
+        return {row["clip_id"]: row for row in self.label_table().to_pylist()}
+
+    def label_table(self) -> pa.Table:
+        """Human labels as a table of LABEL_FIELDS (strings), one row per labelled clip."""
+        return self.journal().table(EDITABLE_FIELDS)
 
 
 SOURCE_COLUMNS = ["origin", "title", "uploader", "upload_date", "licence"]
@@ -454,14 +454,13 @@ def _or(first: pa.ChunkedArray, second: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(first, ""), second, first)
 
 
-def build_manifest(workspace: Workspace, label_rows: dict[str, dict[str, str]] | None = None) -> pa.Table:
+def build_manifest(workspace: Workspace, labels: pa.Table | None = None) -> pa.Table:
     """Join clips, sources, labels, source defaults and caption drafts into one table,
     ordered by source and start. `speaker`, `accent` and `accent_evidence` fall back to the
     source's defaults; `transcript` falls back to the caption draft (`transcript_is_draft`)."""
     clips = workspace.read_clip_table()
     sources = _read_csv_table(workspace.sources_csv, ["source_id", *SOURCE_COLUMNS])
-    known = (workspace.read_labels() if label_rows is None else label_rows).values()
-    labels = pa.table({c: [r[c] for r in known] for c in LABEL_FIELDS}, schema=_strings(LABEL_FIELDS))
+    labels = workspace.label_table() if labels is None else labels
     drafts = _read_csv_table(workspace.drafts_csv, DRAFT_FIELDS)
     defaults = _read_csv_table(workspace.source_labels_csv, SOURCE_LABEL_FIELDS[:-1])
     defaults = defaults.rename_columns(["source_id", "source_speaker", "source_accent", "source_evidence"])
@@ -567,7 +566,7 @@ def write_manifest(workspace: Workspace) -> pa.Table:
     """Rewrite the generated views (call under the workspace lock): manifest.parquet,
     manifest.csv and labels.csv. A CSV view edited by hand is left alone and named in
     `workspace.notices`."""
-    labels = workspace.read_labels()
+    labels = workspace.label_table()
     table = build_manifest(workspace, labels)
     write_parquet_atomic(workspace.manifest_parquet, table)
     edited = set(edited_views(workspace))
@@ -582,8 +581,8 @@ def write_manifest(workspace: Workspace) -> pa.Table:
             if path == workspace.manifest_csv:
                 write_csv_table(table, tmp)
             else:
-                rows = sorted(labels.values(), key=lambda r: r["clip_id"])
-                write_csv_atomic(tmp, LABEL_FIELDS, [r for r in rows if any(r[k] for k in EDITABLE_FIELDS)])
+                labelled = [pc.not_equal(labels[k], "") for k in EDITABLE_FIELDS]
+                write_csv_table(labels.filter(functools.reduce(pc.or_, labelled)), tmp)
             digests[path.name] = sha256_file(tmp)
     write_text_atomic(_digests_path(workspace), json.dumps(digests, indent=1))
     return table

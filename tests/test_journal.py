@@ -260,3 +260,77 @@ def test_a_label_save_reads_only_its_clip(cut_ws: Workspace) -> None:
     assert [tx["changes"][0]["new"] for tx in cut_ws.journal().for_clips([first])] == ["mine"]
     export = cut_ws.root / "all.csv"
     assert export_labels(cut_ws, export) == 8
+
+
+def test_the_column_fold_gives_what_the_record_fold_gives(tmp_path: Path) -> None:
+    """Views and reports read the labels folded in columns; a save checks its clip's version
+    with the record fold. Both must agree on every clip, field, version, reviewer and time."""
+    import random
+
+    from accentds.journal import fold, new_tx_id
+    from accentds.workspace import EDITABLE_FIELDS
+
+    rng = random.Random(7)
+    clips = [f"src-{n:03d}" for n in range(40)]
+    fields = [*EDITABLE_FIELDS, "unknown_field"]
+    records = []
+    for n in range(400):
+        picked = rng.sample(clips, rng.choice([1, 1, 1, 2, 5]))
+        changes = [
+            {
+                "clip": cid,
+                "field": rng.choice(fields),
+                "old": "",
+                "new": rng.choice(["", "aye", "wee", f"v{n}"]),
+            }
+            for cid in picked
+            for _ in range(rng.choice([1, 1, 2]))
+        ]
+        records.append(
+            {
+                "tx": new_tx_id(),
+                "time": f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}Z",
+                "reviewer": f"r{n % 3}",
+                "changes": changes,
+            }
+        )
+        if n % 50 == 0:
+            records[-1]["why"] = "an import"
+    journal = LabelJournal(tmp_path / "labels.jsonl")
+    journal.append(records)
+    with open(journal.path, "ab") as handle:
+        handle.write(b'{"tx": "torn", "changes": [{"clip": "src-000", "fie')
+    expected = fold(journal.transactions())
+    table = journal.table(EDITABLE_FIELDS)
+    assert table["clip_id"].to_pylist() == sorted(expected)
+    for row in table.to_pylist():
+        state = expected[row["clip_id"]]
+        assert row == {
+            "clip_id": row["clip_id"],
+            **{name: state.values.get(name, "") for name in EDITABLE_FIELDS},
+            "reviewer": state.reviewer,
+            "updated_at": state.updated_at,
+            "version": str(state.version),
+        }
+    assert LabelJournal(tmp_path / "none.jsonl").table(EDITABLE_FIELDS).num_rows == 0
+
+
+def test_a_damaged_journal_line_is_named_by_every_reader(tmp_path: Path) -> None:
+    from accentds.errors import AccentdsError
+    from accentds.workspace import EDITABLE_FIELDS
+
+    journal = LabelJournal(tmp_path / "labels.jsonl")
+    journal.append(
+        [
+            {
+                "tx": "a",
+                "time": "t",
+                "reviewer": "r",
+                "changes": [{"clip": "c", "field": "status", "new": "accepted"}],
+            }
+        ]
+    )
+    with open(journal.path, "ab") as handle:
+        handle.write(b'{"tx": "b", "changes": [{"clip": "c", "field": "status"}]}\n')
+    with pytest.raises(AccentdsError, match="line 2"):
+        journal.table(EDITABLE_FIELDS)
