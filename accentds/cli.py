@@ -732,7 +732,7 @@ def verify_cmd(
 
     Example: accentds verify 1.0.0
     """
-    from .publish import verify
+    from .releases import verify
 
     problems = verify(_workspace(workspace), version)
     for problem in problems:
@@ -754,7 +754,7 @@ def diff_cmd(
 
     Example: accentds diff 1.0.0 1.1.0
     """
-    from .publish import diff, render_diff
+    from .changes import diff, render_diff
 
     out.print(escape(render_diff(diff(_workspace(workspace), old, new))))
 
@@ -770,7 +770,7 @@ def deny_cmd(
 
     Example: accentds deny speaker "Morag MacLeod" --reason "asked to be removed"
     """
-    from .publish import deny
+    from .selection import deny
 
     row = deny(_workspace(workspace), kind, value, reason)
     out.print(f"denied {row['kind']} {escape(repr(row['value']))}: {escape(row['reason'])}")

@@ -23,23 +23,17 @@ from huggingface_hub import DatasetCard
 
 from accentds import __version__
 from accentds import publish as publishing
+from accentds.card import to_yaml
+from accentds.changes import diff, render_diff
 from accentds.cut import cut
 from accentds.errors import AccentdsError
 from accentds.labels import set_labels
-from accentds.publish import (
-    SplitGroup,
-    assign_splits,
-    deny,
-    diff,
-    load_release,
-    plan_shards,
-    publish,
-    read_deny,
-    render_diff,
-    to_yaml,
-    verify,
-)
+from accentds.publish import publish
 from accentds.pull import pull
+from accentds.releases import load_release, verify
+from accentds.selection import deny, read_deny
+from accentds.shards import plan_shards
+from accentds.splits import SplitGroup, assign_splits
 from accentds.workspace import Workspace, build_manifest, init_workspace
 
 datasets.disable_progress_bars()
@@ -469,7 +463,7 @@ def test_small_shards_and_a_failed_build_leave_no_half_release(
 ) -> None:
     dead = ws.releases / ".building-1.0.0-999999999-0badf00d"  # left by a killed publish
     (dead / "data").mkdir(parents=True)
-    monkeypatch.setattr(publishing, "_card", _boom)
+    monkeypatch.setattr(publishing, "card", _boom)
     with pytest.raises(RuntimeError, match="disk full"):
         publish(ws, "1.0.0")
     assert list(ws.releases.iterdir()) == []  # neither the dead build nor a half release

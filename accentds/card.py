@@ -1,0 +1,320 @@
+"""The dataset card of a release: YAML metadata for the Hub, then a summary for people."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__
+from .selection import LeftOut
+from .shards import VALUE_COLUMNS, features_json
+from .splits import SPLITS, group_name
+from .workspace import Workspace
+
+GAP_MINUTES = 5.0  # accent regions with less than this are listed as gaps in the card
+
+
+_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_./*-]*$")
+_YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n"}
+
+
+def _yaml_scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def to_yaml(value: Any, indent: int = 0) -> str:
+    """Block-style YAML for dicts, lists and scalars (strings quoted unless plainly safe)."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(item, Mapping | list) and item:
+                lines.append(f"{pad}{_yaml_scalar(key)}:")
+                lines.append(to_yaml(item, indent + 2 if isinstance(item, Mapping) else indent))
+            else:
+                empty = "{}" if isinstance(item, Mapping) else "[]" if isinstance(item, list) else None
+                lines.append(f"{pad}{_yaml_scalar(key)}: {empty or _yaml_scalar(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping | list) and item:
+                inner = to_yaml(item, indent + 2)
+                lines.append(f"{pad}- {inner[indent + 2 :]}")
+            else:
+                lines.append(f"{pad}- {_yaml_scalar(item)}")
+    else:
+        lines.append(pad + _yaml_scalar(value))
+    return "\n".join(lines)
+
+
+def _size_category(count: int) -> str:
+    """The Hub's size category for a number of rows."""
+    names = ["n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B"]
+    for power, name in enumerate(names, start=3):
+        if count < 10**power:
+            return name
+    return "n>1T"
+
+
+def cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell (no HTML, no column breaks)."""
+    text = " ".join(str(value).split())
+    for old, new in (("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+        text = text.replace(old, new)
+    return text or "—"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.2f}"
+
+
+def _card_yaml(
+    workspace: Workspace, rate: int, split_info: dict[str, dict[str, Any]], total_clips: int
+) -> dict[str, Any]:
+    """The card's YAML header: what the Hub shows and what `load_dataset` reads (the data
+    files of each non-empty split, and the features and split sizes it checks)."""
+    config = workspace.config
+    splits = [s for s in SPLITS if split_info.get(s, {}).get("clips")]
+    features: list[dict[str, Any]] = [{"name": "audio", "dtype": {"audio": {"sampling_rate": rate}}}]
+    features += [{"name": n, "dtype": features_json(rate)[n]["dtype"]} for n, _ in VALUE_COLUMNS]
+    header: dict[str, Any] = {
+        "license": config.publish.license,
+        "language": [config.language],
+    }
+    if config.language == "en":
+        header["language_details"] = "en-GB-scotland"
+    header |= {
+        "pretty_name": config.name,
+        "task_categories": ["automatic-speech-recognition"],
+        "tags": ["audio", "speech", "accent", "scottish-english"],
+        "size_categories": [_size_category(total_clips)],
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [{"split": s, "path": f"data/{s}-*"} for s in splits],
+            }
+        ],
+        "dataset_info": {
+            "features": features,
+            "splits": [
+                {"name": s, "num_bytes": split_info[s]["num_bytes"], "num_examples": split_info[s]["clips"]}
+                for s in splits
+            ],
+            "download_size": sum(split_info[s]["download_size"] for s in splits),
+            "dataset_size": sum(split_info[s]["num_bytes"] for s in splits),
+        },
+    }
+    return header
+
+
+@dataclass
+class Build:
+    """What a release being built holds, for its card and record."""
+
+    version: str
+    rows: list[dict[str, Any]]  # kept clips, each with its `split`
+    split_info: dict[str, dict[str, Any]]
+    left_out: list[LeftOut]
+    unlicensed: list[str]
+    vad: list[dict[str, Any]]
+    rate: int
+    changelog: str = ""
+
+    @property
+    def splits(self) -> list[str]:
+        """The splits that hold clips, in order."""
+        return [s for s in SPLITS if self.split_info.get(s, {}).get("clips")]
+
+
+def seconds_of(rows: Iterable[Mapping[str, Any]]) -> float:
+    return sum(float(r["duration"]) for r in rows)
+
+
+def _by(rows: Iterable[dict[str, Any]], key: Any) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped
+
+
+def _card_intro(workspace: Workspace, build: Build) -> list[str]:
+    config = workspace.config
+    lines = [f"# {config.name} {build.version}", ""]
+    if config.description:
+        lines += [config.description, ""]
+    return [
+        *lines,
+        f"{len(build.rows)} clips, {seconds_of(build.rows) / 60:.2f} minutes of speech: {build.rate} Hz "
+        "mono 16-bit WAV embedded in Parquet, each with its transcript, speaker, accent region and the "
+        f"evidence for it. Every clip was accepted by a human reviewer. Built with accentds {__version__}.",
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        'ds = load_dataset("path/to/this/folder")  # or the Hub repository id',
+        "```",
+        "",
+        "`audio` holds the WAV file's bytes and a file name (`<clip_id>.wav`); `duration`, `start` and "
+        "`end` are seconds, `start`/`end` within the source. `origin` is the source's URL, or `file` "
+        "for a local recording.",
+    ]
+
+
+def _card_splits(build: Build) -> list[str]:
+    by_split = _by(build.rows, lambda r: r["split"])
+    rows = [
+        (s, len(by_split[s]), minutes(seconds_of(by_split[s])), len({group_name(r) for r in by_split[s]}))
+        for s in build.splits
+    ]
+    return [
+        "## Splits",
+        "",
+        "No speaker is in two splits (a clip without a named speaker goes with the other clips of its "
+        "source), and a speaker keeps their split from one version to the next.",
+        "",
+        table(["split", "clips", "minutes", "speakers or sources"], rows),
+    ]
+
+
+def _card_accents(build: Build) -> list[str]:
+    rows = []
+    for accent, mine in sorted(
+        _by(build.rows, lambda r: r["accent"]).items(), key=lambda kv: (kv[0] == "", kv[0])
+    ):
+        per_split = _by(mine, lambda r: r["split"])
+        rows.append(
+            [
+                accent or "(none)",
+                len(mine),
+                minutes(seconds_of(mine)),
+                *(minutes(seconds_of(per_split[s])) for s in build.splits),
+            ]
+        )
+    return [
+        "## Accent regions",
+        "",
+        table(["accent region", "clips", "minutes", *(f"{s} min" for s in build.splits)], rows),
+    ]
+
+
+def _card_speakers(build: Build) -> list[str]:
+    rows = []
+    for name, mine in sorted(_by(build.rows, group_name).items()):
+        accents = sorted({r["accent"] for r in mine if r["accent"]})
+        shown = name if mine[0]["speaker"] else f"(unnamed, {name})"
+        rows.append(
+            [shown, ", ".join(accents) or "(none)", mine[0]["split"], len(mine), minutes(seconds_of(mine))]
+        )
+    return ["## Speakers", "", table(["speaker", "accent region", "split", "clips", "minutes"], rows)]
+
+
+def _card_sources(build: Build) -> list[str]:
+    rows = []
+    for source, mine in sorted(_by(build.rows, lambda r: r["source_id"]).items()):
+        first = mine[0]
+        url = first["origin"] != "file"  # a local file's title may be a private file name
+        rows.append(
+            [
+                source,
+                first["origin"] if url else "local file",
+                first["title"] if url else "",
+                first["uploader"] if url else "",
+                first["licence"] or "(none recorded)",
+                len(mine),
+                minutes(seconds_of(mine)),
+            ]
+        )
+    lines = [
+        "## Sources and licences",
+        "",
+        table(["source", "origin", "title", "uploader", "licence", "clips", "minutes"], rows),
+    ]
+    if build.unlicensed:
+        listed = ", ".join(f"`{cell(s)}`" for s in build.unlicensed)
+        lines += ["", f"Published with `--include-unlicensed`; not in the allowed licences: {listed}."]
+    left = [
+        f"- source `{cell(item.value)}`: {cell(item.reason)} ({item.clips} clips, {minutes(item.seconds)} min)"
+        for item in build.left_out
+        if item.cause == "licence"
+    ]
+    denied = [item for item in build.left_out if item.cause == "deny list"]
+    if denied:  # no names here: the card is public; release.json has the list
+        left.append(
+            f"- {len(denied)} source(s) or speaker(s) on the deny list ({sum(i.clips for i in denied)} clips, "
+            f"{minutes(sum(i.seconds for i in denied))} min)"
+        )
+    return [*lines, "", "## Left out", "", *(left or ["Nothing accepted was left out."])]
+
+
+def _card_cutting(build: Build) -> list[str]:
+    headers = [
+        "settings", "VAD aggressiveness", "frame ms", "padding ms", "merge gap ms", "min clip s", "max clip s",
+        "clips",
+    ]  # fmt: skip
+    keys = [
+        "settings_id", "aggressiveness", "frame_ms", "padding_ms", "merge_gap_ms", "min_clip_s", "max_clip_s",
+        "clips",
+    ]  # fmt: skip
+    return [
+        "## How the clips were cut",
+        "",
+        f"ffmpeg decoded each source's first audio stream to {build.rate} Hz mono, and webrtcvad found the "
+        "speech in it: speech runs separated by pauses shorter than the merge gap form one clip, padded on "
+        "each side; clips shorter than the minimum were dropped and longer speech was split at its quietest "
+        f"pause. Cut and published with accentds {__version__}.",
+        "",
+        table(headers, [[v[k] for k in keys] for v in build.vad]),
+    ]
+
+
+def _card_gaps(workspace: Workspace, build: Build) -> list[str]:
+    seconds = {a: seconds_of(mine) for a, mine in _by(build.rows, lambda r: r["accent"]).items()}
+    gaps = [a for a in workspace.config.labels.accents if seconds.get(a, 0.0) / 60 < GAP_MINUTES]
+    lines = [f"- {cell(a)}: {minutes(seconds.get(a, 0.0))} min" for a in gaps]
+    unlabelled = sum(1 for r in build.rows if not r["accent"])
+    if unlabelled:
+        lines.append(f"- {unlabelled} clip(s) have no accent region")
+    unnamed = sum(1 for r in build.rows if not r["speaker"])
+    if unnamed:
+        lines.append(f"- {unnamed} clip(s) have no named speaker")
+    intro = (
+        f"Accent regions with less than {GAP_MINUTES:g} minutes:" if gaps else "No accent region is short."
+    )
+    return ["## Known gaps", "", intro, "", *lines]
+
+
+def card(workspace: Workspace, build: Build) -> str:
+    """The dataset card: YAML metadata for the Hub, then a summary for people."""
+    header = _card_yaml(workspace, build.rate, build.split_info, len(build.rows))
+    sections = [
+        _card_intro(workspace, build),
+        _card_splits(build),
+        _card_accents(build),
+        _card_speakers(build),
+        _card_sources(build),
+        _card_cutting(build),
+        _card_gaps(workspace, build),
+        ["## Changelog", "", build.changelog or "First release."],
+    ]
+    body = "\n\n".join("\n".join(lines) for lines in sections)
+    return f"---\n{to_yaml(header)}\n---\n\n{body}\n"

@@ -1,0 +1,164 @@
+"""Published versions: their numbers, their release.json records, and checking a folder."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import AccentdsError
+from .selection import LeftOut
+from .workspace import Workspace, sha256_file
+
+RELEASE_JSON = "release.json"
+CARD = "README.md"
+_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+@dataclass(frozen=True)
+class SplitStats:
+    """What one split of a release holds."""
+
+    clips: int
+    seconds: float
+    groups: int
+    files: tuple[str, ...]
+
+    @property
+    def minutes(self) -> float:
+        return self.seconds / 60
+
+
+@dataclass(frozen=True)
+class Release:
+    """A published version, as recorded in its release.json."""
+
+    version: str
+    path: Path
+    created_at: str
+    previous: str | None
+    splits: dict[str, SplitStats]
+    assignment: dict[str, str]  # group (speaker, or `source:<id>`) -> split
+    left_out: tuple[LeftOut, ...]
+    unlicensed_included: tuple[str, ...]
+    files: dict[str, dict[str, Any]]  # path in the release -> {"sha256", "size"}
+
+    @property
+    def clips(self) -> int:
+        return sum(s.clips for s in self.splits.values())
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.splits.values())
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    """`1.2.0` -> (1, 2, 0); anything but MAJOR.MINOR.PATCH is refused."""
+    match = _VERSION.match(version or "")
+    if not match:
+        raise AccentdsError(
+            f"bad version {version!r}: give a semantic version MAJOR.MINOR.PATCH such as 1.0.0 "
+            "(no leading 'v', no missing parts)"
+        )
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def list_releases(workspace: Workspace) -> list[str]:
+    """Published versions in releases/, oldest first."""
+    if not workspace.releases.is_dir():
+        return []
+    found = [p.name for p in workspace.releases.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    return sorted(found, key=parse_version)
+
+
+def previous_version(workspace: Workspace, version: str) -> str | None:
+    """The newest published version lower than `version`, if any."""
+    key = parse_version(version)
+    lower = [v for v in list_releases(workspace) if parse_version(v) < key]
+    return lower[-1] if lower else None
+
+
+def release_dir(workspace: Workspace, version: str) -> Path:
+    parse_version(version)
+    path = workspace.releases / version
+    if not path.is_dir():
+        known = ", ".join(list_releases(workspace)) or "none yet"
+        raise AccentdsError(
+            f"no release {version} in {workspace.releases} (published: {known}); "
+            f"`accentds publish {version}` makes it"
+        )
+    return path
+
+
+def read_release_json(workspace: Workspace, version: str) -> dict[str, Any]:
+    """The parsed release.json of a published version."""
+    path = release_dir(workspace, version) / RELEASE_JSON
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AccentdsError(
+            f"{path} is missing: release {version} is damaged; restore the folder from a copy"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise AccentdsError(f"{path} cannot be read ({exc}); restore release {version} from a copy") from None
+    if not isinstance(data, dict):
+        raise AccentdsError(f"{path} is not a release record; restore release {version} from a copy")
+    return data
+
+
+def load_release(workspace: Workspace, version: str) -> Release:
+    """A published release as recorded in its release.json."""
+    data = read_release_json(workspace, version)
+    splits = {
+        name: SplitStats(
+            clips=int(stats.get("clips", 0)),
+            seconds=float(stats.get("seconds", 0.0)),
+            groups=int(stats.get("groups", 0)),
+            files=tuple(stats.get("files", ())),
+        )
+        for name, stats in data.get("counts", {}).items()
+    }
+    return Release(
+        version=str(data.get("version", version)),
+        path=workspace.releases / version,
+        created_at=str(data.get("created_at", "")),
+        previous=data.get("previous_version"),
+        splits=splits,
+        assignment=dict(data.get("splits", {})),
+        left_out=tuple(LeftOut(**item) for item in data.get("left_out", [])),
+        unlicensed_included=tuple(data.get("unlicensed_included", [])),
+        files=dict(data.get("files", {})),
+    )
+
+
+# -- checking ------------------------------------------------------------------------
+def folder_problems(folder: Path, recorded: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """How a release folder differs from the files its release.json records: files changed
+    (size or sha256), missing, or not recorded. Empty when it is exactly as published."""
+    problems = []
+    for name, entry in sorted(recorded.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"missing: {name}")
+        elif path.stat().st_size != entry.get("size") or sha256_file(path) != entry.get("sha256"):
+            problems.append(f"changed: {name} (its sha256 differs from release.json)")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+        name = path.relative_to(folder).as_posix()
+        if name != RELEASE_JSON and name not in recorded:
+            problems.append(f"extra: {name} (not in release.json)")
+    return problems
+
+
+def verify(workspace: Workspace, version: str) -> list[str]:
+    """Problems with a published release (empty when every file is as recorded): files
+    changed since publishing (sha256 or size differs), missing, or not in the record."""
+    folder = release_dir(workspace, version)
+    try:
+        recorded = read_release_json(workspace, version).get("files", {})
+    except AccentdsError as exc:
+        return [str(exc)]
+    return folder_problems(folder, recorded)
