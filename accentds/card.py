@@ -6,7 +6,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
@@ -137,6 +137,7 @@ class Build:
     vad: list[dict[str, Any]]
     rate: int
     changelog: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def splits(self) -> list[str]:
@@ -315,6 +316,7 @@ def card(workspace: Workspace, build: Build) -> str:
         _card_cutting(build),
         _card_gaps(workspace, build),
         ["## Changelog", "", build.changelog or "First release."],
+        *([["## Warnings", "", *(f"- {cell(w)}" for w in build.warnings)]] if build.warnings else []),
     ]
     body = "\n\n".join("\n".join(lines) for lines in sections)
     return f"---\n{to_yaml(header)}\n---\n\n{body}\n"

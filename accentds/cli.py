@@ -665,6 +665,10 @@ def publish_cmd(
     private: Annotated[
         bool, typer.Option("--private", help="With --to-hub: create the repo private.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Publish despite a check that fails; each is recorded in the card."),
+    ] = False,
     fmt: Annotated[
         Optional[str],
         typer.Option("--format", help="Also write the release as nemo or audiofolder (with --output)."),
@@ -696,7 +700,9 @@ def publish_cmd(
     if not folder.exists():
         if dry_run:
             raise AccentdsError(f"release {version} is not built yet: run `accentds publish {version}` first")
-        release = publish(ws, version, include_unlicensed=include_unlicensed)
+        release = publish(ws, version, include_unlicensed=include_unlicensed, force=force)
+        for warning in release.warnings:
+            err.print(f"[yellow]Warning:[/] {escape(warning)}")
         for name, stats in release.splits.items():
             if stats.clips:
                 out.print(
@@ -783,7 +789,9 @@ source_app = typer.Typer(help="Defaults that apply to every clip of a source.", 
 speakers_app = typer.Typer(help="Rename or merge speakers.", no_args_is_help=True)
 app.add_typer(labels_app, name="labels")
 app.add_typer(source_app, name="source")
+splits_app = typer.Typer(help="Move a published speaker or source to another split.", no_args_is_help=True)
 app.add_typer(speakers_app, name="speakers")
+app.add_typer(splits_app, name="splits")
 
 
 def _print_changes(changes: list[Change], verb: str = "set") -> None:
@@ -992,6 +1000,26 @@ def source_set_cmd(
         f"{source_id}: speaker {escape(repr(row['speaker']))}, accent {escape(repr(row['accent']))}, "
         f"evidence {escape(repr(row['accent_evidence']))}"
     )
+
+
+@splits_app.command("move")
+def splits_move_cmd(
+    kind: Annotated[str, typer.Argument(help="speaker or source")],
+    value: Annotated[str, typer.Argument(help="A speaker's name or a source id.")],
+    split: Annotated[str, typer.Argument(help="train, validation or test")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; the next release's changelog says it.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Move a published speaker or source (and everything its clips join it to) to another split.
+
+    Published splits never change otherwise. Example:
+    accentds splits move speaker "Morag" train --reason "merged with a train speaker"
+    """
+    from .splits import move_split
+
+    for node, old, new in move_split(_workspace(workspace), kind, value, split, reason):
+        out.print(f"moved {escape(node)}: {old} -> {new}")
+    out.print("the next release's changelog lists the move")
 
 
 @speakers_app.command("rename")

@@ -21,6 +21,7 @@ from .config import LabelSchema
 from .errors import AccentdsError
 from .journal import ClipLabels, fold, history_rows, new_tx_id
 from .sheets import read_sheet
+from .splits import check_merge, rename_in_memory
 from .workspace import (
     EDITABLE_FIELDS,
     SOURCE_LABEL_FIELDS,
@@ -275,6 +276,7 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
     old, new = " ".join(old.split()), " ".join(new.split())
     if not old or not new:
         raise AccentdsError("give the speaker's current name and the new one")
+    check_merge(workspace, old, new)
     labels = workspace.read_labels()
     clip_ids = [cid for cid, row in labels.items() if row.get("speaker") == old]
     changed = (
@@ -296,6 +298,7 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
             write_manifest(workspace)
     if not changed and not hits:
         raise AccentdsError(f"no clip or source has the speaker {old!r}")
+    rename_in_memory(workspace, old, new)
     return changed + len(hits)
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .card import Build, card, seconds_of
+from .card import Build, card, cell, seconds_of
 from .changes import diff, diff_rows, release_rows, render_diff
 from .errors import AccentdsError
 from .releases import (
@@ -47,11 +47,24 @@ from .releases import (
     parse_version,
     previous_version,
     read_release_json,
+    record_release,
     verify,
 )
 from .selection import LeftOut, deny, read_deny, select_clips
 from .shards import fsync, write_split
-from .splits import SPLITS, assign_splits, group_name, groups_of, inherit, stable_hash
+from .splits import (
+    SPLITS,
+    Placement,
+    group_name,
+    pending_moves,
+    place,
+    record_placement,
+    seed_split_log,
+    split_memory,
+    split_node,
+    splits_csv,
+    stable_hash,
+)
 from .workspace import Workspace, build_manifest, now_iso, pid_alive, sha256_file
 
 __all__ = ["deny", "diff", "list_releases", "load_release", "publish", "render_diff", "verify"]
@@ -154,36 +167,83 @@ def _write_data(
     return info
 
 
-def _previous(workspace: Workspace, previous: str | None) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    """The split of every group an earlier release placed, and the clips of the previous
-    release (empty if its data cannot be read)."""
-    if not previous:
-        return {}, {}
-    splits = read_release_json(workspace, previous).get("splits", {})
-    known = {str(group): str(split) for group, split in splits.items() if split in SPLITS}
+def _previous_rows(workspace: Workspace, previous: str | None) -> dict[str, dict[str, Any]]:
+    """The clips of the previous release (empty if its folder is not here or cannot be read)."""
+    if not previous or not (workspace.releases / previous).is_dir():
+        return {}
     try:
-        clips = release_rows(workspace.releases / previous)
+        return release_rows(workspace.releases / previous)
     except AccentdsError:
-        clips = {}
-    return known, clips
+        return {}
+
+
+def _memory(workspace: Workspace) -> dict[str, str]:
+    """The split memory; a workspace published before it existed starts it from its newest
+    release's record."""
+    if not splits_csv(workspace).exists():
+        versions = list_releases(workspace)
+        if versions:
+            with workspace.lock():
+                seed_split_log(
+                    workspace, read_release_json(workspace, versions[-1]).get("splits", {}), versions[-1]
+                )
+    return split_memory(workspace)
+
+
+def _refuse_conflicts(placement: Placement, force: bool) -> list[str]:
+    """Groups joined across splits: refused, or with `force` one warning for each."""
+    if not placement.conflicts:
+        return []
+    described = [f"{c.describe()}" for c in placement.conflicts]
+    if not force:
+        listed = "; ".join(described[:5]) + (f"; and {len(described) - 5} more" if len(described) > 5 else "")
+        raise AccentdsError(
+            f"{len(described)} group(s) of clips would straddle splits: {listed}. Publishing them would put one "
+            "voice or recording in two splits, or move published clips between splits. Undo the label change "
+            "that joined them, or move them into one split with `accentds splits move KIND NAME SPLIT --reason "
+            '"..."`, or publish with --force to put each group in the split holding most of its minutes'
+        )
+    return [f"--force: {c.describe()}; all of them are now in {c.chosen}" for c in placement.conflicts]
 
 
 def _changelog(
-    previous: str | None, version: str, before: Mapping[str, Mapping[str, Any]], folder: Path
+    previous: str | None,
+    version: str,
+    before: Mapping[str, Mapping[str, Any]],
+    folder: Path,
+    moves: Sequence[Mapping[str, str]],
 ) -> str:
     if not previous:
         return ""
+    lines = []
     if not before:
-        return f"Could not compare with {previous}: its data files cannot be read."
-    try:
-        return render_diff(diff_rows(previous, version, before, release_rows(folder)))
-    except AccentdsError as exc:
-        return f"Could not compare with {previous}: {exc}"
+        lines.append(
+            f"Changes from {previous}: its release folder is not in this workspace (releases/ is not part "
+            "of the tracked record), so its clips cannot be compared; every speaker and source kept the "
+            "split recorded in manifests/splits.csv."
+        )
+    else:
+        try:
+            lines.append(render_diff(diff_rows(previous, version, before, release_rows(folder))))
+        except AccentdsError as exc:
+            lines.append(f"Could not compare with {previous}: {exc}")
+    if moves:
+        lines += ["", "Moved between splits with `accentds splits move`:", ""]
+        lines += [
+            f"- {row['kind']} `{cell(row['value'])}`: {row['previous']} → {row['split']} ({cell(row['reason'])})"
+            for row in moves
+        ]
+    return "\n".join(lines)
 
 
 def _private(name: str, denied: set[str]) -> str:
     """A denied speaker's name never goes into a release: it is replaced by a hash."""
     return f"denied:{stable_hash(name)[:16]}" if name in denied else name
+
+
+def _by_group(nodes: Mapping[str, str]) -> dict[str, str]:
+    """node -> split as release.json keeps it: a speaker's name, or `source:<id>`."""
+    return {(n if n.startswith("source:") else split_node(n)[1]): s for n, s in nodes.items()}
 
 
 def _record_json(
@@ -213,20 +273,29 @@ def _record_json(
         },
         "counts": build.split_info,
         "total": {"clips": len(build.rows), "seconds": round(seconds, 3), "minutes": round(seconds / 60, 2)},
-        "splits": dict(sorted((_private(g, denied), split) for g, split in assignment.items())),
+        "splits": dict(sorted((_private(g, denied), split) for g, split in _by_group(assignment).items())),
         "left_out": [asdict(item) | {"value": _private(item.value, denied)} for item in build.left_out],
         "unlicensed_included": build.unlicensed,
+        "warnings": build.warnings,
         "files": dict(files),
     }
 
 
 def publish(
-    workspace: Workspace, version: str, *, include_unlicensed: bool = False, now: str | None = None
+    workspace: Workspace,
+    version: str,
+    *,
+    include_unlicensed: bool = False,
+    force: bool = False,
+    now: str | None = None,
 ) -> Release:
     """Build releases/<version>/ from the accepted clips: Parquet shards per split, the
-    dataset card and release.json. Refused if the version exists or nothing is left to
-    publish. Sources whose licence is not in `[publish] allowed_licences` are left out
-    unless `include_unlicensed`; sources and speakers on the deny list always are.
+    dataset card and release.json, and record it in the tracked manifests (the version, and
+    the split of every new speaker and source in manifests/splits.csv). Refused if the
+    version exists or nothing is left to publish. Sources whose licence is not in
+    `[publish] allowed_licences` are left out unless `include_unlicensed`; sources and
+    speakers on the deny list always are. A group of clips that would straddle splits is
+    refused, or with `force` placed whole and recorded as a warning in the card.
     `now` sets the recorded creation time (default: the current time)."""
     parse_version(version)
     config = workspace.config
@@ -239,33 +308,36 @@ def publish(
     if not kept:
         _refuse_empty(version, rows, left_out)
     previous = previous_version(workspace, version)
-    known, before = _previous(workspace, previous)
-    groups = groups_of(kept)
+    before = _previous_rows(workspace, previous)
+    memory = _memory(workspace)
     ratios = {
         "train": config.publish.train,
         "validation": config.publish.validation,
         "test": config.publish.test,
     }
-    assignment = assign_splits(groups, ratios, inherit(groups, kept, known, before))
+    placement = place(kept, memory, ratios)
+    warnings = _refuse_conflicts(placement, force)
+    moves = pending_moves(workspace)
     kept.sort(key=lambda r: r["clip_id"])
     for row in kept:
-        row["split"] = assignment[group_name(row)]
+        row["split"] = placement.split_of(row)
 
+    created_at = now or now_iso()
     folder = workspace.releases / f"{BUILDING_PREFIX}{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         folder.mkdir()
-        build = Build(version, kept, {}, left_out, unlicensed, _vad_settings(kept), rate)
+        build = Build(version, kept, {}, left_out, unlicensed, _vad_settings(kept), rate, warnings=warnings)
         build.split_info = _write_data(workspace, folder, kept, rate)
-        build.changelog = _changelog(previous, version, before, folder)
+        build.changelog = _changelog(previous, version, before, folder, moves)
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)
         files = {
             path.relative_to(folder).as_posix(): {"sha256": sha256_file(path), "size": path.stat().st_size}
             for path in sorted(p for p in folder.rglob("*") if p.is_file())
         }
-        # a group keeps its split even while it has no clips in a release
+        # a speaker or source keeps its split even while it has no clips in a release
         record = _record_json(
-            workspace, build, now or now_iso(), previous, known | assignment, include_unlicensed, files
+            workspace, build, created_at, previous, memory | placement.nodes, include_unlicensed, files
         )
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         (folder / RELEASE_JSON).write_text(text, encoding="utf-8")
@@ -275,7 +347,9 @@ def publish(
         with workspace.lock():
             _refuse_existing(workspace, version)
             os.rename(folder, workspace.releases / version)
-        fsync(workspace.releases)
+            fsync(workspace.releases)
+            record_placement(workspace, placement, version, created_at)
+            record_release(workspace, version, record, text)
     finally:
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)

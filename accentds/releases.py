@@ -1,4 +1,9 @@
-"""Published versions: their numbers, their release.json records, and checking a folder."""
+"""Published versions: their numbers, their release.json records, and checking a folder.
+
+Every publish also records the version in the tracked manifests: a row of
+manifests/releases.csv (with the sha256 of its release.json) and a copy of the release.json
+in manifests/releases/. A fresh clone (no releases/ folder) so knows which versions exist,
+and `verify` shows exactly what was edited in a release.json."""
 
 from __future__ import annotations
 
@@ -11,10 +16,11 @@ from typing import Any
 
 from .errors import AccentdsError
 from .selection import LeftOut
-from .workspace import Workspace, sha256_file
+from .workspace import Workspace, read_csv, sha256_file, write_csv_atomic
 
 RELEASE_JSON = "release.json"
 CARD = "README.md"
+RECORD_FIELDS = ["version", "created_at", "release_json_sha256", "clips", "minutes"]
 _VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 
@@ -41,10 +47,11 @@ class Release:
     created_at: str
     previous: str | None
     splits: dict[str, SplitStats]
-    assignment: dict[str, str]  # group (speaker, or `source:<id>`) -> split
+    assignment: dict[str, str]  # speaker, or `source:<id>` -> split
     left_out: tuple[LeftOut, ...]
     unlicensed_included: tuple[str, ...]
     files: dict[str, dict[str, Any]]  # path in the release -> {"sha256", "size"}
+    warnings: tuple[str, ...] = ()
 
     @property
     def clips(self) -> int:
@@ -75,10 +82,52 @@ def list_releases(workspace: Workspace) -> list[str]:
     return sorted(found, key=parse_version)
 
 
+def releases_csv(workspace: Workspace) -> Path:
+    """manifests/releases.csv: every published version and the sha256 of its release.json."""
+    return workspace.manifests / "releases.csv"
+
+
+def record_copy(workspace: Workspace, version: str) -> Path:
+    """The tracked copy of a version's release.json, manifests/releases/<version>.json."""
+    return workspace.manifests / "releases" / f"{version}.json"
+
+
+def recorded_releases(workspace: Workspace) -> dict[str, dict[str, str]]:
+    """The rows of manifests/releases.csv by version."""
+    rows = read_csv(releases_csv(workspace))
+    return {r["version"]: r for r in rows if _VERSION.match(r.get("version") or "")}
+
+
+def record_release(workspace: Workspace, version: str, record: Mapping[str, Any], text: str) -> None:
+    """Add a published version to the tracked record (under the lock)."""
+    copy = record_copy(workspace, version)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    tmp = copy.with_name(f".{copy.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(copy)
+    rows = recorded_releases(workspace)
+    total = record.get("total", {})
+    rows[version] = {
+        "version": version,
+        "created_at": str(record.get("created_at", "")),
+        "release_json_sha256": sha256_file(copy),
+        "clips": str(total.get("clips", "")),
+        "minutes": str(total.get("minutes", "")),
+    }
+    ordered = sorted(rows.values(), key=lambda r: parse_version(r["version"]))
+    write_csv_atomic(releases_csv(workspace), RECORD_FIELDS, ordered)
+
+
+def known_versions(workspace: Workspace) -> list[str]:
+    """Every version published from this workspace or a clone of it: the tracked record and
+    the folders in releases/, oldest first."""
+    return sorted(set(list_releases(workspace)) | set(recorded_releases(workspace)), key=parse_version)
+
+
 def previous_version(workspace: Workspace, version: str) -> str | None:
     """The newest published version lower than `version`, if any."""
     key = parse_version(version)
-    lower = [v for v in list_releases(workspace) if parse_version(v) < key]
+    lower = [v for v in known_versions(workspace) if parse_version(v) < key]
     return lower[-1] if lower else None
 
 
@@ -132,6 +181,7 @@ def load_release(workspace: Workspace, version: str) -> Release:
         left_out=tuple(LeftOut(**item) for item in data.get("left_out", [])),
         unlicensed_included=tuple(data.get("unlicensed_included", [])),
         files=dict(data.get("files", {})),
+        warnings=tuple(data.get("warnings", [])),
     )
 
 
