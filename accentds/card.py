@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
+from .licences import KNOWN, Credit
 from .selection import LeftOut
 from .shards import VALUE_COLUMNS, features_json
 from .splits import SPLITS, group_name
@@ -87,7 +88,11 @@ def minutes(seconds: float) -> str:
 
 
 def _card_yaml(
-    workspace: Workspace, rate: int, split_info: dict[str, dict[str, Any]], total_clips: int
+    workspace: Workspace,
+    rate: int,
+    split_info: dict[str, dict[str, Any]],
+    total_clips: int,
+    licence: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The card's YAML header: what the Hub shows and what `load_dataset` reads (the data
     files of each non-empty split, and the features and split sizes it checks)."""
@@ -95,10 +100,7 @@ def _card_yaml(
     splits = [s for s in SPLITS if split_info.get(s, {}).get("clips")]
     features: list[dict[str, Any]] = [{"name": "audio", "dtype": {"audio": {"sampling_rate": rate}}}]
     features += [{"name": n, "dtype": features_json(rate)[n]["dtype"]} for n, _ in VALUE_COLUMNS]
-    header: dict[str, Any] = {
-        "license": config.publish.license,
-        "language": [config.language],
-    }
+    header: dict[str, Any] = {**licence, "language": [config.language]}
     if config.language == "en":
         header["language_details"] = "en-GB-scotland"
     header |= {
@@ -138,6 +140,8 @@ class Build:
     rate: int
     changelog: str = ""
     warnings: list[str] = field(default_factory=list)
+    credits: dict[str, Credit] = field(default_factory=dict)  # source id -> licence and attribution
+    licence: dict[str, Any] = field(default_factory=dict)  # the card's licence fields
 
     @property
     def splits(self) -> list[str]:
@@ -232,27 +236,44 @@ def _card_speakers(build: Build) -> list[str]:
 def _card_sources(build: Build) -> list[str]:
     rows = []
     for source, mine in sorted(_by(build.rows, lambda r: r["source_id"]).items()):
-        first = mine[0]
-        url = first["origin"] != "file"  # a local file's title may be a private file name
+        first, credit = mine[0], build.credits.get(source)
         rows.append(
             [
                 source,
-                first["origin"] if url else "local file",
-                first["title"] if url else "",
-                first["uploader"] if url else "",
+                first["origin"] if first["origin"] != "file" else "local file",
+                credit.title if credit else "",
+                credit.author if credit else "",
                 first["licence"] or "(none recorded)",
                 len(mine),
                 minutes(seconds_of(mine)),
             ]
         )
+    licences = sorted({r["licence"] for r in build.rows if r["licence"]})
     lines = [
         "## Sources and licences",
         "",
-        table(["source", "origin", "title", "uploader", "licence", "clips", "minutes"], rows),
+        "Each clip keeps the licence of its source (the `licence` column); "
+        + (
+            f"this release holds {', '.join(f'`{cell(x)}`' for x in licences)}."
+            if licences
+            else "none is recorded."
+        ),
+        "",
+        table(["source", "origin", "title", "author", "licence", "clips", "minutes"], rows),
     ]
     if build.unlicensed:
         listed = ", ".join(f"`{cell(s)}`" for s in build.unlicensed)
-        lines += ["", f"Published with `--include-unlicensed`; not in the allowed licences: {listed}."]
+        clips = sum(1 for r in build.rows if r["source_id"] in set(build.unlicensed))
+        claim = (
+            "so this card claims no licence (`unknown`): check the rights to those clips before any use"
+            if build.licence.get("license") == "unknown"
+            else "although [publish] allowed_licences does not list their licence"
+        )
+        lines += [
+            "",
+            f"**{clips} clip(s) are published with `--include-unlicensed`** (sources {listed}), {claim}.",
+        ]
+    lines += _card_attribution(build)
     left = [
         f"- source `{cell(item.value)}`: {cell(item.reason)} ({item.clips} clips, {minutes(item.seconds)} min)"
         for item in build.left_out
@@ -265,6 +286,27 @@ def _card_sources(build: Build) -> list[str]:
             f"{minutes(sum(i.seconds for i in denied))} min)"
         )
     return [*lines, "", "## Left out", "", *(left or ["Nothing accepted was left out."])]
+
+
+def _card_attribution(build: Build) -> list[str]:
+    """The credit every source whose licence asks for attribution must be given."""
+    needed = [c for c in build.credits.values() if c.needs_attribution]
+    if not needed:
+        return []
+    rows = []
+    for credit in needed:
+        known = KNOWN.get(credit.licence)
+        name = known.spdx if known else credit.licence_name or credit.licence
+        link = known.url if known else credit.licence_url
+        rows.append([credit.source_id, credit.title, credit.author, credit.url, f"{name} {link}".strip()])
+    return [
+        "",
+        "### Attribution",
+        "",
+        "Credit these works when you use or share clips from them:",
+        "",
+        table(["source", "title", "author", "link", "licence"], rows),
+    ]
 
 
 def _card_cutting(build: Build) -> list[str]:
@@ -306,7 +348,7 @@ def _card_gaps(workspace: Workspace, build: Build) -> list[str]:
 
 def card(workspace: Workspace, build: Build) -> str:
     """The dataset card: YAML metadata for the Hub, then a summary for people."""
-    header = _card_yaml(workspace, build.rate, build.split_info, len(build.rows))
+    header = _card_yaml(workspace, build.rate, build.split_info, len(build.rows), build.licence)
     sections = [
         _card_intro(workspace, build),
         _card_splits(build),

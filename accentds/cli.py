@@ -284,6 +284,15 @@ def pull_cmd(
             failed += 1
             err.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
 
+    if licence:
+        from .licences import OTHER, check
+
+        licence = check(licence)
+        if licence == OTHER:
+            raise AccentdsError(
+                "pull with an SPDX licence; for `other`, pull without --licence and then run "
+                '`accentds source set ID --licence other --licence-name "..." --licence-url https://...`'
+            )
     items = expand_items(sources or [], from_file)
     progress = _progress()
     task = progress.add_task(f"pulling {len(items)} item(s)", total=len(items))
@@ -979,22 +988,49 @@ def source_set_cmd(
     speaker: Annotated[Optional[str], typer.Option(help="Speaker of the whole source.")] = None,
     accent: Annotated[Optional[str], typer.Option(help="Accent region of the whole source.")] = None,
     evidence: Annotated[Optional[str], typer.Option(help="Accent evidence.")] = None,
-    licence: Annotated[Optional[str], typer.Option(help="The source's licence, e.g. CC-BY-4.0.")] = None,
+    licence: Annotated[
+        Optional[str], typer.Option(help="The source's licence: an SPDX id such as CC-BY-4.0, or other.")
+    ] = None,
+    author: Annotated[Optional[str], typer.Option(help="Who made the recording (for attribution).")] = None,
+    title: Annotated[Optional[str], typer.Option(help="The work's title (for attribution).")] = None,
+    url: Annotated[Optional[str], typer.Option(help="Where the work is published (for attribution).")] = None,
+    licence_name: Annotated[Optional[str], typer.Option(help="With --licence other: its name.")] = None,
+    licence_url: Annotated[
+        Optional[str], typer.Option(help="With --licence other: its text's address.")
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Set the speaker / accent all clips of a source have unless a clip says otherwise,
-    or the source's licence.
+    the source's licence, or the credit its licence asks for.
 
-    Example: accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described
+    Examples:\n
+      accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described\n
+      accentds source set file-3fa9c2d1e0ab --licence CC-BY-4.0 --author "Morag MacLeod" --title "Ferry talk"
     """
-    if speaker is None and accent is None and evidence is None and licence is None:
-        raise AccentdsError("nothing to set: give --speaker, --accent, --evidence or --licence")
+    from .licences import set_attribution
+
+    credit = {
+        "author": author,
+        "title": title,
+        "url": url,
+        "licence_name": licence_name,
+        "licence_url": licence_url,
+    }
+    labels = (speaker, accent, evidence)
+    if all(v is None for v in (*labels, licence, *credit.values())):
+        raise AccentdsError(
+            "nothing to set: give --speaker, --accent, --evidence, --licence, --author, --title or --url"
+        )
     ws = _workspace(workspace)
+    if any(v is not None for v in credit.values()):
+        row = set_attribution(ws, source_id, credit)
+        shown = ", ".join(f"{k.replace('_', ' ')} {row[k]!r}" for k, v in credit.items() if v is not None)
+        out.print(f"{source_id}: {escape(shown)}")
     if licence is not None:
-        set_source_licence(ws, source_id, licence)
-        out.print(f"{source_id}: licence {escape(repr(licence))}")
-        if speaker is None and accent is None and evidence is None:
-            return
+        stored = set_source_licence(ws, source_id, licence)
+        out.print(f"{source_id}: licence {escape(repr(stored))}")
+    if all(v is None for v in labels):
+        return
     row = set_source_defaults(ws, source_id, speaker, accent, evidence)
     out.print(
         f"{source_id}: speaker {escape(repr(row['speaker']))}, accent {escape(repr(row['accent']))}, "

@@ -199,10 +199,12 @@ class PublishSettings(_Checked):
     test: float = 0.1
     allowed_licences: tuple[str, ...] = DEFAULT_LICENCES
     max_shard_mb: int = 300
-    license: str = "cc-by-4.0"  # the dataset card's licence
+    license: str = ""  # no longer used: the card's licence comes from the clips'
 
     def problems(self) -> list[Problem]:
         """Impossible split ratios, shard sizes and licences."""
+        from .licences import known_list, normalise  # licences reads workspaces, which read settings
+
         found: list[Problem] = []
         for name in ("train", "validation", "test"):
             if getattr(self, name) < 0:
@@ -212,10 +214,17 @@ class PublishSettings(_Checked):
             found.append(("train", f"train + validation + test must add up to 1 (got {total:g})"))
         if self.max_shard_mb <= 0:
             found.append(("max_shard_mb", f"max_shard_mb must be more than 0 (got {self.max_shard_mb})"))
-        if not self.license.strip():
-            found.append(("license", "license must not be empty"))
         if any(not v.strip() for v in self.allowed_licences):
             found.append(("allowed_licences", "allowed_licences must not hold an empty name"))
+        unknown = [v for v in self.allowed_licences if v.strip() and normalise(v) is None]
+        if unknown:
+            found.append(
+                (
+                    "allowed_licences",
+                    f"allowed_licences holds unknown licence(s) {', '.join(map(json.dumps, unknown))}: give SPDX "
+                    f"ids such as {known_list()}, or other",
+                )
+            )
         return found
 
 
@@ -376,7 +385,6 @@ train = 0.8                # split ratios by minutes; a speaker never spans two 
 validation = 0.1
 test = 0.1
 max_shard_mb = 300
-license = "cc-by-4.0"      # licence named in the dataset card
 allowed_licences = {_toml_list(DEFAULT_LICENCES)}
 
 [report]

@@ -38,6 +38,7 @@ from . import __version__
 from .card import Build, card, cell, seconds_of
 from .changes import diff, diff_rows, release_rows, render_diff
 from .errors import AccentdsError
+from .licences import OTHER, Credit, card_licence, combine, credits
 from .releases import (
     CARD,
     RELEASE_JSON,
@@ -206,6 +207,35 @@ def _refuse_conflicts(placement: Placement, force: bool) -> list[str]:
     return [f"--force: {c.describe()}; all of them are now in {c.chosen}" for c in placement.conflicts]
 
 
+def _attribution_checks(workspace: Workspace, credit: Mapping[str, Credit], force: bool) -> list[str]:
+    """Sources whose licence asks for a credit the workspace cannot give: refused, or with
+    `force` a warning each. Also a warning for the retired `[publish] license` setting."""
+    problems = []
+    for c in credit.values():
+        if c.licence == OTHER and not (c.licence_name and c.licence_url):
+            problems.append(
+                f"source {c.source_id} has the licence `other` without its name and link: run `accentds source "
+                f'set {c.source_id} --licence-name "..." --licence-url https://...`'
+            )
+        elif c.needs_attribution and not c.complete:
+            problems.append(
+                f"source {c.source_id} is {c.licence}, which requires attribution, but has no author and title: "
+                f'run `accentds source set {c.source_id} --author "..." --title "..." --url https://...`'
+            )
+    if problems and not force:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise AccentdsError(
+            "; ".join(problems[:3]) + more + "; or publish with --force to publish without it"
+        )
+    warnings = [f"--force: {p}" for p in problems]
+    if workspace.config.publish.license.strip():
+        warnings.append(
+            "[publish] license in accentds.toml is not used: the card's licence comes from the clips' licences; "
+            "remove the setting"
+        )
+    return warnings
+
+
 def _changelog(
     previous: str | None,
     version: str,
@@ -317,6 +347,10 @@ def publish(
     }
     placement = place(kept, memory, ratios)
     warnings = _refuse_conflicts(placement, force)
+    credit = credits(workspace, {r["source_id"] for r in kept})
+    licences = combine(c.licence for c in credit.values() if c.licence)
+    warnings += _attribution_checks(workspace, credit, force)
+    licence = card_licence(licences, credit, any(not c.licence for c in credit.values()))
     moves = pending_moves(workspace)
     kept.sort(key=lambda r: r["clip_id"])
     for row in kept:
@@ -327,6 +361,7 @@ def publish(
     try:
         folder.mkdir()
         build = Build(version, kept, {}, left_out, unlicensed, _vad_settings(kept), rate, warnings=warnings)
+        build.credits, build.licence = credit, licence
         build.split_info = _write_data(workspace, folder, kept, rate)
         build.changelog = _changelog(previous, version, before, folder, moves)
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .licences import normalise
 from .workspace import Workspace, build_manifest, now_iso, read_csv, write_csv_atomic
 
 DENY_KINDS = ("source", "speaker")
@@ -86,7 +87,7 @@ def select_clips(
     included although their licence is not allowed (only with include_unlicensed)."""
     denied_sources = {d["value"]: d.get("reason", "") for d in denied if d["kind"] == "source"}
     denied_speakers = {d["value"]: d.get("reason", "") for d in denied if d["kind"] == "speaker"}
-    allowed = set(allowed_licences)
+    allowed = {normalise(name) for name in allowed_licences} - {None}
     kept: list[dict[str, Any]] = []
     counts: dict[tuple[str, str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
     unlicensed: set[str] = set()
@@ -94,15 +95,16 @@ def select_clips(
         if row["status"] != "accepted":
             continue
         source, speaker, licence = row["source_id"], row["speaker"], row["licence"]
+        row["licence"] = normalise(licence) or licence  # published as its SPDX id
         if source in denied_sources:
             key = ("source", source, "deny list", denied_sources[source])
         elif speaker and speaker in denied_speakers:
             key = ("speaker", speaker, "deny list", denied_speakers[speaker])
-        elif licence not in allowed and not include_unlicensed:
+        elif normalise(licence) not in allowed and not include_unlicensed:
             why = f"licence {licence!r} is not" if licence else "no licence is recorded, so it is not"
             key = ("source", source, "licence", f"{why} in [publish] allowed_licences")
         else:
-            if licence not in allowed:
+            if normalise(licence) not in allowed:
                 unlicensed.add(source)
             kept.append(row)
             continue

@@ -80,7 +80,7 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
     release = publish(ws, "1.0.0", now=NOW)
     card = (release.path / "README.md").read_text(encoding="utf-8")
     meta = front_matter(card)
-    assert meta["license"] == "cc-by-4.0" and meta["language"] == ["en"]
+    assert meta["license"] == "cc0-1.0" and meta["language"] == ["en"]
     assert meta["language_details"] == "en-GB-scotland" and meta["pretty_name"] == "test-corpus"
     assert meta["task_categories"] == ["automatic-speech-recognition"]
     assert meta["size_categories"] == ["n<1K"]
@@ -120,7 +120,7 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
         assert text in card, text
     assert "Callum" not in card  # pending clips are not published
     parsed = DatasetCard(card).data  # the Hub's own parser agrees
-    assert parsed.license == "cc-by-4.0" and parsed.pretty_name == "test-corpus"
+    assert parsed.license == "cc0-1.0" and parsed.pretty_name == "test-corpus"
 
 
 def test_card_yaml_and_tables_survive_awkward_text(ws: Workspace) -> None:
