@@ -103,6 +103,10 @@ def _card_yaml(
     header: dict[str, Any] = {**licence, "language": [config.language]}
     if config.language == "en":
         header["language_details"] = "en-GB-scotland"
+    if config.publish.gated_prompt:
+        header["extra_gated_prompt"] = config.publish.gated_prompt
+    if config.publish.gated_fields:
+        header["extra_gated_fields"] = dict.fromkeys(config.publish.gated_fields, "text")
     header |= {
         "pretty_name": config.name,
         "task_categories": ["automatic-speech-recognition"],
@@ -309,6 +313,33 @@ def _card_attribution(build: Build) -> list[str]:
     ]
 
 
+def _card_privacy(workspace: Workspace, build: Build) -> list[str]:
+    """What the release holds about people, and how they can have it removed."""
+    names = workspace.config.publish.speaker_names
+    who = (
+        "Speakers are named as they agreed to be named."
+        if names
+        else "Speakers are named by stable ids (`spk-` and a salted hash): their names are not published, "
+        "and an id cannot be recomputed from a name."
+    )
+    videos = len({r["source_id"] for r in build.rows if r["origin"] != "file"})
+    files = len({r["source_id"] for r in build.rows if r["origin"] == "file"})
+    denied = [item for item in build.left_out if item.cause == "deny list"]
+    return [
+        "## Personal and sensitive information",
+        "",
+        "- Every clip is a recording of a person's voice, which can identify them, and its accent region says "
+        "where they come from. Use the data to build and evaluate speech technology, never to identify, "
+        "track or profile the people speaking.",
+        f"- {who} A speaker keeps one id (and split) from one version to the next.",
+        "- Transcripts are what was said, and can mention people and places.",
+        f"- The recordings are {videos} video(s) published on their sites and {files} recording(s) given to "
+        "the curators; where a recording came from is in the sources table above.",
+        f"- A speaker or source is removed from every later version on request ({len(denied)} so far); "
+        "ask the dataset's maintainers.",
+    ]
+
+
 def _card_cutting(build: Build) -> list[str]:
     headers = [
         "settings", "VAD aggressiveness", "frame ms", "padding ms", "merge gap ms", "min clip s", "max clip s",
@@ -355,6 +386,7 @@ def card(workspace: Workspace, build: Build) -> str:
         _card_accents(build),
         _card_speakers(build),
         _card_sources(build),
+        _card_privacy(workspace, build),
         _card_cutting(build),
         _card_gaps(workspace, build),
         ["## Changelog", "", build.changelog or "First release."],

@@ -160,6 +160,8 @@ def render_diff(d: ReleaseDiff) -> str:
             [
                 f"`{cell(r.clip_id)}` {r.field}: {cell(json.dumps(r.old, ensure_ascii=False))} → "
                 f"{cell(json.dumps(r.new, ensure_ascii=False))}"
+                if r.field != "speaker"  # a changelog never says who a speaker was
+                else f"`{cell(r.clip_id)}` speaker changed"
                 for r in d.relabelled
             ]
         )

@@ -11,6 +11,7 @@ dry run (``api=None``) works without it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -53,6 +54,7 @@ class PushPlan:
     repo_exists: bool | None = None
     stale: list[str] | None = None  # files under data/ on the Hub's main branch not in this release
     tags: list[str] | None = None  # tags already on the repo
+    gated: str = ""  # "auto" or "manual": access requests the repo is set to ask for
 
     @property
     def remote_known(self) -> bool:
@@ -202,6 +204,7 @@ def plan_push(
         files=files,
         delete_patterns=list(DELETE_PATTERNS),
         endpoint=_endpoint(api),
+        gated=_gated(release.root),
     )
     if api is None:
         return plan
@@ -221,6 +224,16 @@ def plan_push(
     ours = set(release.upload_paths())
     stale = sorted(p for p in remote if p.startswith(DATA_PREFIX) and p not in ours)
     return replace(plan, repo_exists=bool(exists), stale=stale, tags=tags)
+
+
+def _gated(root: Path) -> str:
+    """The Hub gating release.json asks for ([publish] gated in accentds.toml), or ""."""
+    try:
+        record = json.loads((root / RELEASE_JSON).read_text(encoding="utf-8"))
+        gated = record["settings"]["publish"].get("gated", "")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    return gated if gated in ("auto", "manual") else ""
 
 
 def _read(release_dir: Path, version: str) -> Release:
@@ -257,6 +270,9 @@ def push(
     plan = plan_push(release.root, repo_id, version, api=api, token=token)
     with hub_errors("creating", repo_id):
         api.create_repo(repo_id, repo_type=REPO_TYPE, exist_ok=True, private=private, **_auth(token))
+    if plan.gated:
+        with hub_errors("gating", repo_id):
+            api.update_repo_settings(repo_id, gated=plan.gated, repo_type=REPO_TYPE, **_auth(token))
     with hub_errors("uploading release " + version + " to", repo_id):
         commit = api.upload_folder(
             repo_id=repo_id,
@@ -334,6 +350,10 @@ def render_plan(plan: PushPlan, max_files: int = 20) -> str:
             lines.append(f"    delete     {path}  (not in this release)")
     else:
         lines.append("    delete     nothing (no stale shards under data/)")
+    if plan.gated:
+        lines.append(
+            f"  access       gated ({plan.gated}): the Hub asks who wants the data ([publish] gated)"
+        )
     if plan.tags is None:
         lines.append(f"  tag          {plan.tag} on that commit (refused if the tag already exists)")
     else:

@@ -29,7 +29,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from .card import Build, card, cell, seconds_of
 from .changes import diff, diff_rows, release_rows, render_diff
 from .errors import AccentdsError
 from .licences import OTHER, Credit, card_licence, combine, credits
+from .privacy import publisher
 from .releases import (
     CARD,
     RELEASE_JSON,
@@ -64,7 +65,6 @@ from .splits import (
     split_memory,
     split_node,
     splits_csv,
-    stable_hash,
 )
 from .workspace import Workspace, build_manifest, now_iso, pid_alive, sha256_file
 
@@ -191,11 +191,17 @@ def _memory(workspace: Workspace) -> dict[str, str]:
     return split_memory(workspace)
 
 
-def _refuse_conflicts(placement: Placement, force: bool) -> list[str]:
-    """Groups joined across splits: refused, or with `force` one warning for each."""
+def _refuse_conflicts(placement: Placement, force: bool, public: Callable[[str], str]) -> list[str]:
+    """Groups joined across splits: refused, or with `force` one warning for each (naming
+    speakers as the release does)."""
     if not placement.conflicts:
         return []
-    described = [f"{c.describe()}" for c in placement.conflicts]
+
+    def label(node: str) -> str:
+        kind, value = split_node(node)
+        return f"{kind} {public(value) if kind == 'speaker' else value}"
+
+    described = [c.describe() for c in placement.conflicts]
     if not force:
         listed = "; ".join(described[:5]) + (f"; and {len(described) - 5} more" if len(described) > 5 else "")
         raise AccentdsError(
@@ -204,7 +210,7 @@ def _refuse_conflicts(placement: Placement, force: bool) -> list[str]:
             "that joined them, or move them into one split with `accentds splits move KIND NAME SPLIT --reason "
             '"..."`, or publish with --force to put each group in the split holding most of its minutes'
         )
-    return [f"--force: {c.describe()}; all of them are now in {c.chosen}" for c in placement.conflicts]
+    return [f"--force: {c.describe(label)}; all of them are now in {c.chosen}" for c in placement.conflicts]
 
 
 def _attribution_checks(workspace: Workspace, credit: Mapping[str, Credit], force: bool) -> list[str]:
@@ -266,14 +272,9 @@ def _changelog(
     return "\n".join(lines)
 
 
-def _private(name: str, denied: set[str]) -> str:
-    """A denied speaker's name never goes into a release: it is replaced by a hash."""
-    return f"denied:{stable_hash(name)[:16]}" if name in denied else name
-
-
-def _by_group(nodes: Mapping[str, str]) -> dict[str, str]:
-    """node -> split as release.json keeps it: a speaker's name, or `source:<id>`."""
-    return {(n if n.startswith("source:") else split_node(n)[1]): s for n, s in nodes.items()}
+def _by_group(nodes: Mapping[str, str], public: Callable[[str], str]) -> dict[str, str]:
+    """node -> split as release.json keeps it: a speaker as the release names them, or `source:<id>`."""
+    return {(n if n.startswith("source:") else public(split_node(n)[1])): s for n, s in nodes.items()}
 
 
 def _record_json(
@@ -284,12 +285,12 @@ def _record_json(
     assignment: Mapping[str, str],
     include_unlicensed: bool,
     files: Mapping[str, Any],
+    public: Callable[[str], str],
 ) -> dict[str, Any]:
     publish_settings = {
         k: list(v) if isinstance(v, tuple) else v for k, v in asdict(workspace.config.publish).items()
     }
     seconds = seconds_of(build.rows)
-    denied = {row["value"] for row in read_deny(workspace) if row.get("kind") == "speaker"}
     return {
         "version": build.version,
         "created_at": created_at,
@@ -303,8 +304,11 @@ def _record_json(
         },
         "counts": build.split_info,
         "total": {"clips": len(build.rows), "seconds": round(seconds, 3), "minutes": round(seconds / 60, 2)},
-        "splits": dict(sorted((_private(g, denied), split) for g, split in _by_group(assignment).items())),
-        "left_out": [asdict(item) | {"value": _private(item.value, denied)} for item in build.left_out],
+        "splits": dict(sorted(_by_group(assignment, public).items())),
+        "left_out": [
+            asdict(item) | ({"value": public(item.value)} if item.kind == "speaker" else {})
+            for item in build.left_out
+        ],
         "unlicensed_included": build.unlicensed,
         "warnings": build.warnings,
         "files": dict(files),
@@ -346,7 +350,8 @@ def publish(
         "test": config.publish.test,
     }
     placement = place(kept, memory, ratios)
-    warnings = _refuse_conflicts(placement, force)
+    public = publisher(workspace, {d["value"] for d in denied if d["kind"] == "speaker"})
+    warnings = _refuse_conflicts(placement, force, public)
     credit = credits(workspace, {r["source_id"] for r in kept})
     licences = combine(c.licence for c in credit.values() if c.licence)
     warnings += _attribution_checks(workspace, credit, force)
@@ -355,6 +360,10 @@ def publish(
     kept.sort(key=lambda r: r["clip_id"])
     for row in kept:
         row["split"] = placement.split_of(row)
+        row["speaker"] = public(row["speaker"])
+    moves = [
+        row | {"value": public(row["value"]) if row["kind"] == "speaker" else row["value"]} for row in moves
+    ]
 
     created_at = now or now_iso()
     folder = workspace.releases / f"{BUILDING_PREFIX}{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -372,7 +381,14 @@ def publish(
         }
         # a speaker or source keeps its split even while it has no clips in a release
         record = _record_json(
-            workspace, build, created_at, previous, memory | placement.nodes, include_unlicensed, files
+            workspace,
+            build,
+            created_at,
+            previous,
+            memory | placement.nodes,
+            include_unlicensed,
+            files,
+            public,
         )
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         (folder / RELEASE_JSON).write_text(text, encoding="utf-8")

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .privacy import salt, salt_path, speaker_id
 from .selection import LeftOut
+from .splits import split_memory
 from .workspace import Workspace, read_csv, sha256_file, write_csv_atomic
 
 RELEASE_JSON = "release.json"
@@ -177,12 +179,22 @@ def load_release(workspace: Workspace, version: str) -> Release:
         created_at=str(data.get("created_at", "")),
         previous=data.get("previous_version"),
         splits=splits,
-        assignment=dict(data.get("splits", {})),
+        assignment=_named(workspace, dict(data.get("splits", {}))),
         left_out=tuple(LeftOut(**item) for item in data.get("left_out", [])),
         unlicensed_included=tuple(data.get("unlicensed_included", [])),
         files=dict(data.get("files", {})),
         warnings=tuple(data.get("warnings", [])),
     )
+
+
+def _named(workspace: Workspace, assignment: dict[str, str]) -> dict[str, str]:
+    """A release's split map with speakers by their names in this workspace, as far as the
+    split memory knows them (a release names speakers by salted ids)."""
+    if not salt_path(workspace).exists():
+        return assignment
+    key = salt(workspace)
+    names = {speaker_id(key, n[8:]): n[8:] for n in split_memory(workspace) if n.startswith("speaker:")}
+    return {names.get(group, group): split for group, split in assignment.items()}
 
 
 # -- checking ------------------------------------------------------------------------

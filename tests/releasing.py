@@ -21,7 +21,9 @@ from conftest import RATE, SAMPLE
 
 from accentds.cut import cut
 from accentds.labels import set_labels
+from accentds.privacy import publisher, salt, speaker_id
 from accentds.pull import pull
+from accentds.selection import read_deny
 from accentds.workspace import Workspace, build_manifest, init_workspace
 
 datasets.disable_progress_bars()
@@ -109,9 +111,20 @@ def load(folder: Path, cache: Path) -> dict[str, list[dict[str, Any]]]:
     return splits
 
 
+def named(ws: Workspace, splits: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Loaded rows with each speaker's id replaced by their name in the workspace."""
+    key = salt(ws)
+    names = {speaker_id(key, r["speaker"]): r["speaker"] for r in manifest_of(ws).values() if r["speaker"]}
+    return {
+        s: [r | {"speaker": names.get(r["speaker"], r["speaker"])} for r in rows]
+        for s, rows in splits.items()
+    }
+
+
 def check_against_workspace(ws: Workspace, splits: dict[str, list[dict[str, Any]]]) -> None:
     """Every loaded row matches its clip file and manifest row; no speaker spans two splits."""
     manifest = manifest_of(ws)
+    public = publisher(ws, {d["value"] for d in read_deny(ws) if d["kind"] == "speaker"})
     for rows in splits.values():
         assert [r["clip_id"] for r in rows] == sorted(r["clip_id"] for r in rows)
         for row in rows:
@@ -122,7 +135,8 @@ def check_against_workspace(ws: Workspace, splits: dict[str, list[dict[str, Any]
             published, rate = soundfile.read(io.BytesIO(audio["bytes"]), dtype="int16")
             original, _ = soundfile.read(str(ws.abs(clip["path"])), dtype="int16")
             assert rate == RATE and np.array_equal(published, original)
-            expected = {k: clip[k] for k in ("transcript", "speaker", "accent", "accent_evidence", "licence")}
+            expected = {k: clip[k] for k in ("transcript", "accent", "accent_evidence", "licence")}
+            expected["speaker"] = public(clip["speaker"])  # a salted id, never the name
             expected |= {k: clip[k] for k in ("duration", "clip_id", "source_id", "start", "end")}
             assert row == expected | {"origin": "file"}  # a local path is never published
     groups = {

@@ -22,6 +22,7 @@ from releasing import (
     front_matter,
     load,
     manifest_of,
+    named,
     other_source,
     set_ratios,
     sha256,
@@ -34,6 +35,7 @@ from accentds.card import to_yaml
 from accentds.changes import diff, render_diff
 from accentds.errors import AccentdsError
 from accentds.labels import set_labels
+from accentds.privacy import salt, speaker_id
 from accentds.publish import publish
 from accentds.releases import load_release, verify
 from accentds.selection import deny, read_deny
@@ -62,7 +64,7 @@ def test_release_loads_with_datasets_and_matches_the_clips(ws: Workspace, tmp_pa
     assert published == expected and len(published) == 6  # Callum pending, the unlicensed source left out
     assert {s: len(rows) for s, rows in splits.items()} == {s: release.splits[s].clips for s in splits}
     # three speakers: each split gets one, and the release records who went where
-    assert {split: {r["speaker"] for r in rows} for split, rows in splits.items()} == {
+    assert {split: {r["speaker"] for r in rows} for split, rows in named(ws, splits).items()} == {
         split: {g for g, s in release.assignment.items() if s == split and not g.startswith("source:")}
         for split in splits
     }
@@ -107,7 +109,7 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
         "| train | 2 | ",
         "| Glasgow | 4 | ",
         "| Fife | 2 | ",
-        "| Morag | Glasgow | ",
+        f"| {speaker_id(salt(ws), 'Morag')} | Glasgow | ",
         "| local file | — | — | CC0-1.0 | 2 | ",
         "| 2 | 30 | 200 | 400 | 0.3 | 15.0 | 6 |",
         f"accentds {__version__}",
@@ -129,7 +131,10 @@ def test_card_yaml_and_tables_survive_awkward_text(ws: Workspace) -> None:
     assert yaml.safe_load(to_yaml(awkward)) == awkward
     config = ws.root / "accentds.toml"
     config.write_text(
-        config.read_text().replace('name = "test-corpus"', 'name = "Scots: \\"braw\\" #1"'), encoding="utf-8"
+        config.read_text()
+        .replace('name = "test-corpus"', 'name = "Scots: \\"braw\\" #1"')
+        .replace("speaker_names = false", "speaker_names = true"),  # names may be published
+        encoding="utf-8",
     )
     ws = Workspace(ws.root)
     ailsa = [c for c, r in manifest_of(ws).items() if r["speaker"] == "Ailsa"]
@@ -203,7 +208,7 @@ def test_second_version_keeps_speakers_in_their_splits_and_diff_shows_changes(
     assert set(second.assignment) == set(first.assignment) | {"Callum", callum_source}
     splits = load(second.path, tmp_path / "cache")
     check_against_workspace(ws, splits)
-    for split, rows in splits.items():
+    for split, rows in named(ws, splits).items():
         assert all(first.assignment.get(r["speaker"], second.assignment["Callum"]) == split for r in rows)
 
     changes = diff(ws, "1.0.0", "1.1.0")
@@ -300,7 +305,8 @@ def test_deny_list_leaves_sources_and_speakers_out_of_every_later_release(
     ]
     release = publish(ws, "1.0.0", now=NOW)
     assert "Hamish" not in release.assignment
-    hashed = "denied:" + hashlib.sha256(b"Hamish").hexdigest()[:16]  # the name is not republished
+    hashed = speaker_id(salt(ws), "Hamish")  # the name is not republished, nor a hash anyone can recompute
+    assert hashlib.sha256(b"Hamish").hexdigest()[:12] not in hashed
     denied = [item for item in release.left_out if item.cause == "deny list"]
     assert [(d.kind, d.value, d.reason, d.clips) for d in denied] == [
         ("speaker", hashed, "asked to be removed on 2026-01-01", 2)
@@ -316,7 +322,10 @@ def test_deny_list_leaves_sources_and_speakers_out_of_every_later_release(
     assert "Hamish" not in card and "1 source(s) or speaker(s) on the deny list (2 clips" in card
     # two speakers left: too few to hold any out, so the release has a train split only
     splits = load(release.path, tmp_path / "cache")
-    assert list(splits) == ["train"] and {r["speaker"] for r in splits["train"]} == {"Morag", "Ailsa"}
+    assert list(splits) == ["train"] and {r["speaker"] for r in named(ws, splits)["train"]} == {
+        "Morag",
+        "Ailsa",
+    }
     assert [c["data_files"] for c in front_matter(card)["configs"]] == [
         [{"split": "train", "path": "data/train-*"}]
     ]

@@ -15,6 +15,7 @@ from releasing import (
     check_against_workspace,
     load,
     manifest_of,
+    named,
     set_ratios,
     speaker_files,
     speaker_source,
@@ -67,7 +68,7 @@ def test_a_fresh_clone_publishes_the_same_splits(ws: Workspace, tmp_path: Path) 
     assert second.previous == "1.0.0"
     splits = load(second.path, tmp_path / "cache")
     check_against_workspace(clone, splits)
-    for split, rows in splits.items():
+    for split, rows in named(clone, splits).items():
         assert all(first.assignment.get(r["speaker"], split) == split for r in rows)
     card = (second.path / "README.md").read_text(encoding="utf-8")
     assert "First release." not in card and "Changes from 1.0.0" in card
