@@ -734,7 +734,7 @@ def publish_cmd(
             out.print(escape(render_plan(plan_push(folder, to_hub, version))))
             out.print("dry run: nothing contacted")
             return
-        result = push(folder, to_hub, version, private=private)
+        result = push(folder, to_hub, version, private=private, force=force)
         out.print(f"pushed {version} to {result.url} (commit {result.commit_oid}, tag {result.tag})")
 
 

@@ -37,6 +37,7 @@ from typing import Any
 from . import __version__
 from .card import Build, card, cell, seconds_of
 from .changes import diff, diff_rows, release_rows, render_diff
+from .checks import evaluation_checks, transcript_checks
 from .errors import AccentdsError
 from .licences import OTHER, Credit, card_licence, combine, credits
 from .privacy import publisher
@@ -50,6 +51,7 @@ from .releases import (
     previous_version,
     read_release_json,
     record_release,
+    refuse_old_version,
     verify,
 )
 from .selection import LeftOut, deny, read_deny, select_clips
@@ -341,6 +343,7 @@ def publish(
     )
     if not kept:
         _refuse_empty(version, rows, left_out)
+    refuse_old_version(workspace, version)
     previous = previous_version(workspace, version)
     before = _previous_rows(workspace, previous)
     memory = _memory(workspace)
@@ -356,6 +359,7 @@ def publish(
     licences = combine(c.licence for c in credit.values() if c.licence)
     warnings += _attribution_checks(workspace, credit, force)
     licence = card_licence(licences, credit, any(not c.licence for c in credit.values()))
+    warnings += transcript_checks(kept, force)
     moves = pending_moves(workspace)
     kept.sort(key=lambda r: r["clip_id"])
     for row in kept:
@@ -372,6 +376,7 @@ def publish(
         build = Build(version, kept, {}, left_out, unlicensed, _vad_settings(kept), rate, warnings=warnings)
         build.credits, build.licence = credit, licence
         build.split_info = _write_data(workspace, folder, kept, rate)
+        build.warnings += evaluation_checks(kept)
         build.changelog = _changelog(previous, version, before, folder, moves)
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)

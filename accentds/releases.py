@@ -216,11 +216,66 @@ def folder_problems(folder: Path, recorded: Mapping[str, Mapping[str, Any]]) -> 
 
 
 def verify(workspace: Workspace, version: str) -> list[str]:
-    """Problems with a published release (empty when every file is as recorded): files
-    changed since publishing (sha256 or size differs), missing, or not in the record."""
+    """Problems with a published release (empty when every file is as recorded): release.json
+    changed since publishing (its sha256 differs from manifests/releases.csv; what changed is
+    read from the tracked copy), and files changed (sha256 or size differs), missing, or not in
+    the record."""
     folder = release_dir(workspace, version)
+    problems = _record_problems(workspace, version, folder / RELEASE_JSON)
     try:
         recorded = read_release_json(workspace, version).get("files", {})
     except AccentdsError as exc:
-        return [str(exc)]
-    return folder_problems(folder, recorded)
+        return [*problems, str(exc)]
+    return [*problems, *folder_problems(folder, recorded)]
+
+
+def _record_problems(workspace: Workspace, version: str, path: Path) -> list[str]:
+    row = recorded_releases(workspace).get(version)
+    if row is None or not path.is_file() or sha256_file(path) == row.get("release_json_sha256"):
+        return []
+    problems = [
+        f"changed: {RELEASE_JSON} (its sha256 differs from {releases_csv(workspace).name} in manifests/)"
+    ]
+    copy = record_copy(workspace, version)
+    if not copy.is_file() or sha256_file(copy) != row.get("release_json_sha256"):
+        return problems
+    try:
+        now = _flat(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        return [*problems, f"  {RELEASE_JSON} is no longer valid JSON ({exc})"]
+    was = _flat(json.loads(copy.read_text(encoding="utf-8")))
+    changes = [
+        f"  {key}: {json.dumps(was.get(key, '(absent)'))} -> {json.dumps(now.get(key, '(absent)'))}"
+        for key in sorted(set(was) | set(now))
+        if was.get(key, _ABSENT) != now.get(key, _ABSENT)
+    ]
+    more = [f"  ... and {len(changes) - 20} more"] if len(changes) > 20 else []
+    return [*problems, *changes[:20], *more]
+
+
+_ABSENT = object()
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """A JSON value as {"a.b.0": leaf}."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((str(i), v) for i, v in enumerate(value))
+    else:
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, item in items:
+        flat |= _flat(item, f"{prefix}.{key}" if prefix else str(key))
+    return flat
+
+
+def refuse_old_version(workspace: Workspace, version: str) -> None:
+    """Refuse a version not above the newest one published from this workspace (or a clone)."""
+    known = known_versions(workspace)
+    if known and parse_version(version) <= parse_version(known[-1]):
+        major, minor, patch = parse_version(known[-1])
+        raise AccentdsError(
+            f"{version} is not above {known[-1]}, the newest version published from this workspace "
+            f"(manifests/releases.csv): publish {major}.{minor}.{patch + 1}, {major}.{minor + 1}.0 or {major + 1}.0.0"
+        )

@@ -365,6 +365,9 @@ def test_rebuilding_a_version_gives_byte_identical_parquet(ws: Workspace) -> Non
     hashes = {name: entry["sha256"] for name, entry in first.files.items()}
     moved = ws.root / "moved-away"
     shutil.move(first.path, moved)
+    # forget it was published (a version is never published twice), keeping the split memory
+    (ws.manifests / "releases.csv").unlink()
+    shutil.rmtree(ws.manifests / "releases")
     second = publish(ws, "1.0.0", now="2027-05-06T07:08:09Z")
     assert {name: sha256(second.path / name) for name in hashes} == hashes  # data/ and the card
     assert any(name.startswith("data/") for name in hashes)
