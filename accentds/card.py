@@ -2,62 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import AccentdsError
 from .licences import KNOWN, Credit
+from .markup import cell, minutes, table, to_yaml
 from .selection import LeftOut
 from .shards import VALUE_COLUMNS, features_json
 from .splits import SPLITS, group_name
 from .workspace import Workspace
 
+TEMPLATE = "card.md"
 GAP_MINUTES = 5.0  # accent regions with less than this are listed as gaps in the card
-
-
-_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_./*-]*$")
-_YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n"}
-
-
-def _yaml_scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
-        return text
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
-
-
-def to_yaml(value: Any, indent: int = 0) -> str:
-    """Block-style YAML for dicts, lists and scalars (strings quoted unless plainly safe)."""
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if isinstance(item, Mapping | list) and item:
-                lines.append(f"{pad}{_yaml_scalar(key)}:")
-                lines.append(to_yaml(item, indent + 2 if isinstance(item, Mapping) else indent))
-            else:
-                empty = "{}" if isinstance(item, Mapping) else "[]" if isinstance(item, list) else None
-                lines.append(f"{pad}{_yaml_scalar(key)}: {empty or _yaml_scalar(item)}")
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, Mapping | list) and item:
-                inner = to_yaml(item, indent + 2)
-                lines.append(f"{pad}- {inner[indent + 2 :]}")
-            else:
-                lines.append(f"{pad}- {_yaml_scalar(item)}")
-    else:
-        lines.append(pad + _yaml_scalar(value))
-    return "\n".join(lines)
 
 
 def _size_category(count: int) -> str:
@@ -67,24 +28,6 @@ def _size_category(count: int) -> str:
         if count < 10**power:
             return name
     return "n>1T"
-
-
-def cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell (no HTML, no column breaks)."""
-    text = " ".join(str(value).split())
-    for old, new in (("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
-        text = text.replace(old, new)
-    return text or "—"
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def minutes(seconds: float) -> str:
-    return f"{seconds / 60:.2f}"
 
 
 def _card_yaml(
@@ -102,7 +45,7 @@ def _card_yaml(
     features += [{"name": n, "dtype": features_json(rate)[n]["dtype"]} for n, _ in VALUE_COLUMNS]
     header: dict[str, Any] = {**licence, "language": [config.language]}
     if config.language == "en":
-        header["language_details"] = "en-GB-scotland"
+        header["language_details"] = ["en-GB-scotland"]  # BCP 47: Scottish Standard English
     if config.publish.gated_prompt:
         header["extra_gated_prompt"] = config.publish.gated_prompt
     if config.publish.gated_fields:
@@ -180,9 +123,27 @@ def _card_intro(workspace: Workspace, build: Build) -> list[str]:
         "```python",
         "from datasets import load_dataset",
         "",
-        'ds = load_dataset("path/to/this/folder")  # or the Hub repository id',
+        'ds = load_dataset("ORG/NAME")  # this dataset\'s Hub repository: the newest version',
+        f'ds = load_dataset("ORG/NAME", revision="{build.version}")  # exactly this version (a tag)',
+        'ds = load_dataset("path/to/this/folder")  # a local copy',
         "```",
         "",
+        'With `datasets` 4 or later and torchcodec installed (`pip install "datasets[audio]"`), a row\'s '
+        f"`audio` is decoded to samples at {build.rate} Hz. Without torchcodec, read the WAV bytes yourself:",
+        "",
+        "```python",
+        "import io",
+        "",
+        "import soundfile",
+        "from datasets import Audio",
+        "",
+        'train = ds["train"].cast_column("audio", Audio(decode=False))',
+        'samples, rate = soundfile.read(io.BytesIO(train[0]["audio"]["bytes"]))',
+        "```",
+        "",
+        "`text` is the transcript; `text_origin` says who wrote it: `person` (a reviewer typed or corrected "
+        "it), `captions` or `automatic captions` (the source's subtitles, as a reviewer accepted them). "
+        "`speaker_id` names the speaker, `accent` the accent region and `accent_evidence` how it is known. "
         "`audio` holds the WAV file's bytes and a file name (`<clip_id>.wav`); `duration`, `start` and "
         "`end` are seconds, `start`/`end` within the source. `origin` is the source's URL, or `file` "
         "for a local recording.",
@@ -380,6 +341,8 @@ def _card_gaps(workspace: Workspace, build: Build) -> list[str]:
 def card(workspace: Workspace, build: Build) -> str:
     """The dataset card: YAML metadata for the Hub, then a summary for people."""
     header = _card_yaml(workspace, build.rate, build.split_info, len(build.rows), build.licence)
+    metadata, template = read_template(workspace)
+    header |= {key: value for key, value in metadata.items() if key not in header}
     sections = [
         _card_intro(workspace, build),
         _card_splits(build),
@@ -389,8 +352,32 @@ def card(workspace: Workspace, build: Build) -> str:
         _card_privacy(workspace, build),
         _card_cutting(build),
         _card_gaps(workspace, build),
+        *([[extra]] if (extra := template.strip()) else []),
         ["## Changelog", "", build.changelog or "First release."],
         *([["## Warnings", "", *(f"- {cell(w)}" for w in build.warnings)]] if build.warnings else []),
     ]
     body = "\n\n".join("\n".join(lines) for lines in sections)
     return f"---\n{to_yaml(header)}\n---\n\n{body}\n"
+
+
+def template_path(workspace: Workspace) -> Path:
+    """card.md in the workspace: sections (and YAML keys) every release's card carries."""
+    return workspace.root / TEMPLATE
+
+
+def read_template(workspace: Workspace) -> tuple[dict[str, Any], str]:
+    """The card template's YAML keys and Markdown; nothing when there is no card.md."""
+    path = template_path(workspace)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AccentdsError(f"{path} cannot be read ({exc}): save it as UTF-8 text, or remove it") from None
+    from huggingface_hub import DatasetCard  # parses the YAML header as the Hub does
+
+    try:
+        parsed = DatasetCard(text)
+    except ValueError as exc:
+        raise AccentdsError(f"{path}: its YAML header cannot be read ({exc}); fix it or remove it") from None
+    return parsed.data.to_dict(), parsed.text

@@ -12,9 +12,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .card import cell, minutes, table
 from .errors import AccentdsError
+from .markup import cell, minutes, table
 from .releases import release_dir
+from .shards import OLD_NAMES
 from .splits import SPLITS
 from .workspace import Workspace
 
@@ -63,14 +64,18 @@ def release_rows(folder: Path) -> dict[str, dict[str, Any]]:
     if not files:
         raise AccentdsError(f"{folder} holds no data/*.parquet files")
     rows: dict[str, dict[str, Any]] = {}
-    columns = ["clip_id", *LABEL_FIELDS, "duration"]
     for path in files:
         split = path.name.split("-", 1)[0]
         try:
-            table = pq.read_table(path, columns=columns)
+            names = set(pq.read_schema(path).names)
+            # releases before the Hub's column names hold `transcript` and `speaker`
+            fields = {f: OLD_NAMES[f] if OLD_NAMES.get(f) in names else f for f in LABEL_FIELDS}
+            table = pq.read_table(path, columns=["clip_id", *fields.values(), "duration"])
         except (OSError, pa.ArrowException) as exc:
             raise AccentdsError(f"cannot read {path}: {exc}") from None
         for row in table.to_pylist():
+            for field, column in fields.items():
+                row[field] = row.pop(column)
             row["split"] = split
             rows[row["clip_id"]] = row
     return rows

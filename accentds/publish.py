@@ -35,12 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .card import Build, card, cell, seconds_of
+from .captions import AUTO
+from .card import Build, card, seconds_of
 from .changes import diff, diff_rows, release_rows, render_diff
 from .checks import evaluation_checks, transcript_checks
 from .errors import AccentdsError
 from .licences import OTHER, Credit, card_licence, combine, credits
-from .privacy import publisher
+from .markup import cell
+from .privacy import publisher, salt, speaker_id
 from .releases import (
     CARD,
     RELEASE_JSON,
@@ -49,8 +51,8 @@ from .releases import (
     load_release,
     parse_version,
     previous_version,
-    read_release_json,
     record_release,
+    recorded_releases,
     refuse_old_version,
     verify,
 )
@@ -63,12 +65,11 @@ from .splits import (
     pending_moves,
     place,
     record_placement,
-    seed_split_log,
+    remember,
     split_memory,
     split_node,
-    splits_csv,
 )
-from .workspace import Workspace, build_manifest, now_iso, pid_alive, sha256_file
+from .workspace import Workspace, build_manifest, now_iso, pid_alive, read_csv, sha256_file
 
 __all__ = ["deny", "diff", "list_releases", "load_release", "publish", "render_diff", "verify"]
 
@@ -122,10 +123,16 @@ def _read_workspace(workspace: Workspace, version: str) -> tuple[list[dict[str, 
         vad_table = workspace.read_clip_table(columns=["clip_id", *VAD_COLUMNS])
         kinds = {s.source_id: s.kind for s in workspace.read_sources()}
         denied = read_deny(workspace)
+        drafts = {r["clip_id"]: r for r in read_csv(workspace.drafts_csv)}
     vad_by_clip = {r["clip_id"]: r for r in vad_table.to_pylist()}
     rows = manifest.to_pylist()
     for row in rows:
         row |= {c: vad_by_clip.get(row["clip_id"], {}).get(c) for c in VAD_COLUMNS}
+        draft = drafts.get(row["clip_id"], {})
+        if row["transcript"] and row["transcript"] == draft.get("transcript_draft"):
+            row["text_origin"] = "automatic captions" if draft.get("draft_kind") == AUTO else "captions"
+        else:
+            row["text_origin"] = "person"
         if kinds.get(row["source_id"], "file") != "url":
             row["origin"] = "file"  # never publish a local path
     return rows, denied
@@ -180,16 +187,28 @@ def _previous_rows(workspace: Workspace, previous: str | None) -> dict[str, dict
         return {}
 
 
-def _memory(workspace: Workspace) -> dict[str, str]:
-    """The split memory; a workspace published before it existed starts it from its newest
-    release's record."""
-    if not splits_csv(workspace).exists():
-        versions = list_releases(workspace)
-        if versions:
-            with workspace.lock():
-                seed_split_log(
-                    workspace, read_release_json(workspace, versions[-1]).get("splits", {}), versions[-1]
-                )
+def _memory(workspace: Workspace, rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The split memory, first completed from the release folders the tracked record does not
+    know: made before it existed, or by a publish stopped before it recorded them."""
+    with workspace.lock():
+        recorded = recorded_releases(workspace)
+        missing = [v for v in list_releases(workspace) if v not in recorded]
+        if missing:
+            key = salt(workspace)
+            names = {speaker_id(key, r["speaker"]): r["speaker"] for r in rows if r["speaker"]}
+            for version in missing:
+                try:
+                    text = (workspace.releases / version / RELEASE_JSON).read_text(encoding="utf-8")
+                    record = json.loads(text)
+                except (OSError, ValueError):
+                    continue  # a damaged release: `verify` says so
+                nodes = {
+                    group if group.startswith("source:") else f"speaker:{names.get(group, group)}": split
+                    for group, split in record.get("splits", {}).items()
+                    if not group.startswith("denied:")
+                }
+                remember(workspace, nodes, version)
+                record_release(workspace, version, record, text)
     return split_memory(workspace)
 
 
@@ -346,7 +365,7 @@ def publish(
     refuse_old_version(workspace, version)
     previous = previous_version(workspace, version)
     before = _previous_rows(workspace, previous)
-    memory = _memory(workspace)
+    memory = _memory(workspace, rows)
     ratios = {
         "train": config.publish.train,
         "validation": config.publish.validation,

@@ -20,10 +20,11 @@ ROW_GROUP_ROWS = 100  # small row groups, as the Hub's viewer wants for audio
 
 # the columns of a release, after `audio`; the Parquet schema and the card both follow this
 VALUE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("transcript", pa.string()),
-    ("speaker", pa.string()),
+    ("text", pa.string()),  # the transcript, named as training recipes expect
+    ("speaker_id", pa.string()),
     ("accent", pa.string()),
     ("accent_evidence", pa.string()),
+    ("text_origin", pa.string()),  # TEXT_ORIGINS
     ("duration", pa.float64()),
     ("clip_id", pa.string()),
     ("source_id", pa.string()),
@@ -34,7 +35,20 @@ VALUE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
 )
 AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 _DTYPES = {pa.string(): "string", pa.float64(): "float64"}  # `datasets` Value dtypes
-_DICTIONARY_COLUMNS = ["speaker", "accent", "accent_evidence", "source_id", "origin", "licence"]
+_DICTIONARY_COLUMNS = [
+    "speaker_id",
+    "accent",
+    "accent_evidence",
+    "text_origin",
+    "source_id",
+    "origin",
+    "licence",
+]
+# where a clip's text came from: a reviewer typed or corrected it, or it is the source's
+# captions (made by people, or generated automatically) as a reviewer accepted them
+TEXT_ORIGINS = ("person", "captions", "automatic captions")
+# columns of releases made before the Hub's names were adopted -> their names now
+OLD_NAMES = {"transcript": "text", "speaker": "speaker_id"}
 _STATISTICS_COLUMNS = [name for name, _ in VALUE_COLUMNS]
 
 
@@ -107,8 +121,9 @@ def _record(workspace: Workspace, row: Mapping[str, Any], rate: int) -> dict[str
         )
     return {
         "audio": {"bytes": data, "path": f"{row['clip_id']}.wav"},
-        "transcript": row["transcript"],
-        "speaker": row["speaker"],
+        "text": row["transcript"],
+        "speaker_id": row["speaker"],
+        "text_origin": row["text_origin"],
         "accent": row["accent"],
         "accent_evidence": row["accent_evidence"],
         "duration": float(row["duration"]),

@@ -266,16 +266,16 @@ def pending_moves(workspace: Workspace) -> list[dict[str, str]]:
     return [row for row in read_split_log(workspace) if not row.get("version")]
 
 
-def seed_split_log(workspace: Workspace, assignment: Mapping[str, str], version: str) -> None:
-    """Start the split memory from a release made before it existed (its group -> split map:
-    a speaker's name, or `source:<id>`)."""
-    rows = []
-    for group, split in sorted(assignment.items()):
-        if split not in SPLITS or group.startswith("denied:"):
-            continue
-        kind, value = ("source", group[7:]) if group.startswith("source:") else ("speaker", group)
-        rows.append({"kind": kind, "value": value, "split": split, "version": version, "reason": PLACED})
-    write_csv_atomic(splits_csv(workspace), SPLIT_FIELDS, rows)
+def remember(workspace: Workspace, nodes: Mapping[str, str], version: str) -> None:
+    """Add the splits a release gave to nodes the memory does not hold yet (a release made
+    before the memory existed, or one whose publish was stopped before recording it)."""
+    log = read_split_log(workspace)
+    memory = memory_of(log)
+    for node, split in sorted(nodes.items()):
+        if split in SPLITS and node not in memory and split_node(node)[0] in NODE_KINDS:
+            kind, value = split_node(node)
+            log.append({"kind": kind, "value": value, "split": split, "version": version, "reason": PLACED})
+    write_csv_atomic(splits_csv(workspace), SPLIT_FIELDS, log)
 
 
 def record_placement(workspace: Workspace, placement: Placement, version: str, at: str) -> None:

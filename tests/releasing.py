@@ -24,6 +24,7 @@ from accentds.labels import set_labels
 from accentds.privacy import publisher, salt, speaker_id
 from accentds.pull import pull
 from accentds.selection import read_deny
+from accentds.shards import TEXT_ORIGINS
 from accentds.workspace import Workspace, build_manifest, init_workspace
 
 datasets.disable_progress_bars()
@@ -116,7 +117,7 @@ def named(ws: Workspace, splits: dict[str, list[dict[str, Any]]]) -> dict[str, l
     key = salt(ws)
     names = {speaker_id(key, r["speaker"]): r["speaker"] for r in manifest_of(ws).values() if r["speaker"]}
     return {
-        s: [r | {"speaker": names.get(r["speaker"], r["speaker"])} for r in rows]
+        s: [r | {"speaker_id": names.get(r["speaker_id"], r["speaker_id"])} for r in rows]
         for s, rows in splits.items()
     }
 
@@ -135,12 +136,14 @@ def check_against_workspace(ws: Workspace, splits: dict[str, list[dict[str, Any]
             published, rate = soundfile.read(io.BytesIO(audio["bytes"]), dtype="int16")
             original, _ = soundfile.read(str(ws.abs(clip["path"])), dtype="int16")
             assert rate == RATE and np.array_equal(published, original)
-            expected = {k: clip[k] for k in ("transcript", "accent", "accent_evidence", "licence")}
-            expected["speaker"] = public(clip["speaker"])  # a salted id, never the name
+            expected = {k: clip[k] for k in ("accent", "accent_evidence", "licence")}
+            expected["text"] = clip["transcript"]
+            expected["speaker_id"] = public(clip["speaker"])  # a salted id, never the name
+            assert row.pop("text_origin") in TEXT_ORIGINS
             expected |= {k: clip[k] for k in ("duration", "clip_id", "source_id", "start", "end")}
             assert row == expected | {"origin": "file"}  # a local path is never published
     groups = {
-        split: {r["speaker"] or f"source:{r['source_id']}" for r in rows} for split, rows in splits.items()
+        split: {r["speaker_id"] or f"source:{r['source_id']}" for r in rows} for split, rows in splits.items()
     }
     names = [g for members in groups.values() for g in members]
     assert len(names) == len(set(names)), f"a speaker is in two splits: {groups}"

@@ -31,10 +31,10 @@ from releasing import (
 
 from accentds import __version__
 from accentds import publish as publishing
-from accentds.card import to_yaml
 from accentds.changes import diff, render_diff
 from accentds.errors import AccentdsError
 from accentds.labels import set_labels
+from accentds.markup import to_yaml
 from accentds.privacy import salt, speaker_id
 from accentds.publish import publish
 from accentds.releases import load_release, verify
@@ -64,7 +64,7 @@ def test_release_loads_with_datasets_and_matches_the_clips(ws: Workspace, tmp_pa
     assert published == expected and len(published) == 6  # Callum pending, the unlicensed source left out
     assert {s: len(rows) for s, rows in splits.items()} == {s: release.splits[s].clips for s in splits}
     # three speakers: each split gets one, and the release records who went where
-    assert {split: {r["speaker"] for r in rows} for split, rows in named(ws, splits).items()} == {
+    assert {split: {r["speaker_id"] for r in rows} for split, rows in named(ws, splits).items()} == {
         split: {g for g, s in release.assignment.items() if s == split and not g.startswith("source:")}
         for split in splits
     }
@@ -83,7 +83,7 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
     card = (release.path / "README.md").read_text(encoding="utf-8")
     meta = front_matter(card)
     assert meta["license"] == "cc0-1.0" and meta["language"] == ["en"]
-    assert meta["language_details"] == "en-GB-scotland" and meta["pretty_name"] == "test-corpus"
+    assert meta["language_details"] == ["en-GB-scotland"] and meta["pretty_name"] == "test-corpus"
     assert meta["task_categories"] == ["automatic-speech-recognition"]
     assert meta["size_categories"] == ["n<1K"]
     assert meta["configs"] == [
@@ -95,7 +95,7 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
     info = meta["dataset_info"]
     assert info["features"][0] == {"name": "audio", "dtype": {"audio": {"sampling_rate": RATE}}}
     assert [f["name"] for f in info["features"]] == [
-        "audio", "transcript", "speaker", "accent", "accent_evidence", "duration", "clip_id",
+        "audio", "text", "speaker_id", "accent", "accent_evidence", "text_origin", "duration", "clip_id",
         "source_id", "origin", "licence", "start", "end",
     ]  # fmt: skip
     assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
@@ -209,7 +209,7 @@ def test_second_version_keeps_speakers_in_their_splits_and_diff_shows_changes(
     splits = load(second.path, tmp_path / "cache")
     check_against_workspace(ws, splits)
     for split, rows in named(ws, splits).items():
-        assert all(first.assignment.get(r["speaker"], second.assignment["Callum"]) == split for r in rows)
+        assert all(first.assignment.get(r["speaker_id"], second.assignment["Callum"]) == split for r in rows)
 
     changes = diff(ws, "1.0.0", "1.1.0")
     assert changes.added == tuple(callum) and changes.removed == () and changes.moved == ()
@@ -322,7 +322,7 @@ def test_deny_list_leaves_sources_and_speakers_out_of_every_later_release(
     assert "Hamish" not in card and "1 source(s) or speaker(s) on the deny list (2 clips" in card
     # two speakers left: too few to hold any out, so the release has a train split only
     splits = load(release.path, tmp_path / "cache")
-    assert list(splits) == ["train"] and {r["speaker"] for r in named(ws, splits)["train"]} == {
+    assert list(splits) == ["train"] and {r["speaker_id"] for r in named(ws, splits)["train"]} == {
         "Morag",
         "Ailsa",
     }
@@ -399,3 +399,29 @@ def test_small_shards_and_a_failed_build_leave_no_half_release(
 
 def _boom(*args: object, **kwargs: object) -> str:
     raise RuntimeError("disk full")
+
+
+# -- Hub conventions -------------------------------------------------------------------------
+def test_hub_column_names_loading_guide_and_a_card_template_that_survives(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    (ws.root / "card.md").write_text(
+        "---\nannotations_creators:\n- expert-generated\npretty_name: not this one\n---\n\n"
+        "## Citation\n\nCite the Scots voices corpus.\n",
+        encoding="utf-8",
+    )
+    for version in ("1.0.0", "1.1.0"):
+        release = publish(ws, version, now=NOW)
+        card = (release.path / "README.md").read_text(encoding="utf-8")
+        meta = front_matter(card)
+        assert meta["annotations_creators"] == ["expert-generated"]  # the template's keys are added
+        assert meta["pretty_name"] == "test-corpus"  # ... but never replace the generated ones
+        assert "## Citation\n\nCite the Scots voices corpus." in card  # in every version's card
+        assert f'load_dataset("ORG/NAME", revision="{version}")' in card
+        assert 'cast_column("audio", Audio(decode=False))' in card and "torchcodec" in card
+    splits = load(release.path, tmp_path / "cache")
+    row = splits["train"][0]
+    assert {"text", "speaker_id", "accent", "text_origin"} <= set(row) and "transcript" not in row
+    assert {r["text_origin"] for rows in splits.values() for r in rows} == {"person"}  # typed by a reviewer
+    check_against_workspace(ws, splits)
+    assert diff(ws, "1.0.0", "1.1.0").relabelled == ()

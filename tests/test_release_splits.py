@@ -26,6 +26,7 @@ from accentds.errors import AccentdsError
 from accentds.labels import rename_speaker, set_labels
 from accentds.publish import publish
 from accentds.pull import pull
+from accentds.releases import verify
 from accentds.splits import move_split, split_memory, splits_csv
 from accentds.workspace import Workspace
 
@@ -69,7 +70,7 @@ def test_a_fresh_clone_publishes_the_same_splits(ws: Workspace, tmp_path: Path) 
     splits = load(second.path, tmp_path / "cache")
     check_against_workspace(clone, splits)
     for split, rows in named(clone, splits).items():
-        assert all(first.assignment.get(r["speaker"], split) == split for r in rows)
+        assert all(first.assignment.get(r["speaker_id"], split) == split for r in rows)
     card = (second.path / "README.md").read_text(encoding="utf-8")
     assert "First release." not in card and "Changes from 1.0.0" in card
 
@@ -149,3 +150,16 @@ def test_splits_move_is_the_way_to_move_a_speaker(ws: Workspace, tmp_path: Path)
     assert "before" not in splits_csv(ws).read_text(encoding="utf-8") and tested not in splits_csv(
         ws
     ).read_text(encoding="utf-8")  # the memory follows the rename
+
+
+def test_a_release_the_record_missed_is_recorded_before_the_next(ws: Workspace, tmp_path: Path) -> None:
+    first = publish(ws, "1.0.0", now=NOW)
+    # as a publish stopped right after its folder was renamed into place (or made before the
+    # tracked record existed) leaves it: the folder, no record
+    for path in (splits_csv(ws), ws.manifests / "releases.csv", ws.manifests / "releases" / "1.0.0.json"):
+        path.unlink()
+    set_ratios(ws, {"train": 0.2, "validation": 0.1, "test": 0.7})
+    second = publish(Workspace(ws.root), "1.1.0", now=NOW)
+    assert {g: second.assignment[g] for g in first.assignment} == first.assignment
+    assert (ws.manifests / "releases" / "1.0.0.json").is_file() and verify(ws, "1.0.0") == []
+    check_against_workspace(ws, load(second.path, tmp_path / "cache"))
