@@ -381,6 +381,13 @@ def publish(
     warnings += transcript_checks(kept, force)
     moves = pending_moves(workspace)
     kept.sort(key=lambda r: r["clip_id"])
+    present = {row["speaker"] for row in kept}
+    key = salt(workspace)
+
+    def recorded(name: str) -> str:
+        """A speaker without clips in this release (renamed, relabelled) is named by id only."""
+        return public(name) if name in present else speaker_id(key, name)
+
     for row in kept:
         row["split"] = placement.split_of(row)
         row["speaker"] = public(row["speaker"])
@@ -412,7 +419,7 @@ def publish(
             memory | placement.nodes,
             include_unlicensed,
             files,
-            public,
+            recorded,
         )
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         (folder / RELEASE_JSON).write_text(text, encoding="utf-8")

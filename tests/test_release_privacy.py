@@ -15,7 +15,7 @@ from releasing import NOW, check_against_workspace, front_matter, load, manifest
 from accentds import hub
 from accentds.config import load_config
 from accentds.errors import AccentdsError
-from accentds.labels import rename_speaker
+from accentds.labels import rename_speaker, set_labels
 from accentds.privacy import salt, speaker_id
 from accentds.publish import publish
 from accentds.selection import deny
@@ -45,10 +45,12 @@ def test_a_rename_leaves_no_old_name_in_any_published_file(ws: Workspace, tmp_pa
     first = publish(ws, "1.0.0", now=NOW)
     assert "Morag" in _published_text(first.path, tmp_path / "c1")
     rename_speaker(ws, "Morag", "spk-007")  # she withdrew consent to her name
+    ailsa = sorted(c for c, r in manifest_of(ws).items() if r["speaker"] == "Ailsa")
+    set_labels(ws, ailsa, {"speaker": "A. Smith"})  # renamed clip by clip, not with `speakers rename`
     deny(ws, "speaker", "Hamish", "asked to be removed")
     second = publish(ws, "1.1.0", now=NOW)
     text = _published_text(second.path, tmp_path / "c2")
-    assert "Morag" not in text and "Hamish" not in text
+    assert "Morag" not in text and "Hamish" not in text and "Ailsa" not in text
     assert "spk-007" in text and "speaker changed" in text  # the changelog counts, never names
     check_against_workspace(ws, load(second.path, tmp_path / "c3"))
     assert second.assignment["spk-007"] == first.assignment["Morag"]
