@@ -159,8 +159,9 @@ def _card_splits(build: Build) -> list[str]:
     return [
         "## Splits",
         "",
-        "No speaker is in two splits (a clip without a named speaker goes with the other clips of its "
-        "source), and a speaker keeps their split from one version to the next.",
+        "No speaker, no recording and no copy of a recording is in two splits: clips are placed in groups "
+        "joined by speaker, by source and by duplicate audio (a re-upload goes with the original). Every "
+        "speaker and source keeps its split from one version to the next; a move is listed in the changelog.",
         "",
         table(["split", "clips", "minutes", "speakers or sources"], rows),
     ]
