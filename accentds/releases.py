@@ -104,7 +104,7 @@ def record_release(workspace: Workspace, version: str, record: Mapping[str, Any]
     """Add a published version to the tracked record (under the lock)."""
     copy = record_copy(workspace, version)
     copy.parent.mkdir(parents=True, exist_ok=True)
-    tmp = copy.with_name(f".{copy.name}.tmp")
+    tmp = workspace.manifests / f".release-{version}.json.tmp"  # git-ignored, as every manifests/.*.tmp*
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(copy)
     rows = recorded_releases(workspace)
