@@ -284,6 +284,15 @@ def pull_cmd(
             failed += 1
             err.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
 
+    if licence:
+        from .licences import OTHER, check
+
+        licence = check(licence)
+        if licence == OTHER:
+            raise AccentdsError(
+                "pull with an SPDX licence; for `other`, pull without --licence and then run "
+                '`accentds source set ID --licence other --licence-name "..." --licence-url https://...`'
+            )
     items = expand_items(sources or [], from_file)
     progress = _progress()
     task = progress.add_task(f"pulling {len(items)} item(s)", total=len(items))
@@ -665,6 +674,10 @@ def publish_cmd(
     private: Annotated[
         bool, typer.Option("--private", help="With --to-hub: create the repo private.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Publish despite a check that fails; each is recorded in the card."),
+    ] = False,
     fmt: Annotated[
         Optional[str],
         typer.Option("--format", help="Also write the release as nemo or audiofolder (with --output)."),
@@ -696,7 +709,9 @@ def publish_cmd(
     if not folder.exists():
         if dry_run:
             raise AccentdsError(f"release {version} is not built yet: run `accentds publish {version}` first")
-        release = publish(ws, version, include_unlicensed=include_unlicensed)
+        release = publish(ws, version, include_unlicensed=include_unlicensed, force=force)
+        for warning in release.warnings:
+            err.print(f"[yellow]Warning:[/] {escape(warning)}")
         for name, stats in release.splits.items():
             if stats.clips:
                 out.print(
@@ -719,7 +734,7 @@ def publish_cmd(
             out.print(escape(render_plan(plan_push(folder, to_hub, version))))
             out.print("dry run: nothing contacted")
             return
-        result = push(folder, to_hub, version, private=private)
+        result = push(folder, to_hub, version, private=private, force=force)
         out.print(f"pushed {version} to {result.url} (commit {result.commit_oid}, tag {result.tag})")
 
 
@@ -732,7 +747,7 @@ def verify_cmd(
 
     Example: accentds verify 1.0.0
     """
-    from .publish import verify
+    from .releases import verify
 
     problems = verify(_workspace(workspace), version)
     for problem in problems:
@@ -754,7 +769,7 @@ def diff_cmd(
 
     Example: accentds diff 1.0.0 1.1.0
     """
-    from .publish import diff, render_diff
+    from .changes import diff, render_diff
 
     out.print(escape(render_diff(diff(_workspace(workspace), old, new))))
 
@@ -770,7 +785,7 @@ def deny_cmd(
 
     Example: accentds deny speaker "Morag MacLeod" --reason "asked to be removed"
     """
-    from .publish import deny
+    from .selection import deny
 
     row = deny(_workspace(workspace), kind, value, reason)
     out.print(f"denied {row['kind']} {escape(repr(row['value']))}: {escape(row['reason'])}")
@@ -783,7 +798,9 @@ source_app = typer.Typer(help="Defaults that apply to every clip of a source.", 
 speakers_app = typer.Typer(help="Rename or merge speakers.", no_args_is_help=True)
 app.add_typer(labels_app, name="labels")
 app.add_typer(source_app, name="source")
+splits_app = typer.Typer(help="Move a published speaker or source to another split.", no_args_is_help=True)
 app.add_typer(speakers_app, name="speakers")
+app.add_typer(splits_app, name="splits")
 
 
 def _print_changes(changes: list[Change], verb: str = "set") -> None:
@@ -971,27 +988,74 @@ def source_set_cmd(
     speaker: Annotated[Optional[str], typer.Option(help="Speaker of the whole source.")] = None,
     accent: Annotated[Optional[str], typer.Option(help="Accent region of the whole source.")] = None,
     evidence: Annotated[Optional[str], typer.Option(help="Accent evidence.")] = None,
-    licence: Annotated[Optional[str], typer.Option(help="The source's licence, e.g. CC-BY-4.0.")] = None,
+    licence: Annotated[
+        Optional[str], typer.Option(help="The source's licence: an SPDX id such as CC-BY-4.0, or other.")
+    ] = None,
+    author: Annotated[Optional[str], typer.Option(help="Who made the recording (for attribution).")] = None,
+    title: Annotated[Optional[str], typer.Option(help="The work's title (for attribution).")] = None,
+    url: Annotated[Optional[str], typer.Option(help="Where the work is published (for attribution).")] = None,
+    licence_name: Annotated[Optional[str], typer.Option(help="With --licence other: its name.")] = None,
+    licence_url: Annotated[
+        Optional[str], typer.Option(help="With --licence other: its text's address.")
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Set the speaker / accent all clips of a source have unless a clip says otherwise,
-    or the source's licence.
+    the source's licence, or the credit its licence asks for.
 
-    Example: accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described
+    Examples:\n
+      accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described\n
+      accentds source set file-3fa9c2d1e0ab --licence CC-BY-4.0 --author "Morag MacLeod" --title "Ferry talk"
     """
-    if speaker is None and accent is None and evidence is None and licence is None:
-        raise AccentdsError("nothing to set: give --speaker, --accent, --evidence or --licence")
+    from .licences import set_attribution
+
+    credit = {
+        "author": author,
+        "title": title,
+        "url": url,
+        "licence_name": licence_name,
+        "licence_url": licence_url,
+    }
+    labels = (speaker, accent, evidence)
+    if all(v is None for v in (*labels, licence, *credit.values())):
+        raise AccentdsError(
+            "nothing to set: give --speaker, --accent, --evidence, --licence, --author, --title or --url"
+        )
     ws = _workspace(workspace)
+    if any(v is not None for v in credit.values()):
+        row = set_attribution(ws, source_id, credit)
+        shown = ", ".join(f"{k.replace('_', ' ')} {row[k]!r}" for k, v in credit.items() if v is not None)
+        out.print(f"{source_id}: {escape(shown)}")
     if licence is not None:
-        set_source_licence(ws, source_id, licence)
-        out.print(f"{source_id}: licence {escape(repr(licence))}")
-        if speaker is None and accent is None and evidence is None:
-            return
+        stored = set_source_licence(ws, source_id, licence)
+        out.print(f"{source_id}: licence {escape(repr(stored))}")
+    if all(v is None for v in labels):
+        return
     row = set_source_defaults(ws, source_id, speaker, accent, evidence)
     out.print(
         f"{source_id}: speaker {escape(repr(row['speaker']))}, accent {escape(repr(row['accent']))}, "
         f"evidence {escape(repr(row['accent_evidence']))}"
     )
+
+
+@splits_app.command("move")
+def splits_move_cmd(
+    kind: Annotated[str, typer.Argument(help="speaker or source")],
+    value: Annotated[str, typer.Argument(help="A speaker's name or a source id.")],
+    split: Annotated[str, typer.Argument(help="train, validation or test")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; the next release's changelog says it.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Move a published speaker or source (and everything its clips join it to) to another split.
+
+    Published splits never change otherwise. Example:
+    accentds splits move speaker "Morag" train --reason "merged with a train speaker"
+    """
+    from .splits import move_split
+
+    for node, old, new in move_split(_workspace(workspace), kind, value, split, reason):
+        out.print(f"moved {escape(node)}: {old} -> {new}")
+    out.print("the next release's changelog lists the move")
 
 
 @speakers_app.command("rename")

@@ -199,10 +199,16 @@ class PublishSettings(_Checked):
     test: float = 0.1
     allowed_licences: tuple[str, ...] = DEFAULT_LICENCES
     max_shard_mb: int = 300
-    license: str = "cc-by-4.0"  # the dataset card's licence
+    license: str = ""  # no longer used: the card's licence comes from the clips'
+    speaker_names: bool = False  # publish speakers' names instead of their salted ids
+    gated: str = ""  # "", "auto" or "manual": the Hub asks who wants the data before giving it
+    gated_prompt: str = ""  # what the Hub's access form says
+    gated_fields: tuple[str, ...] = ()  # what the access form asks, one text field each
 
     def problems(self) -> list[Problem]:
         """Impossible split ratios, shard sizes and licences."""
+        from .licences import known_list, normalise  # licences reads workspaces, which read settings
+
         found: list[Problem] = []
         for name in ("train", "validation", "test"):
             if getattr(self, name) < 0:
@@ -212,10 +218,21 @@ class PublishSettings(_Checked):
             found.append(("train", f"train + validation + test must add up to 1 (got {total:g})"))
         if self.max_shard_mb <= 0:
             found.append(("max_shard_mb", f"max_shard_mb must be more than 0 (got {self.max_shard_mb})"))
-        if not self.license.strip():
-            found.append(("license", "license must not be empty"))
+        if self.gated not in ("", "auto", "manual"):
+            found.append(("gated", f'gated must be "", "auto" or "manual" (got {json.dumps(self.gated)})'))
+        if any(not v.strip() for v in self.gated_fields):
+            found.append(("gated_fields", "gated_fields must not hold an empty name"))
         if any(not v.strip() for v in self.allowed_licences):
             found.append(("allowed_licences", "allowed_licences must not hold an empty name"))
+        unknown = [v for v in self.allowed_licences if v.strip() and normalise(v) is None]
+        if unknown:
+            found.append(
+                (
+                    "allowed_licences",
+                    f"allowed_licences holds unknown licence(s) {', '.join(map(json.dumps, unknown))}: give SPDX "
+                    f"ids such as {known_list()}, or other",
+                )
+            )
         return found
 
 
@@ -376,7 +393,10 @@ train = 0.8                # split ratios by minutes; a speaker never spans two 
 validation = 0.1
 test = 0.1
 max_shard_mb = 300
-license = "cc-by-4.0"      # licence named in the dataset card
+speaker_names = false      # true publishes speakers' names (only with each one's consent); else salted ids
+gated = ""                 # "auto" or "manual": the Hub asks who wants the data before giving it
+gated_prompt = ""          # what the Hub's access form says, e.g. the terms of use
+gated_fields = []          # what the form asks, e.g. ["Name", "Affiliation"]
 allowed_licences = {_toml_list(DEFAULT_LICENCES)}
 
 [report]

@@ -33,7 +33,9 @@ CARD = "README.md"
 SPLIT_ORDER = ("train", "validation", "test")
 SHARD_RE = re.compile(r"data/(?P<split>[A-Za-z0-9_]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet")
 CLIP_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-SHARD_COLUMNS = ("audio", "transcript", "speaker", "accent", "duration", "clip_id")
+SHARD_COLUMNS = ("audio", "text", "speaker_id", "accent", "duration", "clip_id")
+# releases made before the Hub's column names: their name -> the name now
+OLD_NAMES = {"transcript": "text", "speaker": "speaker_id"}
 NEMO_FORMAT = "nemo"
 AUDIOFOLDER_FORMAT = "audiofolder"
 # audiofolder metadata: file_name first (relative to the split folder), then the labels
@@ -177,7 +179,7 @@ def _iter_clips(release: Release, split: str) -> Iterator[dict[str, Any]]:
             parquet = pq.ParquetFile(release.root / rel)
         except pa.ArrowException as exc:
             raise _damaged(release.root, f"{rel} is not a readable Parquet file ({exc})") from None
-        names = parquet.schema_arrow.names
+        names = [OLD_NAMES.get(n, n) for n in parquet.schema_arrow.names]
         missing = [c for c in SHARD_COLUMNS if c not in names]
         if missing:
             raise _damaged(release.root, f"{rel} has no column(s) {', '.join(missing)}")
@@ -191,6 +193,10 @@ def _iter_clips(release: Release, split: str) -> Iterator[dict[str, Any]]:
                 if clip_id in seen:
                     raise _damaged(release.root, f"clip {clip_id} appears twice in the {split} split")
                 seen.add(clip_id)
+                for old, new in OLD_NAMES.items():
+                    if old in row:
+                        row[new] = row.pop(old)
+                row["transcript"], row["speaker"] = row["text"], row["speaker_id"]  # the formats' names
                 audio = row.get("audio") or {}
                 data = audio.get("bytes") if isinstance(audio, dict) else None
                 if not data:

@@ -11,6 +11,7 @@ dry run (``api=None``) works without it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ REPO_TYPE = "dataset"
 DATA_PREFIX = "data/"
 DELETE_PATTERNS = ["data/*"]  # matched on the Hub at commit time; files being uploaded are never deleted
 REPO_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+SEMVER_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 LOGIN_HINT = "log in with `hf auth login` or set HF_TOKEN to a token with write access"
 
 
@@ -53,6 +55,7 @@ class PushPlan:
     repo_exists: bool | None = None
     stale: list[str] | None = None  # files under data/ on the Hub's main branch not in this release
     tags: list[str] | None = None  # tags already on the repo
+    gated: str = ""  # "auto" or "manual": access requests the repo is set to ask for
 
     @property
     def remote_known(self) -> bool:
@@ -182,12 +185,14 @@ def plan_push(
     version: str,
     api: HfApi | None = None,
     token: str | None = None,
+    force: bool = False,
 ) -> PushPlan:
     """What pushing `release_dir` as `version` to the dataset repo `repo_id` would do.
 
     With `api`, asks the Hub whether the repo exists, which files its main branch holds under
     data/ that this release does not (they will be deleted) and which tags it has: a tag named
-    `version` is refused. With `api=None` nothing is contacted and the remote state is unknown.
+    `version` is refused, and so is a version below one of the tags unless `force` (it would
+    roll main back). With `api=None` nothing is contacted and the remote state is unknown.
     `token`, when given, is passed to each call (else the api's own: HF_TOKEN or the saved login).
     Checks only the release's shape; `push` verifies every checksum."""
     _check_repo_id(repo_id)
@@ -202,6 +207,7 @@ def plan_push(
         files=files,
         delete_patterns=list(DELETE_PATTERNS),
         endpoint=_endpoint(api),
+        gated=_gated(release.root),
     )
     if api is None:
         return plan
@@ -218,9 +224,31 @@ def plan_push(
             f"{repo_id} already has a tag {version}: a published version is never overwritten; "
             f"build the release under a new version number and push that"
         )
+    newer = sorted((t for t in tags if _semver(t) and _semver(t) > _semver(version)), key=_semver)
+    if newer and not force:
+        raise AccentdsError(
+            f"{repo_id} already holds {newer[-1]}, newer than {version}: pushing {version} would roll its main "
+            f"branch back to older data; publish and push a version above {newer[-1]}, or pass --force to "
+            "push it anyway"
+        )
     ours = set(release.upload_paths())
     stale = sorted(p for p in remote if p.startswith(DATA_PREFIX) and p not in ours)
     return replace(plan, repo_exists=bool(exists), stale=stale, tags=tags)
+
+
+def _semver(tag: str) -> tuple[int, int, int] | None:
+    match = SEMVER_RE.fullmatch(tag)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def _gated(root: Path) -> str:
+    """The Hub gating release.json asks for ([publish] gated in accentds.toml), or ""."""
+    try:
+        record = json.loads((root / RELEASE_JSON).read_text(encoding="utf-8"))
+        gated = record["settings"]["publish"].get("gated", "")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    return gated if gated in ("auto", "manual") else ""
 
 
 def _read(release_dir: Path, version: str) -> Release:
@@ -240,6 +268,7 @@ def push(
     api: HfApi | None = None,
     token: str | None = None,
     private: bool = False,
+    force: bool = False,
 ) -> PushResult:
     """Publish a release: verify every file against release.json (nothing is contacted if one
     fails), check the Hub (`plan_push`: a tag `version` already there is refused), create the
@@ -254,9 +283,12 @@ def push(
     release = verify_release(Path(release_dir), version=version)
     if api is None:
         api = _make_api(token)
-    plan = plan_push(release.root, repo_id, version, api=api, token=token)
+    plan = plan_push(release.root, repo_id, version, api=api, token=token, force=force)
     with hub_errors("creating", repo_id):
         api.create_repo(repo_id, repo_type=REPO_TYPE, exist_ok=True, private=private, **_auth(token))
+    if plan.gated:
+        with hub_errors("gating", repo_id):
+            api.update_repo_settings(repo_id, gated=plan.gated, repo_type=REPO_TYPE, **_auth(token))
     with hub_errors("uploading release " + version + " to", repo_id):
         commit = api.upload_folder(
             repo_id=repo_id,
@@ -334,6 +366,10 @@ def render_plan(plan: PushPlan, max_files: int = 20) -> str:
             lines.append(f"    delete     {path}  (not in this release)")
     else:
         lines.append("    delete     nothing (no stale shards under data/)")
+    if plan.gated:
+        lines.append(
+            f"  access       gated ({plan.gated}): the Hub asks who wants the data ([publish] gated)"
+        )
     if plan.tags is None:
         lines.append(f"  tag          {plan.tag} on that commit (refused if the tag already exists)")
     else:

@@ -20,7 +20,9 @@ import pyarrow.compute as pc
 from .config import LabelSchema
 from .errors import AccentdsError
 from .journal import ClipLabels, fold, history_rows, new_tx_id
+from .licences import OTHER, check, read_attribution
 from .sheets import read_sheet
+from .splits import check_merge, rename_in_memory
 from .workspace import (
     EDITABLE_FIELDS,
     SOURCE_LABEL_FIELDS,
@@ -221,9 +223,18 @@ def orphans(workspace: Workspace) -> dict[str, dict[str, str]]:
 
 
 # -- source defaults and speakers ---------------------------------------------------
-def set_source_licence(workspace: Workspace, source_id: str, licence: str) -> None:
-    """Record the licence of a source (publishing keeps only allowed licences)."""
-    licence = " ".join(licence.split())
+def set_source_licence(workspace: Workspace, source_id: str, licence: str) -> str:
+    """Record the licence of a source as its SPDX id (publishing keeps only allowed licences);
+    `other` needs its name and link recorded first (`licences.set_attribution`). An empty
+    licence clears it. Returns the id stored."""
+    licence = check(licence) if licence.strip() else ""
+    if licence == OTHER:
+        given = read_attribution(workspace).get(source_id, {})
+        if not (given.get("licence_name") and given.get("licence_url")):
+            raise AccentdsError(
+                f'the licence `other` needs its name and link: add --licence-name "..." --licence-url '
+                f"https://... to `accentds source set {source_id}`"
+            )
     with workspace.lock():
         sources = workspace.read_sources()
         if source_id not in {s.source_id for s in sources}:
@@ -232,6 +243,7 @@ def set_source_licence(workspace: Workspace, source_id: str, licence: str) -> No
             [replace(s, licence=licence) if s.source_id == source_id else s for s in sources]
         )
         write_manifest(workspace)
+    return licence
 
 
 def read_source_defaults(workspace: Workspace) -> dict[str, dict[str, str]]:
@@ -275,6 +287,7 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
     old, new = " ".join(old.split()), " ".join(new.split())
     if not old or not new:
         raise AccentdsError("give the speaker's current name and the new one")
+    check_merge(workspace, old, new)
     labels = workspace.read_labels()
     clip_ids = [cid for cid, row in labels.items() if row.get("speaker") == old]
     changed = (
@@ -296,6 +309,7 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
             write_manifest(workspace)
     if not changed and not hits:
         raise AccentdsError(f"no clip or source has the speaker {old!r}")
+    rename_in_memory(workspace, old, new)
     return changed + len(hits)
 
 

@@ -64,7 +64,7 @@ INJECT = ("rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync", "fda
 LABEL_FIELDS = ("transcript", "speaker", "accent", "accent_evidence", "status", "note")
 SIGNALS = (("SIGKILL", 0.6), ("SIGTERM", 0.2), ("SIGINT", 0.2))
 STRAY_WAIT = 2.0
-LICENCE = "CC-BY-4.0"
+LICENCE = "CC0-1.0"  # generated speech: no attribution to give
 VERSION = "0.2.0"  # each trial publishes this on a copy that has 0.1.0
 # (file, copies of the sample end to end, tempo, gain); talk-0 is the sample with its subtitles
 BASE_MEDIA = (

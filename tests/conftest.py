@@ -15,6 +15,7 @@ import soundfile
 from accentds.media import find_ffmpeg
 from accentds.workspace import Workspace, init_workspace
 
+pytest_plugins = ["releasing"]  # the release tests' workspace and checks
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "sample.mp4"
 RATE = 16000

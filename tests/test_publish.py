@@ -4,145 +4,44 @@ stable splits, licences and the deny list, the card, verify, diff, determinism, 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import random
-import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import datasets
-import numpy as np
 import pyarrow.parquet as pq
 import pytest
-import soundfile
 import yaml
-from conftest import RATE, SAMPLE
+from conftest import RATE
 from huggingface_hub import DatasetCard
+from releasing import (
+    NOW,
+    RATIOS,
+    check_against_workspace,
+    front_matter,
+    load,
+    manifest_of,
+    named,
+    other_source,
+    set_ratios,
+    sha256,
+    speaker_source,
+)
 
 from accentds import __version__
 from accentds import publish as publishing
-from accentds.cut import cut
+from accentds.changes import diff, render_diff
 from accentds.errors import AccentdsError
 from accentds.labels import set_labels
-from accentds.publish import (
-    SplitGroup,
-    assign_splits,
-    deny,
-    diff,
-    load_release,
-    plan_shards,
-    publish,
-    read_deny,
-    render_diff,
-    to_yaml,
-    verify,
-)
-from accentds.pull import pull
-from accentds.workspace import Workspace, build_manifest, init_workspace
-
-datasets.disable_progress_bars()
-NOW = "2026-01-02T03:04:05Z"
-SPEAKERS = ["Morag", "Hamish", "Ailsa", "Callum"]  # two sample clips each
-ACCENTS = {"Morag": "Glasgow", "Hamish": "Glasgow", "Ailsa": "Fife", "Callum": "Fife"}
-RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory, speech: np.ndarray) -> Path:
-    """A workspace cut from the sample (CC0, 8 clips, 4 speakers, Callum's 2 clips pending)
-    plus a second source with no licence recorded (a few accepted clips, no speaker)."""
-    ws, _ = init_workspace(tmp_path_factory.mktemp("base") / "ws", name="test-corpus")
-    [pulled] = pull(ws, [str(SAMPLE)], licence="CC0-1.0")
-    assert pulled.status == "pulled"
-    wav = ws.root.parent / "unlicensed.wav"
-    soundfile.write(str(wav), speech[: 13 * RATE], RATE, subtype="PCM_16")
-    [other] = pull(ws, [str(wav)])
-    assert other.status == "pulled"
-    cut(ws)
-    sample_id = pulled.source.source_id
-    sample_clips = sorted(c.clip_id for c in ws.read_clips() if c.source_id == sample_id)
-    other_clips = sorted(c.clip_id for c in ws.read_clips() if c.source_id != sample_id)
-    assert len(sample_clips) == 8 and len(other_clips) >= 2
-    for number, speaker in enumerate(SPEAKERS):
-        values = {"speaker": speaker, "accent": ACCENTS[speaker], "accent_evidence": "self-described"}
-        if speaker != "Callum":
-            values["status"] = "accepted"
-        set_labels(ws, sample_clips[2 * number : 2 * number + 2], values, "ann")
-    set_labels(ws, other_clips, {"accent": "Dundee", "status": "accepted"}, "ann")
-    return ws.root
-
-
-@pytest.fixture
-def ws(base: Path, tmp_path: Path) -> Workspace:
-    root = tmp_path / "ws"
-    shutil.copytree(base, root)
-    return Workspace(root)
-
-
-def _manifest(ws: Workspace) -> dict[str, dict[str, Any]]:
-    return {r["clip_id"]: r for r in build_manifest(ws).to_pylist()}
-
-
-def _sample_source(ws: Workspace) -> str:
-    return next(s.source_id for s in ws.read_sources() if s.licence == "CC0-1.0")
-
-
-def _other_source(ws: Workspace) -> str:
-    return next(s.source_id for s in ws.read_sources() if s.licence == "")
-
-
-def _load(folder: Path, cache: Path) -> dict[str, list[dict[str, Any]]]:
-    """Load a release the way a consumer does, audio left undecoded (no torch needed)."""
-    loaded = datasets.load_dataset(str(folder), cache_dir=str(cache))
-    splits = {}
-    for name, part in loaded.items():
-        assert part.features["audio"] == datasets.Audio(sampling_rate=RATE)
-        assert part.features["duration"] == datasets.Value("float64")
-        splits[name] = part.cast_column("audio", datasets.Audio(decode=False)).to_list()
-    return splits
-
-
-def _check_against_workspace(ws: Workspace, splits: dict[str, list[dict[str, Any]]]) -> None:
-    """Every loaded row matches its clip file and manifest row; no speaker spans two splits."""
-    manifest = _manifest(ws)
-    for rows in splits.values():
-        assert [r["clip_id"] for r in rows] == sorted(r["clip_id"] for r in rows)
-        for row in rows:
-            clip = manifest[row["clip_id"]]
-            assert clip["status"] == "accepted"
-            audio = row.pop("audio")
-            assert audio["path"] == f"{row['clip_id']}.wav"
-            published, rate = soundfile.read(io.BytesIO(audio["bytes"]), dtype="int16")
-            original, _ = soundfile.read(str(ws.abs(clip["path"])), dtype="int16")
-            assert rate == RATE and np.array_equal(published, original)
-            expected = {k: clip[k] for k in ("transcript", "speaker", "accent", "accent_evidence", "licence")}
-            expected |= {k: clip[k] for k in ("duration", "clip_id", "source_id", "start", "end")}
-            assert row == expected | {"origin": "file"}  # a local path is never published
-    groups = {
-        split: {r["speaker"] or f"source:{r['source_id']}" for r in rows} for split, rows in splits.items()
-    }
-    names = [g for members in groups.values() for g in members]
-    assert len(names) == len(set(names)), f"a speaker is in two splits: {groups}"
-
-
-def _front_matter(card: str) -> dict[str, Any]:
-    assert card.startswith("---\n")
-    return yaml.safe_load(card.split("---\n", 2)[1])
-
-
-def _set_ratios(ws: Workspace, ratios: dict[str, float]) -> None:
-    config = ws.root / "accentds.toml"
-    text = config.read_text(encoding="utf-8")
-    for split, ratio in ratios.items():
-        text = re.sub(rf"^{split} = [0-9.]+", f"{split} = {ratio}", text, count=1, flags=re.M)
-    config.write_text(text, encoding="utf-8")
-    assert Workspace(ws.root).config.publish.test == ratios["test"]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from accentds.markup import to_yaml
+from accentds.privacy import salt, speaker_id
+from accentds.publish import publish
+from accentds.releases import load_release, verify
+from accentds.selection import deny, read_deny
+from accentds.shards import plan_shards
+from accentds.splits import SplitGroup, assign_splits
+from accentds.workspace import Workspace, init_workspace
 
 
 # -- the release as a consumer sees it ----------------------------------------------------
@@ -157,16 +56,17 @@ def test_release_loads_with_datasets_and_matches_the_clips(ws: Workspace, tmp_pa
         "data/validation-00000-of-00001.parquet",
         "release.json",
     ]
-    splits = _load(folder, tmp_path / "cache")
-    _check_against_workspace(ws, splits)
+    splits = load(folder, tmp_path / "cache")
+    check_against_workspace(ws, splits)
     published = {r["clip_id"] for rows in splits.values() for r in rows}
-    manifest = _manifest(ws)
+    manifest = manifest_of(ws)
     expected = {c for c, r in manifest.items() if r["status"] == "accepted" and r["licence"] == "CC0-1.0"}
     assert published == expected and len(published) == 6  # Callum pending, the unlicensed source left out
     assert {s: len(rows) for s, rows in splits.items()} == {s: release.splits[s].clips for s in splits}
     # three speakers: each split gets one, and the release records who went where
-    assert {split: {r["speaker"] for r in rows} for split, rows in splits.items()} == {
-        split: {g for g, s in release.assignment.items() if s == split} for split in splits
+    assert {split: {r["speaker_id"] for r in rows} for split, rows in named(ws, splits).items()} == {
+        split: {g for g, s in release.assignment.items() if s == split and not g.startswith("source:")}
+        for split in splits
     }
     assert all(len(rows) == 2 for rows in splits.values())
     # the Parquet metadata alone gives `datasets` the Audio feature, as if datasets wrote it
@@ -181,9 +81,9 @@ def test_release_loads_with_datasets_and_matches_the_clips(ws: Workspace, tmp_pa
 def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
     release = publish(ws, "1.0.0", now=NOW)
     card = (release.path / "README.md").read_text(encoding="utf-8")
-    meta = _front_matter(card)
-    assert meta["license"] == "cc-by-4.0" and meta["language"] == ["en"]
-    assert meta["language_details"] == "en-GB-scotland" and meta["pretty_name"] == "test-corpus"
+    meta = front_matter(card)
+    assert meta["license"] == "cc0-1.0" and meta["language"] == ["en"]
+    assert meta["language_details"] == ["en-GB-scotland"] and meta["pretty_name"] == "test-corpus"
     assert meta["task_categories"] == ["automatic-speech-recognition"]
     assert meta["size_categories"] == ["n<1K"]
     assert meta["configs"] == [
@@ -195,7 +95,7 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
     info = meta["dataset_info"]
     assert info["features"][0] == {"name": "audio", "dtype": {"audio": {"sampling_rate": RATE}}}
     assert [f["name"] for f in info["features"]] == [
-        "audio", "transcript", "speaker", "accent", "accent_evidence", "duration", "clip_id",
+        "audio", "text", "speaker_id", "accent", "accent_evidence", "text_origin", "duration", "clip_id",
         "source_id", "origin", "licence", "start", "end",
     ]  # fmt: skip
     assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
@@ -209,8 +109,8 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
         "| train | 2 | ",
         "| Glasgow | 4 | ",
         "| Fife | 2 | ",
-        "| Morag | Glasgow | ",
-        "| local file | — | — | CC0-1.0 | 6 | ",
+        f"| {speaker_id(salt(ws), 'Morag')} | Glasgow | ",
+        "| local file | — | — | CC0-1.0 | 2 | ",
         "| 2 | 30 | 200 | 400 | 0.3 | 15.0 | 6 |",
         f"accentds {__version__}",
         "Accent regions with less than 5 minutes:",
@@ -222,7 +122,7 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
         assert text in card, text
     assert "Callum" not in card  # pending clips are not published
     parsed = DatasetCard(card).data  # the Hub's own parser agrees
-    assert parsed.license == "cc-by-4.0" and parsed.pretty_name == "test-corpus"
+    assert parsed.license == "cc0-1.0" and parsed.pretty_name == "test-corpus"
 
 
 def test_card_yaml_and_tables_survive_awkward_text(ws: Workspace) -> None:
@@ -231,13 +131,16 @@ def test_card_yaml_and_tables_survive_awkward_text(ws: Workspace) -> None:
     assert yaml.safe_load(to_yaml(awkward)) == awkward
     config = ws.root / "accentds.toml"
     config.write_text(
-        config.read_text().replace('name = "test-corpus"', 'name = "Scots: \\"braw\\" #1"'), encoding="utf-8"
+        config.read_text()
+        .replace('name = "test-corpus"', 'name = "Scots: \\"braw\\" #1"')
+        .replace("speaker_names = false", "speaker_names = true"),  # names may be published
+        encoding="utf-8",
     )
     ws = Workspace(ws.root)
-    ailsa = [c for c, r in _manifest(ws).items() if r["speaker"] == "Ailsa"]
+    ailsa = [c for c, r in manifest_of(ws).items() if r["speaker"] == "Ailsa"]
     set_labels(ws, ailsa, {"speaker": "Ailsa <b>|</b> Mac"})
     card = (publish(ws, "1.0.0").path / "README.md").read_text(encoding="utf-8")
-    assert _front_matter(card)["pretty_name"] == 'Scots: "braw" #1'
+    assert front_matter(card)["pretty_name"] == 'Scots: "braw" #1'
     assert "| Ailsa &lt;b&gt;\\|&lt;/b&gt; Mac | Fife | " in card and "<b>" not in card
 
 
@@ -289,23 +192,24 @@ def test_second_version_keeps_speakers_in_their_splits_and_diff_shows_changes(
     ws: Workspace, tmp_path: Path
 ) -> None:
     first = publish(ws, "1.0.0", now=NOW)
-    _check_against_workspace(ws, _load(first.path, tmp_path / "cache"))
-    manifest = _manifest(ws)
+    check_against_workspace(ws, load(first.path, tmp_path / "cache"))
+    manifest = manifest_of(ws)
     callum = sorted(c for c, r in manifest.items() if r["speaker"] == "Callum")
     morag = sorted(c for c, r in manifest.items() if r["speaker"] == "Morag")
     set_labels(ws, callum, {"status": "accepted"})
     set_labels(ws, morag[:1], {"transcript": "Aye, it's a dreich morning."})
     # ratios that would place everyone differently: known speakers must not move
-    _set_ratios(ws, {"train": 0.2, "validation": 0.1, "test": 0.7})
+    set_ratios(ws, {"train": 0.2, "validation": 0.1, "test": 0.7})
     ws = Workspace(ws.root)
     second = publish(ws, "1.1.0", now=NOW)
     assert second.previous == "1.0.0"
     assert {g: second.assignment[g] for g in first.assignment} == first.assignment
-    assert set(second.assignment) == set(first.assignment) | {"Callum"}
-    splits = _load(second.path, tmp_path / "cache")
-    _check_against_workspace(ws, splits)
-    for split, rows in splits.items():
-        assert all(first.assignment.get(r["speaker"], second.assignment["Callum"]) == split for r in rows)
+    callum_source = f"source:{speaker_source(ws, 'Callum')}"
+    assert set(second.assignment) == set(first.assignment) | {"Callum", callum_source}
+    splits = load(second.path, tmp_path / "cache")
+    check_against_workspace(ws, splits)
+    for split, rows in named(ws, splits).items():
+        assert all(first.assignment.get(r["speaker_id"], second.assignment["Callum"]) == split for r in rows)
 
     changes = diff(ws, "1.0.0", "1.1.0")
     assert changes.added == tuple(callum) and changes.removed == () and changes.moved == ()
@@ -353,8 +257,8 @@ def test_empty_release_is_refused(tmp_path: Path) -> None:
 
 # -- licences and the deny list ------------------------------------------------------------
 def test_unlicensed_sources_are_left_out_unless_asked(ws: Workspace, tmp_path: Path) -> None:
-    other = _other_source(ws)
-    other_clips = {c for c, r in _manifest(ws).items() if r["source_id"] == other}
+    other = other_source(ws)
+    other_clips = {c for c, r in manifest_of(ws).items() if r["source_id"] == other}
     strict = publish(ws, "1.0.0", now=NOW)
     [left] = strict.left_out
     assert (left.kind, left.value, left.cause) == ("source", other, "licence")
@@ -364,8 +268,8 @@ def test_unlicensed_sources_are_left_out_unless_asked(ws: Workspace, tmp_path: P
     loose = publish(ws, "1.1.0", include_unlicensed=True, now=NOW)
     assert loose.left_out == () and loose.unlicensed_included == (other,)
     assert loose.assignment[f"source:{other}"] in ("train", "validation", "test")  # grouped by source
-    splits = _load(loose.path, tmp_path / "cache")
-    _check_against_workspace(ws, splits)
+    splits = load(loose.path, tmp_path / "cache")
+    check_against_workspace(ws, splits)
     assert other_clips <= {r["clip_id"] for rows in splits.values() for r in rows}
     record = json.loads((loose.path / "release.json").read_text())
     assert record["settings"]["include_unlicensed"] is True and record["unlicensed_included"] == [other]
@@ -374,7 +278,7 @@ def test_unlicensed_sources_are_left_out_unless_asked(ws: Workspace, tmp_path: P
     # ratios now ask for another
     set_labels(ws, sorted(other_clips), {"speaker": "Isla"})
     was = loose.assignment[f"source:{other}"]
-    _set_ratios(ws, {"train": 0.1, "validation": 0.1, "test": 0.8} if was == "train" else RATIOS)
+    set_ratios(ws, {"train": 0.1, "validation": 0.1, "test": 0.8} if was == "train" else RATIOS)
     named = publish(Workspace(ws.root), "1.2.0", include_unlicensed=True, now=NOW)
     assert named.assignment["Isla"] == loose.assignment[f"source:{other}"]
     changes = diff(ws, "1.1.0", "1.2.0")
@@ -401,7 +305,8 @@ def test_deny_list_leaves_sources_and_speakers_out_of_every_later_release(
     ]
     release = publish(ws, "1.0.0", now=NOW)
     assert "Hamish" not in release.assignment
-    hashed = "denied:" + hashlib.sha256(b"Hamish").hexdigest()[:16]  # the name is not republished
+    hashed = speaker_id(salt(ws), "Hamish")  # the name is not republished, nor a hash anyone can recompute
+    assert hashlib.sha256(b"Hamish").hexdigest()[:12] not in hashed
     denied = [item for item in release.left_out if item.cause == "deny list"]
     assert [(d.kind, d.value, d.reason, d.clips) for d in denied] == [
         ("speaker", hashed, "asked to be removed on 2026-01-01", 2)
@@ -416,14 +321,19 @@ def test_deny_list_leaves_sources_and_speakers_out_of_every_later_release(
     card = (release.path / "README.md").read_text()
     assert "Hamish" not in card and "1 source(s) or speaker(s) on the deny list (2 clips" in card
     # two speakers left: too few to hold any out, so the release has a train split only
-    splits = _load(release.path, tmp_path / "cache")
-    assert list(splits) == ["train"] and {r["speaker"] for r in splits["train"]} == {"Morag", "Ailsa"}
-    assert [c["data_files"] for c in _front_matter(card)["configs"]] == [
+    splits = load(release.path, tmp_path / "cache")
+    assert list(splits) == ["train"] and {r["speaker_id"] for r in named(ws, splits)["train"]} == {
+        "Morag",
+        "Ailsa",
+    }
+    assert [c["data_files"] for c in front_matter(card)["configs"]] == [
         [{"split": "train", "path": "data/train-*"}]
     ]
     # denying the only licensed source leaves nothing: refused, saying why
-    deny(ws, "source", _sample_source(ws), "rights withdrawn")
-    accepted = sum(1 for r in _manifest(ws).values() if r["status"] == "accepted")
+    for source in ws.read_sources():
+        if source.licence == "CC0-1.0":
+            deny(ws, "source", source.source_id, "rights withdrawn")
+    accepted = sum(1 for r in manifest_of(ws).values() if r["status"] == "accepted")
     with pytest.raises(
         AccentdsError, match=rf"nothing to publish in 1\.1\.0: all {accepted} accepted clips were left"
     ):
@@ -455,8 +365,11 @@ def test_rebuilding_a_version_gives_byte_identical_parquet(ws: Workspace) -> Non
     hashes = {name: entry["sha256"] for name, entry in first.files.items()}
     moved = ws.root / "moved-away"
     shutil.move(first.path, moved)
+    # forget it was published (a version is never published twice), keeping the split memory
+    (ws.manifests / "releases.csv").unlink()
+    shutil.rmtree(ws.manifests / "releases")
     second = publish(ws, "1.0.0", now="2027-05-06T07:08:09Z")
-    assert {name: _sha256(second.path / name) for name in hashes} == hashes  # data/ and the card
+    assert {name: sha256(second.path / name) for name in hashes} == hashes  # data/ and the card
     assert any(name.startswith("data/") for name in hashes)
     old = json.loads((moved / "release.json").read_text())
     new = json.loads((second.path / "release.json").read_text())
@@ -469,7 +382,7 @@ def test_small_shards_and_a_failed_build_leave_no_half_release(
 ) -> None:
     dead = ws.releases / ".building-1.0.0-999999999-0badf00d"  # left by a killed publish
     (dead / "data").mkdir(parents=True)
-    monkeypatch.setattr(publishing, "_card", _boom)
+    monkeypatch.setattr(publishing, "card", _boom)
     with pytest.raises(RuntimeError, match="disk full"):
         publish(ws, "1.0.0")
     assert list(ws.releases.iterdir()) == []  # neither the dead build nor a half release
@@ -478,11 +391,37 @@ def test_small_shards_and_a_failed_build_leave_no_half_release(
     release = publish(ws, "1.0.0", include_unlicensed=True, now=NOW)
     files = [f for stats in release.splits.values() for f in stats.files]
     assert len(files) > 3 and f"data/train-00000-of-{len(release.splits['train'].files):05d}.parquet" in files
-    splits = _load(release.path, tmp_path / "cache")
-    _check_against_workspace(ws, splits)
+    splits = load(release.path, tmp_path / "cache")
+    check_against_workspace(ws, splits)
     assert sum(len(rows) for rows in splits.values()) == release.clips > 6
     assert load_release(ws, "1.0.0") == release and verify(ws, "1.0.0") == []
 
 
 def _boom(*args: object, **kwargs: object) -> str:
     raise RuntimeError("disk full")
+
+
+# -- Hub conventions -------------------------------------------------------------------------
+def test_hub_column_names_loading_guide_and_a_card_template_that_survives(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    (ws.root / "card.md").write_text(
+        "---\nannotations_creators:\n- expert-generated\npretty_name: not this one\n---\n\n"
+        "## Citation\n\nCite the Scots voices corpus.\n",
+        encoding="utf-8",
+    )
+    for version in ("1.0.0", "1.1.0"):
+        release = publish(ws, version, now=NOW)
+        card = (release.path / "README.md").read_text(encoding="utf-8")
+        meta = front_matter(card)
+        assert meta["annotations_creators"] == ["expert-generated"]  # the template's keys are added
+        assert meta["pretty_name"] == "test-corpus"  # ... but never replace the generated ones
+        assert "## Citation\n\nCite the Scots voices corpus." in card  # in every version's card
+        assert f'load_dataset("ORG/NAME", revision="{version}")' in card
+        assert 'cast_column("audio", Audio(decode=False))' in card and "torchcodec" in card
+    splits = load(release.path, tmp_path / "cache")
+    row = splits["train"][0]
+    assert {"text", "speaker_id", "accent", "text_origin"} <= set(row) and "transcript" not in row
+    assert {r["text_origin"] for rows in splits.values() for r in rows} == {"person"}  # typed by a reviewer
+    check_against_workspace(ws, splits)
+    assert diff(ws, "1.0.0", "1.1.0").relabelled == ()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from conftest import SAMPLE, run_cli
 
+from accentds.privacy import salt, speaker_id
 from accentds.workspace import init_workspace
 
 
@@ -37,6 +39,13 @@ def test_publish_verify_diff_and_other_formats(tmp_path: Path) -> None:
     assert "1 relabelled (transcript 1)" in changes.stdout
     card = (root / "releases" / "0.2.0" / "README.md").read_text()
     assert "1 relabelled" in card
+    # the sample's captions, accepted as they were, and the one transcript a reviewer typed
+    shards = sorted((root / "releases" / "0.2.0" / "data").glob("*.parquet"))
+    rows = [
+        r for shard in shards for r in pq.read_table(shard, columns=["clip_id", "text_origin"]).to_pylist()
+    ]
+    origins = {r["clip_id"]: r["text_origin"] for r in rows}
+    assert origins.pop(ids[1]) == "person" and set(origins.values()) == {"captions"}
     plan = run_cli("publish", "0.2.0", "--to-hub", "my-org/scottish", "--dry-run", cwd=root)
     assert plan.returncode == 0 and "dry run: nothing contacted" in plan.stdout
     assert "tag          0.2.0" in plan.stdout
@@ -45,7 +54,7 @@ def test_publish_verify_diff_and_other_formats(tmp_path: Path) -> None:
     lines = [
         json.loads(line) for f in sorted(out.glob("*_manifest.jsonl")) for line in f.read_text().splitlines()
     ]
-    assert len(lines) == 8 and {line["speaker"] for line in lines} == {"Morag"}
+    assert len(lines) == 8 and {line["speaker"] for line in lines} == {speaker_id(salt(ws), "Morag")}
     assert "We're off to Orkney." in {line["text"] for line in lines}
     # a flipped byte is found and named
     shard = next((root / "releases" / "0.1.0" / "data").glob("*.parquet"))

@@ -1,0 +1,182 @@
+"""What changed between two releases: clips added, removed, relabelled and moved."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import AccentdsError
+from .markup import cell, minutes, table
+from .releases import release_dir
+from .shards import OLD_NAMES
+from .splits import SPLITS
+from .workspace import Workspace
+
+LABEL_FIELDS = ("transcript", "speaker", "accent", "accent_evidence")
+
+
+@dataclass(frozen=True)
+class Relabel:
+    """One label field of one clip that differs between two releases."""
+
+    clip_id: str
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ReleaseDiff:
+    """What changed from release `old` to release `new`."""
+
+    old: str
+    new: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    relabelled: tuple[Relabel, ...]
+    moved: tuple[tuple[str, str, str], ...]  # (clip id, old split, new split)
+    split_seconds: dict[str, tuple[float, float]]  # split -> (seconds in old, seconds in new)
+    accent_seconds: dict[str, tuple[float, float]]  # accent region ("" = none) -> (old, new)
+    added_seconds: float = 0.0
+    removed_seconds: float = 0.0
+
+    @property
+    def relabelled_by_field(self) -> dict[str, int]:
+        """How many clips changed in each label field."""
+        return dict(Counter(r.field for r in self.relabelled))
+
+    @property
+    def relabelled_clips(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.clip_id for r in self.relabelled))
+
+
+# -- comparing -----------------------------------------------------------------------
+def release_rows(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every clip of a release folder (without audio) with its split, by clip id."""
+    files = sorted((folder / "data").glob("*.parquet"))
+    if not files:
+        raise AccentdsError(f"{folder} holds no data/*.parquet files")
+    rows: dict[str, dict[str, Any]] = {}
+    for path in files:
+        split = path.name.split("-", 1)[0]
+        try:
+            names = set(pq.read_schema(path).names)
+            # releases before the Hub's column names hold `transcript` and `speaker`
+            fields = {f: OLD_NAMES[f] if OLD_NAMES.get(f) in names else f for f in LABEL_FIELDS}
+            table = pq.read_table(path, columns=["clip_id", *fields.values(), "duration"])
+        except (OSError, pa.ArrowException) as exc:
+            raise AccentdsError(f"cannot read {path}: {exc}") from None
+        for row in table.to_pylist():
+            for field, column in fields.items():
+                row[field] = row.pop(column)
+            row["split"] = split
+            rows[row["clip_id"]] = row
+    return rows
+
+
+def diff_rows(
+    old: str, new: str, before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]
+) -> ReleaseDiff:
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    relabelled = []
+    moved = []
+    for clip in sorted(set(before) & set(after)):
+        for name in LABEL_FIELDS:
+            if (before[clip][name] or "") != (after[clip][name] or ""):
+                relabelled.append(Relabel(clip, name, before[clip][name] or "", after[clip][name] or ""))
+        if before[clip]["split"] != after[clip]["split"]:
+            moved.append((clip, before[clip]["split"], after[clip]["split"]))
+
+    def totals(rows: Mapping[str, Mapping[str, Any]], key: str) -> dict[str, float]:
+        sums: dict[str, float] = defaultdict(float)
+        for row in rows.values():
+            sums[row[key] or ""] += float(row["duration"])
+        return sums
+
+    old_split, new_split = totals(before, "split"), totals(after, "split")
+    splits = [s for s in SPLITS if s in old_split or s in new_split]
+    old_accent, new_accent = totals(before, "accent"), totals(after, "accent")
+    accents = sorted(set(old_accent) | set(new_accent), key=lambda a: (a == "", a))
+    return ReleaseDiff(
+        old=old,
+        new=new,
+        added=tuple(added),
+        removed=tuple(removed),
+        relabelled=tuple(relabelled),
+        moved=tuple(moved),
+        split_seconds={s: (round(old_split.get(s, 0.0), 3), round(new_split.get(s, 0.0), 3)) for s in splits},
+        accent_seconds={
+            a: (round(old_accent.get(a, 0.0), 3), round(new_accent.get(a, 0.0), 3)) for a in accents
+        },
+        added_seconds=round(sum(float(after[c]["duration"]) for c in added), 3),
+        removed_seconds=round(sum(float(before[c]["duration"]) for c in removed), 3),
+    )
+
+
+def diff(workspace: Workspace, v1: str, v2: str) -> ReleaseDiff:
+    """What changed from release v1 to release v2: clips added and removed, labels changed
+    (per field), clips that moved split, and minutes per split and per accent region."""
+    before = release_rows(release_dir(workspace, v1))
+    after = release_rows(release_dir(workspace, v2))
+    return diff_rows(v1, v2, before, after)
+
+
+def _listed(items: Sequence[str], limit: int = 20) -> list[str]:
+    lines = [f"- {item}" for item in items[:limit]]
+    if len(items) > limit:
+        lines.append(f"- ... and {len(items) - limit} more")
+    return lines
+
+
+def render_diff(d: ReleaseDiff) -> str:
+    """A Markdown summary of a ReleaseDiff (the card's changelog, `accentds diff`)."""
+    fields = ", ".join(f"{name} {count}" for name, count in sorted(d.relabelled_by_field.items()))
+    lines = [
+        f"Changes from {d.old} to {d.new}: {len(d.added)} clip(s) added ({minutes(d.added_seconds)} min), "
+        f"{len(d.removed)} removed ({minutes(d.removed_seconds)} min), "
+        f"{len(d.relabelled_clips)} relabelled"
+        + (f" ({fields})" if fields else "")
+        + f", {len(d.moved)} moved split.",
+        "",
+        table(
+            ["split", f"{d.old} min", f"{d.new} min", "change"],
+            [(s, minutes(a), minutes(b), f"{(b - a) / 60:+.2f}") for s, (a, b) in d.split_seconds.items()],
+        ),
+        "",
+        table(
+            ["accent region", f"{d.old} min", f"{d.new} min", "change"],
+            [
+                (a or "(none)", minutes(x), minutes(y), f"{(y - x) / 60:+.2f}")
+                for a, (x, y) in d.accent_seconds.items()
+            ],
+        ),
+    ]
+    if d.relabelled:
+        lines += ["", "Relabelled:", ""]
+        lines += _listed(
+            [
+                f"`{cell(r.clip_id)}` {r.field}: {cell(json.dumps(r.old, ensure_ascii=False))} → "
+                f"{cell(json.dumps(r.new, ensure_ascii=False))}"
+                if r.field != "speaker"  # a changelog never says who a speaker was
+                else f"`{cell(r.clip_id)}` speaker changed"
+                for r in d.relabelled
+            ]
+        )
+    if d.moved:
+        lines += ["", "Moved split:", ""]
+        lines += _listed([f"`{cell(c)}` {a} → {b}" for c, a, b in d.moved])
+    if d.added:
+        lines += ["", "Added:", ""]
+        lines += _listed([f"`{cell(c)}`" for c in d.added])
+    if d.removed:
+        lines += ["", "Removed:", ""]
+        lines += _listed([f"`{cell(c)}`" for c in d.removed])
+    return "\n".join(lines)

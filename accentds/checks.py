@@ -1,0 +1,73 @@
+"""Checks a release's clips pass before publishing: transcripts that are there and plausible,
+and evaluation splits that measure more than one voice or accent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .errors import AccentdsError
+
+# characters per second of a transcript (spaces included) outside which it is unlikely to be
+# what the clip says: read speech runs at about 12-18
+MIN_CHARS_PER_S = 3.0
+MAX_CHARS_PER_S = 35.0
+EVALUATION = ("validation", "test")
+
+
+def _listed(ids: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def transcript_checks(rows: Sequence[Mapping[str, Any]], force: bool) -> list[str]:
+    """Refuse accepted clips without a transcript (with `force`, a warning); warn about
+    transcripts whose characters per second are far from speech."""
+    empty = sorted(r["clip_id"] for r in rows if not (r["transcript"] or "").strip())
+    warnings = []
+    if empty:
+        what = f"{len(empty)} accepted clip(s) have no transcript ({_listed(empty)})"
+        if not force:
+            raise AccentdsError(
+                f'{what}: give each its transcript (`accentds label CLIP_ID --transcript "..."`) or reject it, '
+                "or publish with --force to publish them with an empty text"
+            )
+        warnings.append(f"--force: {what}; they are published with an empty text")
+    odd = []
+    for row in rows:
+        text, seconds = (row["transcript"] or "").strip(), float(row["duration"])
+        if text and seconds > 0 and not MIN_CHARS_PER_S <= len(text) / seconds <= MAX_CHARS_PER_S:
+            odd.append(f"{row['clip_id']} ({len(text) / seconds:.1f}/s)")
+    if odd:
+        warnings.append(
+            f"{len(odd)} transcript(s) have a number of characters per second far from speech (outside "
+            f"{MIN_CHARS_PER_S:g}-{MAX_CHARS_PER_S:g}), so may not be what the clip says: {_listed(sorted(odd))}"
+        )
+    return warnings
+
+
+def evaluation_checks(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Warn about a validation or test split with one speaker or one accent region, when the
+    release holds more: its scores would measure that one alone."""
+    voices: dict[str, set[str]] = defaultdict(set)
+    accents: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        voices[row["split"]].add(row["speaker"] or f"source {row['source_id']}")
+        accents[row["split"]].add(row["accent"] or "(none)")
+    all_voices = set().union(*voices.values()) if voices else set()
+    all_accents = set().union(*accents.values()) if accents else set()
+    warnings = []
+    for split in EVALUATION:
+        if not voices.get(split):
+            continue
+        if len(voices[split]) == 1 and len(all_voices) > 1:
+            [voice] = voices[split]
+            warnings.append(f"{split} holds one speaker ({voice}): its scores measure that one voice")
+        if len(accents[split]) == 1 and len(all_accents) > 1:
+            [accent] = accents[split]
+            warnings.append(
+                f"{split} holds one accent region ({accent}) of the release's {len(all_accents)}: its scores "
+                "say nothing about the others"
+            )
+    return warnings

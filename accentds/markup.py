@@ -1,0 +1,66 @@
+"""Markdown and YAML for dataset cards and changelogs: safe table cells, tables, block YAML."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_./*-]*$")
+_YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n"}
+
+
+def _yaml_scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def to_yaml(value: Any, indent: int = 0) -> str:
+    """Block-style YAML for dicts, lists and scalars (strings quoted unless plainly safe)."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(item, Mapping | list) and item:
+                lines.append(f"{pad}{_yaml_scalar(key)}:")
+                lines.append(to_yaml(item, indent + 2 if isinstance(item, Mapping) else indent))
+            else:
+                empty = "{}" if isinstance(item, Mapping) else "[]" if isinstance(item, list) else None
+                lines.append(f"{pad}{_yaml_scalar(key)}: {empty or _yaml_scalar(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping | list) and item:
+                inner = to_yaml(item, indent + 2)
+                lines.append(f"{pad}- {inner[indent + 2 :]}")
+            else:
+                lines.append(f"{pad}- {_yaml_scalar(item)}")
+    else:
+        lines.append(pad + _yaml_scalar(value))
+    return "\n".join(lines)
+
+
+def cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell (no HTML, no column breaks)."""
+    text = " ".join(str(value).split())
+    for old, new in (("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+        text = text.replace(old, new)
+    return text or "—"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.2f}"

@@ -1,0 +1,56 @@
+"""Who a release names: speakers appear as stable ids, never as names, unless
+`[publish] speaker_names = true` (given every speaker's consent).
+
+A speaker's id is `spk-` and the start of an HMAC-SHA256 of the name keyed with the
+workspace's salt, manifests/speaker_salt.txt: tracked with the manifests, so a clone gives
+the same ids, and never published, so nobody can recompute an id from a name they guess.
+A denied speaker is named by such an id even where names are published."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from .workspace import Workspace
+
+SALT_FILE = "speaker_salt.txt"
+ID_PREFIX = "spk-"
+ID_HEX = 12
+
+
+def salt_path(workspace: Workspace) -> Path:
+    return workspace.manifests / SALT_FILE
+
+
+def salt(workspace: Workspace) -> bytes:
+    """The workspace's salt, made (under the lock) the first time it is needed."""
+    path = salt_path(workspace)
+    if not path.exists():
+        with workspace.lock():
+            if not path.exists():
+                tmp = path.with_name(f".{path.name}.tmp")
+                tmp.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+                tmp.replace(path)
+    return path.read_text(encoding="utf-8").strip().encode("ascii")
+
+
+def speaker_id(key: bytes, name: str) -> str:
+    """The stable, salted id of a speaker's name."""
+    return ID_PREFIX + hmac.new(key, name.encode("utf-8"), hashlib.sha256).hexdigest()[:ID_HEX]
+
+
+def publisher(workspace: Workspace, denied: set[str] | frozenset[str] = frozenset()) -> Callable[[str], str]:
+    """How a speaker is named in a release: their id, or their name where the settings allow
+    it and they are not denied. An empty name stays empty."""
+    key = salt(workspace)
+    names = workspace.config.publish.speaker_names
+
+    def public(name: str) -> str:
+        if not name:
+            return ""
+        return name if names and name not in denied else speaker_id(key, name)
+
+    return public

@@ -1,0 +1,118 @@
+"""Which accepted clips may be published: the deny list and the allowed licences."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import AccentdsError
+from .licences import normalise
+from .workspace import Workspace, build_manifest, now_iso, read_csv, write_csv_atomic
+
+DENY_KINDS = ("source", "speaker")
+DENY_FIELDS = ["kind", "value", "reason", "added_at"]
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A source or speaker whose accepted clips are not in a release, and why."""
+
+    kind: str  # "source" or "speaker"
+    value: str
+    cause: str  # "licence" or "deny list"
+    reason: str
+    clips: int = 0
+    seconds: float = 0.0
+
+
+# -- the deny list -------------------------------------------------------------------
+def deny_csv(workspace: Workspace) -> Path:
+    """manifests/deny.csv: sources and speakers never to publish."""
+    return workspace.manifests / "deny.csv"
+
+
+def read_deny(workspace: Workspace) -> list[dict[str, str]]:
+    """Rows of the deny list (kind, value, reason, added_at), oldest first."""
+    return [row for row in read_csv(deny_csv(workspace)) if row.get("kind") and row.get("value")]
+
+
+def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, str]:
+    """Put a source (by id) or a speaker (by name) on the deny list: no later release holds
+    their clips, and each release records the reason. Returns the row added."""
+    kind = kind.strip().lower()
+    if kind not in DENY_KINDS:
+        raise AccentdsError(f"cannot deny a {kind!r}: give 'source' (a source id) or 'speaker' (a name)")
+    value = " ".join(value.split())
+    reason = " ".join(reason.split())
+    if not value:
+        raise AccentdsError(f"give the {kind} to deny")
+    if not reason:
+        raise AccentdsError("give a reason (--reason): it is recorded in every later release")
+    with workspace.lock():
+        rows = read_deny(workspace)
+        for row in rows:
+            if row["kind"] == kind and row["value"] == value:
+                raise AccentdsError(
+                    f"{kind} {value!r} is already on the deny list since {row.get('added_at') or '?'} "
+                    f"({row.get('reason') or 'no reason'}); edit {deny_csv(workspace)} to change the reason"
+                )
+        if kind == "source":
+            known = {s.source_id for s in workspace.read_sources()}
+            if value not in known:
+                raise AccentdsError(f"unknown source id {value!r}; `accentds status --sources` lists them")
+        else:
+            speakers = set(build_manifest(workspace)["speaker"].to_pylist()) - {""}
+            speakers |= set(workspace.config.labels.speakers)
+            if value not in speakers:
+                listed = ", ".join(repr(s) for s in sorted(speakers)[:20]) or "none yet"
+                raise AccentdsError(
+                    f"no clip has the speaker {value!r} (speakers: {listed}); check the spelling"
+                )
+        row = {"kind": kind, "value": value, "reason": reason, "added_at": now_iso()}
+        write_csv_atomic(deny_csv(workspace), DENY_FIELDS, [*rows, row])
+    return row
+
+
+# -- choosing clips --------------------------------------------------------------------
+def select_clips(
+    rows: list[dict[str, Any]],
+    denied: list[dict[str, str]],
+    allowed_licences: Sequence[str],
+    include_unlicensed: bool,
+) -> tuple[list[dict[str, Any]], list[LeftOut], list[str]]:
+    """Accepted clips that may be published; what was left out and why; the sources
+    included although their licence is not allowed (only with include_unlicensed)."""
+    denied_sources = {d["value"]: d.get("reason", "") for d in denied if d["kind"] == "source"}
+    denied_speakers = {d["value"]: d.get("reason", "") for d in denied if d["kind"] == "speaker"}
+    allowed = {normalise(name) for name in allowed_licences} - {None}
+    kept: list[dict[str, Any]] = []
+    counts: dict[tuple[str, str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+    unlicensed: set[str] = set()
+    for row in rows:
+        if row["status"] != "accepted":
+            continue
+        source, speaker, licence = row["source_id"], row["speaker"], row["licence"]
+        row["licence"] = normalise(licence) or licence  # published as its SPDX id
+        if source in denied_sources:
+            key = ("source", source, "deny list", denied_sources[source])
+        elif speaker and speaker in denied_speakers:
+            key = ("speaker", speaker, "deny list", denied_speakers[speaker])
+        elif normalise(licence) not in allowed and not include_unlicensed:
+            why = f"licence {licence!r} is not" if licence else "no licence is recorded, so it is not"
+            key = ("source", source, "licence", f"{why} in [publish] allowed_licences")
+        else:
+            if normalise(licence) not in allowed:
+                unlicensed.add(source)
+            kept.append(row)
+            continue
+        counts[key][0] += 1
+        counts[key][1] += float(row["duration"])
+    left = {key: LeftOut(*key, clips=int(n), seconds=round(s, 3)) for key, (n, s) in counts.items()}
+    for entry in denied:  # the whole deny list is recorded, matching clips or not
+        key = (entry["kind"], entry["value"], "deny list", entry.get("reason", ""))
+        left.setdefault(key, LeftOut(*key))
+    left_out = sorted(left.values(), key=lambda x: (x.kind, x.value, x.cause))
+    return kept, left_out, sorted(unlicensed)

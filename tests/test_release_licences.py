@@ -1,0 +1,119 @@
+"""Licences derived from the clips: SPDX ids checked, the card's licence what the clips'
+licences give together, refusals where they cannot be combined, and the attribution
+CC-BY needs."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from huggingface_hub import DatasetCard
+from releasing import NOW, check_against_workspace, front_matter, load, speaker_source
+
+from accentds.errors import AccentdsError
+from accentds.labels import set_source_licence
+from accentds.licences import combine, credits, normalise, set_attribution
+from accentds.publish import publish
+from accentds.workspace import Workspace
+
+
+def _allow(ws: Workspace, *licences: str) -> Workspace:
+    config = ws.root / "accentds.toml"
+    text = config.read_text(encoding="utf-8")
+    listed = "".join(f'    "{name}",\n' for name in licences)
+    text = re.sub(r"^allowed_licences = \[\n", lambda m: m.group(0) + listed, text, count=1, flags=re.M)
+    config.write_text(text, encoding="utf-8")
+    return Workspace(ws.root)
+
+
+def test_mixed_licences_give_the_right_card(ws: Workspace, tmp_path: Path) -> None:
+    hamish = speaker_source(ws, "Hamish")
+    set_source_licence(ws, hamish, "cc-by-sa-4.0")  # any spelling of a known id is stored as SPDX
+    assert next(s.licence for s in ws.read_sources() if s.source_id == hamish) == "CC-BY-SA-4.0"
+    # a local file carries no author or title: the attribution CC-BY-SA asks for cannot be given
+    with pytest.raises(AccentdsError, match=rf"source {hamish} is CC-BY-SA-4.0, which requires attribution"):
+        publish(ws, "1.0.0")
+    done = run_cli(
+        "source", "set", hamish, "--author", "Hamish Ross", "--title", "Ferry talk",
+        "--url", "https://example.org/ferry", cwd=ws.root,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    release = publish(ws, "1.0.0", now=NOW)
+    card = (release.path / "README.md").read_text(encoding="utf-8")
+    assert front_matter(card)["license"] == ["cc-by-sa-4.0", "cc0-1.0"]
+    assert DatasetCard(card).data.license == ["cc-by-sa-4.0", "cc0-1.0"]  # the Hub's parser agrees
+    assert "### Attribution" in card
+    assert (
+        f"| {hamish} | Ferry talk | Hamish Ross | https://example.org/ferry | "
+        "CC-BY-SA-4.0 https://creativecommons.org/licenses/by-sa/4.0/ |" in card
+    )
+    splits = load(release.path, tmp_path / "cache")
+    check_against_workspace(ws, splits)
+    assert {r["licence"] for rows in splits.values() for r in rows} == {"CC-BY-SA-4.0", "CC0-1.0"}
+
+    # NonCommercial clips beside ShareAlike ones: refused, saying why and what to do
+    ailsa = speaker_source(ws, "Ailsa")
+    set_source_licence(ws, ailsa, "CC-BY-NC-4.0")
+    set_attribution(ws, ailsa, {"author": "Ailsa", "title": "Fife walk"})
+    ws = _allow(ws, "CC-BY-NC-4.0")
+    with pytest.raises(
+        AccentdsError, match=r"ShareAlike \(CC-BY-SA-4\.0\) and NonCommercial \(CC-BY-NC-4\.0\)"
+    ):
+        publish(ws, "1.1.0")
+    assert not (ws.releases / "1.1.0").exists()
+
+
+def test_unlicensed_clips_are_stated_not_covered_by_a_licence(ws: Workspace, tmp_path: Path) -> None:
+    release = publish(ws, "1.0.0", include_unlicensed=True, now=NOW)
+    card = (release.path / "README.md").read_text(encoding="utf-8")
+    assert front_matter(card)["license"] == "unknown"
+    assert "published with `--include-unlicensed`" in card and "claims no licence (`unknown`)" in card
+    check_against_workspace(ws, load(release.path, tmp_path / "cache"))
+
+
+def test_licences_are_checked_against_the_known_list(ws: Workspace) -> None:
+    morag = speaker_source(ws, "Morag")
+    with pytest.raises(AccentdsError, match=r"unknown licence 'CC-BY-5\.0': give an SPDX id"):
+        set_source_licence(ws, morag, "CC-BY-5.0")
+    bad = run_cli("source", "set", morag, "--licence", "free to use", cwd=ws.root)
+    assert bad.returncode == 1 and "unknown licence 'free to use'" in bad.stderr
+    with pytest.raises(AccentdsError, match="needs its name and link"):
+        set_source_licence(ws, morag, "other")
+    other = run_cli(
+        "source", "set", morag, "--licence", "other", "--licence-name", "Morag's own terms",
+        "--licence-url", "https://example.org/terms", "--author", "Morag", "--title", "Morning", cwd=ws.root,
+    )  # fmt: skip
+    assert other.returncode == 0, other.stderr
+    ws = _allow(ws, "other")
+    card = (publish(ws, "1.0.0", now=NOW).path / "README.md").read_text(encoding="utf-8")
+    meta = front_matter(card)
+    assert meta["license"] == ["cc0-1.0", "other"]
+    assert meta["license_name"] == "Morag's own terms" and meta["license_link"] == "https://example.org/terms"
+    assert normalise("Creative Commons Attribution license (reuse allowed)") == "CC-BY-3.0"  # YouTube's
+    with pytest.raises(AccentdsError, match="forbid sharing adaptations"):
+        combine(["CC0-1.0", "CC-BY-ND-4.0"])
+    assert combine(["CC-BY-NC-SA-4.0", "CC-BY-4.0", "CC0-1.0"]) == ["CC-BY-4.0", "CC-BY-NC-SA-4.0", "CC0-1.0"]
+
+
+def test_a_downloaded_video_is_credited_from_its_info_json(ws: Workspace) -> None:
+    sources = ws.read_sources()
+    video = replace(sources[0], source_id="yt-abc123def45", kind="url", origin="https://youtu.be/abc123def45")
+    ws.write_sources(
+        [*sources, replace(video, licence="Creative Commons Attribution license (reuse allowed)")]
+    )
+    (ws.raw / video.source_id).mkdir(parents=True)
+    info = {
+        "title": "Blether",
+        "uploader": "Glasgow Voices",
+        "webpage_url": "https://www.youtube.com/watch?v=abc",
+    }
+    (ws.raw / video.source_id / "info.json").write_text(json.dumps(info), encoding="utf-8")
+    [credit] = credits(ws, [video.source_id]).values()
+    assert (credit.licence, credit.title, credit.author, credit.url) == (
+        "CC-BY-3.0", "Blether", "Glasgow Voices", "https://www.youtube.com/watch?v=abc",
+    )  # fmt: skip
+    assert credit.needs_attribution and credit.complete
