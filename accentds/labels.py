@@ -181,18 +181,19 @@ def set_labels(
     if not ids:
         raise AccentdsError("name at least one clip id")
     versions = {cid: expected_version for cid in ids} if expected_version is not None else None
-    return _apply(workspace, {cid: clean for cid in ids}, reviewer or _reviewer(), versions)
+    return _apply(workspace, {cid: clean for cid in ids}, reviewer or default_reviewer(), versions)
 
 
-def _reviewer() -> str:
-    """$ACCENTDS_REVIEWER, else the login name (from $USER, $LOGNAME or the system)."""
+def default_reviewer() -> str:
+    """$ACCENTDS_REVIEWER, else the login name (from $USER, $LOGNAME or the system), else
+    the user id ("uid 1000"): an edit always names who made it."""
     named = os.environ.get("ACCENTDS_REVIEWER") or os.environ.get("USER") or os.environ.get("LOGNAME")
-    if named:
-        return named
+    if named and named.strip():
+        return named.strip()
     try:
-        return getpass.getuser()
+        return getpass.getuser() or f"uid {os.getuid()}"
     except (KeyError, OSError):
-        return ""
+        return f"uid {os.getuid()}"
 
 
 def history(workspace: Workspace, clip_id: str) -> list[dict[str, str]]:
@@ -210,7 +211,9 @@ def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]
             raise AccentdsError(f"nothing to undo for {clip_id}")
         last = edits[-1]
         restore = {c["field"]: c.get("old", "") for c in last["changes"] if c["clip"] == clip_id}
-        return _apply(workspace, {clip_id: restore}, reviewer or _reviewer(), undoes=last.get("tx", ""))
+        return _apply(
+            workspace, {clip_id: restore}, reviewer or default_reviewer(), undoes=last.get("tx", "")
+        )
 
 
 def orphans(workspace: Workspace) -> dict[str, dict[str, str]]:
@@ -278,7 +281,7 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
     labels = workspace.read_labels()
     clip_ids = [cid for cid, row in labels.items() if row.get("speaker") == old]
     changed = (
-        len(_apply(workspace, {cid: {"speaker": new} for cid in clip_ids}, reviewer or _reviewer()))
+        len(_apply(workspace, {cid: {"speaker": new} for cid in clip_ids}, reviewer or default_reviewer()))
         if clip_ids
         else 0
     )
@@ -403,7 +406,7 @@ def import_labels(
                 )  # accepting confirms it
         return planned
     why = f"import of {path.name}"
-    changes = _apply(workspace, edits, reviewer or _reviewer(), why=why) if edits else []
+    changes = _apply(workspace, edits, reviewer or default_reviewer(), why=why) if edits else []
     if path.resolve() in (workspace.labels_csv, workspace.manifest_csv):
         path.unlink()  # a view edited by hand: now imported, it is rewritten from the labels
         with workspace.lock():

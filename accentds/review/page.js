@@ -58,8 +58,12 @@ function filterQuery() {
   return params.toString();
 }
 
+// the server's access token, given in the page's HTML; every request sends it
+const TOKEN = document.querySelector('meta[name="accentds-token"]')?.content || "";
+
 async function api(path, options = {}) {
-  const response = await fetch(path, { credentials: "same-origin", ...options });
+  const headers = { ...options.headers, "X-Accentds-Token": TOKEN };
+  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
   let body = null;
   try { body = await response.json(); } catch { body = null; }
   return { status: response.status, ok: response.ok, body };
