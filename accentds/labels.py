@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +34,7 @@ from .workspace import (
 )
 
 EXPORT_COLUMNS = ["clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft"]
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")  # what a spreadsheet runs as a formula, maybe quoted
 
 
 class LabelConflict(AccentdsError):
@@ -321,11 +323,27 @@ def list_labels(
     return rows if flag is None else [r for r in rows if flag in r["quality_flags"].split()]
 
 
+def spreadsheet_text(value: str) -> str:
+    """`value` as a spreadsheet cell that shows it as text: one starting with = + - @, a tab
+    or a carriage return (a formula to Excel, LibreOffice and Google Sheets), after any
+    apostrophes, gets one more apostrophe in front. `from_spreadsheet` undoes it."""
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def from_spreadsheet(value: str) -> str:
+    """The value of a cell `spreadsheet_text` wrote (a cell without its apostrophe: as is)."""
+    return value[1:] if value.startswith("'") and _FORMULA.match(value) else value
+
+
 def export_labels(workspace: Workspace, path: Path) -> int:
-    """Write every clip's effective labels as CSV for a spreadsheet; returns the row count."""
+    """Write every clip's effective labels as CSV for a spreadsheet, text that a spreadsheet
+    would run as a formula escaped (`spreadsheet_text`); returns the row count."""
     rows = build_manifest(workspace).select(EXPORT_COLUMNS).to_pylist()
     for row in rows:
         row["transcript_is_draft"] = "yes" if row["transcript_is_draft"] else ""
+        for name, value in row.items():
+            if isinstance(value, str):
+                row[name] = spreadsheet_text(value)
     write_csv_atomic(path, EXPORT_COLUMNS, rows)
     return len(rows)
 
@@ -351,7 +369,8 @@ def import_labels(
     warn: Callable[[str], None] | None = None,
 ) -> list[Change]:
     """Apply a spreadsheet of labels. The whole file is checked first: an unknown clip id or
-    value stops the import with the row numbers at fault, and nothing is written.
+    value stops the import with the row numbers at fault, and nothing is written. A cell
+    escaped by `export_labels` reads as the value it escapes.
 
     A cell equal to what the clip shows now (its source default or caption draft included)
     is not a change, so an exported file imports back as no change at all."""
@@ -379,7 +398,7 @@ def import_labels(
             problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
             continue
         seen[cid] = number
-        values = {f: row.get(f) or "" for f in fields}
+        values = {f: from_spreadsheet(row.get(f) or "") for f in fields}
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
         clean = _normalise(schema, clean)
         for problem in check_values(schema, clean):
