@@ -68,9 +68,20 @@ def _allowed(name: str, value: str, choices: Sequence[str], empty_ok: bool = Tru
     return f"unknown {name} {value!r}; allowed: {listed}"
 
 
+def too_long(schema: LabelSchema, values: Mapping[str, str]) -> list[str]:
+    """The problem of a transcript longer than the schema allows (empty list: none)."""
+    length = len(values.get("transcript", ""))
+    if length <= schema.max_transcript_chars:
+        return []
+    return [
+        f"transcript is {length:,} characters long; the limit is {schema.max_transcript_chars:,} "
+        "([labels] max_transcript_chars in accentds.toml): shorten it or split the clip"
+    ]
+
+
 def check_values(schema: LabelSchema, values: Mapping[str, str]) -> list[str]:
     """Problems with label values (empty list when all are allowed)."""
-    problems = []
+    problems = too_long(schema, values)
     for name in values:
         if name not in EDITABLE_FIELDS:
             problems.append(f"unknown field {name!r}; editable: {', '.join(EDITABLE_FIELDS)}")
@@ -401,10 +412,12 @@ def import_labels(
         values = {f: from_spreadsheet(row.get(f) or "") for f in fields}
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
         clean = _normalise(schema, clean)
-        for problem in check_values(schema, clean):
-            problems.append(f"row {number}: {problem}")
         current = shown[cid]
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
+        if "transcript" not in changed:  # a transcript from before the limit stays as it is
+            clean.pop("transcript", None)
+        for problem in check_values(schema, clean):
+            problems.append(f"row {number}: {problem}")
         if changed:
             edits[cid] = changed
     if problems:

@@ -336,3 +336,20 @@ def test_a_page_without_the_token_or_by_another_name_gets_nothing(ws: Workspace,
         stop.set()
         thread.join(10)
     assert label(ws, clip.clip_id).get("transcript", "") != "rebound"
+
+
+def test_an_over_long_transcript_is_refused_with_the_limit_shown(
+    ws: Workspace, browser, base_url: str
+) -> None:
+    clip = ws.read_clips()[2]
+    page = Page(browser, base_url, clip.clip_id)
+    page.transcript("och " * 600)  # 2,400 characters
+    page.page.keyboard.press("s")
+    page.page.wait_for_function(
+        "() => document.querySelector('#message').textContent.startsWith('Not saved')"
+    )
+    message = page.page.text_content("#message")
+    assert "transcript is 2,399 characters long; the limit is 2,000" in message  # trimmed, as saved
+    assert page.shown() == clip.clip_id and page.page.input_value("#f-transcript").startswith("och och")
+    assert label(ws, clip.clip_id) == {}
+    page.close()
