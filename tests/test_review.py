@@ -513,3 +513,14 @@ def test_context_errors_name_no_absolute_path(ws: Workspace) -> None:
     message = response.json()["error"]
     assert f"ffmpeg could not decode the source {source.media}: " in message  # relative to the workspace
     assert str(ws.root) not in message and "/tmp" not in message
+
+
+def test_edits_name_a_reviewer_when_no_variable_names_one(ws: Workspace, monkeypatch) -> None:
+    for name in ("ACCENTDS_REVIEWER", "USER", "LOGNAME", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    client = TestClient(create_app(ws))  # `accentds review` without --reviewer
+    named = client.get("/api/queue").json()["reviewer"]
+    assert named.strip()  # the login name, else the user id
+    clip_id = clip_ids(ws)[0]
+    saved = save(client, clip_id, {"note": "who?"}, 0).json()
+    assert saved["reviewer"] == named == ws.read_labels()[clip_id]["reviewer"]

@@ -353,3 +353,58 @@ def test_an_over_long_transcript_is_refused_with_the_limit_shown(
     assert page.shown() == clip.clip_id and page.page.input_value("#f-transcript").startswith("och och")
     assert label(ws, clip.clip_id) == {}
     page.close()
+
+
+def conflict_rows(page: Page) -> dict[str, tuple[str, str]]:
+    rows = page.page.eval_on_selector_all(
+        "#conflict-rows tr", "rows => rows.map(r => [...r.children].map(c => c.textContent))"
+    )
+    return {name: (theirs, mine) for name, theirs, mine in rows}
+
+
+def test_the_conflict_panel_shows_both_sides_and_save_mine_keeps_mine(
+    ws: Workspace, browser, base_url: str
+) -> None:
+    clip = ws.read_clips()[7]
+    one = Page(browser, base_url, clip.clip_id)
+    two = Page(browser, base_url, clip.clip_id)
+    one.page.fill("#f-speaker", "Ailsa")
+    one.transcript("Their words")
+    one.page.keyboard.press("s")
+    one.page.wait_for_function("() => / saved\\.( |$)/.test(document.querySelector('#message').textContent)")
+
+    two.page.fill("#f-note", "my note")
+    two.transcript("My words")
+    two.page.keyboard.press("a")
+    two.page.wait_for_selector("#conflict", state="visible")
+    rows = conflict_rows(two)
+    assert rows["status"] == ("pending", "accepted")  # the status just set is shown as mine
+    assert rows["transcript"] == ("Their words", "My words")
+    assert rows["speaker"] == ("Ailsa", "(not edited)")
+    assert rows["note"] == ("(empty)", "my note")
+    assert two.page.input_value("#f-speaker") == "Ailsa"  # a field not touched shows what is saved now
+    assert two.page.input_value("#f-transcript") == "My words"  # the edits stay
+
+    two.page.select_option("#f-accent", "Fife")  # an edit made after seeing theirs is yours too
+    two.page.click("#btn-mine")
+    two.page.wait_for_function(
+        "() => / accepted\\.( |$)/.test(document.querySelector('#message').textContent)"
+    )
+    row = label(ws, clip.clip_id)
+    assert (row["transcript"], row["note"], row["status"]) == ("My words", "my note", "accepted")
+    assert row["speaker"] == "Ailsa" and row["accent"] == "Fife" and row["reviewer"] == "browser"
+    one.close()
+    two.close()
+
+
+def test_saving_without_a_change_says_so(ws: Workspace, browser, base_url: str) -> None:
+    clips = ws.read_clips()
+    page = Page(browser, base_url, clips[1].clip_id)
+    version = label(ws, clips[1].clip_id).get("version", "0")
+    page.page.keyboard.press("s")
+    page.page.wait_for_function(
+        "id => document.querySelector('#clip-title').title !== id", arg=clips[1].clip_id
+    )
+    assert page.page.text_content("#message") == "Nothing to save."
+    assert label(ws, clips[1].clip_id).get("version", "0") == version
+    page.close()
