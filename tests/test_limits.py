@@ -121,3 +121,16 @@ def test_an_old_workspace_with_an_over_long_label_opens(cut_ws: Workspace) -> No
     assert done.returncode == 0, done.stderr
     labels = Workspace(cut_ws.root).read_labels()
     assert len(labels[first]["transcript"]) == HUGE and labels[first]["status"] == "accepted"
+
+
+def test_the_server_refuses_a_write_too_big_to_be_a_label(cut_ws: Workspace) -> None:
+    clip = _ids(cut_ws)[0]
+    client = TestClient(create_app(cut_ws, reviewer="tester"))
+    body = {"values": {"note": "n" * 2_000_000}, "version": 0}
+    response = client.post(f"/api/clip/{clip}/labels", json=body, headers=JSON)
+    assert response.status_code == 413 and "1,048,576 bytes at most" in response.json()["error"]
+    chunked = client.post(
+        f"/api/clip/{clip}/labels", content=iter([b'{"values": {"note": "x"}, "version": 0}']), headers=JSON
+    )
+    assert chunked.status_code == 411
+    assert _journal(cut_ws) == b""

@@ -65,6 +65,7 @@ SECURITY_HEADERS = {
 }
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 TOKEN_HEADER = "x-accentds-token"
+MAX_BODY = 1 << 20  # bytes of a write, at least (a page sends a few hundred)
 _CLIP_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -115,11 +116,16 @@ class _Guard:
     any other host is refused, so a DNS-rebinding page cannot read the API either."""
 
     def __init__(
-        self, app: ASGIApp, allowed_hosts: Iterable[str] | None = None, token: str | None = None
+        self,
+        app: ASGIApp,
+        allowed_hosts: Iterable[str] | None = None,
+        token: str | None = None,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.app = app
         self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
         self.token = token
+        self.max_body = max_body
 
     def _has_token(self, method: str, headers: Headers, query: bytes) -> bool:
         assert self.token is not None
@@ -148,6 +154,11 @@ class _Guard:
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
             return _error(415, "writes must be sent as application/json")
+        length = headers.get("content-length", "")
+        if not length.isdigit():
+            return _error(411, "a write must give its Content-Length")
+        if int(length) > self.max_body:
+            return _error(413, f"a write may hold {self.max_body:,} bytes at most")
         origin = headers.get("origin")
         if origin is not None:
             parts = urlsplit(origin)
@@ -206,8 +217,9 @@ def create_app(
     `allowed_hosts` limits the Host header to these names (`serve` passes the names the
     server is reached by); None accepts any. With `token`, every request must carry it."""
     app = FastAPI(title="accentds review", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(_Guard, allowed_hosts=allowed_hosts, token=token)
     schema = workspace.config.labels
+    max_body = max(MAX_BODY, 16 * schema.max_transcript_chars)  # the longest transcript, escaped
+    app.add_middleware(_Guard, allowed_hosts=allowed_hosts, token=token, max_body=max_body)
     reviewer = reviewer or default_reviewer()
 
     def relative(message: str) -> str:
