@@ -318,6 +318,8 @@ def test_a_page_without_the_token_or_by_another_name_gets_nothing(ws: Workspace,
                 response = page.goto(origin + "/")
                 assert response is not None and response.status in (400, 401), origin
                 assert page.locator("#queue").count() == 0
+                if response.status == 401:  # what a person opening the bare address reads
+                    assert "needs its access token" in page.text_content("body")
                 results = page.evaluate(
                     """async (id) => {
                         const audio = await fetch(`/api/clip/${id}/audio`);

@@ -137,18 +137,20 @@ class _Guard:
             given.append(_query_token(query))
         return any(g and hmac.compare_digest(g.encode(), self.token.encode()) for g in given)
 
-    def _problem(self, method: str, headers: Headers, query: bytes) -> JSONResponse | None:
+    def _problem(self, method: str, path: str, headers: Headers, query: bytes) -> Response | None:
         host = headers.get("host", "")
         if self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
             return _error(
                 400, "unknown Host header: open the review page by the address `accentds review` printed"
             )
         if self.token is not None and not self._has_token(method, headers, query):
-            return _error(
-                401,
+            message = (
                 "this review page needs its access token: open the address `accentds review` "
-                "printed (it ends in ?token=...)",
+                "printed (it ends in ?token=...)"
             )
+            if path == "/":  # a person opening the page
+                return Response(message + "\n", status_code=401, media_type="text/plain; charset=utf-8")
+            return _error(401, message)
         if method in _SAFE_METHODS:
             return None
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -180,7 +182,8 @@ class _Guard:
                     headers[name] = value
             await send(message)
 
-        problem = self._problem(scope["method"], Headers(scope=scope), scope.get("query_string", b""))
+        query = scope.get("query_string", b"")
+        problem = self._problem(scope["method"], scope["path"], Headers(scope=scope), query)
         if problem is not None:
             await problem(scope, receive, send_secured)
             return
