@@ -637,10 +637,11 @@ def review_cmd(
       accentds review --host 0.0.0.0 --allow-remote --no-browser
     """
     from .review import serve  # the web stack loads only for this command
+    from .review.app import is_loopback
 
     def listening(address: str) -> None:
-        out.print(f"listening on {address}")
-        if allow_remote:
+        out.print(f"listening on {escape(address)}")
+        if not is_loopback(host):
             err.print(
                 "[yellow]Warning:[/] the page is served without encryption: whoever has its "
                 "address below (token included) can read the clips and edit the labels"
@@ -654,7 +655,7 @@ def review_cmd(
             port=port,
             open_browser=not no_browser,
             reviewer=reviewer,
-            on_ready=lambda url: out.print(f"review page: {url}  (Ctrl-C to stop)"),
+            on_ready=lambda url: out.print(f"review page: {escape(url)}  (Ctrl-C to stop)"),
             allow_remote=allow_remote,
             on_listen=listening,
         )

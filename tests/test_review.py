@@ -480,23 +480,56 @@ def test_review_on_the_network_needs_allow_remote(tmp_path: Path) -> None:
     assert line.startswith("Error: refusing to serve the review page on 0.0.0.0") and "--allow-remote" in line
 
 
-def test_review_prints_the_address_it_listens_on(tmp_path: Path) -> None:
-    if not _can_bind("0.0.0.0"):
-        pytest.skip("this machine cannot listen on 0.0.0.0")
+def first_lines(command: list[str], count: int) -> tuple[list[str], str]:
+    """The first `count` lines a long-running command prints (fewer if it prints no more
+    within 20 s), then Ctrl-C; and what it printed on stderr."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout.readline() for _ in range(count)))
+    reader.start()
+    reader.join(20)
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=30)
+    reader.join(5)
+    return lines, errors
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_review_prints_the_address_it_listens_on(tmp_path: Path, host: str) -> None:
+    if not _can_bind(host):
+        pytest.skip(f"this machine cannot listen on {host}")
     assert run_cli("init", str(tmp_path / "ws")).returncode == 0
     command = [sys.executable, "-m", "accentds", "--workspace", str(tmp_path / "ws"), "review"]
-    command += ["--host", "0.0.0.0", "--allow-remote", "--no-browser"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = [process.stdout.readline() for _ in range(2)]
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, errors = process.communicate(timeout=30)
-    assert re.fullmatch(r"listening on 0\.0\.0\.0:\d+\n", lines[0]), lines
-    port = lines[0].strip().rsplit(":", 1)[1]
-    assert lines[1].startswith("review page: http://") and "127.0.0.1" not in lines[1]
-    assert re.search(rf":{port}/\?token=[\w-]{{32}}  \(Ctrl-C to stop\)", lines[1]), lines
+    command += ["--host", host, "--allow-remote", "--no-browser"]
+    lines, errors = first_lines(command, 2)
+    shown = re.escape(f"[{host}]" if ":" in host else host)
+    assert re.fullmatch(rf"listening on {shown}:\d+\n", lines[0]), lines
+    port = int(lines[0].strip().rsplit(":", 1)[1])
+    assert lines[1].startswith("review page: http://"), lines
+    url = lines[1].split()[2]
+    parts = urlsplit(url)
+    assert parts.hostname and parts.hostname not in ("127.0.0.1", "::1", "localhost"), url
+    assert parts.port == port and re.fullmatch(r"token=[\w-]{32}", parts.query), url
     assert "without encryption" in errors
+
+
+def test_review_on_loopback_warns_of_nothing(tmp_path: Path) -> None:
+    assert run_cli("init", str(tmp_path / "ws")).returncode == 0
+    command = [
+        sys.executable,
+        "-m",
+        "accentds",
+        "--workspace",
+        str(tmp_path / "ws"),
+        "review",
+        "--no-browser",
+    ]
+    lines, errors = first_lines(command, 2)
+    assert re.fullmatch(r"listening on 127\.0\.0\.1:\d+\n", lines[0]), lines
+    assert re.fullmatch(
+        r"review page: http://127\.0\.0\.1:\d+/\?token=[\w-]{32}  \(Ctrl-C to stop\)\n", lines[1]
+    )
+    assert errors.strip() == "Interrupted."
 
 
 def test_context_errors_name_no_absolute_path(ws: Workspace) -> None:
