@@ -422,12 +422,8 @@ max_transcript_chars = {DEFAULT_MAX_TRANSCRIPT_CHARS}   # a longer transcript is
 # [corpus] and [audio], the keys and where they go
 _CORPUS_KEYS = {"name": str, "description": str, "language": str, "target_minutes": float}
 _AUDIO_KEYS = {"sample_rate": int, "ffmpeg": str}
-_LABEL_KEYS = (
-    "accents",
-    "accent_evidence",
-    "speakers",
-    "max_transcript_chars",
-)  # statuses are accentds's own
+# statuses are accentds's own
+_LABEL_KEYS = ("accents", "accent_evidence", "speakers", "max_transcript_chars")
 _CLASSES: dict[str, type] = {
     "vad": VadSettings,
     "labels": LabelSchema,
