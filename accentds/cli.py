@@ -616,11 +616,17 @@ def export_cmd(
 @app.command("review")
 def review_cmd(
     host: Annotated[
-        Optional[str],
+        str,
+        typer.Option(help="Address to listen on; one other than 127.0.0.1 needs --allow-remote."),
+    ] = "127.0.0.1",
+    allow_remote: Annotated[
+        bool,
         typer.Option(
-            help="Address to listen on (default 127.0.0.1); any other lets whoever reaches it edit labels."
+            "--allow-remote",
+            help="Allow a --host others reach (0.0.0.0, ::, a network address): whoever has the "
+            "printed address, token included, can edit labels.",
         ),
-    ] = None,
+    ] = False,
     port: Annotated[
         int, typer.Option("--port", "-p", min=0, max=65535, help="Port (default: a free one).")
     ] = 0,
@@ -636,20 +642,31 @@ def review_cmd(
 
     Examples:\n
       accentds review\n
-      accentds review --port 8765 --no-browser --reviewer ann
+      accentds review --port 8765 --no-browser --reviewer ann\n
+      accentds review --host 0.0.0.0 --allow-remote --no-browser
     """
     from .review import serve  # the web stack loads only for this command
+    from .review.app import is_loopback
+
+    def listening(address: str) -> None:
+        out.print(f"listening on {escape(address)}")
+        if not is_loopback(host):
+            err.print(
+                "[yellow]Warning:[/] the page is served without encryption: whoever has its "
+                "address below (token included) can read the clips and edit the labels"
+            )
 
     ws = _workspace(workspace)
     try:
         serve(
             ws,
-            host=host or "127.0.0.1",
+            host=host,
             port=port,
             open_browser=not no_browser,
             reviewer=reviewer,
-            on_ready=lambda url: out.print(f"review page: {url}  (Ctrl-C to stop)"),
-            allow_remote=host is not None,
+            on_ready=lambda url: out.print(f"review page: {escape(url)}  (Ctrl-C to stop)"),
+            allow_remote=allow_remote,
+            on_listen=listening,
         )
     finally:
         _record_history(ws, "review")

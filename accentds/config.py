@@ -38,6 +38,7 @@ STATUSES = ("pending", "accepted", "rejected")
 VAD_RATES = (8000, 16000, 32000, 48000)
 BACKENDS = ("webrtc+silero", "webrtc", "silero")
 DEFAULT_URL_TIMEOUT_S = 1800.0
+DEFAULT_MAX_TRANSCRIPT_CHARS = 2000
 
 Problem = tuple[str, str]  # (the key a problem is about, a sentence saying what is wrong)
 
@@ -164,10 +165,18 @@ class LabelSchema(_Checked):
     accent_evidence: tuple[str, ...] = ACCENT_EVIDENCE
     statuses: tuple[str, ...] = STATUSES
     speakers: tuple[str, ...] = ()
+    max_transcript_chars: int = DEFAULT_MAX_TRANSCRIPT_CHARS  # a longer transcript is refused
 
     def problems(self) -> list[Problem]:
-        """Empty or repeated names (a label could not tell them apart)."""
+        """Empty or repeated names (a label could not tell them apart), a limit below 1."""
         found: list[Problem] = []
+        if self.max_transcript_chars < 1:
+            found.append(
+                (
+                    "max_transcript_chars",
+                    f"max_transcript_chars must be more than 0 (got {self.max_transcript_chars})",
+                )
+            )
         for name in ("accents", "accent_evidence", "statuses", "speakers"):
             values: tuple[str, ...] = getattr(self, name)
             if any(not v.strip() for v in values):
@@ -421,6 +430,7 @@ url_timeout_s = {DEFAULT_URL_TIMEOUT_S:g}     # a URL not pulled within this man
 accents = {_toml_list(SCOTTISH_ACCENTS)}
 accent_evidence = {_toml_list(ACCENT_EVIDENCE)}
 speakers = []
+max_transcript_chars = {DEFAULT_MAX_TRANSCRIPT_CHARS}   # a longer transcript is refused (page, label, labels import)
 """
     parse_config(text)
     return text
@@ -432,7 +442,8 @@ speakers = []
 # [corpus] and [audio], the keys and where they go
 _CORPUS_KEYS = {"name": str, "description": str, "language": str, "target_minutes": float}
 _AUDIO_KEYS = {"sample_rate": int, "ffmpeg": str}
-_LABEL_KEYS = ("accents", "accent_evidence", "speakers")  # statuses are accentds's own
+# statuses are accentds's own
+_LABEL_KEYS = ("accents", "accent_evidence", "speakers", "max_transcript_chars")
 _CLASSES: dict[str, type] = {
     "vad": VadSettings,
     "labels": LabelSchema,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from .workspace import (
 )
 
 EXPORT_COLUMNS = ["clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft"]
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")  # what a spreadsheet runs as a formula, maybe quoted
 
 
 class LabelConflict(AccentdsError):
@@ -68,9 +70,20 @@ def _allowed(name: str, value: str, choices: Sequence[str], empty_ok: bool = Tru
     return f"unknown {name} {value!r}; allowed: {listed}"
 
 
+def too_long(schema: LabelSchema, values: Mapping[str, str]) -> list[str]:
+    """The problem of a transcript longer than the schema allows (empty list: none)."""
+    length = len(values.get("transcript", ""))
+    if length <= schema.max_transcript_chars:
+        return []
+    return [
+        f"transcript is {length:,} characters long; the limit is {schema.max_transcript_chars:,} "
+        "([labels] max_transcript_chars in accentds.toml): shorten it or split the clip"
+    ]
+
+
 def check_values(schema: LabelSchema, values: Mapping[str, str]) -> list[str]:
     """Problems with label values (empty list when all are allowed)."""
-    problems = []
+    problems = too_long(schema, values)
     for name in values:
         if name not in EDITABLE_FIELDS:
             problems.append(f"unknown field {name!r}; editable: {', '.join(EDITABLE_FIELDS)}")
@@ -183,18 +196,19 @@ def set_labels(
     if not ids:
         raise AccentdsError("name at least one clip id")
     versions = {cid: expected_version for cid in ids} if expected_version is not None else None
-    return _apply(workspace, {cid: clean for cid in ids}, reviewer or _reviewer(), versions)
+    return _apply(workspace, {cid: clean for cid in ids}, reviewer or default_reviewer(), versions)
 
 
-def _reviewer() -> str:
-    """$ACCENTDS_REVIEWER, else the login name (from $USER, $LOGNAME or the system)."""
+def default_reviewer() -> str:
+    """$ACCENTDS_REVIEWER, else the login name (from $USER, $LOGNAME or the system), else
+    the user id ("uid 1000"): an edit always names who made it."""
     named = os.environ.get("ACCENTDS_REVIEWER") or os.environ.get("USER") or os.environ.get("LOGNAME")
-    if named:
-        return named
+    if named and named.strip():
+        return named.strip()
     try:
-        return getpass.getuser()
+        return getpass.getuser() or f"uid {os.getuid()}"
     except (KeyError, OSError):
-        return ""
+        return f"uid {os.getuid()}"
 
 
 def history(workspace: Workspace, clip_id: str) -> list[dict[str, str]]:
@@ -212,7 +226,9 @@ def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]
             raise AccentdsError(f"nothing to undo for {clip_id}")
         last = edits[-1]
         restore = {c["field"]: c.get("old", "") for c in last["changes"] if c["clip"] == clip_id}
-        return _apply(workspace, {clip_id: restore}, reviewer or _reviewer(), undoes=last.get("tx", ""))
+        return _apply(
+            workspace, {clip_id: restore}, reviewer or default_reviewer(), undoes=last.get("tx", "")
+        )
 
 
 def orphans(workspace: Workspace) -> dict[str, dict[str, str]]:
@@ -291,7 +307,7 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
     labels = workspace.read_labels()
     clip_ids = [cid for cid, row in labels.items() if row.get("speaker") == old]
     changed = (
-        len(_apply(workspace, {cid: {"speaker": new} for cid in clip_ids}, reviewer or _reviewer()))
+        len(_apply(workspace, {cid: {"speaker": new} for cid in clip_ids}, reviewer or default_reviewer()))
         if clip_ids
         else 0
     )
@@ -332,11 +348,27 @@ def list_labels(
     return rows if flag is None else [r for r in rows if flag in r["quality_flags"].split()]
 
 
+def spreadsheet_text(value: str) -> str:
+    """`value` as a spreadsheet cell that shows it as text: one starting with = + - @, a tab
+    or a carriage return (a formula to Excel, LibreOffice and Google Sheets), after any
+    apostrophes, gets one more apostrophe in front. `from_spreadsheet` undoes it."""
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def from_spreadsheet(value: str) -> str:
+    """The value of a cell `spreadsheet_text` wrote (a cell without its apostrophe: as is)."""
+    return value[1:] if value.startswith("'") and _FORMULA.match(value) else value
+
+
 def export_labels(workspace: Workspace, path: Path) -> int:
-    """Write every clip's effective labels as CSV for a spreadsheet; returns the row count."""
+    """Write every clip's effective labels as CSV for a spreadsheet, text that a spreadsheet
+    would run as a formula escaped (`spreadsheet_text`); returns the row count."""
     rows = build_manifest(workspace).select(EXPORT_COLUMNS).to_pylist()
     for row in rows:
         row["transcript_is_draft"] = "yes" if row["transcript_is_draft"] else ""
+        for name, value in row.items():
+            if isinstance(value, str):
+                row[name] = spreadsheet_text(value)
     write_csv_atomic(path, EXPORT_COLUMNS, rows)
     return len(rows)
 
@@ -362,7 +394,8 @@ def import_labels(
     warn: Callable[[str], None] | None = None,
 ) -> list[Change]:
     """Apply a spreadsheet of labels. The whole file is checked first: an unknown clip id or
-    value stops the import with the row numbers at fault, and nothing is written.
+    value stops the import with the row numbers at fault, and nothing is written. A cell
+    escaped by `export_labels` reads as the value it escapes.
 
     A cell equal to what the clip shows now (its source default or caption draft included)
     is not a change, so an exported file imports back as no change at all."""
@@ -390,13 +423,15 @@ def import_labels(
             problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
             continue
         seen[cid] = number
-        values = {f: row.get(f) or "" for f in fields}
+        values = {f: from_spreadsheet(row.get(f) or "") for f in fields}
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
         clean = _normalise(schema, clean)
-        for problem in check_values(schema, clean):
-            problems.append(f"row {number}: {problem}")
         current = shown[cid]
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
+        if "transcript" not in changed:  # a transcript from before the limit stays as it is
+            clean.pop("transcript", None)
+        for problem in check_values(schema, clean):
+            problems.append(f"row {number}: {problem}")
         if changed:
             edits[cid] = changed
     if problems:
@@ -417,7 +452,7 @@ def import_labels(
                 )  # accepting confirms it
         return planned
     why = f"import of {path.name}"
-    changes = _apply(workspace, edits, reviewer or _reviewer(), why=why) if edits else []
+    changes = _apply(workspace, edits, reviewer or default_reviewer(), why=why) if edits else []
     if path.resolve() in (workspace.labels_csv, workspace.manifest_csv):
         path.unlink()  # a view edited by hand: now imported, it is rewritten from the labels
         with workspace.lock():

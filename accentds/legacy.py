@@ -8,7 +8,7 @@ import io
 from typing import TYPE_CHECKING
 
 from .journal import LabelJournal, encode, fold, new_tx_id
-from .sheets import read_sheet
+from .sheets import allow_long_fields, read_sheet
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -21,7 +21,7 @@ def migrate_labels(workspace: Workspace, journal: LabelJournal) -> int:
     records: list[dict] = []
     if workspace.history_csv.exists():
         text = workspace.history_csv.read_text(encoding="utf-8-sig", errors="replace")
-        csv.field_size_limit(1 << 30)
+        allow_long_fields()
         for row in csv.DictReader(io.StringIO(text, newline="")):
             if not row.get("clip_id") or not row.get("field"):
                 continue

@@ -11,6 +11,13 @@ from pathlib import Path
 from .errors import AccentdsError
 
 DELIMITERS = (",", ";", "\t")
+FIELD_LIMIT = 2**31 - 1  # csv refuses cells over 131,072 characters unless told otherwise
+
+
+def allow_long_fields() -> None:
+    """Let the csv module read cells of any length (a long transcript, old data): its
+    default limit is process-wide and would refuse them."""
+    csv.field_size_limit(FIELD_LIMIT)
 
 
 @dataclass
@@ -40,6 +47,7 @@ def read_sheet(path: Path) -> Sheet:
         raise AccentdsError(f"{path} is not a CSV file (it holds NUL bytes): save it as CSV and try again")
     header = text.split("\n", 1)[0]
     delimiter = max(DELIMITERS, key=header.count)
+    allow_long_fields()
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         columns = [c.strip() for c in reader.fieldnames or []]

@@ -27,6 +27,7 @@ from .errors import AccentdsError
 from .journal import JOURNAL_NAME, LabelJournal
 from .models import Clip, CutRecord, Source, field_names, from_row
 from .procs import running
+from .sheets import allow_long_fields
 
 ENV_VAR = "ACCENTDS_WORKSPACE"
 EDITABLE_FIELDS = ("transcript", "speaker", "accent", "accent_evidence", "status", "note")
@@ -149,6 +150,7 @@ def damaged(path: Path, why: object, line: int | None = None) -> AccentdsError:
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     """Rows of a CSV file as dicts; a missing file has no rows."""
+    allow_long_fields()
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             return list(csv.DictReader(handle))

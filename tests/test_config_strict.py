@@ -190,6 +190,11 @@ def test_a_list_stays_a_list(tmp_path: Path) -> None:
         ),
         ("speakers = []", "speakers = 3", "[labels] speakers must be a list of strings (got 3)"),
         ("speakers = []", "speakers = {a = 1}", "[labels] speakers must be a list of strings (got a table)"),
+        (
+            "max_transcript_chars = 2000",
+            'max_transcript_chars = "2000"',
+            '[labels] max_transcript_chars must be a whole number (got "2000")',
+        ),
     ],
 )
 def test_a_value_of_the_wrong_type_is_refused(tmp_path: Path, old: str, new: str, problem: str) -> None:
@@ -235,6 +240,11 @@ def test_a_whole_number_is_a_number(tmp_path: Path) -> None:
         ("url_timeout_s = 1800", "url_timeout_s = 0", "[pull] url_timeout_s must be more than 0 (got 0)"),
         ("speakers = []", 'speakers = ["Morag", "Morag"]', '[labels] speakers names "Morag" more than once'),
         ("speakers = []", 'speakers = [""]', "[labels] speakers must not hold an empty name"),
+        (
+            "max_transcript_chars = 2000",
+            "max_transcript_chars = 0",
+            "[labels] max_transcript_chars must be more than 0 (got 0)",
+        ),
         ("sample_rate = 16000", "sample_rate = 44100", "[audio] sample_rate must be one of 8000, 16000"),
     ],
 )

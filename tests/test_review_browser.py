@@ -9,7 +9,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from conftest import SAMPLE
@@ -231,12 +231,19 @@ def test_stale_edit_shows_the_conflict_and_overwrites_nothing(ws: Workspace, bro
     two.close()
 
 
+def api_url(base_url: str, path: str) -> tuple[str, dict[str, str]]:
+    """The address of an API path of the server at `base_url`, and the token header."""
+    parts = urlsplit(base_url)
+    return f"http://{parts.netloc}{path}", {"X-Accentds-Token": parts.query.removeprefix("token=")}
+
+
 def test_markup_in_labels_is_shown_as_text(ws: Workspace, browser, base_url: str) -> None:
     clip = ws.read_clips()[6]
+    url, token = api_url(base_url, f"/api/clip/{clip.clip_id}/labels")
     request = urllib.request.Request(
-        f"{base_url}api/clip/{clip.clip_id}/labels",
+        url,
         data=json.dumps({"values": {"transcript": XSS, "speaker": XSS, "note": XSS}, "version": 0}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **token},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -283,4 +290,123 @@ def test_screenshot(ws: Workspace, browser, base_url: str) -> None:
     page.page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
     page.page.screenshot(path="/tmp/review.png", full_page=True)
     assert Path("/tmp/review.png").stat().st_size > 10_000
+    page.close()
+
+
+def test_a_page_without_the_token_or_by_another_name_gets_nothing(ws: Workspace, browser) -> None:
+    """A page served on every address: a DNS-rebinding page (another site's name resolving
+    to this machine) and the bare address without the token read no clip and write nothing."""
+    urls: list[str] = []
+    ready, stop = threading.Event(), threading.Event()
+
+    def on_ready(url: str) -> None:
+        urls.append(url)
+        ready.set()
+
+    kwargs = {"open_browser": False, "on_ready": on_ready, "stop": stop, "host": "0.0.0.0"}
+    thread = threading.Thread(target=serve, args=(ws,), kwargs=kwargs | {"allow_remote": True}, daemon=True)
+    thread.start()
+    assert ready.wait(15), "the review server did not start"
+    port = urlsplit(urls[0]).port
+    clip = ws.read_clips()[7]
+    args = [*ARGS, "--host-resolver-rules=MAP rebind.example 127.0.0.1"]
+    try:
+        chromium = browser.browser_type.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+        try:
+            page = chromium.new_page()
+            for origin in (f"http://rebind.example:{port}", f"http://127.0.0.1:{port}"):
+                response = page.goto(origin + "/")
+                assert response is not None and response.status in (400, 401), origin
+                assert page.locator("#queue").count() == 0
+                if response.status == 401:  # what a person opening the bare address reads
+                    assert "needs its access token" in page.text_content("body")
+                results = page.evaluate(
+                    """async (id) => {
+                        const audio = await fetch(`/api/clip/${id}/audio`);
+                        const write = await fetch(`/api/clip/${id}/labels`, {
+                            method: "POST", headers: {"Content-Type": "application/json"},
+                            body: JSON.stringify({values: {transcript: "rebound"}, version: 0}),
+                        });
+                        return [audio.status, (await audio.text()).slice(0, 4), write.status];
+                    }""",
+                    clip.clip_id,
+                )
+                assert results[0] in (400, 401) and results[1] != "RIFF" and results[2] in (400, 401), origin
+        finally:
+            chromium.close()
+    finally:
+        stop.set()
+        thread.join(10)
+    assert label(ws, clip.clip_id).get("transcript", "") != "rebound"
+
+
+def test_an_over_long_transcript_is_refused_with_the_limit_shown(
+    ws: Workspace, browser, base_url: str
+) -> None:
+    clip = ws.read_clips()[2]
+    page = Page(browser, base_url, clip.clip_id)
+    page.transcript("och " * 600)  # 2,400 characters
+    page.page.keyboard.press("s")
+    page.page.wait_for_function(
+        "() => document.querySelector('#message').textContent.startsWith('Not saved')"
+    )
+    message = page.page.text_content("#message")
+    assert "transcript is 2,399 characters long; the limit is 2,000" in message  # trimmed, as saved
+    assert page.shown() == clip.clip_id and page.page.input_value("#f-transcript").startswith("och och")
+    assert label(ws, clip.clip_id) == {}
+    page.close()
+
+
+def conflict_rows(page: Page) -> dict[str, tuple[str, str]]:
+    rows = page.page.eval_on_selector_all(
+        "#conflict-rows tr", "rows => rows.map(r => [...r.children].map(c => c.textContent))"
+    )
+    return {name: (theirs, mine) for name, theirs, mine in rows}
+
+
+def test_the_conflict_panel_shows_both_sides_and_save_mine_keeps_mine(
+    ws: Workspace, browser, base_url: str
+) -> None:
+    clip = ws.read_clips()[7]
+    one = Page(browser, base_url, clip.clip_id)
+    two = Page(browser, base_url, clip.clip_id)
+    one.page.fill("#f-speaker", "Ailsa")
+    one.transcript("Their words")
+    one.page.keyboard.press("s")
+    one.page.wait_for_function("() => / saved\\.( |$)/.test(document.querySelector('#message').textContent)")
+
+    two.page.fill("#f-note", "my note")
+    two.transcript("My words")
+    two.page.keyboard.press("a")
+    two.page.wait_for_selector("#conflict", state="visible")
+    rows = conflict_rows(two)
+    assert rows["status"] == ("pending", "accepted")  # the status just set is shown as mine
+    assert rows["transcript"] == ("Their words", "My words")
+    assert rows["speaker"] == ("Ailsa", "(not edited)")
+    assert rows["note"] == ("(empty)", "my note")
+    assert two.page.input_value("#f-speaker") == "Ailsa"  # a field not touched shows what is saved now
+    assert two.page.input_value("#f-transcript") == "My words"  # the edits stay
+
+    two.page.select_option("#f-accent", "Fife")  # an edit made after seeing theirs is yours too
+    two.page.click("#btn-mine")
+    two.page.wait_for_function(
+        "() => / accepted\\.( |$)/.test(document.querySelector('#message').textContent)"
+    )
+    row = label(ws, clip.clip_id)
+    assert (row["transcript"], row["note"], row["status"]) == ("My words", "my note", "accepted")
+    assert row["speaker"] == "Ailsa" and row["accent"] == "Fife" and row["reviewer"] == "browser"
+    one.close()
+    two.close()
+
+
+def test_saving_without_a_change_says_so(ws: Workspace, browser, base_url: str) -> None:
+    clips = ws.read_clips()
+    page = Page(browser, base_url, clips[1].clip_id)
+    version = label(ws, clips[1].clip_id).get("version", "0")
+    page.page.keyboard.press("s")
+    page.page.wait_for_function(
+        "id => document.querySelector('#clip-title').title !== id", arg=clips[1].clip_id
+    )
+    assert page.page.text_content("#message") == "Nothing to save."
+    assert label(ws, clips[1].clip_id).get("version", "0") == version
     page.close()

@@ -1,8 +1,15 @@
 """The review page: a local web app to listen to clips and label them from the keyboard.
 
 `create_app` builds the FastAPI app (a JSON API plus one static page); `serve` runs it with
-uvicorn on a loopback port. The page is static: it fetches JSON and shows every string with
-textContent or a form field's value, so nothing from the corpus is ever parsed as HTML.
+uvicorn, on a loopback port unless told otherwise. The page is static: it fetches JSON and
+shows every string with textContent or a form field's value, so nothing from the corpus is
+ever parsed as HTML.
+
+`serve` makes an access token for each run and prints it once, in the page's address. Every
+request must carry it: the page's first load has it in the address and gets it back as a
+cookie (which the audio element sends) and in the HTML (which the page sends as the
+`X-Accentds-Token` header); a write must send the header. So another local process, a page
+of another site or a DNS-rebinding page cannot read clips or write labels.
 
 Writes go through `labels.set_labels` with the version the page loaded, so an edit made
 against a clip someone else changed meanwhile is refused (409) with the current values,
@@ -10,14 +17,18 @@ never applied over them."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import math
 import re
+import secrets
 import socket
 import subprocess
 import threading
 import webbrowser
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +42,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import AccentdsError
-from ..labels import LabelConflict, set_labels
+from ..labels import LabelConflict, default_reviewer, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
 from ..workspace import EDITABLE_FIELDS, QUALITY_FLAGS, Workspace, build_manifest, read_csv
 
@@ -53,6 +64,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+TOKEN_HEADER = "x-accentds-token"
+MAX_BODY = 1 << 20  # bytes of a write, at least (a page sends a few hundred)
 _CLIP_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -77,29 +90,77 @@ def _host_name(host_header: str) -> str:
     return host_header.rsplit(":", 1)[0].lower() if host_header.count(":") == 1 else host_header.lower()
 
 
-class _Guard:
-    """Security headers on every response; requests from other sites refused.
+def token_cookie(token: str) -> str:
+    """The name of the cookie holding `token` (one per token: two servers on one machine
+    share cookies, whatever their ports)."""
+    return "accentds_" + hashlib.sha256(token.encode()).hexdigest()[:12]
 
+
+def _query_token(query: bytes) -> str:
+    for pair in query.decode("latin-1").split("&"):
+        name, _, value = pair.partition("=")
+        if name == "token":
+            return value
+    return ""
+
+
+class _Guard:
+    """Security headers on every response; requests without the token or from other sites
+    refused.
+
+    With `token`, a request must carry it: a write in the `X-Accentds-Token` header, a read
+    in that header, the page's cookie or (to open the page) the `token` query parameter.
     A write must be `Content-Type: application/json` (a cross-site form cannot send that
     without a CORS preflight, which this app never answers) and, when the browser names its
     Origin, come from this server's own origin. With `allowed_hosts`, a Host header naming
     any other host is refused, so a DNS-rebinding page cannot read the API either."""
 
-    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        allowed_hosts: Iterable[str] | None = None,
+        token: str | None = None,
+        max_body: int = MAX_BODY,
+    ) -> None:
         self.app = app
         self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
+        self.token = token
+        self.max_body = max_body
 
-    def _problem(self, method: str, headers: Headers) -> JSONResponse | None:
+    def _has_token(self, method: str, headers: Headers, query: bytes) -> bool:
+        assert self.token is not None
+        given = [headers.get(TOKEN_HEADER, "")]
+        if method in _SAFE_METHODS:
+            cookies = (c.strip().partition("=") for h in headers.getlist("cookie") for c in h.split(";"))
+            name = token_cookie(self.token)
+            given += [value for key, _, value in cookies if key == name]
+            given.append(_query_token(query))
+        return any(g and hmac.compare_digest(g.encode(), self.token.encode()) for g in given)
+
+    def _problem(self, method: str, path: str, headers: Headers, query: bytes) -> Response | None:
         host = headers.get("host", "")
         if self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
             return _error(
                 400, "unknown Host header: open the review page by the address `accentds review` printed"
             )
+        if self.token is not None and not self._has_token(method, headers, query):
+            message = (
+                "this review page needs its access token: open the address `accentds review` "
+                "printed (it ends in ?token=...)"
+            )
+            if path == "/":  # a person opening the page
+                return Response(message + "\n", status_code=401, media_type="text/plain; charset=utf-8")
+            return _error(401, message)
         if method in _SAFE_METHODS:
             return None
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
             return _error(415, "writes must be sent as application/json")
+        length = headers.get("content-length", "")
+        if not length.isdigit():
+            return _error(411, "a write must give its Content-Length")
+        if int(length) > self.max_body:
+            return _error(413, f"a write may hold {self.max_body:,} bytes at most")
         origin = headers.get("origin")
         if origin is not None:
             parts = urlsplit(origin)
@@ -121,7 +182,8 @@ class _Guard:
                     headers[name] = value
             await send(message)
 
-        problem = self._problem(scope["method"], Headers(scope=scope))
+        query = scope.get("query_string", b"")
+        problem = self._problem(scope["method"], scope["path"], Headers(scope=scope), query)
         if problem is not None:
             await problem(scope, receive, send_secured)
             return
@@ -147,15 +209,28 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def create_app(
-    workspace: Workspace, reviewer: str = "", allowed_hosts: Iterable[str] | None = None
+    workspace: Workspace,
+    reviewer: str = "",
+    allowed_hosts: Iterable[str] | None = None,
+    token: str | None = None,
 ) -> FastAPI:
-    """The review app for `workspace`; edits are recorded under `reviewer` (default: $USER).
+    """The review app for `workspace`; edits are recorded under `reviewer` (default:
+    $ACCENTDS_REVIEWER, else the login name).
 
-    `allowed_hosts` limits the Host header to these names (`serve` passes the loopback
-    names); None accepts any."""
+    `allowed_hosts` limits the Host header to these names (`serve` passes the names the
+    server is reached by); None accepts any. With `token`, every request must carry it."""
     app = FastAPI(title="accentds review", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(_Guard, allowed_hosts=allowed_hosts)
     schema = workspace.config.labels
+    max_body = max(MAX_BODY, 16 * schema.max_transcript_chars)  # the longest transcript, escaped
+    app.add_middleware(_Guard, allowed_hosts=allowed_hosts, token=token, max_body=max_body)
+    reviewer = reviewer or default_reviewer()
+
+    def relative(message: str) -> str:
+        """`message` with the workspace's paths made relative to it (a page is never told
+        where the workspace lies)."""
+        for root in sorted({str(workspace.root), str(workspace.root.resolve())}, key=len, reverse=True):
+            message = message.replace(root + "/", "").replace(root, ".")
+        return message
 
     def manifest_rows() -> list[dict[str, Any]]:
         return build_manifest(workspace).to_pylist()
@@ -179,8 +254,13 @@ def create_app(
     # -- the page -----------------------------------------------------------------
     @app.get("/", include_in_schema=False)
     def page() -> Response:
-        html = (HERE / "page.html").read_bytes()
-        return Response(html, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+        html = (HERE / "page.html").read_text(encoding="utf-8")
+        headers = {"Cache-Control": "no-store"}
+        if token is not None:  # the guard let the request in: it holds the token
+            meta = f'<meta name="accentds-token" content="{token}">'
+            html = html.replace("<head>", "<head>\n" + meta, 1)
+            headers["Set-Cookie"] = f"{token_cookie(token)}={token}; Path=/; HttpOnly; SameSite=Strict"
+        return Response(html, media_type="text/html; charset=utf-8", headers=headers)
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
@@ -276,18 +356,18 @@ def create_app(
             end = min(end, length)
         try:
             ffmpeg = find_ffmpeg(workspace.config.ffmpeg)
-        except AccentdsError as exc:
-            return _error(500, str(exc))
+        except AccentdsError:
+            return _error(500, "ffmpeg is not available to decode the context: run `accentds doctor`")
         command = excerpt_command(ffmpeg, media, CONTEXT_RATE, begin, end - begin)
         try:
             done = subprocess.run(command, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             return _error(504, "ffmpeg took too long to decode the context")
         if done.returncode != 0:
-            reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            return _error(
-                502, "ffmpeg could not decode the source: " + (reason[-1] if reason else "no message")
-            )
+            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            reason = relative(lines[-1]) if lines else "no message"
+            where = relative(str(media))
+            return _error(502, f"ffmpeg could not decode the source {where}: {reason}")
         samples = round((end - begin) * CONTEXT_RATE)
         pcm = done.stdout[: samples * BYTES_PER_SAMPLE]
         return Response(
@@ -306,9 +386,11 @@ def create_app(
             set_labels(workspace, [clip_id], edit.values, reviewer, expected_version=edit.version)
         except LabelConflict as exc:
             current = clip_row(clip_id) or {}
-            return _error(409, str(exc), current=current, version=current.get("version", exc.version))
+            return _error(
+                409, relative(str(exc)), current=current, version=current.get("version", exc.version)
+            )
         except AccentdsError as exc:
-            return _error(400, str(exc))
+            return _error(400, relative(str(exc)))
         row = clip_row(clip_id)
         if row is None:  # re-cut away meanwhile
             return not_found(clip_id)
@@ -366,6 +448,37 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _own_addresses() -> list[str]:
+    """This machine's host names and addresses, as far as it knows them: the names a page
+    served on every address may be reached by."""
+    names = {socket.gethostname(), socket.getfqdn()}
+    for name in list(names):
+        with suppress(OSError):
+            names |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+    for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        with suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as udp:
+            udp.connect((probe, 9))  # no packet is sent: this only picks the outgoing address
+            names.add(udp.getsockname()[0])
+    return sorted(n.lower() for n in names if n)
+
+
+def _url(host: str, port: int, token: str) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/?token={token}"
+
+
+def _outgoing(addresses: list[str], family: int) -> str | None:
+    """The address of `addresses` others most likely reach this machine by."""
+    found = []
+    for name in addresses:
+        with suppress(ValueError):
+            address = ipaddress.ip_address(name)
+            if not address.is_loopback and not address.is_link_local:
+                found.append(address)
+    found.sort(key=lambda a: (a.version != (4 if family == socket.AF_INET else 6), a.version))
+    return str(found[0]) if found else None
+
+
 def serve(
     workspace: Workspace,
     host: str = "127.0.0.1",
@@ -376,31 +489,40 @@ def serve(
     *,
     allow_remote: bool = False,
     stop: threading.Event | None = None,
+    on_listen: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the review page until Ctrl-C (or until `stop` is set).
 
-    `port` 0 picks a free port; `on_ready(url)` is called once the server listens, and the
-    page opens in the default browser if `open_browser`. The page has no login, so a host
-    other than a loopback address is refused unless `allow_remote` is given."""
+    `port` 0 picks a free port. Once the server listens, `on_listen` is told the address it
+    listens on ("127.0.0.1:8765", "0.0.0.0:8765") and `on_ready` the page's address, which
+    holds this run's access token; the page opens in the default browser if `open_browser`.
+    A host other than a loopback address is refused unless `allow_remote` is given."""
     if not is_loopback(host) and not allow_remote:
         raise AccentdsError(
-            f"refusing to serve the review page on {host}: it has no login, so anyone who can "
-            "reach that address could edit the labels. Serve on 127.0.0.1 (the default), or "
-            "name the host explicitly with --host to allow it"
+            f"refusing to serve the review page on {host}: anyone who can reach that address "
+            "and learns the page's address could read the clips and edit the labels. Serve on "
+            "127.0.0.1 (the default), or add --allow-remote to serve it on the network"
         )
     sock = _bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
-    shown = bound_host
+    token = secrets.token_urlsafe(24)
     if ipaddress.ip_address(bound_host).is_unspecified:
-        shown = "127.0.0.1" if sock.family == socket.AF_INET else "::1"
-    url = f"http://[{shown}]:{bound_port}/" if ":" in shown else f"http://{shown}:{bound_port}/"
-    allowed = [*LOOPBACK_NAMES, host] if is_loopback(host) else None
-    app = create_app(workspace, reviewer=reviewer, allowed_hosts=allowed)
+        names = _own_addresses()
+        allowed = [*LOOPBACK_NAMES, *names]
+        shown = _outgoing(names, sock.family) or socket.gethostname()
+    else:
+        allowed = [*LOOPBACK_NAMES, host.lower(), bound_host]
+        shown = bound_host
+    listening = f"[{bound_host}]:{bound_port}" if ":" in bound_host else f"{bound_host}:{bound_port}"
+    url = _url(shown, bound_port, token)
+    app = create_app(workspace, reviewer=reviewer, allowed_hosts=allowed, token=token)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="off", loop="asyncio", server_header=False
     )
 
     def ready() -> None:
+        if on_listen is not None:
+            on_listen(listening)
         if on_ready is not None:
             on_ready(url)
         if open_browser:

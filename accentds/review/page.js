@@ -58,8 +58,12 @@ function filterQuery() {
   return params.toString();
 }
 
+// the server's access token, given in the page's HTML; every request sends it
+const TOKEN = document.querySelector('meta[name="accentds-token"]')?.content || "";
+
 async function api(path, options = {}) {
-  const response = await fetch(path, { credentials: "same-origin", ...options });
+  const headers = { ...options.headers, "X-Accentds-Token": TOKEN };
+  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
   let body = null;
   try { body = await response.json(); } catch { body = null; }
   return { status: response.status, ok: response.ok, body };
@@ -326,22 +330,29 @@ function keepMine() {
   const clip = current();
   const conflict = clip && state.conflicts.get(clip.clip_id);
   if (!conflict) return;
-  // only the fields you changed are sent, now against their version
-  state.clips[state.index] = conflict.theirs;
-  state.base = { ...conflict.theirs };
+  // the fields where yours differ from theirs are sent, now against their version
   state.conflicts.delete(clip.clip_id);
   showConflict();
-  save(conflict.action, conflict.mine);
+  save(conflict.action);
 }
 
 // -- saving ------------------------------------------------------------------------------
 async function save(action, edits) {
   const clip = current();
   if (!clip || state.saving) return;
+  if (state.conflicts.has(clip.clip_id)) {
+    say("Not saved: this clip was changed elsewhere. Load theirs or save yours first.", "error");
+    return;
+  }
   const base = state.base;
   const values = edits ? { ...edits } : changes(base, formValues());
   if (action) values.status = action;
-  if (!Object.keys(values).length) { say("Nothing to save."); move(1); return; }
+  if (!Object.keys(values).length) {
+    const last = state.index + 1 >= state.clips.length;
+    if (!last) go(state.index + 1);
+    say(last ? "Nothing to save. That was the last clip in this view." : "Nothing to save.");
+    return;
+  }
   state.saving = true;
   try {
     const { status, body } = await api(`/api/clip/${encodeURIComponent(clip.clip_id)}/labels`, {
@@ -359,11 +370,13 @@ async function save(action, edits) {
       if (state.index + 1 < state.clips.length) { go(state.index + 1); say(what, "ok"); }
       else { show(state.index); say(`${what} That was the last clip in this view.`, "ok"); }
     } else if (status === 409) {
-      const mine = { ...values };
-      delete mine.status;
-      state.conflicts.set(clip.clip_id, { theirs: body.current, mine, base, action });
-      state.clips[state.index] = body.current; // the list shows what is saved; the fields keep your edit
-      showHead(body.current);
+      const theirs = body.current;
+      state.conflicts.set(clip.clip_id, { theirs, mine: { ...values }, base, action });
+      // the list shows what is saved; the fields keep your edits and show theirs where you made none
+      state.clips[state.index] = theirs;
+      state.base = { ...theirs };
+      fill({ ...theirs, ...values });
+      showHead(theirs);
       showConflict();
       renderQueue();
       refreshProgress();
