@@ -427,6 +427,8 @@ def import_labels(
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
         clean = _normalise(schema, clean)
         current = shown[cid]
+        if clean.get("status") == "" and current["status"] == "pending":
+            clean["status"] = "pending"  # the labels view leaves a clip's status empty until set
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
         if "transcript" not in changed:  # a transcript from before the limit stays as it is
             clean.pop("transcript", None)

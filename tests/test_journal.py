@@ -334,3 +334,20 @@ def test_a_damaged_journal_line_is_named_by_every_reader(tmp_path: Path) -> None
         handle.write(b'{"tx": "b", "changes": [{"clip": "c", "field": "status"}]}\n')
     with pytest.raises(AccentdsError, match="line 2"):
         journal.table(EDITABLE_FIELDS)
+
+
+def test_the_labels_view_imports_back_with_clips_that_have_no_status(cut_ws: Workspace) -> None:
+    """labels.csv lists a clip given only a transcript with an empty status: importing the
+    view (after a spreadsheet edit) reads that as the pending it shows, not as a bad value."""
+    ids = _ids(cut_ws)
+    assert run_cli("label", ids[0], "--transcript", "only words", cwd=cut_ws.root).returncode == 0
+    assert run_cli("label", ids[1], "--accept", "--transcript", "och aye", cwd=cut_ws.root).returncode == 0
+    rows = list(read_csv(cut_ws.labels_csv))
+    assert [r["status"] for r in rows if r["clip_id"] == ids[0]] == [""]
+    text = cut_ws.labels_csv.read_text(encoding="utf-8").replace("och aye", "och aye the noo")
+    cut_ws.labels_csv.write_text(text, encoding="utf-8")
+    done = run_cli("labels", "import", str(cut_ws.labels_csv), cwd=cut_ws.root)
+    assert done.returncode == 0, done.stderr
+    labels = Workspace(cut_ws.root).read_labels()
+    assert labels[ids[1]]["transcript"] == "och aye the noo"
+    assert labels[ids[0]]["transcript"] == "only words" and labels[ids[0]]["status"] == ""
