@@ -38,6 +38,7 @@ from .edit import bounds_router, window
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
+STATIC_FILES |= {"bounds.js": STATIC_FILES["page.js"], "bounds.css": STATIC_FILES["page.css"]}
 CONTEXT_S = 1.0
 CONTEXT_RATE = 16000
 QUEUE_FIELDS = (
