@@ -6,11 +6,8 @@ does), moves the old clip's labels to them in the label journal, replaces the cl
 in the manifests and only then deletes the old file: a crash at any point leaves every
 manifest row with its file (the next cut sweeps files no row names).
 
-manifests/bounds.csv (tracked) holds every clip made by hand: its source, start and end,
-and the region of the source the edit decided (the old clip's span with the new one). A
-later cut of that source (other settings, `--force`) keeps those clips as they are and
-trims its own clips to the parts outside the regions, dropping parts shorter than
-`min_clip_s`: what a person cut out of a clip stays out.
+Each edit is recorded in manifests/bounds.csv, so a later cut of the source keeps the
+clips made by hand as they are (accentds.handcut).
 
 Both halves of a split keep every label of the clip, its transcript included (the whole
 transcript, to be cut down to each half); an accepted clip's halves are pending again,
@@ -18,32 +15,35 @@ since each half's transcript needs that check before it is published."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from . import quality
-from .config import VadSettings
 from .errors import AccentdsError
+from .handcut import (
+    BOUNDS_NAME,
+    SETTING_FIELDS,
+    HandClip,
+    make_clip,
+    ms,
+    read_hand_clips,
+    source_pcm,
+    write_hand_clips,
+)
 from .journal import ClipLabels, fold, new_tx_id
-from .media import BYTES_PER_SAMPLE, MediaError, excerpt_command, find_ffmpeg, write_wav
-from .models import Clip, Source, clip_id
-from .procs import dies_with_us
-from .vad import make_detector
+from .media import BYTES_PER_SAMPLE, find_ffmpeg
+from .models import Clip, Source
 from .workspace import (
     CLIP_SCHEMA,
     DRAFT_FIELDS,
     EDITABLE_FIELDS,
     FINGERPRINT_SCHEMA,
     Workspace,
-    damaged,
     now_iso,
     read_csv,
     write_csv_atomic,
@@ -51,13 +51,7 @@ from .workspace import (
     write_parquet_atomic,
 )
 
-BOUNDS_NAME = "bounds.csv"
-BOUNDS_FIELDS = ["source_id", "start", "end", "region_start", "region_end", "why", "reviewer", "edited_at"]
 MIN_CLIP_S = 0.2  # a hand-made clip is at least this long
-SETTING_FIELDS = (
-    "settings_id", "vad_aggressiveness", "vad_frame_ms", "vad_padding_ms",
-    "vad_merge_gap_ms", "vad_min_clip_s", "vad_max_clip_s",
-)  # fmt: skip
 
 
 class UnknownClip(AccentdsError):
@@ -77,20 +71,6 @@ class BoundsConflict(AccentdsError):
 
 
 @dataclass(frozen=True)
-class HandClip:
-    """One clip made by hand (a row of manifests/bounds.csv), in source seconds."""
-
-    source_id: str
-    start: float
-    end: float
-    region_start: float  # the stretch of the source this edit decided
-    region_end: float
-    why: str = ""
-    reviewer: str = ""
-    edited_at: str = ""
-
-
-@dataclass(frozen=True)
 class BoundsEdit:
     """What a hand edit did: the clip it replaced and the clip(s) now in its place."""
 
@@ -100,133 +80,6 @@ class BoundsEdit:
 
 def bounds_csv(workspace: Workspace) -> Path:
     return workspace.manifests / BOUNDS_NAME
-
-
-def read_hand_clips(path: Path) -> list[HandClip]:
-    """The hand-made clips recorded in a bounds.csv (none if it is missing)."""
-    found = []
-    for line, row in enumerate(read_csv(path), start=2):
-        try:
-            found.append(
-                HandClip(
-                    source_id=row["source_id"],
-                    start=float(row["start"]),
-                    end=float(row["end"]),
-                    region_start=float(row["region_start"]),
-                    region_end=float(row["region_end"]),
-                    why=row.get("why") or "",
-                    reviewer=row.get("reviewer") or "",
-                    edited_at=row.get("edited_at") or "",
-                )
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise damaged(path, f"bad value {exc}", line) from None
-    return found
-
-
-def _write_hand_clips(workspace: Workspace, rows: list[HandClip]) -> None:
-    out = []
-    for row in sorted(rows, key=lambda r: (r.source_id, r.start)):
-        values = asdict(row)
-        for name in ("start", "end", "region_start", "region_end"):
-            values[name] = f"{values[name]:.3f}"
-        out.append(values)
-    write_csv_atomic(bounds_csv(workspace), BOUNDS_FIELDS, out)
-
-
-# -- cutting one stretch of a source ----------------------------------------------------
-def source_pcm(ffmpeg: str, media: Path, rate: int, start: float, end: float) -> bytes:
-    """Mono s16le PCM of `media` from `start` to `end` seconds (an accurate seek: the same
-    samples as the streamed decode `cut` reads); MediaError if it does not reach `end`."""
-    command = excerpt_command(ffmpeg, media, rate, start, end - start)
-    try:
-        done = subprocess.run(
-            command, capture_output=True, timeout=120, stdin=subprocess.DEVNULL, preexec_fn=dies_with_us()
-        )
-    except subprocess.TimeoutExpired:
-        raise MediaError(f"ffmpeg took too long to decode {media.name}") from None
-    if done.returncode != 0:
-        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise MediaError(f"ffmpeg could not decode {media.name}: {reason[-1] if reason else 'no message'}")
-    wanted = round(end * rate) - round(start * rate)
-    if len(done.stdout) // BYTES_PER_SAMPLE < wanted - rate // 100:  # 10 ms short: past the end
-        have = start + len(done.stdout) / BYTES_PER_SAMPLE / rate
-        raise AccentdsError(f"{end:.3f} s is outside the source: its audio ends at {have:.3f} s")
-    return done.stdout[: wanted * BYTES_PER_SAMPLE]
-
-
-def _level_db(value: float) -> float:
-    return round(20 * float(np.log10(max(value, 1e-6))), 2)
-
-
-def make_clip(
-    root: Path,
-    source_id: str,
-    start: float,
-    end: float,
-    pcm: bytes,
-    vad: VadSettings,
-    settings: dict[str, Any],
-    write: bool = True,
-) -> tuple[Clip, bytes]:
-    """A clip record of `pcm` (the source from `start` to `end`), with its hints measured on
-    the clip alone, and its fingerprint; the WAV file is written (atomically) if `write`."""
-    rate = vad.sample_rate
-    cid = clip_id(source_id, start, end)
-    path = f"clips/{source_id}/{cid}.wav"
-    duration = len(pcm) / BYTES_PER_SAMPLE / rate
-    if write:
-        (root / "clips" / source_id).mkdir(parents=True, exist_ok=True)
-        duration = write_wav(root / path, pcm, rate)
-    samples = np.frombuffer(pcm, "<i2")
-    wide = samples.astype(np.int32)
-    power = float(np.mean(wide.astype(np.float64) ** 2)) / 32768.0**2 if len(samples) else 0.0
-    peak = int(np.abs(wide).max()) if len(samples) else 0
-    frame_bytes = rate * vad.frame_ms // 1000 * BYTES_PER_SAMPLE
-    whole = pcm[: len(pcm) // frame_bytes * frame_bytes]
-    flags = make_detector(vad).detect(whole)[0] if whole else []
-    prob = None
-    if "silero" in vad.backend and whole:
-        from .silero import SileroDetector
-
-        detector = SileroDetector(vad.silero_threshold, rate, vad.frame_ms, vad.silero_model or None)
-        prob = round(float(np.max(detector.frame_probs(whole), initial=0.0)), 3)
-    hints = quality.measure(samples, rate, peak=peak)
-    clip = Clip(
-        clip_id=cid,
-        source_id=source_id,
-        start=start,
-        end=end,
-        duration=duration,
-        path=path,
-        **{name: settings[name] for name in SETTING_FIELDS},
-        rms_dbfs=_level_db(power**0.5),
-        peak_dbfs=_level_db(peak / 32768.0),
-        speech_ratio=round(sum(flags) / len(flags), 4) if flags else 0.0,
-        cut_at=now_iso(),
-        snr_db=hints.snr_db,
-        lufs=hints.lufs,
-        clipping_ratio=hints.clipping_ratio,
-        bandwidth_hz=hints.bandwidth_hz,
-        speech_prob=prob,
-    )
-    return clip, quality.fingerprint(samples, rate).astype("<u4").tobytes()
-
-
-def _settings_of(vad: VadSettings) -> dict[str, Any]:
-    return {
-        "settings_id": vad.settings_id,
-        "vad_aggressiveness": vad.aggressiveness,
-        "vad_frame_ms": vad.frame_ms,
-        "vad_padding_ms": vad.padding_ms,
-        "vad_merge_gap_ms": vad.merge_gap_ms,
-        "vad_min_clip_s": vad.min_clip_s,
-        "vad_max_clip_s": vad.max_clip_s,
-    }
-
-
-def _ms(seconds: float) -> float:
-    return round(float(seconds) * 1000) / 1000
 
 
 # -- the edits ----------------------------------------------------------------------------
@@ -278,7 +131,7 @@ def _spans(
     clear of the source's other clips."""
     if not all(np.isfinite(float(t)) for t in (start, end, 0.0 if split_at is None else split_at)):
         raise AccentdsError("give the start, end and split point as numbers of seconds")
-    start, end = _ms(start), _ms(end)
+    start, end = ms(start), ms(end)
     if start < 0:
         raise AccentdsError(f"the start {start:.3f} s is outside the source (before 0 s)")
     if end <= start:
@@ -296,7 +149,7 @@ def _spans(
             )
     spans = [(start, end)]
     if split_at is not None:
-        at = _ms(split_at)
+        at = ms(split_at)
         if not start < at < end:
             raise AccentdsError(
                 f"the split point {at:.3f} s is not inside the clip ({start:.3f}–{end:.3f} s)"
@@ -449,7 +302,7 @@ def _commit(
             schema=FINGERPRINT_SCHEMA,
         )
         write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, fresh]))
-        _write_hand_clips(workspace, _record_hand(hand, old, clips, split, reviewer))
+        write_hand_clips(bounds_csv(workspace), _record_hand(hand, old, clips, split, reviewer))
         find_duplicates(workspace)
         write_manifest(workspace)
 
@@ -471,77 +324,3 @@ def _record_hand(
     why = "split" if split else "bounds"
     when = now_iso()
     return rest + [HandClip(sid, c.start, c.end, lo, hi, why, reviewer, when) for c in clips]
-
-
-# -- keeping hand edits through a cut ---------------------------------------------------
-def _outside(start: float, end: float, regions: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The parts of start–end outside every region (regions sorted and merged)."""
-    parts, at = [], start
-    for a, b in regions:
-        if b <= at or a >= end:
-            continue
-        if a > at:
-            parts.append((at, a))
-        at = max(at, b)
-    if at < end:
-        parts.append((at, end))
-    return parts
-
-
-def _merged(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
-
-
-def apply_hand_clips(
-    root: Path, source: Source, result: Any, vad: VadSettings, ffmpeg: str, write: bool
-) -> Any:
-    """A finished cut of `source` (a `cut.SourceCut`) with the hand edits of bounds.csv
-    applied: the hand-made clips as they are, the cut's clips trimmed to the parts outside
-    the regions the edits decided (parts shorter than `min_clip_s` dropped). Runs in the
-    cut's worker; files of the cut's clips it drops are removed unless a manifest row
-    names them (then the commit retires them)."""
-    hand = [h for h in read_hand_clips(root / "manifests" / BOUNDS_NAME) if h.source_id == source.source_id]
-    if not hand or not result.ok:
-        return result
-    from .cut import _drafts
-
-    regions = _merged([(h.region_start, h.region_end) for h in hand])
-    listed: set[str] = set()
-    parquet = root / "manifests" / "clips.parquet"
-    if write and parquet.exists():
-        listed = set(pq.read_table(parquet, columns=["path"])["path"].to_pylist())
-    prints = list(result.fingerprints)
-    keep: list[tuple[Clip, bytes | None]] = []
-    pieces: list[tuple[float, float]] = [(h.start, h.end) for h in hand]
-    for k, clip in enumerate(result.clips):
-        parts = _outside(clip.start, clip.end, regions)
-        if parts == [(clip.start, clip.end)]:
-            keep.append((clip, prints[k] if prints else None))
-            continue
-        pieces += [(_ms(a), _ms(b)) for a, b in parts if b - a >= vad.min_clip_s]
-        if write and clip.path not in listed:
-            (root / clip.path).unlink(missing_ok=True)
-    media = root / source.media
-    made = []
-    for a, b in sorted(pieces):
-        pcm = source_pcm(ffmpeg, media, vad.sample_rate, a, b)
-        made.append(make_clip(root, source.source_id, a, b, pcm, vad, _settings_of(vad), write))
-    combined = sorted([*keep, *made], key=lambda pair: pair[0].start)
-    kept_ids = {c.clip_id for c, _ in keep}
-    drafts = [d for d in result.drafts if d[0] in kept_ids]
-    if write:
-        drafts += _drafts(root, source, [c for c, _ in made])
-    return replace(
-        result,
-        clips=tuple(c for c, _ in combined),
-        fingerprints=tuple(f for _, f in combined)
-        if write and all(f is not None for _, f in combined)
-        else (),
-        drafts=tuple(drafts),
-    )

@@ -97,7 +97,7 @@ def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: 
     folder = Path(root) / "clips" / source.source_id
     before = set(folder.glob("*.wav")) if folder.is_dir() else set()
     try:
-        from .bounds import apply_hand_clips  # clip boundaries set by hand stay as they were set
+        from .handcut import apply_hand_clips  # clip boundaries set by hand stay as they were set
 
         result = _cut_source(Path(root), source, vad, ffmpeg, write)
         return apply_hand_clips(Path(root), source, result, vad, ffmpeg, write)

@@ -15,12 +15,12 @@ from accentds.bounds import (
     BoundsConflict,
     UnknownClip,
     bounds_csv,
-    read_hand_clips,
     set_bounds,
     split_clip,
 )
 from accentds.cut import cut
 from accentds.errors import AccentdsError
+from accentds.handcut import read_hand_clips
 from accentds.labels import history, set_labels
 from accentds.pull import pull
 from accentds.workspace import Workspace, init_workspace, read_csv, refresh_manifest

@@ -18,8 +18,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ..bounds import MIN_CLIP_S, BoundsConflict, UnknownClip, bounds_csv, edit_bounds, read_hand_clips
+from ..bounds import MIN_CLIP_S, BoundsConflict, UnknownClip, bounds_csv, edit_bounds
 from ..errors import AccentdsError
+from ..handcut import read_hand_clips
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg
 from ..workspace import Workspace, read_csv
 
