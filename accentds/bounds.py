@@ -269,18 +269,34 @@ def _commit(
         drafts = [r for r in read_csv(workspace.drafts_csv) if r["clip_id"] != old_id]
         prints = read_fingerprints(workspace)
         hand = read_hand_clips(bounds_csv(workspace))
-        changes = _label_moves(old_id, labels, targets, new_ids, split)
-        if changes:
-            what = f"split of {old_id} at {clips[0].end:.3f} s" if split else f"boundary edit of {old_id}"
-            tx = {"tx": new_tx_id(), "time": now_iso(), "reviewer": reviewer, "why": what, "changes": changes}
-            workspace.journal().append([tx])
+        drafts += [
+            {"clip_id": c, "transcript_draft": t, "draft_kind": k}
+            for c, t, k in _drafts(workspace.root, source, clips)
+        ]
         kept = table.filter(pc.not_equal(table["clip_id"], old_id)).cast(CLIP_SCHEMA)
         added = pa.table(
             {name: [getattr(c, name) for c in clips] for name in CLIP_SCHEMA.names}, schema=CLIP_SCHEMA
         )
         merged = pa.concat_tables([kept, added])
         order = pc.sort_indices(merged, [("source_id", "ascending"), ("start", "ascending")])
-        write_parquet_atomic(workspace.clips_parquet, merged.take(order))
+        changes = _label_moves(old_id, labels, targets, new_ids, split)
+        what = f"split of {old_id} at {clips[0].end:.3f} s" if split else f"boundary edit of {old_id}"
+        tx = {"tx": new_tx_id(), "time": now_iso(), "reviewer": reviewer, "why": what, "changes": changes}
+        if changes:
+            workspace.journal().append([tx])
+        try:
+            write_parquet_atomic(workspace.clips_parquet, merged.take(order))
+        except OSError as exc:  # the labels go back to the clip that stays
+            if changes:
+                back = [{**c, "old": c["new"], "new": c["old"]} for c in reversed(changes)]
+                why = f"{what} not made: {exc.strerror or exc}"
+                workspace.journal().append(
+                    [{**tx, "tx": new_tx_id(), "undoes": tx["tx"], "why": why, "changes": back}]
+                )
+            raise AccentdsError(
+                f"could not write {workspace.clips_parquet.name} ({exc.strerror or exc}): the clip is "
+                "left as it was; free some space and save the boundaries again"
+            ) from None
         if sid in cuts:
             record = cuts[sid]
             grown = sum(c.duration for c in clips) - old["duration"]
@@ -291,10 +307,6 @@ def _commit(
                 dropped_s=max(0.0, record.dropped_s - grown),
             )
             workspace.write_cuts(cuts)
-        drafts += [
-            {"clip_id": c, "transcript_draft": t, "draft_kind": k}
-            for c, t, k in _drafts(workspace.root, source, clips)
-        ]
         write_csv_atomic(workspace.drafts_csv, DRAFT_FIELDS, sorted(drafts, key=lambda r: r["clip_id"]))
         prints = prints.filter(pc.not_equal(prints["clip_id"], old_id))
         fresh = pa.table(

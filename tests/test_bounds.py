@@ -3,6 +3,7 @@ pulled and cut, clips re-cut from the source with real ffmpeg."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -196,3 +197,29 @@ def test_an_edit_waits_for_no_running_cut_when_told_not_to(ws: Workspace) -> Non
         # the lock is per open file: a second open in this process blocks like another process
         set_bounds(ws, clip.clip_id, clip.start, clip.end + 0.1, on_wait=refuse)
     assert ws.abs(clip.path).is_file()
+
+
+def test_an_edit_that_cannot_be_recorded_leaves_the_clip_and_its_labels(ws: Workspace) -> None:
+    old = ws.read_clips()[2]
+    set_labels(ws, [old.clip_id], LABELS, "ann")
+    # a directory where the clip table's temporary file goes: the write fails as on a full disk
+    blocker = ws.manifests / f".clips.parquet.tmp{os.getpid()}"
+    blocker.mkdir()
+    try:
+        with pytest.raises(AccentdsError, match="the clip is left as it was"):
+            set_bounds(ws, old.clip_id, old.start, old.end + 0.2)
+    finally:
+        blocker.rmdir()
+    assert old.clip_id in {c.clip_id for c in ws.read_clips()}
+    assert {k: ws.read_labels()[old.clip_id][k] for k in LABELS} == LABELS
+    assert not any(
+        ws.read_labels()
+        .get(f"{old.source_id}-{round(old.start * 1000):08d}-{round((old.end + 0.2) * 1000):08d}", {})
+        .get(k)
+        for k in LABELS
+    )
+    assert not bounds_csv(ws).exists()
+    check_consistent(ws)
+    assert sorted(p.name for p in ws.abs(old.path).parent.iterdir()) == sorted(
+        c.clip_id + ".wav" for c in ws.read_clips()
+    )
