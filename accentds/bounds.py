@@ -252,8 +252,10 @@ def _commit(
     reviewer: str,
 ) -> None:
     """Record the new clips in place of `old` (under the workspace lock): labels first, then
-    clips, cuts, drafts, fingerprints, bounds.csv and the views."""
-    from .cut import _drafts, find_duplicates, read_fingerprints
+    clips, cuts, drafts, fingerprints, bounds.csv and the views. The duplicate groups are
+    left to the next command (`refresh_manifest`: fingerprints.parquet is newer): grouping
+    the whole corpus again took 1.8 s of a 2.2 s edit at 10,000 clips."""
+    from .cut import _drafts, read_fingerprints
 
     old_id, sid = old["clip_id"], old["source_id"]
     clips = [c for c, _ in made]
@@ -315,7 +317,6 @@ def _commit(
         )
         write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, fresh]))
         write_hand_clips(bounds_csv(workspace), _record_hand(hand, old, clips, split, reviewer))
-        find_duplicates(workspace)
         write_manifest(workspace)
 
 

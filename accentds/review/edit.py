@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from ..bounds import MIN_CLIP_S, BoundsConflict, UnknownClip, bounds_csv, edit_bounds
 from ..errors import AccentdsError
 from ..handcut import read_hand_clips
+from ..journal import ClipLabels, fold
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg
 from ..workspace import Workspace, read_csv
 
@@ -82,9 +83,9 @@ def bounds_router(
         clips in it and whether the clip's boundaries were set by hand."""
         table = workspace.read_clip_table(columns=["clip_id", "source_id", "start", "end"])
         found = table.filter(pc.equal(table["clip_id"], clip_id)).to_pylist()
-        row = row_of(clip_id) if found else None
-        if row is None:
+        if not found:
             return _error(404, "no such clip")
+        labels = fold(workspace.journal().for_clips([clip_id]), {clip_id}).get(clip_id, ClipLabels())
         clip = found[0]
         source = source_of(clip["source_id"])
         media = workspace.abs(source.get("media", "")).resolve() if source else None
@@ -125,7 +126,7 @@ def bounds_router(
             "clip_id": clip_id,
             "start": clip["start"],
             "end": clip["end"],
-            "version": row["version"],
+            "version": labels.version,
             "begin": round(begin, 3),
             "stop": round(stop, 3),
             "source_length": length,
