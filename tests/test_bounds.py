@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from conftest import SAMPLE, check_consistent
+from conftest import SAMPLE, check_consistent, run_cli
 
 from accentds.bounds import (
     BoundsConflict,
@@ -223,3 +223,28 @@ def test_an_edit_that_cannot_be_recorded_leaves_the_clip_and_its_labels(ws: Work
     assert sorted(p.name for p in ws.abs(old.path).parent.iterdir()) == sorted(
         c.clip_id + ".wav" for c in ws.read_clips()
     )
+
+
+def test_the_cli_recuts_and_splits_with_one_line_each(ws: Workspace) -> None:
+    clip = ws.read_clips()[2]
+    done = run_cli(
+        "clip",
+        "bounds",
+        clip.clip_id,
+        "--start",
+        f"{clip.start:.3f}",
+        "--end",
+        f"{clip.end + 0.2:.3f}",
+        cwd=ws.root,
+    )
+    assert done.returncode == 0, done.stderr
+    new = f"{clip.source_id}-{round(clip.start * 1000):08d}-{round((clip.end + 0.2) * 1000):08d}"
+    assert done.stdout.strip() == f"{clip.clip_id} -> {new} ({clip.start:.3f}–{clip.end + 0.2:.3f} s)"
+    done = run_cli("clip", "split", new, f"{clip.start + 1:.3f}", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(clip.source_id) == 3
+    bad = run_cli("clip", "bounds", ws.read_clips()[0].clip_id, "--start", "3", "--end", "2", cwd=ws.root)
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == "Error: the end (2.000 s) must come after the start (3.000 s)"
+    assert len(ws.read_clips()) == 9
+    check_consistent(Workspace(ws.root))
