@@ -248,3 +248,22 @@ def test_the_cli_recuts_and_splits_with_one_line_each(ws: Workspace) -> None:
     assert bad.stderr.strip() == "Error: the end (2.000 s) must come after the start (3.000 s)"
     assert len(ws.read_clips()) == 9
     check_consistent(Workspace(ws.root))
+
+
+def test_boundaries_set_back_give_the_clip_back_with_its_labels_once(ws: Workspace) -> None:
+    from accentds.cut import read_fingerprints
+
+    old = ws.read_clips()[3]
+    set_labels(ws, [old.clip_id], LABELS, "ann")
+    [moved] = set_bounds(ws, old.clip_id, old.start - 0.1, old.end).clips
+    [back] = set_bounds(ws, moved.clip_id, old.start, old.end).clips
+    assert back.clip_id == old.clip_id
+    assert {k: ws.read_labels()[old.clip_id][k] for k in LABELS} == LABELS
+    assert not any(ws.read_labels()[moved.clip_id][k] for k in LABELS)
+    drafts = [r["clip_id"] for r in read_csv(ws.drafts_csv)]
+    assert len(drafts) == len(set(drafts)) and moved.clip_id not in drafts
+    prints = read_fingerprints(ws)["clip_id"].to_pylist()
+    assert sorted(prints) == sorted(c.clip_id for c in ws.read_clips())
+    [hand] = read_hand_clips(bounds_csv(ws))  # one row: the clip as it is now
+    assert (hand.start, hand.end, hand.region_start) == (old.start, old.end, old.start - 0.1)
+    check_consistent(ws)
