@@ -214,6 +214,21 @@ def test_a_stale_clip_is_not_recut(ws: Workspace, browser, base_url: str) -> Non
     editor.close()
 
 
+def test_playing_the_marked_clip_stops_at_the_end_handle(ws: Workspace, browser, base_url: str) -> None:
+    clip = Workspace(ws.root).read_clips()[1]
+    editor = Editor(browser, base_url, clip.clip_id)
+    p = editor.page
+    p.keyboard.press("Shift+Digit3")  # the end 0.2 s earlier: playing stops there
+    p.keyboard.press("Shift+Digit3")
+    end = editor.seconds("end")
+    p.keyboard.press("5")
+    p.wait_for_function("() => !document.querySelector('#bounds-audio').paused")
+    p.wait_for_function("() => document.querySelector('#bounds-audio').paused", timeout=20_000)
+    stopped = editor.wave["begin"] + p.evaluate("document.querySelector('#bounds-audio').currentTime")
+    assert end - 0.05 <= stopped <= end + 0.1
+    editor.close()
+
+
 def test_screenshot(ws: Workspace, browser, base_url: str) -> None:
     clip = Workspace(ws.root).read_clips()[3]
     editor = Editor(browser, base_url, clip.clip_id)
