@@ -257,8 +257,8 @@ def create_app(
 
     @app.get("/api/clip/{clip_id}/context", response_model=None)
     def context(clip_id: str, pad: float = CONTEXT_S) -> Response:
-        """The clip with up to 1 s (`pad` s, at most 10) of its source before and after,
-        decoded from raw/."""
+        """The clip with `pad` s (default 1, at most 10) of its source before and after, as far
+        as the source goes, decoded from raw/."""
         if clip_path(clip_id) is None:
             return not_found(clip_id)
         row = clip_row(clip_id)
