@@ -29,10 +29,10 @@ from .handcut import (
     BOUNDS_NAME,
     SETTING_FIELDS,
     HandClip,
+    exact_pcm,
     make_clip,
     ms,
     read_hand_clips,
-    source_pcm,
     write_hand_clips,
 )
 from .journal import ClipLabels, fold, new_tx_id
@@ -218,7 +218,8 @@ def edit_bounds(
         vad = workspace.config.vad
         ffmpeg = find_ffmpeg(workspace.config.ffmpeg)
         lo, hi = spans[0][0], spans[-1][1]
-        pcm = source_pcm(ffmpeg, media, vad.sample_rate, lo, hi)
+        # the old clip's file is on the cut's timeline: the new clips are cut on it too
+        pcm = exact_pcm(ffmpeg, media, vad.sample_rate, lo, hi, [(old["start"], workspace.abs(old["path"]))])
         settings = {name: old[name] for name in SETTING_FIELDS}
         made: list[tuple[Clip, bytes]] = []
         try:

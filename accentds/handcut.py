@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+import soundfile
 
 from . import quality
 from .config import VadSettings
@@ -28,6 +29,8 @@ from .workspace import damaged, now_iso, read_csv, write_csv_atomic
 
 BOUNDS_NAME = "bounds.csv"
 BOUNDS_FIELDS = ["source_id", "start", "end", "region_start", "region_end", "why", "reviewer", "edited_at"]
+MARGIN_S = 0.5  # decoded beyond a span, to align it
+REACH_S = 0.1  # how far a decode after a seek may be off the timeline
 SETTING_FIELDS = (
     "settings_id", "vad_aggressiveness", "vad_frame_ms", "vad_padding_ms",
     "vad_merge_gap_ms", "vad_min_clip_s", "vad_max_clip_s",
@@ -82,9 +85,10 @@ def write_hand_clips(path: Path, rows: list[HandClip]) -> None:
 
 
 # -- cutting one stretch of a source ----------------------------------------------------
-def source_pcm(ffmpeg: str, media: Path, rate: int, start: float, end: float) -> bytes:
-    """Mono s16le PCM of `media` from `start` to `end` seconds (an accurate seek: the same
-    samples as the streamed decode `cut` reads); MediaError if it does not reach `end`."""
+def source_pcm(ffmpeg: str, media: Path, rate: int, start: float, end: float, partial: bool = False) -> bytes:
+    """Mono s16le PCM of `media` from `start` to `end` seconds, decoded after a seek: for
+    some formats (AAC, Opus) a few ms off the timeline `cut` reads (see `exact_pcm`). Past
+    the end of the audio it is an error, or with `partial` the part there is."""
     command = excerpt_command(ffmpeg, media, rate, start, end - start)
     try:
         done = subprocess.run(
@@ -96,10 +100,89 @@ def source_pcm(ffmpeg: str, media: Path, rate: int, start: float, end: float) ->
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise MediaError(f"ffmpeg could not decode {media.name}: {reason[-1] if reason else 'no message'}")
     wanted = round(end * rate) - round(start * rate)
-    if len(done.stdout) // BYTES_PER_SAMPLE < wanted - rate // 100:  # 10 ms short: past the end
-        have = start + len(done.stdout) / BYTES_PER_SAMPLE / rate
-        raise AccentdsError(f"{end:.3f} s is outside the source: its audio ends at {have:.3f} s")
+    if not partial and len(done.stdout) // BYTES_PER_SAMPLE < wanted - rate // 100:  # 10 ms short
+        raise _past_end(end, start + len(done.stdout) / BYTES_PER_SAMPLE / rate)
     return done.stdout[: wanted * BYTES_PER_SAMPLE]
+
+
+def _past_end(end: float, audio_end: float) -> AccentdsError:
+    return AccentdsError(f"{end:.3f} s is outside the source: its audio ends at {audio_end:.3f} s")
+
+
+def read_samples(path: Path) -> np.ndarray:
+    """A clip file's samples (mono int16)."""
+    data, _ = soundfile.read(str(path), dtype="int16", always_2d=False)
+    return data
+
+
+def _sliding(values: np.ndarray, size: int) -> np.ndarray:
+    """The sums of each `size` consecutive values."""
+    total = np.concatenate([[0.0], np.cumsum(values)])
+    return total[size:] - total[:-size]
+
+
+def _align(excerpt: np.ndarray, ref: np.ndarray, expected: int, reach: int, rate: int) -> int:
+    """Where in `excerpt` `ref` begins: the offset within `reach` of `expected` where its
+    loudest second matches best (normalised cross-correlation); `expected` if none does."""
+    size = min(len(ref), rate)
+    step = max(1, rate // 4)
+    energy = _sliding(ref.astype(np.float64) ** 2, size)[::step]
+    first = int(np.argmax(energy)) * step if len(energy) else 0
+    seg = ref[first : first + size].astype(np.float64)
+    lo = max(0, expected + first - reach)
+    hi = min(len(excerpt) - size, expected + first + reach)
+    if hi < lo or not seg.any():
+        return expected
+    window = excerpt[lo : hi + size].astype(np.float64)
+    n = 1 << int(np.ceil(np.log2(len(window) + size)))
+    corr = np.fft.irfft(np.fft.rfft(window, n) * np.conj(np.fft.rfft(seg, n)), n)[: hi - lo + 1]
+    power = _sliding(window**2, size)[: hi - lo + 1]
+    score = corr / np.sqrt(power * float(seg @ seg) + 1e-9)
+    best = int(np.argmax(score))
+    return lo + best - first if score[best] > 0.8 else expected
+
+
+def exact_pcm(
+    ffmpeg: str,
+    media: Path,
+    rate: int,
+    start: float,
+    end: float,
+    refs: Sequence[tuple[float, Path]],
+    partial: bool = False,
+) -> bytes:
+    """Mono s16le PCM of the source from `start` to `end` on the timeline `cut` decodes.
+
+    `refs` are clips of the source cut before, (start s, file): their samples are on that
+    timeline. A span inside one is sliced from it; otherwise a decode after a seek (up to
+    23 ms off for AAC, 12 ms for Opus, here) is aligned to the one overlapping the span
+    most; with none, the decode is taken as it is. With `partial`, a span running past the
+    end of the audio gives what there is."""
+    a, b = round(start * rate), round(end * rate)
+    best: tuple[int, int, np.ndarray] | None = None
+    for ref_start, path in refs:
+        r0 = round(ref_start * rate)
+        if not path.is_file():
+            continue
+        samples = read_samples(path)
+        if r0 <= a and b <= r0 + len(samples):
+            return samples[a - r0 : b - r0].astype("<i2").tobytes()
+        overlap = min(b, r0 + len(samples)) - max(a, r0)
+        if overlap > 0 and (best is None or overlap > best[0]):
+            best = (overlap, r0, samples)
+    if best is None:
+        return source_pcm(ffmpeg, media, rate, start, end, partial)
+    _, r0, ref = best
+    lo = max(0.0, min(start, r0 / rate) - MARGIN_S)
+    hi = max(end, (r0 + len(ref)) / rate) + MARGIN_S
+    excerpt = np.frombuffer(source_pcm(ffmpeg, media, rate, lo, hi, partial=True), "<i2")
+    k = _align(excerpt, ref, r0 - round(lo * rate), round(REACH_S * rate), rate)
+    first = k - r0 + a  # where sample `a` of the timeline is in the excerpt
+    if first < 0:
+        raise AccentdsError(f"cannot decode the source at {start:.3f} s: pull it again")
+    if first + (b - a) > len(excerpt) and not partial:
+        raise _past_end(end, (len(excerpt) - k + r0) / rate)
+    return excerpt[first : first + b - a].tobytes()
 
 
 def _level_db(value: float) -> float:
@@ -222,6 +305,7 @@ def apply_hand_clips(
     if write and parquet.exists():
         listed = set(pq.read_table(parquet, columns=["path"])["path"].to_pylist())
     prints = list(result.fingerprints)
+    dropped: list[Path] = []  # files of the cut's clips it does not keep, removed once used
     keep: list[tuple[Clip, bytes | None]] = []
     pieces: list[tuple[float, float]] = [(h.start, h.end) for h in hand]
     for k, clip in enumerate(result.clips):
@@ -231,12 +315,22 @@ def apply_hand_clips(
             continue
         pieces += [(ms(a), ms(b)) for a, b in parts if b - a >= vad.min_clip_s]
         if write and clip.path not in listed:
-            (root / clip.path).unlink(missing_ok=True)
+            dropped.append(root / clip.path)
     media = root / source.media
+    # on the cut's timeline: the clips this cut wrote, and the hand-made clips' files as they are
+    refs = [(c.start, root / c.path) for c in result.clips] if write else []
+    refs += [
+        (h.start, root / f"clips/{source.source_id}/{clip_id(source.source_id, h.start, h.end)}.wav")
+        for h in hand
+    ]
     made = []
     for a, b in sorted(pieces):
-        pcm = source_pcm(ffmpeg, media, vad.sample_rate, a, b)
+        pcm = exact_pcm(ffmpeg, media, vad.sample_rate, a, b, refs)
         made.append(make_clip(root, source.source_id, a, b, pcm, vad, settings_of(vad), write))
+    made_paths = {root / c.path for c, _ in made}
+    for path in dropped:
+        if path not in made_paths:
+            path.unlink(missing_ok=True)
     combined = sorted([*keep, *made], key=lambda pair: pair[0].start)
     kept_ids = {c.clip_id for c, _ in keep}
     drafts = [d for d in result.drafts if d[0] in kept_ids]

@@ -7,7 +7,8 @@ clips. Measured, in one run on the same workspace:
 * `set_bounds` (what the review page's save does: decode, write the clip, move its labels,
   rewrite clips.parquet, fingerprints, duplicate groups and the views), median and worst;
 * `split_clip`, likewise;
-* the editor's /wave answer (the window's peaks) and /context?pad=3 (its audio);
+* the editor's /wave answer (the window's peaks) and /wave.wav (its audio), each aligned to
+  the clip's file;
 * for scale: `find_duplicates` and `write_manifest` alone, the two whole-corpus steps.
 
 Run: .venv/bin/python bench/bench_bounds.py [--clips 10000] [--edits 10]
@@ -95,12 +96,12 @@ def main() -> None:
             for _ in range(10)
         ]
         audio = [
-            timed(lambda: client.get(f"/api/clip/{clip.clip_id}/context?pad=3").raise_for_status())
+            timed(lambda: client.get(f"/api/clip/{clip.clip_id}/wave.wav?pad=3").raise_for_status())
             for _ in range(10)
         ]
         size = len(client.get(f"/api/clip/{clip.clip_id}/wave?pad=3").content)
         figures(f"GET /wave ({size / 1024:.0f} KiB)", wave)
-        figures("GET /context?pad=3", audio)
+        figures("GET /wave.wav?pad=3", audio)
         with ws.lock():
             figures("find_duplicates (whole corpus)", [timed(lambda: find_duplicates(ws)) for _ in range(3)])
             figures("write_manifest (whole corpus)", [timed(lambda: write_manifest(ws)) for _ in range(3)])

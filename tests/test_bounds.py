@@ -267,3 +267,38 @@ def test_boundaries_set_back_give_the_clip_back_with_its_labels_once(ws: Workspa
     [hand] = read_hand_clips(bounds_csv(ws))  # one row: the clip as it is now
     assert (hand.start, hand.end, hand.region_start) == (old.start, old.end, old.start - 0.1)
     check_consistent(ws)
+
+
+def best_lag(a: np.ndarray, b: np.ndarray, reach: int = 800) -> int:
+    """The shift of `b` against `a` where they match best (b[k:] against a)."""
+    seg = a[4000:20000].astype(np.float64)
+    scores = [float(seg @ b[4000 + k : 20000 + k].astype(np.float64)) for k in range(-reach, reach + 1)]
+    return int(np.argmax(scores)) - reach
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [("talk.webm", ("-c:a", "libopus", "-b:a", "48k")), ("talk.m4a", ("-c:a", "aac", "-ar", "44100"))],
+)
+def test_recut_clips_sit_on_the_cut_timeline_for_opus_and_aac(
+    workspace: Workspace, make_media, name: str, args: tuple[str, ...]
+) -> None:
+    """A decode after a seek lands 12 ms (Opus) to 23 ms (AAC at 44.1 kHz) off the timeline
+    the cut reads; a re-cut clip must not move by that much against its own audio."""
+    pull(workspace, [str(make_media(name, *args))], workers=1)
+    cut(workspace, workers=1)
+    old = workspace.read_clips()[2]
+    before = samples(workspace, old.path)
+    [longer] = set_bounds(workspace, old.clip_id, old.start - 0.1, old.end + 0.1).clips
+    after = samples(workspace, longer.path)
+    assert len(after) == round((longer.end - longer.start) * 16000)
+    assert best_lag(before, after[1600:]) == 0  # the old clip's audio 0.1 s in, to the sample
+    [shorter] = set_bounds(workspace, longer.clip_id, old.start, old.end - 0.5).clips
+    inside = samples(workspace, shorter.path)  # sliced from the clip it was cut from, exactly
+    np.testing.assert_array_equal(inside, after[1600 : 1600 + len(before) - 8000])
+    other = workspace.config.vad.with_overrides(padding_ms=300)
+    [result] = cut(workspace, vad=other, workers=1, force=True)
+    assert shorter.clip_id in {c.clip_id for c in result.clips}
+    again = samples(workspace, shorter.path)  # a re-cut keeps it where it was, to the sample
+    assert len(again) == len(inside) and best_lag(before, again) == 0
+    check_consistent(workspace)

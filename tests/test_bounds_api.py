@@ -54,7 +54,16 @@ def test_wave_gives_the_window_peaks_and_the_neighbours(ws: Workspace, client: T
     assert len(body["peaks"]) == round((body["stop"] - body["begin"]) * 100)
     assert 0 < max(body["peaks"]) <= 1 and body["version"] == 0 and body["hand"] is False
     assert [n["clip_id"] for n in body["neighbours"]] == [clips[2].clip_id, clips[4].clip_id]
-    # the context endpoint plays the same window
+    # what the editor plays: the same window, with the clip's own samples where the clip is
+    response = client.get(f"/api/clip/{clip.clip_id}/wave.wav?pad=3")
+    assert response.headers["content-type"] == "audio/wav"
+    assert float(response.headers["X-Context-Start"]) == pytest.approx(body["begin"])
+    window, rate = soundfile.read(io.BytesIO(response.content), dtype="int16")
+    assert rate == 16000 and len(window) == round((body["stop"] - body["begin"]) * 16000)
+    own, _ = soundfile.read(str(ws.abs(clip.path)), dtype="int16")
+    first = round(clip.start * 16000) - round(body["begin"] * 16000)
+    assert (window[first : first + len(own)] == own).all()
+    # and the context endpoint takes the same window with ?pad=
     response = client.get(f"/api/clip/{clip.clip_id}/context?pad=3")
     assert float(response.headers["X-Context-Start"]) == pytest.approx(body["begin"])
     info = soundfile.info(io.BytesIO(response.content))
@@ -65,6 +74,7 @@ def test_wave_gives_the_window_peaks_and_the_neighbours(ws: Workspace, client: T
         client.get(f"/api/clip/{clip.clip_id}/context").headers["X-Context-Start"] == f"{clip.start - 1:.3f}"
     )
     assert client.get("/api/clip/nope/wave").status_code == 404
+    assert client.get("/api/clip/nope/wave.wav").status_code == 404
 
 
 def test_saving_bounds_recuts_the_clip_and_answers_with_its_row(ws: Workspace, client: TestClient) -> None:

@@ -256,7 +256,7 @@ async function load() {
   state.split = null;
   state.playhead = body.start;
   ui.hand.hidden = !body.hand;
-  ui.audio.src = `/api/clip/${id}/context?pad=${PAD_S}`;
+  ui.audio.src = `/api/clip/${id}/wave.wav?pad=${PAD_S}`;
   say(state.notice, state.notice ? "ok" : "");
   state.notice = "";
   update();

@@ -1,28 +1,28 @@
 """The review page's boundary editor API: a clip's surrounding source audio as waveform
 peaks, and saving new boundaries or a split (accentds.bounds) against the clip's version.
 
-The surrounding audio itself is the app's context endpoint with `?pad=` seconds; both
-take the same window of the source: `pad` seconds each side of the clip, within the
-source."""
+/wave and /wave.wav take the same window of the source (`pad` seconds each side of the
+clip, within the source), aligned to the clip's own file: what the page draws, plays and
+saves sits on the timeline `cut` decodes. (The app's context endpoint takes the same
+window with `?pad=`, decoded after a seek: a few ms off it for some formats.)"""
 
 from __future__ import annotations
 
 import math
-import subprocess
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyarrow.compute as pc
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from ..bounds import MIN_CLIP_S, BoundsConflict, UnknownClip, bounds_csv, edit_bounds
 from ..errors import AccentdsError
-from ..handcut import read_hand_clips
+from ..handcut import exact_pcm, read_hand_clips
 from ..journal import ClipLabels, fold
-from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg
+from ..media import BYTES_PER_SAMPLE, find_ffmpeg, wav_header
 from ..workspace import Workspace, read_csv
 
 PAD_S = 3.0  # the editor's window: this much of the source each side of the clip
@@ -77,15 +77,13 @@ def bounds_router(
     def source_of(source_id: str) -> dict[str, str] | None:
         return next((r for r in read_csv(workspace.sources_csv) if r.get("source_id") == source_id), None)
 
-    @router.get("/api/clip/{clip_id}/wave", response_model=None)
-    def wave(clip_id: str, pad: float = PAD_S) -> JSONResponse:
-        """The clip's window of its source as peaks every 10 ms, with the source's other
-        clips in it and whether the clip's boundaries were set by hand."""
-        table = workspace.read_clip_table(columns=["clip_id", "source_id", "start", "end"])
+    def surroundings(clip_id: str, pad: float) -> tuple[dict[str, Any], float, float, bytes] | JSONResponse:
+        """The clip's row, and its window of the source (begin, stop, PCM) on the cut's
+        timeline, or the error to answer."""
+        table = workspace.read_clip_table(columns=["clip_id", "source_id", "start", "end", "path"])
         found = table.filter(pc.equal(table["clip_id"], clip_id)).to_pylist()
         if not found:
             return _error(404, "no such clip")
-        labels = fold(workspace.journal().for_clips([clip_id]), {clip_id}).get(clip_id, ClipLabels())
         clip = found[0]
         source = source_of(clip["source_id"])
         media = workspace.abs(source.get("media", "")).resolve() if source else None
@@ -99,17 +97,26 @@ def bounds_router(
             length = 0.0
         begin, stop = window(clip["start"], clip["end"], length, pad)
         rate = workspace.config.vad.sample_rate
+        clip_file = workspace.abs(clip["path"]).resolve()
+        refs = [(clip["start"], clip_file)] if clip_file.is_relative_to(workspace.clips.resolve()) else []
         try:
-            command = excerpt_command(find_ffmpeg(workspace.config.ffmpeg), media, rate, begin, stop - begin)
-            done = subprocess.run(command, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
-        except AccentdsError as exc:
-            return _error(500, str(exc))
-        except subprocess.TimeoutExpired:
-            return _error(504, "ffmpeg took too long to decode the source")
-        if done.returncode != 0:
+            pcm = exact_pcm(
+                find_ffmpeg(workspace.config.ffmpeg), media, rate, begin, stop, refs, partial=True
+            )
+        except AccentdsError:
             return _error(502, "ffmpeg could not decode the source")
-        pcm = done.stdout[: round((stop - begin) * rate) * BYTES_PER_SAMPLE]
-        stop = begin + len(pcm) / BYTES_PER_SAMPLE / rate
+        return clip, begin, begin + len(pcm) / BYTES_PER_SAMPLE / rate, pcm
+
+    @router.get("/api/clip/{clip_id}/wave", response_model=None)
+    def wave(clip_id: str, pad: float = PAD_S) -> JSONResponse:
+        """The clip's window of its source as peaks every 10 ms, with the source's other
+        clips in it and whether the clip's boundaries were set by hand."""
+        found = surroundings(clip_id, pad)
+        if isinstance(found, JSONResponse):
+            return found
+        clip, begin, stop, pcm = found
+        labels = fold(workspace.journal().for_clips([clip_id]), {clip_id}).get(clip_id, ClipLabels())
+        table = workspace.read_clip_table(columns=["clip_id", "source_id", "start", "end"])
         mine = table.filter(pc.equal(table["source_id"], clip["source_id"])).to_pylist()
         neighbours = [
             {"clip_id": r["clip_id"], "start": r["start"], "end": r["end"]}
@@ -129,14 +136,27 @@ def bounds_router(
             "version": labels.version,
             "begin": round(begin, 3),
             "stop": round(stop, 3),
-            "source_length": length,
             "per_s": PEAKS_PER_S,
-            "peaks": peaks(pcm, rate),
+            "peaks": peaks(pcm, workspace.config.vad.sample_rate),
             "neighbours": neighbours,
             "hand": hand,
             "min_clip_s": MIN_CLIP_S,
         }
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    @router.get("/api/clip/{clip_id}/wave.wav", response_model=None)
+    def wave_audio(clip_id: str, pad: float = PAD_S) -> Response:
+        """The window /wave draws, as WAV: what the editor plays, sample for sample."""
+        found = surroundings(clip_id, pad)
+        if isinstance(found, JSONResponse):
+            return found
+        _, begin, _, pcm = found
+        rate = workspace.config.vad.sample_rate
+        return Response(
+            wav_header(len(pcm), rate) + pcm,
+            media_type="audio/wav",
+            headers={"Cache-Control": "no-cache", "X-Context-Start": f"{begin:.3f}"},
+        )
 
     @router.post("/api/clip/{clip_id}/bounds", response_model=None)
     def save_bounds(clip_id: str, body: BoundsBody) -> JSONResponse:
