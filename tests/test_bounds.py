@@ -302,3 +302,19 @@ def test_recut_clips_sit_on_the_cut_timeline_for_opus_and_aac(
     again = samples(workspace, shorter.path)  # a re-cut keeps it where it was, to the sample
     assert len(again) == len(inside) and best_lag(before, again) == 0
     check_consistent(workspace)
+
+
+def test_a_hand_clip_whose_file_is_gone_is_cut_again_on_the_timeline(
+    workspace: Workspace, make_media
+) -> None:
+    pull(workspace, [str(make_media("talk.webm", "-c:a", "libopus", "-b:a", "48k"))], workers=1)
+    cut(workspace, workers=1)
+    old = workspace.read_clips()[1]
+    before = samples(workspace, old.path)
+    [hand] = set_bounds(workspace, old.clip_id, old.start + 0.2, old.end).clips
+    workspace.abs(hand.path).unlink()  # a clone of the manifests, say, without the clips
+    [result] = cut(workspace, workers=1, force=True)
+    assert hand.clip_id in {c.clip_id for c in result.clips}
+    again = samples(workspace, hand.path)
+    assert len(again) == len(before) - 3200 and best_lag(before[3200:], again) == 0
+    check_consistent(workspace)
