@@ -97,7 +97,10 @@ def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: 
     folder = Path(root) / "clips" / source.source_id
     before = set(folder.glob("*.wav")) if folder.is_dir() else set()
     try:
-        return _cut_source(Path(root), source, vad, ffmpeg, write)
+        from .handcut import apply_hand_clips  # clip boundaries set by hand stay as they were set
+
+        result = _cut_source(Path(root), source, vad, ffmpeg, write)
+        return apply_hand_clips(Path(root), source, result, vad, ffmpeg, write)
     except (MediaError, OSError) as exc:
         if write and folder.is_dir():  # files this failed run wrote have no row: remove them
             for path in set(folder.glob("*.wav")) - before:

@@ -45,9 +45,11 @@ from ..errors import AccentdsError
 from ..labels import LabelConflict, default_reviewer, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
 from ..workspace import EDITABLE_FIELDS, QUALITY_FLAGS, Workspace, build_manifest, read_csv
+from .edit import bounds_router, window
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
+STATIC_FILES |= {"bounds.js": STATIC_FILES["page.js"], "bounds.css": STATIC_FILES["page.css"]}
 CONTEXT_S = 1.0
 CONTEXT_RATE = 16000
 QUEUE_FIELDS = (
@@ -334,8 +336,9 @@ def create_app(
         return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/clip/{clip_id}/context", response_model=None)
-    def context(clip_id: str) -> Response:
-        """The clip with up to 1 s of its source before and after, decoded from raw/."""
+    def context(clip_id: str, pad: float = CONTEXT_S) -> Response:
+        """The clip with `pad` s (default 1, at most 10) of its source before and after, as far
+        as the source goes, decoded from raw/."""
         if clip_path(clip_id) is None:
             return not_found(clip_id)
         row = clip_row(clip_id)
@@ -350,10 +353,7 @@ def create_app(
             length = float(source.get("duration") or 0)
         except ValueError:
             length = 0.0
-        begin = max(0.0, row["start"] - CONTEXT_S)
-        end = row["end"] + CONTEXT_S
-        if length > 0:
-            end = min(end, length)
+        begin, end = window(row["start"], row["end"], length, pad)
         try:
             ffmpeg = find_ffmpeg(workspace.config.ffmpeg)
         except AccentdsError:
@@ -395,6 +395,9 @@ def create_app(
         if row is None:  # re-cut away meanwhile
             return not_found(clip_id)
         return JSONResponse(row, headers={"Cache-Control": "no-store"})
+
+    # -- the boundary editor (accentds.review.edit) ----------------------------------
+    app.include_router(bounds_router(workspace, reviewer, clip_row))
 
     return app
 

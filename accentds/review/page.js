@@ -252,6 +252,7 @@ function show(index) {
     el.empty.hidden = false;
     el.player.removeAttribute("src");
     renderQueue();
+    announce(null);
     return;
   }
   state.index = index;
@@ -269,7 +270,12 @@ function show(index) {
   el.player.src = `/api/clip/${encodeURIComponent(clip.clip_id)}/audio`;
   history.replaceState(null, "", `#clip=${encodeURIComponent(clip.clip_id)}`);
   renderQueue();
+  announce(clip);
 }
+
+// the boundary editor (bounds.js) follows the clip shown, and reloads the queue after a re-cut
+function announce(clip) { document.dispatchEvent(new CustomEvent("review:clip", { detail: clip })); }
+document.addEventListener("review:reload", (event) => loadQueue(event.detail));
 
 function go(index) {
   if (index < 0 || index >= state.clips.length || index === state.index) return;
