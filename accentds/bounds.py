@@ -193,9 +193,9 @@ def edit_bounds(
 ) -> BoundsEdit:
     """Re-cut one clip to `start`–`end` and, with `split_at`, split it there: `set_bounds`
     and `split_clip` in one step."""
-    from .labels import _reviewer
+    from .labels import default_reviewer
 
-    reviewer = reviewer or _reviewer()
+    reviewer = reviewer or default_reviewer()
     with workspace.cut_lock(on_wait):
         table = workspace.read_clip_table()
         found = table.filter(pc.equal(table["clip_id"], clip_id)).to_pylist()
