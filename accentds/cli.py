@@ -18,6 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
+from . import plots as plotting
+from . import render as rendering
 from . import report as reporting
 from .acoustic import REASON_TEXT
 from .cut import CutPlan, SourceCut, cut, default_workers
@@ -572,17 +574,17 @@ def report_cmd(
         max_flagged_share=thresholds.max_flagged_share,
     )
     if fmt == "table":
-        for table in reporting.rich_tables(rep):
+        for table in rendering.rich_tables(rep):
             out.print(table)
     else:
-        render = {"csv": reporting.to_csv, "json": reporting.to_json, "markdown": reporting.to_markdown}[fmt]
+        render = {"csv": rendering.to_csv, "json": rendering.to_json, "markdown": rendering.to_markdown}[fmt]
         text = render(rep)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if plots is not None:
-        for path in reporting.write_plots(ws, rep, plots):
+        for path in plotting.write_plots(ws, rep, plots):
             err.print(f"wrote {escape(str(path))}")
     if html_file is not None:
-        reporting.write_html(ws, rep, html_file)
+        plotting.write_html(ws, rep, html_file)
         err.print(f"wrote {escape(str(html_file))}")
 
 
