@@ -40,8 +40,9 @@ from .labels import (
 )
 from .manifest import EXPORT_FORMATS, export
 from .models import Source
+from .publishable import describe
 from .pull import PullResult, expand_items, pull
-from .status import Totals, status, totals
+from .status import Status, Totals, status, totals
 from .workspace import ENV_VAR, QUALITY_FLAGS, Workspace, init_workspace, refresh_manifest
 
 app = typer.Typer(
@@ -456,7 +457,8 @@ def status_cmd(
     sources: Annotated[bool, typer.Option("--sources", help="Also list every source.")] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Sources, clips and minutes at each stage, progress to the target, and what to run next.
+    """Sources, clips and minutes at each stage, progress to the target in publishable minutes,
+    the releases and what changed since the newest one, and what to run next.
 
     Example: accentds status --sources
     """
@@ -480,10 +482,15 @@ def status_cmd(
         ("rejected", st.rejected),
     ):
         table.add_row(label, str(count), f"{seconds / 60:.1f}")
+    table.add_row("publishable", str(st.publishable[0]), f"{st.publishable[1] / 60:.1f}")
     out.print(table)
     out.print(
-        f"target: {st.accepted[1] / 60:.1f} of {st.target_minutes:g} accepted minutes ({st.progress:.1%})"
+        f"target: {st.publishable[1] / 60:.1f} of {st.target_minutes:g} publishable minutes ({st.progress:.1%})"
     )
+    if st.held_back:
+        held = sum(h.seconds for h in st.held_back)
+        out.print(f"not publishable: {_minutes(held)} accepted ({escape(describe(st.held_back, 1))})")
+    _releases_lines(st)
     if sources:
         listing = Table(box=None, pad_edge=False)
         for column in ("source", "minutes", "clips", "title / origin"):
@@ -502,6 +509,24 @@ def status_cmd(
     for step in st.next_steps:
         out.print(f"next: {escape(step)}")
     out.print(f"corpus: {st.clips} clips, {_minutes(st.cut_s)}")
+
+
+def _releases_lines(st: Status) -> None:
+    """The releases, and what changed since the newest one."""
+    if not st.releases:
+        out.print("releases: none yet")
+        return
+    out.print("releases:")
+    for r in st.releases:
+        out.print(f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} clips  {_minutes(r.seconds)}")
+    since = st.since_release
+    if since is None or since.error:
+        return
+    out.print(
+        f"since {since.version}: {since.accepted} clip(s) accepted, {since.rejected} rejected, "
+        f"{since.relabelled} relabelled; {_minutes(since.new_seconds)} publishable not yet released"
+        + (f"; {since.dropped} clip(s) of {since.version} no longer publishable" if since.dropped else "")
+    )
 
 
 def _record_history(ws: Workspace, command: str) -> None:

@@ -571,3 +571,9 @@ def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
     assert (progress["accepted_minutes"], progress["publishable_minutes"], progress["target_minutes"]) == (
         0.5, 0.058333, 600,
     )  # fmt: skip
+    st = status(ws)
+    assert st.publishable == (1, pytest.approx(3.5)) and st.progress == pytest.approx(rep.progress)
+    assert [(h.reason, h.clips) for h in st.held_back] == [(h.reason, h.clips) for h in rep.held_back]
+    line = run_cli("status", cwd=ws.root).stdout
+    assert "target: 0.1 of 600 publishable minutes (0.0%)" in line
+    assert "not publishable: 0.4 min accepted (denied source 0.3 min, denied speaker 0.1 min, " in line
