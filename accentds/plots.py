@@ -1,8 +1,9 @@
 """The corpus report's PNG plots and its one self-contained HTML page.
 
 Plots: clip lengths; minutes over time (manifests/history.csv) with the target; minutes
-per accent region and per speaker, publishable and not publishable stacked. Figures are made on
-the Agg canvas (no pyplot, no global backend change).
+per accent region and per speaker, publishable and not publishable stacked, with the
+`[report] region_targets` marked on the regions. Figures are made on the Agg canvas (no
+pyplot, no global backend change).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 
 from .render import (
     BREAKDOWN_HEADER,
+    REGION_HEADER,
     breakdown_cells,
     key_text,
     progress_text,
+    region_rows,
     stage_rows,
     title,
 )
@@ -48,19 +51,35 @@ def _png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _num(minutes: float) -> str:
+    """Minutes as read on a plot: two decimals below 10, one above."""
+    return f"{minutes:.2f}" if abs(minutes) < 10 else f"{minutes:.1f}"
+
+
 def bars_figure(
     heading: str,
     labels: Sequence[str],
     publishable: Sequence[float],
     held: Sequence[float],
+    targets: Sequence[float | None] = (),
 ) -> Any:
-    """Horizontal bars of minutes, publishable and not publishable stacked."""
+    """Horizontal bars of minutes, publishable and not publishable stacked, with a mark at
+    each target given (None: no target for that bar)."""
     fig = _figure(7.0, max(2.5, 0.3 * len(labels) + 1.4))
     ax = fig.add_subplot()
     positions = list(range(len(labels)))
     ax.barh(positions, publishable, color=PUBLISHABLE_COLOUR, label="publishable")
     if any(held):
         ax.barh(positions, held, left=publishable, color=HELD_COLOUR, label="not publishable")
+    marked = [(p, t) for p, t in zip(positions, targets, strict=False) if t is not None]
+    if marked:
+        ax.scatter([t for _, t in marked], [p for p, _ in marked], marker="|", s=300, color="black",
+                   linewidths=2, zorder=3, label="target")  # fmt: skip
+        for p, t in marked:
+            ax.annotate(f"{_num(publishable[p])} of {t:g}", (t, p), xytext=(6, 0), textcoords="offset points",
+                        va="center", fontsize=8)  # fmt: skip
+        ax.set_xlim(0, max([*(a + b for a, b in zip(publishable, held, strict=True)), *(t for _, t in marked)])
+                    * 1.25)  # fmt: skip
     ax.set_yticks(positions, labels=labels)
     ax.invert_yaxis()
     ax.set_xlabel("minutes")
@@ -75,14 +94,17 @@ def _held_minutes(row: Any) -> float:
 
 
 def accents_figure(rep: Report) -> Any:
-    """Minutes per accent region of the report's stage (the schema's regions first)."""
+    """Minutes per accent region of the report's stage (the schema's regions first), with the
+    region targets marked when the stage is the accepted clips."""
     rows = {r.key: r for r in rep.breakdowns["accent"]}
     regions = list(rep.accents) + [k for k in rows if k not in rep.accents]
+    targets = {t.region: t.target_minutes for t in rep.region_targets} if rep.status == "accepted" else {}
     return bars_figure(
         f"minutes per accent region: {title(rep)}",
         [key_text(k) for k in regions],
         [rows[k].publishable_minutes if k in rows else 0.0 for k in regions],
         [_held_minutes(rows[k]) if k in rows else 0.0 for k in regions],
+        [targets.get(k) for k in regions],
     )
 
 
@@ -176,6 +198,8 @@ def write_html(workspace: Workspace, rep: Report, path: Path) -> None:
         _html_table(["stage", "clips", "minutes"], stage_rows(rep)),
         f"<p>Progress: {e(progress_text(rep))}.</p>",
     ]
+    if rep.region_targets:
+        parts.append(_html_table(REGION_HEADER, region_rows(rep), caption="region targets"))
     if rep.warnings:
         parts.append("<h2>Warnings</h2><ul>")
         parts += [f"<li class='warn'>{e(w.message)}</li>" for w in rep.warnings]

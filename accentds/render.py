@@ -63,6 +63,17 @@ def progress_text(rep: Report) -> str:
     return text
 
 
+def region_rows(rep: Report) -> list[list[str]]:
+    """Rows of region, publishable minutes, target minutes and progress."""
+    return [
+        [t.region, f"{t.publishable_seconds / 60:.2f}", f"{t.target_minutes:g}", f"{t.progress:.1%}"]
+        for t in rep.region_targets
+    ]
+
+
+REGION_HEADER = ["accent region", "publishable minutes", "target", "progress"]
+
+
 def stage_rows(rep: Report) -> list[list[str]]:
     """Rows of stage, clips and minutes."""
     return [[s.name, "" if s.clips is None else str(s.clips), f"{s.minutes:.2f}"] for s in rep.stages]
@@ -112,6 +123,15 @@ def to_dict(rep: Report) -> dict[str, Any]:
                 {"reason": h.reason, "clips": h.clips, "minutes": _r(h.minutes, 6)} for h in rep.held_back
             ],
         },
+        "region_targets": [
+            {
+                "region": t.region,
+                "target_minutes": t.target_minutes,
+                "publishable_minutes": _r(t.publishable_seconds / 60, 6),
+                "share": _r(t.progress, 6),
+            }
+            for t in rep.region_targets
+        ],
         "breakdowns": {name: [_row_dict(r) for r in rep.breakdowns[name]] for name in BREAKDOWNS},
         "warnings": [
             {
@@ -149,6 +169,11 @@ def _csv_rows(rep: Report) -> list[list[Any]]:
     )  # fmt: skip
     for h in rep.held_back:
         rows.append(["not publishable", h.reason, h.clips, f"{h.minutes:.6f}", *blank, ""])
+    for t in rep.region_targets:
+        rows.append(
+            ["region target", f"{t.region} of {t.target_minutes:g} min", "", f"{t.publishable_seconds / 60:.6f}",
+             f"{t.progress:.6f}", *blank]
+        )  # fmt: skip
     for name in BREAKDOWNS:
         for r in rep.breakdowns[name]:
             rows.append(
@@ -165,7 +190,7 @@ def to_csv(rep: Report) -> str:
     """One table: section, key, clips, minutes, share, mean_s, min_s, max_s,
     publishable_minutes, not_publishable (`reason: minutes; ...`). Sections are `stage`,
     `progress` (publishable minutes of the target), `not publishable` (accepted minutes by
-    reason), the breakdowns and `warning:<kind>`; cells that do not apply
+    reason), `region target`, the breakdowns and `warning:<kind>`; cells that do not apply
     are empty."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -185,7 +210,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def to_markdown(rep: Report) -> str:
-    """The report as Markdown: stages, progress, warnings and one table per
+    """The report as Markdown: stages, progress, region targets, warnings and one table per
     breakdown (minutes to two decimals, shares as percentages, clip lengths in seconds)."""
     lines = [
         f"# Corpus report: {_md_cell(rep.name)}",
@@ -195,6 +220,8 @@ def to_markdown(rep: Report) -> str:
     ]
     lines += _md_table(["stage", "clips", "minutes"], stage_rows(rep))
     lines += ["", f"Progress: {_md_cell(progress_text(rep))}.", ""]
+    if rep.region_targets:
+        lines += [*_md_table(REGION_HEADER, region_rows(rep)), ""]
     if rep.warnings:
         lines += ["## Warnings", ""] + [f"- {_md_cell(w.message)}" for w in rep.warnings] + [""]
     for name in BREAKDOWNS:
@@ -207,8 +234,8 @@ def to_markdown(rep: Report) -> str:
 
 
 def rich_tables(rep: Report) -> list[Table]:
-    """Tables for the terminal: stages (with progress), warnings, then one per
-    breakdown. Every value is shown as text (no rich markup is interpreted)."""
+    """Tables for the terminal: stages (with progress), region targets, warnings, then one
+    per breakdown. Every value is shown as text (no rich markup is interpreted)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -219,6 +246,13 @@ def rich_tables(rep: Report) -> list[Table]:
         stages.add_row(Text(row[0]), *row[1:])
     stages.caption = Text(f"target: {progress_text(rep)}")
     tables = [stages]
+    if rep.region_targets:
+        regions = Table(title="region targets", box=None, pad_edge=False)
+        for i, column in enumerate(REGION_HEADER):
+            regions.add_column(column, justify="left" if i == 0 else "right")
+        for row in region_rows(rep):
+            regions.add_row(Text(row[0]), *row[1:])
+        tables.append(regions)
     if rep.warnings:
         warn = Table(title="warnings", box=None, pad_edge=False, show_header=False)
         warn.add_column("warning")

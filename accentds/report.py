@@ -8,7 +8,7 @@ self-contained HTML page (accentds/plots.py).
 
 Accepted minutes are split into publishable ones and those a release could not hold, with the
 reason (accentds/publishable.py: deny list, licence, empty transcript); progress toward
-`target_minutes` counts publishable minutes only.
+`target_minutes` and the `[report] region_targets` counts publishable minutes only.
 
 Warnings name what to act on before publishing: a speaker or source holding too much of the
 stage, thin accent regions, too many minutes carrying one quality flag, and duplicate groups
@@ -139,6 +139,19 @@ class Row:
 
 
 @dataclass(frozen=True)
+class RegionTarget:
+    """An accent region's `[report] region_targets` entry and its publishable accepted seconds."""
+
+    region: str
+    target_minutes: float
+    publishable_seconds: float
+
+    @property
+    def progress(self) -> float:
+        return self.publishable_seconds / 60 / self.target_minutes
+
+
+@dataclass(frozen=True)
 class Report:
     """What `report()` found. Seconds are kept exact; renderers round."""
 
@@ -160,6 +173,7 @@ class Report:
     max_flagged_share: float = DEFAULT_MAX_FLAGGED_SHARE
     publishable_seconds: float = 0.0  # accepted seconds a release could hold
     held_back: tuple[HeldBack, ...] = ()  # accepted seconds it could not, by reason
+    region_targets: tuple[RegionTarget, ...] = ()
 
     @property
     def progress(self) -> float:
@@ -301,6 +315,19 @@ def _with_reasons(workspace: Workspace, table: pa.Table) -> pa.Table:
     return table.append_column("publishable_duration", ok)
 
 
+def _region_targets(workspace: Workspace, accepted: pa.Table) -> tuple[RegionTarget, ...]:
+    targets = workspace.config.report.region_targets
+    if not targets:
+        return ()
+    grouped = accepted.group_by("accent").aggregate([("publishable_duration", "sum")])
+    seconds = dict(
+        zip(grouped["accent"].to_pylist(), grouped["publishable_duration_sum"].to_pylist(), strict=True)
+    )
+    return tuple(
+        RegionTarget(region, float(minutes), float(seconds.get(region) or 0.0)) for region, minutes in targets
+    )
+
+
 def _histogram(durations: pa.ChunkedArray | pa.Array) -> tuple[tuple[float, float, int], ...]:
     values = np.asarray(pc.fill_null(durations, 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
     if values.size == 0:
@@ -341,7 +368,8 @@ def report(
     clips cut on or after that day and sources pulled on or after it; releases are counted
     whole.
 
-    Progress, the `publishable` stage, and each breakdown row count the minutes a release could hold; the accepted minutes it could not are given with
+    Progress, the `publishable` stage, each breakdown row and the `[report] region_targets`
+    count the minutes a release could hold; the accepted minutes it could not are given with
     their reason (see accentds/publishable.py)."""
     if status not in REPORT_STATUSES:
         raise AccentdsError(f"unknown status {status!r}; give one of: {', '.join(REPORT_STATUSES)}")
@@ -397,6 +425,7 @@ def report(
         accepted_seconds=by_status["accepted"][1],
         publishable_seconds=publishable_seconds,
         held_back=publishable.held_back(accepted, accepted["why"]),
+        region_targets=_region_targets(workspace, accepted),
         warnings=warnings,
         histogram=_histogram(chosen["duration"]),
         release=versions[-1] if versions else None,

@@ -20,7 +20,7 @@ from accentds.plots import write_html, write_plots
 from accentds.publish import deny
 from accentds.pull import pull
 from accentds.render import rich_tables, to_csv, to_json, to_markdown
-from accentds.report import append_history, growth_by_day, history, history_csv, report
+from accentds.report import RegionTarget, append_history, growth_by_day, history, history_csv, report
 from accentds.status import status
 from accentds.workspace import (
     DUPLICATE_FIELDS,
@@ -202,7 +202,7 @@ def test_json_csv_and_markdown_agree(ws: Workspace) -> None:
     rep = report(ws)
     data = json.loads(to_json(rep))
     assert list(data) == ["name", "generated_at", "status", "since", "release", "stages", "stage", "progress",
-                          "breakdowns", "warnings", "thresholds", "histogram"]  # fmt: skip
+                          "region_targets", "breakdowns", "warnings", "thresholds", "histogram"]  # fmt: skip
     assert data["stage"] == {"name": "accepted", "clips": 6, "sources": None, "seconds": 30.0, "minutes": 0.5}
     assert data["progress"] == {"target_minutes": 1.0, "accepted_minutes": 0.5, "publishable_minutes": 0.3,
                                 "share": 0.3,
@@ -577,3 +577,27 @@ def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
     line = run_cli("status", cwd=ws.root).stdout
     assert "target: 0.1 of 600 publishable minutes (0.0%)" in line
     assert "not publishable: 0.4 min accepted (denied source 0.3 min, denied speaker 0.1 min, " in line
+
+
+def test_region_targets_count_publishable_accepted_minutes(ws: Workspace) -> None:
+    path = ws.root / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("region_targets = {}", 'region_targets = { "Glasgow" = 2, "Dundee" = 1 }'))
+    rep = report(Workspace(ws.root))
+    assert rep.region_targets == (
+        RegionTarget("Glasgow", 2.0, pytest.approx(18.0)),
+        RegionTarget("Dundee", 1.0, 0.0),
+    )
+    assert "| Glasgow | 0.30 | 2 | 15.0% |" in to_markdown(rep)
+    shown = run_cli("report", "--format", "json", cwd=ws.root)
+    assert json.loads(shown.stdout)["region_targets"] == [
+        {"region": "Glasgow", "target_minutes": 2.0, "publishable_minutes": 0.3, "share": 0.15},
+        {"region": "Dundee", "target_minutes": 1.0, "publishable_minutes": 0.0, "share": 0.0},
+    ]
+    path.write_text(text.replace("region_targets = {}", 'region_targets = { "Dundie" = 1 }'))
+    shown = run_cli("report", cwd=ws.root)
+    assert shown.returncode == 1
+    assert shown.stderr.strip().splitlines() == [
+        f"Error: {path}: line {text.splitlines().index('region_targets = {}') + 1}: [report] region_targets names "
+        '"Dundie", not an accent region of [labels] accents (did you mean "Dundee"?)'
+    ]
