@@ -1,6 +1,7 @@
 """The corpus report's PNG plots and its one self-contained HTML page.
 
-Plots: clip lengths; minutes over time (manifests/history.csv) with the target; minutes
+Plots: clip lengths; minutes over time (manifests/history.csv) with a marker at each
+release, the minutes axis scaled to the data and the target drawn only when it fits; minutes
 per accent region and per speaker, publishable and not publishable stacked, with the
 `[report] region_targets` marked on the regions. Figures are made on the Agg canvas (no
 pyplot, no global backend change).
@@ -30,6 +31,8 @@ from .report import BREAKDOWNS, Report, history
 from .workspace import Workspace
 
 MAX_BARS = 30  # speakers shown in the bar plot
+HEADROOM = 1.1  # the minutes axis ends this much above the highest value
+TARGET_FITS = 2.0  # the target is drawn when it is at most this many times the axis's top
 PUBLISHABLE_COLOUR = "#2a9d4b"
 HELD_COLOUR = "#b0b0b0"
 
@@ -51,9 +54,79 @@ def _png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _num(minutes: float) -> str:
     """Minutes as read on a plot: two decimals below 10, one above."""
     return f"{minutes:.2f}" if abs(minutes) < 10 else f"{minutes:.1f}"
+
+
+def growth_scale(peak: float, target: float) -> tuple[float, bool]:
+    """The top of the minutes axis for data reaching `peak` minutes, and whether the target
+    line is drawn: the axis fits the data (with HEADROOM, at least 1 minute) and grows to
+    the target only when the target is at most TARGET_FITS times that, so a first few
+    minutes against a far target do not draw as a flat line."""
+    top = max(peak * HEADROOM, 1.0)
+    if 0 < target <= top * TARGET_FITS:
+        return max(top, target * 1.05), True
+    return top, False
+
+
+def growth_figure(
+    rows: Sequence[dict[str, Any]],
+    releases: Sequence[tuple[str, str]],
+    target_minutes: float,
+    publishable_minutes: float,
+) -> Any:
+    """Minutes by status over time (history.csv lines), a dotted line and the version at each
+    release's time, and the target (a dashed line when it fits, else a note)."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    states = (("accepted", "#2a9d4b"), ("pending", "#e0a030"), ("rejected", "#c04040"))
+    peak = 0.0
+    if rows:
+        times = [_time(r["time"]) for r in rows]
+        kept = [(t, r) for t, r in zip(times, rows, strict=True) if t is not None]
+        for state, colour in states:
+            values = [r[f"{state}_minutes"] for _, r in kept]
+            peak = max([peak, *values])
+            ax.step([t for t, _ in kept], values, where="post", label=state, color=colour)
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    else:
+        ax.text(0.5, 0.5, "no history yet", ha="center", va="center", transform=ax.transAxes)
+    top, show_target = growth_scale(max(peak, publishable_minutes), target_minutes)
+    ax.set_ylim(0, top)
+    if rows:
+        for version, created_at in releases:
+            at = _time(created_at)
+            if at is not None:
+                ax.axvline(at, linestyle=":", color="#555555", linewidth=1)
+                ax.annotate(
+                    version, (at, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#555555",
+                )  # fmt: skip
+    share = publishable_minutes / target_minutes if target_minutes else 0.0
+    heading = "minutes over time"
+    if show_target:
+        ax.axhline(target_minutes, linestyle="--", color="black", label=f"target {target_minutes:g} min")
+    else:  # a line far above the data would flatten it: the target goes in the title
+        heading += (
+            f"\ntarget {target_minutes:g} min, {_num(publishable_minutes)} publishable now ({share:.1%})"
+        )
+    ax.set_ylabel("minutes")
+    ax.set_title(heading, pad=14 if releases and rows else 6)  # room for the versions above the axes
+    if rows or show_target:
+        ax.legend(loc="best", fontsize=9)
+    return fig
 
 
 def bars_figure(
@@ -127,25 +200,9 @@ def plot_pngs(workspace: Workspace, rep: Report) -> dict[str, bytes]:
     ax.set_ylabel("clips")
     ax.set_title(f"clip lengths: {title(rep)}")
     pngs["durations.png"] = _png(fig)
-    fig = _figure()
-    ax = fig.add_subplot()
-    rows = history(workspace)
-    if rows:
-        times = [datetime.fromisoformat(r["time"].replace("Z", "+00:00")) for r in rows]
-        for state, colour in (("accepted", "#2a9d4b"), ("pending", "#e0a030"), ("rejected", "#c04040")):
-            ax.step(times, [r[f"{state}_minutes"] for r in rows], where="post", label=state, color=colour)
-        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-
-        locator = AutoDateLocator()
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    else:
-        ax.text(0.5, 0.5, "no history yet", ha="center", va="center", transform=ax.transAxes)
-    ax.axhline(rep.target_minutes, linestyle="--", color="black", label=f"target {rep.target_minutes:g} min")
-    ax.set_ylabel("minutes")
-    ax.set_title("minutes over time")
-    ax.legend(loc="upper left")
-    pngs["minutes_over_time.png"] = _png(fig)
+    pngs["minutes_over_time.png"] = _png(
+        growth_figure(history(workspace), rep.releases, rep.target_minutes, rep.publishable_seconds / 60)
+    )
     pngs["accents.png"] = _png(accents_figure(rep))
     speakers = rep.breakdowns["speaker"][:MAX_BARS]
     pngs["speakers.png"] = _png(

@@ -174,6 +174,7 @@ class Report:
     publishable_seconds: float = 0.0  # accepted seconds a release could hold
     held_back: tuple[HeldBack, ...] = ()  # accepted seconds it could not, by reason
     region_targets: tuple[RegionTarget, ...] = ()
+    releases: tuple[tuple[str, str], ...] = ()  # (version, created_at), oldest first
 
     @property
     def progress(self) -> float:
@@ -426,6 +427,7 @@ def report(
         publishable_seconds=publishable_seconds,
         held_back=publishable.held_back(accepted, accepted["why"]),
         region_targets=_region_targets(workspace, accepted),
+        releases=tuple((r.version, r.created_at) for r in releases),
         warnings=warnings,
         histogram=_histogram(chosen["duration"]),
         release=versions[-1] if versions else None,
