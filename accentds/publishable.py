@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -57,54 +58,72 @@ def rules(workspace: Workspace) -> Rules:
     )
 
 
-def _text(table: pa.Table, name: str) -> pa.ChunkedArray:
-    return pc.fill_null(pc.cast(table[name], pa.string()), "")
+def _is_in(column: pa.ChunkedArray, values: frozenset[str]) -> pa.ChunkedArray:
+    """Whether each value of a text column (plain or dictionary-encoded) is in `values`;
+    nulls count as "". A dictionary column is tested once per distinct value."""
+    value_set = pa.array(sorted(values), pa.string())
+    chunks = []
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            words = pc.fill_null(pc.cast(chunk.dictionary, pa.string()), "")
+            found = pc.fill_null(pc.take(pc.is_in(words, value_set=value_set), chunk.indices), "" in values)
+        else:
+            found = pc.is_in(pc.fill_null(pc.cast(chunk, pa.string()), ""), value_set=value_set)
+        chunks.append(found)
+    return pa.chunked_array(chunks, pa.bool_())
 
 
-def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray | pa.Array:
-    """For each clip of `table` (with the COLUMNS of the manifest), why it could not be
-    published if accepted, or "" when it could. Vectorised: a million clips take well under
-    a second."""
+def _blank(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Whether each text is empty or only whitespace (null counts as empty)."""
+    text = pc.fill_null(pc.cast(column, pa.string()), "")
+    return pc.or_(pc.equal(text, ""), pc.utf8_is_space(text))
+
+
+def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray:
+    """For each clip of `table` (with the COLUMNS of the manifest), the code of the reason it
+    could not be published if accepted: 0 when it could, else 1 + its index in REASONS (the
+    first that applies). int8 codes keep a million clips well under a second."""
     if table.num_rows == 0:
-        return pa.array([], pa.string())
-    speaker = _text(table, "speaker")
+        return pa.chunked_array([], pa.int8())
+    named = pc.invert(_is_in(table["speaker"], frozenset({""})))
     checks = [
-        (pc.is_in(_text(table, "source_id"), value_set=pa.array(sorted(found.denied_sources), pa.string())),
-         DENIED_SOURCE),
-        (pc.and_(pc.not_equal(speaker, ""),
-                 pc.is_in(speaker, value_set=pa.array(sorted(found.denied_speakers), pa.string()))),
-         DENIED_SPEAKER),
-        (pc.invert(pc.is_in(_text(table, "licence"),
-                            value_set=pa.array(sorted(found.allowed_licences), pa.string()))),
-         UNLICENSED),
-        (pc.equal(pc.utf8_trim_whitespace(_text(table, "transcript")), ""), EMPTY_TRANSCRIPT),
-    ]  # fmt: skip
-    result: pa.ChunkedArray | pa.Array = pa.array([""] * table.num_rows, pa.string())
-    for mask, reason in reversed(checks):  # the first reason that applies wins
-        result = pc.if_else(mask, reason, result)
-    return result
+        _is_in(table["source_id"], found.denied_sources),
+        pc.and_(named, _is_in(table["speaker"], found.denied_speakers)),
+        pc.invert(_is_in(table["licence"], found.allowed_licences)),
+        _blank(table["transcript"]),
+    ]
+    codes = pa.chunked_array([pa.array(np.zeros(table.num_rows, dtype=np.int8))])
+    for code in range(len(checks), 0, -1):  # the first reason that applies wins
+        codes = pc.if_else(checks[code - 1], pa.scalar(code, pa.int8()), codes)
+    return codes
 
 
-def held_back(table: pa.Table, why: pa.ChunkedArray | pa.Array) -> tuple[HeldBack, ...]:
-    """Clips and seconds of `table` (with a `duration` column) for each non-empty reason in
-    `why`, in the order of REASONS."""
+def reason_name(code: int) -> str:
+    """The reason a `reasons` code stands for ("" for 0: publishable)."""
+    return REASONS[code - 1] if code else ""
+
+
+def held_back(table: pa.Table, codes: pa.ChunkedArray | pa.Array) -> tuple[HeldBack, ...]:
+    """Clips and seconds of `table` (with a `duration` column) for each reason in `codes`
+    (from `reasons`), in the order of REASONS."""
     if table.num_rows == 0:
         return ()
     grouped = (
-        pa.table({"reason": why, "duration": table["duration"]})
-        .group_by("reason")
+        pa.table({"code": codes, "duration": table["duration"]})
+        .group_by("code")
         .aggregate([("duration", "count"), ("duration", "sum")])
     )
     found = {
-        reason: (int(n), float(s or 0.0))
-        for reason, n, s in zip(
-            grouped["reason"].to_pylist(),
+        int(code): (int(n), float(s or 0.0))
+        for code, n, s in zip(
+            grouped["code"].to_pylist(),
             grouped["duration_count"].to_pylist(),
             grouped["duration_sum"].to_pylist(),
             strict=True,
         )
+        if code
     }
-    return tuple(HeldBack(r, *found[r]) for r in REASONS if r in found)
+    return tuple(HeldBack(REASONS[c - 1], *found[c]) for c in sorted(found))
 
 
 def describe(held: tuple[HeldBack, ...], digits: int = 2) -> str:

@@ -248,26 +248,26 @@ def _split_column(table: pa.Table, assignment: dict[str, str]) -> pa.ChunkedArra
     return pc.fill_null(pc.take(values, index), UNPUBLISHED)
 
 
-def _held_by_key(table: pa.Table, column: str) -> dict[str, tuple[tuple[str, float], ...]]:
-    """For each value of `column`, the seconds of its clips that cannot be published, by reason."""
-    held = table.filter(pc.not_equal(table["why"], ""))
+def _held_by_key(held: pa.Table, column: str) -> dict[str, tuple[tuple[str, float], ...]]:
+    """For each value of `column`, the seconds of the `held` clips (those that cannot be
+    published), by reason."""
     if held.num_rows == 0:
         return {}
     grouped = held.group_by([column, "why"]).aggregate([("duration", "sum")])
-    found: dict[str, dict[str, float]] = {}
-    for key, why, seconds in zip(
+    found: dict[str, dict[int, float]] = {}
+    for key, code, seconds in zip(
         grouped[column].to_pylist(),
         grouped["why"].to_pylist(),
         grouped["duration_sum"].to_pylist(),
         strict=True,
     ):
-        found.setdefault(key or "", {})[why] = float(seconds)
-    order = publishable.REASONS
-    return {k: tuple((r, v[r]) for r in order if r in v) for k, v in found.items()}
+        found.setdefault(key or "", {})[code] = float(seconds)
+    return {k: tuple((publishable.reason_name(c), v[c]) for c in sorted(v)) for k, v in found.items()}
 
 
-def _breakdown(table: pa.Table, column: str, total: float) -> tuple[Row, ...]:
-    """Rows per value of `column`, most minutes first (then by key)."""
+def _breakdown(table: pa.Table, held: pa.Table, column: str, total: float) -> tuple[Row, ...]:
+    """Rows per value of `column`, most minutes first (then by key); `held` holds the clips of
+    `table` that cannot be published."""
     if table.num_rows == 0:
         return ()
     grouped = table.group_by(column).aggregate(
@@ -280,7 +280,7 @@ def _breakdown(table: pa.Table, column: str, total: float) -> tuple[Row, ...]:
             ("publishable_duration", "sum"),
         ]
     )
-    held = _held_by_key(table, column)
+    held_seconds = _held_by_key(held, column)
     rows = [
         Row(
             key=key or "",
@@ -291,7 +291,7 @@ def _breakdown(table: pa.Table, column: str, total: float) -> tuple[Row, ...]:
             min_s=float(low),
             max_s=float(high),
             publishable_seconds=float(ok),
-            held_back=held.get(key or "", ()),
+            held_back=held_seconds.get(key or "", ()),
         )
         for key, n, s, mean, low, high, ok in zip(
             grouped[column].to_pylist(),
@@ -308,11 +308,12 @@ def _breakdown(table: pa.Table, column: str, total: float) -> tuple[Row, ...]:
 
 
 def _with_reasons(workspace: Workspace, table: pa.Table) -> pa.Table:
-    """`table` with `why` (the reason a clip could not be published, "" if it could) and
-    `publishable_duration` (its duration if it could be published, else 0)."""
+    """`table` with `why` (the code of the reason a clip could not be published, 0 if it
+    could; see publishable.reasons) and `publishable_duration` (its duration if it could be
+    published, else 0)."""
     why = publishable.reasons(table, publishable.rules(workspace))
     table = table.append_column("why", why)
-    ok = pc.if_else(pc.equal(table["why"], ""), table["duration"], 0.0)
+    ok = pc.if_else(pc.equal(table["why"], 0), table["duration"], 0.0)
     return table.append_column("publishable_duration", ok)
 
 
@@ -391,7 +392,7 @@ def report(
     table = _with_reasons(workspace, table)
     accepted = table.filter(pc.equal(table["status"], "accepted"))
     publishable_seconds = _sum(accepted["publishable_duration"])
-    publishable_clips = accepted.num_rows - int(pc.sum(pc.not_equal(accepted["why"], "")).as_py() or 0)
+    publishable_clips = accepted.num_rows - int(pc.sum(pc.not_equal(accepted["why"], 0)).as_py() or 0)
     stages = [
         Stage("pulled", None, pulled, sources=len(sources)),
         Stage("cut", table.num_rows, _sum(table["duration"])),
@@ -407,7 +408,10 @@ def report(
     chosen = chosen.append_column("split", _split_column(chosen, assignment))
     stage = stages[1] if status == "all" else next(s for s in stages if s.name == status)
     total = stage.seconds
-    breakdowns = {name: _breakdown(chosen, _BREAKDOWN_COLUMN.get(name, name), total) for name in BREAKDOWNS}
+    held = chosen.filter(pc.not_equal(chosen["why"], 0))
+    breakdowns = {
+        name: _breakdown(chosen, held, _BREAKDOWN_COLUMN.get(name, name), total) for name in BREAKDOWNS
+    }
     accents = tuple(workspace.config.labels.accents)
     warnings = (
         *share_warnings(breakdowns, total, accents, max_share, min_region_minutes),

@@ -143,7 +143,7 @@ def release_labels(workspace: Workspace, version: str) -> dict[str, dict[str, st
 def since_release(
     workspace: Workspace, manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: ReleaseSummary
 ) -> SinceRelease:
-    """Compare the manifest (with each clip's reason not to publish, `why`) with the newest
+    """Compare the manifest (with each clip's reason code not to publish, `why`) with the newest
     release. When that release was published with --include-unlicensed, clips held back only
     for their licence count as publishable."""
     try:
@@ -152,7 +152,7 @@ def since_release(
     except AccentdsError as exc:
         return SinceRelease(newest.version, error=str(exc))
     lenient = bool(settings.get("include_unlicensed")) if isinstance(settings, dict) else False
-    allowed = {"", publishable.UNLICENSED} if lenient else {""}
+    allowed = {0, 1 + publishable.REASONS.index(publishable.UNLICENSED)} if lenient else {0}
     rows = manifest.select(["clip_id", "status", "duration", "updated_at", *_COMPARED]).to_pylist()
     accepted = rejected = relabelled = new_clips = 0
     new_seconds = 0.0
