@@ -561,8 +561,10 @@ def report_cmd(
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Minutes at each stage; for one stage, minutes by accent region, speaker, source, licence
-    and split, with warnings (a dominant speaker or source, thin accent regions, many minutes
+    """Minutes at each stage and progress in publishable minutes (to the target and to
+    [report] region_targets); for one stage, minutes by accent region, speaker, source,
+    licence and split, each with its publishable minutes and those that cannot be published
+    and why, and warnings (a dominant speaker or source, thin accent regions, many minutes
     with one quality flag, duplicate groups with more than one clip).
 
     Examples:\n

@@ -227,18 +227,19 @@ def write_plots(workspace: Workspace, rep: Report, folder: Path) -> list[Path]:
     return written
 
 
-def _html_table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
+def _html_table(header: list[str], rows: list[list[str]], caption: str = "", css: str = "") -> str:
     e = html.escape
     head = "".join(f"<th>{e(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    kind = f" class='{css}'" if css else ""
+    return f"<table{kind}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}"
     "table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd}"
-    "td:not(:first-child){text-align:right}td:last-child{text-align:left}"
+    "td:not(:first-child){text-align:right}.breakdown td:last-child{text-align:left}"
     "caption{text-align:left;font-weight:bold}.warn{color:#a05000}img{max-width:100%}"
 )
 
@@ -263,7 +264,7 @@ def write_html(workspace: Workspace, rep: Report, path: Path) -> None:
         parts.append("</ul>")
     for name in BREAKDOWNS:
         rows = [[key_text(r.key), *breakdown_cells(r)] for r in rep.breakdowns[name]]
-        parts.append(_html_table([name, *BREAKDOWN_HEADER], rows, caption=f"by {name}"))
+        parts.append(_html_table([name, *BREAKDOWN_HEADER], rows, caption=f"by {name}", css="breakdown"))
     for name, data in plot_pngs(workspace, rep).items():
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         parts.append(f"<figure><img alt='{e(name)}' src='{uri}'></figure>")
