@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from . import publishable
 from .errors import AccentdsError
-from .publish import list_releases, load_release, parse_version, read_release_json
+from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
 from .workspace import Workspace, build_manifest
 
@@ -104,25 +104,26 @@ def totals(workspace: Workspace) -> Totals:
     return Totals(table.num_rows, float(seconds))
 
 
-def _releases(workspace: Workspace) -> list[ReleaseSummary]:
-    found = []
+def _releases(workspace: Workspace) -> tuple[list[ReleaseSummary], Release | None, str]:
+    """The releases, oldest first; the newest as loaded, or why it could not be."""
+    found, newest, error = [], None, ""
     for version in list_releases(workspace):
         try:
-            release = load_release(workspace, version)
-        except (AccentdsError, TypeError, ValueError):
+            newest, error = load_release(workspace, version), ""
+        except (AccentdsError, TypeError, ValueError) as exc:
+            newest, error = None, str(exc)
             found.append(ReleaseSummary(version, "", 0, 0.0))
             continue
-        found.append(ReleaseSummary(version, release.created_at, release.clips, release.seconds))
-    return found
+        found.append(ReleaseSummary(version, newest.created_at, newest.clips, newest.seconds))
+    return found, newest, error
 
 
-def release_labels(workspace: Workspace, version: str) -> dict[str, dict[str, str]]:
+def release_labels(release: Release) -> dict[str, dict[str, str]]:
     """The clips of a release by clip id, with the label fields it holds (transcript, taken
     from a `text` column if it has no `transcript`, speaker, accent)."""
-    recorded = read_release_json(workspace, version).get("files") or {}
-    folder = workspace.releases / version
+    folder = release.path
     paths = sorted(
-        folder / name for name in recorded if name.startswith("data/") and name.endswith(".parquet")
+        folder / name for name in release.files if name.startswith("data/") and name.endswith(".parquet")
     )
     paths = paths or sorted((folder / "data").glob("*.parquet"))
     if not paths:
@@ -140,18 +141,16 @@ def release_labels(workspace: Workspace, version: str) -> dict[str, dict[str, st
     return rows
 
 
-def since_release(
-    workspace: Workspace, manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: ReleaseSummary
-) -> SinceRelease:
+def since_release(manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: Release) -> SinceRelease:
     """Compare the manifest (with each clip's reason code not to publish, `why`) with the newest
-    release. When that release was published with --include-unlicensed, clips held back only
-    for their licence count as publishable."""
+    release. When that release holds clips of sources whose licence is not allowed (it was
+    published with --include-unlicensed), clips held back only for their licence count as
+    publishable."""
     try:
-        released = release_labels(workspace, newest.version)
-        settings = read_release_json(workspace, newest.version).get("settings") or {}
+        released = release_labels(newest)
     except AccentdsError as exc:
         return SinceRelease(newest.version, error=str(exc))
-    lenient = bool(settings.get("include_unlicensed")) if isinstance(settings, dict) else False
+    lenient = bool(newest.unlicensed_included)
     allowed = {0, 1 + publishable.REASONS.index(publishable.UNLICENSED)} if lenient else {0}
     rows = manifest.select(["clip_id", "status", "duration", "updated_at", *_COMPARED]).to_pylist()
     accepted = rejected = relabelled = new_clips = 0
@@ -204,7 +203,7 @@ def _publish_step(
         return None
     newest = since.version
     if since.error:
-        return f"accentds verify {newest}   (its clips cannot be read: {since.error})"
+        return f"accentds verify {newest}   (it cannot be read: {since.error})"
     if not since.changed:
         return None
     parts = []
@@ -242,9 +241,12 @@ def status(workspace: Workspace) -> Status:
         by_status["accepted"][0] - sum(h.clips for h in held),
         by_status["accepted"][1] - sum(h.seconds for h in held),
     )
-    releases = _releases(workspace)
-    newest = releases[-1] if releases else None
-    since = since_release(workspace, manifest, why, newest) if newest else None
+    releases, newest, error = _releases(workspace)
+    since = None
+    if newest is not None:
+        since = since_release(manifest, why, newest)
+    elif releases:
+        since = SinceRelease(releases[-1].version, error=error)
     steps = []
     if not sources:
         steps.append("accentds pull URL|FILE|FOLDER   (pulls and cuts new videos)")

@@ -95,6 +95,13 @@ def test_an_unreadable_release_asks_for_verify(cut_ws: Workspace) -> None:
     assert st.since_release is not None and "cannot read" in st.since_release.error
     assert _publish_steps(cut_ws) == []
     assert [s for s in st.next_steps if s.startswith("accentds verify 1.0.0")]
+    (release.path / "release.json").write_text("{", encoding="utf-8")
+    st = status(cut_ws)
+    assert [(r.version, r.clips) for r in st.releases] == [("1.0.0", 0)]
+    assert st.since_release is not None and "cannot be read" in st.since_release.error
+    assert [s for s in st.next_steps if s.startswith("accentds verify 1.0.0   (it cannot be read")]
+    shown = run_cli("status", cwd=cut_ws.root)
+    assert shown.returncode == 0 and "  1.0.0  ?" in shown.stdout
 
 
 def test_next_version() -> None:
