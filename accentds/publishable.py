@@ -9,6 +9,7 @@ progress in publishable minutes and show the accepted minutes held back with the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,10 @@ class Rules:
     denied_sources: frozenset[str]
     denied_speakers: frozenset[str]
     allowed_licences: frozenset[str]
+
+    def licence_allowed(self, licence: str) -> bool:
+        """Whether a source's licence (as recorded) lets its clips be published."""
+        return licence in self.allowed_licences
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,13 @@ def _is_in(column: pa.ChunkedArray, values: frozenset[str]) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, pa.bool_())
 
 
+def _passes(column: pa.ChunkedArray, test: Callable[[str], bool]) -> pa.ChunkedArray:
+    """Whether each value of a text column passes `test` (nulls are ""), calling `test` once
+    per distinct value."""
+    distinct = pc.unique(pc.fill_null(pc.cast(pc.unique(column), pa.string()), "")).to_pylist()
+    return _is_in(column, frozenset(v for v in distinct if test(v)))
+
+
 def _blank(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Whether each text is empty or only whitespace (null counts as empty)."""
     text = pc.fill_null(pc.cast(column, pa.string()), "")
@@ -89,7 +101,7 @@ def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray:
     checks = [
         _is_in(table["source_id"], found.denied_sources),
         pc.and_(named, _is_in(table["speaker"], found.denied_speakers)),
-        pc.invert(_is_in(table["licence"], found.allowed_licences)),
+        pc.invert(_passes(table["licence"], found.licence_allowed)),
         _blank(table["transcript"]),
     ]
     codes = pa.chunked_array([pa.array(np.zeros(table.num_rows, dtype=np.int8))])

@@ -23,7 +23,7 @@ def _publish_steps(ws: Workspace) -> list[str]:
 def test_status_lists_releases_and_suggests_publish_only_with_something_new(cut_ws: Workspace) -> None:
     clips = {c.clip_id: c for c in cut_ws.read_clips()}
     ids = list(clips)
-    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC-BY-4.0")
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
     _label(cut_ws, ids[:4], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
     _label(cut_ws, ids[4:5], "2024-01-01T10:00:00Z", status="accepted", speaker="Iain", accent="Fife")
     deny(cut_ws, "speaker", "Iain", "asked to be left out")
@@ -86,7 +86,7 @@ def test_a_release_with_unlicensed_clips_is_compared_as_it_was_published(cut_ws:
 
 def test_an_unreadable_release_asks_for_verify(cut_ws: Workspace) -> None:
     ids = [c.clip_id for c in cut_ws.read_clips()]
-    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC-BY-4.0")
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
     _label(cut_ws, ids[:2], "2024-01-01T10:00:00Z", status="accepted")
     release = publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
     for path in (release.path / "data").glob("*.parquet"):
