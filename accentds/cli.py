@@ -18,6 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
+from . import plots as plotting
+from . import render as rendering
 from . import report as reporting
 from .acoustic import REASON_TEXT
 from .bounds import BoundsEdit, set_bounds, split_clip
@@ -39,8 +41,9 @@ from .labels import (
 )
 from .manifest import EXPORT_FORMATS, export
 from .models import Source
+from .publishable import describe
 from .pull import PullResult, expand_items, pull
-from .status import Totals, status, totals
+from .status import Status, Totals, status, totals
 from .workspace import ENV_VAR, QUALITY_FLAGS, Workspace, init_workspace, refresh_manifest
 
 app = typer.Typer(
@@ -464,7 +467,8 @@ def status_cmd(
     sources: Annotated[bool, typer.Option("--sources", help="Also list every source.")] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Sources, clips and minutes at each stage, progress to the target, and what to run next.
+    """Sources, clips and minutes at each stage, progress to the target in publishable minutes,
+    the releases and what changed since the newest one, and what to run next.
 
     Example: accentds status --sources
     """
@@ -488,10 +492,15 @@ def status_cmd(
         ("rejected", st.rejected),
     ):
         table.add_row(label, str(count), f"{seconds / 60:.1f}")
+    table.add_row("publishable", str(st.publishable[0]), f"{st.publishable[1] / 60:.1f}")
     out.print(table)
     out.print(
-        f"target: {st.accepted[1] / 60:.1f} of {st.target_minutes:g} accepted minutes ({st.progress:.1%})"
+        f"target: {st.publishable[1] / 60:.1f} of {st.target_minutes:g} publishable minutes ({st.progress:.1%})"
     )
+    if st.held_back:
+        held = sum(h.seconds for h in st.held_back)
+        out.print(f"not publishable: {_minutes(held)} accepted ({escape(describe(st.held_back, 1))})")
+    _releases_lines(st)
     if sources:
         listing = Table(box=None, pad_edge=False)
         for column in ("source", "minutes", "clips", "title / origin"):
@@ -510,6 +519,24 @@ def status_cmd(
     for step in st.next_steps:
         out.print(f"next: {escape(step)}")
     out.print(f"corpus: {st.clips} clips, {_minutes(st.cut_s)}")
+
+
+def _releases_lines(st: Status) -> None:
+    """The releases, and what changed since the newest one."""
+    if not st.releases:
+        out.print("releases: none yet")
+        return
+    out.print("releases:")
+    for r in st.releases:
+        out.print(f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} clips  {_minutes(r.seconds)}")
+    since = st.since_release
+    if since is None or since.error:
+        return
+    out.print(
+        f"since {since.version}: {since.accepted} clip(s) accepted, {since.rejected} rejected, "
+        f"{since.relabelled} relabelled; {_minutes(since.new_seconds)} publishable not yet released"
+        + (f"; {since.dropped} clip(s) of {since.version} no longer publishable" if since.dropped else "")
+    )
 
 
 def _record_history(ws: Workspace, command: str) -> None:
@@ -544,8 +571,10 @@ def report_cmd(
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Minutes at each stage; for one stage, minutes by accent region, speaker, source, licence
-    and split, with warnings (a dominant speaker or source, thin accent regions, many minutes
+    """Minutes at each stage and progress in publishable minutes (to the target and to
+    [report] region_targets); for one stage, minutes by accent region, speaker, source,
+    licence and split, each with its publishable minutes and those that cannot be published
+    and why, and warnings (a dominant speaker or source, thin accent regions, many minutes
     with one quality flag, duplicate groups with more than one clip).
 
     Examples:\n
@@ -582,17 +611,17 @@ def report_cmd(
         max_flagged_share=thresholds.max_flagged_share,
     )
     if fmt == "table":
-        for table in reporting.rich_tables(rep):
+        for table in rendering.rich_tables(rep):
             out.print(table)
     else:
-        render = {"csv": reporting.to_csv, "json": reporting.to_json, "markdown": reporting.to_markdown}[fmt]
+        render = {"csv": rendering.to_csv, "json": rendering.to_json, "markdown": rendering.to_markdown}[fmt]
         text = render(rep)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if plots is not None:
-        for path in reporting.write_plots(ws, rep, plots):
+        for path in plotting.write_plots(ws, rep, plots):
             err.print(f"wrote {escape(str(path))}")
     if html_file is not None:
-        reporting.write_html(ws, rep, html_file)
+        plotting.write_html(ws, rep, html_file)
         err.print(f"wrote {escape(str(html_file))}")
 
 

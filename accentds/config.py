@@ -41,6 +41,7 @@ DEFAULT_URL_TIMEOUT_S = 1800.0
 DEFAULT_MAX_TRANSCRIPT_CHARS = 2000
 
 Problem = tuple[str, str]  # (the key a problem is about, a sentence saying what is wrong)
+RegionTargets = tuple[tuple[str, float], ...]  # a TOML table: accent region = minutes
 
 
 class SettingsError(AccentdsError):
@@ -254,10 +255,21 @@ class ReportSettings(_Checked):
     max_share: float = 0.5  # one speaker or source holding more than this share of the minutes
     min_region_minutes: float = 5.0  # accent regions of the schema with fewer minutes than this
     max_flagged_share: float = 0.2  # clips with one quality flag holding more than this share
+    region_targets: RegionTargets = ()  # (accent region, publishable minutes wanted)
 
     def problems(self) -> list[Problem]:
-        """Shares outside (0, 1] and negative minutes."""
+        """Shares outside (0, 1], negative minutes, region targets that are no targets."""
         found: list[Problem] = []
+        for region, minutes in self.region_targets:
+            if not region.strip():
+                found.append(("region_targets", "region_targets must not name an empty region"))
+            elif not minutes > 0:
+                found.append(
+                    (
+                        "region_targets",
+                        f"region_targets[{json.dumps(region)}] must be more than 0 (got {minutes:g})",
+                    )
+                )
         for name in ("max_share", "max_flagged_share"):
             value = getattr(self, name)
             if not 0 < value <= 1:
@@ -412,6 +424,9 @@ allowed_licences = {_toml_list(DEFAULT_LICENCES)}
 max_share = 0.5            # warn when one speaker or source holds more than this share of the minutes
 min_region_minutes = 5     # warn about accent regions of [labels] with fewer minutes than this
 max_flagged_share = 0.2    # warn when clips with one quality flag (noisy, quiet, ...) hold more than this share
+# publishable minutes wanted per accent region of [labels], drawn on the accents plot,
+# such as {{ "Glasgow" = 60, "Edinburgh" = 60, "Highlands & Islands" = 30 }}
+region_targets = {{}}
 
 [quality]
 # hints shown in review and reports; no clip is dropped for them
@@ -502,6 +517,8 @@ def _convert(key: str, value: Any, kind: Any) -> tuple[Any, str]:
         return None, f"{key} must be a number {got}"
     if kind is str:
         return (value, "") if isinstance(value, str) else (None, f"{key} must be a string in quotes {got}")
+    if kind == RegionTargets:
+        return _region_targets(key, value)
     # tuple[str, ...]: a TOML list of strings
     if isinstance(value, str):
         return None, f'{key} must be a list of strings, like ["{value}"] (got the string {_show(value)})'
@@ -511,6 +528,20 @@ def _convert(key: str, value: Any, kind: Any) -> tuple[Any, str]:
         if not isinstance(item, str):
             return None, f"{key} must be a list of strings (item {number} is {_show(item)})"
     return tuple(value), ""
+
+
+def _region_targets(key: str, value: Any) -> tuple[Any, str]:
+    """A TOML table of accent region = minutes as (region, minutes) pairs, else why not."""
+    if not isinstance(value, dict):
+        return None, (
+            f'{key} must be a table of accent region = minutes, like {{ "Glasgow" = 60 }} (got {_show(value)})'
+        )
+    pairs = []
+    for region, minutes in value.items():
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not math.isfinite(minutes):
+            return None, f"{key}[{json.dumps(region)}] must be a number of minutes (got {_show(minutes)})"
+        pairs.append((region, float(minutes)))
+    return tuple(pairs), ""
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
@@ -635,6 +666,16 @@ def _build(values: dict[str, dict[str, Any]], problems: _Problems) -> Config:
             made[section] = cls(**given)
         except SettingsError as exc:
             problems.add_all(section, exc)
+    if "labels" in made and "report" in made:
+        accents = list(made["labels"].accents)
+        for region, _ in made["report"].region_targets:
+            if region not in accents:
+                hint = _suggest(region, accents, '"{}"')
+                problems.add(
+                    f"region_targets names {json.dumps(region)}, not an accent region of [labels] accents{hint}",
+                    "report",
+                    "region_targets",
+                )
     problems.raise_any()
     return Config(**corpus, **made)
 

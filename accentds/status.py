@@ -1,15 +1,27 @@
-"""Corpus totals: what `accentds status` and the one-line summary after each change show."""
+"""Corpus totals: what `accentds status` and the one-line summary after each change show.
+
+Progress counts publishable minutes (accentds/publishable.py); the accepted minutes a release
+could not hold are shown with their reason. The releases are listed, and what changed since
+the newest one (clips accepted, rejected and relabelled since, publishable clips not in it)
+decides whether `accentds publish` is suggested, and with which counts.
+"""
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from . import publishable
+from .errors import AccentdsError
+from .publish import Release, list_releases, load_release, parse_version
+from .publishable import HeldBack
 from .workspace import Workspace, build_manifest
+
+# label fields compared with a release's rows, and the column names a release may give them
+_COMPARED = {"transcript": ("transcript", "text"), "speaker": ("speaker",), "accent": ("accent",)}
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,39 @@ class Totals:
     @property
     def minutes(self) -> float:
         return self.seconds / 60
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """One published version as its release.json records it."""
+
+    version: str
+    created_at: str
+    clips: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SinceRelease:
+    """What changed since the newest release: clips accepted since it was made (not in it),
+    clips of it rejected since, clips of it still accepted whose transcript, speaker or accent
+    differ from it; the publishable clips not in it, and the clips of it the next release
+    would not hold (no longer accepted, or held back). `error` says why it could not be read."""
+
+    version: str
+    accepted: int = 0
+    rejected: int = 0
+    relabelled: int = 0
+    new_clips: int = 0
+    new_seconds: float = 0.0
+    dropped: int = 0
+    include_unlicensed: bool = False  # it was published with --include-unlicensed
+    error: str = ""
+
+    @property
+    def changed(self) -> bool:
+        """Whether publishing now would give a release different from this one."""
+        return bool(self.new_clips or self.dropped or self.relabelled)
 
 
 @dataclass(frozen=True)
@@ -41,11 +86,15 @@ class Status:
     rejected: tuple[int, float]
     target_minutes: float
     next_steps: tuple[str, ...]
+    publishable: tuple[int, float] = (0, 0.0)  # accepted clips a release could hold
+    held_back: tuple[HeldBack, ...] = ()  # accepted clips it could not, by reason
+    releases: tuple[ReleaseSummary, ...] = ()  # oldest first
+    since_release: SinceRelease | None = None  # None: nothing published yet
 
     @property
     def progress(self) -> float:
-        """Accepted minutes as a share of the target."""
-        return self.accepted[1] / 60 / self.target_minutes if self.target_minutes else 0.0
+        """Publishable accepted minutes as a share of the target."""
+        return self.publishable[1] / 60 / self.target_minutes if self.target_minutes else 0.0
 
 
 def totals(workspace: Workspace) -> Totals:
@@ -55,24 +104,122 @@ def totals(workspace: Workspace) -> Totals:
     return Totals(table.num_rows, float(seconds))
 
 
-def _newest_release_clips(workspace: Workspace) -> int | None:
-    """How many clips the newest release holds (None when nothing is published)."""
-
-    def key(path: Path) -> tuple[int, ...]:
-        return tuple(int(part) for part in path.name.split("."))
-
-    releases = [p for p in workspace.releases.glob("*.*.*") if re.fullmatch(r"\d+\.\d+\.\d+", p.name)]
-    for folder in sorted(releases, key=key, reverse=True):
+def _releases(workspace: Workspace) -> tuple[list[ReleaseSummary], Release | None, str]:
+    """The releases, oldest first; the newest as loaded, or why it could not be."""
+    found, newest, error = [], None, ""
+    for version in list_releases(workspace):
         try:
-            record = json.loads((folder / "release.json").read_text(encoding="utf-8"))
-            return int(record["total"]["clips"])
-        except (OSError, ValueError, KeyError, TypeError):
+            newest, error = load_release(workspace, version), ""
+        except (AccentdsError, TypeError, ValueError) as exc:
+            newest, error = None, str(exc)
+            found.append(ReleaseSummary(version, "", 0, 0.0))
             continue
-    return None
+        found.append(ReleaseSummary(version, newest.created_at, newest.clips, newest.seconds))
+    return found, newest, error
+
+
+def release_labels(release: Release) -> dict[str, dict[str, str]]:
+    """The clips of a release by clip id, with the label fields it holds (transcript, taken
+    from a `text` column if it has no `transcript`, speaker, accent)."""
+    folder = release.path
+    paths = sorted(
+        folder / name for name in release.files if name.startswith("data/") and name.endswith(".parquet")
+    )
+    paths = paths or sorted((folder / "data").glob("*.parquet"))
+    if not paths:
+        raise AccentdsError(f"{folder} holds no data/*.parquet files")
+    rows: dict[str, dict[str, str]] = {}
+    for path in paths:
+        try:
+            present = set(pq.read_schema(path).names)
+            names = {f: next((c for c in cs if c in present), None) for f, cs in _COMPARED.items()}
+            table = pq.read_table(path, columns=["clip_id", *(c for c in names.values() if c)])
+        except (OSError, pa.ArrowException) as exc:
+            raise AccentdsError(f"cannot read {path}: {exc}") from None
+        for row in table.to_pylist():
+            rows[row["clip_id"]] = {f: row[c] or "" for f, c in names.items() if c}
+    return rows
+
+
+def since_release(manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: Release) -> SinceRelease:
+    """Compare the manifest (with each clip's reason code not to publish, `why`) with the newest
+    release. When that release holds clips of sources whose licence is not allowed (it was
+    published with --include-unlicensed), clips held back only for their licence count as
+    publishable."""
+    try:
+        released = release_labels(newest)
+    except AccentdsError as exc:
+        return SinceRelease(newest.version, error=str(exc))
+    lenient = bool(newest.unlicensed_included)
+    allowed = {0, 1 + publishable.REASONS.index(publishable.UNLICENSED)} if lenient else {0}
+    rows = manifest.select(["clip_id", "status", "duration", "updated_at", *_COMPARED]).to_pylist()
+    accepted = rejected = relabelled = new_clips = 0
+    new_seconds = 0.0
+    kept: set[str] = set()
+    for row, reason in zip(rows, why.to_pylist(), strict=True):
+        clip, state = row["clip_id"], row["status"]
+        old = released.get(clip)
+        if old is None:
+            if state == "accepted":
+                accepted += (row["updated_at"] or "") > newest.created_at
+                if reason in allowed:
+                    new_clips += 1
+                    new_seconds += float(row["duration"])
+            continue
+        rejected += state == "rejected"
+        if state == "accepted" and reason in allowed:
+            kept.add(clip)
+            relabelled += any((row[f] or "") != value for f, value in old.items())
+    return SinceRelease(
+        newest.version,
+        accepted=accepted,
+        rejected=rejected,
+        relabelled=relabelled,
+        new_clips=new_clips,
+        new_seconds=new_seconds,
+        dropped=len(set(released) - kept),
+        include_unlicensed=lenient,
+    )
+
+
+def next_version(version: str) -> str:
+    """The next minor version: 1.2.3 -> 1.3.0."""
+    major, minor, _ = parse_version(version)
+    return f"{major}.{minor + 1}.0"
+
+
+def _publish_step(
+    ready: tuple[int, float], held: tuple[HeldBack, ...], since: SinceRelease | None
+) -> str | None:
+    clips, seconds = ready
+    if since is None:
+        if clips:
+            return f"accentds publish 1.0.0   ({clips} publishable clip(s), {seconds / 60:.1f} min)"
+        if held:
+            return (
+                f"nothing publishable yet ({publishable.describe(held, 1)}): set licences with "
+                "`accentds source set ID --licence ...`, or add transcripts"
+            )
+        return None
+    newest = since.version
+    if since.error:
+        return f"accentds verify {newest}   (it cannot be read: {since.error})"
+    if not since.changed:
+        return None
+    parts = []
+    if since.new_clips:
+        parts.append(f"{since.new_clips} new publishable clip(s), {since.new_seconds / 60:.1f} min")
+    if since.dropped:
+        parts.append(f"{since.dropped} clip(s) of {newest} to leave out")
+    if since.relabelled:
+        parts.append(f"{since.relabelled} relabelled")
+    flag = " --include-unlicensed" if since.include_unlicensed else ""
+    return f"accentds publish {next_version(newest)}{flag}   ({'; '.join(parts)} since {newest})"
 
 
 def status(workspace: Workspace) -> Status:
-    """Count sources, clips and minutes at each stage, and say what to run next."""
+    """Count sources, clips and minutes at each stage, the publishable minutes, the releases
+    and what changed since the newest one, and say what to run next."""
     sources = workspace.read_sources()
     cuts = workspace.read_cuts()
     current = workspace.config.vad.settings_id
@@ -80,11 +227,26 @@ def status(workspace: Workspace) -> Status:
     cut_ids = {sid for sid, r in cuts.items() if sid in ids}
     stale = sum(1 for sid in cut_ids if cuts[sid].settings_id != current)
     no_speech = sum(1 for sid in cut_ids if cuts[sid].clips == 0)
-    table = build_manifest(workspace).select(["status", "duration"])
+    manifest = build_manifest(workspace)
+    table = manifest.select(["status", "duration"])
     by_status: dict[str, tuple[int, float]] = {}
     for state in ("pending", "accepted", "rejected"):
         rows = table.filter(pc.equal(table["status"], state))
         by_status[state] = (rows.num_rows, float(pc.sum(rows["duration"]).as_py() or 0.0))
+    why = publishable.reasons(manifest, publishable.rules(workspace))
+    is_accepted = pc.equal(manifest["status"], "accepted")
+    accepted = manifest.filter(is_accepted)
+    held = publishable.held_back(accepted, pc.filter(why, is_accepted))
+    ready = (
+        by_status["accepted"][0] - sum(h.clips for h in held),
+        by_status["accepted"][1] - sum(h.seconds for h in held),
+    )
+    releases, newest, error = _releases(workspace)
+    since = None
+    if newest is not None:
+        since = since_release(manifest, why, newest)
+    elif releases:
+        since = SinceRelease(releases[-1].version, error=error)
     steps = []
     if not sources:
         steps.append("accentds pull URL|FILE|FOLDER   (pulls and cuts new videos)")
@@ -93,9 +255,9 @@ def status(workspace: Workspace) -> Status:
         steps.append(f"accentds cut   ({uncut} source(s) not cut, {stale} cut with older settings)")
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
-    accepted = by_status["accepted"][0]
-    if accepted and accepted != _newest_release_clips(workspace):
-        steps.append(f"accentds publish VERSION   ({accepted} accepted clip(s) not in a release as they are)")
+    step = _publish_step(ready, held, since)
+    if step:
+        steps.append(step)
     return Status(
         name=workspace.config.name,
         sources=len(sources),
@@ -110,4 +272,8 @@ def status(workspace: Workspace) -> Status:
         rejected=by_status["rejected"],
         target_minutes=workspace.config.target_minutes,
         next_steps=tuple(steps),
+        publishable=(ready[0], max(ready[1], 0.0)),
+        held_back=held,
+        releases=tuple(releases),
+        since_release=since,
     )

@@ -195,12 +195,29 @@ def test_a_list_stays_a_list(tmp_path: Path) -> None:
             'max_transcript_chars = "2000"',
             '[labels] max_transcript_chars must be a whole number (got "2000")',
         ),
+        (
+            "region_targets = {}",
+            "region_targets = 60",
+            '[report] region_targets must be a table of accent region = minutes, like { "Glasgow" = 60 } (got 60)',
+        ),
+        (
+            "region_targets = {}",
+            'region_targets = { "Glasgow" = "60" }',
+            '[report] region_targets["Glasgow"] must be a number of minutes (got "60")',
+        ),
     ],
 )
 def test_a_value_of_the_wrong_type_is_refused(tmp_path: Path, old: str, new: str, problem: str) -> None:
     text = edit(old, new)
     message = refused(tmp_path, text)
     assert message == f"{tmp_path / 'accentds.toml'}: line {line_of(text, new)}: {problem}"
+
+
+def test_region_targets_are_read_as_regions_and_minutes(tmp_path: Path) -> None:
+    text = edit("region_targets = {}", 'region_targets = { "Glasgow" = 60, "Highlands & Islands" = 12.5 }')
+    config = load_config(write(tmp_path, text))
+    assert config.report.region_targets == (("Glasgow", 60.0), ("Highlands & Islands", 12.5))
+    assert load_config(write(tmp_path, RENDERED)).report.region_targets == ()
 
 
 def test_a_whole_number_is_a_number(tmp_path: Path) -> None:
@@ -246,6 +263,17 @@ def test_a_whole_number_is_a_number(tmp_path: Path) -> None:
             "[labels] max_transcript_chars must be more than 0 (got 0)",
         ),
         ("sample_rate = 16000", "sample_rate = 44100", "[audio] sample_rate must be one of 8000, 16000"),
+        (
+            "region_targets = {}",
+            'region_targets = { "Glasgow" = 0 }',
+            '[report] region_targets["Glasgow"] must be more than 0 (got 0)',
+        ),
+        (
+            "region_targets = {}",
+            'region_targets = { "Glasgo" = 60 }',
+            '[report] region_targets names "Glasgo", not an accent region of [labels] accents '
+            '(did you mean "Glasgow"?)',
+        ),
     ],
 )
 def test_an_impossible_value_is_refused(tmp_path: Path, old: str, new: str, problem: str) -> None:

@@ -22,7 +22,10 @@ def test_publish_verify_diff_and_other_formats(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "no licence is recorded" in refused.stderr
     source = ws.read_sources()[0].source_id
     assert run_cli("source", "set", source, "--licence", "CC0-1.0", cwd=root).returncode == 0
-    assert "next: accentds publish VERSION   (8 accepted clip(s)" in run_cli("status", cwd=root).stdout
+    assert (
+        "next: accentds publish 1.0.0   (8 publishable clip(s), 0.5 min)"
+        in run_cli("status", cwd=root).stdout
+    )
     done = run_cli("publish", "0.1.0", cwd=root)
     assert done.returncode == 0, done.stderr
     assert "accentds publish" not in run_cli("status", cwd=root).stdout

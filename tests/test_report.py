@@ -16,20 +16,11 @@ from accentds.config import CONFIG_NAME, LabelSchema
 from accentds.cut import cut
 from accentds.errors import AccentdsError
 from accentds.models import Clip, Source, clip_id
+from accentds.plots import write_html, write_plots
+from accentds.publish import deny
 from accentds.pull import pull
-from accentds.report import (
-    append_history,
-    growth_by_day,
-    history,
-    history_csv,
-    report,
-    rich_tables,
-    to_csv,
-    to_json,
-    to_markdown,
-    write_html,
-    write_plots,
-)
+from accentds.render import rich_tables, to_csv, to_json, to_markdown
+from accentds.report import RegionTarget, append_history, growth_by_day, history, history_csv, report
 from accentds.status import status
 from accentds.workspace import (
     DUPLICATE_FIELDS,
@@ -98,7 +89,7 @@ def ws(workspace: Workspace) -> Workspace:
         start += 20.0
         clips.append(clip)
         labels.append({"clip_id": clip.clip_id, "status": state, "speaker": speaker, "accent": accent,
-                       "reviewer": "t", "updated_at": cut_at, "version": "1"})  # fmt: skip
+                       "transcript": "aye", "reviewer": "t", "updated_at": cut_at, "version": "1"})  # fmt: skip
     ws.write_clips(clips)
     put_labels(ws, labels)
     write_manifest(ws)
@@ -132,10 +123,11 @@ def test_stages_breakdowns_and_progress_are_exact(ws: Workspace) -> None:
         "pending": (2, 3.579),
         "accepted": (6, 30.0),
         "rejected": (1, 7.777),
+        "publishable": (3, 18.0),  # src-b has no licence
     }
     assert rep.stages[0].sources == 2
     assert rep.stage.name == "accepted" and round(rep.stage.minutes, 6) == 0.5
-    assert round(rep.progress, 9) == 0.5 and rep.target_minutes == 1.0
+    assert round(rep.progress, 9) == 0.3 and rep.target_minutes == 1.0
     assert _rows(rep, "speaker") == {
         "Morag": (3, 18.0, 0.6, pytest.approx(6.0), 3.001, 10.499),
         "Iain": (1, 6.0, 0.2, 6.0, 6.0, 6.0),
@@ -181,7 +173,7 @@ def test_since_limits_clips_and_sources(ws: Workspace) -> None:
     assert stages["pulled"] == (None, 300.25)
     assert stages["cut"] == (6, 26.078)
     assert stages["accepted"] == (4, 22.499) and stages["rejected"] == (0, 0.0)
-    assert round(rep.progress, 9) == round(22.499 / 60, 9)
+    assert round(rep.progress, 9) == round(10.499 / 60, 9)  # src-b's 12 s have no licence
     assert report(ws, since="2024-02-04").stage.clips == 0
     for bad in ("2024-2-1", "yesterday", "2024-02-30"):
         with pytest.raises(AccentdsError, match="YYYY-MM-DD"):
@@ -210,16 +202,24 @@ def test_json_csv_and_markdown_agree(ws: Workspace) -> None:
     rep = report(ws)
     data = json.loads(to_json(rep))
     assert list(data) == ["name", "generated_at", "status", "since", "release", "stages", "stage", "progress",
-                          "breakdowns", "warnings", "thresholds", "histogram"]  # fmt: skip
+                          "region_targets", "breakdowns", "warnings", "thresholds", "histogram"]  # fmt: skip
     assert data["stage"] == {"name": "accepted", "clips": 6, "sources": None, "seconds": 30.0, "minutes": 0.5}
-    assert data["progress"] == {"target_minutes": 1.0, "accepted_minutes": 0.5, "share": 0.5}
+    assert data["progress"] == {"target_minutes": 1.0, "accepted_minutes": 0.5, "publishable_minutes": 0.3,
+                                "share": 0.3,
+                                "not_publishable": [{"reason": "unlicensed source", "clips": 3, "minutes": 0.2}]}  # fmt: skip
     morag = data["breakdowns"]["speaker"][0]
     assert morag == {"key": "Morag", "clips": 3, "seconds": 18.0, "minutes": 0.3, "share": 0.6,
-                     "mean_s": 6.0, "min_s": 3.001, "max_s": 10.499}  # fmt: skip
+                     "mean_s": 6.0, "min_s": 3.001, "max_s": 10.499, "publishable_seconds": 18.0,
+                     "not_publishable": []}  # fmt: skip
+    iain = data["breakdowns"]["speaker"][2]
+    assert (iain["key"], iain["publishable_seconds"], iain["not_publishable"]) == (
+        "Iain", 0.0, [{"reason": "unlicensed source", "seconds": 6.0}],
+    )  # fmt: skip
     assert to_json(rep) == to_json(rep)
 
     table = list(csv.DictReader(io.StringIO(to_csv(rep))))
-    assert list(table[0]) == ["section", "key", "clips", "minutes", "share", "mean_s", "min_s", "max_s"]
+    assert list(table[0]) == ["section", "key", "clips", "minutes", "share", "mean_s", "min_s", "max_s",
+                              "publishable_minutes", "not_publishable"]  # fmt: skip
     by = {(r["section"], r["key"]): r for r in table}
     for name, rows in data["breakdowns"].items():
         for row in rows:
@@ -236,10 +236,12 @@ def test_json_csv_and_markdown_agree(ws: Workspace) -> None:
     assert by["warning:speaker", "Morag"]["share"] == "0.600000"
 
     markdown = to_markdown(rep)
-    assert "| Morag | 3 | 0.30 | 60.0% | 6.000 | 3.001 | 10.499 |" in markdown
-    assert "| (none) | 2 | 0.10 | 20.0% | 3.000 | 2.500 | 3.500 |" in markdown
+    assert "| Morag | 3 | 0.30 | 0.30 | 60.0% | 6.000 | 3.001 | 10.499 |  |" in markdown
+    assert "| (none) | 2 | 0.10 | 0.00 | 20.0% | 3.000 | 2.500 | 3.500 | 0.10 unlicensed source |" in markdown
     assert "| accepted | 6 | 0.50 |" in markdown and "| pulled |  | 15.00 |" in markdown
-    assert "Progress: 0.50 of 1 accepted minutes (50.0%)." in markdown
+    assert "| publishable | 3 | 0.30 |" in markdown
+    assert ("Progress: 0.30 of 1 publishable minutes (30.0%); 0.20 accepted minutes cannot be published: "
+            "unlicensed source 0.20 min.") in markdown  # fmt: skip
     for warning in data["warnings"]:
         assert warning["message"] in markdown
     assert len(rich_tables(rep)) == 2 + 6  # stages, warnings, six breakdowns
@@ -525,3 +527,77 @@ def test_quality_and_duplicate_warnings_in_every_format(flagged: Workspace) -> N
         assert f"- {message}" in markdown
         assert message in console.file.getvalue()  # type: ignore[attr-defined]
         assert f"<li class='warn'>{message.replace(chr(39), '&#x27;')}</li>" in text
+
+
+def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
+    """Minutes that can never be published (no licence, denied speaker or source, no
+    transcript) are shown apart, with the reason, and are not progress."""
+    sources = {s.source_id: s for s in ws.read_sources()}
+    ws.write_sources([dataclasses.replace(sources["src-a"], licence="Standard YouTube License"),
+                      dataclasses.replace(sources["src-b"], licence="CC-BY-4.0")])  # fmt: skip
+    deny(ws, "speaker", "Iain", "asked to be left out")  # 6.0 s of src-b
+    clip4 = next(c for c in ws.read_clips() if c.start == 80.0)  # 2.5 s of src-b, no speaker
+    put_labels(ws, [{"clip_id": clip4.clip_id, "transcript": ""}])
+    write_manifest(ws)
+
+    rep = report(ws)
+    assert rep.accepted_seconds == pytest.approx(30.0)
+    assert (rep.publishable_seconds, rep.progress) == (pytest.approx(3.5), pytest.approx(3.5 / 60))
+    assert [(h.reason, h.clips, round(h.seconds, 3)) for h in rep.held_back] == [
+        ("denied speaker", 1, 6.0), ("unlicensed source", 3, 18.0), ("empty transcript", 1, 2.5),
+    ]  # fmt: skip
+    assert {r.key: (round(r.publishable_seconds, 3), r.held_back) for r in rep.breakdowns["speaker"]} == {
+        "Morag": (0.0, (("unlicensed source", pytest.approx(18.0)),)),
+        "Iain": (0.0, (("denied speaker", 6.0),)),
+        "": (3.5, (("empty transcript", 2.5),)),
+    }
+    assert {r.key: round(r.publishable_seconds, 3) for r in rep.breakdowns["source"]} == {
+        "src-a": 0.0,
+        "src-b": 3.5,
+    }
+    assert "0.06 of 1 publishable minutes (5.8%); 0.44 accepted minutes cannot be published" in to_markdown(
+        rep
+    )
+
+    deny(ws, "source", "src-a", "recorded without consent")  # a denied source comes before its licence
+    rep = report(ws)
+    assert [(h.reason, h.clips) for h in rep.held_back] == [
+        ("denied source", 3), ("denied speaker", 1), ("empty transcript", 1),
+    ]  # fmt: skip
+    shown = run_cli("report", "--format", "json", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    progress = json.loads(shown.stdout)["progress"]
+    # the command reads accentds.toml: a 600-minute target
+    assert (progress["accepted_minutes"], progress["publishable_minutes"], progress["target_minutes"]) == (
+        0.5, 0.058333, 600,
+    )  # fmt: skip
+    st = status(ws)
+    assert st.publishable == (1, pytest.approx(3.5)) and st.progress == pytest.approx(rep.progress)
+    assert [(h.reason, h.clips) for h in st.held_back] == [(h.reason, h.clips) for h in rep.held_back]
+    line = run_cli("status", cwd=ws.root).stdout
+    assert "target: 0.1 of 600 publishable minutes (0.0%)" in line
+    assert "not publishable: 0.4 min accepted (denied source 0.3 min, denied speaker 0.1 min, " in line
+
+
+def test_region_targets_count_publishable_accepted_minutes(ws: Workspace) -> None:
+    path = ws.root / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("region_targets = {}", 'region_targets = { "Glasgow" = 2, "Dundee" = 1 }'))
+    rep = report(Workspace(ws.root))
+    assert rep.region_targets == (
+        RegionTarget("Glasgow", 2.0, pytest.approx(18.0)),
+        RegionTarget("Dundee", 1.0, 0.0),
+    )
+    assert "| Glasgow | 0.30 | 2 | 15.0% |" in to_markdown(rep)
+    shown = run_cli("report", "--format", "json", cwd=ws.root)
+    assert json.loads(shown.stdout)["region_targets"] == [
+        {"region": "Glasgow", "target_minutes": 2.0, "publishable_minutes": 0.3, "share": 0.15},
+        {"region": "Dundee", "target_minutes": 1.0, "publishable_minutes": 0.0, "share": 0.0},
+    ]
+    path.write_text(text.replace("region_targets = {}", 'region_targets = { "Dundie" = 1 }'))
+    shown = run_cli("report", cwd=ws.root)
+    assert shown.returncode == 1
+    assert shown.stderr.strip().splitlines() == [
+        f"Error: {path}: line {text.splitlines().index('region_targets = {}') + 1}: [report] region_targets names "
+        '"Dundie", not an accent region of [labels] accents (did you mean "Dundee"?)'
+    ]

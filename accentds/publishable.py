@@ -1,0 +1,143 @@
+"""Which clips may go into a release, and why the others may not.
+
+An accepted clip is publishable unless its source is on the deny list ("denied source"), its
+speaker is ("denied speaker"), its source's licence is not in `[publish] allowed_licences`
+("unlicensed source"), or it has no transcript, not even a caption draft ("empty
+transcript"). The first reason that applies is the one given. Reports and `status` count
+progress in publishable minutes and show the accepted minutes held back with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .publish import read_deny
+from .workspace import Workspace
+
+DENIED_SOURCE = "denied source"
+DENIED_SPEAKER = "denied speaker"
+UNLICENSED = "unlicensed source"
+EMPTY_TRANSCRIPT = "empty transcript"
+REASONS = (DENIED_SOURCE, DENIED_SPEAKER, UNLICENSED, EMPTY_TRANSCRIPT)
+COLUMNS = ("source_id", "speaker", "licence", "transcript")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a release may hold: the deny list and the allowed licences."""
+
+    denied_sources: frozenset[str]
+    denied_speakers: frozenset[str]
+    allowed_licences: frozenset[str]
+
+    def licence_allowed(self, licence: str) -> bool:
+        """Whether a source's licence (as recorded) lets its clips be published."""
+        return licence in self.allowed_licences
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """Accepted clips that cannot be published, for one reason."""
+
+    reason: str
+    clips: int
+    seconds: float
+
+    @property
+    def minutes(self) -> float:
+        return self.seconds / 60
+
+
+def rules(workspace: Workspace) -> Rules:
+    """The workspace's deny list (manifests/deny.csv) and `[publish] allowed_licences`."""
+    denied = read_deny(workspace)
+    return Rules(
+        denied_sources=frozenset(d["value"] for d in denied if d["kind"] == "source"),
+        denied_speakers=frozenset(d["value"] for d in denied if d["kind"] == "speaker"),
+        allowed_licences=frozenset(workspace.config.publish.allowed_licences),
+    )
+
+
+def _is_in(column: pa.ChunkedArray, values: frozenset[str]) -> pa.ChunkedArray:
+    """Whether each value of a text column (plain or dictionary-encoded) is in `values`;
+    nulls count as "". A dictionary column is tested once per distinct value."""
+    value_set = pa.array(sorted(values), pa.string())
+    chunks = []
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            words = pc.fill_null(pc.cast(chunk.dictionary, pa.string()), "")
+            found = pc.fill_null(pc.take(pc.is_in(words, value_set=value_set), chunk.indices), "" in values)
+        else:
+            found = pc.is_in(pc.fill_null(pc.cast(chunk, pa.string()), ""), value_set=value_set)
+        chunks.append(found)
+    return pa.chunked_array(chunks, pa.bool_())
+
+
+def _passes(column: pa.ChunkedArray, test: Callable[[str], bool]) -> pa.ChunkedArray:
+    """Whether each value of a text column passes `test` (nulls are ""), calling `test` once
+    per distinct value."""
+    distinct = pc.unique(pc.fill_null(pc.cast(pc.unique(column), pa.string()), "")).to_pylist()
+    return _is_in(column, frozenset(v for v in distinct if test(v)))
+
+
+def _blank(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Whether each text is empty or only whitespace (null counts as empty)."""
+    text = pc.fill_null(pc.cast(column, pa.string()), "")
+    return pc.or_(pc.equal(text, ""), pc.utf8_is_space(text))
+
+
+def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray:
+    """For each clip of `table` (with the COLUMNS of the manifest), the code of the reason it
+    could not be published if accepted: 0 when it could, else 1 + its index in REASONS (the
+    first that applies). int8 codes keep a million clips well under a second."""
+    if table.num_rows == 0:
+        return pa.chunked_array([], pa.int8())
+    named = pc.invert(_is_in(table["speaker"], frozenset({""})))
+    checks = [
+        _is_in(table["source_id"], found.denied_sources),
+        pc.and_(named, _is_in(table["speaker"], found.denied_speakers)),
+        pc.invert(_passes(table["licence"], found.licence_allowed)),
+        _blank(table["transcript"]),
+    ]
+    codes = pa.chunked_array([pa.array(np.zeros(table.num_rows, dtype=np.int8))])
+    for code in range(len(checks), 0, -1):  # the first reason that applies wins
+        codes = pc.if_else(checks[code - 1], pa.scalar(code, pa.int8()), codes)
+    return codes
+
+
+def reason_name(code: int) -> str:
+    """The reason a `reasons` code stands for ("" for 0: publishable)."""
+    return REASONS[code - 1] if code else ""
+
+
+def held_back(table: pa.Table, codes: pa.ChunkedArray | pa.Array) -> tuple[HeldBack, ...]:
+    """Clips and seconds of `table` (with a `duration` column) for each reason in `codes`
+    (from `reasons`), in the order of REASONS."""
+    if table.num_rows == 0:
+        return ()
+    grouped = (
+        pa.table({"code": codes, "duration": table["duration"]})
+        .group_by("code")
+        .aggregate([("duration", "count"), ("duration", "sum")])
+    )
+    found = {
+        int(code): (int(n), float(s or 0.0))
+        for code, n, s in zip(
+            grouped["code"].to_pylist(),
+            grouped["duration_count"].to_pylist(),
+            grouped["duration_sum"].to_pylist(),
+            strict=True,
+        )
+        if code
+    }
+    return tuple(HeldBack(REASONS[c - 1], *found[c]) for c in sorted(found))
+
+
+def describe(held: tuple[HeldBack, ...], digits: int = 2) -> str:
+    """`unlicensed source 0.20 min, denied speaker 0.10 min` (empty when nothing is held back)."""
+    return ", ".join(f"{h.reason} {h.minutes:.{digits}f} min" for h in held)

@@ -1,0 +1,108 @@
+"""`status` lists the releases, says what changed since the newest one and suggests publishing
+only when there is something new, with the right counts (real cut, publish and release files)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import put_labels, run_cli
+
+from accentds.labels import set_source_licence
+from accentds.publish import deny, publish
+from accentds.status import SinceRelease, next_version, status
+from accentds.workspace import Workspace
+
+
+def _label(ws: Workspace, clip_ids: list[str], at: str, **values: str) -> None:
+    put_labels(ws, [{"clip_id": c, **values, "updated_at": at} for c in clip_ids])
+
+
+def _publish_steps(ws: Workspace) -> list[str]:
+    return [s for s in status(ws).next_steps if "publish" in s]
+
+
+def test_status_lists_releases_and_suggests_publish_only_with_something_new(cut_ws: Workspace) -> None:
+    clips = {c.clip_id: c for c in cut_ws.read_clips()}
+    ids = list(clips)
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:4], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
+    _label(cut_ws, ids[4:5], "2024-01-01T10:00:00Z", status="accepted", speaker="Iain", accent="Fife")
+    deny(cut_ws, "speaker", "Iain", "asked to be left out")
+    four = sum(clips[c].duration for c in ids[:4])
+    st = status(cut_ws)
+    assert st.releases == () and st.since_release is None
+    assert st.publishable == (4, pytest.approx(four))
+    assert _publish_steps(cut_ws) == [
+        f"accentds publish 1.0.0   (4 publishable clip(s), {four / 60:.1f} min)"
+    ]
+
+    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    st = status(cut_ws)
+    assert [(r.version, r.created_at, r.clips) for r in st.releases] == [("1.0.0", "2024-01-02T00:00:00Z", 4)]
+    assert st.releases[0].seconds == pytest.approx(four, abs=1e-3)
+    assert st.since_release == SinceRelease("1.0.0")
+    # 5 accepted clips against 4 released used to suggest publishing forever
+    assert _publish_steps(cut_ws) == []
+    shown = run_cli("status", cwd=cut_ws.root)
+    assert shown.returncode == 0, shown.stderr
+    assert f"  1.0.0  2024-01-02  4 clips  {four / 60:.1f} min" in shown.stdout
+    assert (
+        "since 1.0.0: 0 clip(s) accepted, 0 rejected, 0 relabelled; 0.0 min publishable not yet released"
+        in (shown.stdout)
+    )
+    assert "accentds publish" not in shown.stdout
+
+    _label(cut_ws, ids[5:7], "2024-01-03T10:00:00Z", status="accepted")  # new
+    _label(cut_ws, ids[:1], "2024-01-03T10:00:00Z", status="rejected")  # in 1.0.0
+    _label(cut_ws, ids[1:2], "2024-01-03T10:00:00Z", transcript="Aye, it's dreich")  # in 1.0.0
+    new = sum(clips[c].duration for c in ids[5:7])
+    since = status(cut_ws).since_release
+    assert since == SinceRelease("1.0.0", accepted=2, rejected=1, relabelled=1, new_clips=2,
+                                 new_seconds=pytest.approx(new), dropped=1)  # fmt: skip
+    assert _publish_steps(cut_ws) == [
+        f"accentds publish 1.1.0   (2 new publishable clip(s), {new / 60:.1f} min; 1 clip(s) of 1.0.0 to leave "
+        "out; 1 relabelled since 1.0.0)"
+    ]
+    shown = run_cli("status", cwd=cut_ws.root).stdout
+    assert "since 1.0.0: 2 clip(s) accepted, 1 rejected, 1 relabelled;" in shown
+
+    publish(cut_ws, "1.1.0", now="2024-01-04T00:00:00Z")
+    st = status(cut_ws)
+    assert [(r.version, r.clips) for r in st.releases] == [("1.0.0", 4), ("1.1.0", 5)]
+    assert st.since_release == SinceRelease("1.1.0") and _publish_steps(cut_ws) == []
+
+
+def test_a_release_with_unlicensed_clips_is_compared_as_it_was_published(cut_ws: Workspace) -> None:
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    _label(cut_ws, ids[:3], "2024-01-01T10:00:00Z", status="accepted")
+    assert status(cut_ws).publishable[0] == 0
+    assert _publish_steps(cut_ws)[0].startswith("nothing publishable yet (unlicensed source ")
+    publish(cut_ws, "1.0.0", include_unlicensed=True, now="2024-01-02T00:00:00Z")
+    st = status(cut_ws)
+    assert st.since_release == SinceRelease("1.0.0", include_unlicensed=True)
+    assert _publish_steps(cut_ws) == []
+    _label(cut_ws, ids[3:4], "2024-01-03T10:00:00Z", status="accepted")
+    assert _publish_steps(cut_ws)[0].startswith("accentds publish 1.1.0 --include-unlicensed   (1 new ")
+
+
+def test_an_unreadable_release_asks_for_verify(cut_ws: Workspace) -> None:
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:2], "2024-01-01T10:00:00Z", status="accepted")
+    release = publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    for path in (release.path / "data").glob("*.parquet"):
+        path.write_bytes(b"not parquet")
+    st = status(cut_ws)
+    assert st.since_release is not None and "cannot read" in st.since_release.error
+    assert _publish_steps(cut_ws) == []
+    assert [s for s in st.next_steps if s.startswith("accentds verify 1.0.0")]
+    (release.path / "release.json").write_text("{", encoding="utf-8")
+    st = status(cut_ws)
+    assert [(r.version, r.clips) for r in st.releases] == [("1.0.0", 0)]
+    assert st.since_release is not None and "cannot be read" in st.since_release.error
+    assert [s for s in st.next_steps if s.startswith("accentds verify 1.0.0   (it cannot be read")]
+    shown = run_cli("status", cwd=cut_ws.root)
+    assert shown.returncode == 0 and "  1.0.0  ?" in shown.stdout
+
+
+def test_next_version() -> None:
+    assert (next_version("1.0.0"), next_version("2.3.4")) == ("1.1.0", "2.4.0")
