@@ -2,7 +2,8 @@
 
 An accepted clip is publishable unless its source is on the deny list ("denied source"), its
 speaker is ("denied speaker"), its source's licence is not in `[publish] allowed_licences`
-("unlicensed source"), or it has no transcript, not even a caption draft ("empty
+("unlicensed source"), its licence asks for a credit and nobody to credit is recorded ("no
+author to credit": `source set --author`), or it has no transcript, not even a caption draft ("empty
 transcript"). The first reason that applies is the one given. Reports and `status` count
 progress in publishable minutes and show the accepted minutes held back with their reason.
 """
@@ -16,14 +17,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .licences import credits, normalise
 from .publish import read_deny
 from .workspace import Workspace
 
 DENIED_SOURCE = "denied source"
 DENIED_SPEAKER = "denied speaker"
 UNLICENSED = "unlicensed source"
+UNATTRIBUTED = "no author to credit"
 EMPTY_TRANSCRIPT = "empty transcript"
-REASONS = (DENIED_SOURCE, DENIED_SPEAKER, UNLICENSED, EMPTY_TRANSCRIPT)
+REASONS = (DENIED_SOURCE, DENIED_SPEAKER, UNLICENSED, UNATTRIBUTED, EMPTY_TRANSCRIPT)
 COLUMNS = ("source_id", "speaker", "licence", "transcript")
 
 
@@ -34,10 +37,13 @@ class Rules:
     denied_sources: frozenset[str]
     denied_speakers: frozenset[str]
     allowed_licences: frozenset[str]
+    unattributed_sources: frozenset[str] = frozenset()
 
     def licence_allowed(self, licence: str) -> bool:
-        """Whether a source's licence (as recorded) lets its clips be published."""
-        return licence in self.allowed_licences
+        """Whether a source's licence (as recorded, in any spelling `publish` reads) lets its
+        clips be published."""
+        found = normalise(licence)
+        return found is not None and found in {normalise(name) for name in self.allowed_licences}
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,14 @@ class HeldBack:
 def rules(workspace: Workspace) -> Rules:
     """The workspace's deny list (manifests/deny.csv) and `[publish] allowed_licences`."""
     denied = read_deny(workspace)
+    credited = credits(workspace, [s.source_id for s in workspace.read_sources()])
     return Rules(
         denied_sources=frozenset(d["value"] for d in denied if d["kind"] == "source"),
         denied_speakers=frozenset(d["value"] for d in denied if d["kind"] == "speaker"),
         allowed_licences=frozenset(workspace.config.publish.allowed_licences),
+        unattributed_sources=frozenset(
+            sid for sid, credit in credited.items() if credit.needs_attribution and not credit.complete
+        ),
     )
 
 
@@ -102,6 +112,7 @@ def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray:
         _is_in(table["source_id"], found.denied_sources),
         pc.and_(named, _is_in(table["speaker"], found.denied_speakers)),
         pc.invert(_passes(table["licence"], found.licence_allowed)),
+        _is_in(table["source_id"], found.unattributed_sources),
         _blank(table["transcript"]),
     ]
     codes = pa.chunked_array([pa.array(np.zeros(table.num_rows, dtype=np.int8))])

@@ -15,6 +15,7 @@ from conftest import SAMPLE, put_labels, run_cli
 from accentds.config import CONFIG_NAME, LabelSchema
 from accentds.cut import cut
 from accentds.errors import AccentdsError
+from accentds.licences import set_attribution
 from accentds.models import Clip, Source, clip_id
 from accentds.plots import write_html, write_plots
 from accentds.publish import deny
@@ -92,6 +93,8 @@ def ws(workspace: Workspace) -> Workspace:
                        "transcript": "aye", "reviewer": "t", "updated_at": cut_at, "version": "1"})  # fmt: skip
     ws.write_clips(clips)
     put_labels(ws, labels)
+    for source in ("src-a", "src-b"):  # CC BY asks for a credit
+        set_attribution(ws, source, {"author": "Morag", "title": f"Talk {source}"})
     write_manifest(ws)
     return ws
 
@@ -601,3 +604,18 @@ def test_region_targets_count_publishable_accepted_minutes(ws: Workspace) -> Non
         f"Error: {path}: line {text.splitlines().index('region_targets = {}') + 1}: [report] region_targets names "
         '"Dundie", not an accent region of [labels] accents (did you mean "Dundee"?)'
     ]
+
+
+def test_a_licence_in_another_spelling_counts_and_a_missing_credit_is_a_reason(ws: Workspace) -> None:
+    """Reports hold back what publish would: a licence is read in any spelling publish reads
+    (cc-by-4.0 is CC-BY-4.0), and a CC BY source nobody is credited for is held back until
+    `source set --author` names someone."""
+    sources = {s.source_id: s for s in ws.read_sources()}
+    ws.write_sources([dataclasses.replace(sources["src-a"], licence="cc-by-4.0"),
+                      dataclasses.replace(sources["src-b"], licence="CC-BY-4.0")])  # fmt: skip
+    write_manifest(ws)
+    assert report(ws).held_back == ()
+    set_attribution(ws, "src-b", {"author": "", "title": "", "url": ""})
+    write_manifest(ws)
+    held = report(ws).held_back
+    assert [(h.reason, h.clips) for h in held] == [("no author to credit", 3)]
