@@ -30,6 +30,7 @@ from .procs import running
 ENV_VAR = "ACCENTDS_WORKSPACE"
 EDITABLE_FIELDS = ("transcript", "speaker", "accent", "accent_evidence", "status", "note")
 LABEL_FIELDS = ["clip_id", *EDITABLE_FIELDS, "reviewer", "updated_at", "version"]
+DRAFT_DISMISSED = "draft_dismissed"  # journal field: "1" once an empty transcript replaced the draft
 DRAFT_FIELDS = ["clip_id", "transcript_draft", "draft_kind"]
 SOURCE_LABEL_FIELDS = ["source_id", "speaker", "accent", "accent_evidence", "updated_at"]
 HISTORY_FIELDS = ["time", "edit_id", "clip_id", "field", "old", "new", "reviewer", "undoes"]
@@ -406,6 +407,7 @@ class Workspace:
             row = {k: state.values.get(k, "") for k in EDITABLE_FIELDS}
             rows[cid] = {"clip_id": cid, **row, "reviewer": state.reviewer}
             rows[cid] |= {"updated_at": state.updated_at, "version": str(state.version)}
+            rows[cid][DRAFT_DISMISSED] = state.values.get(DRAFT_DISMISSED, "")
         return rows
 
 
@@ -461,7 +463,8 @@ def build_manifest(workspace: Workspace, label_rows: dict[str, dict[str, str]] |
     clips = workspace.read_clip_table()
     sources = _read_csv_table(workspace.sources_csv, ["source_id", *SOURCE_COLUMNS])
     known = (workspace.read_labels() if label_rows is None else label_rows).values()
-    labels = pa.table({c: [r[c] for r in known] for c in LABEL_FIELDS}, schema=_strings(LABEL_FIELDS))
+    columns = [*LABEL_FIELDS, DRAFT_DISMISSED]
+    labels = pa.table({c: [r.get(c, "") for r in known] for c in columns}, schema=_strings(columns))
     drafts = _read_csv_table(workspace.drafts_csv, DRAFT_FIELDS)
     defaults = _read_csv_table(workspace.source_labels_csv, SOURCE_LABEL_FIELDS[:-1])
     defaults = defaults.rename_columns(["source_id", "source_speaker", "source_accent", "source_evidence"])
@@ -477,7 +480,7 @@ def build_manifest(workspace: Workspace, label_rows: dict[str, dict[str, str]] |
         pc.fill_null(joined["duplicate_group"], ""),
     )
     joined = joined.append_column("quality_flags", quality_flags(joined, workspace.config.quality))
-    text = [*SOURCE_COLUMNS, *LABEL_FIELDS[1:], *DRAFT_FIELDS[1:], *defaults.column_names[1:]]
+    text = [*SOURCE_COLUMNS, *columns[1:], *DRAFT_FIELDS[1:], *defaults.column_names[1:]]
     for name in text:
         joined = joined.set_column(joined.column_names.index(name), name, pc.fill_null(joined[name], ""))
 
@@ -489,8 +492,12 @@ def build_manifest(workspace: Workspace, label_rows: dict[str, dict[str, str]] |
         joined = joined.set_column(joined.column_names.index(name), name, values)
 
     put("status", _or(column("status"), pa.scalar("pending")))
-    is_draft = pc.and_(pc.equal(column("transcript"), ""), pc.not_equal(column("transcript_draft"), ""))
-    put("transcript", _or(column("transcript"), column("transcript_draft")))
+    # a draft dismissed by an empty transcript stays in transcript_draft, not in transcript
+    shown_draft = pc.if_else(
+        pc.equal(column(DRAFT_DISMISSED), "1"), pa.scalar(""), column("transcript_draft")
+    )
+    is_draft = pc.and_(pc.equal(column("transcript"), ""), pc.not_equal(shown_draft, ""))
+    put("transcript", _or(column("transcript"), shown_draft))
     joined = joined.append_column("transcript_is_draft", is_draft)
     put("speaker", _or(column("speaker"), column("source_speaker")))
     put("accent", _or(column("accent"), column("source_accent")))
@@ -498,7 +505,7 @@ def build_manifest(workspace: Workspace, label_rows: dict[str, dict[str, str]] |
     put("version", pc.cast(_or(column("version"), pa.scalar("0")), pa.int64()))
     order = [
         "clip_id", "source_id", "path", "start", "end", "duration", "status",
-        "transcript", "transcript_is_draft", "draft_kind", "speaker", "accent", "accent_evidence",
+        "transcript", "transcript_is_draft", "transcript_draft", "draft_kind", "speaker", "accent", "accent_evidence",
         "note", "reviewer", "updated_at", "version", *SOURCE_COLUMNS,
         "rms_dbfs", "peak_dbfs", "speech_ratio", "snr_db", "lufs", "clipping_ratio", "bandwidth_hz",
         "speech_prob", "quality_flags", "duplicate_group", "settings_id", "cut_at",

@@ -1,8 +1,10 @@
 // accentds review page. Every string from the corpus is shown with textContent or a form
 // field's value, never parsed as HTML. Saves send the version the clip had when it was
 // opened; a clip changed elsewhere meanwhile comes back as a conflict, never overwritten.
+// Every save names its clip: its answer is applied to that clip, wherever the page is by then.
 
 const FIELDS = ["transcript", "speaker", "accent", "accent_evidence", "note"];
+const GUARD_MS = 500; // a save key this soon after a save moved on is the double press of the last one
 const $ = (id) => document.getElementById(id);
 
 const el = {
@@ -24,7 +26,9 @@ const state = {
   conflicts: new Map(), // clip id -> {theirs, mine, action}
   schema: null,
   context: false,
-  saving: false,
+  saving: null,      // the clip id of the save under way
+  queued: 0,         // clips to move by once it is done (J / K pressed meanwhile)
+  guardUntil: 0,     // save keys are held until then (performance.now())
 };
 
 // -- helpers -----------------------------------------------------------------------------
@@ -212,6 +216,9 @@ function fill(values) {
 function updateDraftMark() {
   const base = state.base;
   el.draftMark.hidden = !(base && base.transcript_is_draft && el.field.transcript.value === base.transcript);
+  // a draft that is not the value (dismissed, or the field cleared) stays visible as a suggestion
+  const draft = base?.transcript_draft || "";
+  el.field.transcript.placeholder = draft && el.field.transcript.value !== draft ? `caption draft: ${draft}` : "";
 }
 
 function showHead(clip) {
@@ -275,6 +282,7 @@ function go(index) {
 }
 
 function move(step) {
+  if (state.saving) { state.queued += step; return; } // after the save, from where it leaves the page
   const target = state.index + step;
   if (target < 0 || target >= state.clips.length) {
     say(step > 0 ? "That was the last clip in this view." : "This is the first clip.");
@@ -335,46 +343,78 @@ function keepMine() {
 }
 
 // -- saving ------------------------------------------------------------------------------
+function indexOf(clipId) { return state.clips.findIndex((c) => c.clip_id === clipId); }
+
 async function save(action, edits) {
   const clip = current();
-  if (!clip || state.saving) return;
+  if (!clip) return;
+  if (state.saving) { say("Still saving the last clip…"); return; }
+  if (performance.now() < state.guardUntil && !edits) {
+    say("This clip just appeared: press the key again to save it.");
+    state.guardUntil = 0;
+    return;
+  }
+  const clipId = clip.clip_id;
   const base = state.base;
   const values = edits ? { ...edits } : changes(base, formValues());
   if (action) values.status = action;
   if (!Object.keys(values).length) { say("Nothing to save."); move(1); return; }
-  state.saving = true;
+  state.saving = clipId;
+  state.queued = 0;
   try {
-    const { status, body } = await api(`/api/clip/${encodeURIComponent(clip.clip_id)}/labels`, {
+    const { status, body } = await api(`/api/clip/${encodeURIComponent(clipId)}/labels`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ values, version: base.version }),
     });
-    if (status === 200) {
-      state.clips[state.index] = body;
-      state.stash.delete(clip.clip_id);
-      state.conflicts.delete(clip.clip_id);
-      state.base = { ...body };
-      const what = `${shortId(body)} ${action || "saved"}.`;
-      refreshProgress();
-      if (state.index + 1 < state.clips.length) { go(state.index + 1); say(what, "ok"); }
-      else { show(state.index); say(`${what} That was the last clip in this view.`, "ok"); }
-    } else if (status === 409) {
-      const mine = { ...values };
-      delete mine.status;
-      state.conflicts.set(clip.clip_id, { theirs: body.current, mine, base, action });
-      state.clips[state.index] = body.current; // the list shows what is saved; the fields keep your edit
-      showHead(body.current);
-      showConflict();
-      renderQueue();
-      refreshProgress();
-      say("Not saved: someone else changed this clip. Compare below, then load theirs or save yours.", "error");
-    } else {
-      say(`Not saved: ${body?.error || `error ${status}`}`, "error");
-    }
+    saved(clipId, action, values, base, status, body);
   } catch (error) {
     say(`Not saved: ${error.message}`, "error");
+    state.queued = 0;
   } finally {
-    state.saving = false;
+    state.saving = null;
+  }
+  const queued = state.queued;
+  state.queued = 0;
+  if (queued) {
+    const [message, kind] = [el.message.textContent, el.message.className.replace(/^message ?/, "")];
+    move(queued);
+    if (!el.message.textContent) say(message, kind);
+  }
+}
+
+// the answer to a save of `clipId`: applied to that clip, whichever clip is shown now
+function saved(clipId, action, values, base, status, body) {
+  const at = indexOf(clipId);
+  const here = current()?.clip_id === clipId;
+  if (status === 200) {
+    const { tx, state: _, ...row } = body;
+    if (at >= 0) state.clips[at] = row;
+    state.stash.delete(clipId);
+    state.conflicts.delete(clipId);
+    const what = `${shortId(row)} ${action || "saved"}.`;
+    refreshProgress();
+    if (!here) { renderQueue(); say(what, "ok"); return; }
+    state.base = { ...row };
+    if (at + 1 < state.clips.length) {
+      el.player.pause();
+      show(at + 1);
+      state.guardUntil = performance.now() + GUARD_MS;
+      say(what, "ok");
+    } else { show(at); say(`${what} That was the last clip in this view.`, "ok"); }
+  } else if (status === 409) {
+    state.queued = 0;
+    const mine = { ...values };
+    delete mine.status;
+    state.conflicts.set(clipId, { theirs: body.current, mine, base, action });
+    if (at >= 0) state.clips[at] = body.current; // the list shows what is saved; the fields keep your edit
+    if (here) { showHead(body.current); showConflict(); }
+    renderQueue();
+    refreshProgress();
+    say(`Not saved: someone else changed ${shortId(body.current)}. Compare, then load theirs or save yours.`, "error");
+  } else {
+    state.queued = 0;
+    say(`Not saved: ${body?.error || `error ${status}`}`, "error");
   }
 }
 

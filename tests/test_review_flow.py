@@ -1,0 +1,209 @@
+"""The reviewer's evening in a real Chromium: every write lands on the clip it names, the
+keyboard flow, re-cuts while the page is open, filters and bulk actions. Each test gets its
+own copy of a cut workspace and its own server."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from conftest import SAMPLE
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("fastapi", reason="the review app needs fastapi")
+
+from accentds.cut import cut  # noqa: E402
+from accentds.labels import history  # noqa: E402
+from accentds.pull import pull  # noqa: E402
+from accentds.review import serve  # noqa: E402
+from accentds.workspace import (  # noqa: E402
+    DRAFT_FIELDS,
+    Workspace,
+    init_workspace,
+    read_csv,
+    refresh_manifest,
+    write_csv_atomic,
+    write_manifest,
+)
+
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+]  # fmt: skip
+DRAFT = "Draft words from the captions"
+
+
+@pytest.fixture(scope="module")
+def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws, _ = init_workspace(tmp_path_factory.mktemp("review-flow") / "ws", name="flow-corpus")
+    pull(ws, [str(SAMPLE)], workers=1)
+    cut(ws, workers=1)
+    ids = [c.clip_id for c in ws.read_clips()]
+    # every clip gets a caption draft; the first one's is made known
+    drafts = [
+        {"clip_id": cid, "transcript_draft": DRAFT if n == 0 else f"draft {n}", "draft_kind": "captions"}
+        for n, cid in enumerate(ids)
+    ]
+    write_csv_atomic(ws.drafts_csv, DRAFT_FIELDS, drafts)
+    with ws.lock():
+        write_manifest(ws)
+    return ws.root
+
+
+@pytest.fixture
+def ws(sample_root: Path, tmp_path: Path) -> Workspace:
+    return Workspace(Path(shutil.copytree(sample_root, tmp_path / "ws")))
+
+
+@pytest.fixture
+def base_url(ws: Workspace) -> Iterator[str]:
+    urls: list[str] = []
+    ready, stop = threading.Event(), threading.Event()
+
+    def on_ready(url: str) -> None:
+        urls.append(url)
+        ready.set()
+
+    kwargs = {"open_browser": False, "reviewer": "flow", "on_ready": on_ready, "stop": stop}
+    thread = threading.Thread(target=serve, args=(ws,), kwargs=kwargs, daemon=True)
+    thread.start()
+    assert ready.wait(15), "the review server did not start"
+    yield urls[0]
+    stop.set()
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: sync_api.Browser, base_url: str) -> Iterator[sync_api.Page]:
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base_url)
+    page.wait_for_selector("#queue li")
+    yield page
+    page.close()
+    assert errors == []
+
+
+def shown(page: sync_api.Page) -> str:
+    return page.get_attribute("#clip-title", "title") or ""
+
+
+def wait_shown(page: sync_api.Page, clip_id: str) -> None:
+    page.wait_for_function("id => document.querySelector('#clip-title').title === id", arg=clip_id)
+
+
+def listed(page: sync_api.Page) -> list[str]:
+    return page.eval_on_selector_all("#queue [data-clip-id]", "els => els.map(e => e.dataset.clipId)")
+
+
+def labels(ws: Workspace) -> dict[str, dict[str, str]]:
+    return Workspace(ws.root).read_labels()
+
+
+def hold_saves(page: sync_api.Page) -> list[sync_api.Route]:
+    """Saves from the page wait here until the test lets them through."""
+    held: list[sync_api.Route | None] = []
+
+    def hold(route: sync_api.Route) -> None:
+        if held == [None]:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/clip/*/labels", hold)
+    return held
+
+
+def wait_for(page: sync_api.Page, done, what: str) -> None:
+    for _ in range(200):
+        if done():
+            return
+        page.wait_for_timeout(25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# -- 1. every write names its clip and version -----------------------------------------------
+def test_next_during_a_save_never_moves_the_edit_to_another_clip(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    held = hold_saves(page)
+    page.keyboard.press("a")
+    page.wait_for_timeout(300)
+    wait_for(page, lambda: held, "the save")
+    page.keyboard.press("j")  # before the save returns
+    held.pop().continue_()
+    held.append(None)  # later saves pass
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('accepted')")
+    page.wait_for_timeout(200)
+    assert listed(page) == ids  # each clip once, none dropped
+    assert shown(page) in ids[1:]
+    found = labels(ws)
+    assert set(found) == {ids[0]} and found[ids[0]]["status"] == "accepted"
+    assert found[ids[0]]["transcript"] == DRAFT
+    # the clip after the accepted one still shows its own values, with nothing "restored"
+    page.goto(page.url.split("#")[0] + f"#clip={quote(ids[1])}")
+    page.reload()
+    wait_shown(page, ids[1])
+    assert page.input_value("#f-transcript") == "draft 1"
+    assert "restored" not in page.text_content("#message")
+    page.keyboard.press("a")
+    page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=ids[1])
+    found = labels(ws)
+    assert found[ids[1]]["transcript"] == "draft 1" and found[ids[0]]["transcript"] == DRAFT
+    assert [h["clip_id"] for h in history(ws, ids[1])] == [ids[1]] * len(history(ws, ids[1]))
+
+
+def test_a_double_press_of_accept_accepts_one_clip(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    page.keyboard.press("a")  # the second press of a double press, as the next clip appears
+    page.wait_for_timeout(450)
+    assert set(labels(ws)) == {ids[0]}
+    assert shown(page) == ids[1]
+    assert "again" in page.text_content("#message")
+    page.wait_for_timeout(300)
+    page.keyboard.press("a")  # a deliberate press is taken
+    wait_shown(page, ids[2])
+    assert set(labels(ws)) == {ids[0], ids[1]}
+
+
+def test_clearing_a_draft_stores_an_empty_transcript(ws: Workspace, page) -> None:
+    first = ws.read_clips()[0].clip_id
+    assert page.input_value("#f-transcript") == DRAFT
+    page.fill("#f-transcript", "")
+    page.focus("#f-transcript")
+    page.keyboard.press("Escape")
+    page.keyboard.press("s")
+    page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=first)
+    row = labels(ws)[first]
+    assert row["transcript"] == "" and row["draft_dismissed"] == "1"
+    refresh_manifest(ws)
+    [joined] = [r for r in read_csv(ws.manifest_csv) if r["clip_id"] == first]
+    assert joined["transcript"] == "" and joined["transcript_is_draft"] == "false"
+    page.keyboard.press("k")
+    wait_shown(page, first)
+    page.wait_for_timeout(600)
+    # the draft is a suggestion beside the empty field, not its value
+    assert page.input_value("#f-transcript") == ""
+    assert DRAFT in page.get_attribute("#f-transcript", "placeholder")
+    page.keyboard.press("a")
+    page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=first)
+    row = labels(ws)[first]
+    assert row["status"] == "accepted" and row["transcript"] == ""
