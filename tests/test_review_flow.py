@@ -207,3 +207,129 @@ def test_clearing_a_draft_stores_an_empty_transcript(ws: Workspace, page) -> Non
     page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=first)
     row = labels(ws)[first]
     assert row["status"] == "accepted" and row["transcript"] == ""
+
+
+# -- 2. a keyboard flow for an hour ---------------------------------------------------------------
+def focused(page: sync_api.Page) -> str:
+    return page.evaluate("document.activeElement === document.body ? 'body' : document.activeElement.id")
+
+
+def test_keys_enter_each_field_and_esc_comes_back(ws: Workspace, page) -> None:
+    for key, field in [
+        ("t", "f-transcript"),
+        ("p", "f-speaker"),
+        ("g", "f-accent"),
+        ("e", "f-evidence"),
+        ("n", "f-note"),
+    ]:
+        page.keyboard.press(key)
+        assert focused(page) == field, key
+        page.keyboard.press("Escape")
+        assert focused(page) == "body", key
+    help_text = page.text_content(".keys")
+    for key in ("T", "P", "G", "E", "N", "Esc", "[", "]", "←", "→"):
+        assert key in help_text
+
+
+def test_focus_returns_to_the_page_after_every_action(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.keyboard.press("t")
+    page.keyboard.type(" more")
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    assert focused(page) == "body"
+    page.keyboard.press("t")  # one key into the transcript, on every clip
+    assert focused(page) == "f-transcript"
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(600)
+    page.click("#btn-accept")
+    wait_shown(page, ids[2])
+    assert focused(page) == "body"
+    page.click(f'#queue [data-clip-id="{ids[0]}"]')
+    wait_shown(page, ids[0])
+    assert focused(page) == "body"
+    page.click("#btn-next")
+    assert focused(page) == "body"
+    # Ctrl+Enter in the transcript saves and stays in the transcript of the next clip
+    page.keyboard.press("t")
+    page.keyboard.type(" typed")
+    page.keyboard.press("Control+Enter")
+    wait_shown(page, ids[2])
+    assert focused(page) == "f-transcript"
+    assert labels(ws)[ids[1]]["transcript"] == "draft 1 typed"
+
+
+def test_speaker_and_accent_carry_over_within_a_source(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    accent = ws.config.labels.accents[0]
+    page.keyboard.press("p")
+    page.keyboard.type("Morag")
+    page.keyboard.press("Escape")
+    page.select_option("#f-accent", accent)
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    assert page.input_value("#f-speaker") == "Morag"
+    assert page.input_value("#f-accent") == accent
+    assert "carried over" in page.text_content("#carry")
+    page.keyboard.press("j")  # only looked at: nothing carried over is saved, nothing "unsaved"
+    wait_shown(page, ids[2])
+    assert "unsaved" not in page.text_content(f'#queue [data-clip-id="{ids[1]}"]')
+    page.keyboard.press("k")
+    wait_shown(page, ids[1])
+    page.wait_for_timeout(600)
+    page.keyboard.press("a")
+    wait_shown(page, ids[2])
+    found = labels(ws)[ids[1]]
+    assert found["speaker"] == "Morag" and found["accent"] == accent
+
+
+def test_speed_and_seek_keys(ws: Workspace, page) -> None:
+    page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+    rate = "document.querySelector('#player').playbackRate"
+    page.keyboard.press("]")
+    assert page.evaluate(rate) == 1.25
+    page.keyboard.press("[")
+    page.keyboard.press("[")
+    assert page.evaluate(rate) == 0.75
+    assert "0.75" in page.text_content("#playing")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.querySelector('#player').currentTime") == 1
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.querySelector('#player').currentTime") == 0
+    page.keyboard.press("j")  # the speed stays for the next clip
+    page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+    assert page.evaluate(rate) == 0.75
+
+
+def test_a_keyboard_review_costs_the_same_keys_on_every_clip(ws: Workspace, page) -> None:
+    """Every clip reviewed with the keyboard alone: a transcript typed, the first clip's
+    speaker and accent set, each accepted; the control keys counted per clip."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    per_clip = []
+    for n, cid in enumerate(ids):
+        wait_shown(page, cid)
+        page.wait_for_timeout(550)
+        keys = ["t", "Control+a"]
+        if n == 0:
+            keys += ["Escape", "p"]
+        for key in keys:
+            page.keyboard.press(key)
+        page.keyboard.type("Morag" if n == 0 else f"words of clip {n}")
+        if n == 0:
+            keys += ["Escape", "g", "ArrowDown", "Escape", "t", "Control+a"]
+            for key in keys[4:]:
+                page.keyboard.press(key)
+            page.keyboard.type(f"words of clip {n}")
+        keys += ["Escape", "a"]
+        page.keyboard.press("Escape")
+        page.keyboard.press("a")
+        per_clip.append(len(keys))
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('last clip')")
+    found = labels(ws)
+    assert [found[cid]["transcript"] for cid in ids] == [f"words of clip {n}" for n in range(len(ids))]
+    assert {found[cid]["speaker"] for cid in ids} == {"Morag"}
+    assert {found[cid]["status"] for cid in ids} == {"accepted"}
+    assert len({found[cid]["accent"] for cid in ids}) == 1 and found[ids[0]]["accent"]
+    assert per_clip[1:] == [4] * (len(ids) - 1)

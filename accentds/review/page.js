@@ -4,6 +4,8 @@
 // Every save names its clip: its answer is applied to that clip, wherever the page is by then.
 
 const FIELDS = ["transcript", "speaker", "accent", "accent_evidence", "note"];
+const RATES = [0.5, 0.75, 1, 1.25, 1.5, 2];
+const SEEK_S = 1;
 const GUARD_MS = 500; // a save key this soon after a save moved on is the double press of the last one
 const $ = (id) => document.getElementById(id);
 
@@ -13,7 +15,7 @@ const el = {
   empty: $("empty"), clip: $("clip"), title: $("clip-title"), status: $("clip-status"),
   position: $("clip-position"), meta: $("clip-meta"), quality: $("clip-quality"), player: $("player"), playing: $("playing"),
   conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
-  draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"),
+  draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"), carry: $("carry"),
   filter: { status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker"), flag: $("filter-flag") },
   field: { transcript: $("f-transcript"), speaker: $("f-speaker"), accent: $("f-accent"), accent_evidence: $("f-evidence"), note: $("f-note") },
 };
@@ -22,6 +24,8 @@ const state = {
   clips: [],         // rows as the server last sent them, in queue order
   index: -1,         // the clip shown
   base: null,        // the row the shown clip's edits are made against (its version is sent)
+  prefill: null,     // what the fields were filled with: the base, speaker and accent carried over
+  rate: 1,           // playback speed, kept from clip to clip
   stash: new Map(),  // clip id -> {base, values}: unsaved edits of clips left for another
   conflicts: new Map(), // clip id -> {theirs, mine, action}
   schema: null,
@@ -201,7 +205,7 @@ function stashEdits() {
   const clip = current();
   if (!clip || !state.base) return;
   const values = formValues();
-  if (Object.keys(changes(state.base, values)).length) state.stash.set(clip.clip_id, { base: state.base, values });
+  if (Object.keys(changes(state.prefill || state.base, values)).length) state.stash.set(clip.clip_id, { base: state.base, values });
   else state.stash.delete(clip.clip_id);
 }
 
@@ -261,21 +265,41 @@ function show(index) {
   const clip = state.clips[index];
   const stashed = state.stash.get(clip.clip_id);
   state.base = stashed ? stashed.base : { ...clip };
+  const carry = stashed ? {} : carried(clip);
+  state.prefill = { ...state.base, ...carry };
   el.empty.hidden = true;
   el.clip.hidden = false;
   showHead(clip);
-  fill(stashed ? stashed.values : clip);
+  fill(stashed ? stashed.values : state.prefill);
+  const names = Object.keys(carry);
+  el.carry.textContent = names.length ? `${names.join(" and ")} carried over from the previous clip of this source` : "";
   showConflict();
   say(stashed ? "Unsaved edits restored." : "");
   state.context = false;
-  el.playing.textContent = "";
   el.player.src = `/api/clip/${encodeURIComponent(clip.clip_id)}/audio`;
+  setRate(state.rate);
   history.replaceState(null, "", `#clip=${encodeURIComponent(clip.clip_id)}`);
   renderQueue();
 }
 
+// speaker and accent a clip leaves empty: those of the nearest earlier clip of its source
+function carried(clip) {
+  const wanted = ["speaker", "accent"].filter((name) => !clip[name]);
+  const found = {};
+  const near = {};
+  if (!wanted.length) return found;
+  for (const other of state.clips) {
+    if (other.source_id !== clip.source_id || other.start >= clip.start) continue;
+    for (const name of wanted) {
+      if (other[name] && !(near[name] >= other.start)) { found[name] = other[name]; near[name] = other.start; }
+    }
+  }
+  return found;
+}
+
 function go(index) {
   if (index < 0 || index >= state.clips.length || index === state.index) return;
+  state.guardUntil = 0; // the guard is for a clip that appeared by a save, not one chosen
   stashEdits();
   el.player.pause();
   show(index);
@@ -449,6 +473,30 @@ function playContext() {
   play();
 }
 
+function setRate(rate) {
+  state.rate = rate;
+  el.player.defaultPlaybackRate = rate;
+  el.player.playbackRate = rate;
+  if (!state.context) el.playing.textContent = rate === 1 ? "" : `speed ${rate}×`;
+}
+
+function faster(step) {
+  const at = RATES.indexOf(state.rate);
+  setRate(RATES[Math.max(0, Math.min(RATES.length - 1, (at < 0 ? 2 : at) + step))]);
+}
+
+function seek(seconds) {
+  if (!current()) return;
+  const end = Number.isFinite(el.player.duration) ? el.player.duration : Infinity;
+  el.player.currentTime = Math.max(0, Math.min(end, el.player.currentTime + seconds));
+}
+
+function enter(name) {
+  const field = el.field[name];
+  field.focus();
+  if (field.setSelectionRange && typeof field.value === "string") field.setSelectionRange(field.value.length, field.value.length);
+}
+
 // -- keyboard ----------------------------------------------------------------------------
 function typing(node) {
   if (!node) return false;
@@ -472,6 +520,9 @@ function onKey(event) {
     " ": togglePlay, r: replay, c: playContext,
     a: () => save("accepted"), x: () => save("rejected"), s: () => save(null),
     j: () => move(1), arrowdown: () => move(1), k: () => move(-1), arrowup: () => move(-1),
+    t: () => enter("transcript"), enter: () => enter("transcript"), p: () => enter("speaker"),
+    g: () => enter("accent"), e: () => enter("accent_evidence"), n: () => enter("note"),
+    "[": () => faster(-1), "]": () => faster(1), arrowleft: () => seek(-SEEK_S), arrowright: () => seek(SEEK_S),
   };
   const action = actions[event.key.toLowerCase()];
   if (!action) return;
@@ -486,6 +537,8 @@ function wanted() {
 }
 
 document.addEventListener("keydown", onKey);
+// after a click on a button, keys act on the page again (Space plays rather than clicking twice)
+document.addEventListener("click", (event) => event.target.closest?.("button")?.blur());
 el.filters.addEventListener("change", () => { stashEdits(); loadQueue(current()?.clip_id); });
 el.filters.addEventListener("submit", (event) => event.preventDefault());
 $("labels").addEventListener("submit", (event) => event.preventDefault());
