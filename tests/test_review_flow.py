@@ -4,6 +4,7 @@ own copy of a cut workspace and its own server."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from collections.abc import Iterator
@@ -333,3 +334,41 @@ def test_a_keyboard_review_costs_the_same_keys_on_every_clip(ws: Workspace, page
     assert {found[cid]["status"] for cid in ids} == {"accepted"}
     assert len({found[cid]["accent"] for cid in ids}) == 1 and found[ids[0]]["accent"]
     assert per_clip[1:] == [4] * (len(ids) - 1)
+
+
+# -- 4. re-cuts while the page is open ----------------------------------------------------------
+def recut(ws: Workspace) -> None:
+    """Cut the source again with other settings: every clip gets a new id."""
+    vad = dataclasses.replace(ws.config.vad, padding_ms=ws.config.vad.padding_ms + 60)
+    cut(Workspace(ws.root), vad=vad, workers=1)
+
+
+def test_a_recut_while_reviewing_is_noticed_and_labels_are_found(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    recut(ws)
+    new_ids = [c.clip_id for c in Workspace(ws.root).read_clips()]
+    assert not set(ids) & set(new_ids)
+    moved_to = next(cid for cid, row in labels(ws).items() if row["status"] == "accepted" and cid in new_ids)
+    # the page notices by itself and offers to reload
+    page.wait_for_selector("#recut", state="visible", timeout=15_000)
+    assert "re-cut" in page.text_content("#recut")
+    # a save on a clip that is gone says so, and writes nothing
+    page.wait_for_timeout(600)
+    page.keyboard.press("x")
+    page.wait_for_function(
+        "() => document.querySelector('#message').textContent.includes('no longer exists')"
+    )
+    assert ids[1] not in labels(ws)
+    # the accepted clip's old address leads to where its labels went
+    page.goto(page.url.split("#")[0] + f"#clip={quote(ids[0])}")
+    page.reload()
+    page.wait_for_function(
+        "() => document.querySelector('#message').textContent.includes('no longer exists')"
+    )
+    assert moved_to in page.text_content("#message")
+    wait_shown(page, moved_to)
+    assert page.input_value("#f-transcript") == DRAFT
+    assert page.text_content("#clip-status") == "accepted"
+    assert page.text_content("#progress").startswith(f"1 of {len(new_ids)} reviewed")

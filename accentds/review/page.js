@@ -6,6 +6,7 @@
 const FIELDS = ["transcript", "speaker", "accent", "accent_evidence", "note"];
 const RATES = [0.5, 0.75, 1, 1.25, 1.5, 2];
 const SEEK_S = 1;
+const POLL_MS = 3000; // how often the page asks whether clips were re-cut or labels saved elsewhere
 const GUARD_MS = 500; // a save key this soon after a save moved on is the double press of the last one
 const $ = (id) => document.getElementById(id);
 
@@ -15,7 +16,7 @@ const el = {
   empty: $("empty"), clip: $("clip"), title: $("clip-title"), status: $("clip-status"),
   position: $("clip-position"), meta: $("clip-meta"), quality: $("clip-quality"), player: $("player"), playing: $("playing"),
   conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
-  draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"), carry: $("carry"),
+  draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"), carry: $("carry"), recut: $("recut"),
   filter: { status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker"), flag: $("filter-flag") },
   field: { transcript: $("f-transcript"), speaker: $("f-speaker"), accent: $("f-accent"), accent_evidence: $("f-evidence"), note: $("f-note") },
 };
@@ -33,6 +34,7 @@ const state = {
   saving: null,      // the clip id of the save under way
   queued: 0,         // clips to move by once it is done (J / K pressed meanwhile)
   guardUntil: 0,     // save keys are held until then (performance.now())
+  known: null,       // {clips, labels}: the server's state the rows shown were read at
 };
 
 // -- helpers -----------------------------------------------------------------------------
@@ -184,10 +186,46 @@ async function loadQueue(wanted) {
   showSchema(body);
   showProgress(body.progress);
   state.clips = body.clips;
+  state.known = body.state;
   let index = state.clips.findIndex((c) => c.clip_id === wanted);
+  const gone = wanted && index < 0 ? await whereIs(wanted) : null;
+  if (gone?.to) index = state.clips.findIndex((c) => c.clip_id === gone.to);
   if (index < 0) index = state.clips.length ? 0 : -1;
   state.index = -1;
   show(index);
+  if (gone) say(gone.message, "error");
+}
+
+// -- changes made elsewhere: a re-cut, labels saved in another tab or by the CLI ----------
+async function whereIs(clipId) {
+  const { ok, body } = await api(`/api/clip/${encodeURIComponent(clipId)}/moved`);
+  if (!ok || body.exists) return null;
+  const why = body.why ? ` (${body.why})` : "";
+  const message = body.to
+    ? `Clip ${clipId} no longer exists${why}: its labels moved to ${body.to}, shown here.`
+    : `Clip ${clipId} no longer exists${why}; its labels, if any, are kept as orphans (accentds labels orphans).`;
+  return { to: body.to, message };
+}
+
+function noticeState(now) {
+  if (!now || !state.known) return;
+  if (now.clips !== state.known.clips) el.recut.hidden = false;
+}
+
+async function poll() {
+  if (!state.known || document.hidden) return;
+  const { ok, body } = await api("/api/state");
+  if (!ok) return;
+  noticeState(body);
+  if (body.labels === state.known.labels) return;
+  const changed = await api(`/api/changes?since=${state.known.labels}`);
+  if (!changed.ok || changed.body.reload) { el.recut.hidden = false; return; }
+  for (const row of changed.body.clips) {
+    const at = indexOf(row.clip_id);
+    if (at >= 0 && at !== state.index) state.clips[at] = row;
+  }
+  state.known = { ...state.known, labels: changed.body.state.labels };
+  renderQueue();
 }
 
 async function refreshProgress() {
@@ -412,7 +450,8 @@ function saved(clipId, action, values, base, status, body) {
   const at = indexOf(clipId);
   const here = current()?.clip_id === clipId;
   if (status === 200) {
-    const { tx, state: _, ...row } = body;
+    const { tx, state: now, ...row } = body;
+    noticeState(now);
     if (at >= 0) state.clips[at] = row;
     state.stash.delete(clipId);
     state.conflicts.delete(clipId);
@@ -436,6 +475,10 @@ function saved(clipId, action, values, base, status, body) {
     renderQueue();
     refreshProgress();
     say(`Not saved: someone else changed ${shortId(body.current)}. Compare, then load theirs or save yours.`, "error");
+  } else if (status === 404) {
+    state.queued = 0;
+    el.recut.hidden = false;
+    whereIs(clipId).then((gone) => say(`Not saved: ${gone ? gone.message : `clip ${clipId} no longer exists.`} Reload to see the clips as they are now.`, "error"));
   } else {
     state.queued = 0;
     say(`Not saved: ${body?.error || `error ${status}`}`, "error");
@@ -552,6 +595,8 @@ $("btn-replay").addEventListener("click", replay);
 $("btn-context").addEventListener("click", playContext);
 $("btn-theirs").addEventListener("click", loadTheirs);
 $("btn-mine").addEventListener("click", keepMine);
+$("btn-reload").addEventListener("click", () => { stashEdits(); location.reload(); });
+setInterval(poll, POLL_MS);
 window.addEventListener("hashchange", () => {
   const index = state.clips.findIndex((c) => c.clip_id === wanted());
   if (index >= 0) go(index);
