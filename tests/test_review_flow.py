@@ -21,7 +21,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 pytest.importorskip("fastapi", reason="the review app needs fastapi")
 
 from accentds.cut import cut  # noqa: E402
-from accentds.labels import history  # noqa: E402
+from accentds.labels import history, set_labels  # noqa: E402
 from accentds.pull import pull  # noqa: E402
 from accentds.review import serve  # noqa: E402
 from accentds.workspace import (  # noqa: E402
@@ -372,3 +372,77 @@ def test_a_recut_while_reviewing_is_noticed_and_labels_are_found(ws: Workspace, 
     assert page.input_value("#f-transcript") == DRAFT
     assert page.text_content("#clip-status") == "accepted"
     assert page.text_content("#progress").startswith(f"1 of {len(new_ids)} reviewed")
+
+
+# -- 5. bulk and filters -----------------------------------------------------------------------
+def journal_lines(ws: Workspace) -> list[str]:
+    return ws.labels_journal.read_text().splitlines() if ws.labels_journal.exists() else []
+
+
+def test_filters_bulk_accept_with_a_count_and_undo(ws: Workspace, page) -> None:
+    clips = ws.read_clips()
+    ids = [c.clip_id for c in clips]
+    write_csv_atomic(
+        ws.duplicates_csv,
+        ["clip_id", "duplicate_group"],
+        [{"clip_id": ids[2], "duplicate_group": ids[2]}, {"clip_id": ids[5], "duplicate_group": ids[2]}],
+    )
+    ws.write_clips([dataclasses.replace(c, snr_db=1.0) if c.clip_id == ids[4] else c for c in clips])
+    set_labels(ws, [ids[6]], {"transcript": "typed by hand"}, "someone")
+    page.reload()
+    page.wait_for_selector("#queue li")
+    title = ws.read_sources()[0].title
+    assert title and title in page.text_content(f'#queue [data-clip-id="{ids[0]}"]')
+
+    page.select_option("#filter-text", "typed")
+    assert listed(page) == [ids[6]]
+    page.select_option("#filter-text", "draft")
+    assert listed(page) == [cid for cid in ids if cid != ids[6]]
+    page.select_option("#filter-text", "")
+    page.keyboard.press("/")
+    page.keyboard.type("draft 3")
+    page.keyboard.press("Escape")
+    assert listed(page) == [ids[3]]
+    page.fill("#filter-search", "")
+    page.keyboard.press("Escape")
+    page.select_option("#filter-flag", "noisy")
+    assert listed(page) == [ids[4]]
+    page.select_option("#filter-flag", "")
+    page.select_option("#filter-duplicate", "any")
+    assert listed(page) == [ids[2], ids[5]]
+
+    # accept every clip of the view: a count, a confirmation, one recorded change
+    before = len(journal_lines(ws))
+    page.keyboard.press("Shift+A")
+    page.wait_for_selector("#confirm[open]")
+    assert "2 clips" in page.text_content("#confirm-text")
+    assert "duplicate" in page.text_content("#confirm-text")
+    page.keyboard.press("Escape")  # cancelled: nothing written
+    assert len(journal_lines(ws)) == before
+    page.keyboard.press("Shift+A")
+    page.wait_for_selector("#confirm[open]")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('#message').textContent.includes('2 clips accepted')"
+    )
+    assert len(journal_lines(ws)) == before + 1
+    found = labels(ws)
+    assert found[ids[2]]["status"] == found[ids[5]]["status"] == "accepted"
+    assert page.text_content("#progress").startswith("2 of 2 reviewed")
+
+    # undo of the last action on the page: both back, as one more recorded change
+    page.keyboard.press("u")
+    page.wait_for_function("() => document.querySelector('#message').textContent.startsWith('Undone')")
+    found = labels(ws)
+    assert found[ids[2]]["status"] == found[ids[5]]["status"] == ""
+    assert len(journal_lines(ws)) == before + 2
+    assert page.text_content("#progress").startswith("0 of 2 reviewed")
+
+    # accepting one flagged clip says so
+    page.select_option("#filter-duplicate", "")
+    page.click(f'#queue [data-clip-id="{ids[4]}"]')
+    wait_shown(page, ids[4])
+    assert "noisy" in page.text_content("#clip-warning")
+    page.keyboard.press("a")
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('noisy')")
+    assert labels(ws)[ids[4]]["status"] == "accepted"

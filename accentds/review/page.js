@@ -17,12 +17,22 @@ const el = {
   position: $("clip-position"), meta: $("clip-meta"), quality: $("clip-quality"), player: $("player"), playing: $("playing"),
   conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
   draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"), carry: $("carry"), recut: $("recut"),
-  filter: { status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker"), flag: $("filter-flag") },
+  filter: {
+    status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker"),
+    flag: $("filter-flag"), duplicate: $("filter-duplicate"), text: $("filter-text"), search: $("filter-search"),
+  },
+  warn: $("clip-warning"), confirm: $("confirm"), confirmText: $("confirm-text"), confirmOk: $("confirm-ok"),
+  undo: $("btn-undo"),
   field: { transcript: $("f-transcript"), speaker: $("f-speaker"), accent: $("f-accent"), accent_evidence: $("f-evidence"), note: $("f-note") },
 };
 
 const state = {
-  clips: [],         // rows as the server last sent them, in queue order
+  all: new Map(),    // clip id -> row as the server last sent it
+  order: [],         // every clip id in queue order (pending first, by source and start)
+  titles: new Map(), // source id -> title
+  clips: [],         // the rows of the current filters, in queue order
+  at: new Map(),     // clip id -> its index in `clips`
+  undo: [],          // recorded changes made on this page, last on top: {tx, what, ids}
   index: -1,         // the clip shown
   base: null,        // the row the shown clip's edits are made against (its version is sent)
   prefill: null,     // what the fields were filled with: the base, speaker and accent carried over
@@ -62,10 +72,61 @@ function say(message, kind = "") {
   el.message.className = "message" + (kind ? " " + kind : "");
 }
 
-function filterQuery() {
-  const params = new URLSearchParams();
-  for (const [name, select] of Object.entries(el.filter)) if (select.value) params.set(name, select.value);
-  return params.toString();
+function filterValues() {
+  const values = {};
+  for (const [name, input] of Object.entries(el.filter)) values[name] = input.value;
+  values.search = values.search.trim().toLowerCase();
+  return values;
+}
+
+function matches(row, f, withStatus) {
+  if (withStatus && f.status && row.status !== f.status) return false;
+  if (f.source && row.source_id !== f.source) return false;
+  if (f.accent && row.accent !== f.accent) return false;
+  if (f.speaker && row.speaker !== f.speaker) return false;
+  if (f.flag && !(row.quality_flags || "").split(" ").includes(f.flag)) return false;
+  if (f.duplicate === "any" && !row.duplicate_group) return false;
+  if (f.duplicate === "none" && row.duplicate_group) return false;
+  if (f.text === "draft" && !row.transcript_is_draft) return false;
+  if (f.text === "typed" && (row.transcript_is_draft || !row.transcript)) return false;
+  if (f.text === "empty" && row.transcript) return false;
+  if (f.search) {
+    const haystack = [row.transcript, row.speaker, row.note, row.title, row.clip_id].join("\n").toLowerCase();
+    if (!haystack.includes(f.search)) return false;
+  }
+  return true;
+}
+
+// progress counts the clips of every filter but the status one (which only narrows the list)
+function progress() {
+  const f = filterValues();
+  const counts = { reviewed: 0, total: 0, accepted: 0, rejected: 0, accepted_minutes: 0 };
+  for (const id of state.order) {
+    const row = state.all.get(id);
+    if (!matches(row, f, false)) continue;
+    counts.total += 1;
+    if (row.status !== "pending") counts.reviewed += 1;
+    if (row.status === "accepted") { counts.accepted += 1; counts.accepted_minutes += row.duration / 60; }
+    if (row.status === "rejected") counts.rejected += 1;
+  }
+  return counts;
+}
+
+function applyFilters(keepId) {
+  const f = filterValues();
+  state.clips = state.order.map((id) => state.all.get(id)).filter((row) => matches(row, f, true));
+  state.at = new Map(state.clips.map((row, i) => [row.clip_id, i]));
+  showProgress(progress());
+  let index = indexOf(keepId);
+  if (index < 0) index = state.clips.length ? 0 : -1;
+  state.index = -1;
+  show(index);
+}
+
+function putRow(row) {
+  state.all.set(row.clip_id, row);
+  const at = indexOf(row.clip_id);
+  if (at >= 0) state.clips[at] = row;
 }
 
 async function api(path, options = {}) {
@@ -135,6 +196,7 @@ function showSchema(body) {
   setOptions(el.filter.speaker, body.schema.speakers);
   setOptions(el.filter.flag, body.schema.flags);
   const titles = new Map(body.sources.map((s) => [s.source_id, s.title]));
+  state.titles = titles;
   setOptions(el.filter.source, body.sources.map((s) => s.source_id), true,
     (id) => (titles.get(id) ? `${titles.get(id)} (${id})` : id));
   setOptions(el.field.accent, body.schema.accents);
@@ -158,7 +220,8 @@ function queueItem(clip, index) {
   top.className = "item-top";
   const id = document.createElement("span");
   id.className = "item-id";
-  id.append(text("span", clip.source_id.replace(/^(file|yt|url)-/, ""), "item-source"), text("span", clock(clip.start), "item-time"));
+  const source = state.titles.get(clip.source_id) || clip.source_id.replace(/^(file|yt|url)-/, "");
+  id.append(text("span", source, "item-source"), text("span", clock(clip.start), "item-time"));
   top.append(id, text("span", `${clip.duration.toFixed(1)} s`, "item-dur"));
   const badges = document.createElement("span");
   badges.className = "item-badges";
@@ -181,18 +244,14 @@ function renderQueue() {
 }
 
 async function loadQueue(wanted) {
-  const { ok, body } = await api(`/api/queue?${filterQuery()}`);
+  const { ok, body } = await api("/api/queue");
   if (!ok) { say(body?.error || "could not load the queue", "error"); return; }
   showSchema(body);
-  showProgress(body.progress);
-  state.clips = body.clips;
+  state.all = new Map(body.clips.map((row) => [row.clip_id, row]));
+  state.order = body.clips.map((row) => row.clip_id);
   state.known = body.state;
-  let index = state.clips.findIndex((c) => c.clip_id === wanted);
-  const gone = wanted && index < 0 ? await whereIs(wanted) : null;
-  if (gone?.to) index = state.clips.findIndex((c) => c.clip_id === gone.to);
-  if (index < 0) index = state.clips.length ? 0 : -1;
-  state.index = -1;
-  show(index);
+  const gone = wanted && !state.all.has(wanted) ? await whereIs(wanted) : null;
+  applyFilters(gone?.to || wanted);
   if (gone) say(gone.message, "error");
 }
 
@@ -221,20 +280,14 @@ async function poll() {
   const changed = await api(`/api/changes?since=${state.known.labels}`);
   if (!changed.ok || changed.body.reload) { el.recut.hidden = false; return; }
   for (const row of changed.body.clips) {
-    const at = indexOf(row.clip_id);
-    if (at >= 0 && at !== state.index) state.clips[at] = row;
+    if (row.clip_id !== current()?.clip_id) putRow(row);
   }
   state.known = { ...state.known, labels: changed.body.state.labels };
-  renderQueue();
+  refreshProgress();
 }
 
-async function refreshProgress() {
-  const { ok, body } = await api(`/api/queue?${filterQuery()}`);
-  if (!ok) return;
-  showSchema(body);
-  showProgress(body.progress);
-  const fresh = new Map(body.clips.map((c) => [c.clip_id, c]));
-  state.clips = state.clips.map((c, i) => (i !== state.index && fresh.has(c.clip_id) ? fresh.get(c.clip_id) : c));
+function refreshProgress() {
+  showProgress(progress());
   renderQueue();
 }
 
@@ -272,6 +325,17 @@ function showHead(clip) {
   const who = clip.reviewer ? ` · last saved by ${clip.reviewer} ${clip.updated_at}` : "";
   el.meta.textContent = `${clip.title || clip.source_id} · ${clock(clip.start)}–${clock(clip.end)} · ${clip.duration.toFixed(2)} s · ${clip.clip_id}${who}`;
   el.quality.textContent = qualityLine(clip);
+  const warning = warningOf(clip);
+  el.warn.hidden = !warning;
+  el.warn.textContent = warning ? `${warning}: accepting keeps it in the corpus.` : "";
+}
+
+function warningOf(clip) {
+  const parts = [];
+  if (clip.quality_flags) parts.push(`flagged ${clip.quality_flags.split(" ").join(", ")}`);
+  if (clip.duplicate_group && clip.duplicate_group !== clip.clip_id) parts.push(`same audio as ${clip.duplicate_group}`);
+  else if (clip.duplicate_group) parts.push("other clips have the same audio");
+  return parts.join("; ");
 }
 
 function qualityLine(clip) {
@@ -381,7 +445,7 @@ function loadTheirs() {
   const clip = current();
   const conflict = clip && state.conflicts.get(clip.clip_id);
   if (!conflict) return;
-  state.clips[state.index] = conflict.theirs;
+  putRow(conflict.theirs);
   state.base = { ...conflict.theirs };
   state.conflicts.delete(clip.clip_id);
   state.stash.delete(clip.clip_id);
@@ -397,7 +461,7 @@ function keepMine() {
   const conflict = clip && state.conflicts.get(clip.clip_id);
   if (!conflict) return;
   // only the fields you changed are sent, now against their version
-  state.clips[state.index] = conflict.theirs;
+  putRow(conflict.theirs);
   state.base = { ...conflict.theirs };
   state.conflicts.delete(clip.clip_id);
   showConflict();
@@ -405,7 +469,7 @@ function keepMine() {
 }
 
 // -- saving ------------------------------------------------------------------------------
-function indexOf(clipId) { return state.clips.findIndex((c) => c.clip_id === clipId); }
+function indexOf(clipId) { return state.at.get(clipId) ?? -1; }
 
 async function save(action, edits) {
   const clip = current();
@@ -452,27 +516,29 @@ function saved(clipId, action, values, base, status, body) {
   if (status === 200) {
     const { tx, state: now, ...row } = body;
     noticeState(now);
-    if (at >= 0) state.clips[at] = row;
+    putRow(row);
     state.stash.delete(clipId);
     state.conflicts.delete(clipId);
-    const what = `${shortId(row)} ${action || "saved"}.`;
+    if (tx) pushUndo(tx, `${action || "saved"} ${shortId(row)}`, [clipId]);
+    const warning = action === "accepted" ? warningOf(row) : "";
+    const what = `${shortId(row)} ${action || "saved"}.${warning ? ` Note: ${warning}.` : ""}`;
+    const kind = warning ? "warn" : "ok";
     refreshProgress();
-    if (!here) { renderQueue(); say(what, "ok"); return; }
+    if (!here) { say(what, kind); return; }
     state.base = { ...row };
-    if (at + 1 < state.clips.length) {
+    if (at >= 0 && at + 1 < state.clips.length) {
       el.player.pause();
       show(at + 1);
       state.guardUntil = performance.now() + GUARD_MS;
-      say(what, "ok");
-    } else { show(at); say(`${what} That was the last clip in this view.`, "ok"); }
+      say(what, kind);
+    } else { show(at); say(`${what} That was the last clip in this view.`, kind); }
   } else if (status === 409) {
     state.queued = 0;
     const mine = { ...values };
     delete mine.status;
     state.conflicts.set(clipId, { theirs: body.current, mine, base, action });
-    if (at >= 0) state.clips[at] = body.current; // the list shows what is saved; the fields keep your edit
+    putRow(body.current); // the list shows what is saved; the fields keep your edit
     if (here) { showHead(body.current); showConflict(); }
-    renderQueue();
     refreshProgress();
     say(`Not saved: someone else changed ${shortId(body.current)}. Compare, then load theirs or save yours.`, "error");
   } else if (status === 404) {
@@ -483,6 +549,87 @@ function saved(clipId, action, values, base, status, body) {
     state.queued = 0;
     say(`Not saved: ${body?.error || `error ${status}`}`, "error");
   }
+}
+
+// -- bulk actions and undo ----------------------------------------------------------------
+function pushUndo(tx, what, ids) {
+  state.undo.push({ tx, what, ids });
+  if (state.undo.length > 100) state.undo.shift();
+  el.undo.disabled = false;
+  el.undo.title = `Undo: ${what}`;
+}
+
+function ask(message, label) {
+  el.confirmText.textContent = message;
+  el.confirmOk.textContent = label;
+  el.confirm.returnValue = "";
+  document.activeElement?.blur(); // closed, the dialog gives the focus back to the page
+  el.confirm.showModal();
+  el.confirmOk.focus();
+  return new Promise((resolve) => {
+    el.confirm.addEventListener("close", () => resolve(el.confirm.returnValue === "ok"), { once: true });
+  });
+}
+
+async function bulk(status) {
+  if (state.saving) { say("Still saving the last clip…"); return; }
+  const rows = [...state.clips];
+  if (!rows.length) { say("No clip in this view."); return; }
+  const verb = status === "accepted" ? "Accept" : "Reject";
+  const flagged = rows.filter((r) => r.quality_flags).length;
+  const doubled = rows.filter((r) => r.duplicate_group).length;
+  const notes = [];
+  if (flagged) notes.push(`${flagged} flagged by the quality checks`);
+  if (doubled) notes.push(`${doubled} with a duplicate`);
+  const already = rows.filter((r) => r.status === status).length;
+  if (already) notes.push(`${already} ${status} already`);
+  const noun = `${rows.length} clip${rows.length === 1 ? "" : "s"}`;
+  const message = `${verb} all ${noun} in this view?${notes.length ? ` (${notes.join("; ")})` : ""} One change in the history; U undoes it.`;
+  if (!(await ask(message, `${verb} ${noun}`))) { say("Nothing changed."); return; }
+  stashEdits();
+  state.saving = "bulk";
+  try {
+    const versions = Object.fromEntries(rows.map((r) => [r.clip_id, r.version]));
+    const { status: code, body } = await api("/api/bulk", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ values: { status }, versions }),
+    });
+    if (code !== 200) { say(`Nothing changed: ${body?.error || `error ${code}`}`, "error"); return; }
+    for (const row of body.clips) putRow(row);
+    for (const row of body.clips) state.stash.delete(row.clip_id);
+    if (body.tx) pushUndo(body.tx, `${status} ${noun}`, rows.map((r) => r.clip_id));
+    noticeState(body.state);
+    reshow();
+    say(`${noun} ${status}.`, "ok");
+  } finally {
+    state.saving = null;
+  }
+}
+
+async function undoLast() {
+  if (state.saving) { say("Still saving the last clip…"); return; }
+  const last = state.undo.pop();
+  el.undo.disabled = !state.undo.length;
+  if (!last) { say("Nothing to undo on this page."); return; }
+  stashEdits();
+  const { status, body } = await api("/api/undo", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ tx: last.tx }),
+  });
+  if (status !== 200) { say(`Not undone: ${body?.error || `error ${status}`}`, "error"); return; }
+  for (const row of body.clips) { putRow(row); state.stash.delete(row.clip_id); }
+  const index = last.ids.length === 1 ? indexOf(last.ids[0]) : state.index;
+  reshow(index);
+  say(`Undone: ${last.what}.`, "ok");
+}
+
+// the clip shown again from its row as now saved (after a bulk action or an undo)
+function reshow(index = state.index) {
+  state.index = -1;
+  show(index);
+  showProgress(progress());
 }
 
 // -- audio -------------------------------------------------------------------------------
@@ -548,6 +695,7 @@ function typing(node) {
 }
 
 function onKey(event) {
+  if (el.confirm.open) return; // the dialog's own keys: Enter confirms, Esc cancels
   const active = document.activeElement;
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
     event.preventDefault();
@@ -559,12 +707,18 @@ function onKey(event) {
     return;
   }
   if (typing(active) || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.shiftKey && ["A", "X"].includes(event.key)) {
+    event.preventDefault();
+    bulk(event.key === "A" ? "accepted" : "rejected");
+    return;
+  }
   const actions = {
     " ": togglePlay, r: replay, c: playContext,
     a: () => save("accepted"), x: () => save("rejected"), s: () => save(null),
     j: () => move(1), arrowdown: () => move(1), k: () => move(-1), arrowup: () => move(-1),
     t: () => enter("transcript"), enter: () => enter("transcript"), p: () => enter("speaker"),
     g: () => enter("accent"), e: () => enter("accent_evidence"), n: () => enter("note"),
+    u: undoLast, "/": () => el.filter.search.focus(),
     "[": () => faster(-1), "]": () => faster(1), arrowleft: () => seek(-SEEK_S), arrowright: () => seek(SEEK_S),
   };
   const action = actions[event.key.toLowerCase()];
@@ -582,7 +736,8 @@ function wanted() {
 document.addEventListener("keydown", onKey);
 // after a click on a button, keys act on the page again (Space plays rather than clicking twice)
 document.addEventListener("click", (event) => event.target.closest?.("button")?.blur());
-el.filters.addEventListener("change", () => { stashEdits(); loadQueue(current()?.clip_id); });
+el.filters.addEventListener("change", () => { stashEdits(); applyFilters(current()?.clip_id); });
+el.filter.search.addEventListener("input", () => { stashEdits(); applyFilters(current()?.clip_id); });
 el.filters.addEventListener("submit", (event) => event.preventDefault());
 $("labels").addEventListener("submit", (event) => event.preventDefault());
 el.field.transcript.addEventListener("input", updateDraftMark);
@@ -595,10 +750,13 @@ $("btn-replay").addEventListener("click", replay);
 $("btn-context").addEventListener("click", playContext);
 $("btn-theirs").addEventListener("click", loadTheirs);
 $("btn-mine").addEventListener("click", keepMine);
+$("btn-bulk-accept").addEventListener("click", () => bulk("accepted"));
+$("btn-bulk-reject").addEventListener("click", () => bulk("rejected"));
+el.undo.addEventListener("click", undoLast);
 $("btn-reload").addEventListener("click", () => { stashEdits(); location.reload(); });
 setInterval(poll, POLL_MS);
 window.addEventListener("hashchange", () => {
-  const index = state.clips.findIndex((c) => c.clip_id === wanted());
+  const index = indexOf(wanted());
   if (index >= 0) go(index);
 });
 window.addEventListener("beforeunload", (event) => {
