@@ -118,6 +118,13 @@ def labels(ws: Workspace) -> dict[str, dict[str, str]]:
     return Workspace(ws.root).read_labels()
 
 
+def reopen(page: sync_api.Page, clip_id: str) -> None:
+    """Open the page anew at a clip's address."""
+    url = page.url.split("#")[0]
+    page.goto("about:blank")
+    page.goto(f"{url}#clip={quote(clip_id)}")
+
+
 def hold_saves(page: sync_api.Page) -> list[sync_api.Route]:
     """Saves from the page wait here until the test lets them through."""
     held: list[sync_api.Route | None] = []
@@ -158,8 +165,7 @@ def test_next_during_a_save_never_moves_the_edit_to_another_clip(ws: Workspace, 
     assert set(found) == {ids[0]} and found[ids[0]]["status"] == "accepted"
     assert found[ids[0]]["transcript"] == DRAFT
     # the clip after the accepted one still shows its own values, with nothing "restored"
-    page.goto(page.url.split("#")[0] + f"#clip={quote(ids[1])}")
-    page.reload()
+    reopen(page, ids[1])
     wait_shown(page, ids[1])
     assert page.input_value("#f-transcript") == "draft 1"
     assert "restored" not in page.text_content("#message")
@@ -362,8 +368,7 @@ def test_a_recut_while_reviewing_is_noticed_and_labels_are_found(ws: Workspace, 
     )
     assert ids[1] not in labels(ws)
     # the accepted clip's old address leads to where its labels went
-    page.goto(page.url.split("#")[0] + f"#clip={quote(ids[0])}")
-    page.reload()
+    reopen(page, ids[0])
     page.wait_for_function(
         "() => document.querySelector('#message').textContent.includes('no longer exists')"
     )
@@ -446,3 +451,35 @@ def test_filters_bulk_accept_with_a_count_and_undo(ws: Workspace, page) -> None:
     page.keyboard.press("a")
     page.wait_for_function("() => document.querySelector('#message').textContent.includes('noisy')")
     assert labels(ws)[ids[4]]["status"] == "accepted"
+
+
+# -- 8. fast at 10,000 clips ------------------------------------------------------------------
+def test_a_save_sends_one_row_and_the_list_makes_only_the_rows_in_sight(
+    ws: Workspace, page, tmp_path: Path
+) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    page.wait_for_timeout(300)
+    api = [url.split("/api/", 1)[1] for url in requests if "/api/" in url]
+    assert api[0] == f"clip/{ids[0]}/labels" and not [u for u in api if u.startswith("queue")]
+
+    # many clips: a long list is made of the rows in sight only, whatever its length
+    clips = ws.read_clips()
+    many = [
+        dataclasses.replace(clips[0], clip_id=f"{clips[0].source_id}-{n * 3000:08d}-{n * 3000 + 2000:08d}",
+                            start=n * 3.0, end=n * 3.0 + 2.0)
+        for n in range(3000)
+    ]  # fmt: skip
+    ws.write_clips(many)
+    page.reload()
+    page.wait_for_selector("#queue li")
+    assert page.locator("#queue li").count() < 60
+    for _ in range(40):
+        page.keyboard.press("j")
+    wait_shown(page, many[40].clip_id)
+    assert page.locator("#queue li").count() < 60
+    assert page.locator(f'#queue [data-clip-id="{many[40].clip_id}"][aria-current]').count() == 1
+    assert page.evaluate("document.querySelector('#queue-scroll').scrollTop") > 0

@@ -7,12 +7,14 @@ const FIELDS = ["transcript", "speaker", "accent", "accent_evidence", "note"];
 const RATES = [0.5, 0.75, 1, 1.25, 1.5, 2];
 const SEEK_S = 1;
 const POLL_MS = 3000; // how often the page asks whether clips were re-cut or labels saved elsewhere
-const GUARD_MS = 500; // a save key this soon after a save moved on is the double press of the last one
+const GUARD_MS = 500;
+const ROW_PX = 56;    // the height of one row of the list: only the rows in sight are made
+const SPARE_ROWS = 12; // rows made above and below the ones in sight // a save key this soon after a save moved on is the double press of the last one
 const $ = (id) => document.getElementById(id);
 
 const el = {
   corpus: $("corpus"), progress: $("progress"), progressBar: $("progress-bar"),
-  filters: $("filters"), queue: $("queue"), queueCount: $("queue-count"),
+  filters: $("filters"), queue: $("queue"), scroller: $("queue-scroll"), queueCount: $("queue-count"),
   empty: $("empty"), clip: $("clip"), title: $("clip-title"), status: $("clip-status"),
   position: $("clip-position"), meta: $("clip-meta"), quality: $("clip-quality"), player: $("player"), playing: $("playing"),
   conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
@@ -236,11 +238,50 @@ function queueItem(clip, index) {
   return item;
 }
 
+// the list is virtual: padding stands for the rows out of sight, so 10,000 clips cost as
+// little to show as 40
+// the list's scroll position and height are kept here, not read back from the page: a read
+// after the clip's fields changed would make the browser lay the page out there and then
+const list = { top: 0, height: 0 };
+
+function measureQueue() { list.height = el.scroller.clientHeight || 800; list.top = el.scroller.scrollTop; }
+
 function renderQueue() {
-  el.queue.replaceChildren(...state.clips.map(queueItem));
-  el.queueCount.textContent = `${state.clips.length} clip${state.clips.length === 1 ? "" : "s"} in this view`;
-  const active = el.queue.querySelector("[aria-current]");
-  if (active) active.scrollIntoView({ block: "nearest" });
+  const count = state.clips.length;
+  const { top, height } = list;
+  const first = Math.max(0, Math.floor(top / ROW_PX) - SPARE_ROWS);
+  const last = Math.min(count, Math.ceil((top + height) / ROW_PX) + SPARE_ROWS);
+  el.queue.style.paddingTop = `${first * ROW_PX}px`;
+  el.queue.style.paddingBottom = `${(count - last) * ROW_PX}px`;
+  const items = [];
+  for (let i = first; i < last; i += 1) items.push(queueItem(state.clips[i], i));
+  el.queue.replaceChildren(...items);
+  el.queueCount.textContent = `${count} clip${count === 1 ? "" : "s"} in this view`;
+}
+
+function scrollToShown() {
+  if (state.index < 0) return;
+  if (!list.height) measureQueue();
+  const top = state.index * ROW_PX;
+  let want = list.top;
+  if (top < want) want = top;
+  else if (top + ROW_PX > want + list.height) want = top + ROW_PX - list.height;
+  if (want === list.top) return;
+  list.top = want;
+  renderQueue(); // the rows at the new place first, so the list is tall enough to scroll there
+  el.scroller.scrollTop = want;
+}
+
+let renderPending = false;
+function onScroll() {
+  if (renderPending) return;
+  renderPending = true;
+  requestAnimationFrame(() => {
+    renderPending = false;
+    if (el.scroller.scrollTop === list.top) return; // our own scroll
+    measureQueue();
+    renderQueue();
+  });
 }
 
 async function loadQueue(wanted) {
@@ -380,8 +421,17 @@ function show(index) {
   state.context = false;
   el.player.src = `/api/clip/${encodeURIComponent(clip.clip_id)}/audio`;
   setRate(state.rate);
-  history.replaceState(null, "", `#clip=${encodeURIComponent(clip.clip_id)}`);
+  // the address names the clip once the reviewer stays on it (replaceState is slow per key)
+  clearTimeout(state.hashTimer);
+  state.hashTimer = setTimeout(nameInAddress, 250);
+  scrollToShown();
   renderQueue();
+}
+
+function nameInAddress() {
+  const clip = current();
+  clearTimeout(state.hashTimer);
+  if (clip) history.replaceState(null, "", `#clip=${encodeURIComponent(clip.clip_id)}`);
 }
 
 // speaker and accent a clip leaves empty: those of the nearest earlier clip of its source
@@ -734,6 +784,8 @@ function wanted() {
 }
 
 document.addEventListener("keydown", onKey);
+el.scroller.addEventListener("scroll", onScroll, { passive: true });
+window.addEventListener("resize", () => { measureQueue(); renderQueue(); });
 // after a click on a button, keys act on the page again (Space plays rather than clicking twice)
 document.addEventListener("click", (event) => event.target.closest?.("button")?.blur());
 el.filters.addEventListener("change", () => { stashEdits(); applyFilters(current()?.clip_id); });
@@ -760,6 +812,7 @@ window.addEventListener("hashchange", () => {
   if (index >= 0) go(index);
 });
 window.addEventListener("beforeunload", (event) => {
+  nameInAddress();
   stashEdits();
   if (state.stash.size) event.preventDefault();
 });
