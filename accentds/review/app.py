@@ -11,8 +11,6 @@ never applied over them."""
 from __future__ import annotations
 
 import ipaddress
-import itertools
-import json
 import math
 import re
 import socket
@@ -35,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import AccentdsError
 from ..journal import fold, new_tx_id
-from ..labels import LabelConflict, set_labels, undo_tx
+from ..labels import LabelConflict, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
 from ..workspace import (
     DRAFT_DISMISSED,
@@ -45,6 +43,7 @@ from ..workspace import (
     build_manifest,
     read_csv,
 )
+from .sync import change_routes, data_state
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
@@ -73,19 +72,6 @@ class LabelEdit(BaseModel):
 
     values: dict[str, str]
     version: int
-
-
-class BulkEdit(BaseModel):
-    """The body of a bulk save: the fields to set on every clip, each with its loaded version."""
-
-    values: dict[str, str]
-    versions: dict[str, int]
-
-
-class UndoRequest(BaseModel):
-    """The body of an undo: the recorded change (as a save or bulk save returned it)."""
-
-    tx: str
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -166,28 +152,6 @@ def _wav_bytes(pcm: bytes, rate: int) -> bytes:
     return wav_header(len(pcm), rate) + pcm
 
 
-def _moved_to(workspace: Workspace, clip_id: str) -> dict[str, Any]:
-    """Where the labels of a clip went: the clip a re-cut moved them to (followed through
-    later re-cuts), and why; `to` is None when no re-cut moved them."""
-    journal = workspace.journal()
-    at, why, seen = None, "", {clip_id}
-    while True:
-        found = None
-        for tx in journal.for_clips([clip_id]):
-            if not tx.get("why", "").startswith("re-cut of"):
-                continue
-            changes = tx["changes"]
-            # a move clears each field of the old clip, then sets it on the new one
-            for change, after in itertools.pairwise(changes):
-                if change["clip"] == clip_id and change["new"] == "" and after["clip"] != clip_id:
-                    found, why = after["clip"], tx["why"].split(":", 1)[0]
-                    break
-        if found is None or found in seen:
-            return {"to": at, "why": why}
-        at = clip_id = found
-        seen.add(found)
-
-
 def _inside(path: Path, folder: Path) -> bool:
     return path.is_relative_to(folder.resolve()) and path.is_file()
 
@@ -226,19 +190,6 @@ def create_app(
         rows = clip_rows([clip_id])
         return rows[0] if rows else None
 
-    def data_state() -> dict[str, Any]:
-        """What changes when the clips are re-cut (`clips`) or any label is saved (`labels`)."""
-        try:
-            info = workspace.clips_parquet.stat()
-            clips = f"{info.st_mtime_ns:x}-{info.st_size:x}"
-        except FileNotFoundError:
-            clips = ""
-        try:
-            labels = workspace.labels_journal.stat().st_size
-        except FileNotFoundError:
-            labels = 0
-        return {"clips": clips, "labels": labels}
-
     def clip_path(clip_id: str) -> str | None:
         """The workspace-relative path of a clip named in clips.parquet, else None."""
         if not _CLIP_ID.fullmatch(clip_id):
@@ -276,7 +227,7 @@ def create_app(
 
         Progress counts the clips matching the source, accent, speaker and quality-flag
         filters (the status filter only narrows the list)."""
-        state = data_state()
+        state = data_state(workspace)
         rows = manifest_rows()
         in_use = {r["speaker"] for r in rows if r["speaker"]}
         sources: dict[str, str] = {}
@@ -316,46 +267,6 @@ def create_app(
             "state": state,
         }
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
-
-    @app.get("/api/state")
-    def current_state() -> JSONResponse:
-        """A cheap check for changes: the clips' version (a re-cut changes it) and the size
-        of the label journal (every save grows it)."""
-        return JSONResponse(data_state(), headers={"Cache-Control": "no-store"})
-
-    @app.get("/api/changes")
-    def changes(since: int = 0) -> JSONResponse:
-        """The rows of clips whose labels changed after journal offset `since` (from a
-        state's `labels`), with the state now."""
-        now = data_state()
-        if since < 0 or since > now["labels"]:
-            return JSONResponse({"reload": True, "state": now}, headers={"Cache-Control": "no-store"})
-        data = b""
-        if now["labels"] > since:
-            with open(workspace.labels_journal, "rb") as handle:
-                handle.seek(since)
-                data = handle.read(now["labels"] - since)
-        touched = []
-        for line in data.splitlines():
-            try:
-                touched += [c["clip"] for c in json.loads(line)["changes"]]
-            except (ValueError, KeyError, TypeError):
-                continue
-        return JSONResponse(
-            {"clips": clip_rows(touched), "state": now}, headers={"Cache-Control": "no-store"}
-        )
-
-    @app.get("/api/clip/{clip_id}/moved")
-    def moved(clip_id: str) -> JSONResponse:
-        """Where a clip that no longer exists went: the clip its labels moved to by a re-cut
-        (followed through later re-cuts), or none (kept as orphans)."""
-        if not _CLIP_ID.fullmatch(clip_id):
-            return not_found(clip_id)
-        if clip_path(clip_id) is not None:
-            return JSONResponse({"exists": True, "clip_id": clip_id})
-        found = _moved_to(workspace, clip_id)
-        found["to"] = found["to"] if found["to"] and clip_path(found["to"]) else None
-        return JSONResponse({"exists": False, "clip_id": clip_id, **found})
 
     # -- audio ----------------------------------------------------------------------
     @app.get("/api/clip/{clip_id}/audio", response_model=None)
@@ -432,38 +343,10 @@ def create_app(
         if row is None:  # re-cut away meanwhile
             return not_found(clip_id)
         # `tx` names the recorded change for an undo (empty when nothing changed)
-        body = {**row, "tx": tx if changed else "", "state": data_state()}
+        body = {**row, "tx": tx if changed else "", "state": data_state(workspace)}
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
-    @app.post("/api/bulk", response_model=None)
-    def bulk(edit: BulkEdit) -> JSONResponse:
-        """Set the same fields on many clips as one recorded change, refused (409) whole if
-        any clip changed since the version the page sent."""
-        ids = list(edit.versions)
-        if not ids or not all(_CLIP_ID.fullmatch(cid) for cid in ids):
-            return _error(400, "name the clips to change")
-        tx = new_tx_id()
-        try:
-            changed = set_labels(workspace, ids, edit.values, reviewer, versions=edit.versions, tx_id=tx)
-        except LabelConflict as exc:
-            return _error(409, f"{exc}; nothing was changed", clip_id=exc.clip_id)
-        except AccentdsError as exc:
-            return _error(400, str(exc))
-        rows = clip_rows(ids)
-        touched = len({c.clip_id for c in changed})
-        body = {"tx": tx if changed else "", "changed": touched, "clips": rows, "state": data_state()}
-        return JSONResponse(body, headers={"Cache-Control": "no-store"})
-
-    @app.post("/api/undo", response_model=None)
-    def undo(request: UndoRequest) -> JSONResponse:
-        """Undo one change the page recorded (a save or a bulk save)."""
-        try:
-            changed = undo_tx(workspace, request.tx, reviewer)
-        except AccentdsError as exc:
-            return _error(409, str(exc))
-        rows = clip_rows(c.clip_id for c in changed)
-        return JSONResponse({"clips": rows, "state": data_state()}, headers={"Cache-Control": "no-store"})
-
+    app.include_router(change_routes(workspace, reviewer, clip_rows, lambda cid: clip_path(cid) is not None))
     return app
 
 
