@@ -25,6 +25,7 @@ from .licences import OTHER, check, read_attribution
 from .sheets import read_sheet
 from .splits import check_merge, rename_in_memory
 from .workspace import (
+    DRAFT_DISMISSED,
     EDITABLE_FIELDS,
     SOURCE_LABEL_FIELDS,
     Workspace,
@@ -135,9 +136,10 @@ def _apply(
     versions: Mapping[str, int] | None = None,
     undoes: str = "",
     why: str = "",
+    tx_id: str = "",
 ) -> list[Change]:
-    """Apply per-clip edits as one journal record, under the lock; call with validated
-    values only."""
+    """Apply per-clip edits as one journal record (named `tx_id` when given), under the lock;
+    call with validated values only."""
     with workspace.lock():
         unknown = _known(workspace, edits)
         if unknown:
@@ -154,23 +156,32 @@ def _apply(
             if state.version != expected:
                 current = {k: state.values.get(k, "") for k in EDITABLE_FIELDS}
                 raise LabelConflict(cid, current, state.version)
-        # accepting a clip confirms the caption draft it shows
+
+        # accepting a clip confirms the caption draft it shows; an empty transcript set on a
+        # clip with a draft dismisses the draft (it stays a suggestion, not the value)
+        def shows_draft(cid: str) -> bool:
+            have = labels.get(cid, ClipLabels()).values
+            return not have.get("transcript") and not have.get(DRAFT_DISMISSED)
+
         confirming = [
             cid
             for cid, values in edits.items()
-            if values.get("status") == "accepted"
-            and not values.get("transcript", labels.get(cid, ClipLabels()).values.get("transcript", ""))
+            if values.get("status") == "accepted" and "transcript" not in values and shows_draft(cid)
         ]
-        drafts = _drafts(workspace, confirming) if confirming else {}
+        clearing = [cid for cid, values in edits.items() if values.get("transcript") == ""]
+        wanted = set(confirming) | set(clearing)
+        drafts = _drafts(workspace, wanted) if wanted else {}
         changes: list[Change] = []
         for cid, values in edits.items():
             values = dict(values)
-            if drafts.get(cid):
+            if cid in confirming and drafts.get(cid):
                 values["transcript"] = drafts[cid]
+            elif values.get("transcript") == "" and drafts.get(cid) and DRAFT_DISMISSED not in values:
+                values[DRAFT_DISMISSED] = "1"
             have = labels.get(cid, ClipLabels()).values
             changes += [Change(cid, k, have.get(k, ""), v) for k, v in values.items() if have.get(k, "") != v]
         if changes:
-            tx = {"tx": new_tx_id(), "time": now_iso(), "reviewer": reviewer}
+            tx = {"tx": tx_id or new_tx_id(), "time": now_iso(), "reviewer": reviewer}
             tx |= {"undoes": undoes} if undoes else {}
             tx |= {"why": why} if why else {}
             tx["changes"] = [
@@ -186,17 +197,24 @@ def set_labels(
     values: Mapping[str, str],
     reviewer: str = "",
     expected_version: int | None = None,
+    *,
+    versions: Mapping[str, int] | None = None,
+    tx_id: str = "",
 ) -> list[Change]:
-    """Set label fields on clips; returns what changed.
+    """Set label fields on clips, as one journal record; returns what changed.
 
-    With `expected_version`, the edit is refused (LabelConflict) if a clip's label has been
-    changed since that version was read."""
+    With `expected_version` (or per clip, `versions`), the edit is refused (LabelConflict)
+    if a clip's label has been changed since that version was read. An empty transcript on a
+    clip with a caption draft dismisses the draft. `tx_id` names the record (for `undo_tx`)."""
     clean = validate(workspace.config.labels, values)
     ids = list(dict.fromkeys(clip_ids))
     if not ids:
         raise AccentdsError("name at least one clip id")
-    versions = {cid: expected_version for cid in ids} if expected_version is not None else None
-    return _apply(workspace, {cid: clean for cid in ids}, reviewer or default_reviewer(), versions)
+    if expected_version is not None:
+        versions = {cid: expected_version for cid in ids}
+    return _apply(
+        workspace, {cid: clean for cid in ids}, reviewer or default_reviewer(), versions, tx_id=tx_id
+    )
 
 
 def default_reviewer() -> str:
@@ -229,6 +247,33 @@ def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]
         return _apply(
             workspace, {clip_id: restore}, reviewer or default_reviewer(), undoes=last.get("tx", "")
         )
+
+
+def undo_tx(workspace: Workspace, tx_id: str, reviewer: str = "") -> list[Change]:
+    """Undo one recorded change (every clip it touched, as one record), refused if any of
+    its clips was changed after it."""
+    if not tx_id or not tx_id.isalnum():
+        raise AccentdsError(f"no recorded change {tx_id!r}")
+    with workspace.lock():
+        journal = workspace.journal()
+        records = journal.transactions()
+        index = next((i for i, tx in enumerate(records) if tx.get("tx") == tx_id), None)
+        if index is None:
+            raise AccentdsError(f"no recorded change {tx_id!r}")
+        if any(tx.get("undoes") == tx_id for tx in records[index + 1 :]):
+            raise AccentdsError(f"change {tx_id} was undone already")
+        target = records[index]
+        clips = {c["clip"] for c in target["changes"]}
+        later = {c["clip"] for tx in records[index + 1 :] for c in tx["changes"]} & clips
+        if later:
+            raise AccentdsError(
+                f"{len(later)} clip(s) changed since ({', '.join(sorted(later)[:3])}); undo them one "
+                "by one with `accentds labels undo CLIP`"
+            )
+        restore: dict[str, dict[str, str]] = {}
+        for change in target["changes"]:
+            restore.setdefault(change["clip"], {})[change["field"]] = change.get("old", "")
+        return _apply(workspace, restore, reviewer or default_reviewer(), undoes=tx_id)
 
 
 def orphans(workspace: Workspace) -> dict[str, dict[str, str]]:

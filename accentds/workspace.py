@@ -32,6 +32,7 @@ from .sheets import allow_long_fields
 ENV_VAR = "ACCENTDS_WORKSPACE"
 EDITABLE_FIELDS = ("transcript", "speaker", "accent", "accent_evidence", "status", "note")
 LABEL_FIELDS = ["clip_id", *EDITABLE_FIELDS, "reviewer", "updated_at", "version"]
+DRAFT_DISMISSED = "draft_dismissed"  # journal field: "1" once an empty transcript replaced the draft
 DRAFT_FIELDS = ["clip_id", "transcript_draft", "draft_kind"]
 SOURCE_LABEL_FIELDS = ["source_id", "speaker", "accent", "accent_evidence", "updated_at"]
 HISTORY_FIELDS = ["time", "edit_id", "clip_id", "field", "old", "new", "reviewer", "undoes"]
@@ -407,8 +408,9 @@ class Workspace:
         return {row["clip_id"]: row for row in self.label_table().to_pylist()}
 
     def label_table(self) -> pa.Table:
-        """Human labels as a table of LABEL_FIELDS (strings), one row per labelled clip."""
-        return self.journal().table(EDITABLE_FIELDS)
+        """Human labels as a table of LABEL_FIELDS and DRAFT_DISMISSED (strings), one row per
+        labelled clip."""
+        return self.journal().table([*EDITABLE_FIELDS, DRAFT_DISMISSED])
 
 
 SOURCE_COLUMNS = ["origin", "title", "uploader", "upload_date", "licence"]
@@ -463,6 +465,7 @@ def build_manifest(workspace: Workspace, labels: pa.Table | None = None) -> pa.T
     clips = workspace.read_clip_table()
     sources = _read_csv_table(workspace.sources_csv, ["source_id", *SOURCE_COLUMNS])
     labels = workspace.label_table() if labels is None else labels
+    columns = labels.column_names
     drafts = _read_csv_table(workspace.drafts_csv, DRAFT_FIELDS)
     defaults = _read_csv_table(workspace.source_labels_csv, SOURCE_LABEL_FIELDS[:-1])
     defaults = defaults.rename_columns(["source_id", "source_speaker", "source_accent", "source_evidence"])
@@ -478,7 +481,7 @@ def build_manifest(workspace: Workspace, labels: pa.Table | None = None) -> pa.T
         pc.fill_null(joined["duplicate_group"], ""),
     )
     joined = joined.append_column("quality_flags", quality_flags(joined, workspace.config.quality))
-    text = [*SOURCE_COLUMNS, *LABEL_FIELDS[1:], *DRAFT_FIELDS[1:], *defaults.column_names[1:]]
+    text = [*SOURCE_COLUMNS, *columns[1:], *DRAFT_FIELDS[1:], *defaults.column_names[1:]]
     for name in text:
         joined = joined.set_column(joined.column_names.index(name), name, pc.fill_null(joined[name], ""))
 
@@ -490,8 +493,12 @@ def build_manifest(workspace: Workspace, labels: pa.Table | None = None) -> pa.T
         joined = joined.set_column(joined.column_names.index(name), name, values)
 
     put("status", _or(column("status"), pa.scalar("pending")))
-    is_draft = pc.and_(pc.equal(column("transcript"), ""), pc.not_equal(column("transcript_draft"), ""))
-    put("transcript", _or(column("transcript"), column("transcript_draft")))
+    # a draft dismissed by an empty transcript stays in transcript_draft, not in transcript
+    shown_draft = pc.if_else(
+        pc.equal(column(DRAFT_DISMISSED), "1"), pa.scalar(""), column("transcript_draft")
+    )
+    is_draft = pc.and_(pc.equal(column("transcript"), ""), pc.not_equal(shown_draft, ""))
+    put("transcript", _or(column("transcript"), shown_draft))
     joined = joined.append_column("transcript_is_draft", is_draft)
     put("speaker", _or(column("speaker"), column("source_speaker")))
     put("accent", _or(column("accent"), column("source_accent")))
@@ -499,7 +506,7 @@ def build_manifest(workspace: Workspace, labels: pa.Table | None = None) -> pa.T
     put("version", pc.cast(_or(column("version"), pa.scalar("0")), pa.int64()))
     order = [
         "clip_id", "source_id", "path", "start", "end", "duration", "status",
-        "transcript", "transcript_is_draft", "draft_kind", "speaker", "accent", "accent_evidence",
+        "transcript", "transcript_is_draft", "transcript_draft", "draft_kind", "speaker", "accent", "accent_evidence",
         "note", "reviewer", "updated_at", "version", *SOURCE_COLUMNS,
         "rms_dbfs", "peak_dbfs", "speech_ratio", "snr_db", "lufs", "clipping_ratio", "bandwidth_hz",
         "speech_prob", "quality_flags", "duplicate_group", "settings_id", "cut_at",
@@ -584,7 +591,7 @@ def write_manifest(workspace: Workspace) -> pa.Table:
                 write_csv_table(table, tmp)
             else:
                 labelled = [pc.not_equal(labels[k], "") for k in EDITABLE_FIELDS]
-                write_csv_table(labels.filter(functools.reduce(pc.or_, labelled)), tmp)
+                write_csv_table(labels.filter(functools.reduce(pc.or_, labelled)).select(LABEL_FIELDS), tmp)
             digests[path.name] = sha256_file(tmp)
     write_text_atomic(_digests_path(workspace), json.dumps(digests, indent=1))
     return table

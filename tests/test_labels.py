@@ -147,6 +147,24 @@ def test_accepting_confirms_the_caption_draft(cut_ws: Workspace) -> None:
     assert not _manifest(cut_ws)[first]["transcript_is_draft"]
 
 
+def test_an_empty_transcript_dismisses_the_draft_and_undo_brings_it_back(cut_ws: Workspace) -> None:
+    first = _ids(cut_ws)[0]
+    drafts = [{"clip_id": first, "transcript_draft": "Wrong caption words", "draft_kind": "captions"}]
+    write_csv_atomic(cut_ws.drafts_csv, DRAFT_FIELDS, drafts)
+    changed = set_labels(cut_ws, [first], {"transcript": ""})
+    assert [(c.field, c.new) for c in changed] == [("draft_dismissed", "1")]
+    row = _manifest(cut_ws)[first]
+    assert row["transcript"] == "" and not row["transcript_is_draft"]
+    assert row["transcript_draft"] == "Wrong caption words"  # kept as a suggestion
+    set_labels(cut_ws, [first], {"status": "accepted"})  # accepting confirms no draft now
+    assert cut_ws.read_labels()[first]["transcript"] == ""
+    undo(cut_ws, first)
+    undo(cut_ws, first)
+    row = _manifest(cut_ws)[first]
+    assert row["transcript"] == "Wrong caption words" and row["transcript_is_draft"]
+    assert row["status"] == "pending"
+
+
 def test_export_then_import_is_no_change_and_edits_apply(cut_ws: Workspace, tmp_path: Path) -> None:
     sheet = tmp_path / "labels.csv"
     assert export_labels(cut_ws, sheet) == 8

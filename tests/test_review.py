@@ -557,3 +557,54 @@ def test_edits_name_a_reviewer_when_no_variable_names_one(ws: Workspace, monkeyp
     clip_id = clip_ids(ws)[0]
     saved = save(client, clip_id, {"note": "who?"}, 0).json()
     assert saved["reviewer"] == named == ws.read_labels()[clip_id]["reviewer"]
+
+
+def test_bulk_save_is_one_change_refused_whole_when_stale_and_undone_whole(
+    ws: Workspace, client: TestClient
+) -> None:
+    ids = clip_ids(ws)
+    set_labels(ws, [ids[1]], {"speaker": "Morag"}, "someone")  # version 1 now
+    stale = client.post(
+        "/api/bulk", json={"values": {"status": "rejected"}, "versions": {ids[0]: 0, ids[1]: 0}}, headers=JSON
+    )
+    assert stale.status_code == 409 and stale.json()["clip_id"] == ids[1]
+    assert ids[0] not in ws.read_labels()
+    done = client.post(
+        "/api/bulk", json={"values": {"status": "rejected"}, "versions": {ids[0]: 0, ids[1]: 1}}, headers=JSON
+    )
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["changed"] == 2 and {r["status"] for r in body["clips"]} == {"rejected"}
+    since = body["state"]["labels"]
+    assert client.get(f"/api/changes?since={since}").json()["clips"] == []
+    undone = client.post("/api/undo", json={"tx": body["tx"]}, headers=JSON)
+    assert undone.status_code == 200
+    assert {r["status"] for r in undone.json()["clips"]} == {"pending"}
+    assert ws.read_labels()[ids[1]]["speaker"] == "Morag"
+    assert [r["clip_id"] for r in client.get(f"/api/changes?since={since}").json()["clips"]] == ids[:2]
+    again = client.post("/api/undo", json={"tx": body["tx"]}, headers=JSON)
+    assert again.status_code == 409 and "undone already" in again.json()["error"]
+    # a change made after the one to undo blocks it, rather than being undone with it
+    saved = save(client, ids[2], {"status": "accepted"}, 0).json()
+    save(client, ids[2], {"note": "later"}, 1)
+    blocked = client.post("/api/undo", json={"tx": saved["tx"]}, headers=JSON)
+    assert blocked.status_code == 409 and "changed since" in blocked.json()["error"]
+
+
+def test_moved_names_the_clip_a_recut_moved_labels_to(ws: Workspace, client: TestClient) -> None:
+    old = clip_ids(ws)
+    set_labels(ws, [old[3]], {"status": "accepted", "speaker": "Morag"}, "someone")
+    state = client.get("/api/state").json()
+    vad = dataclasses.replace(ws.config.vad, padding_ms=ws.config.vad.padding_ms + 60)
+    cut(ws, vad=vad, workers=1)
+    assert client.get("/api/state").json()["clips"] != state["clips"]
+    [moved_to] = [cid for cid, row in ws.read_labels().items() if row["speaker"] == "Morag"]
+    body = client.get(f"/api/clip/{old[3]}/moved").json()
+    assert body == {
+        "exists": False,
+        "clip_id": old[3],
+        "to": moved_to,
+        "why": f"re-cut of {ws.read_sources()[0].source_id}",
+    }
+    assert client.get(f"/api/clip/{old[4]}/moved").json()["to"] is None
+    assert client.get(f"/api/clip/{moved_to}/moved").json()["exists"] is True

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import uvicorn
 from fastapi import FastAPI
@@ -42,10 +43,19 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import AccentdsError
+from ..journal import fold, new_tx_id
 from ..labels import LabelConflict, default_reviewer, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
-from ..workspace import EDITABLE_FIELDS, QUALITY_FLAGS, Workspace, build_manifest, read_csv
+from ..workspace import (
+    DRAFT_DISMISSED,
+    EDITABLE_FIELDS,
+    QUALITY_FLAGS,
+    Workspace,
+    build_manifest,
+    read_csv,
+)
 from .edit import bounds_router, window
+from .sync import change_routes, data_state
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
@@ -53,7 +63,7 @@ STATIC_FILES |= {"bounds.js": STATIC_FILES["page.js"], "bounds.css": STATIC_FILE
 CONTEXT_S = 1.0
 CONTEXT_RATE = 16000
 QUEUE_FIELDS = (
-    "clip_id", "source_id", "start", "end", "duration", "status", "transcript", "transcript_is_draft",
+    "clip_id", "source_id", "start", "end", "duration", "status", "transcript", "transcript_is_draft", "transcript_draft",
     "speaker", "accent", "accent_evidence", "note", "version", "title", "reviewer", "updated_at",
     "speech_ratio", "snr_db", "lufs", "clipping_ratio", "bandwidth_hz", "quality_flags", "duplicate_group",
 )  # fmt: skip
@@ -237,10 +247,25 @@ def create_app(
     def manifest_rows() -> list[dict[str, Any]]:
         return build_manifest(workspace).to_pylist()
 
+    def clip_rows(clip_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The queue rows of a few clips, their labels folded from their journal lines only."""
+        ids = list(dict.fromkeys(clip_ids))
+        if not ids:
+            return []
+        journal = workspace.journal()
+        records = journal.for_clips(ids) if len(ids) <= 64 else journal.transactions()
+        label_rows = {}
+        for cid, state in fold(records, set(ids)).items():
+            row = {k: state.values.get(k, "") for k in (*EDITABLE_FIELDS, DRAFT_DISMISSED)}
+            label_rows[cid] = {"clip_id": cid, **row, "reviewer": state.reviewer}
+            label_rows[cid] |= {"updated_at": state.updated_at, "version": str(state.version)}
+        table = build_manifest(workspace, label_rows)
+        table = table.filter(pc.is_in(table["clip_id"], value_set=pa.array(ids, pa.string())))
+        return [_queue_row(row) for row in table.to_pylist()]
+
     def clip_row(clip_id: str) -> dict[str, Any] | None:
-        table = build_manifest(workspace)
-        table = table.filter(pc.equal(table["clip_id"], clip_id))
-        return _queue_row(table.to_pylist()[0]) if table.num_rows else None
+        rows = clip_rows([clip_id])
+        return rows[0] if rows else None
 
     def clip_path(clip_id: str) -> str | None:
         """The workspace-relative path of a clip named in clips.parquet, else None."""
@@ -284,6 +309,7 @@ def create_app(
 
         Progress counts the clips matching the source, accent, speaker and quality-flag
         filters (the status filter only narrows the list)."""
+        state = data_state(workspace)
         rows = manifest_rows()
         in_use = {r["speaker"] for r in rows if r["speaker"]}
         sources: dict[str, str] = {}
@@ -320,6 +346,7 @@ def create_app(
             "sources": [{"source_id": k, "title": v} for k, v in sorted(sources.items())],
             "reviewer": reviewer,
             "corpus": workspace.config.name,
+            "state": state,
         }
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -382,8 +409,11 @@ def create_app(
         """Set label fields of one clip, refused (409) if the clip changed since `version`."""
         if clip_path(clip_id) is None:
             return not_found(clip_id)
+        tx = new_tx_id()
         try:
-            set_labels(workspace, [clip_id], edit.values, reviewer, expected_version=edit.version)
+            changed = set_labels(
+                workspace, [clip_id], edit.values, reviewer, expected_version=edit.version, tx_id=tx
+            )
         except LabelConflict as exc:
             current = clip_row(clip_id) or {}
             return _error(
@@ -394,11 +424,13 @@ def create_app(
         row = clip_row(clip_id)
         if row is None:  # re-cut away meanwhile
             return not_found(clip_id)
-        return JSONResponse(row, headers={"Cache-Control": "no-store"})
+        # `tx` names the recorded change for an undo (empty when nothing changed)
+        body = {**row, "tx": tx if changed else "", "state": data_state(workspace)}
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     # -- the boundary editor (accentds.review.edit) ----------------------------------
     app.include_router(bounds_router(workspace, reviewer, clip_row))
-
+    app.include_router(change_routes(workspace, reviewer, clip_rows, lambda cid: clip_path(cid) is not None))
     return app
 
 

@@ -1,0 +1,498 @@
+"""The reviewer's evening in a real Chromium: every write lands on the clip it names, the
+keyboard flow, re-cuts while the page is open, filters and bulk actions. Each test gets its
+own copy of a cut workspace and its own server."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from conftest import SAMPLE
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("fastapi", reason="the review app needs fastapi")
+
+from accentds.cut import cut  # noqa: E402
+from accentds.labels import history, set_labels  # noqa: E402
+from accentds.pull import pull  # noqa: E402
+from accentds.review import serve  # noqa: E402
+from accentds.workspace import (  # noqa: E402
+    DRAFT_FIELDS,
+    Workspace,
+    init_workspace,
+    read_csv,
+    refresh_manifest,
+    write_csv_atomic,
+    write_manifest,
+)
+
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+]  # fmt: skip
+DRAFT = "Draft words from the captions"
+
+
+@pytest.fixture(scope="module")
+def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws, _ = init_workspace(tmp_path_factory.mktemp("review-flow") / "ws", name="flow-corpus")
+    pull(ws, [str(SAMPLE)], workers=1)
+    cut(ws, workers=1)
+    ids = [c.clip_id for c in ws.read_clips()]
+    # every clip gets a caption draft; the first one's is made known
+    drafts = [
+        {"clip_id": cid, "transcript_draft": DRAFT if n == 0 else f"draft {n}", "draft_kind": "captions"}
+        for n, cid in enumerate(ids)
+    ]
+    write_csv_atomic(ws.drafts_csv, DRAFT_FIELDS, drafts)
+    with ws.lock():
+        write_manifest(ws)
+    return ws.root
+
+
+@pytest.fixture
+def ws(sample_root: Path, tmp_path: Path) -> Workspace:
+    return Workspace(Path(shutil.copytree(sample_root, tmp_path / "ws")))
+
+
+@pytest.fixture
+def base_url(ws: Workspace) -> Iterator[str]:
+    urls: list[str] = []
+    ready, stop = threading.Event(), threading.Event()
+
+    def on_ready(url: str) -> None:
+        urls.append(url)
+        ready.set()
+
+    kwargs = {"open_browser": False, "reviewer": "flow", "on_ready": on_ready, "stop": stop}
+    thread = threading.Thread(target=serve, args=(ws,), kwargs=kwargs, daemon=True)
+    thread.start()
+    assert ready.wait(15), "the review server did not start"
+    yield urls[0]
+    stop.set()
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: sync_api.Browser, base_url: str) -> Iterator[sync_api.Page]:
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base_url)
+    page.wait_for_selector("#queue li")
+    yield page
+    page.close()
+    assert errors == []
+
+
+def shown(page: sync_api.Page) -> str:
+    return page.get_attribute("#clip-title", "title") or ""
+
+
+def wait_shown(page: sync_api.Page, clip_id: str) -> None:
+    page.wait_for_function("id => document.querySelector('#clip-title').title === id", arg=clip_id)
+
+
+def listed(page: sync_api.Page) -> list[str]:
+    return page.eval_on_selector_all("#queue [data-clip-id]", "els => els.map(e => e.dataset.clipId)")
+
+
+def labels(ws: Workspace) -> dict[str, dict[str, str]]:
+    return Workspace(ws.root).read_labels()
+
+
+def reopen(page: sync_api.Page, clip_id: str) -> None:
+    """Open the page anew at a clip's address."""
+    url = page.url.split("#")[0]
+    page.goto("about:blank")
+    page.goto(f"{url}#clip={quote(clip_id)}")
+
+
+def hold_saves(page: sync_api.Page) -> list[sync_api.Route]:
+    """Saves from the page wait here until the test lets them through."""
+    held: list[sync_api.Route | None] = []
+
+    def hold(route: sync_api.Route) -> None:
+        if held == [None]:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/clip/*/labels", hold)
+    return held
+
+
+def wait_for(page: sync_api.Page, done, what: str) -> None:
+    for _ in range(200):
+        if done():
+            return
+        page.wait_for_timeout(25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# -- 1. every write names its clip and version -----------------------------------------------
+def test_next_during_a_save_never_moves_the_edit_to_another_clip(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    held = hold_saves(page)
+    page.keyboard.press("a")
+    page.wait_for_timeout(300)
+    wait_for(page, lambda: held, "the save")
+    page.keyboard.press("j")  # before the save returns
+    held.pop().continue_()
+    held.append(None)  # later saves pass
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('accepted')")
+    page.wait_for_timeout(200)
+    assert listed(page) == ids  # each clip once, none dropped
+    assert shown(page) in ids[1:]
+    found = labels(ws)
+    assert set(found) == {ids[0]} and found[ids[0]]["status"] == "accepted"
+    assert found[ids[0]]["transcript"] == DRAFT
+    # the clip after the accepted one still shows its own values, with nothing "restored"
+    reopen(page, ids[1])
+    wait_shown(page, ids[1])
+    assert page.input_value("#f-transcript") == "draft 1"
+    assert "restored" not in page.text_content("#message")
+    page.keyboard.press("a")
+    page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=ids[1])
+    found = labels(ws)
+    assert found[ids[1]]["transcript"] == "draft 1" and found[ids[0]]["transcript"] == DRAFT
+    assert [h["clip_id"] for h in history(ws, ids[1])] == [ids[1]] * len(history(ws, ids[1]))
+
+
+DOUBLE_PRESS = """async (gap) => {
+    const press = () => document.dispatchEvent(new KeyboardEvent('keydown', { key: 'a', bubbles: true }));
+    const title = document.querySelector('#clip-title');
+    const before = title.title;
+    press();
+    await new Promise((resolve) => {
+        const watch = new MutationObserver(() => { if (title.title !== before) { watch.disconnect(); resolve(); } });
+        watch.observe(title, { attributes: true });
+    });
+    await new Promise((resolve) => setTimeout(resolve, gap));
+    press();
+}"""
+
+
+def test_a_double_press_of_accept_accepts_one_clip(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    # two presses of A 100 ms apart, timed in the page; the first save moves on in between
+    page.evaluate(DOUBLE_PRESS, 100)
+    page.wait_for_timeout(450)
+    assert set(labels(ws)) == {ids[0]}
+    assert shown(page) == ids[1]
+    assert "again" in page.text_content("#message")
+    page.wait_for_timeout(300)
+    page.keyboard.press("a")  # a deliberate press is taken
+    wait_shown(page, ids[2])
+    assert set(labels(ws)) == {ids[0], ids[1]}
+
+
+def test_clearing_a_draft_stores_an_empty_transcript(ws: Workspace, page) -> None:
+    first = ws.read_clips()[0].clip_id
+    assert page.input_value("#f-transcript") == DRAFT
+    page.fill("#f-transcript", "")
+    page.focus("#f-transcript")
+    page.keyboard.press("Escape")
+    page.keyboard.press("s")
+    page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=first)
+    row = labels(ws)[first]
+    assert row["transcript"] == "" and row["draft_dismissed"] == "1"
+    refresh_manifest(ws)
+    [joined] = [r for r in read_csv(ws.manifest_csv) if r["clip_id"] == first]
+    assert joined["transcript"] == "" and joined["transcript_is_draft"] == "false"
+    page.keyboard.press("k")
+    wait_shown(page, first)
+    page.wait_for_timeout(600)
+    # the draft is a suggestion beside the empty field, not its value
+    assert page.input_value("#f-transcript") == ""
+    assert DRAFT in page.get_attribute("#f-transcript", "placeholder")
+    page.keyboard.press("a")
+    page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=first)
+    row = labels(ws)[first]
+    assert row["status"] == "accepted" and row["transcript"] == ""
+
+
+# -- 2. a keyboard flow for an hour ---------------------------------------------------------------
+def focused(page: sync_api.Page) -> str:
+    return page.evaluate("document.activeElement === document.body ? 'body' : document.activeElement.id")
+
+
+def test_keys_enter_each_field_and_esc_comes_back(ws: Workspace, page) -> None:
+    for key, field in [
+        ("t", "f-transcript"),
+        ("p", "f-speaker"),
+        ("g", "f-accent"),
+        ("e", "f-evidence"),
+        ("n", "f-note"),
+    ]:
+        page.keyboard.press(key)
+        assert focused(page) == field, key
+        page.keyboard.press("Escape")
+        assert focused(page) == "body", key
+    help_text = page.text_content(".keys")
+    for key in ("T", "P", "G", "E", "N", "Esc", "[", "]", "←", "→"):
+        assert key in help_text
+
+
+def test_focus_returns_to_the_page_after_every_action(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.keyboard.press("t")
+    page.keyboard.type(" more")
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    assert focused(page) == "body"
+    page.keyboard.press("t")  # one key into the transcript, on every clip
+    assert focused(page) == "f-transcript"
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(600)
+    page.click("#btn-accept")
+    wait_shown(page, ids[2])
+    assert focused(page) == "body"
+    page.click(f'#queue [data-clip-id="{ids[0]}"]')
+    wait_shown(page, ids[0])
+    assert focused(page) == "body"
+    page.click("#btn-next")
+    assert focused(page) == "body"
+    # Ctrl+Enter in the transcript saves and stays in the transcript of the next clip
+    page.keyboard.press("t")
+    page.keyboard.type(" typed")
+    page.keyboard.press("Control+Enter")
+    wait_shown(page, ids[2])
+    assert focused(page) == "f-transcript"
+    assert labels(ws)[ids[1]]["transcript"] == "draft 1 typed"
+
+
+def test_speaker_and_accent_carry_over_within_a_source(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    accent = ws.config.labels.accents[0]
+    page.keyboard.press("p")
+    page.keyboard.type("Morag")
+    page.keyboard.press("Escape")
+    page.select_option("#f-accent", accent)
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    assert page.input_value("#f-speaker") == "Morag"
+    assert page.input_value("#f-accent") == accent
+    assert "carried over" in page.text_content("#carry")
+    page.keyboard.press("j")  # only looked at: nothing carried over is saved, nothing "unsaved"
+    wait_shown(page, ids[2])
+    assert "unsaved" not in page.text_content(f'#queue [data-clip-id="{ids[1]}"]')
+    page.keyboard.press("k")
+    wait_shown(page, ids[1])
+    page.wait_for_timeout(600)
+    page.keyboard.press("a")
+    wait_shown(page, ids[2])
+    found = labels(ws)[ids[1]]
+    assert found["speaker"] == "Morag" and found["accent"] == accent
+
+
+def test_speed_and_seek_keys(ws: Workspace, page) -> None:
+    page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+    rate = "document.querySelector('#player').playbackRate"
+    page.keyboard.press("]")
+    assert page.evaluate(rate) == 1.25
+    page.keyboard.press("[")
+    page.keyboard.press("[")
+    assert page.evaluate(rate) == 0.75
+    assert "0.75" in page.text_content("#playing")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.querySelector('#player').currentTime") == 1
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.querySelector('#player').currentTime") == 0
+    page.keyboard.press("j")  # the speed stays for the next clip
+    page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+    assert page.evaluate(rate) == 0.75
+
+
+def test_a_keyboard_review_costs_the_same_keys_on_every_clip(ws: Workspace, page) -> None:
+    """Every clip reviewed with the keyboard alone: a transcript typed, the first clip's
+    speaker and accent set, each accepted; the control keys counted per clip."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    per_clip = []
+    for n, cid in enumerate(ids):
+        wait_shown(page, cid)
+        page.wait_for_timeout(550)
+        keys = ["t", "Control+a"]
+        if n == 0:
+            keys += ["Escape", "p"]
+        for key in keys:
+            page.keyboard.press(key)
+        page.keyboard.type("Morag" if n == 0 else f"words of clip {n}")
+        if n == 0:
+            keys += ["Escape", "g", "ArrowDown", "Escape", "t", "Control+a"]
+            for key in keys[4:]:
+                page.keyboard.press(key)
+            page.keyboard.type(f"words of clip {n}")
+        keys += ["Escape", "a"]
+        page.keyboard.press("Escape")
+        page.keyboard.press("a")
+        per_clip.append(len(keys))
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('last clip')")
+    found = labels(ws)
+    assert [found[cid]["transcript"] for cid in ids] == [f"words of clip {n}" for n in range(len(ids))]
+    assert {found[cid]["speaker"] for cid in ids} == {"Morag"}
+    assert {found[cid]["status"] for cid in ids} == {"accepted"}
+    assert len({found[cid]["accent"] for cid in ids}) == 1 and found[ids[0]]["accent"]
+    assert per_clip[1:] == [4] * (len(ids) - 1)
+
+
+# -- 4. re-cuts while the page is open ----------------------------------------------------------
+def recut(ws: Workspace) -> None:
+    """Cut the source again with other settings: every clip gets a new id."""
+    vad = dataclasses.replace(ws.config.vad, padding_ms=ws.config.vad.padding_ms + 60)
+    cut(Workspace(ws.root), vad=vad, workers=1)
+
+
+def test_a_recut_while_reviewing_is_noticed_and_labels_are_found(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    recut(ws)
+    new_ids = [c.clip_id for c in Workspace(ws.root).read_clips()]
+    assert not set(ids) & set(new_ids)
+    moved_to = next(cid for cid, row in labels(ws).items() if row["status"] == "accepted" and cid in new_ids)
+    # the page notices by itself and offers to reload
+    page.wait_for_selector("#recut", state="visible", timeout=15_000)
+    assert "re-cut" in page.text_content("#recut")
+    # a save on a clip that is gone says so, and writes nothing
+    page.wait_for_timeout(600)
+    page.keyboard.press("x")
+    page.wait_for_function(
+        "() => document.querySelector('#message').textContent.includes('no longer exists')"
+    )
+    assert ids[1] not in labels(ws)
+    # the accepted clip's old address leads to where its labels went
+    reopen(page, ids[0])
+    page.wait_for_function(
+        "() => document.querySelector('#message').textContent.includes('no longer exists')"
+    )
+    assert moved_to in page.text_content("#message")
+    wait_shown(page, moved_to)
+    assert page.input_value("#f-transcript") == DRAFT
+    assert page.text_content("#clip-status") == "accepted"
+    assert page.text_content("#progress").startswith(f"1 of {len(new_ids)} reviewed")
+
+
+# -- 5. bulk and filters -----------------------------------------------------------------------
+def journal_lines(ws: Workspace) -> list[str]:
+    return ws.labels_journal.read_text().splitlines() if ws.labels_journal.exists() else []
+
+
+def test_filters_bulk_accept_with_a_count_and_undo(ws: Workspace, page) -> None:
+    clips = ws.read_clips()
+    ids = [c.clip_id for c in clips]
+    write_csv_atomic(
+        ws.duplicates_csv,
+        ["clip_id", "duplicate_group"],
+        [{"clip_id": ids[2], "duplicate_group": ids[2]}, {"clip_id": ids[5], "duplicate_group": ids[2]}],
+    )
+    ws.write_clips([dataclasses.replace(c, snr_db=1.0) if c.clip_id == ids[4] else c for c in clips])
+    set_labels(ws, [ids[6]], {"transcript": "typed by hand"}, "someone")
+    page.reload()
+    page.wait_for_selector("#queue li")
+    title = ws.read_sources()[0].title
+    assert title and title in page.text_content(f'#queue [data-clip-id="{ids[0]}"]')
+
+    page.select_option("#filter-text", "typed")
+    assert listed(page) == [ids[6]]
+    page.select_option("#filter-text", "draft")
+    assert listed(page) == [cid for cid in ids if cid != ids[6]]
+    page.select_option("#filter-text", "")
+    page.keyboard.press("/")
+    page.keyboard.type("draft 3")
+    page.keyboard.press("Escape")
+    assert listed(page) == [ids[3]]
+    page.fill("#filter-search", "")
+    page.keyboard.press("Escape")
+    page.select_option("#filter-flag", "noisy")
+    assert listed(page) == [ids[4]]
+    page.select_option("#filter-flag", "")
+    page.select_option("#filter-duplicate", "any")
+    assert listed(page) == [ids[2], ids[5]]
+
+    # accept every clip of the view: a count, a confirmation, one recorded change
+    before = len(journal_lines(ws))
+    page.keyboard.press("Shift+A")
+    page.wait_for_selector("#confirm[open]")
+    assert "2 clips" in page.text_content("#confirm-text")
+    assert "duplicate" in page.text_content("#confirm-text")
+    page.keyboard.press("Escape")  # cancelled: nothing written
+    assert len(journal_lines(ws)) == before
+    page.keyboard.press("Shift+A")
+    page.wait_for_selector("#confirm[open]")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('#message').textContent.includes('2 clips accepted')"
+    )
+    assert len(journal_lines(ws)) == before + 1
+    found = labels(ws)
+    assert found[ids[2]]["status"] == found[ids[5]]["status"] == "accepted"
+    assert page.text_content("#progress").startswith("2 of 2 reviewed")
+
+    # undo of the last action on the page: both back, as one more recorded change
+    page.keyboard.press("u")
+    page.wait_for_function("() => document.querySelector('#message').textContent.startsWith('Undone')")
+    found = labels(ws)
+    assert found[ids[2]]["status"] == found[ids[5]]["status"] == ""
+    assert len(journal_lines(ws)) == before + 2
+    assert page.text_content("#progress").startswith("0 of 2 reviewed")
+
+    # accepting one flagged clip says so
+    page.select_option("#filter-duplicate", "")
+    page.click(f'#queue [data-clip-id="{ids[4]}"]')
+    wait_shown(page, ids[4])
+    assert "noisy" in page.text_content("#clip-warning")
+    page.keyboard.press("a")
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('noisy')")
+    assert labels(ws)[ids[4]]["status"] == "accepted"
+
+
+# -- 8. fast at 10,000 clips ------------------------------------------------------------------
+def test_a_save_sends_one_row_and_the_list_makes_only_the_rows_in_sight(
+    ws: Workspace, page, tmp_path: Path
+) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    page.wait_for_timeout(300)
+    api = [url.split("/api/", 1)[1] for url in requests if "/api/" in url]
+    assert api[0] == f"clip/{ids[0]}/labels" and not [u for u in api if u.startswith("queue")]
+
+    # many clips: a long list is made of the rows in sight only, whatever its length
+    clips = ws.read_clips()
+    many = [
+        dataclasses.replace(clips[0], clip_id=f"{clips[0].source_id}-{n * 3000:08d}-{n * 3000 + 2000:08d}",
+                            start=n * 3.0, end=n * 3.0 + 2.0)
+        for n in range(3000)
+    ]  # fmt: skip
+    ws.write_clips(many)
+    page.reload()
+    page.wait_for_selector("#queue li")
+    assert page.locator("#queue li").count() < 60
+    for _ in range(40):
+        page.keyboard.press("j")
+    wait_shown(page, many[40].clip_id)
+    assert page.locator("#queue li").count() < 60
+    assert page.locator(f'#queue [data-clip-id="{many[40].clip_id}"][aria-current]').count() == 1
+    assert page.evaluate("document.querySelector('#queue-scroll').scrollTop") > 0
