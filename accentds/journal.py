@@ -123,7 +123,7 @@ class LabelJournal:
             parsed = None
         if parsed is not None and parsed.num_rows and _complete(parsed):
             return _fold_columns(parsed, fields)
-        return _rows_table(fold(self.transactions()), fields)  # names a bad line, if one is bad
+        return as_table(fold(self.transactions()), fields)  # names a bad line, if one is bad
 
     def for_clips(self, clip_ids: Iterable[str]) -> list[dict]:
         """The records touching any of `clip_ids`, oldest first, found without parsing the
@@ -228,7 +228,8 @@ def fold(records: Iterable[dict], clips: set[str] | None = None) -> dict[str, Cl
     return labels
 
 
-def _rows_table(labels: dict[str, ClipLabels], fields: Sequence[str]) -> pa.Table:
+def as_table(labels: dict[str, ClipLabels], fields: Sequence[str]) -> pa.Table:
+    """Folded labels as the table `LabelJournal.table` gives."""
     ids = sorted(labels)
     columns = {"clip_id": ids}
     for name in fields:

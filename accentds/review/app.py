@@ -43,7 +43,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import AccentdsError
-from ..journal import fold, new_tx_id
+from ..journal import as_table, fold, new_tx_id
 from ..labels import LabelConflict, default_reviewer, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
 from ..workspace import (
@@ -254,12 +254,8 @@ def create_app(
             return []
         journal = workspace.journal()
         records = journal.for_clips(ids) if len(ids) <= 64 else journal.transactions()
-        label_rows = {}
-        for cid, state in fold(records, set(ids)).items():
-            row = {k: state.values.get(k, "") for k in (*EDITABLE_FIELDS, DRAFT_DISMISSED)}
-            label_rows[cid] = {"clip_id": cid, **row, "reviewer": state.reviewer}
-            label_rows[cid] |= {"updated_at": state.updated_at, "version": str(state.version)}
-        table = build_manifest(workspace, label_rows)
+        labels = as_table(fold(records, set(ids)), [*EDITABLE_FIELDS, DRAFT_DISMISSED])
+        table = build_manifest(workspace, labels)
         table = table.filter(pc.is_in(table["clip_id"], value_set=pa.array(ids, pa.string())))
         return [_queue_row(row) for row in table.to_pylist()]
 
