@@ -9,7 +9,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import soundfile
@@ -70,6 +70,13 @@ def browser() -> Iterator[sync_api.Browser]:
         browser.close()
 
 
+def api_url(base_url: str, path: str) -> tuple[str, dict[str, str]]:
+    """The address of an API path of the server at `base_url` (which holds the page's
+    token), and the token header a request needs."""
+    parts = urlsplit(base_url)
+    return f"http://{parts.netloc}{path}", {"X-Accentds-Token": parts.query.removeprefix("token=")}
+
+
 class Editor:
     """The review page at one clip, its boundary editor open."""
 
@@ -97,7 +104,8 @@ class Editor:
         )
 
     def get(self, path: str) -> dict:
-        with urllib.request.urlopen(self.base_url + path, timeout=10) as response:
+        url, token = api_url(self.base_url, "/" + path)
+        with urllib.request.urlopen(urllib.request.Request(url, headers=token), timeout=10) as response:
             return json.load(response)
 
     def x(self, t: float) -> float:

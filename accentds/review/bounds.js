@@ -7,6 +7,8 @@
 // null); after a save this asks it to reload the queue at the new clip ("review:reload").
 
 const PAD_S = 3;
+// the server's access token, given in the page's HTML (page.js sends it the same way)
+const TOKEN_HEADER = { "X-Accentds-Token": document.querySelector('meta[name="accentds-token"]')?.content || "" };
 const STEP_S = 0.01;       // a nudge; with Shift ten times as much
 const GRAB_PX = 8;         // how near a handle a press takes it
 const KEYS = [
@@ -242,7 +244,7 @@ async function load() {
   const id = encodeURIComponent(clip.clip_id);
   let body = null, status = 0;
   try {
-    const response = await fetch(`/api/clip/${id}/wave?pad=${PAD_S}`, { credentials: "same-origin" });
+    const response = await fetch(`/api/clip/${id}/wave?pad=${PAD_S}`, { credentials: "same-origin", headers: TOKEN_HEADER });
     status = response.status;
     body = await response.json();
   } catch (error) {
@@ -343,7 +345,7 @@ async function save() {
     const response = await fetch(`/api/clip/${encodeURIComponent(clip.clip_id)}/bounds`, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...TOKEN_HEADER },
       body: JSON.stringify({ start: state.start, end: state.end, split_at: state.split, version: clip.version }),
     });
     let body = null;

@@ -546,6 +546,7 @@ async function save(action, edits) {
   }
   const clipId = clip.clip_id;
   const base = state.base;
+  const prefill = state.prefill || base;
   const values = edits ? { ...edits } : changes(base, formValues());
   if (action) values.status = action;
   if (!Object.keys(values).length) {
@@ -562,7 +563,7 @@ async function save(action, edits) {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ values, version: base.version }),
     });
-    saved(clipId, action, values, base, status, body);
+    saved(clipId, action, values, base, status, body, prefill);
   } catch (error) {
     say(`Not saved: ${error.message}`, "error");
     state.queued = 0;
@@ -579,7 +580,7 @@ async function save(action, edits) {
 }
 
 // the answer to a save of `clipId`: applied to that clip, whichever clip is shown now
-function saved(clipId, action, values, base, status, body) {
+function saved(clipId, action, values, base, status, body, prefill = base) {
   const at = indexOf(clipId);
   const here = current()?.clip_id === clipId;
   if (status === 200) {
@@ -603,12 +604,19 @@ function saved(clipId, action, values, base, status, body) {
     } else { show(at); say(`${what} That was the last clip in this view.`, kind); }
   } else if (status === 409) {
     state.queued = 0;
-    const mine = { ...values };
+    const mine = {};
+    for (const [name, value] of Object.entries(values)) {
+      const suggested = normal(name, prefill[name]) !== normal(name, base[name]);
+      // a value carried over from the previous clip gives way to one saved meanwhile
+      if (name !== "status" && suggested && normal(name, value) === normal(name, prefill[name]) && body.current[name]) continue;
+      mine[name] = value;
+    }
     state.conflicts.set(clipId, { theirs: body.current, mine, base, action });
     putRow(body.current); // the list shows what is saved; the fields keep your edits, theirs elsewhere
     if (here) {
       state.base = { ...body.current };
-      fill({ ...body.current, ...values });
+      state.prefill = { ...body.current };
+      fill({ ...body.current, ...mine });
       showHead(body.current);
       showConflict();
     }
