@@ -47,9 +47,12 @@ def transcript_checks(rows: Sequence[Mapping[str, Any]], force: bool) -> list[st
     return warnings
 
 
-def evaluation_checks(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+def evaluation_checks(
+    rows: Sequence[Mapping[str, Any]], ratios: Mapping[str, float] | None = None
+) -> list[str]:
     """Warn about a validation or test split with one speaker or one accent region, when the
-    release holds more: its scores would measure that one alone."""
+    release holds more: its scores would measure that one alone; and about one that `ratios`
+    asks for but the groups could not fill."""
     voices: dict[str, set[str]] = defaultdict(set)
     accents: dict[str, set[str]] = defaultdict(set)
     for row in rows:
@@ -60,6 +63,12 @@ def evaluation_checks(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     warnings = []
     for split in EVALUATION:
         if not voices.get(split):
+            if rows and ratios and ratios.get(split, 0) > 0:
+                warnings.append(
+                    f"{split} is empty: clips that share a speaker or a source never straddle splits, and "
+                    "these form too few groups; it fills as speakers and "
+                    "sources of their own are accepted"
+                )
             continue
         if len(voices[split]) == 1 and len(all_voices) > 1:
             [voice] = voices[split]

@@ -402,7 +402,7 @@ def publish(
         build = Build(version, kept, {}, left_out, unlicensed, _vad_settings(kept), rate, warnings=warnings)
         build.credits, build.licence = credit, licence
         build.split_info = _write_data(workspace, folder, kept, rate)
-        build.warnings += evaluation_checks(kept)
+        build.warnings += evaluation_checks(kept, ratios)
         build.changelog = _changelog(previous, version, before, folder, moves)
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)

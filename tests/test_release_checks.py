@@ -59,6 +59,17 @@ def test_implausible_transcripts_and_one_voice_evaluation_splits_are_warned_abou
     ]
 
 
+def test_an_evaluation_split_the_groups_cannot_fill_is_warned_about() -> None:
+    """One interview with several speakers is one group: everything goes to train, and the
+    user is told why validation and test are empty rather than finding out from the card."""
+    rows = [{"split": "train", "speaker": name, "source_id": "s1", "accent": "Fife"} for name in "abc"]
+    ratios = {"train": 0.8, "validation": 0.1, "test": 0.1}
+    warnings = evaluation_checks(rows, ratios)
+    assert [w.split(":")[0] for w in warnings] == ["validation is empty", "test is empty"]
+    assert "share a speaker or a source" in warnings[0]
+    assert evaluation_checks(rows, {"train": 1.0, "validation": 0.0, "test": 0.0}) == []
+
+
 def test_a_version_not_above_the_newest_is_refused(ws: Workspace) -> None:
     publish(ws, "1.1.0", now=NOW)
     for version in ("1.0.0", "1.0.9"):
