@@ -4,35 +4,23 @@ server: drag a handle and save, nudge with keys, split at the playhead."""
 from __future__ import annotations
 
 import json
-import os
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 import soundfile
+from browsing import api_url, chromium, require_browser, serving
 from conftest import SAMPLE, check_consistent
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing on CI", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytest.importorskip("fastapi", reason="the review app needs fastapi")
+sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
 from accentds.labels import set_labels  # noqa: E402
 from accentds.pull import pull  # noqa: E402
-from accentds.review import serve  # noqa: E402
 from accentds.workspace import Workspace, init_workspace, read_csv, refresh_manifest  # noqa: E402
 
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-]  # fmt: skip
 LABELS = {"transcript": "Haud yer wheesht", "speaker": "Morag", "accent": "Glasgow", "status": "accepted"}
 
 
@@ -46,35 +34,14 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 @pytest.fixture(scope="module")
 def base_url(ws: Workspace) -> Iterator[str]:
-    urls: list[str] = []
-    ready, stop = threading.Event(), threading.Event()
-
-    def on_ready(url: str) -> None:
-        urls.append(url)
-        ready.set()
-
-    kwargs = {"open_browser": False, "reviewer": "browser", "on_ready": on_ready, "stop": stop}
-    thread = threading.Thread(target=serve, args=(ws,), kwargs=kwargs, daemon=True)
-    thread.start()
-    assert ready.wait(15), "the review server did not start"
-    yield urls[0]
-    stop.set()
-    thread.join(10)
+    with serving(ws, "browser") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
-
-
-def api_url(base_url: str, path: str) -> tuple[str, dict[str, str]]:
-    """The address of an API path of the server at `base_url` (which holds the page's
-    token), and the token header a request needs."""
-    parts = urlsplit(base_url)
-    return f"http://{parts.netloc}{path}", {"X-Accentds-Token": parts.query.removeprefix("token=")}
 
 
 class Editor:

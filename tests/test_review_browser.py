@@ -4,7 +4,6 @@ against the real server started by `serve()` on a free loopback port."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -12,17 +11,10 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
+from browsing import ARGS, CHROMIUM, api_url, chromium, require_browser, serving
 from conftest import SAMPLE
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):  # CI installs it: a missing browser there is a failure, not a skip
-        pytest.fail(f"{CHROMIUM} is missing on CI", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
-)
-pytest.importorskip("fastapi", reason="the review app needs fastapi")
+sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
 from accentds.pull import pull  # noqa: E402
@@ -37,10 +29,6 @@ from accentds.workspace import (  # noqa: E402
     write_manifest,
 )
 
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-]  # fmt: skip
 XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
 DRAFT = "Draft words from the captions"
 
@@ -62,28 +50,14 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 @pytest.fixture(scope="module")
 def base_url(ws: Workspace) -> Iterator[str]:
-    urls: list[str] = []
-    ready, stop = threading.Event(), threading.Event()
-
-    def on_ready(url: str) -> None:
-        urls.append(url)
-        ready.set()
-
-    kwargs = {"open_browser": False, "reviewer": "browser", "on_ready": on_ready, "stop": stop}
-    thread = threading.Thread(target=serve, args=(ws,), kwargs=kwargs, daemon=True)
-    thread.start()
-    assert ready.wait(15), "the review server did not start"
-    yield urls[0]
-    stop.set()
-    thread.join(10)
+    with serving(ws, "browser") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Page:
@@ -229,12 +203,6 @@ def test_stale_edit_shows_the_conflict_and_overwrites_nothing(ws: Workspace, bro
     assert not two.page.is_visible("#conflict")
     one.close()
     two.close()
-
-
-def api_url(base_url: str, path: str) -> tuple[str, dict[str, str]]:
-    """The address of an API path of the server at `base_url`, and the token header."""
-    parts = urlsplit(base_url)
-    return f"http://{parts.netloc}{path}", {"X-Accentds-Token": parts.query.removeprefix("token=")}
 
 
 def test_markup_in_labels_is_shown_as_text(ws: Workspace, browser, base_url: str) -> None:

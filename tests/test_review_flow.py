@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from browsing import chromium, require_browser, serving
 from conftest import SAMPLE
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytest.importorskip("fastapi", reason="the review app needs fastapi")
+sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
 from accentds.labels import history, set_labels  # noqa: E402
 from accentds.pull import pull  # noqa: E402
-from accentds.review import serve  # noqa: E402
 from accentds.workspace import (  # noqa: E402
     DRAFT_FIELDS,
     Workspace,
@@ -34,10 +29,6 @@ from accentds.workspace import (  # noqa: E402
     write_manifest,
 )
 
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-]  # fmt: skip
 DRAFT = "Draft words from the captions"
 
 
@@ -65,28 +56,14 @@ def ws(sample_root: Path, tmp_path: Path) -> Workspace:
 
 @pytest.fixture
 def base_url(ws: Workspace) -> Iterator[str]:
-    urls: list[str] = []
-    ready, stop = threading.Event(), threading.Event()
-
-    def on_ready(url: str) -> None:
-        urls.append(url)
-        ready.set()
-
-    kwargs = {"open_browser": False, "reviewer": "flow", "on_ready": on_ready, "stop": stop}
-    thread = threading.Thread(target=serve, args=(ws,), kwargs=kwargs, daemon=True)
-    thread.start()
-    assert ready.wait(15), "the review server did not start"
-    yield urls[0]
-    stop.set()
-    thread.join(10)
+    with serving(ws, "flow") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

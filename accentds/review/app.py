@@ -59,7 +59,10 @@ from .sync import change_routes, data_state
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
-STATIC_FILES |= {"bounds.js": STATIC_FILES["page.js"], "bounds.css": STATIC_FILES["page.css"]}
+STATIC_FILES |= {
+    name: STATIC_FILES["page.js"] for name in ("core.js", "queue.js", "clip.js", "save.js", "bounds.js")
+}
+STATIC_FILES |= {"bounds.css": STATIC_FILES["page.css"]}
 CONTEXT_S = 1.0
 CONTEXT_RATE = 16000
 QUEUE_FIELDS = (

@@ -1,0 +1,167 @@
+// accentds review page: the clip list (only the rows in sight are made) and changes made
+// elsewhere (a re-cut, labels saved in another tab or by the CLI).
+
+import { $, api, changes, clock, current, el, filterValues, indexOf, matches, progress, putRow, ROW_PX, say, setOptions, SPARE_ROWS, state, text } from "./core.js";
+import { go, show } from "./clip.js";
+import { wanted } from "./page.js";
+
+// -- queue -------------------------------------------------------------------------------
+export function applyFilters(keepId) {
+  const f = filterValues();
+  state.clips = state.order.map((id) => state.all.get(id)).filter((row) => matches(row, f, true));
+  state.at = new Map(state.clips.map((row, i) => [row.clip_id, i]));
+  showProgress(progress());
+  let index = indexOf(keepId);
+  if (index < 0) index = state.clips.length ? 0 : -1;
+  state.index = -1;
+  show(index);
+}
+
+export function showProgress(progress) {
+  const minutes = progress.accepted_minutes.toFixed(1);
+  el.progress.textContent = `${progress.reviewed} of ${progress.total} reviewed · ${minutes} min accepted`;
+  el.progressBar.max = Math.max(progress.total, 1);
+  el.progressBar.value = progress.reviewed;
+}
+
+function showSchema(body) {
+  state.schema = body.schema;
+  el.corpus.textContent = body.corpus;
+  setOptions(el.filter.status, body.schema.statuses);
+  setOptions(el.filter.accent, body.schema.accents);
+  setOptions(el.filter.speaker, body.schema.speakers);
+  setOptions(el.filter.flag, body.schema.flags);
+  const titles = new Map(body.sources.map((s) => [s.source_id, s.title]));
+  state.titles = titles;
+  setOptions(el.filter.source, body.sources.map((s) => s.source_id), true,
+    (id) => (titles.get(id) ? `${titles.get(id)} (${id})` : id));
+  setOptions(el.field.accent, body.schema.accents);
+  setOptions(el.field.accent_evidence, body.schema.accent_evidence);
+  el.speakers.replaceChildren(...body.schema.speakers.map((name) => {
+    const option = document.createElement("option");
+    option.value = name;
+    return option;
+  }));
+}
+
+function queueItem(clip, index) {
+  const item = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "item";
+  button.dataset.clipId = clip.clip_id;
+  button.title = clip.clip_id;
+  if (index === state.index) button.setAttribute("aria-current", "true");
+  const top = document.createElement("span");
+  top.className = "item-top";
+  const id = document.createElement("span");
+  id.className = "item-id";
+  const source = state.titles.get(clip.source_id) || clip.source_id.replace(/^(file|yt|url)-/, "");
+  id.append(text("span", source, "item-source"), text("span", clock(clip.start), "item-time"));
+  top.append(id, text("span", `${clip.duration.toFixed(1)} s`, "item-dur"));
+  const badges = document.createElement("span");
+  badges.className = "item-badges";
+  badges.append(text("span", clip.status, `badge ${clip.status}`));
+  if (clip.transcript_is_draft) badges.append(text("span", "draft", "badge draft-badge"));
+  if (state.stash.has(clip.clip_id)) badges.append(text("span", "unsaved", "badge unsaved"));
+  if (state.conflicts.has(clip.clip_id)) badges.append(text("span", "conflict", "badge conflict-badge"));
+  top.append(badges);
+  button.append(top, text("span", clip.transcript || "(no transcript)", "item-text"));
+  button.addEventListener("click", () => { go(index); button.blur(); });
+  item.append(button);
+  return item;
+}
+
+// the list is virtual: padding stands for the rows out of sight, so 10,000 clips cost as
+// little to show as 40
+// the list's scroll position and height are kept here, not read back from the page: a read
+// after the clip's fields changed would make the browser lay the page out there and then
+const list = { top: 0, height: 0 };
+
+export function measureQueue() { list.height = el.scroller.clientHeight || 800; list.top = el.scroller.scrollTop; }
+
+export function renderQueue() {
+  const count = state.clips.length;
+  const { top, height } = list;
+  const first = Math.max(0, Math.floor(top / ROW_PX) - SPARE_ROWS);
+  const last = Math.min(count, Math.ceil((top + height) / ROW_PX) + SPARE_ROWS);
+  el.queue.style.paddingTop = `${first * ROW_PX}px`;
+  el.queue.style.paddingBottom = `${(count - last) * ROW_PX}px`;
+  const items = [];
+  for (let i = first; i < last; i += 1) items.push(queueItem(state.clips[i], i));
+  el.queue.replaceChildren(...items);
+  el.queueCount.textContent = `${count} clip${count === 1 ? "" : "s"} in this view`;
+}
+
+export function scrollToShown() {
+  if (state.index < 0) return;
+  if (!list.height) measureQueue();
+  const top = state.index * ROW_PX;
+  let want = list.top;
+  if (top < want) want = top;
+  else if (top + ROW_PX > want + list.height) want = top + ROW_PX - list.height;
+  if (want === list.top) return;
+  list.top = want;
+  renderQueue(); // the rows at the new place first, so the list is tall enough to scroll there
+  el.scroller.scrollTop = want;
+}
+
+let renderPending = false;
+export function onScroll() {
+  if (renderPending) return;
+  renderPending = true;
+  requestAnimationFrame(() => {
+    renderPending = false;
+    if (el.scroller.scrollTop === list.top) return; // our own scroll
+    measureQueue();
+    renderQueue();
+  });
+}
+
+export async function loadQueue(wanted) {
+  const { ok, body } = await api("/api/queue");
+  if (!ok) { say(body?.error || "could not load the queue", "error"); return; }
+  showSchema(body);
+  state.all = new Map(body.clips.map((row) => [row.clip_id, row]));
+  state.order = body.clips.map((row) => row.clip_id);
+  state.known = body.state;
+  const gone = wanted && !state.all.has(wanted) ? await whereIs(wanted) : null;
+  applyFilters(gone?.to || wanted);
+  if (gone) say(gone.message, "error");
+}
+
+// -- changes made elsewhere: a re-cut, labels saved in another tab or by the CLI ----------
+export async function whereIs(clipId) {
+  const { ok, body } = await api(`/api/clip/${encodeURIComponent(clipId)}/moved`);
+  if (!ok || body.exists) return null;
+  const why = body.why ? ` (${body.why})` : "";
+  const message = body.to
+    ? `Clip ${clipId} no longer exists${why}: its labels moved to ${body.to}, shown here.`
+    : `Clip ${clipId} no longer exists${why}; its labels, if any, are kept as orphans (accentds labels orphans).`;
+  return { to: body.to, message };
+}
+
+export function noticeState(now) {
+  if (!now || !state.known) return;
+  if (now.clips !== state.known.clips) el.recut.hidden = false;
+}
+
+export async function poll() {
+  if (!state.known || document.hidden) return;
+  const { ok, body } = await api("/api/state");
+  if (!ok) return;
+  noticeState(body);
+  if (body.labels === state.known.labels) return;
+  const changed = await api(`/api/changes?since=${state.known.labels}`);
+  if (!changed.ok || changed.body.reload) { el.recut.hidden = false; return; }
+  for (const row of changed.body.clips) {
+    if (row.clip_id !== current()?.clip_id) putRow(row);
+  }
+  state.known = { ...state.known, labels: changed.body.state.labels };
+  refreshProgress();
+}
+
+export function refreshProgress() {
+  showProgress(progress());
+  renderQueue();
+}
