@@ -326,8 +326,10 @@ def _record_json(
         "counts": build.split_info,
         "total": {"clips": len(build.rows), "seconds": round(seconds, 3), "minutes": round(seconds / 60, 2)},
         "splits": dict(sorted(_by_group(assignment, public).items())),
-        "left_out": [
-            asdict(item) | ({"value": public(item.value)} if item.kind == "speaker" else {})
+        "left_out": [  # a deny reason is typed by hand and may name someone: it stays in deny.csv
+            asdict(item)
+            | ({"value": public(item.value)} if item.kind == "speaker" else {})
+            | ({"reason": "on the deny list"} if item.cause == "deny list" else {})
             for item in build.left_out
         ],
         "unlicensed_included": build.unlicensed,

@@ -47,7 +47,7 @@ def test_a_rename_leaves_no_old_name_in_any_published_file(ws: Workspace, tmp_pa
     rename_speaker(ws, "Morag", "spk-007")  # she withdrew consent to her name
     ailsa = sorted(c for c, r in manifest_of(ws).items() if r["speaker"] == "Ailsa")
     set_labels(ws, ailsa, {"speaker": "A. Smith"})  # renamed clip by clip, not with `speakers rename`
-    deny(ws, "speaker", "Hamish", "asked to be removed")
+    deny(ws, "speaker", "Hamish", "Hamish Reid asked to be removed")  # a reason naming him
     second = publish(ws, "1.1.0", now=NOW)
     text = _published_text(second.path, tmp_path / "c2")
     assert "Morag" not in text and "Hamish" not in text and "Ailsa" not in text
