@@ -1090,7 +1090,12 @@ def splits_move_cmd(
     kind: Annotated[str, typer.Argument(help="speaker or source")],
     value: Annotated[str, typer.Argument(help="A speaker's name or a source id.")],
     split: Annotated[str, typer.Argument(help="train, validation or test")],
-    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; published in the next release's changelog, so name no one.")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason", "-r", help="Why; published in the next release's changelog, so name no one."
+        ),
+    ],
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Move a published speaker or source (and everything its clips join it to) to another split.
