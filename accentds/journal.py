@@ -147,6 +147,27 @@ class LabelJournal:
                 self._parse(data[start:stop], data.count(b"\n", 0, start) + 1)
         return records
 
+    def tail(self, size: int = 1 << 16) -> list[dict]:
+        """The complete records in the last `size` bytes, oldest first (unparsable ones left out)."""
+        try:
+            with open(self.path, "rb") as handle:
+                length = handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, length - size))
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        if length > size:
+            data = data[data.find(b"\n") + 1 :]
+        records = []
+        for line in data[: data.rfind(b"\n") + 1].splitlines():
+            try:
+                tx = json.loads(line)
+            except ValueError:
+                continue
+            if _well_formed(tx):
+                records.append(tx)
+        return records
+
     def repair(self) -> int:
         """Cut off a torn last line (a crash or a full disk mid-append); returns the bytes
         removed. Call under the workspace lock."""

@@ -609,6 +609,9 @@ def refresh_manifest(workspace: Workspace) -> bool:
         workspace.journal()  # a workspace from before the journal gets one now
         if workspace.labels_journal.exists():
             workspace.journal().repair()
+            from .bounds import finish_interrupted_edits
+
+            finish_interrupted_edits(workspace)
 
         def mtime(path: Path) -> int:
             try:

@@ -318,3 +318,23 @@ def test_a_hand_clip_whose_file_is_gone_is_cut_again_on_the_timeline(
     again = samples(workspace, hand.path)
     assert len(again) == len(before) - 3200 and best_lag(before[3200:], again) == 0
     check_consistent(workspace)
+
+
+def test_an_edit_killed_before_its_clips_were_recorded_gives_the_labels_back(ws: Workspace) -> None:
+    """A kill after the labels moved but before clips.parquet named the new clips (here: the
+    clip table put back as it was at that moment): the next command moves them back to the
+    clip that is still there, and nothing is left as an orphan."""
+    old = ws.read_clips()[2]
+    set_labels(ws, [old.clip_id], LABELS, "ann")
+    before = ws.clips_parquet.read_bytes()
+    set_bounds(ws, old.clip_id, old.start, old.end + 0.2)
+    ws.clips_parquet.write_bytes(before)  # the journal has the move, the clip table does not
+    assert not {k: v for k, v in ws.read_labels().get(old.clip_id, {}).items() if k in LABELS and v}
+    done = run_cli("status", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    assert {k: Workspace(ws.root).read_labels()[old.clip_id][k] for k in LABELS} == LABELS
+    orphans = run_cli("labels", "orphans", cwd=ws.root)
+    assert orphans.returncode == 0 and LABELS["transcript"] not in orphans.stdout
+    assert "interrupted" in history(Workspace(ws.root), old.clip_id)[-1]["why"]
+    assert run_cli("status", cwd=ws.root).returncode == 0  # done once, not again
+    assert sum("interrupted" in r["why"] for r in history(Workspace(ws.root), old.clip_id)) == len(LABELS)
