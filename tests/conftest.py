@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -54,6 +55,26 @@ def cut_ws(workspace: Workspace) -> Workspace:
     [done] = cut(workspace)
     assert done.ok and len(done.clips) == 8
     return workspace
+
+
+@pytest.fixture(scope="session")
+def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample pulled and cut into its 8 clips, made once per run: tests take a
+    copy (`sample_ws`) and never change this one."""
+    from accentds.cut import cut
+    from accentds.pull import pull
+
+    ws, _ = init_workspace(tmp_path_factory.mktemp("sample") / "ws", name="sample-corpus")
+    pull(ws, [str(SAMPLE)], workers=1)
+    cut(ws, workers=1)
+    assert len(ws.read_clips()) == 8
+    return ws.root
+
+
+@pytest.fixture
+def sample_ws(sample_root: Path, tmp_path: Path) -> Workspace:
+    """A fresh copy of the cut sample workspace for one test."""
+    return Workspace(Path(shutil.copytree(sample_root, tmp_path / "ws")))
 
 
 MakeMedia = Callable[..., Path]

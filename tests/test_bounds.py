@@ -4,13 +4,11 @@ pulled and cut, clips re-cut from the source with real ffmpeg."""
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
-from conftest import SAMPLE, check_consistent, run_cli
+from conftest import check_consistent, run_cli
 
 from accentds.bounds import (
     BoundsConflict,
@@ -24,23 +22,14 @@ from accentds.errors import AccentdsError
 from accentds.handcut import read_hand_clips
 from accentds.labels import history, set_labels
 from accentds.pull import pull
-from accentds.workspace import Workspace, init_workspace, read_csv, refresh_manifest
+from accentds.workspace import Workspace, read_csv, refresh_manifest
 
 LABELS = {"transcript": "It's a dreich day", "speaker": "Morag", "accent": "Glasgow", "status": "accepted"}
 
 
-@pytest.fixture(scope="module")
-def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws, _ = init_workspace(tmp_path_factory.mktemp("bounds") / "ws", name="bounds-corpus")
-    pull(ws, [str(SAMPLE)], workers=1)
-    cut(ws, workers=1)
-    assert len(ws.read_clips()) == 8
-    return ws.root
-
-
 @pytest.fixture
-def ws(sample_root: Path, tmp_path: Path) -> Workspace:
-    return Workspace(Path(shutil.copytree(sample_root, tmp_path / "ws")))
+def ws(sample_ws: Workspace) -> Workspace:
+    return sample_ws
 
 
 def samples(ws: Workspace, rel: str) -> np.ndarray:

@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import io
-import shutil
-from pathlib import Path
 
 import pytest
 import soundfile
-from conftest import SAMPLE
 
 pytest.importorskip("fastapi", reason="the review app needs fastapi (pip install -e '.[test]')")
 
 from fastapi.testclient import TestClient
 
 from accentds.bounds import bounds_csv
-from accentds.cut import cut
 from accentds.labels import set_labels
-from accentds.pull import pull
 from accentds.review import create_app
-from accentds.workspace import Workspace, init_workspace, read_csv, refresh_manifest
+from accentds.workspace import Workspace, read_csv, refresh_manifest
 
 JSON = {"Content-Type": "application/json"}
 
 
-@pytest.fixture(scope="module")
-def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws, _ = init_workspace(tmp_path_factory.mktemp("bounds-api") / "ws", name="bounds-corpus")
-    pull(ws, [str(SAMPLE)], workers=1)
-    cut(ws, workers=1)
-    return ws.root
-
-
 @pytest.fixture
-def ws(sample_root: Path, tmp_path: Path) -> Workspace:
-    return Workspace(Path(shutil.copytree(sample_root, tmp_path / "ws")))
+def ws(sample_ws: Workspace) -> Workspace:
+    return sample_ws
 
 
 @pytest.fixture

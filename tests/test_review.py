@@ -7,7 +7,6 @@ import dataclasses
 import io
 import json
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 import soundfile
-from conftest import SAMPLE, run_cli
+from conftest import run_cli
 
 pytest.importorskip("fastapi", reason="the review app needs fastapi (pip install -e '.[test]')")
 
@@ -32,13 +31,11 @@ from fastapi.testclient import TestClient
 from accentds.cut import cut
 from accentds.errors import AccentdsError
 from accentds.labels import list_labels, set_labels
-from accentds.pull import pull
 from accentds.review import create_app, serve
 from accentds.review.app import SECURITY_HEADERS
 from accentds.workspace import (
     DRAFT_FIELDS,
     Workspace,
-    init_workspace,
     read_csv,
     refresh_manifest,
     write_csv_atomic,
@@ -48,20 +45,9 @@ from accentds.workspace import (
 JSON = {"Content-Type": "application/json"}
 
 
-@pytest.fixture(scope="module")
-def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace with the bundled sample pulled and cut (8 clips), made once per module."""
-    ws, _ = init_workspace(tmp_path_factory.mktemp("review") / "ws", name="review-corpus")
-    pull(ws, [str(SAMPLE)], workers=1)
-    cut(ws, workers=1)
-    assert len(ws.read_clips()) == 8
-    return ws.root
-
-
 @pytest.fixture
-def ws(sample_root: Path, tmp_path: Path) -> Workspace:
-    """A fresh copy of the sample workspace for one test."""
-    return Workspace(Path(shutil.copytree(sample_root, tmp_path / "ws")))
+def ws(sample_ws: Workspace) -> Workspace:
+    return sample_ws
 
 
 @pytest.fixture

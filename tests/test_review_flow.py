@@ -12,17 +12,14 @@ from urllib.parse import quote
 
 import pytest
 from browsing import chromium, require_browser, serving
-from conftest import SAMPLE
 
 sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
 from accentds.labels import history, set_labels  # noqa: E402
-from accentds.pull import pull  # noqa: E402
 from accentds.workspace import (  # noqa: E402
     DRAFT_FIELDS,
     Workspace,
-    init_workspace,
     read_csv,
     refresh_manifest,
     write_csv_atomic,
@@ -33,10 +30,9 @@ DRAFT = "Draft words from the captions"
 
 
 @pytest.fixture(scope="module")
-def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws, _ = init_workspace(tmp_path_factory.mktemp("review-flow") / "ws", name="flow-corpus")
-    pull(ws, [str(SAMPLE)], workers=1)
-    cut(ws, workers=1)
+def flow_root(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cut sample with a caption draft on every clip."""
+    ws = Workspace(Path(shutil.copytree(sample_root, tmp_path_factory.mktemp("review-flow") / "ws")))
     ids = [c.clip_id for c in ws.read_clips()]
     # every clip gets a caption draft; the first one's is made known
     drafts = [
@@ -50,8 +46,8 @@ def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def ws(sample_root: Path, tmp_path: Path) -> Workspace:
-    return Workspace(Path(shutil.copytree(sample_root, tmp_path / "ws")))
+def ws(flow_root: Path, tmp_path: Path) -> Workspace:
+    return Workspace(Path(shutil.copytree(flow_root, tmp_path / "ws")))
 
 
 @pytest.fixture
