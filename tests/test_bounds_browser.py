@@ -139,8 +139,8 @@ def test_drag_the_end_handle_and_save(ws: Workspace, browser, base_url: str) -> 
     assert float(row["duration"]) == pytest.approx(end - clip.start, abs=1e-3)
     assert {k: row[k] for k in LABELS} == LABELS
     # the page shows the new clip with its labels, its boundaries marked as set by hand
-    assert p.input_value("#f-transcript") == LABELS["transcript"]
-    assert p.is_visible(".hand-badge")
+    p.wait_for_function("t => document.querySelector('#f-transcript').value === t", arg=LABELS["transcript"])
+    p.wait_for_selector(".hand-badge", state="visible")  # once the new clip's waveform has loaded
     check_consistent(Workspace(ws.root))
     editor.close()
 
