@@ -170,13 +170,18 @@ export function showConflict() {
   el.conflictRows.replaceChildren(...rows);
 }
 
+// a conflict answered either way: their saved values become the clip's and the base of edits
+function settle(clip, conflict) {
+  putRow(conflict.theirs);
+  state.base = { ...conflict.theirs };
+  state.conflicts.delete(clip.clip_id);
+}
+
 export function loadTheirs() {
   const clip = current();
   const conflict = clip && state.conflicts.get(clip.clip_id);
   if (!conflict) return;
-  putRow(conflict.theirs);
-  state.base = { ...conflict.theirs };
-  state.conflicts.delete(clip.clip_id);
+  settle(clip, conflict);
   state.stash.delete(clip.clip_id);
   showHead(conflict.theirs);
   fill(conflict.theirs);
@@ -190,9 +195,7 @@ export function keepMine() {
   const conflict = clip && state.conflicts.get(clip.clip_id);
   if (!conflict) return;
   // the fields where yours differ from theirs are sent, now against their version
-  putRow(conflict.theirs);
-  state.base = { ...conflict.theirs };
-  state.conflicts.delete(clip.clip_id);
+  settle(clip, conflict);
   showConflict();
   save(conflict.action);
 }
