@@ -455,6 +455,7 @@ def import_labels(
     if not fields:
         raise AccentdsError(f"{path} has none of the label columns: {', '.join(EDITABLE_FIELDS)}")
     shown = {row["clip_id"]: row for row in build_manifest(workspace).to_pylist()}
+    view = path.resolve() == workspace.labels_csv.resolve()
     schema = workspace.config.labels
     problems: list[str] = []
     edits: dict[str, dict[str, str]] = {}
@@ -472,8 +473,10 @@ def import_labels(
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
         clean = _normalise(schema, clean)
         current = shown[cid]
-        if clean.get("status") == "" and current["status"] == "pending":
+        if view and clean.get("status") == "" and current["status"] == "pending":
             clean["status"] = "pending"  # the labels view leaves a clip's status empty until set
+        if view and clean.get("transcript") == "" and current["transcript_is_draft"]:
+            del clean["transcript"]  # the view holds typed words only: a caption draft is not in it
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
         if "transcript" not in changed:  # a transcript from before the limit stays as it is
             clean.pop("transcript", None)

@@ -351,3 +351,21 @@ def test_the_labels_view_imports_back_with_clips_that_have_no_status(cut_ws: Wor
     labels = Workspace(cut_ws.root).read_labels()
     assert labels[ids[1]]["transcript"] == "och aye the noo"
     assert labels[ids[0]]["transcript"] == "only words" and labels[ids[0]]["status"] == ""
+
+
+def test_the_labels_view_imported_unchanged_changes_nothing(cut_ws: Workspace) -> None:
+    """labels.csv holds typed words only: a labelled clip whose transcript is still its caption
+    draft has an empty transcript cell there, which is not an edit that clears the draft."""
+    ids = _ids(cut_ws)
+    drafts = {r["clip_id"]: r["transcript_draft"] for r in read_csv(cut_ws.drafts_csv)}
+    assert drafts.get(ids[0]), "the sample's captions draft every clip"
+    assert run_cli("label", ids[0], "--reject", cwd=cut_ws.root).returncode == 0
+    text = cut_ws.labels_csv.read_text(encoding="utf-8")
+    cut_ws.labels_csv.write_text(text.replace("\n", "\r\n"), encoding="utf-8")  # saved again
+    before = len(_journal_lines(cut_ws))
+    done = run_cli("labels", "import", str(cut_ws.labels_csv), cwd=cut_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert len(_journal_lines(cut_ws)) == before
+    refresh_manifest(Workspace(cut_ws.root))
+    row = next(r for r in read_csv(cut_ws.manifest_csv) if r["clip_id"] == ids[0])
+    assert row["transcript"] == drafts[ids[0]]
