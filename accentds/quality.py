@@ -91,11 +91,13 @@ def measure(
     blocks: BlockSpan | None = None,
     peak: int | None = None,
     noise: np.ndarray | None = None,
+    active: float = 1.0,
 ) -> Quality:
     """All quality measures of a clip, rounded: dB to 2 decimals, ratios to 5, Hz to whole.
 
     `noise`, the mean power spectrum of the noise around the clip (see `snr_db`), replaces
-    the SNR's in-clip noise estimate.
+    the SNR's in-clip noise estimate; `active` is the mean power of the clip's speech frames
+    over its mean power (see `snr_db`).
 
     `peak`, the largest |sample| (as the VAD frames give it), saves the clipping pass when
     it is below the clipping level. With `blocks` covering at least one loudness block (about 400 ms),
@@ -109,7 +111,7 @@ def measure(
     else:
         loudness, bandwidth = lufs(x, rate), bandwidth_hz(x, rate)
     return Quality(
-        snr_db=round(snr_db(x, rate, noise), 2),
+        snr_db=round(snr_db(x, rate, noise, active), 2),
         lufs=round(loudness, 2),
         clipping_ratio=0.0 if peak is not None and peak < CLIP_LEVEL else round(clipping_ratio(x), 5),
         bandwidth_hz=float(round(bandwidth)),
@@ -117,14 +119,18 @@ def measure(
 
 
 # -- SNR -----------------------------------------------------------------------
-def snr_db(samples: np.ndarray, rate: int, noise: np.ndarray | None = None) -> float:
+def snr_db(samples: np.ndarray, rate: int, noise: np.ndarray | None = None, active: float = 1.0) -> float:
     """Estimated signal-to-noise ratio in dB, clamped to [SNR_MIN_DB, SNR_MAX_DB] = [-10, 60].
 
     The noise spectrum is read from the clip itself: 32 ms Hann frames, their power in bands
     of 250 Hz, and in each band the 20th percentile over the frames, scaled up to the mean
     it implies for steady Gaussian noise. Speech leaves most bands quiet in many frames (its
     pauses, and the bands its sounds do not use), so this needs no pauses and no VAD flags.
-    SNR = 10·log10((P - N) / N), P the clip's mean power, N the noise estimate's.
+    SNR = 10·log10((P - N) / N), P the clip's mean power, N the noise estimate's. `active`,
+    the mean power of the clip's speech frames over the clip's mean power, makes P the power
+    while someone speaks (the speech level, as the SNR of a recording is defined): without
+    it, the padding and pauses inside a clip pull P down, and a clip that is half pauses
+    reads 3 dB noisier than its speech is.
 
     On real speech with real noise mixed in (bench/bench_quality.py) it is within a few dB
     from 10 to 20 dB SNR; below that, noise that comes and goes (animals, music) reads too
@@ -148,7 +154,7 @@ def snr_db(samples: np.ndarray, rate: int, noise: np.ndarray | None = None) -> f
         level = float(np.sum(noise, dtype=np.float64)) * _energy(n) / _numpy_hann_energy(n)
     else:
         level = float(np.percentile(bands, SNR_NOISE_PERCENTILE, axis=0).sum()) * _snr_correction(rate)
-    total = float(bands.sum(axis=1).mean())
+    total = float(bands.sum(axis=1).mean()) * active
     if level <= 0:
         return SNR_MAX_DB
     ratio = max(total - level, 1e-12 * level) / level

@@ -12,7 +12,9 @@ continuous under the whole file, at a known SNR. The truth is taken from the cle
   except FSDD digits, which are cut tight to the word and have no floor. Each utterance is trimmed
   to its first and last speech frame ± 0.1 s before it is placed; its truth runs move with it.
 * SNR: mean power of the (possibly reverberant) speech over the truth frames against the mean
-  power of the noise or music over the whole file.
+  power of the noise or music over the whole file. Each file with speech also gets
+  `<name>.levels.npy`: the power of its speech and of its noise in each 10 ms frame, so a
+  stretch's own SNR can be known (bench_snr.py).
 * far-field: the dry speech convolved with a real measured room impulse response (peak moved to
   t = 0, so the dry truth stays aligned; the reverberant tail is not labelled), plus real noise.
 * phone: the mix (speech + real noise at 10–20 dB) through ffmpeg: highpass 300 Hz, lowpass
@@ -275,7 +277,7 @@ def short(name: str) -> str:
 def build(raw: Path) -> None:
     rng = np.random.default_rng(SEED)
     OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.wav"):
+    for old in [*OUT.glob("*.wav"), *OUT.glob("*.levels.npy")]:
         old.unlink()
     pool = Pool(raw, rng)
     rs, sb, pra = "resemble-ai/Resemblyzer", "speechbrain/speechbrain", "LCAV/pyroomacoustics"
@@ -349,6 +351,9 @@ def build(raw: Path) -> None:
             noise, src = bed(noises[noise_name][0], len(clean), rng), noises[noise_name][1]
         gain = np.sqrt(power(clean, spans) / (power(noise) * 10 ** (snr / 10)))
         x = clean + gain * noise
+        frames = len(x) // HOP * HOP  # each 10 ms frame's speech and noise power: the local truth
+        levels = [np.mean(y[:frames].reshape(-1, HOP) ** 2, axis=1) for y in (clean, gain * noise)]
+        np.save(OUT / name.replace(".wav", ".levels.npy"), np.stack(levels).astype(np.float32))
         origin += f"; bed {noise_name} ({src}) at {snr:.1f} dB SNR"
         if tel:
             x, origin = phone(x), origin + "; telephone channel (300-3400 Hz, 8 kHz mu-law)"

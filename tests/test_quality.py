@@ -606,3 +606,29 @@ def test_snr_with_a_noise_spectrum(speech):
     assert abs(snr_db(mix, RATE, spectrum) - truth) < 1.0
     assert snr_db(mix, RATE, spectrum[:-1]) == snr_db(mix, RATE)
     assert measure(mix, RATE, noise=spectrum).snr_db == round(snr_db(mix, RATE, spectrum), 2)
+
+
+def test_cut_reads_the_snr_of_speech_broken_by_short_pauses(workspace, make_media, speech):
+    """Speech in pieces of 0.45 s with 0.3 s pauses (shorter than the merge gap, so inside
+    one clip), in steady noise 10 dB below the speech: the SNR of a recording is its speech
+    level against its noise, so the pauses inside a clip must not pull the speech power
+    down (they made the clips read about 3 dB noisier than the speech is)."""
+    piece, pause = round(0.45 * RATE), np.zeros(round(0.3 * RATE))
+    parts, speaking = [np.zeros(RATE)], []
+    for cue in CUES:
+        x = speech[round(cue["start"] * RATE) : round(cue["end"] * RATE)].astype(np.float64)
+        for at in range(0, len(x), piece):
+            parts += [x[at : at + piece], pause]
+            speaking.append(x[at : at + piece])
+        parts.append(np.zeros(round(1.5 * RATE)))
+    clean = np.concatenate(parts)
+    truth = 10.0
+    noise = np.random.default_rng(3).normal(size=len(clean))
+    noise *= np.sqrt(np.mean(np.concatenate(speaking) ** 2) * 10 ** (-truth / 10))
+    mix = np.clip(np.rint(clean + noise), -32768, 32767).astype(np.int16)
+    pull(workspace, [str(make_media("broken.wav", audio=mix))], workers=1)
+    [result] = cut(workspace, workers=1)
+    assert result.ok and len(result.clips) >= 4
+    errors = [clip.snr_db - truth for clip in result.clips]
+    assert abs(float(np.mean(errors))) < 1.6, errors  # the speech level (it read 2.7 dB low)
+    assert max(abs(e) for e in errors) < 2.5, errors
