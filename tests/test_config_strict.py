@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from accentds.config import (
     Config,
     LabelSchema,
     PullSettings,
+    VadSettings,
     _keys,
     load_config,
     render_config,
@@ -323,3 +325,12 @@ def test_init_refuses_an_impossible_target_and_writes_nothing(tmp_path: Path) ->
     assert done.stderr.startswith("Error: accentds.toml: line 8: [corpus] target_minutes must be more than 0")
     assert "Traceback" not in done.stderr
     assert not (root / "accentds.toml").exists()
+
+
+def test_the_readme_settings_show_the_default_cut() -> None:
+    """The README's settings block gives the [vad] defaults, not values of an older tuning."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Settings (`accentds.toml`)", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    shown = tomllib.loads(block)["vad"]
+    defaults = dataclasses.asdict(VadSettings())
+    assert shown and {k: defaults[k] for k in shown} == shown
