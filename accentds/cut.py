@@ -231,7 +231,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                 "(a truncated download?): cut what decodes"
             )
     if not clips:
-        warnings.append(no_speech_warning(dropped))
+        warnings.append(no_speech_warning(dropped, source.source_id))
     drafts = _drafts(root, source, clips) if write else ()
     return SourceCut(
         source.source_id,

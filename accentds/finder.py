@@ -244,12 +244,16 @@ class SpeechFinder:
         return sorted(self.drops.spans(spans, frame_s) + short)
 
 
-def no_speech_warning(dropped: Sequence[tuple[float, float, str]]) -> str:
-    """What to tell of a source that gave no clip: what the VAD heard, and why none is kept."""
+def no_speech_warning(dropped: Sequence[tuple[float, float, str]], source_id: str) -> str:
+    """What to tell of a source that gave no clip: what the VAD heard, why none is kept, and
+    the command that lists the passages (the source is cut, so a plain `cut` has nothing to do)."""
     seconds: dict[str, float] = {}
     for start, end, reason in dropped:
         seconds[reason] = seconds.get(reason, 0.0) + end - start
     if not seconds:
         return "no speech found"
     why = ", ".join(f"{s:.1f} s {reason}" for reason, s in sorted(seconds.items(), key=lambda x: -x[1]))
-    return f"no speech found: the VAD heard {sum(seconds.values()):.1f} s, none kept ({why}; see --explain)"
+    return (
+        f"no speech found: the VAD heard {sum(seconds.values()):.1f} s, none kept ({why}; "
+        f"`accentds cut {source_id} --force --dry-run --explain` lists where)"
+    )

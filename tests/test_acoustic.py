@@ -318,8 +318,13 @@ def test_a_music_only_source_is_reported_and_gets_no_clips(workspace, make_media
     media = make_media("jingle.mp3", audio=pcm16(_level(plucks(20.0), -18)))
     pull(workspace, [str(media)], licence="CC0-1.0")
     results = cut(workspace, workers=1, vad=CHECK)
+    [source] = workspace.read_sources()
     assert [(r.ok, r.warning) for r in results] == [
-        (True, "no speech found: the VAD heard 20.0 s, none kept (20.0 s music; see --explain)")
+        (
+            True,
+            "no speech found: the VAD heard 20.0 s, none kept (20.0 s music; "
+            f"`accentds cut {source.source_id} --force --dry-run --explain` lists where)",
+        )
     ]
     assert sum(end - start for start, end, reason in results[0].drops if reason in ("music", "steady")) > 10
     assert workspace.read_clips() == []
