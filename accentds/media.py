@@ -224,7 +224,12 @@ _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
 def header_duration(path: Path, ffmpeg: str) -> float | None:
-    """The duration the file's header gives (ffmpeg's `Duration:`), None where it gives none."""
+    """The duration the file's header gives, None where it gives none: a WAV file's data chunk
+    size (ffmpeg estimates a WAV's duration from the file's size, so a WAV cut short looks
+    whole to it), else ffmpeg's `Duration:`."""
+    declared = wav_declared_duration(path)
+    if declared is not None:
+        return declared
     command = [ffmpeg, "-nostdin", "-hide_banner", "-i", str(path)]
     try:
         done = subprocess.run(
@@ -237,6 +242,35 @@ def header_duration(path: Path, ffmpeg: str) -> float | None:
         return None
     hours, minutes, seconds = match.groups()
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def wav_declared_duration(path: Path) -> float | None:
+    """Seconds of audio a RIFF/WAVE file's `data` chunk says it holds (from its `fmt ` byte
+    rate); None for other files, and where the size is left open (0 or 0xFFFFFFFF, as a
+    writer that streams leaves it)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            byte_rate = 0
+            for _ in range(64):  # chunks before `data`: fmt, LIST, fact, ...
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if name == b"fmt ":
+                    fmt = f.read(size + size % 2)
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) >= 12 else 0
+                elif name == b"data":
+                    if not byte_rate or size in (0, 0xFFFFFFFF):
+                        return None
+                    return size / byte_rate
+                else:
+                    f.seek(size + size % 2, 1)
+    except OSError:
+        return None
+    return None
 
 
 def measure_audio(path: Path, ffmpeg: str, rate: int = 16000) -> float:

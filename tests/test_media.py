@@ -392,8 +392,13 @@ def test_a_truncated_file_is_cut_as_far_as_it_decodes(build, workspace, make_med
     check_consistent(workspace)
 
 
-def test_an_mp3_cut_short_is_cut_with_a_warning_though_ffmpeg_says_nothing(workspace, make_media, speech):
-    bad = _half(make_media("whole.mp3", "-c:a", "libmp3lame"), "half.mp3")
+@pytest.mark.parametrize(("kind", "codec"), [("mp3", ["-c:a", "libmp3lame"]), ("wav", [])])
+def test_a_file_cut_short_is_cut_with_a_warning_though_ffmpeg_says_nothing(
+    workspace, make_media, speech, kind, codec
+):
+    """ffmpeg decodes half an MP3 or half a WAV without a word (it reads a WAV's duration from
+    the file's size); the header's length (a WAV's data chunk) tells what is missing."""
+    bad = _half(make_media(f"whole.{kind}", *codec), f"half.{kind}")
     done = run_cli("pull", str(bad), cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     [source] = workspace.read_sources()
