@@ -293,7 +293,7 @@ class QualitySettings(_Checked):
     min_snr_db: float = 15.0  # estimated SNR below this: "noisy"
     min_lufs: float = -40.0  # loudness below this: "quiet"
     max_clipping_ratio: float = 0.001  # share of clipped samples above this: "clipped"
-    min_bandwidth_hz: float = 3800.0  # upper frequency below this (telephone, 8 kHz audio): "narrowband"
+    min_bandwidth_hz: float = 4000.0  # upper frequency below this (telephone, 8 kHz audio): "narrowband"
     min_speech_ratio: float = 0.5  # share of VAD speech frames below this: "little-speech"
     min_speech_prob: float = 0.5  # Silero's highest probability over a clip below this: "unconfirmed"
     duplicate_similarity: float = 0.80  # fingerprint similarity from which clips are duplicates
@@ -433,7 +433,7 @@ region_targets = {{}}
 min_snr_db = 15            # estimated SNR below this: noisy
 min_lufs = -40             # loudness (LUFS) below this: quiet
 max_clipping_ratio = 0.001 # share of clipped samples above this: clipped
-min_bandwidth_hz = 3800    # no sound above this frequency (telephone, 8 kHz audio): narrowband
+min_bandwidth_hz = 4000    # no sound above this frequency (telephone, 8 kHz audio): narrowband
 min_speech_ratio = 0.5     # share of speech frames below this: little-speech
 min_speech_prob = 0.5      # Silero VAD never this sure of speech in the clip: unconfirmed
 duplicate_similarity = 0.8   # audio fingerprint similarity from which clips count as duplicates

@@ -252,7 +252,7 @@ def test_a_whole_number_is_a_number(tmp_path: Path) -> None:
             "[report] min_region_minutes must be 0 or more (got -1)",
         ),
         (
-            "min_bandwidth_hz = 3800",
+            "min_bandwidth_hz = 4000",
             "min_bandwidth_hz = -1",
             "[quality] min_bandwidth_hz must be 0 or more (got -1)",
         ),

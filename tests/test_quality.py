@@ -632,3 +632,17 @@ def test_cut_reads_the_snr_of_speech_broken_by_short_pauses(workspace, make_medi
     errors = [clip.snr_db - truth for clip in result.clips]
     assert abs(float(np.mean(errors))) < 1.6, errors  # the speech level (it read 2.7 dB low)
     assert max(abs(e) for e in errors) < 2.5, errors
+
+
+def test_anything_that_went_through_8_khz_is_narrowband(ffmpeg, speech):
+    """Telephone and 8 kHz audio hold nothing above 4 kHz, whatever fills the band below it:
+    noise through 8 kHz reads 3.8-4 kHz (real phone clips up to 3.84 kHz), over 3,800."""
+    from accentds.config import QualitySettings
+
+    limit = QualitySettings().min_bandwidth_hz
+    noise = np.random.default_rng(2).normal(size=10 * RATE) * 3000
+    noisy_speech = to_int16(speech[: 10 * RATE].astype(np.float64) + noise * 0.3)
+    noise = to_int16(noise)
+    for x in (noise, noisy_speech):
+        assert bandwidth_hz(resample_through(ffmpeg, x, 8000), RATE) < limit
+    assert bandwidth_hz(noisy_speech, RATE) > limit + 2000
