@@ -620,7 +620,10 @@ def refresh_manifest(workspace: Workspace) -> bool:
                 return -1
 
         rebuilt = False
-        if mtime(workspace.duplicates_csv) < max(mtime(workspace.fingerprints_parquet), 0):
+        # duplicates.csv is made from fingerprints.parquet: without fingerprints there is
+        # nothing to group, so a workspace with neither has nothing to rebuild
+        fingerprinted = mtime(workspace.fingerprints_parquet)
+        if fingerprinted >= 0 and mtime(workspace.duplicates_csv) < fingerprinted:
             from .cut import find_duplicates
 
             find_duplicates(workspace)

@@ -14,7 +14,13 @@ from accentds.config import VadSettings, load_config
 from accentds.errors import AccentdsError
 from accentds.manifest import export
 from accentds.pull import pull
-from accentds.workspace import Workspace, init_workspace, read_csv
+from accentds.workspace import (
+    FINGERPRINT_SCHEMA,
+    Workspace,
+    init_workspace,
+    read_csv,
+    write_parquet_atomic,
+)
 
 
 def test_init_makes_layout_and_keeps_existing_settings(tmp_path: Path) -> None:
@@ -169,3 +175,28 @@ def test_status_counts_and_next_steps(workspace: Workspace) -> None:
     again = run_cli("cut", cwd=workspace.root)
     assert again.returncode == 0 and "cut       file-" in again.stdout
     assert "0 source(s) not cut" not in run_cli("status", cwd=workspace.root).stdout
+
+
+def test_views_are_rewritten_for_new_fingerprints_only(workspace: Workspace) -> None:
+    """duplicates.csv is made from fingerprints.parquet: with neither (a generated file deleted,
+    or a workspace from before duplicates), commands leave the views as they are and write no
+    duplicates.csv. Fingerprints newer than duplicates.csv have the next command group them
+    and rewrite the views, once."""
+    views = (workspace.manifest_parquet, workspace.manifest_csv, workspace.labels_csv)
+
+    def written() -> list[tuple[int, int]]:
+        return [(p.stat().st_ino, p.stat().st_mtime_ns) for p in views]
+
+    assert run_cli("report", cwd=workspace.root).returncode == 0  # the first starts the label journal
+    workspace.duplicates_csv.unlink(missing_ok=True)
+    before = written()
+    for _ in range(2):
+        assert run_cli("report", cwd=workspace.root).returncode == 0
+        assert written() == before
+    assert not workspace.duplicates_csv.exists()
+    write_parquet_atomic(workspace.fingerprints_parquet, FINGERPRINT_SCHEMA.empty_table())
+    assert run_cli("report", cwd=workspace.root).returncode == 0
+    assert workspace.duplicates_csv.exists() and written() != before
+    before = written()
+    assert run_cli("report", cwd=workspace.root).returncode == 0
+    assert written() == before
