@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import quality
+from . import fingerprints, quality
 from .captions import drafts_for_clips
 from .config import VadSettings
 from .errors import AccentdsError
@@ -69,7 +69,7 @@ class SourceCut:
     dry_run: bool = False
     drafts: tuple[tuple[str, str, str], ...] = ()  # (clip id, draft transcript, "manual" | "auto")
     drops: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, reason) of speech not kept
-    fingerprints: tuple[bytes, ...] = ()  # each clip's (`quality.fingerprint`) as little-endian uint32
+    fingerprints: tuple[bytes, ...] = ()  # each clip's (`fingerprints.fingerprint`) as little-endian uint32
 
     @property
     def kept_s(self) -> float:
@@ -154,7 +154,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
             blocks = finder.spectra.span(fc.start * frame_samples, fc.end * frame_samples)
             hints = quality.measure(samples, rate, blocks, peak, finder.noise(fc), fc.active(frame_powers))
             if write:
-                prints.append(quality.fingerprint(samples, rate).astype("<u4").tobytes())
+                prints.append(fingerprints.fingerprint(samples, rate).astype("<u4").tobytes())
             del samples, frame_powers  # views: the buffers below must stay resizable
             pcm.release()
             clips.append(
@@ -452,7 +452,9 @@ def find_duplicates(workspace: Workspace) -> int:
     uploaded twice, a repeated intro) into manifests/duplicates.csv; return the number of
     clips in groups. Call under the workspace lock."""
     ids, values, lengths = live_fingerprints(workspace)
-    groups = quality.group_fingerprints(ids, values, lengths, workspace.config.quality.duplicate_similarity)
+    groups = fingerprints.group_fingerprints(
+        ids, values, lengths, workspace.config.quality.duplicate_similarity
+    )
     del values
     rows = [{"clip_id": c, "duplicate_group": g} for c, g in sorted(groups.items())]
     write_csv_atomic(workspace.duplicates_csv, DUPLICATE_FIELDS, rows)

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import soundfile
 
-from . import quality
+from . import fingerprints, quality
 from .config import VadSettings
 from .errors import AccentdsError
 from .media import BYTES_PER_SAMPLE, MediaError, excerpt_command, write_wav
@@ -240,7 +240,7 @@ def make_clip(
         bandwidth_hz=hints.bandwidth_hz,
         speech_prob=prob,
     )
-    return clip, quality.fingerprint(samples, rate).astype("<u4").tobytes()
+    return clip, fingerprints.fingerprint(samples, rate).astype("<u4").tobytes()
 
 
 def settings_of(vad: VadSettings) -> dict[str, Any]:

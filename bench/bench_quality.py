@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from accentds import quality
+from accentds import fingerprints, quality
 from accentds.media import find_ffmpeg
 
 RATE = 16000
@@ -198,20 +198,20 @@ def copies(
 def bench_duplicates(ffmpeg: str, fsdd: dict, speech: dict, seed: int) -> None:
     clips = utterances(fsdd, speech, seed)
     copied, kind = copies(ffmpeg, clips, seed)
-    fps = {name: quality.fingerprint(x, RATE) for name, x in clips.items()}
-    fps |= {f"{name}~copy": quality.fingerprint(x, RATE) for name, x in copied.items()}
+    fps = {name: fingerprints.fingerprint(x, RATE) for name, x in clips.items()}
+    fps |= {f"{name}~copy": fingerprints.fingerprint(x, RATE) for name, x in copied.items()}
     ids = sorted(fps)
     values = np.concatenate([fps[c] for c in ids])
     lengths = np.array([len(fps[c]) for c in ids])
     print(f"\nDuplicate grouping: {len(clips)} distinct utterances + one copy each, threshold", end=" ")
-    print(quality.DUPLICATE_THRESHOLD)
+    print(fingerprints.DUPLICATE_THRESHOLD)
     for label, pick in (("single words (FSDD)", "w-"), ("3-digit phrases (FSDD)", "p-"), ("sentences", "s-")):
         lasting = [len(clips[n]) / RATE for n in clips if n.startswith(pick)]
         print(f"  {label:<24} {len(lasting):5d} clips, {min(lasting):.2f}-{max(lasting):.2f} s")
     timings = []
     for _ in range(5):
         began = time.perf_counter()
-        groups = quality.group_fingerprints(ids, values, lengths)
+        groups = fingerprints.group_fingerprints(ids, values, lengths)
         timings.append(time.perf_counter() - began)
     members: dict[str, list[str]] = {}
     for clip, group in groups.items():
@@ -247,7 +247,7 @@ def bench_duplicates(ffmpeg: str, fsdd: dict, speech: dict, seed: int) -> None:
     for n in eligible:
         speakers.setdefault(n.split("-")[1], []).append(n)
     scores = [
-        quality.similarity(fps[a], fps[b])
+        fingerprints.similarity(fps[a], fps[b])
         for names in speakers.values()
         for a, b in itertools.combinations(names, 2)
     ]

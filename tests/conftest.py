@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ pytest_plugins = ["releasing"]  # the release tests' workspace and checks
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "sample.mp4"
 RATE = 16000
+CUES = json.loads((ROOT / "samples" / "sample.json").read_text())["cues"]  # the sample's sentences
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +38,17 @@ def speech(ffmpeg: str) -> np.ndarray:
         capture_output=True,
     ).stdout
     return np.frombuffer(raw, dtype="<i2").copy()
+
+
+def to_int16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+
+
+def sentence(speech: np.ndarray, i: int, pad: float = 0.2, shift_ms: float = 0.0) -> np.ndarray:
+    """Sentence i of the sample with `pad` seconds either side, cut `shift_ms` later."""
+    shift = round(shift_ms * RATE / 1000)
+    start = max(0, round((CUES[i]["start"] - pad) * RATE) + shift)
+    return speech[start : round((CUES[i]["end"] + pad) * RATE) + shift]
 
 
 @pytest.fixture

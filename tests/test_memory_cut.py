@@ -13,7 +13,7 @@ import pytest
 import soundfile
 from conftest import noisy_copy, random_fingerprints
 
-from accentds import quality
+from accentds import fingerprints
 from accentds.cut import cut, find_duplicates, live_fingerprints
 from accentds.models import Clip
 from accentds.pull import pull
@@ -50,13 +50,13 @@ def laid_end_to_end(fps: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray, 
 def test_grouping_gives_the_same_groups_in_any_number_of_parts(monkeypatch, seed):
     fps = collection(600, 150, copies=60, seed=seed)
     ids, values, lengths = laid_end_to_end(fps)
-    monkeypatch.setattr(quality, "PART_ENTRIES", 1 << 30)  # the whole index at once
-    whole = quality.group_fingerprints(ids, values, lengths)
+    monkeypatch.setattr(fingerprints, "PART_ENTRIES", 1 << 30)  # the whole index at once
+    whole = fingerprints.group_fingerprints(ids, values, lengths)
     assert len(whole) > 60 and max(list(whole.values()).count(g) for g in set(whole.values())) > 2
     for part_entries in (1 << 12, 997, 1):
-        monkeypatch.setattr(quality, "PART_ENTRIES", part_entries)
-        assert quality.group_fingerprints(ids, values, lengths) == whole
-    assert quality.group_duplicates(fps) == whole
+        monkeypatch.setattr(fingerprints, "PART_ENTRIES", part_entries)
+        assert fingerprints.group_fingerprints(ids, values, lengths) == whole
+    assert fingerprints.group_duplicates(fps) == whole
 
 
 def test_grouping_memory_is_a_small_multiple_of_the_sub_fingerprints():
@@ -67,7 +67,7 @@ def test_grouping_memory_is_a_small_multiple_of_the_sub_fingerprints():
     del fps
     tracemalloc.start()
     try:
-        groups = quality.group_fingerprints(ids, values, lengths)
+        groups = fingerprints.group_fingerprints(ids, values, lengths)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -78,16 +78,16 @@ def test_grouping_memory_is_a_small_multiple_of_the_sub_fingerprints():
 def test_grouping_checks_its_input():
     values = np.arange(1, 11, dtype=np.uint32)
     with pytest.raises(ValueError, match="ascending"):
-        quality.group_fingerprints(["b", "a"], values, [5, 5])
+        fingerprints.group_fingerprints(["b", "a"], values, [5, 5])
     with pytest.raises(ValueError, match="ascending"):
-        quality.group_fingerprints(["a", "a"], values, [5, 5])
+        fingerprints.group_fingerprints(["a", "a"], values, [5, 5])
     with pytest.raises(ValueError, match="add up"):
-        quality.group_fingerprints(["a", "b"], values, [5, 4])
-    assert quality.group_fingerprints(["a", "b"], np.zeros(0, np.uint32), [0, 0]) == {}
+        fingerprints.group_fingerprints(["a", "b"], values, [5, 4])
+    assert fingerprints.group_fingerprints(["a", "b"], np.zeros(0, np.uint32), [0, 0]) == {}
     # bits above the 16 sub-fingerprint bits are ignored, as before
     fps = collection(50, 60, copies=5, seed=5)
     high = {c: v | np.uint32(0xABCD0000) for c, v in fps.items()}
-    assert quality.group_duplicates(high) == quality.group_duplicates(fps)
+    assert fingerprints.group_duplicates(high) == fingerprints.group_duplicates(fps)
 
 
 def clip(source: str, k: int) -> Clip:
@@ -124,7 +124,7 @@ def test_live_fingerprints_and_duplicates_match_the_fingerprints_per_clip(worksp
     for cid, start, length in zip(ids, starts, lengths, strict=True):
         assert np.array_equal(values[start : start + length], by_clip[cid])
     live = {cid: by_clip[cid] for cid in ids}
-    expected = quality.group_duplicates(live)
+    expected = fingerprints.group_duplicates(live)
     assert expected
     assert find_duplicates(workspace) == len(expected)
     assert {r["clip_id"]: r["duplicate_group"] for r in read_csv(workspace.duplicates_csv)} == expected
@@ -141,10 +141,10 @@ def test_cut_stores_each_clips_fingerprint(workspace: Workspace, make_media, spe
     for row, c in zip(prints, clips, strict=True):
         samples, _ = soundfile.read(str(workspace.abs(c.path)), dtype="int16")
         assert row["source_id"] == pulled.source.source_id
-        assert row["fingerprint"] == quality.fingerprint(samples, 16000).astype("<u4").tobytes()
+        assert row["fingerprint"] == fingerprints.fingerprint(samples, 16000).astype("<u4").tobytes()
     groups = {r["clip_id"]: r["duplicate_group"] for r in read_csv(workspace.duplicates_csv)}
     fps = {p["clip_id"]: np.frombuffer(p["fingerprint"], "<u4") for p in prints}
-    assert groups and groups == quality.group_duplicates(fps)
+    assert groups and groups == fingerprints.group_duplicates(fps)
 
 
 def test_parquet_dictionary_only_for_repeated_text(tmp_path: Path):
