@@ -190,7 +190,7 @@ def _run_cut(
             verb = "would cut" if result.dry_run else "cut"
             progress.console.print(
                 f"{verb:9} {source.source_id}  {len(result.clips):4d} clips  "
-                f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} dropped  {label}",
+                f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} not kept  {label}",
                 highlight=False,
             )
         # on a terminal the bar's console prints above the bar; elsewhere stderr stays stderr
