@@ -327,7 +327,10 @@ def pull_cmd(
     if new_ids:  # something changed
         _record_history(ws, "pull")
     if failed:
-        err.print(f"{failed} of {len(results)} source(s) failed; the others are in the corpus")
+        if failed < len(results):
+            err.print(f"{failed} of {len(results)} source(s) failed; the others are in the corpus")
+        else:
+            err.print("the source failed" if failed == 1 else f"all {failed} sources failed")
         raise typer.Exit(1)
 
 
