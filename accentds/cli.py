@@ -190,7 +190,7 @@ def _run_cut(
             verb = "would cut" if result.dry_run else "cut"
             progress.console.print(
                 f"{verb:9} {source.source_id}  {len(result.clips):4d} clips  "
-                f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} dropped  {label}",
+                f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} not kept  {label}",
                 highlight=False,
             )
         # on a terminal the bar's console prints above the bar; elsewhere stderr stays stderr
@@ -327,7 +327,10 @@ def pull_cmd(
     if new_ids:  # something changed
         _record_history(ws, "pull")
     if failed:
-        err.print(f"{failed} of {len(results)} source(s) failed; the others are in the corpus")
+        if failed < len(results):
+            err.print(f"{failed} of {len(results)} source(s) failed; the others are in the corpus")
+        else:
+            err.print("the source failed" if failed == 1 else f"all {failed} sources failed")
         raise typer.Exit(1)
 
 

@@ -77,6 +77,8 @@ class SourceCut:
 
     @property
     def dropped_s(self) -> float:
+        """All audio no clip holds, silence and pauses included ("not kept"; `drops` is the
+        part of it the VAD heard as speech)."""
         return max(0.0, self.audio_s - self.kept_s)
 
 

@@ -230,8 +230,12 @@ def default_reviewer() -> str:
 
 
 def history(workspace: Workspace, clip_id: str) -> list[dict[str, str]]:
-    """Every recorded change of one clip's labels, oldest first."""
-    return list(history_rows(workspace.journal().for_clips([clip_id]), clip_id))
+    """Every recorded change of one clip's labels, oldest first. A clip a re-cut replaced keeps
+    its history; an id no clip ever had and no change names is refused."""
+    rows = list(history_rows(workspace.journal().for_clips([clip_id]), clip_id))
+    if not rows and _known(workspace, [clip_id]):
+        raise AccentdsError(f"unknown clip id(s): {clip_id}; `accentds labels list` shows them")
+    return rows
 
 
 def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]:

@@ -152,7 +152,14 @@ class Credit:
 
     @property
     def complete(self) -> bool:
-        return bool(self.author and (self.title or self.url))
+        return not self.missing
+
+    @property
+    def missing(self) -> str:
+        """What a credit lacks: it names the author and a title or page address. "author",
+        "title or url", "author, title or url", or "" when complete."""
+        lacks = ([] if self.author else ["author"]) + ([] if self.title or self.url else ["title or url"])
+        return ", ".join(lacks)
 
 
 def credits(workspace: Workspace, source_ids: Iterable[str]) -> dict[str, Credit]:

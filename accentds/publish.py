@@ -246,7 +246,7 @@ def _attribution_checks(workspace: Workspace, credit: Mapping[str, Credit], forc
             )
         elif c.needs_attribution and not c.complete:
             problems.append(
-                f"source {c.source_id} is {c.licence}, which requires attribution, but has no author and title: "
+                f"source {c.source_id} is {c.licence}, which requires attribution, but has no {c.missing} to credit: "
                 f'run `accentds source set {c.source_id} --author "..." --title "..." --url https://...`'
             )
     if problems and not force:

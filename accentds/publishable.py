@@ -2,9 +2,10 @@
 
 An accepted clip is publishable unless its source is on the deny list ("denied source"), its
 speaker is ("denied speaker"), its source's licence is not in `[publish] allowed_licences`
-("unlicensed source"), its licence asks for a credit and nobody to credit is recorded ("no
-author to credit": `source set --author`), or it has no transcript, not even a caption draft ("empty
-transcript"). The first reason that applies is the one given. Reports and `status` count
+("unlicensed source"), its licence asks for a credit (an author and a title or page address) and
+the credit is missing ("no author, title or url to credit"), or one part of it is ("no author to
+credit", "no title or url to credit": `source set --author/--title/--url`), or it has no
+transcript, not even a caption draft ("empty transcript"). The first reason that applies is the one given. Reports and `status` count
 progress in publishable minutes and show the accepted minutes held back with their reason.
 """
 
@@ -24,9 +25,20 @@ from .workspace import Workspace
 DENIED_SOURCE = "denied source"
 DENIED_SPEAKER = "denied speaker"
 UNLICENSED = "unlicensed source"
-UNATTRIBUTED = "no author to credit"
+NO_CREDIT = "no author, title or url to credit"
+NO_AUTHOR = "no author to credit"
+NO_TITLE = "no title or url to credit"
+UNCREDITED = (NO_CREDIT, NO_AUTHOR, NO_TITLE)
 EMPTY_TRANSCRIPT = "empty transcript"
-REASONS = (DENIED_SOURCE, DENIED_SPEAKER, UNLICENSED, UNATTRIBUTED, EMPTY_TRANSCRIPT)
+REASONS = (DENIED_SOURCE, DENIED_SPEAKER, UNLICENSED, *UNCREDITED, EMPTY_TRANSCRIPT)
+# The command that fixes each reason (the deny list is meant to hold clips back)
+FIXES = {
+    UNLICENSED: "set licences with `accentds source set ID --licence ...`",
+    NO_CREDIT: 'credit the sources with `accentds source set ID --author "..." --title "..." --url https://...`',
+    NO_AUTHOR: 'name the authors with `accentds source set ID --author "..."`',
+    NO_TITLE: 'give a title or page with `accentds source set ID --title "..."` (or `--url https://...`)',
+    EMPTY_TRANSCRIPT: "add transcripts with `accentds review`",
+}
 COLUMNS = ("source_id", "speaker", "licence", "transcript")
 
 
@@ -37,7 +49,7 @@ class Rules:
     denied_sources: frozenset[str]
     denied_speakers: frozenset[str]
     allowed_licences: frozenset[str]
-    unattributed_sources: frozenset[str] = frozenset()
+    uncredited: frozenset[tuple[str, str]] = frozenset()  # (source_id, reason): a credit it needs lacks
 
     def licence_allowed(self, licence: str) -> bool:
         """Whether a source's licence (as recorded, in any spelling `publish` reads) lets its
@@ -67,8 +79,10 @@ def rules(workspace: Workspace) -> Rules:
         denied_sources=frozenset(d["value"] for d in denied if d["kind"] == "source"),
         denied_speakers=frozenset(d["value"] for d in denied if d["kind"] == "speaker"),
         allowed_licences=frozenset(workspace.config.publish.allowed_licences),
-        unattributed_sources=frozenset(
-            sid for sid, credit in credited.items() if credit.needs_attribution and not credit.complete
+        uncredited=frozenset(
+            (sid, f"no {credit.missing} to credit")
+            for sid, credit in credited.items()
+            if credit.needs_attribution and not credit.complete
         ),
     )
 
@@ -112,7 +126,10 @@ def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray:
         _is_in(table["source_id"], found.denied_sources),
         pc.and_(named, _is_in(table["speaker"], found.denied_speakers)),
         pc.invert(_passes(table["licence"], found.licence_allowed)),
-        _is_in(table["source_id"], found.unattributed_sources),
+        *(
+            _is_in(table["source_id"], frozenset(s for s, r in found.uncredited if r == why))
+            for why in UNCREDITED
+        ),
         _blank(table["transcript"]),
     ]
     codes = pa.chunked_array([pa.array(np.zeros(table.num_rows, dtype=np.int8))])
@@ -147,6 +164,11 @@ def held_back(table: pa.Table, codes: pa.ChunkedArray | pa.Array) -> tuple[HeldB
         if code
     }
     return tuple(HeldBack(REASONS[c - 1], *found[c]) for c in sorted(found))
+
+
+def fixes(held: tuple[HeldBack, ...]) -> str:
+    """How to fix the reasons clips are held back for, in their order ("" when none can be)."""
+    return "; ".join(dict.fromkeys(FIXES[h.reason] for h in held if h.reason in FIXES))
 
 
 def describe(held: tuple[HeldBack, ...], digits: int = 2) -> str:

@@ -7,7 +7,7 @@ rendered as JSON, CSV, Markdown or rich tables (accentds/render.py), PNG plots o
 self-contained HTML page (accentds/plots.py).
 
 Accepted minutes are split into publishable ones and those a release could not hold, with the
-reason (accentds/publishable.py: deny list, licence, empty transcript); progress toward
+reason (accentds/publishable.py: deny list, licence, credit, empty transcript); progress toward
 `target_minutes` and the `[report] region_targets` counts publishable minutes only.
 
 Warnings name what to act on before publishing: a speaker or source holding too much of the

@@ -196,10 +196,8 @@ def _publish_step(
         if clips:
             return f"accentds publish 1.0.0   ({clips} publishable clip(s), {seconds / 60:.1f} min)"
         if held:
-            return (
-                f"nothing publishable yet ({publishable.describe(held, 1)}): set licences with "
-                "`accentds source set ID --licence ...`, or add transcripts"
-            )
+            fix = publishable.fixes(held)
+            return f"nothing publishable yet ({publishable.describe(held, 1)})" + (f": {fix}" if fix else "")
         return None
     newest = since.version
     if since.error:

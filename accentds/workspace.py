@@ -236,6 +236,7 @@ class Workspace:
         named = explicit or os.environ.get(ENV_VAR)
         if named:
             root = Path(named).expanduser()
+            _refuse_a_file(root)
             if not (root / CONFIG_NAME).is_file():
                 raise AccentdsError(
                     f"{root} is not an accentds workspace (no {CONFIG_NAME}): "
@@ -655,6 +656,18 @@ def refresh_manifest(workspace: Workspace) -> bool:
         return rebuilt
 
 
+def _refuse_a_file(path: Path) -> None:
+    """Refuse a workspace path that is (or lies inside) a file: no folder can be made there."""
+    blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        said = (
+            f"{path} is a file, not a workspace folder"
+            if blocking == path
+            else f"{path} cannot be a workspace folder: {blocking} is a file"
+        )
+        raise AccentdsError(f"{said}; give the folder of a workspace, or a new folder to make one in")
+
+
 def init_workspace(
     path: Path, name: str | None = None, target_minutes: float = 600.0
 ) -> tuple[Workspace, bool]:
@@ -662,6 +675,7 @@ def init_workspace(
 
     An existing accentds.toml is kept as it is; missing folders and files are added."""
     path = path.expanduser()
+    _refuse_a_file(path)
     path.mkdir(parents=True, exist_ok=True)
     config_path = path / CONFIG_NAME
     created = not config_path.exists()

@@ -5,6 +5,7 @@ what was dropped and why."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -305,6 +306,13 @@ def test_cut_explain_names_the_music_it_dropped(workspace, make_media, speech):
     )
     assert done.returncode == 0, done.stderr
     assert "music-like" in done.stdout, done.stdout
+    # the source's line counts all audio outside the clips (silence too) as "not kept"; only
+    # what the VAD heard and no clip kept is called dropped
+    [cut_line] = [ln for ln in done.stdout.splitlines() if ln.startswith("cut ")]
+    assert (
+        re.search(r" clips +\d+\.\d min kept +\d+\.\d min not kept ", cut_line) and "dropped" not in cut_line
+    )
+    assert re.search(r"^ +dropped: [\d.]+ s ", done.stdout, re.M)
     line = next(ln for ln in done.stdout.splitlines() if "music-like" in ln)
     start = line.split()[0].split("–")[0]
     minutes, seconds = start.split(":")[1:]

@@ -177,6 +177,7 @@ def test_a_recut_that_would_orphan_accepted_clips_asks_for_force(two_sources: Wo
     assert "1 labelled clip(s) no longer exist" in run_cli("status", cwd=ws.root).stderr
     listed = run_cli("labels", "orphans", cwd=ws.root)
     assert clip.clip_id in listed.stdout and "'aye'" in listed.stdout
+    assert "transcript: '' -> 'aye'" in run_cli("labels", "history", clip.clip_id, cwd=ws.root).stdout
     check_consistent(ws)
 
 

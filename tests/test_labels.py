@@ -243,6 +243,20 @@ def test_import_with_bad_rows_changes_nothing_and_names_them(cut_ws: Workspace, 
     assert cut_ws.labels_csv.read_bytes() == labels_before
 
 
+def test_labels_history_of_an_unknown_clip_is_an_error(cut_ws: Workspace) -> None:
+    """`labels history` refuses an id no clip has, as `label` does; a clip without changes
+    still says so."""
+    refused = run_cli("label", "nope", "--accept", cwd=cut_ws.root)
+    unknown = run_cli("labels", "history", "nope", cwd=cut_ws.root)
+    assert unknown.returncode == refused.returncode == 1 and unknown.stdout == ""
+    assert unknown.stderr.strip().splitlines() == [
+        "Error: unknown clip id(s): nope; `accentds labels list` shows them"
+    ]
+    clip = _ids(cut_ws)[0]
+    quiet = run_cli("labels", "history", clip, cwd=cut_ws.root)
+    assert quiet.returncode == 0 and quiet.stdout.strip() == f"no changes recorded for {clip}"
+
+
 def test_label_cli(cut_ws: Workspace) -> None:
     clip = _ids(cut_ws)[0]
     done = run_cli("label", clip, "--transcript", "Aye", "--speaker", "Morag", "--accept", cwd=cut_ws.root)

@@ -340,6 +340,21 @@ def good_pair(make_media):
     return make_media("good one.wav"), make_media("good two.mp3", "-c:a", "libmp3lame")
 
 
+def test_a_pull_where_every_source_fails_does_not_speak_of_others(workspace, tmp_path):
+    for names, last in (
+        (["nope.wav"], "the source failed"),
+        (["nope.wav", "gone.mp3"], "all 2 sources failed"),
+    ):
+        paths = [str(tmp_path / name) for name in names]
+        done = run_cli("pull", *paths, cwd=workspace.root)
+        assert done.returncode == 1
+        *failures, said = done.stderr.splitlines()
+        assert (
+            sorted(failures) == sorted(f"failed    {p}: no such file or folder" for p in paths)
+            and said == last
+        )
+
+
 @pytest.mark.parametrize("kind", list(BAD))
 def test_bad_source_fails_alone_in_a_batch(kind, workspace, make_media, good_pair, tmp_path):
     build, reason = BAD[kind]

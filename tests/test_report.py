@@ -618,4 +618,4 @@ def test_a_licence_in_another_spelling_counts_and_a_missing_credit_is_a_reason(w
     set_attribution(ws, "src-b", {"author": "", "title": "", "url": ""})
     write_manifest(ws)
     held = report(ws).held_back
-    assert [(h.reason, h.clips) for h in held] == [("no author to credit", 3)]
+    assert [(h.reason, h.clips) for h in held] == [("no author, title or url to credit", 3)]

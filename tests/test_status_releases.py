@@ -7,6 +7,7 @@ import pytest
 from conftest import put_labels, run_cli
 
 from accentds.labels import set_source_licence
+from accentds.licences import set_attribution
 from accentds.publish import deny, publish
 from accentds.status import SinceRelease, next_version, status
 from accentds.workspace import Workspace
@@ -82,6 +83,34 @@ def test_a_release_with_unlicensed_clips_is_compared_as_it_was_published(cut_ws:
     assert _publish_steps(cut_ws) == []
     _label(cut_ws, ids[3:4], "2024-01-03T10:00:00Z", status="accepted")
     assert _publish_steps(cut_ws)[0].startswith("accentds publish 1.1.0 --include-unlicensed   (1 new ")
+
+
+def test_a_missing_credit_says_which_part_is_missing_and_how_to_give_it(cut_ws: Workspace) -> None:
+    """A CC BY source's clips are held back until its credit names an author and a title or
+    page; status says which of them is missing and points at the `source set` options that add
+    it, not at --licence (the licence is set)."""
+    source = cut_ws.read_sources()[0].source_id
+    set_source_licence(cut_ws, source, "CC-BY-4.0")
+    _label(cut_ws, [c.clip_id for c in cut_ws.read_clips()][:1], "2024-01-01T10:00:00Z", status="accepted")
+
+    def step() -> str:
+        [found] = _publish_steps(cut_ws)
+        assert "--licence" not in found
+        return found
+
+    assert step().startswith("nothing publishable yet (no author, title or url to credit ")
+    assert step().endswith(': credit the sources with `accentds source set ID --author "..." --title "..." --url '
+                           "https://...`")  # fmt: skip
+    set_attribution(cut_ws, source, {"author": "Morag"})
+    assert step().startswith("nothing publishable yet (no title or url to credit ")
+    assert "`accentds source set ID --title" in step()
+    set_attribution(cut_ws, source, {"author": "", "url": "https://example.org/a"})
+    assert step().startswith("nothing publishable yet (no author to credit ")
+    assert step().endswith('`accentds source set ID --author "..."`')
+    shown = run_cli("status", cwd=cut_ws.root).stdout
+    assert "not publishable: 0.1 min accepted (no author to credit 0.1 min)" in shown
+    set_attribution(cut_ws, source, {"author": "Morag"})
+    assert step().startswith("accentds publish 1.0.0   (1 publishable clip(s)")
 
 
 def test_an_unreadable_release_asks_for_verify(cut_ws: Workspace) -> None:

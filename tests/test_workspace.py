@@ -70,6 +70,27 @@ def test_cli_without_workspace_says_what_to_do(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_a_file_given_as_the_workspace_is_refused_without_a_failing_suggestion(tmp_path: Path) -> None:
+    """A workspace path that is a file (or lies inside one) is said to be a file, by every command
+    and by init, which used to fail with a bare "File exists" after status suggested running it."""
+    clip = tmp_path / "some" / "file.wav"
+    clip.parent.mkdir()
+    clip.write_bytes(b"RIFF")
+    for path, said in (
+        (clip, f"{clip} is a file, not a workspace folder; "),
+        (clip / "ws", f"{clip / 'ws'} cannot be a workspace folder: {clip} is a file; "),
+    ):
+        for args in (["-w", str(path), "status"], ["init", str(path)]):
+            done = run_cli(*args, cwd=tmp_path)
+            assert done.returncode == 1, done.stdout
+            assert done.stderr.startswith(f"Error: {said}"), done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1 and "accentds init" not in done.stderr
+        assert run_cli("status", cwd=tmp_path, env={"ACCENTDS_WORKSPACE": str(path)}).stderr.startswith(
+            f"Error: {said}"
+        )
+    assert clip.read_bytes() == b"RIFF"
+
+
 def test_workspace_option_before_or_after_the_command(tmp_path: Path) -> None:
     ws, _ = init_workspace(tmp_path / "corpus")
     for args in (["-w", str(ws.root), "status"], ["status", "--workspace", str(ws.root)]):
