@@ -162,13 +162,18 @@ def test_an_os_error_names_the_file_being_read_or_written() -> None:
 
 
 def test_an_os_error_is_one_error_line_and_debug_shows_the_traceback(tmp_path: Path) -> None:
-    done = run_cli("init", "/proc/self/mem", cwd=tmp_path)
-    assert (done.returncode, done.stderr) == (1, "Error: File exists: /proc/self/mem\n")
+    done = run_cli("init", "/proc/self/no-such-folder", cwd=tmp_path)  # /proc makes no folders
+    assert (done.returncode, done.stderr) == (
+        1,
+        "Error: No such file or directory: /proc/self/no-such-folder\n",
+    )
     for args, env in ((["--debug"], {}), ([], {"ACCENTDS_DEBUG": "1"})):
-        shown = run_cli(*args, "init", "/proc/self/mem", cwd=tmp_path, env=env)
+        shown = run_cli(*args, "init", "/proc/self/no-such-folder", cwd=tmp_path, env=env)
         assert shown.returncode == 1
         assert "Traceback (most recent call last)" in shown.stderr
-        assert shown.stderr.rstrip().endswith("FileExistsError: [Errno 17] File exists: '/proc/self/mem'")
+        assert shown.stderr.rstrip().endswith(
+            "FileNotFoundError: [Errno 2] No such file or directory: '/proc/self/no-such-folder'"
+        )
 
 
 def _on_a_full_disk(mount: Path) -> list[str] | None:
