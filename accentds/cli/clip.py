@@ -1,0 +1,55 @@
+"""The clip group: a clip's boundaries set by hand (accentds.bounds)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from ..bounds import BoundsEdit, set_bounds, split_clip
+from .shared import WorkspaceOpt, _workspace, app, err, out
+
+clip_app = typer.Typer(
+    help="Fix a clip's boundaries by hand: re-cut it or split it in two.", no_args_is_help=True
+)
+app.add_typer(clip_app, name="clip")
+
+
+def _waiting(why: str) -> None:
+    err.print(f"[yellow]waiting[/]   {escape(why)}")
+
+
+def _print_edit(edit: BoundsEdit) -> None:
+    made = ", ".join(f"{c.clip_id} ({c.start:.3f}–{c.end:.3f} s)" for c in edit.clips)
+    out.print(f"{edit.replaced} -> {made}")
+
+
+@clip_app.command("bounds")
+def clip_bounds_cmd(
+    clip_id: Annotated[str, typer.Argument(help="The clip.")],
+    start: Annotated[float, typer.Option(help="New start, in seconds of the source.")],
+    end: Annotated[float, typer.Option(help="New end, in seconds of the source.")],
+    reviewer: Annotated[str, typer.Option(help="Your name in the history (default: $USER).")] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Re-cut a clip from its source with a new start and end; its labels move to the new clip,
+    and later cuts keep it as set (manifests/bounds.csv).
+
+    Example: accentds clip bounds file-3fa9c2d1e0ab-00000480-00004980 --start 0.36 --end 5.1
+    """
+    _print_edit(set_bounds(_workspace(workspace), clip_id, start, end, reviewer=reviewer, on_wait=_waiting))
+
+
+@clip_app.command("split")
+def clip_split_cmd(
+    clip_id: Annotated[str, typer.Argument(help="The clip.")],
+    at: Annotated[float, typer.Argument(help="Where to split, in seconds of the source.")],
+    reviewer: Annotated[str, typer.Option(help="Your name in the history (default: $USER).")] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Split a clip in two; both halves keep its labels (an accepted clip's halves are pending again).
+
+    Example: accentds clip split file-3fa9c2d1e0ab-00000480-00004980 2.75
+    """
+    _print_edit(split_clip(_workspace(workspace), clip_id, at, reviewer=reviewer, on_wait=_waiting))

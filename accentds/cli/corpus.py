@@ -1,0 +1,353 @@
+"""Commands that build the corpus: init, pull, cut and doctor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..acoustic import REASON_TEXT
+from ..cut import CutPlan, SourceCut, cut, default_workers
+from ..errors import AccentdsError
+from ..labels import set_source_defaults, validate
+from ..models import Source
+from ..pull import PullResult, expand_items, pull
+from ..status import totals
+from ..workspace import Workspace, init_workspace
+from .shared import (
+    FfmpegOpt,
+    WorkersOpt,
+    WorkspaceOpt,
+    _corpus_line,
+    _given_workspace,
+    _minutes,
+    _orphan_line,
+    _progress,
+    _record_history,
+    _workspace,
+    app,
+    err,
+    out,
+)
+
+
+def _print_drops(console: Console, result: SourceCut) -> None:
+    """The passages of one source the VAD heard as speech but no clip kept, with the reason."""
+    if not result.drops:
+        console.print("          nothing dropped", highlight=False)
+        return
+    seconds: dict[str, float] = {}
+    for start, end, reason in result.drops:
+        seconds[reason] = seconds.get(reason, 0.0) + end - start
+    summary = ", ".join(f"{s:.1f} s {reason}" for reason, s in sorted(seconds.items(), key=lambda x: -x[1]))
+    console.print(f"          dropped: {summary}", highlight=False)
+    for start, end, reason in result.drops:
+        console.print(
+            f"          {_clock(start)}–{_clock(end)}  {end - start:5.1f} s  {REASON_TEXT[reason]}",
+            highlight=False,
+        )
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes) // 60}:{int(minutes) % 60:02d}:{secs:04.1f}"
+
+
+def _run_cut(
+    ws: Workspace, ids: list[str], workers: int | None, explain: bool = False, **kwargs: object
+) -> list[SourceCut]:
+    """Cut with a progress bar (by seconds of audio) and one line per source."""
+    progress = _progress()
+    task = progress.add_task("cutting", total=None)
+
+    def started(plan: CutPlan) -> None:
+        if plan.up_to_date and not ids:
+            out.print(f"{len(plan.up_to_date)} source(s) already cut with these settings")
+        if not plan.todo:
+            out.print("nothing to cut")
+            return
+        progress.update(task, total=len(plan.todo), description=f"cutting {len(plan.todo)} source(s)")
+
+    def finished(source: Source, result: SourceCut) -> None:
+        progress.advance(task)
+        label = escape(source.title or source.origin)[:40]
+        if result.ok:
+            verb = "would cut" if result.dry_run else "cut"
+            progress.console.print(
+                f"{verb:9} {source.source_id}  {len(result.clips):4d} clips  "
+                f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} not kept  {label}",
+                highlight=False,
+            )
+        # on a terminal the bar's console prints above the bar; elsewhere stderr stays stderr
+        trouble = progress.console if progress.live.is_started else err
+        if not result.ok:
+            trouble.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
+        if result.warning:
+            trouble.print(
+                f"[yellow]warning[/]   {source.source_id}  {escape(result.warning)}", highlight=False
+            )
+        if explain and result.audio_s:
+            _print_drops(progress.console, result)
+
+    def waiting(why: str) -> None:
+        err.print(f"[yellow]waiting[/]   {escape(why)}")
+
+    with progress:
+        return cut(ws, ids, workers=workers, on_start=started, on_result=finished, on_wait=waiting, **kwargs)  # type: ignore[arg-type]
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder to make a workspace (created if missing).")] = Path(
+        "."
+    ),
+    name: Annotated[Optional[str], typer.Option(help="Corpus name (default: the folder name).")] = None,
+    target_minutes: Annotated[float, typer.Option(help="Minutes the corpus aims for.")] = 600.0,
+) -> None:
+    """Make a workspace: accentds.toml, raw/ clips/ manifests/ releases/ and a .gitignore.
+
+    Example: accentds init ~/corpora/scottish --target-minutes 1200
+    """
+    ws, created = init_workspace(path, name, target_minutes)
+    if created:
+        out.print(f"workspace ready at {ws.root}: edit accentds.toml, then `accentds pull URL|FILE`")
+    else:
+        out.print(f"{ws.root} is already a workspace; added anything missing")
+
+
+@app.command("pull")
+def pull_cmd(
+    sources: Annotated[Optional[list[str]], typer.Argument(help="URLs, media files or folders.")] = None,
+    from_file: Annotated[
+        Optional[Path], typer.Option("--from-file", "-f", help="Text file with one URL or path per line.")
+    ] = None,
+    licence: Annotated[
+        str, typer.Option(help="Licence of these sources, e.g. CC-BY-4.0 (URLs default to the site's).")
+    ] = "",
+    no_cut: Annotated[
+        bool, typer.Option("--no-cut", help="Only pull; cut later with `accentds cut`.")
+    ] = False,
+    speaker: Annotated[
+        Optional[str], typer.Option(help="Speaker of these sources (a default for their clips).")
+    ] = None,
+    accent: Annotated[
+        Optional[str], typer.Option(help="Accent region of these sources (see accentds.toml).")
+    ] = None,
+    timeout: Annotated[
+        Optional[float],
+        typer.Option(
+            min=0.001, help="Seconds a URL may take; past it the URL fails (default: [pull] url_timeout_s)."
+        ),
+    ] = None,
+    workers: WorkersOpt = None,
+    ffmpeg: FfmpegOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Pull videos or audio into the workspace, then cut the new ones into clips.
+
+    Examples:\n
+      accentds pull https://www.youtube.com/watch?v=VIDEOID\n
+      accentds pull ~/Videos/interviews/ talk.mp4 --licence CC-BY-4.0\n
+      accentds pull --from-file tonight.txt --no-cut
+    """
+    ws = _workspace(workspace)
+    if speaker is not None or accent is not None:  # refuse a bad value before any download
+        validate(
+            ws.config.labels, {k: v for k, v in (("speaker", speaker), ("accent", accent)) if v is not None}
+        )
+    before = totals(ws)
+    failed = 0
+    new_ids: list[str] = []
+
+    def report(result: PullResult) -> None:
+        nonlocal failed
+        item = escape(result.item)
+        if result.status == "pulled" and result.source:
+            new_ids.append(result.source.source_id)
+            out.print(f"pulled    {result.source.source_id}  {_minutes(result.source.duration)}  {item}")
+            if result.note:
+                err.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
+        elif result.status == "exists" and result.source:
+            out.print(f"have      {result.source.source_id}  already pulled, nothing to do  {item}")
+        else:
+            failed += 1
+            err.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
+
+    if licence:
+        from ..licences import OTHER, check
+
+        licence = check(licence)
+        if licence == OTHER:
+            raise AccentdsError(
+                "pull with an SPDX licence; for `other`, pull without --licence and then run "
+                '`accentds source set ID --licence other --licence-name "..." --licence-url https://...`'
+            )
+    items = expand_items(sources or [], from_file)
+    progress = _progress()
+    task = progress.add_task(f"pulling {len(items)} item(s)", total=len(items))
+
+    def reported(result: PullResult) -> None:
+        progress.advance(task)
+        report(result)
+
+    try:
+        with progress:
+            results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported, timeout)
+    except KeyboardInterrupt:
+        err.print("interrupted: what was pulled is saved; run the same pull again to go on")
+        _corpus_line(before, totals(ws))
+        _record_history(ws, "pull")
+        raise typer.Exit(130) from None
+    if speaker is not None or accent is not None:
+        for result in results:
+            if result.source and result.status in ("pulled", "exists"):
+                set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
+    cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
+    uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
+    uncut = list(dict.fromkeys(uncut))
+    if uncut and not no_cut:
+        cut_results = _run_cut(ws, uncut, workers, ffmpeg=ffmpeg, only_stale=True)
+        failed += sum(1 for r in cut_results if not r.ok)
+    _corpus_line(before, totals(ws))
+    if new_ids:  # something changed
+        _record_history(ws, "pull")
+    if failed:
+        if failed < len(results):
+            err.print(f"{failed} of {len(results)} source(s) failed; the others are in the corpus")
+        else:
+            err.print("the source failed" if failed == 1 else f"all {failed} sources failed")
+        raise typer.Exit(1)
+
+
+@app.command("cut")
+def cut_cmd(
+    source_ids: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Sources to cut (default: every source not yet cut with the current settings)."),
+    ] = None,
+    aggressiveness: Annotated[
+        Optional[int], typer.Option(min=0, max=3, help="webrtcvad aggressiveness 0-3.")
+    ] = None,
+    frame_ms: Annotated[Optional[int], typer.Option(help="VAD frame length: 10, 20 or 30 ms.")] = None,
+    padding_ms: Annotated[Optional[int], typer.Option(min=0, help="Audio kept around speech.")] = None,
+    merge_gap_ms: Annotated[
+        Optional[int], typer.Option(min=0, help="Pauses shorter than this stay inside a clip.")
+    ] = None,
+    min_clip: Annotated[
+        Optional[float], typer.Option(min=0, help="Drop clips shorter than this (s).")
+    ] = None,
+    max_clip: Annotated[
+        Optional[float],
+        typer.Option(min=0.1, help="Split speech longer than this (s) at its quietest pause."),
+    ] = None,
+    backend: Annotated[
+        Optional[str],
+        typer.Option(
+            help="webrtc+silero (webrtcvad confirmed by Silero VAD), webrtc (no neural model) or silero."
+        ),
+    ] = None,
+    confirm_threshold: Annotated[
+        Optional[float],
+        typer.Option(min=0, max=1, help="Drop webrtcvad speech Silero gives less than this (default 0.25)."),
+    ] = None,
+    music_noise_check: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--music-noise-check/--no-music-noise-check",
+            help="The hand-made acoustic check: drop steady tones, flat spectra, background (off by default).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-cut even sources already cut with these settings.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Run the VAD and show what would be cut; write nothing.")
+    ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="List every passage the VAD heard as speech but no clip kept, and why."
+        ),
+    ] = False,
+    workers: WorkersOpt = None,
+    ffmpeg: FfmpegOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Cut pulled sources into speech clips and record them in the manifest.
+
+    webrtcvad finds speech and Silero VAD confirms it: what webrtcvad heard that Silero
+    does not back (music, hum, traffic, knocks) is dropped, clips Silero only half
+    believes are kept and flagged `unconfirmed`; the rest is cut into clips at pauses.
+    Re-cutting with other settings replaces a source's clips: each labelled clip's labels
+    move to the new clip overlapping it most (at least half of it); labels that find no
+    clip are kept as orphans (`accentds labels orphans`), and a source whose new cut would
+    orphan accepted clips keeps its old clips unless --force. One cut runs at a time per
+    workspace: a second waits. Settings come from accentds.toml [vad]; options override them.
+
+    Examples:\n
+      accentds cut\n
+      accentds cut file-3fa9c2d1e0ab --aggressiveness 3 --max-clip 12\n
+      accentds cut --dry-run --explain\n
+      accentds cut --force --backend webrtc   # no neural model
+    """
+    ws = _workspace(workspace)
+    vad = ws.config.vad.with_overrides(
+        aggressiveness=aggressiveness,
+        frame_ms=frame_ms,
+        padding_ms=padding_ms,
+        merge_gap_ms=merge_gap_ms,
+        min_clip_s=min_clip,
+        max_clip_s=max_clip,
+        backend=backend,
+        confirm_threshold=confirm_threshold,
+        music_noise_check=music_noise_check,
+    )
+    before = totals(ws)
+    try:
+        results = _run_cut(
+            ws, source_ids or [], workers, explain, vad=vad, force=force, dry_run=dry_run, ffmpeg=ffmpeg
+        )
+    except KeyboardInterrupt:
+        err.print("interrupted: finished sources are saved; run `accentds cut` again to resume")
+        _corpus_line(before, totals(ws))
+        _record_history(ws, "cut")
+        raise typer.Exit(130) from None
+    if dry_run:
+        clips = sum(len(r.clips) for r in results)
+        seconds = sum(r.kept_s for r in results)
+        out.print(f"dry run: would make {clips} clips, {_minutes(seconds)}; nothing written")
+    else:
+        _corpus_line(before, totals(ws))
+        if results:
+            _record_history(ws, "cut")
+            _orphan_line(ws)
+    if any(not r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("doctor")
+def doctor_cmd(workspace: WorkspaceOpt = None) -> None:
+    """Check every manifest against the clip files and rebuild what can be rebuilt.
+
+    Cuts off a torn last line of the label journal, rebuilds clips.parquet from the clip
+    files when it is damaged, marks sources whose clip files are gone for re-cutting,
+    deletes files no row names, and rewrites the joined manifest, labels.csv and
+    duplicates.csv. Waits for a running cut to finish first.
+
+    Example: accentds doctor
+    """
+    from ..doctor import doctor
+
+    ws = Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
+    found = doctor(ws)
+    for line in found.fine:
+        out.print(f"ok      {escape(line)}")
+    for line in found.fixed:
+        out.print(f"[green]fixed[/]   {escape(line)}")
+    for line in found.problems:
+        err.print(f"[red]problem[/] {escape(line)}")
+    if found.problems:
+        raise typer.Exit(1)

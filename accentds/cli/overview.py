@@ -1,0 +1,193 @@
+"""Commands that show the corpus: status, report and export."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from .. import plots as plotting
+from .. import render as rendering
+from .. import report as reporting
+from ..errors import AccentdsError
+from ..manifest import EXPORT_FORMATS, export
+from ..publishable import describe
+from ..status import Status, status
+from .shared import WorkspaceOpt, _minutes, _orphan_line, _workspace, app, err, out
+
+
+@app.command("status")
+def status_cmd(
+    sources: Annotated[bool, typer.Option("--sources", help="Also list every source.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Sources, clips and minutes at each stage, progress to the target in publishable minutes,
+    the releases and what changed since the newest one, and what to run next.
+
+    Example: accentds status --sources
+    """
+    ws = _workspace(workspace)
+    st = status(ws)
+    out.print(f"[bold]{escape(st.name)}[/] at {ws.root}")
+    out.print(
+        f"sources: {st.sources} pulled ({_minutes(st.pulled_s)}), {st.sources_cut} cut"
+        + (f", {st.sources_stale} with older settings" if st.sources_stale else "")
+        + (f", {st.sources_no_speech} with no speech" if st.sources_no_speech else "")
+    )
+    table = Table(box=None, pad_edge=False)
+    table.add_column("stage")
+    table.add_column("clips", justify="right")
+    table.add_column("minutes", justify="right")
+    table.add_row("pulled audio", "", f"{st.pulled_s / 60:.1f}")
+    table.add_row("cut", str(st.clips), f"{st.cut_s / 60:.1f}")
+    for label, (count, seconds) in (
+        ("pending review", st.pending),
+        ("accepted", st.accepted),
+        ("rejected", st.rejected),
+    ):
+        table.add_row(label, str(count), f"{seconds / 60:.1f}")
+    table.add_row("publishable", str(st.publishable[0]), f"{st.publishable[1] / 60:.1f}")
+    out.print(table)
+    out.print(
+        f"target: {st.publishable[1] / 60:.1f} of {st.target_minutes:g} publishable minutes ({st.progress:.1%})"
+    )
+    if st.held_back:
+        held = sum(h.seconds for h in st.held_back)
+        out.print(f"not publishable: {_minutes(held)} accepted ({escape(describe(st.held_back, 1))})")
+    _releases_lines(st)
+    if sources:
+        listing = Table(box=None, pad_edge=False)
+        for column in ("source", "minutes", "clips", "title / origin"):
+            listing.add_column(column)
+        cuts = ws.read_cuts()
+        for source in ws.read_sources():
+            record = cuts.get(source.source_id)
+            listing.add_row(
+                source.source_id,
+                f"{source.duration / 60:.1f}",
+                str(record.clips) if record else "not cut",
+                escape(source.title or source.origin),
+            )
+        out.print(listing)
+    _orphan_line(ws)
+    for step in st.next_steps:
+        out.print(f"next: {escape(step)}")
+    out.print(f"corpus: {st.clips} clips, {_minutes(st.cut_s)}")
+
+
+def _releases_lines(st: Status) -> None:
+    """The releases, and what changed since the newest one."""
+    if not st.releases:
+        out.print("releases: none yet")
+        return
+    out.print("releases:")
+    for r in st.releases:
+        out.print(f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} clips  {_minutes(r.seconds)}")
+    since = st.since_release
+    if since is None or since.error:
+        return
+    out.print(
+        f"since {since.version}: {since.accepted} clip(s) accepted, {since.rejected} rejected, "
+        f"{since.relabelled} relabelled; {_minutes(since.new_seconds)} publishable not yet released"
+        + (f"; {since.dropped} clip(s) of {since.version} no longer publishable" if since.dropped else "")
+    )
+
+
+@app.command("report")
+def report_cmd(
+    stage: Annotated[
+        str, typer.Option("--status", help="Stage to break down: pending, accepted, rejected or all.")
+    ] = "accepted",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or markdown (on stdout).")] = "table",
+    show_history: Annotated[
+        bool, typer.Option("--history", help="Show the minutes at the end of each day instead.")
+    ] = False,
+    since: Annotated[
+        Optional[str],
+        typer.Option(
+            "--since", metavar="DATE", help="Only clips cut (sources pulled) on or after YYYY-MM-DD."
+        ),
+    ] = None,
+    plots: Annotated[
+        Optional[Path], typer.Option("--plots", metavar="DIR", help="Also write the PNG plots here.")
+    ] = None,
+    html_file: Annotated[
+        Optional[Path],
+        typer.Option("--html", metavar="FILE", help="Also write one self-contained HTML page."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Minutes at each stage and progress in publishable minutes (to the target and to
+    [report] region_targets); for one stage, minutes by accent region, speaker, source,
+    licence and split, each with its publishable minutes and those that cannot be published
+    and why, and warnings (a dominant speaker or source, thin accent regions, many minutes
+    with one quality flag, duplicate groups with more than one clip).
+
+    Examples:\n
+      accentds report\n
+      accentds report --status all --format markdown > REPORT.md\n
+      accentds report --since 2024-05-01 --plots plots/ --html report.html\n
+      accentds report --history
+    """
+    if stage not in reporting.REPORT_STATUSES:
+        raise AccentdsError(
+            f"unknown --status {stage!r}; give one of: {', '.join(reporting.REPORT_STATUSES)}"
+        )
+    if fmt not in ("table", "csv", "json", "markdown"):
+        raise AccentdsError(f"unknown --format {fmt!r}; give table, csv, json or markdown")
+    ws = _workspace(workspace)
+    if show_history:
+        days = reporting.growth_by_day(reporting.history(ws))
+        if not days:
+            out.print("no history yet: each pull, cut, label and review adds a line to manifests/history.csv")
+        for day in days:
+            out.print(
+                f"{day['date']}  accepted {day['accepted_minutes']:.1f} min "
+                f"({day['delta_accepted_minutes']:+.1f})  pending {day['pending_minutes']:.1f}  "
+                f"rejected {day['rejected_minutes']:.1f}  total {day['total_minutes']:.1f}"
+            )
+        return
+    thresholds = ws.config.report
+    rep = reporting.report(
+        ws,
+        stage,
+        since,
+        max_share=thresholds.max_share,
+        min_region_minutes=thresholds.min_region_minutes,
+        max_flagged_share=thresholds.max_flagged_share,
+    )
+    if fmt == "table":
+        for table in rendering.rich_tables(rep):
+            out.print(table)
+    else:
+        render = {"csv": rendering.to_csv, "json": rendering.to_json, "markdown": rendering.to_markdown}[fmt]
+        text = render(rep)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if plots is not None:
+        for path in plotting.write_plots(ws, rep, plots):
+            err.print(f"wrote {escape(str(path))}")
+    if html_file is not None:
+        plotting.write_html(ws, rep, html_file)
+        err.print(f"wrote {escape(str(html_file))}")
+
+
+@app.command("export")
+def export_cmd(
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)}.")] = "csv",
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="File to write (default: manifest.FORMAT here).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write the joined manifest (every clip with duration, provenance and labels) anywhere.
+
+    Example: accentds export --format jsonl -o corpus.jsonl
+    """
+    ws = _workspace(workspace)
+    target = output or Path(f"manifest.{fmt}")
+    rows = export(ws, fmt, target)
+    out.print(f"wrote {rows} clips to {target}")

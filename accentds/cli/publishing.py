@@ -1,0 +1,207 @@
+"""Commands that review and release the corpus: review, publish, verify, diff and deny."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from ..errors import AccentdsError
+from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, out
+
+
+@app.command("review")
+def review_cmd(
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on; one other than 127.0.0.1 needs --allow-remote."),
+    ] = "127.0.0.1",
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Allow a --host others reach (0.0.0.0, ::, a network address): whoever has the "
+            "printed address, token included, can edit labels.",
+        ),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port (default: a free one).")
+    ] = 0,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the address.")] = False,
+    reviewer: Annotated[
+        str, typer.Option(help="Your name in the label history (default: $ACCENTDS_REVIEWER, else $USER).")
+    ] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Listen to clips and label them from the keyboard in the browser.
+
+    Space plays, A accepts, X rejects, J/K move; the page lists every shortcut.
+
+    Examples:\n
+      accentds review\n
+      accentds review --port 8765 --no-browser --reviewer ann\n
+      accentds review --host 0.0.0.0 --allow-remote --no-browser
+    """
+    from ..review import serve  # the web stack loads only for this command
+    from ..review.app import is_loopback
+
+    def listening(address: str) -> None:
+        out.print(f"listening on {escape(address)}")
+        if not is_loopback(host):
+            err.print(
+                "[yellow]Warning:[/] the page is served without encryption: whoever has its "
+                "address below (token included) can read the clips and edit the labels"
+            )
+
+    ws = _workspace(workspace)
+    try:
+        serve(
+            ws,
+            host=host,
+            port=port,
+            open_browser=not no_browser,
+            reviewer=reviewer,
+            on_ready=lambda url: out.print(f"review page: {escape(url)}  (Ctrl-C to stop)"),
+            allow_remote=allow_remote,
+            on_listen=listening,
+        )
+    finally:
+        _record_history(ws, "review")
+
+
+@app.command("publish")
+def publish_cmd(
+    version: Annotated[str, typer.Argument(help="Semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0.")],
+    include_unlicensed: Annotated[
+        bool,
+        typer.Option(
+            "--include-unlicensed", help="Also publish sources whose licence is not allowed in accentds.toml."
+        ),
+    ] = False,
+    to_hub: Annotated[
+        Optional[str],
+        typer.Option("--to-hub", help="Push the release to this Hugging Face dataset repo (ORG/NAME)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --to-hub: print the plan, contact nothing.")
+    ] = False,
+    private: Annotated[
+        bool, typer.Option("--private", help="With --to-hub: create the repo private.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Publish despite a check that fails; each is recorded in the card."),
+    ] = False,
+    fmt: Annotated[
+        Optional[str],
+        typer.Option("--format", help="Also write the release as nemo or audiofolder (with --output)."),
+    ] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder for --format.")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Freeze the accepted clips as releases/VERSION/ (Parquet shards + dataset card), then
+    optionally push it to the Hub or write it in another training format.
+
+    A published version never changes: publishing it again is refused. --to-hub and
+    --format work on an existing release.
+
+    Examples:\n
+      accentds publish 1.0.0\n
+      accentds publish 1.0.0 --to-hub my-org/scottish-english --dry-run\n
+      accentds publish 1.0.0 --format nemo --output ~/nemo/scottish-1.0.0
+    """
+    from ..formats import write_format
+    from ..hub import plan_push, push, render_plan
+    from ..publish import publish
+
+    ws = _workspace(workspace)
+    if fmt is not None and output is None:
+        raise AccentdsError("--format needs --output DIR")
+    if dry_run and to_hub is None:
+        raise AccentdsError("--dry-run goes with --to-hub")
+    folder = ws.releases / version
+    if not folder.exists():
+        if dry_run:
+            raise AccentdsError(f"release {version} is not built yet: run `accentds publish {version}` first")
+        release = publish(ws, version, include_unlicensed=include_unlicensed, force=force)
+        for warning in release.warnings:
+            err.print(f"[yellow]Warning:[/] {escape(warning)}")
+        for name, stats in release.splits.items():
+            if stats.clips:
+                out.print(
+                    f"{name:10} {stats.clips:5} clips  {_minutes(stats.seconds)}  {len(stats.files)} file(s)"
+                )
+        for item in release.left_out:
+            out.print(
+                f"left out   {item.kind} {escape(item.value)}: {escape(item.reason)} ({item.clips} clips)"
+            )
+        out.print(
+            f"published {release.version}: {release.clips} clips, {_minutes(release.seconds)} in {release.path}"
+        )
+    elif to_hub is None and fmt is None:
+        publish(ws, version)  # refused: a published version is immutable
+    if fmt is not None and output is not None:
+        written = write_format(fmt, folder, output)
+        out.print(f"wrote release {version} as {fmt} to {written}")
+    if to_hub is not None:
+        if dry_run:
+            out.print(escape(render_plan(plan_push(folder, to_hub, version))))
+            out.print("dry run: nothing contacted")
+            return
+        result = push(folder, to_hub, version, private=private, force=force)
+        out.print(f"pushed {version} to {result.url} (commit {result.commit_oid}, tag {result.tag})")
+
+
+@app.command("verify")
+def verify_cmd(
+    version: Annotated[str, typer.Argument(help="A published version.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Check every file of a release against its release.json.
+
+    Example: accentds verify 1.0.0
+    """
+    from ..releases import verify
+
+    problems = verify(_workspace(workspace), version)
+    for problem in problems:
+        err.print(escape(problem))
+    if problems:
+        raise AccentdsError(
+            f"release {version} has {len(problems)} problem(s); restore it from a copy, or publish a new version"
+        )
+    out.print(f"release {version}: every file matches release.json")
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[str, typer.Argument(help="The earlier version.")],
+    new: Annotated[str, typer.Argument(help="The later version.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Clips added, removed and relabelled between two releases, and the minutes per split and accent.
+
+    Example: accentds diff 1.0.0 1.1.0
+    """
+    from ..changes import diff, render_diff
+
+    out.print(escape(render_diff(diff(_workspace(workspace), old, new))))
+
+
+@app.command("deny")
+def deny_cmd(
+    kind: Annotated[str, typer.Argument(help="source or speaker")],
+    value: Annotated[str, typer.Argument(help="A source id or a speaker name.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in every later release.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Keep a source or speaker out of every later release (a takedown).
+
+    Example: accentds deny speaker "Morag MacLeod" --reason "asked to be removed"
+    """
+    from ..selection import deny
+
+    row = deny(_workspace(workspace), kind, value, reason)
+    out.print(f"denied {row['kind']} {escape(repr(row['value']))}: {escape(row['reason'])}")

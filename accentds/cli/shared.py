@@ -1,0 +1,135 @@
+"""The `accentds` app, its global options, and what every command shares: the consoles,
+the workspace it works on, the views rewritten after it, progress bars and history lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .. import __version__
+from .. import report as reporting
+from ..errors import AccentdsError
+from ..labels import orphans
+from ..status import Totals
+from ..workspace import ENV_VAR, Workspace, refresh_manifest
+
+app = typer.Typer(
+    help="Curate a speech corpus of accented English cut from videos.\n\n"
+    "Typical evening: `accentds pull URL_OR_FILE ...` (pulls and cuts), then `accentds status`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+WorkspaceOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--workspace",
+        "-w",
+        help=f"Workspace folder (default: ${ENV_VAR}, else the nearest parent holding accentds.toml).",
+    ),
+]
+WorkersOpt = Annotated[
+    Optional[int],
+    typer.Option("--workers", "-j", min=1, help="Parallel worker processes (default: one per core)."),
+]
+FfmpegOpt = Annotated[
+    Optional[str],
+    typer.Option("--ffmpeg", help="ffmpeg binary (default: [audio] ffmpeg, PATH, else bundled)."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"accentds {__version__}")
+        raise typer.Exit()
+
+
+_given_workspace: list[Path] = []
+_debug: list[bool] = []
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an error (also: ACCENTDS_DEBUG=1).")
+    ] = False,
+) -> None:
+    """Curate a speech corpus of accented English cut from videos."""
+    if workspace is not None:
+        _given_workspace.append(workspace)
+    if debug:
+        _debug.append(True)
+
+
+_opened: list[Workspace] = []
+
+
+def _workspace(workspace: Path | None) -> Workspace:
+    """The workspace named after the command, else before it, else found as usual, with its
+    generated views brought up to date (a killed run, a `git pull`)."""
+    ws = Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
+    refresh_manifest(ws)
+    _opened.append(ws)
+    return ws
+
+
+def _finish() -> None:
+    """After a command: the views it made stale are rewritten, and anything a view's state
+    should tell the user is told."""
+    for ws in _opened:
+        ws.notices.clear()  # told as things stand now, not as the command found them
+        refresh_manifest(ws)
+        for notice in ws.notices:
+            err.print(f"[yellow]Warning:[/] {escape(notice)}")
+    _opened.clear()
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def _corpus_line(before: Totals, after: Totals) -> None:
+    delta = after.seconds - before.seconds
+    out.print(f"corpus: {after.clips} clips, {_minutes(after.seconds)} ({delta / 60:+.1f} min)")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=out,
+        transient=True,
+        disable=not out.is_terminal,
+    )
+
+
+def _record_history(ws: Workspace, command: str) -> None:
+    """Add a line of totals by status to manifests/history.csv; a failure only warns."""
+    try:
+        reporting.append_history(ws, command)
+    except (OSError, ValueError, AccentdsError) as exc:
+        err.print(f"[yellow]note[/] history.csv not updated: {escape(str(exc))}")
+
+
+def _orphan_line(ws: Workspace) -> None:
+    found = orphans(ws)
+    if found:
+        err.print(
+            f"[yellow]note[/] {len(found)} labelled clip(s) no longer exist (their labels are kept): "
+            "`accentds labels orphans` lists them"
+        )
