@@ -44,7 +44,8 @@ from .models import Source
 from .publishable import describe
 from .pull import PullResult, expand_items, pull
 from .status import Status, Totals, status, totals
-from .workspace import ENV_VAR, QUALITY_FLAGS, Workspace, init_workspace, refresh_manifest
+from .views import QUALITY_FLAGS, refresh_manifest
+from .workspace import ENV_VAR, Workspace, init_workspace
 
 app = typer.Typer(
     help="Curate a speech corpus of accented English cut from videos.\n\n"
