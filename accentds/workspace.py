@@ -18,7 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import CONFIG_NAME, Config, load_config, render_config
+from .config import CONFIG_NAME, Config
+from .config_file import load_config, render_config
 from .errors import AccentdsError
 from .journal import JOURNAL_NAME, LabelJournal
 from .models import Clip, CutRecord, Source, field_names, from_row
