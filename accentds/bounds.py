@@ -38,6 +38,7 @@ from .handcut import (
 from .journal import ClipLabels, fold, new_tx_id
 from .media import BYTES_PER_SAMPLE, find_ffmpeg
 from .models import Clip, Source
+from .views import write_manifest
 from .workspace import (
     CLIP_SCHEMA,
     DRAFT_FIELDS,
@@ -47,7 +48,6 @@ from .workspace import (
     now_iso,
     read_csv,
     write_csv_atomic,
-    write_manifest,
     write_parquet_atomic,
 )
 

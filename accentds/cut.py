@@ -39,6 +39,7 @@ from .journal import ClipLabels, fold, new_tx_id
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, header_duration, pcm_stream, write_wav
 from .models import Clip, CutRecord, Source, clip_id
 from .vad import FrameClip
+from .views import refresh_manifest, write_manifest
 from .workspace import (
     CLIP_SCHEMA,
     DRAFT_FIELDS,
@@ -49,9 +50,7 @@ from .workspace import (
     now_iso,
     pid_alive,
     read_csv,
-    refresh_manifest,
     write_csv_atomic,
-    write_manifest,
     write_parquet_atomic,
 )
 

@@ -19,7 +19,8 @@ from . import quality
 from .cut import find_duplicates, sweep
 from .errors import AccentdsError
 from .models import Clip
-from .workspace import Workspace, write_manifest
+from .views import write_manifest
+from .workspace import Workspace
 
 CLIP_FILE = re.compile(r"^(?P<source>.+)-(?P<start>\d{8})-(?P<end>\d{8})\.wav$")
 

@@ -24,16 +24,15 @@ from .journal import ClipLabels, fold, history_rows, new_tx_id
 from .licences import OTHER, check, read_attribution
 from .sheets import read_sheet
 from .splits import check_merge, rename_in_memory
+from .views import build_manifest, write_manifest
 from .workspace import (
     DRAFT_DISMISSED,
     EDITABLE_FIELDS,
     SOURCE_LABEL_FIELDS,
     Workspace,
-    build_manifest,
     now_iso,
     read_csv,
     write_csv_atomic,
-    write_manifest,
 )
 
 EXPORT_COLUMNS = ["clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft"]

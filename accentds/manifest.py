@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from .errors import AccentdsError
-from .workspace import Workspace, atomic_path, build_manifest, write_csv_table, write_parquet
+from .views import build_manifest, write_csv_table
+from .workspace import Workspace, atomic_path, write_parquet
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 

@@ -69,7 +69,8 @@ from .splits import (
     split_memory,
     split_node,
 )
-from .workspace import Workspace, build_manifest, now_iso, pid_alive, read_csv, sha256_file
+from .views import build_manifest
+from .workspace import Workspace, now_iso, pid_alive, read_csv, sha256_file
 
 __all__ = ["deny", "diff", "list_releases", "load_release", "publish", "render_diff", "verify"]
 

@@ -31,7 +31,8 @@ from .errors import AccentdsError
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
 from .procs import die_with_parent, running
-from .workspace import Workspace, now_iso, refresh_manifest, sha256_file
+from .views import refresh_manifest
+from .workspace import Workspace, now_iso, sha256_file
 
 MEDIA_EXTENSIONS = frozenset(
     [

@@ -45,14 +45,8 @@ from .errors import AccentdsError
 from .publish import list_releases, load_release
 from .publishable import HeldBack
 from .report_warnings import ReportWarning, duplicate_warnings, quality_warnings, share_warnings
-from .workspace import (
-    Workspace,
-    build_manifest,
-    now_iso,
-    read_csv,
-    refresh_manifest,
-    write_csv_atomic,
-)
+from .views import build_manifest, refresh_manifest
+from .workspace import Workspace, now_iso, read_csv, write_csv_atomic
 
 REPORT_STATUSES = (*STATUSES, "all")
 BREAKDOWNS = ("accent", "speaker", "source", "licence", "split", "quality hints")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .workspace import QUALITY_FLAGS
+from .views import QUALITY_FLAGS
 
 if TYPE_CHECKING:
     from .report import Row

@@ -10,7 +10,8 @@ from typing import Any
 
 from .errors import AccentdsError
 from .licences import normalise
-from .workspace import Workspace, build_manifest, now_iso, read_csv, write_csv_atomic
+from .views import build_manifest
+from .workspace import Workspace, now_iso, read_csv, write_csv_atomic
 
 DENY_KINDS = ("source", "speaker")
 DENY_FIELDS = ["kind", "value", "reason", "added_at"]

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
-from .workspace import Workspace, build_manifest, now_iso, read_csv, write_csv_atomic
+from .views import build_manifest
+from .workspace import Workspace, now_iso, read_csv, write_csv_atomic
 
 SPLITS = ("train", "validation", "test")
 NODE_KINDS = ("speaker", "source")

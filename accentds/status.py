@@ -18,7 +18,8 @@ from . import publishable
 from .errors import AccentdsError
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
-from .workspace import Workspace, build_manifest
+from .views import build_manifest
+from .workspace import Workspace
 
 # label fields compared with a release's rows, and the column names a release may give them
 _COMPARED = {"transcript": ("transcript", "text"), "speaker": ("speaker",), "accent": ("accent",)}

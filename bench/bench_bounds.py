@@ -30,7 +30,8 @@ from accentds.bounds import set_bounds, split_clip
 from accentds.cut import cut, find_duplicates
 from accentds.labels import set_labels
 from accentds.pull import pull
-from accentds.workspace import FINGERPRINT_SCHEMA, Workspace, write_manifest, write_parquet_atomic
+from accentds.views import write_manifest
+from accentds.workspace import FINGERPRINT_SCHEMA, Workspace, write_parquet_atomic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_labels import build

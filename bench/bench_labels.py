@@ -27,13 +27,12 @@ import pyarrow as pa
 
 from accentds.journal import new_tx_id
 from accentds.labels import set_labels
+from accentds.views import refresh_manifest, write_manifest
 from accentds.workspace import (
     CLIP_SCHEMA,
     LABEL_FIELDS,
     init_workspace,
-    refresh_manifest,
     write_csv_atomic,
-    write_manifest,
     write_parquet_atomic,
 )
 

@@ -33,14 +33,8 @@ import pyarrow.parquet as pq
 from accentds.config import SCOTTISH_ACCENTS
 from accentds.models import Source, field_names
 from accentds.report import report
-from accentds.workspace import (
-    CLIP_SCHEMA,
-    atomic_path,
-    init_workspace,
-    refresh_manifest,
-    write_csv_table,
-    write_parquet_atomic,
-)
+from accentds.views import refresh_manifest, write_csv_table
+from accentds.workspace import CLIP_SCHEMA, atomic_path, init_workspace, write_parquet_atomic
 
 LICENCES = ("CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "Standard YouTube License", "unknown", "")
 FIRST_DAY = np.datetime64("2024-01-01")

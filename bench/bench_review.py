@@ -37,6 +37,7 @@ from playwright.sync_api import Page, sync_playwright
 from accentds.journal import new_tx_id
 from accentds.models import Source
 from accentds.review import serve
+from accentds.views import write_manifest
 from accentds.workspace import (
     CLIP_SCHEMA,
     DRAFT_FIELDS,
@@ -44,7 +45,6 @@ from accentds.workspace import (
     Workspace,
     init_workspace,
     write_csv_atomic,
-    write_manifest,
     write_parquet_atomic,
 )
 

@@ -25,7 +25,8 @@ from accentds.privacy import publisher, salt, speaker_id
 from accentds.pull import pull
 from accentds.selection import read_deny
 from accentds.shards import TEXT_ORIGINS
-from accentds.workspace import Workspace, build_manifest, init_workspace
+from accentds.views import build_manifest
+from accentds.workspace import Workspace, init_workspace
 
 datasets.disable_progress_bars()
 NOW = "2026-01-02T03:04:05Z"

@@ -22,7 +22,8 @@ from accentds.errors import AccentdsError
 from accentds.handcut import read_hand_clips
 from accentds.labels import history, set_labels
 from accentds.pull import pull
-from accentds.workspace import Workspace, read_csv, refresh_manifest
+from accentds.views import refresh_manifest
+from accentds.workspace import Workspace, read_csv
 
 LABELS = {"transcript": "It's a dreich day", "speaker": "Morag", "accent": "Glasgow", "status": "accepted"}
 

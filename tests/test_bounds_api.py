@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from accentds.bounds import bounds_csv
 from accentds.labels import set_labels
 from accentds.review import create_app
-from accentds.workspace import Workspace, read_csv, refresh_manifest
+from accentds.views import refresh_manifest
+from accentds.workspace import Workspace, read_csv
 
 JSON = {"Content-Type": "application/json"}
 

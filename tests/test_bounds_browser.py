@@ -19,7 +19,8 @@ sync_api = require_browser()
 from accentds.cut import cut  # noqa: E402
 from accentds.labels import set_labels  # noqa: E402
 from accentds.pull import pull  # noqa: E402
-from accentds.workspace import Workspace, init_workspace, read_csv, refresh_manifest  # noqa: E402
+from accentds.views import refresh_manifest  # noqa: E402
+from accentds.workspace import Workspace, init_workspace, read_csv  # noqa: E402
 
 LABELS = {"transcript": "Haud yer wheesht", "speaker": "Morag", "accent": "Glasgow", "status": "accepted"}
 

@@ -11,16 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from accentds.config import (
-    SECTIONS,
-    Config,
-    LabelSchema,
-    PullSettings,
-    VadSettings,
-    _keys,
-    load_config,
-    render_config,
-)
+from accentds.config import Config, LabelSchema, PullSettings, VadSettings
+from accentds.config_file import SECTIONS, _keys, load_config, render_config
 from accentds.errors import AccentdsError
 
 ROOT = Path(__file__).resolve().parent.parent

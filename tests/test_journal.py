@@ -17,7 +17,8 @@ from conftest import run_cli
 
 from accentds.journal import LabelJournal
 from accentds.labels import export_labels, history, import_labels, set_labels, undo
-from accentds.workspace import Workspace, read_csv, refresh_manifest
+from accentds.views import refresh_manifest
+from accentds.workspace import Workspace, read_csv
 
 
 def _ids(ws: Workspace) -> list[str]:

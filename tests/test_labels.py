@@ -24,7 +24,8 @@ from accentds.labels import (
     spreadsheet_text,
     undo,
 )
-from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, refresh_manifest, write_csv_atomic
+from accentds.views import refresh_manifest
+from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, write_csv_atomic
 
 
 def _ids(ws: Workspace) -> list[str]:

@@ -20,7 +20,8 @@ from accentds.media import pcm_stream
 from accentds.models import clip_id
 from accentds.pull import pull
 from accentds.status import status, totals
-from accentds.workspace import read_csv, refresh_manifest, sha256_file
+from accentds.views import refresh_manifest
+from accentds.workspace import read_csv, sha256_file
 
 CUES = json.loads((ROOT / "samples" / "sample.json").read_text(encoding="utf-8"))["cues"]
 SENTENCES = len(CUES)

@@ -17,11 +17,11 @@ from accentds import fingerprints
 from accentds.cut import cut, find_duplicates, live_fingerprints
 from accentds.models import Clip
 from accentds.pull import pull
+from accentds.views import build_manifest
 from accentds.workspace import (
     CLIP_SCHEMA,
     FINGERPRINT_SCHEMA,
     Workspace,
-    build_manifest,
     read_csv,
     write_parquet,
     write_parquet_atomic,

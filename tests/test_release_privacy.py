@@ -13,7 +13,7 @@ from huggingface_hub.hf_api import CommitInfo
 from releasing import NOW, check_against_workspace, front_matter, load, manifest_of
 
 from accentds import hub
-from accentds.config import load_config
+from accentds.config_file import load_config
 from accentds.errors import AccentdsError
 from accentds.labels import rename_speaker, set_labels
 from accentds.privacy import salt, speaker_id

@@ -23,12 +23,8 @@ from accentds.pull import pull
 from accentds.render import rich_tables, to_csv, to_json, to_markdown
 from accentds.report import RegionTarget, append_history, growth_by_day, history, history_csv, report
 from accentds.status import status
-from accentds.workspace import (
-    DUPLICATE_FIELDS,
-    Workspace,
-    write_csv_atomic,
-    write_manifest,
-)
+from accentds.views import write_manifest
+from accentds.workspace import DUPLICATE_FIELDS, Workspace, write_csv_atomic
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # (source, duration s, status, speaker, accent, cut_at)

@@ -17,14 +17,8 @@ sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
 from accentds.labels import history, set_labels  # noqa: E402
-from accentds.workspace import (  # noqa: E402
-    DRAFT_FIELDS,
-    Workspace,
-    read_csv,
-    refresh_manifest,
-    write_csv_atomic,
-    write_manifest,
-)
+from accentds.views import refresh_manifest, write_manifest  # noqa: E402
+from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, write_csv_atomic  # noqa: E402
 
 DRAFT = "Draft words from the captions"
 

@@ -17,7 +17,8 @@ def test_pull_and_cut_sample(tmp_path: Path) -> None:
 def test_the_repository_is_the_scottish_corpus_workspace() -> None:
     """The committed accentds.toml is the corpus's own: it loads, and it names the corpus and
     its Scottish accent regions (a test or tool run in the repository must not rewrite it)."""
-    from accentds.config import CONFIG_NAME, load_config
+    from accentds.config import CONFIG_NAME
+    from accentds.config_file import load_config
 
     root = Path(__file__).resolve().parent.parent
     config = load_config(root / CONFIG_NAME)

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE, run_cli
 
-from accentds.config import VadSettings, load_config
+from accentds.config import VadSettings
+from accentds.config_file import load_config
 from accentds.errors import AccentdsError
 from accentds.manifest import export
 from accentds.pull import pull

@@ -23,7 +23,7 @@ from ..labels import (
     undo,
     validate,
 )
-from ..workspace import QUALITY_FLAGS
+from ..views import QUALITY_FLAGS
 from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, out
 
 labels_app = typer.Typer(

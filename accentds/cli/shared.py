@@ -16,7 +16,8 @@ from .. import report as reporting
 from ..errors import AccentdsError
 from ..labels import orphans
 from ..status import Totals
-from ..workspace import ENV_VAR, Workspace, refresh_manifest
+from ..views import refresh_manifest
+from ..workspace import ENV_VAR, Workspace
 
 app = typer.Typer(
     help="Curate a speech corpus of accented English cut from videos.\n\n"

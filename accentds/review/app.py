@@ -46,14 +46,8 @@ from ..errors import AccentdsError
 from ..journal import as_table, fold, new_tx_id
 from ..labels import LabelConflict, default_reviewer, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
-from ..workspace import (
-    DRAFT_DISMISSED,
-    EDITABLE_FIELDS,
-    QUALITY_FLAGS,
-    Workspace,
-    build_manifest,
-    read_csv,
-)
+from ..views import QUALITY_FLAGS, build_manifest
+from ..workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace, read_csv
 from .edit import bounds_router, window
 from .sync import change_routes, data_state
 
