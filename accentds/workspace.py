@@ -445,6 +445,8 @@ def init_workspace(
         write_text_atomic(attributes, GITATTRIBUTES)
     workspace = Workspace(path)
     workspace.ensure_layout()
+    if not any(p.exists() for p in (workspace.labels_journal, workspace.labels_csv, workspace.history_csv)):
+        write_text_atomic(workspace.labels_journal, "")  # a new workspace has nothing to migrate
     if not workspace.manifest_csv.exists():
         from .views import write_manifest  # views builds on this module
 

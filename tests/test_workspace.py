@@ -222,3 +222,15 @@ def test_views_are_rewritten_for_new_fingerprints_only(workspace: Workspace) -> 
     before = written()
     assert run_cli("report", cwd=workspace.root).returncode == 0
     assert written() == before
+
+
+def test_a_new_workspace_has_a_journal_and_its_first_command_rewrites_nothing(tmp_path: Path) -> None:
+    """`init` starts the label journal: the first command after it has no labels to migrate
+    and leaves the views `init` wrote as they are."""
+    assert run_cli("init", str(tmp_path / "ws")).returncode == 0
+    ws = Workspace(tmp_path / "ws")
+    assert ws.labels_journal.exists() and ws.labels_journal.read_text() == ""
+    views = (ws.manifest_parquet, ws.manifest_csv, ws.labels_csv)
+    before = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in views]
+    assert run_cli("status", cwd=ws.root).returncode == 0
+    assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in views] == before
