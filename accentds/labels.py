@@ -109,7 +109,7 @@ def validate(schema: LabelSchema, values: Mapping[str, str]) -> dict[str, str]:
     return clean
 
 
-def _known(workspace: Workspace, clip_ids: Iterable[str]) -> list[str]:
+def _unknown(workspace: Workspace, clip_ids: Iterable[str]) -> list[str]:
     """The ids of `clip_ids` that clips.parquet does not hold."""
     ids = list(dict.fromkeys(clip_ids))
     live = workspace.read_clip_table(columns=["clip_id"])["clip_id"]
@@ -140,7 +140,7 @@ def _apply(
     """Apply per-clip edits as one journal record (named `tx_id` when given), under the lock;
     call with validated values only."""
     with workspace.lock():
-        unknown = _known(workspace, edits)
+        unknown = _unknown(workspace, edits)
         if unknown:
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             raise AccentdsError(
@@ -232,7 +232,7 @@ def history(workspace: Workspace, clip_id: str) -> list[dict[str, str]]:
     """Every recorded change of one clip's labels, oldest first. A clip a re-cut replaced keeps
     its history; an id no clip ever had and no change names is refused."""
     rows = list(history_rows(workspace.journal().for_clips([clip_id]), clip_id))
-    if not rows and _known(workspace, [clip_id]):
+    if not rows and _unknown(workspace, [clip_id]):
         raise AccentdsError(f"unknown clip id(s): {clip_id}; `accentds labels list` shows them")
     return rows
 
@@ -244,6 +244,8 @@ def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]
         undone = {tx.get("undoes") for tx in records}
         edits = [tx for tx in records if not tx.get("undoes") and tx.get("tx") not in undone]
         if not edits:
+            if not records and _unknown(workspace, [clip_id]):
+                raise AccentdsError(f"unknown clip id(s): {clip_id}; `accentds labels list` shows them")
             raise AccentdsError(f"nothing to undo for {clip_id}")
         last = edits[-1]
         restore = {c["field"]: c.get("old", "") for c in last["changes"] if c["clip"] == clip_id}
@@ -282,7 +284,7 @@ def undo_tx(workspace: Workspace, tx_id: str, reviewer: str = "") -> list[Change
 def orphans(workspace: Workspace) -> dict[str, dict[str, str]]:
     """Labels of clips that no longer exist (a re-cut found no clip to move them to)."""
     labels = workspace.read_labels()
-    gone = set(_known(workspace, labels)) if labels else set()
+    gone = set(_unknown(workspace, labels)) if labels else set()
     return {cid: row for cid, row in labels.items() if cid in gone and any(row[k] for k in EDITABLE_FIELDS)}
 
 

@@ -244,18 +244,22 @@ def test_import_with_bad_rows_changes_nothing_and_names_them(cut_ws: Workspace, 
     assert cut_ws.labels_csv.read_bytes() == labels_before
 
 
-def test_labels_history_of_an_unknown_clip_is_an_error(cut_ws: Workspace) -> None:
-    """`labels history` refuses an id no clip has, as `label` does; a clip without changes
-    still says so."""
+@pytest.mark.parametrize("command", [["labels", "history"], ["labels", "undo"]])
+def test_labels_history_and_undo_of_an_unknown_clip_are_errors(cut_ws: Workspace, command: list[str]) -> None:
+    """`labels history` and `labels undo` refuse an id no clip has, as `label` does; a clip
+    without changes still says so."""
     refused = run_cli("label", "nope", "--accept", cwd=cut_ws.root)
-    unknown = run_cli("labels", "history", "nope", cwd=cut_ws.root)
+    unknown = run_cli(*command, "nope", cwd=cut_ws.root)
     assert unknown.returncode == refused.returncode == 1 and unknown.stdout == ""
     assert unknown.stderr.strip().splitlines() == [
         "Error: unknown clip id(s): nope; `accentds labels list` shows them"
     ]
     clip = _ids(cut_ws)[0]
-    quiet = run_cli("labels", "history", clip, cwd=cut_ws.root)
-    assert quiet.returncode == 0 and quiet.stdout.strip() == f"no changes recorded for {clip}"
+    quiet = run_cli(*command, clip, cwd=cut_ws.root)
+    if command[1] == "history":
+        assert quiet.returncode == 0 and quiet.stdout.strip() == f"no changes recorded for {clip}"
+    else:
+        assert quiet.returncode == 1 and quiet.stderr.strip() == f"Error: nothing to undo for {clip}"
 
 
 def test_label_cli(cut_ws: Workspace) -> None:
