@@ -10,7 +10,7 @@ import pytest
 from conftest import RATE, ROOT
 from test_acoustic import CHECK, MUSIC_AND_NOISE, _level, band, clips_of, pcm16, pink, run_finder, white
 
-from accentds.config import VadSettings
+from accentds.config import QualitySettings, VadSettings
 from accentds.confirm import confirm
 from accentds.vad import parse_flags
 
@@ -53,6 +53,8 @@ def test_music_and_noise_alone_give_almost_no_clips(make):
     assert sum(b - a for a, b in alone) > 10, "webrtcvad alone takes much of this for speech"
     found = finder_clips(audio)
     assert sum(b - a for a, b, _ in found) <= 1.5, found  # measured: 0 s, but 0.8 s of the plucked notes
+    unconfirmed = QualitySettings().min_speech_prob  # what the reviewer sees flagged `unconfirmed`
+    assert all(prob < unconfirmed for _, _, prob in found), found  # no clip, or only flagged ones
 
 
 def test_one_word_utterances_are_kept(speech):
