@@ -342,30 +342,37 @@ def _record_hand(
 
 
 EDIT_REASONS = ("boundary edit of ", "split of ")
+RECUT_REASON = "re-cut of "  # accentds.cut's record of the labels a re-cut moves
 
 
 def finish_interrupted_edits(workspace: Workspace) -> int:
-    """A boundary edit killed after it moved the labels but before the clip table named its new
-    clips leaves the labels on clips that do not exist: move them back to the clip that is
-    still there (one undo record each), unless a later record touched those clips. Looks at
-    the journal's last records only. Call under the workspace lock; returns the records undone."""
+    """A boundary edit or a re-cut killed after it moved the labels but before the clip table
+    named its new clips leaves the labels on clips that do not exist: move them back to the
+    clips that are still there (one undo record each), unless a later record touched those
+    clips. Looks at the journal's last records only. Call under the workspace lock; returns
+    the records undone. (A re-cut run again moves them anew.)"""
     records = workspace.journal().tail()
     undone = {tx.get("undoes") for tx in records}
     found = [
         (n, tx)
         for n, tx in enumerate(records)
-        if str(tx.get("why", "")).startswith(EDIT_REASONS) and tx.get("tx") and tx["tx"] not in undone
+        if str(tx.get("why", "")).startswith((*EDIT_REASONS, RECUT_REASON))
+        and tx.get("tx")
+        and tx["tx"] not in undone
     ]
     if not found:
         return 0
     live = set(workspace.read_clip_table(columns=["clip_id"])["clip_id"].to_pylist())
     back = []
     for n, tx in found:
-        old = tx["why"].split(" of ", 1)[1].split(" at ", 1)[0]
         touched = {c["clip"] for c in tx["changes"]}
-        new_ids = touched - {old}
+        if tx["why"].startswith(RECUT_REASON):  # the clips it moved labels from: their fields cleared
+            old = {c["clip"] for c in tx["changes"] if c["new"] == "" and c.get("old", "")}
+        else:
+            old = {tx["why"].split(" of ", 1)[1].split(" at ", 1)[0]}
+        new_ids = touched - old
         later = {c["clip"] for after in records[n + 1 :] for c in after["changes"]}
-        if old in live and new_ids and not new_ids & live and not touched & later:
+        if old and old <= live and new_ids and not new_ids & live and not touched & later:
             changes = [{**c, "old": c["new"], "new": c.get("old", "")} for c in reversed(tx["changes"])]
             why = f"{tx['why']} interrupted before its clips were recorded"
             back.append({"tx": new_tx_id(), "time": now_iso(), "reviewer": tx.get("reviewer", ""),

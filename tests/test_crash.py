@@ -118,6 +118,41 @@ def test_a_kill_at_any_write_of_a_recut_leaves_every_row_with_its_file(
         assert not list(tried.manifests.glob(".*.tmp*")), f"write {at}: temp files left"
 
 
+def test_a_recut_killed_after_moving_labels_gives_them_back_to_the_clips_still_there(
+    two_sources: Workspace,
+) -> None:
+    """A re-cut records the labels it moves before it writes the clip table: killed between
+    the two, the labels sat on clips that did not exist yet (accepted clips gone from every
+    view) until the cut was run again. The next command now moves them back, in one undo
+    record, and a new cut moves them anew."""
+    import accentds.cut as cutting
+    from accentds.views import refresh_manifest
+
+    ws = two_sources
+    clips = ws.read_clips()
+    set_labels(ws, [clips[1].clip_id], {"transcript": "och aye", "status": "accepted"}, "ann")
+    set_labels(ws, [clips[-2].clip_id], {"transcript": "wee", "status": "accepted"}, "ann")
+    real = cutting.write_parquet_atomic
+
+    def killed(path, table):
+        if path == ws.clips_parquet:
+            raise SystemExit("killed")  # as a SIGKILL would leave it: the journal written, no clip table
+        real(path, table)
+
+    cutting.write_parquet_atomic = killed
+    try:
+        with pytest.raises(SystemExit):
+            cutting.cut(ws, vad=ws.config.vad.with_overrides(padding_ms=250), workers=1)
+    finally:
+        cutting.write_parquet_atomic = real
+    assert list(_accepted(ws).values()) == ["wee"]  # "och aye" moved to a clip the table does not hold
+    refresh_manifest(ws)
+    assert sorted(_accepted(ws).values()) == ["och aye", "wee"]
+    assert run_cli("cut", "--padding-ms", "250", "--workers", "1", cwd=ws.root).returncode == 0
+    assert sorted(_accepted(ws).values()) == ["och aye", "wee"] and not orphans(ws)
+    check_consistent(ws)
+
+
 def test_two_cuts_at_once_take_turns(two_sources: Workspace) -> None:
     ws = two_sources
     env = {**os.environ, "COLUMNS": "200"}
