@@ -302,24 +302,48 @@ def _card_privacy(workspace: Workspace, build: Build) -> list[str]:
     ]
 
 
+DETECTORS = {  # backend -> how the card says it found the speech
+    "webrtc+silero": "webrtcvad heard the speech and Silero VAD confirmed it (a frame was kept where "
+    "webrtcvad heard speech and Silero gave it at least the confirm threshold, or Silero was sure of it; "
+    "clips Silero never gave its sure threshold were flagged for the reviewer)",
+    "webrtc": "webrtcvad found the speech",
+    "silero": "Silero VAD found the speech",
+}
+
+
 def _card_cutting(build: Build) -> list[str]:
     headers = [
-        "settings", "VAD aggressiveness", "frame ms", "padding ms", "merge gap ms", "min clip s", "max clip s",
-        "clips",
+        "settings", "detector", "VAD aggressiveness", "Silero confirm / sure", "frame ms", "padding ms",
+        "merge gap ms", "min clip s", "max clip s", "clips",
     ]  # fmt: skip
-    keys = [
-        "settings_id", "aggressiveness", "frame_ms", "padding_ms", "merge_gap_ms", "min_clip_s", "max_clip_s",
-        "clips",
-    ]  # fmt: skip
+    keys = ["settings_id", "backend", "aggressiveness", "silero", "frame_ms", "padding_ms", "merge_gap_ms"]
+    keys += ["min_clip_s", "max_clip_s", "clips"]
+    rows = []
+    for v in build.vad:
+        neural = v.get("backend") in ("webrtc+silero", "silero")
+        silero = f"{v['confirm_threshold']} / {v['silero_threshold']}" if neural else ""
+        rows.append(
+            [{"silero": silero, "backend": v.get("backend") or "not recorded"}.get(k, v.get(k)) for k in keys]
+        )
+    used = list(dict.fromkeys(v.get("backend") or "" for v in build.vad))
+    found = (
+        "; ".join(
+            DETECTORS.get(
+                b, "a voice activity detector found the speech (a cut from before its detector was recorded)"
+            )
+            for b in used
+        )
+        or "a voice activity detector found the speech"
+    )
     return [
         "## How the clips were cut",
         "",
-        f"ffmpeg decoded each source's first audio stream to {build.rate} Hz mono, and webrtcvad found the "
-        "speech in it: speech runs separated by pauses shorter than the merge gap form one clip, padded on "
-        "each side; clips shorter than the minimum were dropped and longer speech was split at its quietest "
+        f"ffmpeg decoded each source's first audio stream to {build.rate} Hz mono, and {found}: speech runs "
+        "separated by pauses shorter than the merge gap form one clip, padded on each side; clips shorter "
+        "than the minimum were dropped and longer speech was split at its quietest "
         f"pause. Cut and published with accentds {__version__}.",
         "",
-        table(headers, [[v[k] for k in keys] for v in build.vad]),
+        table(headers, rows),
     ]
 
 

@@ -389,6 +389,7 @@ def commit_cut(
                 filter(None, [result.warning, f"{len(lost)} labelled clip(s) orphaned" if lost else ""])
             ),
         )
+        workspace.record_cut_settings(vad)
         workspace.write_cuts(cuts)
         drafts += [{"clip_id": c, "transcript_draft": t, "draft_kind": k} for c, t, k in result.drafts]
         write_csv_atomic(workspace.drafts_csv, DRAFT_FIELDS, sorted(drafts, key=lambda r: r["clip_id"]))

@@ -100,8 +100,15 @@ def _refuse_existing(workspace: Workspace, version: str) -> None:
         raise AccentdsError(f"release {version} exists and is immutable; publish a new version")
 
 
-def _vad_settings(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The distinct VAD settings the clips were cut with, and how many clips each."""
+DETECTOR_SETTINGS = ("backend", "silero_threshold", "confirm_threshold", "min_clip_prob", "music_noise_check")
+
+
+def _vad_settings(
+    rows: Sequence[Mapping[str, Any]], recorded: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The distinct VAD settings the clips were cut with, and how many clips each; the
+    detector and its thresholds from `recorded` (manifests/cut_settings.json), "" where a
+    cut from before it left none."""
     counted: dict[tuple[Any, ...], int] = Counter(
         (row["settings_id"], *(row[c] for c in VAD_COLUMNS)) for row in rows
     )
@@ -109,6 +116,7 @@ def _vad_settings(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for key, clips in sorted(counted.items(), key=lambda kv: (-kv[1], str(kv[0]))):
         entry = {"settings_id": key[0]}
         entry |= {c.removeprefix("vad_"): v for c, v in zip(VAD_COLUMNS, key[1:], strict=True)}
+        entry |= {name: recorded.get(key[0], {}).get(name, "") for name in DETECTOR_SETTINGS}
         entry["clips"] = clips
         settings.append(entry)
     return settings
@@ -402,7 +410,16 @@ def publish(
     folder = workspace.releases / f"{BUILDING_PREFIX}{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         folder.mkdir()
-        build = Build(version, kept, {}, left_out, unlicensed, _vad_settings(kept), rate, warnings=warnings)
+        build = Build(
+            version,
+            kept,
+            {},
+            left_out,
+            unlicensed,
+            _vad_settings(kept, workspace.read_cut_settings()),
+            rate,
+            warnings=warnings,
+        )
         build.credits, build.licence = credit, licence
         build.split_info = _write_data(workspace, folder, kept, rate)
         build.warnings += evaluation_checks(kept, ratios)

@@ -6,6 +6,7 @@ import csv
 import fcntl
 import hashlib
 import io
+import json
 import os
 import threading
 import time
@@ -18,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import CONFIG_NAME, Config
+from .config import CONFIG_NAME, Config, VadSettings
 from .config_file import load_config, render_config
 from .errors import AccentdsError
 from .journal import JOURNAL_NAME, LabelJournal
@@ -213,6 +214,7 @@ class Workspace:
         self.sources_csv = self.manifests / "sources.csv"
         self.clips_parquet = self.manifests / "clips.parquet"
         self.cuts_csv = self.manifests / "cuts.csv"
+        self.cut_settings_json = self.manifests / "cut_settings.json"  # settings_id -> every [vad] setting
         self.labels_csv = self.manifests / "labels.csv"
         self.drafts_csv = self.manifests / "drafts.csv"
         self.fingerprints_parquet = self.manifests / "fingerprints.parquet"
@@ -361,6 +363,26 @@ class Workspace:
             row["dropped_s"] = f"{record.dropped_s:.3f}"
             rows.append(row)
         write_csv_atomic(self.cuts_csv, field_names(CutRecord), rows)
+
+    def read_cut_settings(self) -> dict[str, dict[str, Any]]:
+        """Every [vad] setting of each settings_id clips were cut with (the clip rows hold only
+        some: not the detector, nor Silero's thresholds); {} for a workspace from before."""
+        try:
+            value = json.loads(self.cut_settings_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def record_cut_settings(self, vad: VadSettings) -> None:
+        """Add `vad` to manifests/cut_settings.json under its settings_id (a model file given
+        by path is named, not located: a release does not publish the machine's folders)."""
+        known = self.read_cut_settings()
+        if vad.settings_id in known:
+            return
+        entry = asdict(vad)
+        entry["silero_model"] = Path(vad.silero_model).name if vad.silero_model else ""
+        known[vad.settings_id] = entry
+        write_text_atomic(self.cut_settings_json, json.dumps(known, indent=1, sort_keys=True) + "\n")
 
     # -- clips --------------------------------------------------------------
     def read_clip_table(self, columns: list[str] | None = None) -> pa.Table:

@@ -111,7 +111,8 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
         "| Fife | 2 | ",
         f"| {speaker_id(salt(ws), 'Morag')} | Glasgow | ",
         "| local file | — | — | CC0-1.0 | 2 | ",
-        "| 2 | 30 | 200 | 400 | 0.3 | 15.0 | 6 |",
+        "| webrtc+silero | 2 | 0.25 / 0.5 | 30 | 200 | 400 | 0.3 | 15.0 | 6 |",
+        "webrtcvad heard the speech and Silero VAD confirmed it",
         f"accentds {__version__}",
         "Accent regions with less than 5 minutes:",
         "- Edinburgh: 0.00 min",
@@ -121,6 +122,9 @@ def test_card_metadata_parses_and_matches_the_data(ws: Workspace) -> None:
     ):
         assert text in card, text
     assert "Callum" not in card  # pending clips are not published
+    [vad] = json.loads((release.path / "release.json").read_text(encoding="utf-8"))["settings"]["vad"]
+    assert (vad["backend"], vad["confirm_threshold"], vad["silero_threshold"]) == ("webrtc+silero", 0.25, 0.5)
+    assert ws.read_cut_settings()[vad["settings_id"]]["min_clip_prob"] == vad["min_clip_prob"] == 0.3
     parsed = DatasetCard(card).data  # the Hub's own parser agrees
     assert parsed.license == "cc0-1.0" and parsed.pretty_name == "test-corpus"
 
