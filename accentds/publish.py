@@ -272,6 +272,32 @@ def _attribution_checks(workspace: Workspace, credit: Mapping[str, Credit], forc
     return warnings
 
 
+def _nothing_new(
+    previous: str | None,
+    version: str,
+    before: Mapping[str, Mapping[str, Any]],
+    folder: Path,
+    moves: Sequence[Mapping[str, str]],
+    force: bool,
+) -> list[str]:
+    """A version holding the same clips, labels and splits as the one before it is refused
+    (with `force`, one warning: a new card, say)."""
+    if not previous or not before or moves:
+        return []
+    try:
+        d = diff_rows(previous, version, before, release_rows(folder))
+    except AccentdsError:
+        return []  # the changelog says why it could not compare
+    if d.added or d.removed or d.relabelled or d.moved:
+        return []
+    if not force:
+        raise AccentdsError(
+            f"nothing changed since {previous}: the same clips with the same labels in the same splits; "
+            "publish when there is something new, or with --force (for a new card, say)"
+        )
+    return [f"--force: nothing changed since {previous}"]
+
+
 def _changelog(
     previous: str | None,
     version: str,
@@ -423,6 +449,7 @@ def publish(
         build.credits, build.licence = credit, licence
         build.split_info = _write_data(workspace, folder, kept, rate)
         build.warnings += evaluation_checks(kept, ratios)
+        build.warnings += _nothing_new(previous, version, before, folder, moves, force)
         build.changelog = _changelog(previous, version, before, folder, moves)
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)

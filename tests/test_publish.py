@@ -252,6 +252,20 @@ def test_publishing_a_version_twice_is_refused(ws: Workspace) -> None:
     assert sorted(p.name for p in ws.releases.iterdir()) == ["1.0.0"]
 
 
+def test_a_version_with_nothing_new_is_refused_unless_forced(ws: Workspace) -> None:
+    """The same clips, labels and splits as the newest release: refused, nothing written;
+    --force publishes it (a new card, say) and says so in the card."""
+    publish(ws, "1.0.0", now=NOW)
+    with pytest.raises(AccentdsError, match=r"nothing changed since 1\.0\.0: .+ or with --force"):
+        publish(ws, "1.0.1", now=NOW)
+    assert sorted(p.name for p in ws.releases.iterdir()) == ["1.0.0"]
+    forced = publish(ws, "1.0.1", now=NOW, force=True)
+    assert "--force: nothing changed since 1.0.0" in (forced.path / "README.md").read_text(encoding="utf-8")
+    clip = next(c for c, row in manifest_of(ws).items() if row["status"] == "accepted")
+    set_labels(ws, [clip], {"transcript": "Other words"}, "ann")
+    assert publish(ws, "1.0.2", now=NOW).path.name == "1.0.2"
+
+
 def test_empty_release_is_refused(tmp_path: Path) -> None:
     empty, _ = init_workspace(tmp_path / "empty")
     with pytest.raises(AccentdsError, match=r"nothing to publish in 1\.0\.0: no clip is accepted yet"):
@@ -415,7 +429,7 @@ def test_hub_column_names_loading_guide_and_a_card_template_that_survives(
         encoding="utf-8",
     )
     for version in ("1.0.0", "1.1.0"):
-        release = publish(ws, version, now=NOW)
+        release = publish(ws, version, now=NOW, force=version != "1.0.0")  # the same clips: a new card
         card = (release.path / "README.md").read_text(encoding="utf-8")
         meta = front_matter(card)
         assert meta["annotations_creators"] == ["expert-generated"]  # the template's keys are added
