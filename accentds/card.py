@@ -293,7 +293,9 @@ def _card_privacy(workspace: Workspace, build: Build) -> list[str]:
         "- Every clip is a recording of a person's voice, which can identify them, and its accent region says "
         "where they come from. Use the data to build and evaluate speech technology, never to identify, "
         "track or profile the people speaking.",
-        f"- {who} A speaker keeps one id (and split) from one version to the next.",
+        f"- {who} A speaker keeps one id (and split) from one version to the next, unless the curators "
+        "correct the speaker's name: the id follows the name, so the changelog then shows the speaker's clips "
+        "as relabelled (the split stays).",
         "- Transcripts are what was said, and can mention people and places.",
         f"- The recordings are {videos} video(s) published on their sites and {files} recording(s) given to "
         "the curators; where a recording came from is in the sources table above.",

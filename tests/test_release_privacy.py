@@ -54,6 +54,8 @@ def test_a_rename_leaves_no_old_name_in_any_published_file(ws: Workspace, tmp_pa
     assert "spk-007" in text and "speaker changed" in text  # the changelog counts, never names
     check_against_workspace(ws, load(second.path, tmp_path / "c3"))
     assert second.assignment["spk-007"] == first.assignment["Morag"]
+    card = (second.path / "README.md").read_text(encoding="utf-8")  # says what a rename does to an id
+    assert "unless the curators correct the speaker's name: the id follows the name" in card
 
 
 def test_speakers_are_salted_ids_unless_names_may_be_published(ws: Workspace, tmp_path: Path) -> None:
