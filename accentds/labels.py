@@ -103,8 +103,11 @@ def check_values(schema: LabelSchema, values: Mapping[str, str]) -> list[str]:
 
 
 def validate(schema: LabelSchema, values: Mapping[str, str]) -> dict[str, str]:
-    """Clean values (whitespace trimmed) or AccentdsError naming the allowed ones."""
+    """Clean values (whitespace trimmed; statuses, accents and evidence in the schema's
+    spelling whatever their case, as an import takes them) or AccentdsError naming the
+    allowed ones."""
     clean = {k: " ".join(str(v).split()) if k != "note" else str(v).strip() for k, v in values.items()}
+    clean = _normalise(schema, clean)
     problems = check_values(schema, clean)
     if problems:
         raise AccentdsError("; ".join(problems))
@@ -393,9 +396,12 @@ def list_labels(
     """Clips with their effective labels (source defaults and drafts filled in), filtered;
     `flag` keeps the clips carrying that quality flag."""
     table = build_manifest(workspace)
-    for name, value in (("status", status), ("source_id", source), ("accent", accent), ("speaker", speaker)):
-        if value is not None:
-            table = table.filter(pc.equal(table[name], value))
+    if source is not None:
+        table = table.filter(pc.equal(table["source_id"], source))
+    for name, value in (("status", status), ("accent", accent), ("speaker", speaker)):
+        if value is not None:  # names and choices in any case, as labels take them
+            folded = " ".join(value.split()).lower()
+            table = table.filter(pc.equal(pc.utf8_lower(table[name]), folded))
     rows = table.to_pylist()
     return rows if flag is None else [r for r in rows if flag in r["quality_flags"].split()]
 

@@ -322,3 +322,42 @@ def test_pull_with_speaker_and_accent(workspace: Workspace) -> None:
     done = run_cli("pull", str(SAMPLE), "--speaker", "Morag", "--accent", "Fife", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     assert {(r["speaker"], r["accent"]) for r in list_labels(workspace)} == {("Morag", "Fife")}
+
+
+def test_statuses_accents_and_names_are_taken_in_any_case_by_every_command(cut_ws: Workspace) -> None:
+    """`label`, `source set` and `labels list` take "accepted", "edinburgh" or "morag" as the
+    import does (they were refused as unknown, or listed nothing)."""
+    clip = _ids(cut_ws)[0]
+    done = run_cli(
+        "label",
+        clip,
+        "--accept",
+        "--accent",
+        "edinburgh",
+        "--evidence",
+        "Self-Described",
+        "--speaker",
+        "Morag",
+        cwd=cut_ws.root,
+    )
+    assert done.returncode == 0, done.stderr
+    row = cut_ws.read_labels()[clip]
+    assert (row["status"], row["accent"], row["accent_evidence"]) == (
+        "accepted",
+        "Edinburgh",
+        "self-described",
+    )
+    [source] = cut_ws.read_sources()
+    assert run_cli("source", "set", source.source_id, "--accent", "GLASGOW", cwd=cut_ws.root).returncode == 0
+    listed = run_cli(
+        "labels",
+        "list",
+        "--status",
+        "ACCEPTED",
+        "--speaker",
+        "morag",
+        "--accent",
+        "EDINBURGH",
+        cwd=cut_ws.root,
+    )
+    assert listed.returncode == 0 and clip in listed.stdout and "1 clip(s)" in listed.stdout, listed
