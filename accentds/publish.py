@@ -272,6 +272,31 @@ def _attribution_checks(workspace: Workspace, credit: Mapping[str, Credit], forc
     return warnings
 
 
+def _credited_speakers(
+    workspace: Workspace, rows: Sequence[Mapping[str, Any]], credit: Mapping[str, Credit]
+) -> list[str]:
+    """With names unpublished, a source's credited author who is also a speaker of its clips
+    (a vlogger, say) is named by the attribution table all the same: one warning, no name."""
+    if workspace.config.publish.speaker_names:
+        return []
+
+    def key(name: str) -> str:
+        return " ".join(name.split()).casefold()
+
+    speakers: dict[str, set[str]] = {}
+    for row in rows:
+        if row["speaker"]:
+            speakers.setdefault(row["source_id"], set()).add(key(row["speaker"]))
+    tied = [sid for sid, c in credit.items() if c.author and key(c.author) in speakers.get(sid, set())]
+    if not tied:
+        return []
+    return [
+        f"{len(tied)} source(s) credit an author who is also a speaker of their clips by name: the "
+        "attribution table names them, so their speaker id can be tied to that name although "
+        "speaker_names = false"
+    ]
+
+
 def _nothing_new(
     previous: str | None,
     version: str,
@@ -414,6 +439,7 @@ def publish(
     credit = credits(workspace, {r["source_id"] for r in kept})
     licences = combine(c.licence for c in credit.values() if c.licence)
     warnings += _attribution_checks(workspace, credit, force)
+    warnings += _credited_speakers(workspace, kept, credit)
     licence = card_licence(licences, credit, any(not c.licence for c in credit.values()))
     warnings += transcript_checks(kept, force)
     moves = pending_moves(workspace)

@@ -117,3 +117,20 @@ def test_a_downloaded_video_is_credited_from_its_info_json(ws: Workspace) -> Non
         "CC-BY-3.0", "Blether", "Glasgow Voices", "https://www.youtube.com/watch?v=abc",
     )  # fmt: skip
     assert credit.needs_attribution and credit.complete
+
+
+def test_an_author_who_is_also_a_hidden_speaker_is_warned_about(ws: Workspace) -> None:
+    """A vlogger credited as the author of their own video: with names unpublished, the
+    attribution table still names them beside their source, so the release says so (naming
+    nobody)."""
+    morag = speaker_source(ws, "Morag")
+    set_source_licence(ws, morag, "CC-BY-4.0")
+    set_attribution(ws, morag, {"author": "morag", "title": "Morning"})
+    release = publish(ws, "1.0.0", now=NOW)
+    [warning] = [w for w in release.warnings if "also a speaker" in w]
+    assert (
+        warning.startswith("1 source(s) credit an author who is also a speaker")
+        and "morag" not in warning.lower()
+    )
+    card = (release.path / "README.md").read_text(encoding="utf-8")
+    assert "also a speaker of their clips by name" in card
