@@ -180,3 +180,52 @@ def render_diff(d: ReleaseDiff) -> str:
         lines += ["", "Removed:", ""]
         lines += _listed([f"`{cell(c)}`" for c in d.removed])
     return "\n".join(lines)
+
+
+def compare_with(
+    previous: str | None, version: str, before: Mapping[str, Mapping[str, Any]], folder: Path
+) -> ReleaseDiff | str | None:
+    """What changed since the newest release: its diff with the one being built, why they
+    cannot be compared, or None for a first release."""
+    if not previous:
+        return None
+    if not before:
+        return (
+            f"Changes from {previous}: its release folder is not in this workspace (releases/ is not part "
+            "of the tracked record), so its clips cannot be compared; every speaker and source kept the "
+            "split recorded in manifests/splits.csv."
+        )
+    try:
+        return diff_rows(previous, version, before, release_rows(folder))
+    except AccentdsError as exc:
+        return f"Could not compare with {previous}: {exc}"
+
+
+def nothing_new(
+    previous: str | None, compared: ReleaseDiff | str | None, moves: Sequence[Mapping[str, str]], force: bool
+) -> list[str]:
+    """A version holding the same clips, labels and splits as the one before it is refused
+    (with `force`, one warning: a new card, say)."""
+    if not isinstance(compared, ReleaseDiff) or moves:
+        return []
+    if compared.added or compared.removed or compared.relabelled or compared.moved:
+        return []
+    if not force:
+        raise AccentdsError(
+            f"nothing changed since {previous}: the same clips with the same labels in the same splits; "
+            "publish when there is something new, or with --force (for a new card, say)"
+        )
+    return [f"--force: nothing changed since {previous}"]
+
+
+def changelog(compared: ReleaseDiff | str | None, moves: Sequence[Mapping[str, str]]) -> str:
+    if compared is None:
+        return ""
+    lines = [render_diff(compared) if isinstance(compared, ReleaseDiff) else compared]
+    if moves:
+        lines += ["", "Moved between splits with `accentds splits move`:", ""]
+        lines += [
+            f"- {row['kind']} `{cell(row['value'])}`: {row['previous']} → {row['split']} ({cell(row['reason'])})"
+            for row in moves
+        ]
+    return "\n".join(lines)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import AccentdsError
+from .licences import Credit
 
 # characters per second of a transcript (spaces included) outside which it is unlikely to be
 # what the clip says: read speech runs at about 12-18
@@ -80,3 +81,28 @@ def evaluation_checks(
                 "say nothing about the others"
             )
     return warnings
+
+
+def credited_speakers(
+    names_published: bool, rows: Sequence[Mapping[str, Any]], credit: Mapping[str, Credit]
+) -> list[str]:
+    """With names unpublished, a source's credited author who is also a speaker of its clips
+    (a vlogger, say) is named by the attribution table all the same: one warning, no name."""
+    if names_published:
+        return []
+
+    def key(name: str) -> str:
+        return " ".join(name.split()).casefold()
+
+    speakers: dict[str, set[str]] = {}
+    for row in rows:
+        if row["speaker"]:
+            speakers.setdefault(row["source_id"], set()).add(key(row["speaker"]))
+    tied = [sid for sid, c in credit.items() if c.author and key(c.author) in speakers.get(sid, set())]
+    if not tied:
+        return []
+    return [
+        f"{len(tied)} source(s) credit an author who is also a speaker of their clips by name: the "
+        "attribution table names them, so their speaker id can be tied to that name although "
+        "speaker_names = false"
+    ]

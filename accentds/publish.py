@@ -37,11 +37,10 @@ from typing import Any
 from . import __version__
 from .captions import AUTO
 from .card import Build, card, seconds_of
-from .changes import diff, diff_rows, release_rows, render_diff
-from .checks import evaluation_checks, transcript_checks
+from .changes import changelog, compare_with, diff, nothing_new, release_rows, render_diff
+from .checks import credited_speakers, evaluation_checks, transcript_checks
 from .errors import AccentdsError
 from .licences import OTHER, Credit, card_licence, combine, credits
-from .markup import cell
 from .privacy import publisher, salt, speaker_id
 from .releases import (
     CARD,
@@ -272,87 +271,6 @@ def _attribution_checks(workspace: Workspace, credit: Mapping[str, Credit], forc
     return warnings
 
 
-def _credited_speakers(
-    workspace: Workspace, rows: Sequence[Mapping[str, Any]], credit: Mapping[str, Credit]
-) -> list[str]:
-    """With names unpublished, a source's credited author who is also a speaker of its clips
-    (a vlogger, say) is named by the attribution table all the same: one warning, no name."""
-    if workspace.config.publish.speaker_names:
-        return []
-
-    def key(name: str) -> str:
-        return " ".join(name.split()).casefold()
-
-    speakers: dict[str, set[str]] = {}
-    for row in rows:
-        if row["speaker"]:
-            speakers.setdefault(row["source_id"], set()).add(key(row["speaker"]))
-    tied = [sid for sid, c in credit.items() if c.author and key(c.author) in speakers.get(sid, set())]
-    if not tied:
-        return []
-    return [
-        f"{len(tied)} source(s) credit an author who is also a speaker of their clips by name: the "
-        "attribution table names them, so their speaker id can be tied to that name although "
-        "speaker_names = false"
-    ]
-
-
-def _nothing_new(
-    previous: str | None,
-    version: str,
-    before: Mapping[str, Mapping[str, Any]],
-    folder: Path,
-    moves: Sequence[Mapping[str, str]],
-    force: bool,
-) -> list[str]:
-    """A version holding the same clips, labels and splits as the one before it is refused
-    (with `force`, one warning: a new card, say)."""
-    if not previous or not before or moves:
-        return []
-    try:
-        d = diff_rows(previous, version, before, release_rows(folder))
-    except AccentdsError:
-        return []  # the changelog says why it could not compare
-    if d.added or d.removed or d.relabelled or d.moved:
-        return []
-    if not force:
-        raise AccentdsError(
-            f"nothing changed since {previous}: the same clips with the same labels in the same splits; "
-            "publish when there is something new, or with --force (for a new card, say)"
-        )
-    return [f"--force: nothing changed since {previous}"]
-
-
-def _changelog(
-    previous: str | None,
-    version: str,
-    before: Mapping[str, Mapping[str, Any]],
-    folder: Path,
-    moves: Sequence[Mapping[str, str]],
-) -> str:
-    if not previous:
-        return ""
-    lines = []
-    if not before:
-        lines.append(
-            f"Changes from {previous}: its release folder is not in this workspace (releases/ is not part "
-            "of the tracked record), so its clips cannot be compared; every speaker and source kept the "
-            "split recorded in manifests/splits.csv."
-        )
-    else:
-        try:
-            lines.append(render_diff(diff_rows(previous, version, before, release_rows(folder))))
-        except AccentdsError as exc:
-            lines.append(f"Could not compare with {previous}: {exc}")
-    if moves:
-        lines += ["", "Moved between splits with `accentds splits move`:", ""]
-        lines += [
-            f"- {row['kind']} `{cell(row['value'])}`: {row['previous']} → {row['split']} ({cell(row['reason'])})"
-            for row in moves
-        ]
-    return "\n".join(lines)
-
-
 def _by_group(nodes: Mapping[str, str], public: Callable[[str], str]) -> dict[str, str]:
     """node -> split as release.json keeps it: a speaker as the release names them, or `source:<id>`."""
     return {(n if n.startswith("source:") else public(split_node(n)[1])): s for n, s in nodes.items()}
@@ -439,7 +357,7 @@ def publish(
     credit = credits(workspace, {r["source_id"] for r in kept})
     licences = combine(c.licence for c in credit.values() if c.licence)
     warnings += _attribution_checks(workspace, credit, force)
-    warnings += _credited_speakers(workspace, kept, credit)
+    warnings += credited_speakers(workspace.config.publish.speaker_names, kept, credit)
     licence = card_licence(licences, credit, any(not c.licence for c in credit.values()))
     warnings += transcript_checks(kept, force)
     moves = pending_moves(workspace)
@@ -475,8 +393,9 @@ def publish(
         build.credits, build.licence = credit, licence
         build.split_info = _write_data(workspace, folder, kept, rate)
         build.warnings += evaluation_checks(kept, ratios)
-        build.warnings += _nothing_new(previous, version, before, folder, moves, force)
-        build.changelog = _changelog(previous, version, before, folder, moves)
+        compared = compare_with(previous, version, before, folder)
+        build.warnings += nothing_new(previous, compared, moves, force)
+        build.changelog = changelog(compared, moves)
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)
         files = {
