@@ -323,6 +323,7 @@ def publish(
     include_unlicensed: bool = False,
     force: bool = False,
     now: str | None = None,
+    preview: bool = False,
 ) -> Release:
     """Build releases/<version>/ from the accepted clips: Parquet shards per split, the
     dataset card and release.json, and record it in the tracked manifests (the version, and
@@ -331,7 +332,8 @@ def publish(
     `[publish] allowed_licences` are left out unless `include_unlicensed`; sources and
     speakers on the deny list always are. A group of clips that would straddle splits is
     refused, or with `force` placed whole and recorded as a warning in the card.
-    `now` sets the recorded creation time (default: the current time)."""
+    `now` sets the recorded creation time (default: the current time). With `preview` the
+    release is built, checked and returned as it would be, and nothing of it is kept."""
     parse_version(version)
     config = workspace.config
     rate = config.vad.sample_rate
@@ -416,6 +418,8 @@ def publish(
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         (folder / RELEASE_JSON).write_text(text, encoding="utf-8")
         fsync(folder / RELEASE_JSON)
+        if preview:
+            return load_release(workspace, version, record)  # the folder goes below
         for directory in (folder / "data", folder):
             fsync(directory)
         with workspace.lock():

@@ -161,9 +161,10 @@ def read_release_json(workspace: Workspace, version: str) -> dict[str, Any]:
     return data
 
 
-def load_release(workspace: Workspace, version: str) -> Release:
-    """A published release as recorded in its release.json."""
-    data = read_release_json(workspace, version)
+def load_release(workspace: Workspace, version: str, record: Mapping[str, Any] | None = None) -> Release:
+    """A published release as recorded in its release.json (or as `record`, the release.json
+    of a release built only to be shown)."""
+    data = read_release_json(workspace, version) if record is None else record
     splits = {
         name: SplitStats(
             clips=int(stats.get("clips", 0)),

@@ -26,8 +26,21 @@ def test_publish_verify_diff_and_other_formats(tmp_path: Path) -> None:
         "next: accentds publish 1.0.0   (8 publishable clip(s), 0.5 min)"
         in run_cli("status", cwd=root).stdout
     )
+    tracked = {p: p.read_bytes() for p in (root / "manifests").rglob("*") if p.is_file()}
+    preview = run_cli("publish", "0.1.0", "--dry-run", cwd=root)  # before anything is frozen
+    assert preview.returncode == 0, preview.stderr
+    assert (
+        "train " in preview.stdout
+        and "dry run: 0.1.0 would hold 8 clips, 0.5 min; nothing kept" in preview.stdout
+    )
+    assert "Warning:" in preview.stderr  # one speaker: the evaluation splits say nothing of others
+    assert not (root / "releases").exists() or not any((root / "releases").iterdir())
+    kept = {p: p.read_bytes() for p in (root / "manifests").rglob("*") if p.is_file()}
+    assert kept.pop(root / "manifests" / "speaker_salt.txt")  # made once, the first time ids are needed
+    assert kept == tracked
     done = run_cli("publish", "0.1.0", cwd=root)
     assert done.returncode == 0, done.stderr
+    assert preview.stderr == done.stderr  # the same warnings
     assert "accentds publish" not in run_cli("status", cwd=root).stdout
     assert "published 0.1.0: 8 clips, 0.5 min" in done.stdout
     assert (

@@ -85,7 +85,12 @@ def publish_cmd(
         typer.Option("--to-hub", help="Push the release to this Hugging Face dataset repo (ORG/NAME)."),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="With --to-hub: print the plan, contact nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Build the release to show its splits, what is left out and the warnings, and keep "
+            "nothing; with --to-hub: print the push plan, contact nothing.",
+        ),
     ] = False,
     private: Annotated[
         bool, typer.Option("--private", help="With --to-hub: create the repo private.")
@@ -108,6 +113,7 @@ def publish_cmd(
     --format work on an existing release.
 
     Examples:\n
+      accentds publish 1.0.0 --dry-run   # the splits and warnings first\n
       accentds publish 1.0.0\n
       accentds publish 1.0.0 --to-hub my-org/scottish-english --dry-run\n
       accentds publish 1.0.0 --format nemo --output ~/nemo/scottish-1.0.0
@@ -119,13 +125,12 @@ def publish_cmd(
     ws = _workspace(workspace)
     if fmt is not None and output is None:
         raise AccentdsError("--format needs --output DIR")
-    if dry_run and to_hub is None:
-        raise AccentdsError("--dry-run goes with --to-hub")
     folder = ws.releases / version
-    if not folder.exists():
-        if dry_run:
+    preview = dry_run and to_hub is None
+    if not folder.exists() or preview:
+        if dry_run and not preview:
             raise AccentdsError(f"release {version} is not built yet: run `accentds publish {version}` first")
-        release = publish(ws, version, include_unlicensed=include_unlicensed, force=force)
+        release = publish(ws, version, include_unlicensed=include_unlicensed, force=force, preview=preview)
         for warning in release.warnings:
             err.print(f"[yellow]Warning:[/] {escape(warning)}")
         for name, stats in release.splits.items():
@@ -137,6 +142,11 @@ def publish_cmd(
             out.print(
                 f"left out   {item.kind} {escape(item.value)}: {escape(item.reason)} ({item.clips} clips)"
             )
+        if preview:
+            out.print(
+                f"dry run: {release.version} would hold {release.clips} clips, {_minutes(release.seconds)}; nothing kept"
+            )
+            return
         out.print(
             f"published {release.version}: {release.clips} clips, {_minutes(release.seconds)} in {release.path}"
         )
