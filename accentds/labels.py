@@ -286,6 +286,19 @@ def undo_tx(workspace: Workspace, tx_id: str, reviewer: str = "") -> list[Change
         return _apply(workspace, restore, reviewer or default_reviewer(), undoes=tx_id)
 
 
+def undo_last_import(workspace: Workspace, reviewer: str = "") -> list[Change]:
+    """Undo the newest `labels import` not undone yet, every clip it changed as one record
+    (refused, as `undo_tx`, if any of them changed since)."""
+    records = workspace.journal().transactions()
+    undone = {tx.get("undoes") for tx in records}
+    imports = [
+        tx for tx in records if str(tx.get("why", "")).startswith("import of ") and tx.get("tx") not in undone
+    ]
+    if not imports:
+        raise AccentdsError("no labels import to undo")
+    return undo_tx(workspace, imports[-1]["tx"], reviewer)
+
+
 def orphans(workspace: Workspace) -> dict[str, dict[str, str]]:
     """Labels of clips that no longer exist (a re-cut found no clip to move them to)."""
     labels = workspace.read_labels()

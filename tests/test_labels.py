@@ -361,3 +361,22 @@ def test_statuses_accents_and_names_are_taken_in_any_case_by_every_command(cut_w
         cwd=cut_ws.root,
     )
     assert listed.returncode == 0 and clip in listed.stdout and "1 clip(s)" in listed.stdout, listed
+
+
+def test_labels_undo_last_import_restores_every_clip_it_changed(cut_ws: Workspace, tmp_path: Path) -> None:
+    """A bad sheet changed many clips: one command takes the whole import back, as one record."""
+    sheet = tmp_path / "sheet.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    for row in rows[:3]:
+        row["status"], row["accent"] = "rejected", "Fife"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    assert run_cli("labels", "import", str(sheet), cwd=cut_ws.root).returncode == 0
+    assert {r["status"] for r in cut_ws.read_labels().values()} == {"rejected"}
+    undone = run_cli("labels", "undo", "--last-import", cwd=cut_ws.root)
+    assert undone.returncode == 0, undone.stderr
+    assert all(not row["status"] and not row["accent"] for row in cut_ws.read_labels().values())
+    again = run_cli("labels", "undo", "--last-import", cwd=cut_ws.root)
+    assert again.returncode == 1 and again.stderr.strip() == "Error: no labels import to undo"
+    neither = run_cli("labels", "undo", cwd=cut_ws.root)
+    assert neither.returncode == 1 and "give a clip id or --last-import" in neither.stderr

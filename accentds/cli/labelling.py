@@ -21,6 +21,7 @@ from ..labels import (
     set_source_defaults,
     set_source_licence,
     undo,
+    undo_last_import,
     validate,
 )
 from ..views import QUALITY_FLAGS
@@ -193,16 +194,23 @@ def labels_orphans_cmd(workspace: WorkspaceOpt = None) -> None:
 
 @labels_app.command("undo")
 def labels_undo_cmd(
-    clip_id: Annotated[str, typer.Argument(help="The clip.")],
+    clip_id: Annotated[Optional[str], typer.Argument(help="The clip.")] = None,
+    last_import: Annotated[
+        bool, typer.Option("--last-import", help="Undo the newest `labels import`, every clip it changed.")
+    ] = False,
     reviewer: Annotated[str, typer.Option(help="Your name in the history.")] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Restore the values a clip had before its last edit.
+    """Restore the values a clip had before its last edit, or undo a whole import.
 
-    Example: accentds labels undo file-3fa9c2d1e0ab-00000480-00004980
+    Examples:\n
+      accentds labels undo file-3fa9c2d1e0ab-00000480-00004980\n
+      accentds labels undo --last-import
     """
+    if (clip_id is None) == (not last_import):
+        raise AccentdsError("give a clip id or --last-import (one of them)")
     ws = _workspace(workspace)
-    changes = undo(ws, clip_id, reviewer)
+    changes = undo_last_import(ws, reviewer) if last_import else undo(ws, str(clip_id), reviewer)
     _print_changes(changes, "undo")
     if changes:
         _record_history(ws, "labels undo")
