@@ -7,8 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -201,3 +202,12 @@ def put_labels(ws: Workspace, rows: list[dict[str, str]]) -> None:
         when = rows[0].get("updated_at", "2024-01-01T00:00:00Z") if rows else ""
         reviewer = rows[0].get("reviewer", "t") if rows else ""
         journal.append([{"tx": new_tx_id(), "time": when, "reviewer": reviewer, "changes": changes}])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for a browser test module (Debian's, driven by Playwright; skipped without it)."""
+    from browsing import chromium
+
+    with chromium() as launched:
+        yield launched

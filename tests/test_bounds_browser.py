@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 import soundfile
-from browsing import api_url, chromium, require_browser, serving
+from browsing import api_url, require_browser, serving
 from conftest import SAMPLE, check_consistent
 
 sync_api = require_browser()
@@ -37,12 +37,6 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 def base_url(ws: Workspace) -> Iterator[str]:
     with serving(ws, "browser") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 class Editor:

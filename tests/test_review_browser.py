@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from browsing import ARGS, CHROMIUM, api_url, chromium, require_browser, serving
+from browsing import ARGS, CHROMIUM, api_url, require_browser, serving
 from conftest import SAMPLE
 
 sync_api = require_browser()
@@ -45,12 +45,6 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 def base_url(ws: Workspace) -> Iterator[str]:
     with serving(ws, "browser") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 class Page:

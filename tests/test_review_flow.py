@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browsing import chromium, require_browser, serving
+from browsing import require_browser, serving
 
 sync_api = require_browser()
 
@@ -48,12 +48,6 @@ def ws(flow_root: Path, tmp_path: Path) -> Workspace:
 def base_url(ws: Workspace) -> Iterator[str]:
     with serving(ws, "flow") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ from ..labels import LabelConflict, default_reviewer, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
 from ..views import QUALITY_FLAGS, build_manifest
 from ..workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace, read_csv
-from .edit import bounds_router, window
+from .edit import bounds_router, source_window
 from .sync import change_routes, data_state
 
 HERE = Path(__file__).resolve().parent
@@ -366,14 +366,10 @@ def create_app(
         source = sources.get(row["source_id"]) if row else None
         if row is None or source is None:
             return not_found(clip_id)
-        media = workspace.abs(source.get("media", "")).resolve()
-        if not source.get("media") or not _inside(media, workspace.raw):
-            return _error(404, f"the source media of {clip_id} is not in raw/: pull the source again")
-        try:
-            length = float(source.get("duration") or 0)
-        except ValueError:
-            length = 0.0
-        begin, end = window(row["start"], row["end"], length, pad)
+        placed = source_window(workspace, clip_id, row, source, pad)
+        if isinstance(placed, JSONResponse):
+            return placed
+        media, begin, end = placed
         try:
             ffmpeg = find_ffmpeg(workspace.config.ffmpeg)
         except AccentdsError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,22 @@ def window(start: float, end: float, length: float, pad: float) -> tuple[float, 
     return begin, min(stop, length) if length > 0 else stop
 
 
+def source_window(
+    workspace: Workspace, clip_id: str, clip: dict[str, Any], source: dict[str, str], pad: float
+) -> tuple[Path, float, float] | JSONResponse:
+    """A clip's source media (a file in raw/) and the stretch of it shown around the clip
+    (`window`), or the error to answer."""
+    media = workspace.abs(source.get("media", "")).resolve()
+    if not source.get("media") or not media.is_relative_to(workspace.raw.resolve()) or not media.is_file():
+        return _error(404, f"the source media of {clip_id} is not in raw/: pull the source again")
+    try:
+        length = float(source.get("duration") or 0)
+    except ValueError:
+        length = 0.0
+    begin, stop = window(clip["start"], clip["end"], length, pad)
+    return media, begin, stop
+
+
 def peaks(pcm: bytes, rate: int, per_s: int = PEAKS_PER_S) -> list[float]:
     """The largest |sample| of each 1/per_s s of mono s16le PCM, as a fraction of full scale."""
     samples = np.frombuffer(pcm[: len(pcm) // BYTES_PER_SAMPLE * BYTES_PER_SAMPLE], "<i2")
@@ -85,17 +102,10 @@ def bounds_router(
         if not found:
             return _error(404, "no such clip")
         clip = found[0]
-        source = source_of(clip["source_id"])
-        media = workspace.abs(source.get("media", "")).resolve() if source else None
-        if media is None or not source.get("media") or not media.is_relative_to(workspace.raw.resolve()):
-            return _error(404, f"the source media of {clip_id} is not in raw/: pull the source again")
-        if not media.is_file():
-            return _error(404, f"the source media of {clip_id} is not in raw/: pull the source again")
-        try:
-            length = float(source.get("duration") or 0)
-        except ValueError:
-            length = 0.0
-        begin, stop = window(clip["start"], clip["end"], length, pad)
+        placed = source_window(workspace, clip_id, clip, source_of(clip["source_id"]) or {}, pad)
+        if isinstance(placed, JSONResponse):
+            return placed
+        media, begin, stop = placed
         rate = workspace.config.vad.sample_rate
         clip_file = workspace.abs(clip["path"]).resolve()
         refs = [(clip["start"], clip_file)] if clip_file.is_relative_to(workspace.clips.resolve()) else []
