@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -473,8 +474,21 @@ def _values_at(records: list[dict], clip_id: str, version: int | None = None) ->
     return values
 
 
+def _shown_default(field: str, row: Mapping[str, Any], defaults: Mapping[str, Mapping[str, str]]) -> str:
+    """What a clip shows in `field` while no label sets it: pending, its caption draft, its
+    source's default speaker or accent, or nothing."""
+    if field == "status":
+        return "pending"
+    if field == "transcript":
+        return str(row.get("transcript_draft") or "")
+    return defaults.get(str(row["source_id"]), {}).get(field, "")
+
+
 def _merge_stale(
-    workspace: Workspace, edits: dict[str, dict[str, str]], stale: dict[str, tuple[int, int]]
+    workspace: Workspace,
+    edits: dict[str, dict[str, str]],
+    stale: dict[str, tuple[int, int]],
+    shown: Mapping[str, Mapping[str, Any]],
 ) -> list[str]:
     """Merge the edits of rows exported before their clip's last change (see `import_labels`):
     drop the cells the sheet left as they were, keep the ones only the sheet changed; return
@@ -482,12 +496,14 @@ def _merge_stale(
     if not stale:
         return []
     records = workspace.journal().for_clips(list(stale))
+    defaults = read_source_defaults(workspace)
     problems = []
     for cid, (number, version) in stale.items():
         then, now = _values_at(records, cid, version), _values_at(records, cid)
         for field, value in list(edits[cid].items()):
             base = then.get(field)
-            if base is not None and value == base:
+            exported = base if base is not None else _shown_default(field, shown[cid], defaults)
+            if value == exported:
                 del edits[cid][field]  # as exported: what changed since stays
             elif now.get(field) != base:
                 problems.append(
@@ -560,7 +576,7 @@ def import_labels(
         sheet_version = (row.get("version") or "").strip()
         if changed and sheet_version.isdigit() and int(sheet_version) < int(current.get("version") or 0):
             stale[cid] = (number, int(sheet_version))
-    problems += _merge_stale(workspace, edits, stale)
+    problems += _merge_stale(workspace, edits, stale, shown)
     if problems:
         listed = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""

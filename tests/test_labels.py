@@ -193,11 +193,14 @@ def test_an_older_sheet_keeps_what_changed_since_and_refuses_what_both_changed(
     """A sheet exported before another reviewer's edit: importing it keeps that edit (it used
     to put the sheet's older words back, silently), applies what only the sheet changed, and
     stops, changing nothing, where both changed the same cell."""
-    first, second, third = sorted(cut_ws.read_clip_table(columns=["clip_id"])["clip_id"].to_pylist())[:3]
+    first, second, third, fourth = sorted(cut_ws.read_clip_table(columns=["clip_id"])["clip_id"].to_pylist())[
+        :4
+    ]
     set_labels(cut_ws, [first, second], {"transcript": "Words typed before the export"})
     sheet = tmp_path / "stale.csv"
     export_labels(cut_ws, sheet)
     set_labels(cut_ws, [first], {"transcript": "Carol fixed this on the review page"}, reviewer="carol")
+    set_labels(cut_ws, [fourth], {"transcript": "Carol typed these", "status": "accepted"}, reviewer="carol")
     rows = read_csv(sheet)
     by_id = {row["clip_id"]: row for row in rows}
     by_id[second]["note"] = "dave's note"  # another row of the same clip set
@@ -209,6 +212,11 @@ def test_an_older_sheet_keeps_what_changed_since_and_refuses_what_both_changed(
         (third, "accent", "Fife"),
     }
     assert cut_ws.read_labels()[first]["transcript"] == "Carol fixed this on the review page"
+    # a clip nobody had labelled at the export: its shown draft and pending status are no edit
+    assert (cut_ws.read_labels()[fourth]["transcript"], cut_ws.read_labels()[fourth]["status"]) == (
+        "Carol typed these",
+        "accepted",
+    )
     # the sheet's cell changed too: both changed it, nothing is imported
     by_id[first]["transcript"] = "Dave's words"
     by_id[third]["accent"] = "Glasgow"
