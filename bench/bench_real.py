@@ -145,11 +145,19 @@ def main() -> None:
         "--per-file", action="store_true", help="also each file's lost speech and false clip-s"
     )
     parser.add_argument("--torch-python", type=Path, default=Path("/work/bench-venv/bin/python"))
+    parser.add_argument(
+        "--set",
+        type=Path,
+        default=SET,
+        help="the set's folder (bench/out/fresh: the check set, fresh_set.py)",
+    )
     args = parser.parse_args()
-    if not (SET / "index.json").exists():
-        sys.exit("no bench/out/real/index.json: build it with bench/real_set.py (see bench/README.md)")
+    if not (args.set / "index.json").exists():
+        sys.exit(
+            f"no {args.set}/index.json: build it with bench/real_set.py or fresh_set.py (see bench/README.md)"
+        )
     index = [
-        e for e in json.loads((SET / "index.json").read_text()) if fnmatch.fnmatch(e["file"], args.files)
+        e for e in json.loads((args.set / "index.json").read_text()) if fnmatch.fnmatch(e["file"], args.files)
     ]
     names = [*list(CONFIGS), TORCH_ROW]
     unknown = set(args.config or []) - set(names)
@@ -165,7 +173,7 @@ def main() -> None:
     )
     print(HEAD.format("configuration") + " × realtime |")
     print("| --- " * HEAD.count("|") + "|")
-    pcm = {e["file"]: read(SET / e["file"]) for e in index}
+    pcm = {e["file"]: read(args.set / e["file"]) for e in index}
     kinds: dict[str, dict[str, Tally]] = {}
     per_file: dict[str, dict[str, tuple[float, float]]] = {}
     for label in names:
@@ -179,7 +187,7 @@ def main() -> None:
         took = 0.0
         try:
             if label == TORCH_ROW:
-                found = run_torch(args.torch_python, [SET / e["file"] for e in index])
+                found = run_torch(args.torch_python, [args.set / e["file"] for e in index])
                 if isinstance(found, str):
                     print(f"| {label} | {found} |")
                     continue

@@ -134,8 +134,8 @@ def ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def extract(dest: Path) -> None:
-    for repo, (commit, _, globs) in SOURCES.items():
+def extract(dest: Path, sources: dict[str, tuple[str, str, list[str]]] = SOURCES) -> None:
+    for repo, (commit, _, globs) in sources.items():
         git = ["git", "--git-dir", str(MIRROR / repo.replace("/", "+") / "repo")]
         names = subprocess.run([*git, "ls-tree", "-r", "--name-only", commit], capture_output=True, text=True)
         if names.returncode:
@@ -155,9 +155,9 @@ def load(path: Path) -> np.ndarray:
     return np.frombuffer(subprocess.run(cmd, capture_output=True, check=True).stdout, np.float32).copy()
 
 
-def phone(x: np.ndarray) -> np.ndarray:
+def phone(x: np.ndarray, folder: Path = OUT) -> np.ndarray:
     """Telephone channel: 300–3400 Hz band-pass, 8 kHz, G.711 mu-law, back to 16 kHz."""
-    ff, tmp = ffmpeg(), OUT / "_phone.wav"
+    ff, tmp = ffmpeg(), folder / "_phone.wav"
     enc = [ff, "-v", "error", "-y", "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "-"]
     enc += ["-af", "highpass=f=300,lowpass=f=3400", "-ar", "8000", "-c:a", "pcm_mulaw", str(tmp)]
     subprocess.run(enc, input=x.astype(np.float32).tobytes(), check=True)
@@ -260,10 +260,10 @@ def reverb(x: np.ndarray, rir: np.ndarray) -> np.ndarray:
     return y.astype(np.float32)
 
 
-def write(name: str, x: np.ndarray) -> None:
+def write(name: str, x: np.ndarray, folder: Path = OUT) -> None:
     peak = float(np.max(np.abs(x)))
     x = x * (0.9 / peak if peak > 0.9 else 1.0)
-    with wave.open(str(OUT / name), "wb") as w:
+    with wave.open(str(folder / name), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE)
         w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
 

@@ -1,0 +1,212 @@
+"""A check set of real recordings the cut's settings were never chosen on.
+
+Built as bench/real_set.py builds the benchmark set (the LibriVAD method: real clean speech
+laid end to end with pauses of 0.3–3 s, mixed with a real recording of noise or music at a
+known SNR), but from other repositories, speakers, microphones and noises. Nothing is tuned
+on it: its figures say how the settings chosen on bench/out/real carry over to recordings
+they have not seen.
+
+* speech: the TIMIT sample once shipped with NLTK (160 sentences by 16 speakers from 8 US
+  dialect regions), with its phones labelled by hand: the truth is every phone but h#, pau and
+  epi, at 10 ms frames, gaps under 0.3 s merged and runs under 0.1 s dropped, as in
+  real_set.py. (Recordings whose truth would come from their energy were tried and left out:
+  community phrases from home microphones and one speaker's test recordings of the Montreal
+  Forced Aligner. Their noise floors lie within real_set.py's 38 dB of the speech, so clicks,
+  breaths and room noise between words counted as speech.)
+* hand-labelled as recorded: pyAudioAnalysis' two counting recordings, with their own
+  speech/silence segments (0.05–0.1 s resolution).
+* noise and music: room backgrounds recorded between wake words (Mycroft Precise), a MUSAN
+  noise recording and a MUSAN music piece (inaSpeechSegmenter's musanmix), pyAudioAnalysis'
+  beat loop.
+
+Run (from the repo root, with the source repositories fetched into /work/.mirror):
+    .venv/bin/python bench/fresh_set.py --extract /work/fresh-raw
+    .venv/bin/python bench/fresh_set.py --from /work/fresh-raw        # builds bench/out/fresh/
+    .venv/bin/python bench/bench_real.py --set bench/out/fresh --by-kind
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+from real_set import HOP, RATE, Pool, bed, extract, load, phone, power, speech_track, summary, write
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out" / "fresh"
+SEED = 20261207
+TIMIT, PRECISE = "nltk/nltk", "MycroftAI/Precise-Community-Data"
+INA, PAA = "ina-foss/inaSpeechSegmenter", "tyiannak/pyAudioAnalysis"
+SOURCES = {
+    TIMIT: (
+        "e9181f0fa1302e65e47cfdfd02574d9f15ed8bcb",  # the sample left the repository later
+        "TIMIT sample, CC BY-NC-SA (data/corpora/timit/README)",
+        ["data/corpora/timit/dr*/*.wav", "data/corpora/timit/dr*/*.phn"],
+    ),
+    PRECISE: (
+        "4854e39b7f8c0e14d387d4e135aa10486f5158bf",
+        "public domain (licenses/license-20201215-jarbas.txt)",
+        ["not-wake-words/noises/bg_noise-20201215-jarbas.tar.gz"],
+    ),
+    INA: (
+        "e331866febad606209c670fae48cdf9a2321725b",
+        "MIT; MUSAN clips, open licences",
+        ["media/musanmix.wav"],
+    ),
+    PAA: (
+        "ae00ebd446d497dbbb654c40a71810e7fdf2cc1b",
+        "Apache-2.0",
+        [
+            "pyAudioAnalysis/data/count*.wav",
+            "pyAudioAnalysis/data/count*.segments",
+            "pyAudioAnalysis/data/beat/small.wav",
+        ],
+    ),
+}
+SILENCE = {"h#", "pau", "epi"}  # TIMIT's non-speech labels
+
+
+def merged_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of a frame mask, gaps under 0.3 s merged and runs under 0.1 s dropped (real_set.truth)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    out: list[tuple[int, int]] = []
+    for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        if out and a - out[-1][1] < 30:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return [(a, b) for a, b in out if b - a >= 10]
+
+
+def timit_truth(phn: Path, samples: int) -> list[tuple[int, int]]:
+    """Speech runs (10 ms frames) from TIMIT's hand-labelled phones: a frame is speech when
+    most of it lies in a phone other than h#, pau and epi."""
+    speech = np.zeros(samples, bool)
+    for line in phn.read_text().split("\n"):
+        parts = line.split()
+        if len(parts) == 3 and parts[2] not in SILENCE:
+            speech[int(parts[0]) : int(parts[1])] = True
+    n = samples // HOP
+    return merged_runs(speech[: n * HOP].reshape(n, HOP).mean(axis=1) > 0.5)
+
+
+class FreshPool(Pool):
+    """real_set.Pool with TIMIT's own labels as the truth."""
+
+    def utterance(self, group: str) -> tuple[np.ndarray, list[tuple[int, int]], Path]:
+        if not self.queues[group]:
+            raise SystemExit(f"ran out of {group} utterances: fewer or shorter files than expected")
+        path = self.queues[group].pop(0)
+        x = load(path)
+        spans = timit_truth(path.with_suffix(".phn"), len(x))
+        a, b = max(0, spans[0][0] - 10), min(len(x) // HOP, spans[-1][1] + 10)
+        return x[a * HOP : b * HOP], [(s - a, e - a) for s, e in spans], path.relative_to(self.raw)
+
+
+def segments_truth(path: Path) -> list[tuple[int, int]]:
+    """Speech runs (10 ms frames) of a pyAudioAnalysis .segments file."""
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    return [(round(float(a) * 100), round(float(b) * 100)) for a, b, label in rows if label == "speech"]
+
+
+def build(raw: Path) -> None:
+    rng = np.random.default_rng(SEED)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in [*OUT.glob("*.wav"), *OUT.glob("*.levels.npy")]:
+        old.unlink()
+    pool = FreshPool(raw, rng)
+    pool.add("timit", pool.files(TIMIT, "data/corpora/timit/dr*/*.wav"))
+
+    tarball = pool.files(PRECISE, "not-wake-words/noises/bg_noise-*.tar.gz")[0]
+    with tarfile.open(tarball) as tar:
+        members = sorted((m for m in tar.getmembers() if m.name.endswith(".wav")), key=lambda m: m.name)
+        room = []
+        for m in members:
+            tmp = OUT / "_bg.wav"
+            tmp.write_bytes(tar.extractfile(m).read())  # type: ignore[union-attr]
+            room.append(load(tmp))
+            tmp.unlink()
+    musan = load(pool.files(INA, "media/musanmix.wav")[0])
+    beds = {  # name -> (signal, repo); musanmix: MUSAN music 0-22.4 s, MUSAN noise 29.1-55.7 s
+        "room": (np.concatenate(room), PRECISE),
+        "musan-noise": (musan[int(29.1 * RATE) : int(55.7 * RATE)], INA),
+        "musan-music": (musan[: int(22.4 * RATE)], INA),
+        "beat": (load(pool.files(PAA, "*/data/beat/small.wav")[0]), PAA),
+    }
+    licence = {repo: lic for repo, (_, lic, _) in SOURCES.items()}
+    index = []
+
+    def entry(name, kind, snr, x, spans, origin, repos):
+        write(name, x, OUT)
+        utt = [[round(a * HOP / RATE, 2), round(b * HOP / RATE, 2)] for a, b in spans]
+        index.append(
+            {"file": name, "kind": kind, "snr_db": snr, "seconds": round(len(x) / RATE, 2), "utterances": utt}
+            | {"origin": origin, "licence": "; ".join(sorted({licence[r] for r in repos}))}
+        )
+        print(f"{name:24s} {kind:12s} {len(x) / RATE:6.1f} s  snr {snr}  {len(utt)} utt")
+
+    def speech_file(name, kind, snr, bed_name, interludes=False, tel=False):
+        clean, spans, names = speech_track(pool, ["timit"], rng.uniform(45, 75), rng, interludes)
+        repos = sorted({n.parts[0].replace("+", "/", 1) for n in names})
+        noise, src = bed(beds[bed_name][0], len(clean), rng), beds[bed_name][1]
+        gain = np.sqrt(power(clean, spans) / (power(noise) * 10 ** (snr / 10)))
+        x = clean + gain * noise
+        frames = len(x) // HOP * HOP
+        levels = [np.mean(y[:frames].reshape(-1, HOP) ** 2, axis=1) for y in (clean, gain * noise)]
+        np.save(OUT / name.replace(".wav", ".levels.npy"), np.stack(levels).astype(np.float32))
+        origin = f"speech: {len(names)} utterances; bed {bed_name} at {snr:.1f} dB SNR"
+        if tel:
+            x, origin = phone(x, OUT), origin + "; telephone channel"
+        entry(name, kind, round(snr, 1), x, spans, origin, [*repos, src])
+
+    speech_file("clean-1.wav", "clean", 30.0, "room")
+    for i, bed_name in enumerate(["room", "musan-noise", "room", "musan-noise"]):
+        speech_file(f"noisy-{i + 1}.wav", "noisy", float(rng.uniform(0, 10)), bed_name)
+    for i, bed_name in enumerate(["musan-noise", "room"]):
+        speech_file(f"noise-10-20-{i + 1}.wav", "noise-10-20", float(rng.uniform(10, 20)), bed_name)
+    for i, bed_name in enumerate(["musan-music", "beat"]):
+        speech_file(f"music-{i + 1}.wav", "music", float(rng.uniform(0, 15)), bed_name, interludes=i == 0)
+    speech_file("phone-1.wav", "phone", float(rng.uniform(10, 20)), "room", tel=True)
+    for name in ("count", "count2"):
+        x = load(pool.files(PAA, f"*/data/{name}.wav")[0])
+        spans = segments_truth(pool.files(PAA, f"*/data/{name}.segments")[0])
+        entry(
+            f"labelled-{name}.wav",
+            "hand-labelled",
+            None,
+            x,
+            spans,
+            f"pyAudioAnalysis {name}.wav as recorded",
+            [PAA],
+        )
+    for name, (x, src) in beds.items():
+        x = x[: 180 * RATE] * (10 ** (rng.uniform(-30, -20) / 20) / np.sqrt(power(x[: 180 * RATE])))
+        if len(x) < 30 * RATE:
+            x = bed(x, 30 * RATE, rng)
+        entry(f"none-{name}.wav", "no-speech", None, x, [], f"no speech: {name}", [src])
+    (OUT / "index.json").write_text(json.dumps(index, indent=1) + "\n")
+    summary(index)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--extract", type=Path, metavar="DIR", help="copy the SOURCES files from the mirrors")
+    parser.add_argument(
+        "--from", dest="raw", type=Path, metavar="DIR", help="build bench/out/fresh/ from DIR"
+    )
+    args = parser.parse_args()
+    if args.extract:
+        extract(args.extract, SOURCES)
+    if args.raw:
+        build(args.raw)
+    if not (args.extract or args.raw):
+        parser.print_help()
+
+
+if __name__ == "__main__":
+    main()
