@@ -110,6 +110,8 @@ def sources(data: Path, excerpts: int, seed: int):
                 is_speech[round(a * 100) : round(b * 100)] = True
             known = Truth(speech, noise, is_speech)
             yield f"real {entry['kind']}", entry["snr_db"], read(data / entry["file"]), known
+    if not (data / "speech").is_dir() or not (data / "noise").is_dir():
+        return  # a set without recordings to mix (bench/out/fresh)
     ffmpeg = find_ffmpeg(None)
     rng = np.random.default_rng(seed)
     speech = {p.stem: decode(ffmpeg, p) for p in sorted((data / "speech").iterdir())}
