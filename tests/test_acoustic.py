@@ -313,7 +313,9 @@ def test_cut_explain_names_the_music_it_dropped(workspace, make_media, speech):
         re.search(r" clips +\d+\.\d min kept +\d+\.\d min not kept ", cut_line) and "dropped" not in cut_line
     )
     assert re.search(r"^ +dropped: [\d.]+ s ", done.stdout, re.M)
-    line = next(ln for ln in done.stdout.splitlines() if "music-like" in ln)
+    # each reason is explained once, and each passage names its reason
+    assert done.stdout.count("music-like") == 1, done.stdout
+    line = next(ln for ln in done.stdout.splitlines() if re.match(r" +\d:\d\d:\d\d\.\d–.* music$", ln))
     start = line.split()[0].split("–")[0]
     minutes, seconds = start.split(":")[1:]
     assert 7.0 <= int(minutes) * 60 + float(seconds) <= 9.5  # the jingle starts at 8 s

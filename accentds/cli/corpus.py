@@ -35,19 +35,23 @@ from .shared import (
 
 
 def _print_drops(console: Console, result: SourceCut) -> None:
-    """The passages of one source the VAD heard as speech but no clip kept, with the reason."""
+    """The passages of one source the VAD heard as speech but no clip kept: the seconds and
+    meaning of each reason once, then each passage with its reason's name."""
     if not result.drops:
         console.print("          nothing dropped", highlight=False)
         return
     seconds: dict[str, float] = {}
     for start, end, reason in result.drops:
         seconds[reason] = seconds.get(reason, 0.0) + end - start
-    summary = ", ".join(f"{s:.1f} s {reason}" for reason, s in sorted(seconds.items(), key=lambda x: -x[1]))
-    console.print(f"          dropped: {summary}", highlight=False)
+    order = sorted(seconds, key=lambda reason: -seconds[reason])
+    console.print(
+        f"          dropped: {', '.join(f'{seconds[r]:.1f} s {r}' for r in order)}", highlight=False
+    )
+    for reason in order:
+        console.print(f"            {reason}: {REASON_TEXT[reason]}", highlight=False)
     for start, end, reason in result.drops:
         console.print(
-            f"          {_clock(start)}–{_clock(end)}  {end - start:5.1f} s  {REASON_TEXT[reason]}",
-            highlight=False,
+            f"          {_clock(start)}–{_clock(end)}  {end - start:6.2f} s  {reason}", highlight=False
         )
 
 
