@@ -591,6 +591,11 @@ def import_labels(
         elif changed and sheet_version != "" and sheet_version < int(current.get("version") or 0):
             stale[cid] = (number, sheet_version)
     problems += _merge_stale(workspace, edits, stale, shown)
+    if edits and "version" not in columns and not view and warn:
+        warn(
+            f"{path} has no version column: its cells replace the clips' labels, also those changed "
+            "since it was exported (export again, or keep the column, to keep later changes)"
+        )
     if problems:
         listed = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""

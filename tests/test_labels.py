@@ -421,3 +421,21 @@ def test_a_version_that_is_no_whole_number_stops_the_import(cut_ws: Workspace, t
     with pytest.raises(AccentdsError, match=r"row 2: version '1.5' is not a whole number"):
         import_labels(cut_ws, sheet)
     assert cut_ws.read_labels() == {}
+
+
+def test_a_sheet_without_its_version_column_is_imported_with_a_warning(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    """A spreadsheet whose version column was deleted cannot tell what changed since it was
+    exported: its cells are imported over later changes, and the import says so."""
+    sheet = tmp_path / "trimmed.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    for row in rows:
+        del row["version"]
+    rows[0]["accent"] = "Fife"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    said: list[str] = []
+    assert import_labels(cut_ws, sheet, warn=said.append)
+    assert len(said) == 1 and "has no version column" in said[0]
+    assert import_labels(cut_ws, sheet, warn=said.append) == [] and len(said) == 1  # nothing to import: quiet
