@@ -445,6 +445,18 @@ def export_labels(workspace: Workspace, path: Path) -> int:
     return len(rows)
 
 
+def sheet_number(cell: str) -> int | str | None:
+    """A whole number as a spreadsheet may have re-saved it ("3", "3.0", "3,00", " 3 "); ""
+    for an empty cell, None for anything else."""
+    text = cell.strip()
+    if not text:
+        return ""
+    whole, _, fraction = text.replace(",", ".").partition(".")
+    if whole.isdigit() and (not fraction or set(fraction) == {"0"}):
+        return int(whole)
+    return None
+
+
 def _normalise(schema: LabelSchema, values: dict[str, str]) -> dict[str, str]:
     """Statuses, accents and evidence in the schema's spelling whatever their case."""
     for name, choices in (
@@ -573,10 +585,17 @@ def import_labels(
             problems.append(f"row {number}: {problem}")
         if changed:
             edits[cid] = changed
-        sheet_version = (row.get("version") or "").strip()
-        if changed and sheet_version.isdigit() and int(sheet_version) < int(current.get("version") or 0):
-            stale[cid] = (number, int(sheet_version))
+        sheet_version = sheet_number(row.get("version") or "")
+        if sheet_version is None:
+            problems.append(f"row {number}: version {row.get('version')!r} is not a whole number")
+        elif changed and sheet_version != "" and sheet_version < int(current.get("version") or 0):
+            stale[cid] = (number, sheet_version)
     problems += _merge_stale(workspace, edits, stale, shown)
+    if edits and "version" not in columns and not view and warn:
+        warn(
+            f"{path} has no version column: its cells replace the clips' labels, also those changed "
+            "since it was exported (export again, or keep the column, to keep later changes)"
+        )
     if problems:
         listed = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""

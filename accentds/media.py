@@ -221,6 +221,7 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_PICTURE = re.compile(r"^\s*Stream #.*: Video: (?!.*\(attached pic\)).*$", re.MULTILINE)
 
 
 def header_duration(path: Path, ffmpeg: str) -> float | None:
@@ -237,9 +238,10 @@ def header_duration(path: Path, ffmpeg: str) -> float | None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    match = _DURATION.search(done.stderr.decode("utf-8", "replace"))
-    if not match:
-        return None
+    said = done.stderr.decode("utf-8", "replace")
+    match = _DURATION.search(said)
+    if not match or _PICTURE.search(said):
+        return None  # a video's duration is its longest stream's, often the picture's
     hours, minutes, seconds = match.groups()
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 

@@ -388,3 +388,54 @@ def test_labels_undo_last_import_restores_every_clip_it_changed(cut_ws: Workspac
     assert again.returncode == 1 and again.stderr.strip() == "Error: no labels import to undo"
     neither = run_cli("labels", "undo", cwd=cut_ws.root)
     assert neither.returncode == 1 and "give a clip id or --last-import" in neither.stderr
+
+
+@pytest.mark.parametrize("cell", ["0.0", "0,00", " 0 "])
+def test_a_version_a_spreadsheet_reformatted_still_keeps_later_edits(
+    cut_ws: Workspace, tmp_path: Path, cell: str
+) -> None:
+    """A spreadsheet that re-saves the version column as "0.0" or "0,00": the sheet is still
+    known to be older than the clip, so its unchanged cells do not put the old labels back
+    (they used to, silently, as if the sheet had no version at all)."""
+    first, second = sorted(cut_ws.read_clip_table(columns=["clip_id"])["clip_id"].to_pylist())[:2]
+    sheet = tmp_path / "old.csv"
+    export_labels(cut_ws, sheet)
+    set_labels(cut_ws, [first], {"speaker": "Eilidh", "accent": "Dundee"}, reviewer="carol")
+    rows = read_csv(sheet)
+    for row in rows:
+        row["version"] = cell
+    by_id = {row["clip_id"]: row for row in rows}
+    by_id[second]["note"] = "dave's note"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    changes = import_labels(cut_ws, sheet, reviewer="dave")
+    assert {(c.clip_id, c.field, c.new) for c in changes} == {(second, "note", "dave's note")}
+    assert cut_ws.read_labels()[first]["accent"] == "Dundee"
+
+
+def test_a_version_that_is_no_whole_number_stops_the_import(cut_ws: Workspace, tmp_path: Path) -> None:
+    sheet = tmp_path / "bad.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    rows[0]["version"], rows[0]["accent"] = "1.5", "Fife"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    with pytest.raises(AccentdsError, match=r"row 2: version '1.5' is not a whole number"):
+        import_labels(cut_ws, sheet)
+    assert cut_ws.read_labels() == {}
+
+
+def test_a_sheet_without_its_version_column_is_imported_with_a_warning(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    """A spreadsheet whose version column was deleted cannot tell what changed since it was
+    exported: its cells are imported over later changes, and the import says so."""
+    sheet = tmp_path / "trimmed.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    for row in rows:
+        del row["version"]
+    rows[0]["accent"] = "Fife"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    said: list[str] = []
+    assert import_labels(cut_ws, sheet, warn=said.append)
+    assert len(said) == 1 and "has no version column" in said[0]
+    assert import_labels(cut_ws, sheet, warn=said.append) == [] and len(said) == 1  # nothing to import: quiet

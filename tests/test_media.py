@@ -431,6 +431,29 @@ def test_a_file_cut_short_is_cut_with_a_warning_though_ffmpeg_says_nothing(
     check_consistent(workspace)
 
 
+@pytest.mark.parametrize("kind", ["mp4", "mkv"])
+def test_a_video_whose_picture_outlasts_its_sound_is_no_truncated_download(
+    workspace, make_media, ffmpeg, speech, kind
+):
+    """A whole video whose picture runs on after the sound ends (an outro, an editor's
+    leftover frames): the container's duration is the picture's, so it says nothing of
+    missing audio, and pulling it warns of nothing."""
+    sound = make_media("sound.wav")
+    video = sound.with_name(f"video.{kind}")
+    picture = f"color=c=black:s=64x48:r=5:d={seconds(speech) + 8:.3f}"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", picture, "-i", str(sound),
+         "-c:v", "mpeg4", "-c:a", "aac", str(video)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    done = run_cli("pull", str(video), cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert not [line for line in done.stderr.splitlines() if line.startswith("warning")], done.stderr
+    [source] = workspace.read_sources()
+    assert abs(source.duration - seconds(speech)) < 0.2
+    assert workspace.read_clips()
+
+
 def test_silent_source_is_pulled_but_cuts_to_no_speech(silence_batch, workspace):
     done, silent = silence_batch
     assert done.returncode == 0, done.stderr  # no speech is an outcome, not a failure
