@@ -162,7 +162,7 @@ def since_release(manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: R
         old = released.get(clip)
         if old is None:
             if state == "accepted":
-                accepted += (row["updated_at"] or "") > newest.created_at
+                accepted += (row["updated_at"] or "") >= newest.created_at  # to the second, as the release
                 if reason in allowed:
                     new_clips += 1
                     new_seconds += float(row["duration"])

@@ -135,3 +135,15 @@ def test_an_unreadable_release_asks_for_verify(cut_ws: Workspace) -> None:
 
 def test_next_version() -> None:
     assert (next_version("1.0.0"), next_version("2.3.4")) == ("1.1.0", "2.4.0")
+
+
+def test_clips_accepted_in_the_second_a_release_was_made_count_as_accepted_since(cut_ws: Workspace) -> None:
+    """A clip accepted while `publish` ran, in the same second, is not in the release: status
+    counted it among the new publishable clips but not among those accepted since."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:2], "2024-01-01T10:00:00Z", status="accepted")
+    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    _label(cut_ws, ids[2:5], "2024-01-02T00:00:00Z", status="accepted")
+    since = status(cut_ws).since_release
+    assert since is not None and (since.accepted, since.new_clips) == (3, 3)
