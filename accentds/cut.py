@@ -296,21 +296,45 @@ class WouldOrphan(AccentdsError):
 def _moves(
     old: pa.Table, new: Sequence[Clip], labelled: dict[str, ClipLabels]
 ) -> tuple[dict[str, str], list[str]]:
-    """Where the labels of the old clips go: {old id: new id} for each labelled old clip that
-    a new clip overlaps by at least half the old one's length (the one overlapping most,
-    each new clip taking one), and the labelled old clips that find none."""
+    """Where the labels of the old clips go: {old id: new id} for each labelled old clip one
+    new clip matches, and the labelled old clips no new clip matches.
+
+    A new clip matches an old one when it is, give or take its edges, the same stretch of
+    speech: it holds at least half of the old clip and is at least half made of it, no other
+    new clip holds a quarter of the old one (not split), and it takes in no more than half of
+    any other old clip (not joined with another). A transcript and an `accepted` describe the
+    old clip's words; on a clip split in two or joined with others they would be wrong."""
+    ids = old["clip_id"].to_pylist()
+    starts, ends = (old[c].to_numpy(zero_copy_only=False).astype(np.float64) for c in ("start", "end"))
+    new_starts = np.array([c.start for c in new], np.float64)
+    new_ends = np.array([c.end for c in new], np.float64)
     moves: dict[str, str] = {}
     lost: list[str] = []
     # a new clip that already has labels (its id kept) keeps them
     taken = {c.clip_id for c in new if any(labelled.get(c.clip_id, ClipLabels()).values.values())}
-    for cid, start, end in zip(*(old[c].to_pylist() for c in ("clip_id", "start", "end")), strict=True):
+    for k, cid in enumerate(ids):
         if cid in taken or not any(labelled.get(cid, ClipLabels()).values.values()):
             continue
-        overlaps = [(min(end, c.end) - max(start, c.start), c.clip_id) for c in new]
-        best = max(overlaps, default=(0.0, ""))
-        if best[0] >= 0.5 * (end - start) and best[1] not in taken:
-            moves[cid] = best[1]
-            taken.add(best[1])
+        length = ends[k] - starts[k]
+        held = np.clip(np.minimum(ends[k], new_ends) - np.maximum(starts[k], new_starts), 0.0, None)
+        order = np.argsort(-held, kind="stable")
+        best = int(order[0]) if len(order) else -1
+        matches = (
+            best >= 0
+            and held[best] >= 0.5 * length
+            and held[best] >= 0.5 * (new_ends[best] - new_starts[best])
+        )
+        if matches and len(order) > 1:
+            matches = held[order[1]] < 0.25 * length
+        if matches:
+            taken_in = np.clip(
+                np.minimum(ends, new_ends[best]) - np.maximum(starts, new_starts[best]), 0.0, None
+            )
+            taken_in[k] = 0.0
+            matches = not np.any(taken_in > 0.5 * (ends - starts))
+        if matches and new[best].clip_id not in taken:
+            moves[cid] = new[best].clip_id
+            taken.add(new[best].clip_id)
         else:
             lost.append(cid)
     return moves, lost
@@ -322,9 +346,9 @@ def commit_cut(
     """Record a finished cut in the manifests; return the clip files it no longer uses,
     which the caller deletes once the views no longer list them.
 
-    Labels of replaced clips move to the new clip overlapping each most (≥ 50 % of the old
-    clip), recorded in the label journal before the clips change; labels that find no clip
-    are kept as orphans. A cut that would orphan accepted clips raises WouldOrphan unless
+    Labels of replaced clips move to the new clip that matches each (`_moves`: the same
+    stretch of speech, not split or joined with another), recorded in the label journal
+    before the clips change; labels that find no match are kept as orphans. A cut that would orphan accepted clips raises WouldOrphan unless
     `allow_orphans`."""
     sid = result.source_id
     new_ids = {c.clip_id for c in result.clips}
@@ -345,8 +369,9 @@ def commit_cut(
         accepted = [cid for cid in lost if labelled[cid].values.get("status") == "accepted"]
         if accepted and not allow_orphans:
             raise WouldOrphan(
-                f"kept the old clips of {sid}: the new cut has no clip for {len(accepted)} accepted "
-                f"clip(s) ({', '.join(accepted[:3])}{', …' if len(accepted) > 3 else ''}); "
+                f"kept the old clips of {sid}: no clip of the new cut matches {len(accepted)} accepted "
+                f"clip(s) ({', '.join(accepted[:3])}{', …' if len(accepted) > 3 else ''}: gone, split, "
+                "or joined with other clips); "
                 f"run `accentds cut {sid} --force` to cut it anyway (their labels are kept as orphans)"
             )
         if moves:
@@ -359,7 +384,7 @@ def commit_cut(
                         changes.append(
                             {"clip": new_id, "field": name, "old": target.get(name, ""), "new": value}
                         )
-            why = f"re-cut of {sid}: labels moved to the new clip overlapping each old one most"
+            why = f"re-cut of {sid}: labels moved to the new clip matching each old one"
             journal.append(
                 [
                     {

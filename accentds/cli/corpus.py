@@ -286,9 +286,10 @@ def cut_cmd(
     does not back (music, hum, traffic, knocks) is dropped, clips Silero only half
     believes are kept and flagged `unconfirmed`; the rest is cut into clips at pauses.
     Re-cutting with other settings replaces a source's clips: each labelled clip's labels
-    move to the new clip overlapping it most (at least half of it); labels that find no
-    clip are kept as orphans (`accentds labels orphans`), and a source whose new cut would
-    orphan accepted clips keeps its old clips unless --force. One cut runs at a time per
+    move to the new clip that is the same stretch of speech give or take its edges; labels
+    of a clip that is gone, split or joined with others are kept as orphans (`accentds
+    labels orphans`), and a source whose new cut would orphan accepted clips keeps its old
+    clips unless --force. One cut runs at a time per
     workspace: a second waits. Settings come from accentds.toml [vad]; options override them.
 
     Examples:\n
