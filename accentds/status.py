@@ -251,7 +251,17 @@ def status(workspace: Workspace) -> Status:
         steps.append("accentds pull URL|FILE|FOLDER   (pulls and cuts new videos)")
     uncut = len(ids - cut_ids)
     if uncut or stale:
-        steps.append(f"accentds cut   ({uncut} source(s) not cut, {stale} cut with older settings)")
+        stale_ids = [sid for sid in cut_ids if cuts[sid].settings_id != current]
+        holding = pc.is_in(accepted["source_id"], pa.array(stale_ids, pa.string())) if stale_ids else None
+        careful = (
+            "; a re-cut that no longer matches accepted clips stops and names its `--force`"
+            if holding is not None and pc.any(holding).as_py()
+            else ""
+        )
+        steps.append(
+            f"accentds cut   ({uncut} source(s) not cut, {stale} cut with settings other than "
+            f"accentds.toml's{careful})"
+        )
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
     step = _publish_step(ready, held, since)

@@ -25,6 +25,13 @@ def test_labels_follow_a_clip_whose_edges_move(cut_ws: Workspace) -> None:
     row = _labels_at(ws, clip.start + 0.1, clip.end - 0.1)
     assert row["clip_id"] != clip.clip_id and (row["status"], row["transcript"]) == ("accepted", "och aye")
     assert not orphans(ws)
+    # cut with other settings than accentds.toml's, with accepted clips: status says a plain
+    # `accentds cut` may stop and why
+    shown = run_cli("status", cwd=ws.root).stdout
+    assert "1 cut with settings other than accentds.toml's; a re-cut that no longer matches accepted" in shown
+    back = run_cli("cut", cwd=ws.root)
+    assert back.returncode == 0, back.stderr
+    assert _labels_at(ws, clip.start + 0.1, clip.end - 0.1)["transcript"] == "och aye"
 
 
 def test_a_clip_joined_with_others_does_not_take_one_clips_transcript(cut_ws: Workspace) -> None:
