@@ -101,12 +101,26 @@ def _reason(path: Path, stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if _NO_AUDIO.search(stderr):
         return "no audio stream"
-    if "Error opening input" in stderr or "moov atom not found" in stderr:
+    if "moov atom not found" in stderr and _starts_as_mp4(path):
+        return (
+            "an MP4/MOV without its index (moov atom), which such a file keeps at its end: "
+            "a truncated download? download it again"
+        )
+    if "Error opening input" in stderr:
         return "not a readable media file (corrupt, truncated or not audio/video)"
     if _TRUNCATED.search(stderr):
         first = next((line for line in lines if _TRUNCATED.search(line)), lines[0])
         return f"damaged or truncated media ({_strip_ffmpeg_prefix(first)})"
     return "ffmpeg failed: " + (_strip_ffmpeg_prefix(lines[-1]) if lines else "no message")
+
+
+def _starts_as_mp4(path: Path) -> bool:
+    """Whether the file begins as an MP4/MOV does (its `ftyp` box), whatever came after."""
+    try:
+        with path.open("rb") as f:
+            return f.read(8)[4:8] == b"ftyp"
+    except OSError:
+        return False
 
 
 def _strip_ffmpeg_prefix(line: str) -> str:

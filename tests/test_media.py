@@ -317,6 +317,11 @@ def _truncated_mkv(make_media, folder):
     return _half(whole, "truncated.mkv")
 
 
+def _mp4_without_its_end(make_media, folder):
+    whole = make_media("whole index at the end.mp4", *MP4, video=True)  # no +faststart: moov last
+    return _half(whole, "index lost.mp4")
+
+
 def _no_audio(make_media, folder):
     return make_media("silent film.mp4", "-map", "1:v", "-c:v", "libx264", video=True)
 
@@ -332,6 +337,13 @@ BAD = {
         re.escape("not a readable media file (corrupt, truncated or not audio/video)"),
     ),
     "video-without-audio": (_no_audio, re.escape("no audio stream")),
+    "mp4-index-lost": (
+        _mp4_without_its_end,
+        re.escape(
+            "an MP4/MOV without its index (moov atom), which such a file keeps at its end: "
+            "a truncated download? download it again"
+        ),
+    ),
     "missing-path": (_missing, re.escape("no such file or folder")),
 }
 
