@@ -308,6 +308,8 @@ def test_label_cli(cut_ws: Workspace) -> None:
     done = run_cli("label", clip, "--transcript", "Aye", "--speaker", "Morag", "--accept", cwd=cut_ws.root)
     assert done.returncode == 0, done.stderr
     assert "3 change(s) on 1 clip(s)" in done.stdout
+    # a clip no one set a status on is pending, as `labels import` and the views show it
+    assert f"set    {clip}  status: 'pending' -> 'accepted'" in done.stdout, done.stdout
     refused = run_cli("label", clip, "--accent", "Leeds", cwd=cut_ws.root)
     assert refused.returncode == 1 and "unknown accent 'Leeds'; allowed: 'Glasgow'" in refused.stderr
     both = run_cli("label", clip, "--accept", "--reject", cwd=cut_ws.root)

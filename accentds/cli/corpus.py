@@ -126,7 +126,12 @@ def init(
 def pull_cmd(
     sources: Annotated[Optional[list[str]], typer.Argument(help="URLs, media files or folders.")] = None,
     from_file: Annotated[
-        Optional[Path], typer.Option("--from-file", "-f", help="Text file with one URL or path per line.")
+        Optional[Path],
+        typer.Option(
+            "--from-file",
+            "-f",
+            help="Text file with one URL or path per line (relative paths from the current folder).",
+        ),
     ] = None,
     licence: Annotated[
         str, typer.Option(help="Licence of these sources, e.g. CC-BY-4.0 (URLs default to the site's).")

@@ -41,9 +41,10 @@ app.add_typer(splits_app, name="splits")
 
 def _print_changes(changes: list[Change], verb: str = "set") -> None:
     for change in changes:
-        out.print(
-            f"{verb:6} {change.clip_id}  {change.field}: {escape(repr(change.old))} -> {escape(repr(change.new))}"
-        )
+        old, new = change.old, change.new
+        if change.field == "status":  # no status set is pending, as the views show it
+            old, new = old or "pending", new or "pending"
+        out.print(f"{verb:6} {change.clip_id}  {change.field}: {escape(repr(old))} -> {escape(repr(new))}")
     out.print(f"{len(changes)} change(s) on {len({c.clip_id for c in changes})} clip(s)")
 
 
