@@ -1,5 +1,5 @@
 """Human labels: validation against the schema, edits with history and undo, source defaults,
-speaker renames, and spreadsheet export/import.
+speaker renames and listing (spreadsheet export and import: `label_sheets`).
 
 Labels live in manifests/labels.csv (one row per labelled clip), source defaults in
 manifests/source_labels.csv, and every change is appended to manifests/label_history.csv.
@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,7 +20,6 @@ from .config import LabelSchema
 from .errors import AccentdsError
 from .journal import ClipLabels, fold, history_rows, new_tx_id
 from .licences import OTHER, check, read_attribution
-from .sheets import read_sheet
 from .splits import check_merge, rename_in_memory
 from .views import build_manifest, write_manifest
 from .workspace import (
@@ -35,11 +31,6 @@ from .workspace import (
     read_csv,
     write_csv_atomic,
 )
-
-EXPORT_COLUMNS = [
-    "clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft", "version",
-]  # fmt: skip
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")  # what a spreadsheet runs as a formula, maybe quoted
 
 
 class LabelConflict(AccentdsError):
@@ -103,12 +94,25 @@ def check_values(schema: LabelSchema, values: Mapping[str, str]) -> list[str]:
     return problems
 
 
+def normalise(schema: LabelSchema, values: dict[str, str]) -> dict[str, str]:
+    """Statuses, accents and evidence in the schema's spelling whatever their case."""
+    for name, choices in (
+        ("status", schema.statuses),
+        ("accent", schema.accents),
+        ("accent_evidence", schema.accent_evidence),
+    ):
+        if name in values:
+            spelled = {c.casefold(): c for c in choices}
+            values[name] = spelled.get(values[name].casefold(), values[name])
+    return values
+
+
 def validate(schema: LabelSchema, values: Mapping[str, str]) -> dict[str, str]:
     """Clean values (whitespace trimmed; statuses, accents and evidence in the schema's
     spelling whatever their case, as an import takes them) or AccentdsError naming the
     allowed ones."""
     clean = {k: " ".join(str(v).split()) if k != "note" else str(v).strip() for k, v in values.items()}
-    clean = _normalise(schema, clean)
+    clean = normalise(schema, clean)
     problems = check_values(schema, clean)
     if problems:
         raise AccentdsError("; ".join(problems))
@@ -134,7 +138,7 @@ def _drafts(workspace: Workspace, clip_ids: Iterable[str]) -> dict[str, str]:
     }
 
 
-def _apply(
+def apply_edits(
     workspace: Workspace,
     edits: Mapping[str, Mapping[str, str]],
     reviewer: str,
@@ -217,7 +221,7 @@ def set_labels(
         raise AccentdsError("name at least one clip id")
     if expected_version is not None:
         versions = {cid: expected_version for cid in ids}
-    return _apply(
+    return apply_edits(
         workspace, {cid: clean for cid in ids}, reviewer or default_reviewer(), versions, tx_id=tx_id
     )
 
@@ -255,7 +259,7 @@ def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]
             raise AccentdsError(f"nothing to undo for {clip_id}")
         last = edits[-1]
         restore = {c["field"]: c.get("old", "") for c in last["changes"] if c["clip"] == clip_id}
-        return _apply(
+        return apply_edits(
             workspace, {clip_id: restore}, reviewer or default_reviewer(), undoes=last.get("tx", "")
         )
 
@@ -284,7 +288,7 @@ def undo_tx(workspace: Workspace, tx_id: str, reviewer: str = "") -> list[Change
         restore: dict[str, dict[str, str]] = {}
         for change in target["changes"]:
             restore.setdefault(change["clip"], {})[change["field"]] = change.get("old", "")
-        return _apply(workspace, restore, reviewer or default_reviewer(), undoes=tx_id)
+        return apply_edits(workspace, restore, reviewer or default_reviewer(), undoes=tx_id)
 
 
 def undo_last_import(workspace: Workspace, reviewer: str = "") -> list[Change]:
@@ -376,7 +380,11 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
     labels = workspace.read_labels()
     clip_ids = [cid for cid, row in labels.items() if row.get("speaker") == old]
     changed = (
-        len(_apply(workspace, {cid: {"speaker": new} for cid in clip_ids}, reviewer or default_reviewer()))
+        len(
+            apply_edits(
+                workspace, {cid: {"speaker": new} for cid in clip_ids}, reviewer or default_reviewer()
+            )
+        )
         if clip_ids
         else 0
     )
@@ -398,7 +406,7 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
     return changed + len(hits)
 
 
-# -- listing, export and import -------------------------------------------------------
+# -- listing --------------------------------------------------------------------------
 def list_labels(
     workspace: Workspace,
     status: str | None = None,
@@ -418,205 +426,3 @@ def list_labels(
             table = table.filter(pc.equal(pc.utf8_lower(table[name]), folded))
     rows = table.to_pylist()
     return rows if flag is None else [r for r in rows if flag in r["quality_flags"].split()]
-
-
-def spreadsheet_text(value: str) -> str:
-    """`value` as a spreadsheet cell that shows it as text: one starting with = + - @, a tab
-    or a carriage return (a formula to Excel, LibreOffice and Google Sheets), after any
-    apostrophes, gets one more apostrophe in front. `from_spreadsheet` undoes it."""
-    return "'" + value if _FORMULA.match(value) else value
-
-
-def from_spreadsheet(value: str) -> str:
-    """The value of a cell `spreadsheet_text` wrote (a cell without its apostrophe: as is)."""
-    return value[1:] if value.startswith("'") and _FORMULA.match(value) else value
-
-
-def export_labels(workspace: Workspace, path: Path) -> int:
-    """Write every clip's effective labels as CSV for a spreadsheet, text that a spreadsheet
-    would run as a formula escaped (`spreadsheet_text`); returns the row count."""
-    rows = build_manifest(workspace).select(EXPORT_COLUMNS).to_pylist()
-    for row in rows:
-        row["transcript_is_draft"] = "yes" if row["transcript_is_draft"] else ""
-        for name, value in row.items():
-            if isinstance(value, str):
-                row[name] = spreadsheet_text(value)
-    write_csv_atomic(path, EXPORT_COLUMNS, rows)
-    return len(rows)
-
-
-def sheet_number(cell: str) -> int | str | None:
-    """A whole number as a spreadsheet may have re-saved it ("3", "3.0", "3,00", " 3 "); ""
-    for an empty cell, None for anything else."""
-    text = cell.strip()
-    if not text:
-        return ""
-    whole, _, fraction = text.replace(",", ".").partition(".")
-    if whole.isdigit() and (not fraction or set(fraction) == {"0"}):
-        return int(whole)
-    return None
-
-
-def _normalise(schema: LabelSchema, values: dict[str, str]) -> dict[str, str]:
-    """Statuses, accents and evidence in the schema's spelling whatever their case."""
-    for name, choices in (
-        ("status", schema.statuses),
-        ("accent", schema.accents),
-        ("accent_evidence", schema.accent_evidence),
-    ):
-        if name in values:
-            spelled = {c.casefold(): c for c in choices}
-            values[name] = spelled.get(values[name].casefold(), values[name])
-    return values
-
-
-def _values_at(records: list[dict], clip_id: str, version: int | None = None) -> dict[str, str]:
-    """A clip's journal values after its first `version` records (all of them with None)."""
-    values: dict[str, str] = {}
-    count = 0
-    for tx in records:
-        touched = [c for c in tx["changes"] if c["clip"] == clip_id]
-        if not touched:
-            continue
-        if version is not None and count == version:
-            break
-        count += 1
-        for change in touched:
-            values[change["field"]] = change["new"]
-    return values
-
-
-def _shown_default(field: str, row: Mapping[str, Any], defaults: Mapping[str, Mapping[str, str]]) -> str:
-    """What a clip shows in `field` while no label sets it: pending, its caption draft, its
-    source's default speaker or accent, or nothing."""
-    if field == "status":
-        return "pending"
-    if field == "transcript":
-        return str(row.get("transcript_draft") or "")
-    return defaults.get(str(row["source_id"]), {}).get(field, "")
-
-
-def _merge_stale(
-    workspace: Workspace,
-    edits: dict[str, dict[str, str]],
-    stale: dict[str, tuple[int, int]],
-    shown: Mapping[str, Mapping[str, Any]],
-) -> list[str]:
-    """Merge the edits of rows exported before their clip's last change (see `import_labels`):
-    drop the cells the sheet left as they were, keep the ones only the sheet changed; return
-    the conflicts."""
-    if not stale:
-        return []
-    records = workspace.journal().for_clips(list(stale))
-    defaults = read_source_defaults(workspace)
-    problems = []
-    for cid, (number, version) in stale.items():
-        then, now = _values_at(records, cid, version), _values_at(records, cid)
-        for field, value in list(edits[cid].items()):
-            base = then.get(field)
-            exported = base if base is not None else _shown_default(field, shown[cid], defaults)
-            if value == exported:
-                del edits[cid][field]  # as exported: what changed since stays
-            elif now.get(field) != base:
-                problems.append(
-                    f"row {number}: {field} of {cid} changed since this sheet was written "
-                    f"(now {now.get(field, '')!r}, the sheet says {value!r}); export the labels again"
-                )
-        if not edits[cid]:
-            del edits[cid]
-    return problems
-
-
-def import_labels(
-    workspace: Workspace,
-    path: Path,
-    reviewer: str = "",
-    dry_run: bool = False,
-    warn: Callable[[str], None] | None = None,
-) -> list[Change]:
-    """Apply a spreadsheet of labels. The whole file is checked first: an unknown clip id or
-    value stops the import with the row numbers at fault, and nothing is written. A cell
-    escaped by `export_labels` reads as the value it escapes.
-
-    A cell equal to what the clip shows now (its source default or caption draft included)
-    is not a change, so an exported file imports back as no change at all. A row whose
-    `version` (as `labels export` and the labels view write it) is older than the clip's is
-    merged: a cell still as the clip was at that version is left as the clip is now (someone
-    changed it since), a cell changed in the sheet is applied where the clip's field did not
-    change since, and is a conflict that stops the import where both changed."""
-    sheet = read_sheet(path)
-    columns, rows = sheet.columns, sheet.rows
-    for message in sheet.warnings:
-        if warn:
-            warn(message)
-    if "clip_id" not in columns:
-        raise AccentdsError(f"{path} has no clip_id column (columns: {', '.join(columns) or 'none'})")
-    fields = [c for c in columns if c in EDITABLE_FIELDS]
-    if not fields:
-        raise AccentdsError(f"{path} has none of the label columns: {', '.join(EDITABLE_FIELDS)}")
-    shown = {row["clip_id"]: row for row in build_manifest(workspace).to_pylist()}
-    view = path.resolve() == workspace.labels_csv.resolve()
-    schema = workspace.config.labels
-    problems: list[str] = []
-    edits: dict[str, dict[str, str]] = {}
-    stale: dict[str, tuple[int, int]] = {}  # clip -> (row, version) of rows older than the clip
-    seen: dict[str, int] = {}
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
-        cid = (row.get("clip_id") or "").strip()
-        if cid not in shown:
-            problems.append(f"row {number}: unknown clip id {cid!r}")
-            continue
-        if cid in seen:
-            problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
-            continue
-        seen[cid] = number
-        values = {f: from_spreadsheet(row.get(f) or "") for f in fields}
-        clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
-        clean = _normalise(schema, clean)
-        current = shown[cid]
-        if view and clean.get("status") == "" and current["status"] == "pending":
-            clean["status"] = "pending"  # the labels view leaves a clip's status empty until set
-        if view and clean.get("transcript") == "" and current["transcript_is_draft"]:
-            del clean["transcript"]  # the view holds typed words only: a caption draft is not in it
-        changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
-        if "transcript" not in changed:  # a transcript from before the limit stays as it is
-            clean.pop("transcript", None)
-        for problem in check_values(schema, clean):
-            problems.append(f"row {number}: {problem}")
-        if changed:
-            edits[cid] = changed
-        sheet_version = sheet_number(row.get("version") or "")
-        if sheet_version is None:
-            problems.append(f"row {number}: version {row.get('version')!r} is not a whole number")
-        elif changed and sheet_version != "" and sheet_version < int(current.get("version") or 0):
-            stale[cid] = (number, sheet_version)
-    problems += _merge_stale(workspace, edits, stale, shown)
-    if edits and "version" not in columns and not view and warn:
-        warn(
-            f"{path} has no version column: its cells replace the clips' labels, also those changed "
-            "since it was exported (export again, or keep the column, to keep later changes)"
-        )
-    if problems:
-        listed = "\n  ".join(problems[:20])
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise AccentdsError(f"{path}: nothing imported, {len(problems)} problem(s):\n  {listed}{more}")
-    if dry_run:
-        planned = []
-        for cid, values in edits.items():
-            planned += [Change(cid, k, str(shown[cid].get(k) or ""), v) for k, v in values.items()]
-            if (
-                values.get("status") == "accepted"
-                and "transcript" not in values
-                and shown[cid]["transcript_is_draft"]
-            ):
-                planned.append(
-                    Change(cid, "transcript", "", shown[cid]["transcript"])
-                )  # accepting confirms it
-        return planned
-    why = f"import of {path.name}"
-    changes = _apply(workspace, edits, reviewer or default_reviewer(), why=why) if edits else []
-    if path.resolve() in (workspace.labels_csv, workspace.manifest_csv):
-        path.unlink()  # a view edited by hand: now imported, it is rewritten from the labels
-        with workspace.lock():
-            write_manifest(workspace)
-    return changes

@@ -16,7 +16,8 @@ import pytest
 from conftest import run_cli
 
 from accentds.journal import LabelJournal
-from accentds.labels import export_labels, history, import_labels, set_labels, undo
+from accentds.label_sheets import export_labels, import_labels
+from accentds.labels import history, set_labels, undo
 from accentds.views import refresh_manifest
 from accentds.workspace import Workspace, read_csv
 

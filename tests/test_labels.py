@@ -11,17 +11,14 @@ import pytest
 from conftest import SAMPLE, run_cli
 
 from accentds.errors import AccentdsError
+from accentds.label_sheets import export_labels, from_spreadsheet, import_labels, spreadsheet_text
 from accentds.labels import (
     LabelConflict,
-    export_labels,
-    from_spreadsheet,
     history,
-    import_labels,
     list_labels,
     rename_speaker,
     set_labels,
     set_source_defaults,
-    spreadsheet_text,
     undo,
 )
 from accentds.views import refresh_manifest

@@ -9,11 +9,10 @@ import typer
 from rich.markup import escape
 
 from ..errors import AccentdsError
+from ..label_sheets import export_labels, import_labels
 from ..labels import (
     Change,
-    export_labels,
     history,
-    import_labels,
     list_labels,
     orphans,
     rename_speaker,
