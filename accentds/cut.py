@@ -8,7 +8,6 @@ new cut no longer uses. A crash at any point leaves every manifest row with its 
 from __future__ import annotations
 
 import errno
-import itertools
 import json
 import math
 import os
@@ -26,32 +25,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from . import fingerprints, quality
 from .captions import drafts_for_clips
 from .config import VadSettings
+from .cut_commit import WouldOrphan, commit_cut, find_duplicates
 from .errors import AccentdsError
 from .finder import SpeechFinder, no_speech_warning
-from .journal import ClipLabels, fold, new_tx_id
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, header_duration, pcm_stream, write_wav
-from .models import Clip, CutRecord, Source, clip_id
+from .models import Clip, Source, clip_id
 from .vad import FrameClip
 from .views import refresh_manifest, write_manifest
 from .workspace import (
-    CLIP_SCHEMA,
-    DRAFT_FIELDS,
-    DUPLICATE_FIELDS,
-    FINGERPRINT_SCHEMA,
     Workspace,
-    damaged,
     now_iso,
     pid_alive,
-    read_csv,
-    write_csv_atomic,
-    write_parquet_atomic,
 )
 
 
@@ -287,205 +275,6 @@ def plan_cut(
         else:
             plan.up_to_date.append(source)
     return plan
-
-
-class WouldOrphan(AccentdsError):
-    """A re-cut would leave accepted clips' labels without a clip to move to."""
-
-
-def _moves(
-    old: pa.Table, new: Sequence[Clip], labelled: dict[str, ClipLabels]
-) -> tuple[dict[str, str], list[str]]:
-    """Where the labels of the old clips go: {old id: new id} for each labelled old clip one
-    new clip matches, and the labelled old clips no new clip matches.
-
-    A new clip matches an old one when it is, give or take its edges, the same stretch of
-    speech: it holds at least half of the old clip and is at least half made of it, no other
-    new clip holds a quarter of the old one (not split), and it takes in no more than half of
-    any other old clip (not joined with another). A transcript and an `accepted` describe the
-    old clip's words; on a clip split in two or joined with others they would be wrong."""
-    ids = old["clip_id"].to_pylist()
-    starts, ends = (old[c].to_numpy(zero_copy_only=False).astype(np.float64) for c in ("start", "end"))
-    new_starts = np.array([c.start for c in new], np.float64)
-    new_ends = np.array([c.end for c in new], np.float64)
-    moves: dict[str, str] = {}
-    lost: list[str] = []
-    # a new clip that already has labels (its id kept) keeps them
-    taken = {c.clip_id for c in new if any(labelled.get(c.clip_id, ClipLabels()).values.values())}
-    for k, cid in enumerate(ids):
-        if cid in taken or not any(labelled.get(cid, ClipLabels()).values.values()):
-            continue
-        length = ends[k] - starts[k]
-        held = np.clip(np.minimum(ends[k], new_ends) - np.maximum(starts[k], new_starts), 0.0, None)
-        order = np.argsort(-held, kind="stable")
-        best = int(order[0]) if len(order) else -1
-        matches = (
-            best >= 0
-            and held[best] >= 0.5 * length
-            and held[best] >= 0.5 * (new_ends[best] - new_starts[best])
-        )
-        if matches and len(order) > 1:
-            matches = held[order[1]] < 0.25 * length
-        if matches:
-            taken_in = np.clip(
-                np.minimum(ends, new_ends[best]) - np.maximum(starts, new_starts[best]), 0.0, None
-            )
-            taken_in[k] = 0.0
-            matches = not np.any(taken_in > 0.5 * (ends - starts))
-        if matches and new[best].clip_id not in taken:
-            moves[cid] = new[best].clip_id
-            taken.add(new[best].clip_id)
-        else:
-            lost.append(cid)
-    return moves, lost
-
-
-def commit_cut(
-    workspace: Workspace, result: SourceCut, vad: VadSettings, allow_orphans: bool = False
-) -> list[Path]:
-    """Record a finished cut in the manifests; return the clip files it no longer uses,
-    which the caller deletes once the views no longer list them.
-
-    Labels of replaced clips move to the new clip that matches each (`_moves`: the same
-    stretch of speech, not split or joined with another), recorded in the label journal
-    before the clips change; labels that find no match are kept as orphans. A cut that would orphan accepted clips raises WouldOrphan unless
-    `allow_orphans`."""
-    sid = result.source_id
-    new_ids = {c.clip_id for c in result.clips}
-    with workspace.lock():
-        # everything read before anything is written: a damaged file stops it untouched
-        table = workspace.read_clip_table()
-        cuts = workspace.read_cuts()
-        drafts = [r for r in read_csv(workspace.drafts_csv) if not r["clip_id"].startswith(sid + "-")]
-        prints = read_fingerprints(workspace)
-        mine = pc.equal(table["source_id"], sid)
-        old = table.filter(mine).select(["clip_id", "start", "end"])
-        replaced = [cid for cid in old["clip_id"].to_pylist() if cid not in new_ids]
-        journal = workspace.journal()
-        wanted = [*replaced, *new_ids]
-        records = journal.for_clips(wanted) if len(wanted) <= 64 else journal.transactions()
-        labelled = fold(records, set(wanted)) if replaced else {}
-        moves, lost = _moves(old, result.clips, labelled)
-        accepted = [cid for cid in lost if labelled[cid].values.get("status") == "accepted"]
-        if accepted and not allow_orphans:
-            raise WouldOrphan(
-                f"kept the old clips of {sid}: no clip of the new cut matches {len(accepted)} accepted "
-                f"clip(s) ({', '.join(accepted[:3])}{', …' if len(accepted) > 3 else ''}: gone, split, "
-                "or joined with other clips); "
-                f"run `accentds cut {sid} --force` to cut it anyway (their labels are kept as orphans)"
-            )
-        if moves:
-            changes = []
-            for old_id, new_id in moves.items():
-                target = labelled.get(new_id, ClipLabels()).values
-                for name, value in labelled[old_id].values.items():
-                    if value:
-                        changes.append({"clip": old_id, "field": name, "old": value, "new": ""})
-                        changes.append(
-                            {"clip": new_id, "field": name, "old": target.get(name, ""), "new": value}
-                        )
-            why = f"re-cut of {sid}: labels moved to the new clip matching each old one"
-            journal.append(
-                [
-                    {
-                        "tx": new_tx_id(),
-                        "time": now_iso(),
-                        "reviewer": "accentds",
-                        "why": why,
-                        "changes": changes,
-                    }
-                ]
-            )
-        kept = table.filter(pc.invert(mine))
-        added = pa.table(  # column by column: asdict per clip costs more than the write
-            {name: [getattr(c, name) for c in result.clips] for name in CLIP_SCHEMA.names}, schema=CLIP_SCHEMA
-        )
-        merged = pa.concat_tables([kept.cast(CLIP_SCHEMA), added])
-        order = pc.sort_indices(merged, [("source_id", "ascending"), ("start", "ascending")])
-        write_parquet_atomic(workspace.clips_parquet, merged.take(order))
-        cuts[sid] = CutRecord(
-            source_id=sid,
-            settings_id=vad.settings_id,
-            clips=len(result.clips),
-            kept_s=result.kept_s,
-            dropped_s=result.dropped_s,
-            cut_at=now_iso(),
-            note="; ".join(
-                filter(None, [result.warning, f"{len(lost)} labelled clip(s) orphaned" if lost else ""])
-            ),
-        )
-        workspace.record_cut_settings(vad)
-        workspace.write_cuts(cuts)
-        drafts += [{"clip_id": c, "transcript_draft": t, "draft_kind": k} for c, t, k in result.drafts]
-        write_csv_atomic(workspace.drafts_csv, DRAFT_FIELDS, sorted(drafts, key=lambda r: r["clip_id"]))
-        prints = prints.filter(pc.not_equal(prints["source_id"], sid))
-        added = pa.table(
-            {
-                "clip_id": [c.clip_id for c in result.clips] if result.fingerprints else [],
-                "source_id": [sid] * len(result.fingerprints),
-                "fingerprint": list(result.fingerprints),
-            },
-            schema=FINGERPRINT_SCHEMA,
-        )
-        write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, added]))
-    gone = set(replaced)
-    paths = table.filter(mine)["path"].to_pylist()
-    return [workspace.abs(p) for cid, p in zip(old["clip_id"].to_pylist(), paths, strict=True) if cid in gone]
-
-
-def read_fingerprints(workspace: Workspace, columns: list[str] | None = None) -> pa.Table:
-    """manifests/fingerprints.parquet: one audio fingerprint per clip."""
-    schema = (
-        FINGERPRINT_SCHEMA if columns is None else pa.schema([FINGERPRINT_SCHEMA.field(c) for c in columns])
-    )
-    if not workspace.fingerprints_parquet.exists():
-        return schema.empty_table()
-    try:
-        return pq.read_table(workspace.fingerprints_parquet, columns=columns).cast(schema)
-    except (pa.ArrowException, OSError) as exc:
-        raise damaged(workspace.fingerprints_parquet, exc) from None
-
-
-def live_fingerprints(workspace: Workspace) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The fingerprints of the clips in clips.parquet, laid end to end: (clip ids in ascending
-    order, their sub-fingerprints as one uint32 array, each clip's count). The values are a
-    view of the table read, not one Python object per clip."""
-    prints = read_fingerprints(workspace, ["clip_id", "fingerprint"])
-    live = workspace.read_clip_table(columns=["clip_id"])["clip_id"].combine_chunks()
-    keep = pc.is_in(prints["clip_id"], value_set=live)
-    if not pc.all(keep).as_py():  # copies of the table only where needed
-        prints = prints.filter(keep)
-    ids = prints["clip_id"].to_pylist()
-    if any(a >= b for a, b in itertools.pairwise(ids)):
-        prints = prints.take(pc.sort_indices(prints["clip_id"]))  # a stable sort
-        ids = prints["clip_id"].to_pylist()
-        last = [k for k in range(len(ids)) if k + 1 == len(ids) or ids[k] != ids[k + 1]]
-        if len(last) < len(ids):  # of rows with one id (none are written), the last counts
-            prints, ids = prints.take(pa.array(last)), [ids[k] for k in last]
-    chunks = prints["fingerprint"].chunks
-    column = chunks[0] if len(chunks) == 1 else prints["fingerprint"].combine_chunks()
-    lengths = pc.fill_null(pc.binary_length(column), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    if (lengths % 4).any():
-        raise ValueError("a fingerprint in fingerprints.parquet is not a whole number of uint32 values")
-    total = int(lengths.sum()) // 4
-    if not total:
-        return ids, np.zeros(0, np.uint32), lengths // 4
-    first = int(np.frombuffer(column.buffers()[1], np.int32, 1, column.offset * 4)[0])
-    return ids, np.frombuffer(column.buffers()[2], "<u4", total, first), lengths // 4
-
-
-def find_duplicates(workspace: Workspace) -> int:
-    """Group near-duplicate clips across the corpus by their fingerprints (the same video
-    uploaded twice, a repeated intro) into manifests/duplicates.csv; return the number of
-    clips in groups. Call under the workspace lock."""
-    ids, values, lengths = live_fingerprints(workspace)
-    groups = fingerprints.group_fingerprints(
-        ids, values, lengths, workspace.config.quality.duplicate_similarity
-    )
-    del values
-    rows = [{"clip_id": c, "duplicate_group": g} for c, g in sorted(groups.items())]
-    write_csv_atomic(workspace.duplicates_csv, DUPLICATE_FIELDS, rows)
-    return len(rows)
 
 
 def _ignore_sigint() -> None:

@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 import soundfile
 
 from . import quality
-from .cut import find_duplicates, sweep
+from .cut import sweep
+from .cut_commit import find_duplicates
 from .errors import AccentdsError
 from .models import Clip
 from .views import write_manifest

@@ -258,7 +258,7 @@ def refresh_manifest(workspace: Workspace) -> bool:
         # nothing to group, so a workspace with neither has nothing to rebuild
         fingerprinted = mtime(workspace.fingerprints_parquet)
         if fingerprinted >= 0 and mtime(workspace.duplicates_csv) < fingerprinted:
-            from .cut import find_duplicates
+            from .cut_commit import find_duplicates
 
             find_duplicates(workspace)
             rebuilt = True

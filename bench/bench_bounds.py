@@ -27,7 +27,8 @@ import numpy as np
 import pyarrow as pa
 
 from accentds.bounds import set_bounds, split_clip
-from accentds.cut import cut, find_duplicates
+from accentds.cut import cut
+from accentds.cut_commit import find_duplicates
 from accentds.labels import set_labels
 from accentds.pull import pull
 from accentds.views import write_manifest

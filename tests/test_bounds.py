@@ -241,7 +241,7 @@ def test_the_cli_recuts_and_splits_with_one_line_each(ws: Workspace) -> None:
 
 
 def test_boundaries_set_back_give_the_clip_back_with_its_labels_once(ws: Workspace) -> None:
-    from accentds.cut import read_fingerprints
+    from accentds.cut_commit import read_fingerprints
 
     old = ws.read_clips()[3]
     set_labels(ws, [old.clip_id], LABELS, "ann")

@@ -126,25 +126,26 @@ def test_a_recut_killed_after_moving_labels_gives_them_back_to_the_clips_still_t
     view) until the cut was run again. The next command now moves them back, in one undo
     record, and a new cut moves them anew."""
     import accentds.cut as cutting
+    import accentds.cut_commit as committing
     from accentds.views import refresh_manifest
 
     ws = two_sources
     clips = ws.read_clips()
     set_labels(ws, [clips[1].clip_id], {"transcript": "och aye", "status": "accepted"}, "ann")
     set_labels(ws, [clips[-2].clip_id], {"transcript": "wee", "status": "accepted"}, "ann")
-    real = cutting.write_parquet_atomic
+    real = committing.write_parquet_atomic
 
     def killed(path, table):
         if path == ws.clips_parquet:
             raise SystemExit("killed")  # as a SIGKILL would leave it: the journal written, no clip table
         real(path, table)
 
-    cutting.write_parquet_atomic = killed
+    committing.write_parquet_atomic = killed
     try:
         with pytest.raises(SystemExit):
             cutting.cut(ws, vad=ws.config.vad.with_overrides(padding_ms=250), workers=1)
     finally:
-        cutting.write_parquet_atomic = real
+        committing.write_parquet_atomic = real
     assert list(_accepted(ws).values()) == ["wee"]  # "och aye" moved to a clip the table does not hold
     refresh_manifest(ws)
     assert sorted(_accepted(ws).values()) == ["och aye", "wee"]

@@ -14,7 +14,8 @@ import soundfile
 from conftest import noisy_copy, random_fingerprints
 
 from accentds import fingerprints
-from accentds.cut import cut, find_duplicates, live_fingerprints
+from accentds.cut import cut
+from accentds.cut_commit import find_duplicates, live_fingerprints
 from accentds.models import Clip
 from accentds.pull import pull
 from accentds.views import build_manifest
