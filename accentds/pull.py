@@ -1,4 +1,5 @@
-"""Pull sources into the workspace: local files and folders by copy, URLs with yt-dlp.
+"""Pull sources into the workspace: local files and folders by copy, URLs with yt-dlp
+(`pull_url`).
 
 Each source lands in raw/<source_id>/ (the media, its subtitles and info.json) and gets a
 row in manifests/sources.csv. The folder is filled under a temporary name and moved into
@@ -9,28 +10,22 @@ deadline (`[pull] url_timeout_s`) can be stopped: it fails alone and the others 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
-import signal
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
-from .procs import die_with_parent, running
+from .procs import running
 from .views import refresh_manifest
 from .workspace import Workspace, now_iso, sha256_file
 
@@ -64,10 +59,6 @@ MEDIA_EXTENSIONS = frozenset(
     ]
 )
 SUBTITLE_EXTENSIONS = (".vtt", ".srt")
-_YOUTUBE = re.compile(
-    r"^https?://(?:www\.|m\.|music\.)?(?:youtube\.com/(?:watch\?(?:.*&)?v=|shorts/|live/|embed/)"
-    r"|youtu\.be/)([A-Za-z0-9_-]{11})"
-)
 
 
 @dataclass(frozen=True)
@@ -211,315 +202,6 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def url_source_id(url: str, info: dict[str, Any] | None = None) -> str:
-    """`yt-<video id>` for YouTube, else `url-` and a hash of the page address."""
-    match = _YOUTUBE.match(url)
-    if match:
-        return f"yt-{match.group(1)}"
-    if info and info.get("extractor_key") == "Youtube" and info.get("id"):
-        return f"yt-{safe_id(str(info['id']))}"
-    page = (info or {}).get("webpage_url") or url
-    return "url-" + hashlib.sha256(page.encode()).hexdigest()[:12]
-
-
-class _QuietLogger:
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
-
-    def debug(self, msg: str) -> None:
-        pass
-
-    def info(self, msg: str) -> None:
-        pass
-
-    def warning(self, msg: str) -> None:
-        self.warnings.append(msg)
-
-    def error(self, msg: str) -> None:
-        self.errors.append(msg)
-
-
-def _ydl_options(folder: Path | None, ffmpeg: str, logger: _QuietLogger) -> dict[str, Any]:
-    """yt-dlp options: probing only (folder None) or downloading media and info.json to folder."""
-    options: dict[str, Any] = {
-        "format": "bestaudio/best",
-        "noplaylist": True,
-        "quiet": True,
-        "no_warnings": True,
-        "noprogress": True,
-        "logger": logger,
-        "socket_timeout": 30,
-        "retries": 3,
-        "extractor_retries": 1,
-        "ffmpeg_location": ffmpeg,
-        "writesubtitles": False,
-        "writeautomaticsub": False,
-        "writeinfojson": folder is not None,
-    }
-    if folder is None:
-        options["extract_flat"] = "in_playlist"
-    else:
-        options["outtmpl"] = {"default": str(folder / "source.%(ext)s")}
-        options["paths"] = {"home": str(folder), "temp": str(folder)}
-    return options
-
-
-def _subtitle_options(folder: Path, ffmpeg: str, logger: _QuietLogger) -> dict[str, Any]:
-    """Second pass: subtitles and auto-captions only; a failure here loses nothing else."""
-    options = _ydl_options(folder, ffmpeg, logger)
-    options.update(
-        skip_download=True,
-        writeinfojson=False,
-        writesubtitles=True,
-        writeautomaticsub=True,
-        subtitleslangs=["en.*", "en", "-live_chat"],
-        subtitlesformat="vtt/srt/best",
-        ignoreerrors=True,
-    )
-    return options
-
-
-def _clean_error(message: str) -> str:
-    message = message.strip().splitlines()[0] if message.strip() else "download failed"
-    message = re.sub(r"^(ERROR|WARNING):\s*", "", message)
-    message = re.sub(r"^\[[^\]]+\]\s*", "", message)
-    message = re.sub(r"^[^\s:]+:\s(?=Unable|HTTP|Requested|Video|This)", "", message)
-    return re.sub(r"\s*\(caused by .*\)$", "", message)
-
-
-def _pulled_before(workspace: Workspace, url: str) -> Source | None:
-    """The source this URL was pulled as, if it was."""
-    known_id = url_source_id(url) if _YOUTUBE.match(url) else None
-    for source in workspace.read_sources():
-        if source.origin == url or source.source_id == known_id:
-            return source
-    return None
-
-
-def pull_url(
-    workspace: Workspace,
-    url: str,
-    ffmpeg: str,
-    licence: str = "",
-    on_result: Callable[[PullResult], None] | None = None,
-) -> list[PullResult]:
-    """Pull one URL with yt-dlp: audio only where the site offers it, subtitles, info.json.
-
-    A page or playlist holding several videos gives one source per video; `on_result` is
-    called with each result as it comes."""
-    results = []
-    for result in _url_results(workspace, url, ffmpeg, licence):
-        results.append(result)
-        if on_result:
-            on_result(result)
-    return results
-
-
-def _url_results(workspace: Workspace, url: str, ffmpeg: str, licence: str) -> Iterator[PullResult]:
-    import yt_dlp
-
-    source = _pulled_before(workspace, url)
-    if source is not None:
-        yield PullResult(url, "exists", source)
-        return
-    logger = _QuietLogger()
-    try:
-        with yt_dlp.YoutubeDL(_ydl_options(None, ffmpeg, logger)) as ydl:
-            info = ydl.extract_info(url, download=False)
-    except yt_dlp.utils.DownloadError as exc:
-        yield PullResult(url, "failed", reason=_clean_error(str(exc)))
-        return
-    if not info:
-        yield PullResult(url, "failed", reason="nothing to download at this address")
-        return
-    if info.get("_type") not in ("playlist", "multi_video"):
-        yield _pull_entry(workspace, url, url, url_source_id(url, info), info, ffmpeg, licence)
-        return
-    entries = [e for e in info.get("entries") or [] if e]
-    if not entries:
-        yield PullResult(url, "failed", reason="the page or playlist holds no videos")
-    for entry in entries:
-        entry_url = str(entry.get("webpage_url") or entry.get("url") or "")
-        if entry.get("ie_key") == "Youtube" or entry.get("extractor_key") == "Youtube":
-            source_id = f"yt-{safe_id(str(entry.get('id')))}"
-        else:
-            entry_url = entry_url if entry_url and entry_url != url else f"{url}#{entry.get('id')}"
-            source_id = url_source_id(entry_url)
-        yield _pull_entry(workspace, url, entry_url, source_id, entry, ffmpeg, licence)
-
-
-def _url_worker(out: Any, root: str, url: str, ffmpeg: str, licence: str, parent: int) -> None:
-    """In a process of its own: pull `url`, sending ("result", PullResult) for each result
-    and ("end", None) at the end through the connection `out`."""
-    os.setpgid(0, 0)  # a group of its own, with what yt-dlp starts: stopped as one
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent(parent)
-    try:
-        pull_url(Workspace(Path(root)), url, ffmpeg, licence, lambda r: out.send(("result", r)))
-    except OSError as exc:
-        out.send(("result", PullResult(url, "failed", reason=f"{exc.strerror or exc}")))
-    except Exception as exc:  # a failure of this URL alone
-        out.send(("result", PullResult(url, "failed", reason=f"{type(exc).__name__}: {exc}")))
-    out.send(("end", None))
-    out.close()
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g} min"
-    return f"{seconds:g} s"
-
-
-def pull_url_with_deadline(
-    workspace: Workspace,
-    url: str,
-    ffmpeg: str,
-    licence: str,
-    timeout: float,
-    stop: threading.Event | None = None,
-) -> list[PullResult]:
-    """`pull_url` in a process of its own, stopped after `timeout` seconds (or when `stop` is
-    set): the URL then fails with the deadline as its reason, and nothing it had half-pulled
-    stays behind. Sources it committed before stay."""
-    source = _pulled_before(workspace, url)
-    if source is not None:
-        return [PullResult(url, "exists", source)]
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no locks held by threads
-    incoming, out = context.Pipe(duplex=False)
-    args = (out, str(workspace.root), url, ffmpeg, licence, os.getpid())
-    worker = context.Process(target=_url_worker, args=args, name="accentds-pull", daemon=True)
-    deadline = time.monotonic() + timeout
-    worker.start()
-    out.close()
-    results: list[PullResult] = []
-    ended = died = False
-    try:
-        while not ended and not (stop and stop.is_set()) and time.monotonic() < deadline:
-            if not incoming.poll(min(0.1, max(0.0, deadline - time.monotonic()))):
-                continue
-            try:
-                kind, result = incoming.recv()
-            except EOFError:
-                died = True
-                break
-            if kind == "end":
-                ended = True
-            else:
-                results.append(result)
-    finally:
-        if ended:
-            worker.join()
-        else:
-            _stop_worker(workspace, worker)
-        incoming.close()
-    if ended or (stop and stop.is_set() and not died):
-        return results
-    if died:
-        why = f"the pull stopped unexpectedly (exit code {worker.exitcode})"
-    else:
-        why = f"not pulled within {_duration(timeout)}, the deadline per URL ([pull] url_timeout_s or --timeout)"
-    return [*results, PullResult(url, "failed", reason=why)]
-
-
-def _stop_worker(workspace: Workspace, worker: Any) -> None:
-    """Kill a URL's process and what it started, never in the middle of a commit (the
-    workspace lock waits for that), and remove its half-pulled files."""
-    try:
-        with workspace.lock():
-            _kill_group(worker.pid)
-    except AccentdsError:  # the lock is held too long: kill anyway
-        _kill_group(worker.pid)
-    worker.join()
-    _remove_dead_staging(workspace, worker.pid)
-
-
-def _kill_group(pid: int | None) -> None:
-    if pid is None:
-        return
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)  # its group, once it has made it
-    with suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
-def _pull_entry(
-    workspace: Workspace,
-    item: str,
-    origin: str,
-    source_id: str,
-    info: dict[str, Any],
-    ffmpeg: str,
-    licence: str,
-) -> PullResult:
-    import yt_dlp
-
-    for source in workspace.read_sources():
-        if source.source_id == source_id:
-            return PullResult(item, "exists", source)
-    logger = _QuietLogger()
-    staging = _staging(workspace)
-    try:
-        with yt_dlp.YoutubeDL(_ydl_options(staging, ffmpeg, logger)) as ydl:
-            info = ydl.process_ie_result(info, download=True)
-        media = _downloaded_media(staging, info)
-        if media is None:
-            return PullResult(item, "failed", reason="the download produced no media file")
-        try:
-            duration = measure_audio(media, ffmpeg, workspace.config.vad.sample_rate)
-        except MediaError as exc:
-            return PullResult(item, "failed", reason=str(exc))
-        final_media = staging / ("source" + media.suffix.lower())
-        if media != final_media:
-            media.rename(final_media)
-        info_json = staging / "source.info.json"
-        if info_json.exists():
-            info_json.rename(staging / "info.json")
-        sub_logger = _QuietLogger()
-        with yt_dlp.YoutubeDL(_subtitle_options(staging, ffmpeg, sub_logger)) as ydl:
-            ydl.process_ie_result(info, download=True)
-        problems = sub_logger.errors + [w for w in sub_logger.warnings if "subtitle" in w.lower()]
-        note = f"subtitles not downloaded: {_clean_error(problems[0])}" if problems else ""
-        extract_embedded_subtitles(ffmpeg, final_media, staging)
-        raw = f"raw/{source_id}"
-        subtitles = sorted(p.name for p in staging.iterdir() if p.suffix.lower() in SUBTITLE_EXTENSIONS)
-        source = Source(
-            source_id=source_id,
-            kind="url",
-            origin=origin,
-            media=f"{raw}/{final_media.name}",
-            duration=round(duration, 3),
-            sha256=sha256_file(final_media),
-            added_at=now_iso(),
-            title=str(info.get("title") or ""),
-            uploader=str(info.get("uploader") or info.get("channel") or ""),
-            upload_date=_iso_date(info.get("upload_date")),
-            licence=licence or str(info.get("license") or ""),
-            subtitles=";".join(f"{raw}/{name}" for name in subtitles),
-        )
-        return _commit(workspace, item, staging, source, note)
-    except yt_dlp.utils.DownloadError as exc:
-        return PullResult(item, "failed", reason=_clean_error(str(exc)))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _iso_date(value: Any) -> str:
-    text = str(value or "")
-    return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if re.fullmatch(r"\d{8}", text) else text
-
-
-def _downloaded_media(folder: Path, info: dict[str, Any]) -> Path | None:
-    for download in info.get("requested_downloads") or []:
-        path = Path(download.get("filepath") or "")
-        if path.is_file():
-            return path
-    skip = (*SUBTITLE_EXTENSIONS, ".json", ".part", ".ytdl")
-    files = [p for p in folder.iterdir() if p.is_file() and not p.name.lower().endswith(skip)]
-    return max(files, key=lambda p: p.stat().st_size) if files else None
-
-
 def pull(
     workspace: Workspace,
     items: Iterable[str],
@@ -549,6 +231,8 @@ def pull(
             return []
         try:
             if is_url(item):
+                from .pull_url import pull_url_with_deadline  # it imports this module
+
                 return pull_url_with_deadline(workspace, item, binary, licence, deadline, stop)
             return [pull_file(workspace, item, binary, licence)]
         except OSError as exc:

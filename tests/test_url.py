@@ -25,7 +25,8 @@ from proctree import cmdline, descendants, kill_all, wait_for_no_survivors
 
 from accentds.cut import cut
 from accentds.models import Source
-from accentds.pull import _QuietLogger, _ydl_options, pull
+from accentds.pull import pull
+from accentds.pull_url import _QuietLogger, _ydl_options
 from accentds.workspace import Workspace, init_workspace, sha256_file
 
 SENTENCES = 8
