@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .corpus_history import history
 from .render import (
     BREAKDOWN_HEADER,
     REGION_HEADER,
@@ -27,7 +28,7 @@ from .render import (
     stage_rows,
     title,
 )
-from .report import BREAKDOWNS, Report, history
+from .report import BREAKDOWNS, Report
 from .workspace import Workspace
 
 MAX_BARS = 30  # speakers shown in the bar plot

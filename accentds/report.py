@@ -25,14 +25,9 @@ command and the clips and minutes by status, so growth can be followed day by da
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -46,7 +41,7 @@ from .publish import list_releases, load_release
 from .publishable import HeldBack
 from .report_warnings import ReportWarning, duplicate_warnings, quality_warnings, share_warnings
 from .views import build_manifest, refresh_manifest
-from .workspace import Workspace, now_iso, read_csv, write_csv_atomic
+from .workspace import Workspace, now_iso, read_csv
 
 REPORT_STATUSES = (*STATUSES, "all")
 BREAKDOWNS = ("accent", "speaker", "source", "licence", "split", "quality hints")
@@ -55,19 +50,6 @@ DEFAULT_MIN_REGION_MINUTES = 5.0
 DEFAULT_MAX_FLAGGED_SHARE = 0.2
 UNPUBLISHED = "unpublished"
 PUBLISHABLE = "publishable"  # the stage of accepted clips a release could hold
-HISTORY_NAME = "history.csv"
-HISTORY_COLUMNS = [
-    "time",
-    "command",
-    "pending_clips",
-    "pending_minutes",
-    "accepted_clips",
-    "accepted_minutes",
-    "rejected_clips",
-    "rejected_minutes",
-    "total_clips",
-    "total_minutes",
-]
 _COLUMNS = [
     "duration",
     "status",
@@ -434,71 +416,3 @@ def report(
         min_region_minutes=min_region_minutes,
         max_flagged_share=max_flagged_share,
     )
-
-
-# -- history ------------------------------------------------------------------------
-def history_csv(workspace: Workspace) -> Path:
-    """manifests/history.csv: one line of totals per changing command."""
-    return workspace.manifests / HISTORY_NAME
-
-
-def append_history(workspace: Workspace, command: str, at: str | None = None) -> None:
-    """Append one line to manifests/history.csv: the time (`at`, default now), the command and
-    the clips and minutes by status, from manifest.parquet. One write on an O_APPEND file,
-    fsynced, as labels._append_history does; the file only ever grows. Call it after the
-    command has written the manifest and released the workspace lock."""
-    table = _read_manifest(workspace).select(["status", "duration"])
-    counts = _by_status(table)
-    row: dict[str, Any] = {"time": at or now_iso(), "command": " ".join(command.split())}
-    for state in STATUSES:
-        clips, seconds = counts[state]
-        row[f"{state}_clips"] = clips
-        row[f"{state}_minutes"] = f"{seconds / 60:.6f}"
-    row["total_clips"] = table.num_rows
-    row["total_minutes"] = f"{_sum(table['duration']) / 60:.6f}"
-    buffer = io.StringIO()
-    csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n").writerow(row)
-    path = history_csv(workspace)
-    if not path.exists():
-        write_csv_atomic(path, HISTORY_COLUMNS, [])
-    with open(path, "a", encoding="utf-8", newline="") as handle:
-        handle.write(buffer.getvalue())
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def history(workspace: Workspace) -> list[dict[str, Any]]:
-    """Lines of manifests/history.csv, oldest first, with counts as int and minutes as float."""
-    rows = []
-    for raw in read_csv(history_csv(workspace)):
-        row: dict[str, Any] = {"time": raw.get("time", ""), "command": raw.get("command", "")}
-        for name in HISTORY_COLUMNS[2:]:
-            value = raw.get(name) or "0"
-            row[name] = int(value) if name.endswith("_clips") else float(value)
-        rows.append(row)
-    return rows
-
-
-def growth_by_day(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The last history line of each UTC day: date, minutes by status, total minutes and the
-    change in accepted minutes since the previous day's last line (for the first day, since
-    that day's first line)."""
-    ordered = sorted(rows, key=lambda r: r["time"])  # stable: equal times keep file order
-    last: dict[str, dict[str, Any]] = {}
-    for row in ordered:
-        last[row["time"][:10]] = row
-    days = []
-    previous = ordered[0]["accepted_minutes"] if ordered else 0.0
-    for day, row in last.items():
-        days.append(
-            {
-                "date": day,
-                "pending_minutes": row["pending_minutes"],
-                "accepted_minutes": row["accepted_minutes"],
-                "rejected_minutes": row["rejected_minutes"],
-                "total_minutes": row["total_minutes"],
-                "delta_accepted_minutes": round(row["accepted_minutes"] - previous, 6),
-            }
-        )
-        previous = row["accepted_minutes"]
-    return days

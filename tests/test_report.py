@@ -13,6 +13,7 @@ import pytest
 from conftest import SAMPLE, put_labels, run_cli
 
 from accentds.config import CONFIG_NAME, LabelSchema
+from accentds.corpus_history import append_history, growth_by_day, history, history_csv
 from accentds.cut import cut
 from accentds.errors import AccentdsError
 from accentds.licences import set_attribution
@@ -21,7 +22,7 @@ from accentds.plots import write_html, write_plots
 from accentds.publish import deny
 from accentds.pull import pull
 from accentds.render import rich_tables, to_csv, to_json, to_markdown
-from accentds.report import RegionTarget, append_history, growth_by_day, history, history_csv, report
+from accentds.report import RegionTarget, report
 from accentds.status import status
 from accentds.views import write_manifest
 from accentds.workspace import DUPLICATE_FIELDS, Workspace, write_csv_atomic

@@ -13,6 +13,7 @@ from rich.table import Table
 from .. import plots as plotting
 from .. import render as rendering
 from .. import report as reporting
+from ..corpus_history import growth_by_day, history
 from ..errors import AccentdsError
 from ..manifest import EXPORT_FORMATS, export
 from ..publishable import describe
@@ -141,7 +142,7 @@ def report_cmd(
         raise AccentdsError(f"unknown --format {fmt!r}; give table, csv, json or markdown")
     ws = _workspace(workspace)
     if show_history:
-        days = reporting.growth_by_day(reporting.history(ws))
+        days = growth_by_day(history(ws))
         if not days:
             out.print("no history yet: each pull, cut, label and review adds a line to manifests/history.csv")
         for day in days:

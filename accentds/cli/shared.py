@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .. import __version__
-from .. import report as reporting
+from ..corpus_history import append_history
 from ..errors import AccentdsError
 from ..labels import orphans
 from ..status import Totals
@@ -122,7 +122,7 @@ def _progress() -> Progress:
 def _record_history(ws: Workspace, command: str) -> None:
     """Add a line of totals by status to manifests/history.csv; a failure only warns."""
     try:
-        reporting.append_history(ws, command)
+        append_history(ws, command)
     except (OSError, ValueError, AccentdsError) as exc:
         err.print(f"[yellow]note[/] history.csv not updated: {escape(str(exc))}")
 
