@@ -1,4 +1,4 @@
-"""Corpus report: minutes at each stage, breakdowns, warnings and history.
+"""Corpus report: minutes at each stage, breakdowns and warnings.
 
 `report()` reads only the columns it needs from manifests/manifest.parquet (the joined view
 every changing command rewrites) and summarises them with pyarrow.compute group-by
@@ -19,8 +19,8 @@ column, compared as UTC dates) and to sources pulled on or after it (`added_at`)
 releases are always counted whole. Everything clip-based follows it: stages, breakdowns,
 warnings and the progress toward the targets.
 
-manifests/history.csv gets one line per changing command (`append_history`): the time, the
-command and the clips and minutes by status, so growth can be followed day by day.
+manifests/history.csv (accentds/corpus_history.py) gets one line per changing command, so
+growth can be followed day by day.
 """
 
 from __future__ import annotations
