@@ -27,13 +27,25 @@ Run (from the repo root, with the source repositories fetched into /work/.mirror
 
 from __future__ import annotations
 
-import argparse
 import json
 import tarfile
 from pathlib import Path
 
 import numpy as np
-from real_set import HOP, RATE, Pool, bed, extract, load, phone, power, speech_track, summary, write
+from real_set import (
+    HOP,
+    RATE,
+    Pool,
+    bed,
+    command_line,
+    emptied,
+    load,
+    phone,
+    power,
+    speech_track,
+    summary,
+    write,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "fresh"
@@ -114,9 +126,7 @@ def segments_truth(path: Path) -> list[tuple[int, int]]:
 
 def build(raw: Path) -> None:
     rng = np.random.default_rng(SEED)
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in [*OUT.glob("*.wav"), *OUT.glob("*.levels.npy")]:
-        old.unlink()
+    emptied(OUT)
     pool = FreshPool(raw, rng)
     pool.add("timit", pool.files(TIMIT, "data/corpora/timit/dr*/*.wav"))
 
@@ -192,20 +202,7 @@ def build(raw: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--extract", type=Path, metavar="DIR", help="copy the SOURCES files from the mirrors")
-    parser.add_argument(
-        "--from", dest="raw", type=Path, metavar="DIR", help="build bench/out/fresh/ from DIR"
-    )
-    args = parser.parse_args()
-    if args.extract:
-        extract(args.extract, SOURCES)
-    if args.raw:
-        build(args.raw)
-    if not (args.extract or args.raw):
-        parser.print_help()
+    command_line(__doc__, SOURCES, build, "bench/out/fresh/")
 
 
 if __name__ == "__main__":

@@ -274,11 +274,16 @@ def short(name: str) -> str:
     return name.replace("_", "-").lower().split("-(")[0].removeprefix("glacier-bay-")[:24].strip("-")
 
 
+def emptied(folder: Path) -> None:
+    """Make `folder` and remove the audio and levels of a set built there before."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in [*folder.glob("*.wav"), *folder.glob("*.levels.npy")]:
+        old.unlink()
+
+
 def build(raw: Path) -> None:
     rng = np.random.default_rng(SEED)
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in [*OUT.glob("*.wav"), *OUT.glob("*.levels.npy")]:
-        old.unlink()
+    emptied(OUT)
     pool = Pool(raw, rng)
     rs, sb, pra = "resemble-ai/Resemblyzer", "speechbrain/speechbrain", "LCAV/pyroomacoustics"
     pool.add("libri", pool.files(rs, "audio_data/**/*.flac"))
@@ -410,19 +415,22 @@ def summary(index: list[dict]) -> None:
     print(f"| all | {len(index)} | {sum(v[1] for v in kinds.values()) / 60:.1f} | {total / 60:.1f} |")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def command_line(doc: str, sources: dict[str, tuple[str, str, list[str]]], build_from, folder: str) -> None:
+    """`--extract DIR` copies `sources` out of the mirrors, `--from DIR` builds the set in `folder`."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--extract", type=Path, metavar="DIR", help="copy the SOURCES files from the mirrors")
-    parser.add_argument("--from", dest="raw", type=Path, metavar="DIR", help="build bench/out/real/ from DIR")
+    parser.add_argument("--from", dest="raw", type=Path, metavar="DIR", help=f"build {folder} from DIR")
     args = parser.parse_args()
     if args.extract:
-        extract(args.extract)
+        extract(args.extract, sources)
     if args.raw:
-        build(args.raw)
+        build_from(args.raw)
     if not (args.extract or args.raw):
         parser.print_help()
+
+
+def main() -> None:
+    command_line(__doc__, SOURCES, build, "bench/out/real/")
 
 
 if __name__ == "__main__":
