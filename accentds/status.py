@@ -8,6 +8,7 @@ decides whether `accentds publish` is suggested, and with which counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -16,13 +17,20 @@ import pyarrow.parquet as pq
 
 from . import publishable
 from .errors import AccentdsError
+from .privacy import salt, salt_path, speaker_id
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
 from .views import build_manifest
 from .workspace import Workspace
 
-# label fields compared with a release's rows, and the column names a release may give them
-_COMPARED = {"transcript": ("transcript", "text"), "speaker": ("speaker",), "accent": ("accent",)}
+# label fields compared with a release's rows (those `accentds diff` compares), and the column
+# names a release may give them: a release names speakers by `speaker_id`, a salted id or the name
+_COMPARED = {
+    "transcript": ("transcript", "text"),
+    "speaker": ("speaker_id", "speaker"),
+    "accent": ("accent",),
+    "accent_evidence": ("accent_evidence",),
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,15 @@ def totals(workspace: Workspace) -> Totals:
     return Totals(table.num_rows, float(seconds))
 
 
+def _speaker_ids(workspace: Workspace) -> Callable[[str], str]:
+    """A speaker's salted id as releases hold it; names as they are without a salt yet (status
+    never makes one: the first publish does)."""
+    if not salt_path(workspace).exists():
+        return str
+    key = salt(workspace)
+    return lambda name: speaker_id(key, name)
+
+
 def _releases(workspace: Workspace) -> tuple[list[ReleaseSummary], Release | None, str]:
     """The releases, oldest first; the newest as loaded, or why it could not be."""
     found, newest, error = [], None, ""
@@ -142,11 +159,16 @@ def release_labels(release: Release) -> dict[str, dict[str, str]]:
     return rows
 
 
-def since_release(manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: Release) -> SinceRelease:
+def since_release(
+    manifest: pa.Table,
+    why: pa.ChunkedArray | pa.Array,
+    newest: Release,
+    public: Callable[[str], str] = str,
+) -> SinceRelease:
     """Compare the manifest (with each clip's reason code not to publish, `why`) with the newest
-    release. When that release holds clips of sources whose licence is not allowed (it was
-    published with --include-unlicensed), clips held back only for their licence count as
-    publishable."""
+    release; `public` gives a speaker's name as a release holds it (its salted id). When that
+    release holds clips of sources whose licence is not allowed (it was published with
+    --include-unlicensed), clips held back only for their licence count as publishable."""
     try:
         released = release_labels(newest)
     except AccentdsError as exc:
@@ -170,7 +192,7 @@ def since_release(manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: R
         rejected += state == "rejected"
         if state == "accepted" and reason in allowed:
             kept.add(clip)
-            relabelled += any((row[f] or "") != value for f, value in old.items())
+            relabelled += any(_differs(f, row[f] or "", value, public) for f, value in old.items())
     return SinceRelease(
         newest.version,
         accepted=accepted,
@@ -181,6 +203,12 @@ def since_release(manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: R
         dropped=len(set(released) - kept),
         include_unlicensed=lenient,
     )
+
+
+def _differs(field: str, current: str, released: str, public: Callable[[str], str]) -> bool:
+    if field == "speaker":  # a release names a speaker by id, or by name (published names, old releases)
+        return released not in (current, public(current) if current else "")
+    return current != released
 
 
 def next_version(version: str) -> str:
@@ -243,7 +271,7 @@ def status(workspace: Workspace) -> Status:
     releases, newest, error = _releases(workspace)
     since = None
     if newest is not None:
-        since = since_release(manifest, why, newest)
+        since = since_release(manifest, why, newest, _speaker_ids(workspace))
     elif releases:
         since = SinceRelease(releases[-1].version, error=error)
     steps = []

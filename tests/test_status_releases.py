@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import put_labels, run_cli
 
-from accentds.labels import set_source_licence
+from accentds.labels import rename_speaker, set_source_licence
 from accentds.licences import set_attribution
 from accentds.publish import deny, publish
 from accentds.status import SinceRelease, next_version, status
@@ -70,6 +70,25 @@ def test_status_lists_releases_and_suggests_publish_only_with_something_new(cut_
     st = status(cut_ws)
     assert [(r.version, r.clips) for r in st.releases] == [("1.0.0", 4), ("1.1.0", 5)]
     assert st.since_release == SinceRelease("1.1.0") and _publish_steps(cut_ws) == []
+
+
+def test_a_renamed_speaker_or_new_evidence_is_a_change_status_suggests_publishing(cut_ws: Workspace) -> None:
+    """A release names speakers by salted id: a rename changes the id (as `diff` shows), so
+    status counts it as relabelled and suggests the next version, as for a changed evidence."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:2], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
+    _label(cut_ws, ids[2:3], "2024-01-01T10:00:00Z", status="accepted", speaker="Iain", accent="Fife")
+    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    assert status(cut_ws).since_release == SinceRelease("1.0.0") and _publish_steps(cut_ws) == []
+
+    rename_speaker(cut_ws, "Morag", "Morag MacLeod")
+    assert status(cut_ws).since_release == SinceRelease("1.0.0", relabelled=2)
+    assert _publish_steps(cut_ws) == ["accentds publish 1.1.0   (2 relabelled since 1.0.0)"]
+    _label(cut_ws, ids[2:3], "2024-01-03T10:00:00Z", accent_evidence="self-described")
+    assert status(cut_ws).since_release == SinceRelease("1.0.0", relabelled=3)
+    publish(cut_ws, "1.1.0", now="2024-01-04T00:00:00Z")
+    assert status(cut_ws).since_release == SinceRelease("1.1.0") and _publish_steps(cut_ws) == []
 
 
 def test_a_release_with_unlicensed_clips_is_compared_as_it_was_published(cut_ws: Workspace) -> None:
