@@ -8,6 +8,7 @@ decides whether `accentds publish` is suggested, and with which counts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from .errors import AccentdsError
 from .privacy import salt, salt_path, speaker_id
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
+from .releases import known_versions, record_copy
 from .views import build_manifest
 from .workspace import Workspace
 
@@ -71,6 +73,7 @@ class SinceRelease:
     dropped: int = 0
     include_unlicensed: bool = False  # it was published with --include-unlicensed
     error: str = ""
+    absent: bool = False  # its folder is not in this workspace (a clone), so nothing was compared
 
     @property
     def changed(self) -> bool:
@@ -123,13 +126,26 @@ def _speaker_ids(workspace: Workspace) -> Callable[[str], str]:
 
 
 def _releases(workspace: Workspace) -> tuple[list[ReleaseSummary], Release | None, str]:
-    """The releases, oldest first; the newest as loaded, or why it could not be."""
+    """The releases published from this workspace or a clone of it, oldest first; the newest
+    as loaded, or why it could not be. A version whose folder is not here (a clone: releases/
+    is not tracked) is listed from its tracked copy of release.json."""
     found, newest, error = [], None, ""
-    for version in list_releases(workspace):
+    present = set(list_releases(workspace))
+    for version in known_versions(workspace):
         try:
-            newest, error = load_release(workspace, version), ""
-        except (AccentdsError, TypeError, ValueError) as exc:
-            newest, error = None, str(exc)
+            if version in present:
+                newest, error = load_release(workspace, version), ""
+            else:
+                newest, error = (
+                    None,
+                    f"releases/{version}/ is not in this workspace (releases/ is not tracked)",
+                )
+                record = json.loads(record_copy(workspace, version).read_text(encoding="utf-8"))
+                absent = load_release(workspace, version, record)
+                found.append(ReleaseSummary(version, absent.created_at, absent.clips, absent.seconds))
+                continue
+        except (AccentdsError, OSError, TypeError, ValueError, AttributeError) as exc:
+            newest, error = None, error or str(exc)
             found.append(ReleaseSummary(version, "", 0, 0.0))
             continue
         found.append(ReleaseSummary(version, newest.created_at, newest.clips, newest.seconds))
@@ -229,6 +245,11 @@ def _publish_step(
             return f"nothing publishable yet ({publishable.describe(held, 1)})" + (f": {fix}" if fix else "")
         return None
     newest = since.version
+    if since.absent:
+        return (
+            f"accentds publish {next_version(newest)}   (what changed since {newest} is not known here: "
+            f"{since.error}; copy it here to compare)"
+        )
     if since.error:
         return f"accentds verify {newest}   (it cannot be read: {since.error})"
     if not since.changed:
@@ -273,7 +294,8 @@ def status(workspace: Workspace) -> Status:
     if newest is not None:
         since = since_release(manifest, why, newest, _speaker_ids(workspace))
     elif releases:
-        since = SinceRelease(releases[-1].version, error=error)
+        version = releases[-1].version
+        since = SinceRelease(version, error=error, absent=version not in list_releases(workspace))
     steps = []
     if not sources:
         steps.append("accentds pull URL|FILE|FOLDER   (pulls and cuts new videos)")

@@ -3,6 +3,8 @@ only when there is something new, with the right counts (real cut, publish and r
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from conftest import put_labels, run_cli
 
@@ -150,6 +152,27 @@ def test_an_unreadable_release_asks_for_verify(cut_ws: Workspace) -> None:
     assert [s for s in st.next_steps if s.startswith("accentds verify 1.0.0   (it cannot be read")]
     shown = run_cli("status", cwd=cut_ws.root)
     assert shown.returncode == 0 and "  1.0.0  ?" in shown.stdout
+
+
+def test_a_clone_without_the_release_folders_lists_the_tracked_releases(cut_ws: Workspace) -> None:
+    """releases/ is not tracked: a fresh clone knows its versions from manifests/releases.csv.
+    status listed none and suggested `publish 1.0.0`, which publish refuses there; diff and
+    verify said the version was never published."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:2], "2024-01-01T10:00:00Z", status="accepted")
+    release = publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    shutil.rmtree(cut_ws.releases)  # as a clone gets the workspace
+    st = status(cut_ws)
+    assert [(r.version, r.created_at, r.clips) for r in st.releases] == [("1.0.0", "2024-01-02T00:00:00Z", 2)]
+    assert st.releases[0].seconds == pytest.approx(release.seconds)
+    [step] = _publish_steps(cut_ws)
+    assert step.startswith("accentds publish 1.1.0   (what changed since 1.0.0 is not known here: ")
+    for command in (["diff", "1.0.0", "1.0.0"], ["verify", "1.0.0"]):
+        shown = run_cli(*command, cwd=cut_ws.root)
+        assert shown.returncode == 1
+        assert "release 1.0.0 was published (manifests/releases.csv) but its folder" in shown.stderr
+        assert "copy releases/1.0.0/ here" in shown.stderr
 
 
 def test_next_version() -> None:
