@@ -37,7 +37,15 @@ from typing import Any
 from . import __version__
 from .captions import AUTO
 from .card import Build, card, seconds_of
-from .changes import changelog, compare_with, diff, nothing_new, release_rows, render_diff
+from .changes import (
+    changelog,
+    compare_with,
+    diff,
+    nothing_new,
+    release_rows,
+    render_diff,
+    same_data_as_recorded,
+)
 from .checks import credited_speakers, evaluation_checks, transcript_checks
 from .errors import AccentdsError
 from .licences import OTHER, Credit, card_licence, combine, credits
@@ -396,7 +404,8 @@ def publish(
         build.split_info = _write_data(workspace, folder, kept, rate)
         build.warnings += evaluation_checks(kept, ratios)
         compared = compare_with(previous, version, before, folder)
-        build.warnings += nothing_new(previous, compared, moves, force)
+        same = not before and same_data_as_recorded(workspace, previous, folder)
+        build.warnings += nothing_new(previous, compared, moves, force, same)
         build.changelog = changelog(compared, moves)
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)
