@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 
 from .errors import AccentdsError
 from .markup import cell, minutes, table
-from .releases import release_dir
+from .releases import record_copy, release_dir
 from .shards import OLD_NAMES
 from .splits import SPLITS
-from .workspace import Workspace
+from .workspace import Workspace, sha256_file
 
 LABEL_FIELDS = ("transcript", "speaker", "accent", "accent_evidence")
 
@@ -201,15 +201,40 @@ def compare_with(
         return f"Could not compare with {previous}: {exc}"
 
 
+def same_data_as_recorded(workspace: Workspace, previous: str | None, folder: Path) -> bool:
+    """Whether the data files built in `folder` are, byte for byte, those the tracked copy of
+    `previous`'s release.json lists: the same clips, labels and splits, known without its folder
+    (a clone has no releases/)."""
+    if not previous:
+        return False
+    try:
+        files = json.loads(record_copy(workspace, previous).read_text(encoding="utf-8"))["files"]
+        theirs = {name: entry["sha256"] for name, entry in files.items() if name.startswith("data/")}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    ours = {
+        p.relative_to(folder).as_posix(): sha256_file(p) for p in (folder / "data").glob("*") if p.is_file()
+    }
+    return bool(ours) and ours == theirs
+
+
 def nothing_new(
-    previous: str | None, compared: ReleaseDiff | str | None, moves: Sequence[Mapping[str, str]], force: bool
+    previous: str | None,
+    compared: ReleaseDiff | str | None,
+    moves: Sequence[Mapping[str, str]],
+    force: bool,
+    same_data: bool = False,
 ) -> list[str]:
     """A version holding the same clips, labels and splits as the one before it is refused
-    (with `force`, one warning: a new card, say)."""
-    if not isinstance(compared, ReleaseDiff) or moves:
+    (with `force`, one warning: a new card, say). `same_data`: its data files are those the
+    tracked record of the one before lists, for when that release's folder is not here."""
+    if moves:
         return []
-    if compared.added or compared.removed or compared.relabelled or compared.moved:
-        return []
+    if not same_data:
+        if not isinstance(compared, ReleaseDiff):
+            return []
+        if compared.added or compared.removed or compared.relabelled or compared.moved:
+            return []
     if not force:
         raise AccentdsError(
             f"nothing changed since {previous}: the same clips with the same labels in the same splits; "

@@ -37,7 +37,15 @@ from typing import Any
 from . import __version__
 from .captions import AUTO
 from .card import Build, card, seconds_of
-from .changes import changelog, compare_with, diff, nothing_new, release_rows, render_diff
+from .changes import (
+    changelog,
+    compare_with,
+    diff,
+    nothing_new,
+    release_rows,
+    render_diff,
+    same_data_as_recorded,
+)
 from .checks import credited_speakers, evaluation_checks, transcript_checks
 from .errors import AccentdsError
 from .licences import OTHER, Credit, card_licence, combine, credits
@@ -94,9 +102,18 @@ def _remove_dead_builds(workspace: Workspace) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _refuse_existing(workspace: Workspace, version: str) -> None:
-    if (workspace.releases / version).exists():
-        raise AccentdsError(f"release {version} exists and is immutable; publish a new version")
+def _refuse_existing(workspace: Workspace, version: str, complete: bool = False) -> None:
+    """Refuse a version whose folder exists. With `complete`, a folder the tracked record does
+    not know (a publish stopped between moving it into place and recording it) is recorded
+    first: its splits and the version, as the next publish would."""
+    if not (workspace.releases / version).exists():
+        return
+    done = ""
+    if complete and version not in recorded_releases(workspace):
+        _memory(workspace, build_manifest(workspace).to_pylist())
+        if version in recorded_releases(workspace):
+            done = " (it is now recorded in manifests/releases.csv and its splits in manifests/splits.csv)"
+    raise AccentdsError(f"release {version} exists and is immutable; publish a new version{done}")
 
 
 DETECTOR_SETTINGS = ("backend", "silero_threshold", "confirm_threshold", "min_clip_prob", "music_noise_check")
@@ -125,7 +142,7 @@ def _read_workspace(workspace: Workspace, version: str) -> tuple[list[dict[str, 
     """Under the lock: refuse an existing version, clear dead builds, and read every clip's
     effective labels (with its VAD settings) and the deny list."""
     with workspace.lock():
-        _refuse_existing(workspace, version)
+        _refuse_existing(workspace, version, complete=True)
         _remove_dead_builds(workspace)
         manifest = build_manifest(workspace)
         vad_table = workspace.read_clip_table(columns=["clip_id", *VAD_COLUMNS])
@@ -396,7 +413,8 @@ def publish(
         build.split_info = _write_data(workspace, folder, kept, rate)
         build.warnings += evaluation_checks(kept, ratios)
         compared = compare_with(previous, version, before, folder)
-        build.warnings += nothing_new(previous, compared, moves, force)
+        same = not before and same_data_as_recorded(workspace, previous, folder)
+        build.warnings += nothing_new(previous, compared, moves, force, same)
         build.changelog = changelog(compared, moves)
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)

@@ -136,6 +136,11 @@ def previous_version(workspace: Workspace, version: str) -> str | None:
 def release_dir(workspace: Workspace, version: str) -> Path:
     parse_version(version)
     path = workspace.releases / version
+    if not path.is_dir() and version in recorded_releases(workspace):
+        raise AccentdsError(
+            f"release {version} was published (manifests/releases.csv) but its folder {path} is not in this "
+            f"workspace (releases/ is not tracked): copy releases/{version}/ here from where it was published"
+        )
     if not path.is_dir():
         known = ", ".join(list_releases(workspace)) or "none yet"
         raise AccentdsError(

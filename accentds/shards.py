@@ -149,19 +149,25 @@ def write_split(
         name = f"data/{split}-{number:05d}-of-{len(shards):05d}.parquet"
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        with pq.ParquetWriter(
-            path,
-            schema,
-            compression="zstd",
-            compression_level=3,
-            use_dictionary=_DICTIONARY_COLUMNS,
-            write_statistics=_STATISTICS_COLUMNS,
-        ) as writer:
-            for first in range(shard.start, shard.stop, ROW_GROUP_ROWS):
-                chunk = rows[first : min(first + ROW_GROUP_ROWS, shard.stop)]
-                table = pa.Table.from_pylist([_record(workspace, r, rate) for r in chunk], schema=schema)
-                writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
-                nbytes += table.nbytes
+        try:
+            with pq.ParquetWriter(
+                path,
+                schema,
+                compression="zstd",
+                compression_level=3,
+                use_dictionary=_DICTIONARY_COLUMNS,
+                write_statistics=_STATISTICS_COLUMNS,
+            ) as writer:
+                for first in range(shard.start, shard.stop, ROW_GROUP_ROWS):
+                    chunk = rows[first : min(first + ROW_GROUP_ROWS, shard.stop)]
+                    table = pa.Table.from_pylist([_record(workspace, r, rate) for r in chunk], schema=schema)
+                    writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+                    nbytes += table.nbytes
+        except OSError as exc:
+            if exc.errno is None or exc.filename is not None:
+                raise
+            # Arrow's write errors name no file: name the shard, as every other write does
+            raise OSError(exc.errno, os.strerror(exc.errno), str(path)) from exc
         fsync(path)
         names.append(name)
     return names, nbytes

@@ -8,6 +8,8 @@ decides whether `accentds publish` is suggested, and with which counts.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -16,13 +18,21 @@ import pyarrow.parquet as pq
 
 from . import publishable
 from .errors import AccentdsError
+from .privacy import salt, salt_path, speaker_id
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
+from .releases import known_versions, record_copy
 from .views import build_manifest
 from .workspace import Workspace
 
-# label fields compared with a release's rows, and the column names a release may give them
-_COMPARED = {"transcript": ("transcript", "text"), "speaker": ("speaker",), "accent": ("accent",)}
+# label fields compared with a release's rows (those `accentds diff` compares), and the column
+# names a release may give them: a release names speakers by `speaker_id`, a salted id or the name
+_COMPARED = {
+    "transcript": ("transcript", "text"),
+    "speaker": ("speaker_id", "speaker"),
+    "accent": ("accent",),
+    "accent_evidence": ("accent_evidence",),
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class SinceRelease:
     dropped: int = 0
     include_unlicensed: bool = False  # it was published with --include-unlicensed
     error: str = ""
+    absent: bool = False  # its folder is not in this workspace (a clone), so nothing was compared
 
     @property
     def changed(self) -> bool:
@@ -105,14 +116,36 @@ def totals(workspace: Workspace) -> Totals:
     return Totals(table.num_rows, float(seconds))
 
 
+def _speaker_ids(workspace: Workspace) -> Callable[[str], str]:
+    """A speaker's salted id as releases hold it; names as they are without a salt yet (status
+    never makes one: the first publish does)."""
+    if not salt_path(workspace).exists():
+        return str
+    key = salt(workspace)
+    return lambda name: speaker_id(key, name)
+
+
 def _releases(workspace: Workspace) -> tuple[list[ReleaseSummary], Release | None, str]:
-    """The releases, oldest first; the newest as loaded, or why it could not be."""
+    """The releases published from this workspace or a clone of it, oldest first; the newest
+    as loaded, or why it could not be. A version whose folder is not here (a clone: releases/
+    is not tracked) is listed from its tracked copy of release.json."""
     found, newest, error = [], None, ""
-    for version in list_releases(workspace):
+    present = set(list_releases(workspace))
+    for version in known_versions(workspace):
         try:
-            newest, error = load_release(workspace, version), ""
-        except (AccentdsError, TypeError, ValueError) as exc:
-            newest, error = None, str(exc)
+            if version in present:
+                newest, error = load_release(workspace, version), ""
+            else:
+                newest, error = (
+                    None,
+                    f"releases/{version}/ is not in this workspace (releases/ is not tracked)",
+                )
+                record = json.loads(record_copy(workspace, version).read_text(encoding="utf-8"))
+                absent = load_release(workspace, version, record)
+                found.append(ReleaseSummary(version, absent.created_at, absent.clips, absent.seconds))
+                continue
+        except (AccentdsError, OSError, TypeError, ValueError, AttributeError) as exc:
+            newest, error = None, error or str(exc)
             found.append(ReleaseSummary(version, "", 0, 0.0))
             continue
         found.append(ReleaseSummary(version, newest.created_at, newest.clips, newest.seconds))
@@ -142,11 +175,16 @@ def release_labels(release: Release) -> dict[str, dict[str, str]]:
     return rows
 
 
-def since_release(manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: Release) -> SinceRelease:
+def since_release(
+    manifest: pa.Table,
+    why: pa.ChunkedArray | pa.Array,
+    newest: Release,
+    public: Callable[[str], str] = str,
+) -> SinceRelease:
     """Compare the manifest (with each clip's reason code not to publish, `why`) with the newest
-    release. When that release holds clips of sources whose licence is not allowed (it was
-    published with --include-unlicensed), clips held back only for their licence count as
-    publishable."""
+    release; `public` gives a speaker's name as a release holds it (its salted id). When that
+    release holds clips of sources whose licence is not allowed (it was published with
+    --include-unlicensed), clips held back only for their licence count as publishable."""
     try:
         released = release_labels(newest)
     except AccentdsError as exc:
@@ -170,7 +208,7 @@ def since_release(manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: R
         rejected += state == "rejected"
         if state == "accepted" and reason in allowed:
             kept.add(clip)
-            relabelled += any((row[f] or "") != value for f, value in old.items())
+            relabelled += any(_differs(f, row[f] or "", value, public) for f, value in old.items())
     return SinceRelease(
         newest.version,
         accepted=accepted,
@@ -181,6 +219,12 @@ def since_release(manifest: pa.Table, why: pa.ChunkedArray | pa.Array, newest: R
         dropped=len(set(released) - kept),
         include_unlicensed=lenient,
     )
+
+
+def _differs(field: str, current: str, released: str, public: Callable[[str], str]) -> bool:
+    if field == "speaker":  # a release names a speaker by id, or by name (published names, old releases)
+        return released not in (current, public(current) if current else "")
+    return current != released
 
 
 def next_version(version: str) -> str:
@@ -201,6 +245,11 @@ def _publish_step(
             return f"nothing publishable yet ({publishable.describe(held, 1)})" + (f": {fix}" if fix else "")
         return None
     newest = since.version
+    if since.absent:
+        return (
+            f"accentds publish {next_version(newest)}   (what changed since {newest} is not known here: "
+            f"{since.error}; copy it here to compare)"
+        )
     if since.error:
         return f"accentds verify {newest}   (it cannot be read: {since.error})"
     if not since.changed:
@@ -243,9 +292,10 @@ def status(workspace: Workspace) -> Status:
     releases, newest, error = _releases(workspace)
     since = None
     if newest is not None:
-        since = since_release(manifest, why, newest)
+        since = since_release(manifest, why, newest, _speaker_ids(workspace))
     elif releases:
-        since = SinceRelease(releases[-1].version, error=error)
+        version = releases[-1].version
+        since = SinceRelease(version, error=error, absent=version not in list_releases(workspace))
     steps = []
     if not sources:
         steps.append("accentds pull URL|FILE|FOLDER   (pulls and cuts new videos)")

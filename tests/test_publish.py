@@ -266,6 +266,22 @@ def test_a_version_with_nothing_new_is_refused_unless_forced(ws: Workspace) -> N
     assert publish(ws, "1.0.2", now=NOW).path.name == "1.0.2"
 
 
+def test_nothing_new_is_refused_in_a_clone_without_the_release_folder(ws: Workspace) -> None:
+    """A clone has no releases/: the newest release's data files, as its tracked release.json
+    records them, tell that nothing changed (a second copy of 1.0.0 was published as 1.1.0)."""
+    publish(ws, "1.0.0", now=NOW)
+    shutil.rmtree(ws.releases)
+    with pytest.raises(AccentdsError, match=r"nothing changed since 1\.0\.0: .+ or with --force"):
+        publish(ws, "1.1.0", now=NOW)
+    assert list(ws.releases.iterdir()) == []
+    forced = publish(ws, "1.1.0", now=NOW, force=True)
+    assert "--force: nothing changed since 1.0.0" in (forced.path / "README.md").read_text(encoding="utf-8")
+    shutil.rmtree(ws.releases)
+    clip = next(c for c, row in manifest_of(ws).items() if row["status"] == "accepted")
+    set_labels(ws, [clip], {"transcript": "Other words"}, "ann")
+    assert publish(ws, "1.2.0", now=NOW).path.name == "1.2.0"
+
+
 def test_empty_release_is_refused(tmp_path: Path) -> None:
     empty, _ = init_workspace(tmp_path / "empty")
     with pytest.raises(AccentdsError, match=r"nothing to publish in 1\.0\.0: no clip is accepted yet"):

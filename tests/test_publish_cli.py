@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from conftest import SAMPLE, run_cli
 
 from accentds.privacy import salt, speaker_id
@@ -79,3 +83,47 @@ def test_publish_verify_diff_and_other_formats(tmp_path: Path) -> None:
     shard.write_bytes(bytes(data))
     bad = run_cli("verify", "0.1.0", cwd=root)
     assert bad.returncode == 1 and shard.name in bad.stderr
+
+
+def test_a_full_disk_while_publishing_names_the_shard_keeps_nothing_and_the_next_publish_works(
+    tmp_path: Path,
+) -> None:
+    """Arrow's write error names no file: the error line named none. Nothing of the release is
+    left behind, and once there is room the same command publishes it."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode:
+        pytest.skip("no tmpfs mount here (needs root)")
+    try:
+        ws, _ = init_workspace(mount / "ws")
+        root = ws.root
+        assert (
+            run_cli("pull", str(SAMPLE), "--licence", "CC0-1.0", "--speaker", "Morag", cwd=root).returncode
+            == 0
+        )
+        ids = [c.clip_id for c in ws.read_clips()]
+        assert run_cli("label", *ids, "--transcript", "Aye.", "--accept", cwd=root).returncode == 0
+        assert run_cli("publish", "1.0.0", "--dry-run", cwd=root).returncode == 0  # the salt, the views
+        tracked = {p: p.read_bytes() for p in (root / "manifests").rglob("*") if p.is_file()}
+        filler = mount / "filler"
+        # fill the disk to the last block
+        with open(filler, "wb", buffering=0) as handle, contextlib.suppress(OSError):
+            while True:
+                handle.write(b"\0" * 4096)
+        failed = run_cli("publish", "1.0.0", cwd=root)
+        assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+        [line] = [line for line in failed.stderr.splitlines() if line.startswith("Error:")]
+        assert re.fullmatch(
+            rf"Error: no space left on device writing {root}/releases/\S+/data/train-00000-of-00001\.parquet: "
+            "free some space and run the command again",
+            line,
+        ), line
+        assert list((root / "releases").iterdir()) == []
+        assert {p: p.read_bytes() for p in (root / "manifests").rglob("*") if p.is_file()} == tracked
+        filler.unlink()
+        done = run_cli("publish", "1.0.0", cwd=root)
+        assert done.returncode == 0, done.stderr
+        assert run_cli("verify", "1.0.0", cwd=root).returncode == 0
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

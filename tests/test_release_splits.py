@@ -163,3 +163,24 @@ def test_a_release_the_record_missed_is_recorded_before_the_next(ws: Workspace, 
     assert {g: second.assignment[g] for g in first.assignment} == first.assignment
     assert (ws.manifests / "releases" / "1.0.0.json").is_file() and verify(ws, "1.0.0") == []
     check_against_workspace(ws, load(second.path, tmp_path / "cache"))
+
+
+def test_publishing_the_same_version_again_records_a_release_the_record_missed(ws: Workspace) -> None:
+    """A publish killed right after its folder was moved into place leaves no record: the same
+    command again was refused and left it unrecorded, so a commit (and a clone) lacked the
+    version and its splits until some later version was published."""
+    publish(ws, "1.0.0", now=NOW)
+    recorded = {p: p.read_text() for p in (splits_csv(ws), ws.manifests / "releases" / "1.0.0.json")}
+    for path in (splits_csv(ws), ws.manifests / "releases.csv", ws.manifests / "releases" / "1.0.0.json"):
+        path.unlink()
+    again = run_cli("publish", "1.0.0", cwd=ws.root)
+    assert again.returncode == 1
+    assert again.stderr == (
+        "Error: release 1.0.0 exists and is immutable; publish a new version (it is now recorded in "
+        "manifests/releases.csv and its splits in manifests/splits.csv)\n"
+    )
+    copy = ws.manifests / "releases" / "1.0.0.json"
+    assert copy.read_text() == recorded[copy] and verify(ws, "1.0.0") == []
+    placed = [row.split(",")[:3] for row in splits_csv(ws).read_text().splitlines()]
+    assert placed == [row.split(",")[:3] for row in recorded[splits_csv(ws)].splitlines()]
+    assert run_cli("publish", "1.0.0", cwd=ws.root).stderr.endswith("publish a new version\n")

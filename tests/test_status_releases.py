@@ -3,10 +3,12 @@ only when there is something new, with the right counts (real cut, publish and r
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from conftest import put_labels, run_cli
 
-from accentds.labels import set_source_licence
+from accentds.labels import rename_speaker, set_source_licence
 from accentds.licences import set_attribution
 from accentds.publish import deny, publish
 from accentds.status import SinceRelease, next_version, status
@@ -72,6 +74,25 @@ def test_status_lists_releases_and_suggests_publish_only_with_something_new(cut_
     assert st.since_release == SinceRelease("1.1.0") and _publish_steps(cut_ws) == []
 
 
+def test_a_renamed_speaker_or_new_evidence_is_a_change_status_suggests_publishing(cut_ws: Workspace) -> None:
+    """A release names speakers by salted id: a rename changes the id (as `diff` shows), so
+    status counts it as relabelled and suggests the next version, as for a changed evidence."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:2], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
+    _label(cut_ws, ids[2:3], "2024-01-01T10:00:00Z", status="accepted", speaker="Iain", accent="Fife")
+    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    assert status(cut_ws).since_release == SinceRelease("1.0.0") and _publish_steps(cut_ws) == []
+
+    rename_speaker(cut_ws, "Morag", "Morag MacLeod")
+    assert status(cut_ws).since_release == SinceRelease("1.0.0", relabelled=2)
+    assert _publish_steps(cut_ws) == ["accentds publish 1.1.0   (2 relabelled since 1.0.0)"]
+    _label(cut_ws, ids[2:3], "2024-01-03T10:00:00Z", accent_evidence="self-described")
+    assert status(cut_ws).since_release == SinceRelease("1.0.0", relabelled=3)
+    publish(cut_ws, "1.1.0", now="2024-01-04T00:00:00Z")
+    assert status(cut_ws).since_release == SinceRelease("1.1.0") and _publish_steps(cut_ws) == []
+
+
 def test_a_release_with_unlicensed_clips_is_compared_as_it_was_published(cut_ws: Workspace) -> None:
     ids = [c.clip_id for c in cut_ws.read_clips()]
     _label(cut_ws, ids[:3], "2024-01-01T10:00:00Z", status="accepted")
@@ -131,6 +152,27 @@ def test_an_unreadable_release_asks_for_verify(cut_ws: Workspace) -> None:
     assert [s for s in st.next_steps if s.startswith("accentds verify 1.0.0   (it cannot be read")]
     shown = run_cli("status", cwd=cut_ws.root)
     assert shown.returncode == 0 and "  1.0.0  ?" in shown.stdout
+
+
+def test_a_clone_without_the_release_folders_lists_the_tracked_releases(cut_ws: Workspace) -> None:
+    """releases/ is not tracked: a fresh clone knows its versions from manifests/releases.csv.
+    status listed none and suggested `publish 1.0.0`, which publish refuses there; diff and
+    verify said the version was never published."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:2], "2024-01-01T10:00:00Z", status="accepted")
+    release = publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    shutil.rmtree(cut_ws.releases)  # as a clone gets the workspace
+    st = status(cut_ws)
+    assert [(r.version, r.created_at, r.clips) for r in st.releases] == [("1.0.0", "2024-01-02T00:00:00Z", 2)]
+    assert st.releases[0].seconds == pytest.approx(release.seconds)
+    [step] = _publish_steps(cut_ws)
+    assert step.startswith("accentds publish 1.1.0   (what changed since 1.0.0 is not known here: ")
+    for command in (["diff", "1.0.0", "1.0.0"], ["verify", "1.0.0"]):
+        shown = run_cli(*command, cwd=cut_ws.root)
+        assert shown.returncode == 1
+        assert "release 1.0.0 was published (manifests/releases.csv) but its folder" in shown.stderr
+        assert "copy releases/1.0.0/ here" in shown.stderr
 
 
 def test_next_version() -> None:
