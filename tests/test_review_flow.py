@@ -375,6 +375,29 @@ def test_a_recut_while_reviewing_is_noticed_and_labels_are_found(ws: Workspace, 
     assert page.text_content("#progress").startswith(f"1 of {len(new_ids)} reviewed")
 
 
+def test_reload_after_a_recut_keeps_unsaved_edits_of_the_clips_it_kept(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.on("dialog", lambda dialog: dialog.accept())  # a "leave this page?" would be answered yes
+    page.keyboard.press("t")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("typed before the re-cut")
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    wait_shown(page, ids[1])
+    cut(Workspace(ws.root), workers=1, force=True)  # the same settings: the same clips
+    assert [c.clip_id for c in Workspace(ws.root).read_clips()] == ids
+    page.wait_for_selector("#recut", state="visible", timeout=15_000)
+    with page.expect_response("**/api/queue"):
+        page.click("#btn-reload")
+    page.wait_for_selector("#recut", state="hidden")
+    page.wait_for_timeout(200)  # the list read again is shown
+    wait_shown(page, ids[1])
+    page.keyboard.press("k")
+    wait_shown(page, ids[0])
+    assert page.input_value("#f-transcript") == "typed before the re-cut"
+    assert "restored" in page.text_content("#message")
+
+
 # -- 5. bulk and filters -----------------------------------------------------------------------
 def journal_lines(ws: Workspace) -> list[str]:
     return ws.labels_journal.read_text().splitlines() if ws.labels_journal.exists() else []
