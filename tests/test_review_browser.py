@@ -17,6 +17,7 @@ from conftest import SAMPLE
 sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
+from accentds.labels import set_labels  # noqa: E402
 from accentds.pull import pull  # noqa: E402
 from accentds.review import serve  # noqa: E402
 from accentds.views import refresh_manifest, write_manifest  # noqa: E402
@@ -168,12 +169,14 @@ def test_stale_edit_shows_the_conflict_and_overwrites_nothing(ws: Workspace, bro
     clip = ws.read_clips()[5]
     one = Page(browser, base_url, clip.clip_id)
     two = Page(browser, base_url, clip.clip_id)
+    two.transcript("Stale edit on page two")  # typed before page one saves: the page keeps it
     one.transcript("Saved first on page one")
     one.page.keyboard.press("Control+Enter")
     one.page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=clip.clip_id)
     assert label(ws, clip.clip_id)["transcript"] == "Saved first on page one"
 
-    two.transcript("Stale edit on page two")
+    two.page.wait_for_timeout(3500)  # a poll of the server's changes leaves the typed edit alone
+    assert two.page.input_value("#f-transcript") == "Stale edit on page two"
     two.page.keyboard.press("s")
     two.page.wait_for_selector("#conflict", state="visible")
     assert two.shown() == clip.clip_id  # stays on the clip
@@ -190,6 +193,28 @@ def test_stale_edit_shows_the_conflict_and_overwrites_nothing(ws: Workspace, bro
     assert not two.page.is_visible("#conflict")
     one.close()
     two.close()
+
+
+def test_the_clip_shown_follows_a_save_made_elsewhere_while_nothing_is_typed(
+    ws: Workspace, browser, base_url: str
+) -> None:
+    """The page skipped the clip on screen when it read what changed elsewhere: it kept showing
+    the old labels, and the next key met a conflict the reviewer had not made."""
+    clip = ws.read_clips()[3]
+    page = Page(browser, base_url, clip.clip_id)
+    set_labels(ws, [clip.clip_id], {"transcript": "said in a terminal", "status": "rejected"}, "cli")
+    page.page.wait_for_function(
+        "() => document.querySelector('#f-transcript').value === 'said in a terminal'"
+    )
+    assert page.page.text_content("#clip-status") == "rejected"
+    assert "Changed elsewhere by cli" in page.page.text_content("#message")
+    page.page.keyboard.press("a")  # no conflict: the page saves against what it now shows
+    page.page.wait_for_function(
+        "id => document.querySelector(`#queue [data-clip-id=\"${id}\"] .badge`)?.textContent === 'accepted'",
+        arg=clip.clip_id,
+    )
+    assert label(ws, clip.clip_id)["status"] == "accepted" and not page.page.is_visible("#conflict")
+    page.close()
 
 
 def test_markup_in_labels_is_shown_as_text(ws: Workspace, browser, base_url: str) -> None:

@@ -137,6 +137,28 @@ def test_next_during_a_save_never_moves_the_edit_to_another_clip(ws: Workspace, 
     assert [h["clip_id"] for h in history(ws, ids[1])] == [ids[1]] * len(history(ws, ids[1]))
 
 
+def test_keys_typed_while_a_save_is_under_way_stay_in_its_clip_unsaved(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    held = hold_saves(page)
+    page.keyboard.press("t")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("first words")
+    page.keyboard.press("Control+Enter")
+    wait_for(page, lambda: held, "the save")
+    page.keyboard.type(" and more")  # before the save returns: still the first clip's field
+    held.pop().continue_()
+    held.append(None)  # later saves pass
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('saved')")
+    assert shown(page) == ids[0]  # what was typed is neither lost nor put in the next clip
+    assert page.input_value("#f-transcript") == "first words and more"
+    assert "not saved yet" in page.text_content("#message")
+    assert labels(ws)[ids[0]]["transcript"] == "first words"
+    page.keyboard.press("Control+Enter")
+    wait_shown(page, ids[1])
+    assert labels(ws)[ids[0]]["transcript"] == "first words and more"
+    assert ids[1] not in labels(ws)
+
+
 DOUBLE_PRESS = """async (gap) => {
     const press = () => document.dispatchEvent(new KeyboardEvent('keydown', { key: 'a', bubbles: true }));
     const title = document.querySelector('#clip-title');
@@ -351,6 +373,29 @@ def test_a_recut_while_reviewing_is_noticed_and_labels_are_found(ws: Workspace, 
     assert page.input_value("#f-transcript") == DRAFT
     assert page.text_content("#clip-status") == "accepted"
     assert page.text_content("#progress").startswith(f"1 of {len(new_ids)} reviewed")
+
+
+def test_reload_after_a_recut_keeps_unsaved_edits_of_the_clips_it_kept(ws: Workspace, page) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.on("dialog", lambda dialog: dialog.accept())  # a "leave this page?" would be answered yes
+    page.keyboard.press("t")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("typed before the re-cut")
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    wait_shown(page, ids[1])
+    cut(Workspace(ws.root), workers=1, force=True)  # the same settings: the same clips
+    assert [c.clip_id for c in Workspace(ws.root).read_clips()] == ids
+    page.wait_for_selector("#recut", state="visible", timeout=15_000)
+    with page.expect_response("**/api/queue"):
+        page.click("#btn-reload")
+    page.wait_for_selector("#recut", state="hidden")
+    page.wait_for_timeout(200)  # the list read again is shown
+    wait_shown(page, ids[1])
+    page.keyboard.press("k")
+    wait_shown(page, ids[0])
+    assert page.input_value("#f-transcript") == "typed before the re-cut"
+    assert "restored" in page.text_content("#message")
 
 
 # -- 5. bulk and filters -----------------------------------------------------------------------

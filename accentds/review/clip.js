@@ -103,6 +103,21 @@ export function show(index) {
   announce(clip);
 }
 
+// the clip shown, changed elsewhere (another tab, the CLI): shown anew when nothing was typed
+// into it and no save of it is under way; an edit made meanwhile meets the conflict panel
+export function refreshShown(row) {
+  const clip = current();
+  if (!clip || clip.clip_id !== row.clip_id || !state.base || row.version === state.base.version) return;
+  if (state.saving === row.clip_id || state.conflicts.has(row.clip_id)) return;
+  if (Object.keys(changes(state.prefill || state.base, formValues())).length) return;
+  putRow(row);
+  state.base = { ...row };
+  state.prefill = { ...state.base, ...carried(row) };
+  showHead(row);
+  fill(state.prefill);
+  say(`Changed elsewhere${row.reviewer ? ` by ${row.reviewer}` : ""}: the clip shows its new labels.`, "warn");
+}
+
 // the boundary editor (bounds.js) follows the clip shown, and reloads the queue after a re-cut
 function announce(clip) { document.dispatchEvent(new CustomEvent("review:clip", { detail: clip })); }
 document.addEventListener("review:reload", (event) => loadQueue(event.detail));

@@ -132,7 +132,12 @@ $("btn-mine").addEventListener("click", keepMine);
 $("btn-bulk-accept").addEventListener("click", () => bulk("accepted"));
 $("btn-bulk-reject").addEventListener("click", () => bulk("rejected"));
 el.undo.addEventListener("click", undoLast);
-$("btn-reload").addEventListener("click", () => { stashEdits(); location.reload(); });
+// the list is read again in the page, so unsaved edits of clips the re-cut kept stay with them
+$("btn-reload").addEventListener("click", () => {
+  stashEdits();
+  el.recut.hidden = true;
+  loadQueue(current()?.clip_id);
+});
 setInterval(poll, POLL_MS);
 window.addEventListener("hashchange", () => {
   const index = indexOf(wanted());

@@ -2,7 +2,7 @@
 // elsewhere (a re-cut, labels saved in another tab or by the CLI).
 
 import { $, api, changes, clock, current, el, filterValues, indexOf, matches, progress, putRow, ROW_PX, say, setOptions, SPARE_ROWS, state, text } from "./core.js";
-import { go, show } from "./clip.js";
+import { go, refreshShown, show } from "./clip.js";
 import { wanted } from "./page.js";
 
 // -- queue -------------------------------------------------------------------------------
@@ -156,6 +156,7 @@ export async function poll() {
   if (!changed.ok || changed.body.reload) { el.recut.hidden = false; return; }
   for (const row of changed.body.clips) {
     if (row.clip_id !== current()?.clip_id) putRow(row);
+    else refreshShown(row);
   }
   state.known = { ...state.known, labels: changed.body.state.labels };
   refreshProgress();

@@ -2,7 +2,7 @@
 
 import { $, api, changes, current, el, formValues, GUARD_MS, indexOf, normal, progress, putRow, say, shortId, state } from "./core.js";
 import { noticeState, refreshProgress, showProgress, whereIs } from "./queue.js";
-import { fill, move, show, showConflict, showHead, stashEdits, warningOf } from "./clip.js";
+import { fill, move, show, showConflict, showHead, stashEdits, updateDraftMark, warningOf } from "./clip.js";
 
 // -- saving ------------------------------------------------------------------------------
 export async function save(action, edits) {
@@ -21,7 +21,8 @@ export async function save(action, edits) {
   const clipId = clip.clip_id;
   const base = state.base;
   const prefill = state.prefill || base;
-  const values = edits ? { ...edits } : changes(base, formValues());
+  const sent = edits ? null : formValues(); // the fields as sent: what is typed after stays unsaved
+  const values = edits ? { ...edits } : changes(base, sent);
   if (action) values.status = action;
   if (!Object.keys(values).length) {
     const last = state.index + 1 >= state.clips.length;
@@ -37,7 +38,7 @@ export async function save(action, edits) {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ values, version: base.version }),
     });
-    saved(clipId, action, values, base, status, body, prefill);
+    saved(clipId, action, values, base, status, body, prefill, sent);
   } catch (error) {
     say(`Not saved: ${error.message}`, "error");
     state.queued = 0;
@@ -53,8 +54,9 @@ export async function save(action, edits) {
   }
 }
 
-// the answer to a save of `clipId`: applied to that clip, whichever clip is shown now
-export function saved(clipId, action, values, base, status, body, prefill = base) {
+// the answer to a save of `clipId`: applied to that clip, whichever clip is shown now;
+// `sent` holds the fields as they were sent (null for a save not made from the fields)
+export function saved(clipId, action, values, base, status, body, prefill = base, sent = null) {
   const at = indexOf(clipId);
   const here = current()?.clip_id === clipId;
   if (status === 200) {
@@ -70,6 +72,15 @@ export function saved(clipId, action, values, base, status, body, prefill = base
     refreshProgress();
     if (!here) { say(what, kind); return; }
     state.base = { ...row };
+    if (sent && Object.keys(changes(sent, formValues())).length) {
+      // keys typed while the save was under way went into this clip's fields: they stay
+      // there, unsaved, rather than being replaced by the next clip's values
+      state.prefill = { ...row };
+      showHead(row);
+      updateDraftMark();
+      say(`${what} What you typed while it was saving is not saved yet: S saves it.`, "warn");
+      return;
+    }
     if (at >= 0 && at + 1 < state.clips.length) {
       el.player.pause();
       show(at + 1);
