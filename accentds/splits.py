@@ -140,14 +140,12 @@ def join(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[str, str], dict[str, S
     return group_of, groups
 
 
-def place(
-    rows: Iterable[Mapping[str, Any]], memory: Mapping[str, str], ratios: Mapping[str, float]
-) -> Placement:
-    """Give every speaker and source of `rows` a split: a group whose nodes were published
-    keeps their split; new groups are placed by `assign_splits`. A group whose nodes were
-    published in different splits is a conflict, put (for --force) in the split that held
-    most of its minutes."""
-    rows = list(rows)
+def _published(
+    rows: list[Mapping[str, Any]], memory: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, SplitGroup], dict[str, str], tuple[Conflict, ...]]:
+    """`join` of `rows`, the split each group holds by the nodes of it that were published, and
+    the groups whose published nodes lie in different splits (each put in the split that held
+    most of its minutes)."""
     group_of, groups = join(rows)
     members: dict[str, list[str]] = defaultdict(list)
     for node, name in group_of.items():
@@ -169,9 +167,26 @@ def place(
         known[name] = chosen
         if len(held) > 1:
             conflicts.append(Conflict(name, recorded, chosen))
+    return group_of, groups, known, tuple(conflicts)
+
+
+def straddling(rows: Iterable[Mapping[str, Any]], memory: Mapping[str, str]) -> tuple[Conflict, ...]:
+    """The groups of `rows` whose published speakers and sources lie in different splits:
+    what stops the next publish."""
+    return _published(list(rows), memory)[3]
+
+
+def place(
+    rows: Iterable[Mapping[str, Any]], memory: Mapping[str, str], ratios: Mapping[str, float]
+) -> Placement:
+    """Give every speaker and source of `rows` a split: a group whose nodes were published
+    keeps their split; new groups are placed by `assign_splits`. A group whose nodes were
+    published in different splits is a conflict, put (for --force) in the split that held
+    most of its minutes."""
+    group_of, groups, known, conflicts = _published(list(rows), memory)
     assignment = assign_splits(groups, ratios, known)
     nodes = {node: assignment[name] for node, name in group_of.items()}
-    return Placement(nodes, tuple(conflicts), group_of)
+    return Placement(nodes, conflicts, group_of)
 
 
 def assign_splits(

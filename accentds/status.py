@@ -22,6 +22,7 @@ from .privacy import salt, salt_path, speaker_id
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
 from .releases import known_versions, record_copy
+from .splits import split_memory, straddling
 from .views import build_manifest
 from .workspace import Workspace
 
@@ -317,6 +318,14 @@ def status(workspace: Workspace) -> Status:
     step = _publish_step(ready, held, since)
     if step:
         steps.append(step)
+        ready_rows = manifest.filter(pc.and_(is_accepted, pc.equal(why, 0)))
+        columns = ["source_id", "speaker", "duplicate_group", "duration", "accent"]
+        split_up = straddling(ready_rows.select(columns).to_pylist(), split_memory(workspace))
+        if split_up:
+            steps.append(
+                f"accentds splits move ...   (the next publish stops: {len(split_up)} group(s) of speakers "
+                "and sources joined since lie in two splits; `accentds publish VERSION --dry-run` names them)"
+            )
     return Status(
         name=workspace.config.name,
         sources=len(sources),

@@ -117,6 +117,11 @@ def test_a_merge_that_would_empty_test_is_refused_and_splits_move_is_recorded(
     # relabelling the clips one by one joins the two groups: publishing refuses, --force records it
     clips = sorted(c for c, r in manifest_of(ws).items() if r["speaker"] == tested)
     set_labels(ws, clips, {"speaker": trained})
+    # status says so before publish stops (it used to suggest publishing)
+    shown = run_cli("status", cwd=ws.root).stdout
+    assert (
+        "the next publish stops: 1 group(s) of speakers and sources joined since lie in two splits" in shown
+    )
     with pytest.raises(AccentdsError, match=r"straddle splits.*accentds splits move"):
         publish(ws, "1.1.0")
     forced = publish(ws, "1.1.0", force=True, now=NOW)
