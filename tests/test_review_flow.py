@@ -398,6 +398,27 @@ def test_reload_after_a_recut_keeps_unsaved_edits_of_the_clips_it_kept(ws: Works
     assert "restored" in page.text_content("#message")
 
 
+def test_a_move_made_while_the_list_is_read_again_is_kept(ws: Workspace, page) -> None:
+    """Reload reads the list again; a reviewer who pressed J meanwhile was sent back to the
+    clip shown at the click once the list arrived."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    cut(Workspace(ws.root), workers=1, force=True)  # the same settings: the same clips
+    page.wait_for_selector("#recut", state="visible", timeout=15_000)
+    held: list[sync_api.Route] = []
+    page.route("**/api/queue", lambda route: held.append(route))  # held back until the reviewer has moved
+    page.click("#btn-reload")
+    page.wait_for_function("() => document.querySelector('#recut').hidden")
+    page.keyboard.press("j")
+    wait_shown(page, ids[1])
+    while not held:
+        page.wait_for_timeout(50)
+    with page.expect_response("**/api/queue"):
+        held[0].continue_()
+    page.unroute("**/api/queue")
+    page.wait_for_timeout(300)  # the list read again is shown
+    assert page.get_attribute("#clip-title", "title") == ids[1]
+
+
 # -- 5. bulk and filters -----------------------------------------------------------------------
 def journal_lines(ws: Workspace) -> list[str]:
     return ws.labels_journal.read_text().splitlines() if ws.labels_journal.exists() else []

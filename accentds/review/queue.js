@@ -2,7 +2,7 @@
 // elsewhere (a re-cut, labels saved in another tab or by the CLI).
 
 import { $, api, changes, clock, current, el, filterValues, indexOf, matches, progress, putRow, ROW_PX, say, setOptions, SPARE_ROWS, state, text } from "./core.js";
-import { go, refreshShown, show } from "./clip.js";
+import { go, refreshShown, show, stashEdits } from "./clip.js";
 import { wanted } from "./page.js";
 
 // -- queue -------------------------------------------------------------------------------
@@ -119,8 +119,12 @@ export function onScroll() {
 }
 
 export async function loadQueue(wanted) {
+  const asked = current()?.clip_id;
   const { ok, body } = await api("/api/queue");
   if (!ok) { say(body?.error || "could not load the queue", "error"); return; }
+  // a clip the reviewer moved to while the list was read wins over the one asked for
+  if (asked && current()?.clip_id !== asked) wanted = current()?.clip_id;
+  stashEdits();
   showSchema(body);
   state.all = new Map(body.clips.map((row) => [row.clip_id, row]));
   state.order = body.clips.map((row) => row.clip_id);
