@@ -27,6 +27,7 @@ from .shared import (
     _orphan_line,
     _progress,
     _record_history,
+    _trouble,
     _workspace,
     app,
     err,
@@ -85,8 +86,7 @@ def _run_cut(
                 f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} not kept  {label}",
                 highlight=False,
             )
-        # on a terminal the bar's console prints above the bar; elsewhere stderr stays stderr
-        trouble = progress.console if progress.live.is_started else err
+        trouble = _trouble(progress)
         if not result.ok:
             trouble.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
         if result.warning:
@@ -97,7 +97,7 @@ def _run_cut(
             _print_drops(progress.console, result)
 
     def waiting(why: str) -> None:
-        err.print(f"[yellow]waiting[/]   {escape(why)}")
+        _trouble(progress).print(f"[yellow]waiting[/]   {escape(why)}")
 
     with progress:
         return cut(ws, ids, workers=workers, on_start=started, on_result=finished, on_wait=waiting, **kwargs)  # type: ignore[arg-type]
@@ -174,16 +174,17 @@ def pull_cmd(
     def report(result: PullResult) -> None:
         nonlocal failed
         item = escape(result.item)
+        trouble = _trouble(progress)
         if result.status == "pulled" and result.source:
             new_ids.append(result.source.source_id)
             out.print(f"pulled    {result.source.source_id}  {_minutes(result.source.duration)}  {item}")
             if result.note:
-                err.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
+                trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
         elif result.status == "exists" and result.source:
             out.print(f"have      {result.source.source_id}  already pulled, nothing to do  {item}")
         else:
             failed += 1
-            err.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
+            trouble.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
 
     if licence:
         from ..licences import OTHER, check
