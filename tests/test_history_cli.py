@@ -31,3 +31,20 @@ def test_changing_commands_append_history(tmp_path: Path) -> None:
     assert accepted[0] == 0 and accepted[1] > 0 and accepted[2] == 0
     shown = run_cli("report", "--history", cwd=ws.root)
     assert shown.returncode == 0 and "accepted 0.0 min" in shown.stdout
+
+
+def test_a_pull_that_only_cuts_what_an_earlier_pull_left_adds_a_line(tmp_path: Path) -> None:
+    """A pull whose sources were all pulled before (with --no-cut, or by a pull killed before
+    it cut them) still cuts them, and the history's newest line holds those clips."""
+    ws, _ = init_workspace(tmp_path / "ws")
+    assert run_cli("pull", str(SAMPLE), "--no-cut", cwd=ws.root).returncode == 0
+    again = run_cli("pull", str(SAMPLE), cwd=ws.root)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("have ")
+    clips = ws.read_clips()
+    assert clips
+    rows = read_csv(ws.manifests / "history.csv")
+    assert [row["command"] for row in rows] == ["pull", "pull"]
+    assert int(rows[-1]["total_clips"]) == int(rows[-1]["pending_clips"]) == len(clips)
+    assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0  # nothing to pull or cut: no line
+    assert len(read_csv(ws.manifests / "history.csv")) == 2

@@ -203,26 +203,28 @@ def pull_cmd(
         progress.advance(task)
         report(result)
 
+    cut_results: list[SourceCut] = []
     try:
         with progress:
             results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported, timeout)
+        if speaker is not None or accent is not None:
+            for result in results:
+                if result.source and result.status in ("pulled", "exists"):
+                    set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
+        cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
+        uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
+        uncut = list(dict.fromkeys(uncut))
+        if uncut and not no_cut:
+            cut_results = _run_cut(ws, uncut, workers, ffmpeg=ffmpeg, only_stale=True)
+            failed += sum(1 for r in cut_results if not r.ok)
     except KeyboardInterrupt:
+        # while pulling or while cutting: the history holds the sources and clips saved so far
         err.print("interrupted: what was pulled is saved; run the same pull again to go on")
         _corpus_line(before, totals(ws))
         _record_history(ws, "pull")
         raise typer.Exit(130) from None
-    if speaker is not None or accent is not None:
-        for result in results:
-            if result.source and result.status in ("pulled", "exists"):
-                set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
-    cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
-    uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
-    uncut = list(dict.fromkeys(uncut))
-    if uncut and not no_cut:
-        cut_results = _run_cut(ws, uncut, workers, ffmpeg=ffmpeg, only_stale=True)
-        failed += sum(1 for r in cut_results if not r.ok)
     _corpus_line(before, totals(ws))
-    if new_ids:  # something changed
+    if new_ids or cut_results:  # new sources, or clips cut (also those an interrupted pull left)
         _record_history(ws, "pull")
     if failed:
         if failed < len(results):
