@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 
+import pytest
 from conftest import SAMPLE, run_cli
 
 from accentds.workspace import init_workspace, read_csv
@@ -48,3 +52,29 @@ def test_a_pull_that_only_cuts_what_an_earlier_pull_left_adds_a_line(tmp_path: P
     assert int(rows[-1]["total_clips"]) == int(rows[-1]["pending_clips"]) == len(clips)
     assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0  # nothing to pull or cut: no line
     assert len(read_csv(ws.manifests / "history.csv")) == 2
+
+
+def test_report_history_in_every_format_gives_the_same_days(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    empty = run_cli("report", "--history", "--format", "json", cwd=ws.root)
+    assert empty.returncode == 0 and json.loads(empty.stdout) == []
+    assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0
+    clip = ws.read_clips()[0].clip_id
+    assert run_cli("label", clip, "--accept", cwd=ws.root).returncode == 0
+
+    def shown(fmt: str) -> str:
+        done = run_cli("report", "--history", "--format", fmt, cwd=ws.root)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    days = json.loads(shown("json"))
+    assert len(days) == 1 and days[0]["accepted_minutes"] > 0
+    assert days[0]["total_minutes"] == pytest.approx(sum(c.duration for c in ws.read_clips()) / 60, abs=1e-6)
+    rows = list(csv.DictReader(io.StringIO(shown("csv"))))
+    assert [row["date"] for row in rows] == [days[0]["date"]]
+    assert float(rows[0]["accepted_minutes"]) == pytest.approx(days[0]["accepted_minutes"], abs=1e-6)
+    markdown = shown("markdown").splitlines()
+    assert markdown[0].startswith("| date | accepted minutes |") and markdown[2].startswith(
+        f"| {days[0]['date']} |"
+    )
+    assert shown("table").startswith(f"{days[0]['date']}  accepted ")
