@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,44 @@ def growth_by_day(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
         previous = row["accepted_minutes"]
     return days
+
+
+DAY_COLUMNS = [
+    "date",
+    "accepted_minutes",
+    "delta_accepted_minutes",
+    "pending_minutes",
+    "rejected_minutes",
+    "total_minutes",
+]
+
+
+def render_days(days: list[dict[str, Any]], fmt: str) -> str:
+    """The growth by day (from `growth_by_day`) as `report --history --format` writes it: one
+    line a day for the terminal ("table"), or CSV, JSON or a Markdown table for scripts and
+    pages; the same figures in each."""
+    if fmt == "json":
+        return json.dumps([{k: day[k] for k in DAY_COLUMNS} for day in days], indent=2) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(DAY_COLUMNS)
+        writer.writerows([day["date"], *(f"{day[k]:.6f}" for k in DAY_COLUMNS[1:])] for day in days)
+        return buffer.getvalue()
+    if fmt == "markdown":
+        lines = [
+            "| date | accepted minutes | growth | pending minutes | rejected minutes | total minutes |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {day['date']} | {day['accepted_minutes']:.2f} | {day['delta_accepted_minutes']:+.2f} | "
+            f"{day['pending_minutes']:.2f} | {day['rejected_minutes']:.2f} | {day['total_minutes']:.2f} |"
+            for day in days
+        ]
+        return "\n".join(lines) + "\n"
+    return "".join(
+        f"{day['date']}  accepted {day['accepted_minutes']:.1f} min "
+        f"({day['delta_accepted_minutes']:+.1f})  pending {day['pending_minutes']:.1f}  "
+        f"rejected {day['rejected_minutes']:.1f}  total {day['total_minutes']:.1f}\n"
+        for day in days
+    )

@@ -21,7 +21,7 @@ from proctree import descendants, kill_all, wait_for_no_survivors
 
 from accentds.cli import os_error_line
 from accentds.pull import pull
-from accentds.workspace import Workspace, init_workspace
+from accentds.workspace import Workspace, init_workspace, read_csv
 
 SCRIPT = Path(sys.executable).parent / "accentds"  # the console script pip wrote
 ENTRIES = {"script": [str(SCRIPT)], "module": [sys.executable, "-m", "accentds"]}
@@ -130,6 +130,39 @@ def test_sigterm_during_a_cut_is_handled_like_ctrl_c(tmp_path: Path, speech: np.
     assert done.returncode == 0, done.stderr
     assert len(ws.read_cuts()) == sources
     check_consistent(ws)
+
+
+def test_ctrl_c_while_a_pull_cuts_saves_what_was_cut_and_its_history(
+    tmp_path: Path, speech: np.ndarray
+) -> None:
+    """Ctrl-C in the cutting part of `pull`: the pull's own line, exit code 130, and a line
+    in history.csv holding the clips cut so far."""
+    sources = 4
+    ws = long_workspace(tmp_path, speech, sources=sources, minutes=6)
+    paths = [s.origin for s in ws.read_sources()]
+    proc = start("module", "pull", *paths, "--workers", "2", cwd=ws.root)
+    known: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while not ws.read_cuts() or len(descendants(proc.pid)) < 2:  # one source done, workers busy
+            assert proc.poll() is None and time.monotonic() < deadline, "the cut never got going"
+            time.sleep(0.01)
+        known = descendants(proc.pid)
+        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole group
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, (proc.returncode, stderr)
+        assert stderr == "interrupted: what was pulled is saved; run the same pull again to go on\n"
+        assert "corpus: " in stdout
+    finally:
+        proc.kill()
+        kill_all(known)
+        proc.communicate(timeout=30)
+    check_consistent(ws, killed=True)
+    cut_so_far = len(ws.read_clips())
+    assert 0 < len(ws.read_cuts()) < sources and cut_so_far
+    rows = read_csv(ws.manifests / "history.csv")
+    assert [row["command"] for row in rows] == ["pull"]
+    assert int(rows[0]["total_clips"]) == cut_so_far
 
 
 # -- errors of the operating system ------------------------------------------------------------

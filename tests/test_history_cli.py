@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 
+import pytest
 from conftest import SAMPLE, run_cli
 
 from accentds.workspace import init_workspace, read_csv
@@ -31,3 +35,46 @@ def test_changing_commands_append_history(tmp_path: Path) -> None:
     assert accepted[0] == 0 and accepted[1] > 0 and accepted[2] == 0
     shown = run_cli("report", "--history", cwd=ws.root)
     assert shown.returncode == 0 and "accepted 0.0 min" in shown.stdout
+
+
+def test_a_pull_that_only_cuts_what_an_earlier_pull_left_adds_a_line(tmp_path: Path) -> None:
+    """A pull whose sources were all pulled before (with --no-cut, or by a pull killed before
+    it cut them) still cuts them, and the history's newest line holds those clips."""
+    ws, _ = init_workspace(tmp_path / "ws")
+    assert run_cli("pull", str(SAMPLE), "--no-cut", cwd=ws.root).returncode == 0
+    again = run_cli("pull", str(SAMPLE), cwd=ws.root)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("have ")
+    clips = ws.read_clips()
+    assert clips
+    rows = read_csv(ws.manifests / "history.csv")
+    assert [row["command"] for row in rows] == ["pull", "pull"]
+    assert int(rows[-1]["total_clips"]) == int(rows[-1]["pending_clips"]) == len(clips)
+    assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0  # nothing to pull or cut: no line
+    assert len(read_csv(ws.manifests / "history.csv")) == 2
+
+
+def test_report_history_in_every_format_gives_the_same_days(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    empty = run_cli("report", "--history", "--format", "json", cwd=ws.root)
+    assert empty.returncode == 0 and json.loads(empty.stdout) == []
+    assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0
+    clip = ws.read_clips()[0].clip_id
+    assert run_cli("label", clip, "--accept", cwd=ws.root).returncode == 0
+
+    def shown(fmt: str) -> str:
+        done = run_cli("report", "--history", "--format", fmt, cwd=ws.root)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    days = json.loads(shown("json"))
+    assert len(days) == 1 and days[0]["accepted_minutes"] > 0
+    assert days[0]["total_minutes"] == pytest.approx(sum(c.duration for c in ws.read_clips()) / 60, abs=1e-6)
+    rows = list(csv.DictReader(io.StringIO(shown("csv"))))
+    assert [row["date"] for row in rows] == [days[0]["date"]]
+    assert float(rows[0]["accepted_minutes"]) == pytest.approx(days[0]["accepted_minutes"], abs=1e-6)
+    markdown = shown("markdown").splitlines()
+    assert markdown[0].startswith("| date | accepted minutes |") and markdown[2].startswith(
+        f"| {days[0]['date']} |"
+    )
+    assert shown("table").startswith(f"{days[0]['date']}  accepted ")

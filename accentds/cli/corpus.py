@@ -27,6 +27,7 @@ from .shared import (
     _orphan_line,
     _progress,
     _record_history,
+    _trouble,
     _workspace,
     app,
     err,
@@ -85,8 +86,7 @@ def _run_cut(
                 f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} not kept  {label}",
                 highlight=False,
             )
-        # on a terminal the bar's console prints above the bar; elsewhere stderr stays stderr
-        trouble = progress.console if progress.live.is_started else err
+        trouble = _trouble(progress)
         if not result.ok:
             trouble.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
         if result.warning:
@@ -97,7 +97,7 @@ def _run_cut(
             _print_drops(progress.console, result)
 
     def waiting(why: str) -> None:
-        err.print(f"[yellow]waiting[/]   {escape(why)}")
+        _trouble(progress).print(f"[yellow]waiting[/]   {escape(why)}")
 
     with progress:
         return cut(ws, ids, workers=workers, on_start=started, on_result=finished, on_wait=waiting, **kwargs)  # type: ignore[arg-type]
@@ -174,16 +174,17 @@ def pull_cmd(
     def report(result: PullResult) -> None:
         nonlocal failed
         item = escape(result.item)
+        trouble = _trouble(progress)
         if result.status == "pulled" and result.source:
             new_ids.append(result.source.source_id)
             out.print(f"pulled    {result.source.source_id}  {_minutes(result.source.duration)}  {item}")
             if result.note:
-                err.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
+                trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
         elif result.status == "exists" and result.source:
             out.print(f"have      {result.source.source_id}  already pulled, nothing to do  {item}")
         else:
             failed += 1
-            err.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
+            trouble.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
 
     if licence:
         from ..licences import OTHER, check
@@ -202,26 +203,28 @@ def pull_cmd(
         progress.advance(task)
         report(result)
 
+    cut_results: list[SourceCut] = []
     try:
         with progress:
             results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported, timeout)
+        if speaker is not None or accent is not None:
+            for result in results:
+                if result.source and result.status in ("pulled", "exists"):
+                    set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
+        cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
+        uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
+        uncut = list(dict.fromkeys(uncut))
+        if uncut and not no_cut:
+            cut_results = _run_cut(ws, uncut, workers, ffmpeg=ffmpeg, only_stale=True)
+            failed += sum(1 for r in cut_results if not r.ok)
     except KeyboardInterrupt:
+        # while pulling or while cutting: the history holds the sources and clips saved so far
         err.print("interrupted: what was pulled is saved; run the same pull again to go on")
         _corpus_line(before, totals(ws))
         _record_history(ws, "pull")
         raise typer.Exit(130) from None
-    if speaker is not None or accent is not None:
-        for result in results:
-            if result.source and result.status in ("pulled", "exists"):
-                set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
-    cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
-    uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
-    uncut = list(dict.fromkeys(uncut))
-    if uncut and not no_cut:
-        cut_results = _run_cut(ws, uncut, workers, ffmpeg=ffmpeg, only_stale=True)
-        failed += sum(1 for r in cut_results if not r.ok)
     _corpus_line(before, totals(ws))
-    if new_ids:  # something changed
+    if new_ids or cut_results:  # new sources, or clips cut (also those an interrupted pull left)
         _record_history(ws, "pull")
     if failed:
         if failed < len(results):

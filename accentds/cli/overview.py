@@ -13,7 +13,7 @@ from rich.table import Table
 from .. import plots as plotting
 from .. import render as rendering
 from .. import report as reporting
-from ..corpus_history import growth_by_day, history
+from ..corpus_history import growth_by_day, history, render_days
 from ..errors import AccentdsError
 from ..manifest import EXPORT_FORMATS, export
 from ..publishable import describe
@@ -144,13 +144,10 @@ def report_cmd(
     if show_history:
         days = growth_by_day(history(ws))
         if not days:
-            out.print("no history yet: each pull, cut, label and review adds a line to manifests/history.csv")
-        for day in days:
-            out.print(
-                f"{day['date']}  accepted {day['accepted_minutes']:.1f} min "
-                f"({day['delta_accepted_minutes']:+.1f})  pending {day['pending_minutes']:.1f}  "
-                f"rejected {day['rejected_minutes']:.1f}  total {day['total_minutes']:.1f}"
-            )
+            note = "no history yet: each pull, cut, label and review adds a line to manifests/history.csv"
+            (out if fmt == "table" else err).print(note)
+        if days or fmt != "table":
+            sys.stdout.write(render_days(days, fmt))
         return
     thresholds = ws.config.report
     rep = reporting.report(

@@ -119,6 +119,13 @@ def _progress() -> Progress:
     )
 
 
+def _trouble(progress: Progress) -> Console:
+    """Where failures and warnings go while `progress` may be shown: on a terminal, the bar's
+    console, which prints them above the bar (stderr written under a live bar sticks to it);
+    elsewhere stderr."""
+    return progress.console if progress.live.is_started else err
+
+
 def _record_history(ws: Workspace, command: str) -> None:
     """Add a line of totals by status to manifests/history.csv; a failure only warns."""
     try:
