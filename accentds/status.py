@@ -316,6 +316,9 @@ def status(workspace: Workspace) -> Status:
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
     step = _publish_step(ready, held, since)
+    fixable = tuple(h for h in held if h.reason in publishable.FIXES)
+    if fixable and not (since is None and not ready[0]):  # else the step names the fixes itself
+        steps.append(f"{publishable.fixes(fixable)}   ({publishable.describe(fixable, 1)} held back)")
     if step:
         steps.append(step)
         ready_rows = manifest.filter(pc.and_(is_accepted, pc.equal(why, 0)))

@@ -558,6 +558,12 @@ def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
     assert "0.06 of 1 publishable minutes (5.8%); 0.44 accepted minutes cannot be published" in to_markdown(
         rep
     )
+    # with something publishable, status still says how to fix what is held back (the denied
+    # speaker is meant to be held back)
+    assert (
+        "set licences with `accentds source set ID --licence ...`; add transcripts with `accentds review`   "
+        "(unlicensed source 0.3 min, empty transcript 0.0 min held back)"
+    ) in status(ws).next_steps
 
     deny(ws, "source", "src-a", "recorded without consent")  # a denied source comes before its licence
     rep = report(ws)
