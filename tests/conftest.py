@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,29 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
         text=True,
         timeout=timeout,
     )
+
+
+@contextmanager
+def small_disk(folder: Path, size: str = "8m") -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `folder` for the test's while (skips it where mounting
+    needs a root this run does not have)."""
+    folder.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+    )
+    if made.returncode:
+        pytest.skip("no tmpfs mount here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill_disk(filler: Path) -> None:
+    """Write zeros to `filler` until its disk has no block left."""
+    with open(filler, "wb", buffering=0) as handle, suppress(OSError):
+        while True:
+            handle.write(b"\0" * 4096)
 
 
 def check_consistent(ws: Workspace, killed: bool = False) -> None:

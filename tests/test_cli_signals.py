@@ -102,16 +102,21 @@ def test_an_interrupt_at_any_moment_is_one_line_and_exit_code_130(
     assert stderr.splitlines() in (["Interrupted."], [CUT_RESUME]), stderr  # importing, or cutting
 
 
+def wait_until_cutting(ws: Workspace, proc: subprocess.Popen) -> None:
+    """Until one source is cut and the workers are busy with the others."""
+    deadline = time.monotonic() + 120
+    while not ws.read_cuts() or len(descendants(proc.pid)) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline, "the cut never got going"
+        time.sleep(0.01)
+
+
 def test_sigterm_during_a_cut_is_handled_like_ctrl_c(tmp_path: Path, speech: np.ndarray) -> None:
     sources = 4
     ws = long_workspace(tmp_path, speech, sources=sources, minutes=6)
     proc = start("module", "cut", "--workers", "2", cwd=ws.root)
     known: dict[int, str] = {}
     try:
-        deadline = time.monotonic() + 120
-        while not ws.read_cuts() or len(descendants(proc.pid)) < 2:  # one source done, workers busy
-            assert proc.poll() is None and time.monotonic() < deadline, "the cut never got going"
-            time.sleep(0.01)
+        wait_until_cutting(ws, proc)
         assert len(ws.read_cuts()) < sources - 1
         known = descendants(proc.pid)
         os.kill(proc.pid, signal.SIGTERM)
@@ -143,10 +148,7 @@ def test_ctrl_c_while_a_pull_cuts_saves_what_was_cut_and_its_history(
     proc = start("module", "pull", *paths, "--workers", "2", cwd=ws.root)
     known: dict[int, str] = {}
     try:
-        deadline = time.monotonic() + 120
-        while not ws.read_cuts() or len(descendants(proc.pid)) < 2:  # one source done, workers busy
-            assert proc.poll() is None and time.monotonic() < deadline, "the cut never got going"
-            time.sleep(0.01)
+        wait_until_cutting(ws, proc)
         known = descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole group
         stdout, stderr = proc.communicate(timeout=60)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import fill_disk, run_cli, small_disk
 
 from accentds.journal import LabelJournal
 from accentds.label_sheets import export_labels, import_labels
@@ -147,36 +147,23 @@ def test_a_write_that_fails_halfway_saves_nothing_and_undo_stays_right(cut_ws: W
 
 
 def test_a_full_disk_during_label_loses_nothing(cut_ws: Workspace, tmp_path: Path) -> None:
-    mount = tmp_path / "small"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True)
-    if made.returncode:
-        pytest.skip("no tmpfs mount here (needs root)")
-    try:
+    with small_disk(tmp_path / "small") as mount:
         ws_path = mount / "ws"
         shutil.copytree(cut_ws.root, ws_path)
         first, second = _ids(cut_ws)[:2]
         assert run_cli("label", first, "--transcript", "aye", "--accept", cwd=ws_path).returncode == 0
-        filler = mount / "filler"
-        with open(filler, "wb", buffering=0) as handle:  # fill the disk to the last block
-            try:
-                while True:
-                    handle.write(b"\0" * 4096)
-            except OSError:
-                pass
+        fill_disk(mount / "filler")
         failed = run_cli("label", second, "--note", "y" * 20000, cwd=ws_path)
         assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
         assert "no space left" in failed.stderr.lower(), failed.stderr
         ws = Workspace(ws_path)
         assert second not in ws.read_labels() and ws.read_labels()[first]["status"] == "accepted"
-        filler.unlink()
+        (mount / "filler").unlink()
         assert run_cli("label", second, "--reject", cwd=ws_path).returncode == 0
         assert run_cli("labels", "undo", second, cwd=ws_path).returncode == 0
         assert run_cli("labels", "undo", first, cwd=ws_path).returncode == 0
         labels = Workspace(ws_path).read_labels()
         assert labels[second]["status"] == "" and labels[first]["transcript"] == ""
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_an_old_workspace_keeps_its_labels_and_history(cut_ws: Workspace) -> None:

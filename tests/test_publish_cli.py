@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
-from conftest import SAMPLE, run_cli
+from conftest import SAMPLE, fill_disk, run_cli, small_disk
 
 from accentds.privacy import salt, speaker_id
 from accentds.workspace import init_workspace
@@ -90,12 +87,7 @@ def test_a_full_disk_while_publishing_names_the_shard_keeps_nothing_and_the_next
 ) -> None:
     """Arrow's write error names no file: the error line named none. Nothing of the release is
     left behind, and once there is room the same command publishes it."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True)
-    if made.returncode:
-        pytest.skip("no tmpfs mount here (needs root)")
-    try:
+    with small_disk(tmp_path / "small") as mount:
         ws, _ = init_workspace(mount / "ws")
         root = ws.root
         assert (
@@ -106,11 +98,7 @@ def test_a_full_disk_while_publishing_names_the_shard_keeps_nothing_and_the_next
         assert run_cli("label", *ids, "--transcript", "Aye.", "--accept", cwd=root).returncode == 0
         assert run_cli("publish", "1.0.0", "--dry-run", cwd=root).returncode == 0  # the salt, the views
         tracked = {p: p.read_bytes() for p in (root / "manifests").rglob("*") if p.is_file()}
-        filler = mount / "filler"
-        # fill the disk to the last block
-        with open(filler, "wb", buffering=0) as handle, contextlib.suppress(OSError):
-            while True:
-                handle.write(b"\0" * 4096)
+        fill_disk(mount / "filler")
         failed = run_cli("publish", "1.0.0", cwd=root)
         assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
         [line] = [line for line in failed.stderr.splitlines() if line.startswith("Error:")]
@@ -121,9 +109,7 @@ def test_a_full_disk_while_publishing_names_the_shard_keeps_nothing_and_the_next
         ), line
         assert list((root / "releases").iterdir()) == []
         assert {p: p.read_bytes() for p in (root / "manifests").rglob("*") if p.is_file()} == tracked
-        filler.unlink()
+        (mount / "filler").unlink()
         done = run_cli("publish", "1.0.0", cwd=root)
         assert done.returncode == 0, done.stderr
         assert run_cli("verify", "1.0.0", cwd=root).returncode == 0
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
