@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import STATUSES
+from .markup import table
 from .report import _by_status, _read_manifest, _sum
 from .workspace import Workspace, now_iso, read_csv, write_csv_atomic
 
@@ -120,16 +121,20 @@ def render_days(days: list[dict[str, Any]], fmt: str) -> str:
         writer.writerows([day["date"], *(f"{day[k]:.6f}" for k in DAY_COLUMNS[1:])] for day in days)
         return buffer.getvalue()
     if fmt == "markdown":
-        lines = [
-            "| date | accepted minutes | growth | pending minutes | rejected minutes | total minutes |",
-            "|---|---|---|---|---|---|",
+        headers = [
+            "date",
+            "accepted minutes",
+            "growth",
+            "pending minutes",
+            "rejected minutes",
+            "total minutes",
         ]
-        lines += [
-            f"| {day['date']} | {day['accepted_minutes']:.2f} | {day['delta_accepted_minutes']:+.2f} | "
-            f"{day['pending_minutes']:.2f} | {day['rejected_minutes']:.2f} | {day['total_minutes']:.2f} |"
+        rows = [
+            [day["date"], f"{day['accepted_minutes']:.2f}", f"{day['delta_accepted_minutes']:+.2f}"]
+            + [f"{day[k]:.2f}" for k in ("pending_minutes", "rejected_minutes", "total_minutes")]
             for day in days
         ]
-        return "\n".join(lines) + "\n"
+        return table(headers, rows) + "\n"
     return "".join(
         f"{day['date']}  accepted {day['accepted_minutes']:.1f} min "
         f"({day['delta_accepted_minutes']:+.1f})  pending {day['pending_minutes']:.1f}  "

@@ -274,7 +274,7 @@ def status(workspace: Workspace) -> Status:
     current = workspace.config.vad.settings_id
     ids = {s.source_id for s in sources}
     cut_ids = {sid for sid, r in cuts.items() if sid in ids}
-    stale = sum(1 for sid in cut_ids if cuts[sid].settings_id != current)
+    stale_ids = [sid for sid in cut_ids if cuts[sid].settings_id != current]
     no_speech = sum(1 for sid in cut_ids if cuts[sid].clips == 0)
     manifest = build_manifest(workspace)
     table = manifest.select(["status", "duration"])
@@ -301,8 +301,7 @@ def status(workspace: Workspace) -> Status:
     if not sources:
         steps.append("accentds pull URL|FILE|FOLDER   (pulls and cuts new videos)")
     uncut = len(ids - cut_ids)
-    if uncut or stale:
-        stale_ids = [sid for sid in cut_ids if cuts[sid].settings_id != current]
+    if uncut or stale_ids:
         holding = pc.is_in(accepted["source_id"], pa.array(stale_ids, pa.string())) if stale_ids else None
         careful = (
             "; a re-cut that no longer matches accepted clips stops and names its `--force`"
@@ -310,7 +309,7 @@ def status(workspace: Workspace) -> Status:
             else ""
         )
         steps.append(
-            f"accentds cut   ({uncut} source(s) not cut, {stale} cut with settings other than "
+            f"accentds cut   ({uncut} source(s) not cut, {len(stale_ids)} cut with settings other than "
             f"accentds.toml's{careful})"
         )
     if by_status["pending"][0]:
@@ -333,7 +332,7 @@ def status(workspace: Workspace) -> Status:
         name=workspace.config.name,
         sources=len(sources),
         sources_cut=len(cut_ids),
-        sources_stale=stale,
+        sources_stale=len(stale_ids),
         sources_no_speech=no_speech,
         pulled_s=sum(s.duration for s in sources),
         clips=table.num_rows,
