@@ -61,10 +61,6 @@ def _read_csv_table(path: Path, columns: list[str]) -> pa.Table:
     return table.select(columns).cast(pa.schema([(c, pa.string()) for c in columns]))
 
 
-def _strings(columns: list[str]) -> pa.Schema:
-    return pa.schema([(c, pa.string()) for c in columns])
-
-
 def _left_join(left: pa.Table, right: pa.Table, key: str) -> pa.Table:
     """`left` with the other columns of `right` whose `key` matches (null where none does).
 
