@@ -141,7 +141,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                 duration = write_wav(out_dir / f"{cid}.wav", pcm, rate)
             samples = np.frombuffer(pcm, "<i2")
             blocks = finder.spectra.span(fc.start * frame_samples, fc.end * frame_samples)
-            hints = quality.measure(samples, rate, blocks, peak, finder.noise(fc), fc.active(frame_powers))
+            hints = quality.measure(samples, rate, blocks, peak, finder.noise(fc), fc.speech())
             if write:
                 prints.append(fingerprints.fingerprint(samples, rate).astype("<u4").tobytes())
             del samples, frame_powers  # views: the buffers below must stay resizable

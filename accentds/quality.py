@@ -21,6 +21,7 @@ SNR_MAX_DB = 60.0
 SNR_FRAME_S = 0.032  # rounded to a power of two samples: 512 at 16 kHz
 SNR_BAND_HZ = 250.0
 SNR_NOISE_PERCENTILE = 20.0  # of each band's power over the frames: the noise floor
+SNR_LOW_HZ = 50.0  # below this: DC offsets and rumble, which no listener hears as noise
 
 LUFS_FLOOR = -70.0  # also the absolute gate
 LUFS_BLOCK_S = 0.4
@@ -63,13 +64,12 @@ def measure(
     blocks: BlockSpan | None = None,
     peak: int | None = None,
     noise: np.ndarray | None = None,
-    active: float = 1.0,
+    speech: np.ndarray | None = None,
 ) -> Quality:
     """All quality measures of a clip, rounded: dB to 2 decimals, ratios to 5, Hz to whole.
 
     `noise`, the mean power spectrum of the noise around the clip (see `snr_db`), replaces
-    the SNR's in-clip noise estimate; `active` is the mean power of the clip's speech frames
-    over its mean power (see `snr_db`).
+    the SNR's in-clip noise estimate; `speech` flags the clip's speech frames (see `snr_db`).
 
     `peak`, the largest |sample| (as the VAD frames give it), saves the clipping pass when
     it is below the clipping level. With `blocks` covering at least one loudness block (about 400 ms),
@@ -83,7 +83,7 @@ def measure(
     else:
         loudness, bandwidth = lufs(x, rate), bandwidth_hz(x, rate)
     return Quality(
-        snr_db=round(snr_db(x, rate, noise, active), 2),
+        snr_db=round(snr_db(x, rate, noise, speech), 2),
         lufs=round(loudness, 2),
         clipping_ratio=0.0 if peak is not None and peak < CLIP_LEVEL else round(clipping_ratio(x), 5),
         bandwidth_hz=float(round(bandwidth)),
@@ -91,18 +91,22 @@ def measure(
 
 
 # -- SNR -----------------------------------------------------------------------
-def snr_db(samples: np.ndarray, rate: int, noise: np.ndarray | None = None, active: float = 1.0) -> float:
+def snr_db(
+    samples: np.ndarray, rate: int, noise: np.ndarray | None = None, speech: np.ndarray | None = None
+) -> float:
     """Estimated signal-to-noise ratio in dB, clamped to [SNR_MIN_DB, SNR_MAX_DB] = [-10, 60].
 
     The noise spectrum is read from the clip itself: 32 ms Hann frames, their power in bands
     of 250 Hz, and in each band the 20th percentile over the frames, scaled up to the mean
     it implies for steady Gaussian noise. Speech leaves most bands quiet in many frames (its
     pauses, and the bands its sounds do not use), so this needs no pauses and no VAD flags.
-    SNR = 10·log10((P - N) / N), P the clip's mean power, N the noise estimate's. `active`,
-    the mean power of the clip's speech frames over the clip's mean power, makes P the power
-    while someone speaks (the speech level, as the SNR of a recording is defined): without
-    it, the padding and pauses inside a clip pull P down, and a clip that is half pauses
-    reads 3 dB noisier than its speech is.
+    SNR = 10·log10((P - N) / N), P the clip's mean power, N the noise estimate's. `speech`,
+    one flag per frame of equal length over the clip (the VAD's), makes P the mean power of
+    the frames while someone speaks (the speech level, as the SNR of a recording is defined):
+    without it, the padding and pauses inside a clip pull P down, and a clip that is half
+    pauses reads 3 dB noisier than its speech is. Both powers leave out what lies below
+    SNR_LOW_HZ: a DC offset or rumble under the speech is not noise anyone hears, and
+    counted as such it read a recording with an offset 2-5 dB too noisy.
 
     On real speech with real noise mixed in (bench/bench_quality.py) it is within a few dB
     from 10 to 20 dB SNR; below that, noise that comes and goes (animals, music) reads too
@@ -118,15 +122,22 @@ def snr_db(samples: np.ndarray, rate: int, noise: np.ndarray | None = None, acti
     if not x.any():
         return SNR_MIN_DB
     n = _snr_frame(rate)
+    whole = max(len(x), n)
     if len(x) < n:
         x = np.pad(x, (0, n - len(x)))
     bands = _band_powers(x[: len(x) // n * n].reshape(-1, n), rate)
     if noise is not None and len(noise) == n // 2 + 1:
         # the spectrum's frames used np.hanning(n): scaled to this Hann window's energy
-        level = float(np.sum(noise, dtype=np.float64)) * hann_energy(n) / _numpy_hann_energy(n)
+        kept = noise[_lowest_bin(n, rate) :]
+        level = float(np.sum(kept, dtype=np.float64)) * hann_energy(n) / _numpy_hann_energy(n)
     else:
         level = float(np.percentile(bands, SNR_NOISE_PERCENTILE, axis=0).sum()) * _snr_correction(rate)
-    total = float(bands.sum(axis=1).mean()) * active
+    powers = bands.sum(axis=1)
+    if speech is not None and len(speech) and np.any(speech):
+        centres = (np.arange(len(powers)) * n + n // 2) * len(speech) // whole
+        talking = np.asarray(speech, bool)[np.minimum(centres, len(speech) - 1)]
+        powers = powers[talking] if talking.any() else powers
+    total = float(powers.mean())
     if level <= 0:
         return SNR_MAX_DB
     ratio = max(total - level, 1e-12 * level) / level
@@ -138,11 +149,17 @@ def _snr_frame(rate: int) -> int:
 
 
 def _band_powers(frames: np.ndarray, rate: int) -> np.ndarray:
-    """Power of each frame (rows) in bands of about SNR_BAND_HZ (columns), Hann-windowed."""
+    """Power of each frame (rows) in bands of about SNR_BAND_HZ (columns) from SNR_LOW_HZ up,
+    Hann-windowed."""
     n = frames.shape[1]
-    power = np.abs(np.fft.rfft(frames * hann(n), axis=1)) ** 2
+    power = np.abs(np.fft.rfft(frames * hann(n), axis=1)[:, _lowest_bin(n, rate) :]) ** 2
     width = max(1, round(SNR_BAND_HZ * n / rate))
     return np.add.reduceat(power, np.arange(0, power.shape[1], width), axis=1)
+
+
+def _lowest_bin(n: int, rate: int) -> int:
+    """The first rfft bin of an n-sample frame at or above SNR_LOW_HZ."""
+    return math.ceil(SNR_LOW_HZ * n / rate)
 
 
 @lru_cache(maxsize=16)

@@ -42,14 +42,9 @@ class FrameClip:
         first, last = self.flags.find(1), self.flags.rfind(1)
         return self.speech_frames / (last - first + 1) if first >= 0 else 0.0
 
-    def active(self, powers: np.ndarray) -> float:
-        """The mean power of the clip's speech frames over the mean power of all its frames,
-        given each frame's power (1.0 without speech flags or power)."""
-        speech = np.frombuffer(self.flags, np.uint8).astype(bool)
-        if len(speech) != len(powers) or not speech.any():
-            return 1.0
-        mean = float(np.mean(powers))
-        return float(np.mean(powers[speech])) / mean if mean > 0 else 1.0
+    def speech(self) -> np.ndarray | None:
+        """One flag per frame of the clip, True where the VAD heard speech (None without flags)."""
+        return np.frombuffer(self.flags, np.uint8).astype(bool) if self.flags else None
 
 
 class Segmenter:

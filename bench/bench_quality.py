@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+from real_set import audible
 
 from accentds import fingerprints, quality
 from accentds.media import find_ffmpeg
@@ -54,7 +55,7 @@ def read_fsdd(path: Path) -> np.ndarray:
 
 
 # -- SNR -----------------------------------------------------------------------
-def own_floor(x: np.ndarray) -> float:
+def own_floor(x: np.ndarray) -> float:  # of `audible(x)` where it is the SNR's
     """A recording's own noise power: the mean power of its quietest 10 % of 32 ms frames (its
     pauses; an oracle that knows the recording is clean speech plus a steady floor)."""
     n = 512
@@ -67,10 +68,10 @@ def bench_snr(speech: dict[str, np.ndarray], noises: dict[str, np.ndarray], seed
     (added noise + the recording's own floor), is each step; a (recording, step) is left out
     when the recording's own floor would be more than half of the noise."""
     rng = np.random.default_rng(seed)
-    floors = {name: own_floor(x) for name, x in speech.items()}
+    floors = {name: own_floor(audible(x)) for name, x in speech.items()}
     print("\nClean speech (no noise added): own SNR from its pauses (oracle) and the estimate:")
     for name, x in speech.items():
-        own = np.mean(x.astype(np.float64) ** 2) / floors[name] - 1
+        own = np.mean(audible(x) ** 2) / floors[name] - 1
         print(f"  {name:<24} own {10 * np.log10(own):5.1f} dB, estimate {quality.snr_db(x, RATE):5.1f} dB")
     print("\nSNR estimate minus true SNR, dB: mean / max |error| (recordings x 3 excerpts)")
     print(f"  {'noise':<28}" + "".join(f"{s:>13} dB" for s in SNR_STEPS))
@@ -79,7 +80,7 @@ def bench_snr(speech: dict[str, np.ndarray], noises: dict[str, np.ndarray], seed
         errors = {s: [] for s in SNR_STEPS}
         for name, x in speech.items():
             clean = x.astype(np.float64)
-            power = float(np.mean(clean**2)) - floors[name]
+            power = float(np.mean(audible(clean) ** 2)) - floors[name]
             for _ in range(3):
                 at = int(rng.integers(0, max(1, len(noise) - len(x))))
                 n = np.resize(noise[at:], len(x)).astype(np.float64)
@@ -87,7 +88,7 @@ def bench_snr(speech: dict[str, np.ndarray], noises: dict[str, np.ndarray], seed
                     added = power * 10 ** (-snr / 10) - floors[name]
                     if added < floors[name]:
                         continue
-                    mix = clean + np.sqrt(added / np.mean(n**2)) * n
+                    mix = clean + np.sqrt(added / np.mean(audible(n) ** 2)) * n
                     estimate = quality.snr_db(np.clip(np.rint(mix), -32768, 32767).astype(np.int16), RATE)
                     errors[snr].append(estimate - snr)
                     flagged[snr].append(estimate < 15)

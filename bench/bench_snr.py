@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from bench_quality import SNR_STEPS, decode, own_floor
-from real_set import truth
+from real_set import audible, truth
 
 from accentds import quality
 from accentds.config import VadSettings
@@ -38,7 +38,7 @@ from accentds.media import find_ffmpeg
 
 RATE, HOP = 16000, 160
 KINDS = ("noisy", "noise-10-20", "music", "clean")
-ESTIMATES = ("in-clip", "pauses", "pauses + speech level")
+ESTIMATES = ("in-clip", "pauses", "pauses + speech level", "oracle pauses")
 
 
 class Truth:
@@ -48,14 +48,30 @@ class Truth:
     def __init__(self, speech: np.ndarray, noise: np.ndarray, is_speech: np.ndarray, floor: float = 0.0):
         self.speech, self.noise, self.is_speech, self.floor = speech, noise, is_speech, floor
 
-    def snr(self, start: int, end: int) -> float:
-        """The true SNR of samples [start, end) (nan with no true speech there)."""
+    def snr(self, start: int, end: int, noise_at: np.ndarray | None = None) -> float:
+        """The true SNR of samples [start, end) (nan with no true speech there); with
+        `noise_at` (10 ms frames), the noise's true power over those frames instead."""
         a, b = start // HOP, end // HOP
         inside = self.is_speech[a:b]
         if not inside.any():
             return float("nan")
         speech = float(np.mean(self.speech[a:b][inside])) - self.floor
-        return 10 * np.log10(max(speech, 1e-12) / (float(np.mean(self.noise[a:b])) + self.floor))
+        noise = self.noise[a:b] if noise_at is None else self.noise[noise_at[noise_at < len(self.noise)]]
+        if not len(noise):
+            noise = self.noise[a:b]
+        return 10 * np.log10(max(speech, 1e-12) / (float(np.mean(noise)) + self.floor))
+
+
+def calm_hops(finder: SpeechFinder, clip) -> np.ndarray:
+    """The 10 ms frames of the pauses `SpeechFinder.noise` reads around `clip`: the best any
+    estimate from the pauses can do is to know the noise there exactly."""
+    base, m = finder.quiet_base, finder.margin
+    lo, hi = max(base, clip.start - finder.context), min(base + len(finder.quiet), clip.end + finder.context)
+    quiet = finder.quiet[lo - base : hi - base]
+    busy = np.convolve(~quiet, np.ones(2 * m + 1), "same") > 0  # within the margin of speech
+    frames = lo + np.flatnonzero(~busy)
+    per = finder.frame_samples // HOP
+    return (frames[:, None] * per + np.arange(per)).ravel()
 
 
 def run(vad: VadSettings, pcm: np.ndarray, known: Truth) -> tuple[list[dict[str, float]], float]:
@@ -66,7 +82,6 @@ def run(vad: VadSettings, pcm: np.ndarray, known: Truth) -> tuple[list[dict[str,
     size = frame * 2048
     whole = len(pcm) - len(pcm) % frame
     out = []
-    powers = (pcm[:whole].astype(np.float64).reshape(-1, frame) ** 2).mean(axis=1)
 
     def emit(found):
         for fc in found:
@@ -76,9 +91,8 @@ def run(vad: VadSettings, pcm: np.ndarray, known: Truth) -> tuple[list[dict[str,
                 {
                     "in-clip": quality.snr_db(x, RATE),
                     "pauses": quality.snr_db(x, RATE, noise),
-                    "pauses + speech level": quality.snr_db(
-                        x, RATE, noise, fc.active(powers[fc.start : fc.end])
-                    ),
+                    "pauses + speech level": quality.snr_db(x, RATE, noise, fc.speech()),
+                    "oracle pauses": known.snr(fc.start * frame, fc.end * frame, calm_hops(finder, fc)),
                     "clip truth": known.snr(fc.start * frame, fc.end * frame),
                     "fallback": noise is None,
                 }
@@ -118,26 +132,28 @@ def sources(data: Path, excerpts: int, seed: int):
     noises = {p.stem: decode(ffmpeg, p) for p in sorted((data / "noise").iterdir())}
     for noise_name, noise in noises.items():
         for x in speech.values():
-            floor = own_floor(x)
             clean = x.astype(np.float64)
-            power = float(np.mean(clean**2)) - floor
+            heard = audible(clean)  # the truth counts what lies above 50 Hz, as the estimate
+            floor = own_floor(heard)
+            power = float(np.mean(heard**2)) - floor
             is_speech = np.zeros(len(x) // HOP, bool)
             for a, b in truth((clean / 32768).astype(np.float32)):
                 is_speech[a:b] = True
             for _ in range(excerpts):
                 at = int(rng.integers(0, max(1, len(noise) - len(x))))
                 n = np.resize(noise[at:], len(x)).astype(np.float64)
+                n_heard = audible(n)
                 for snr in SNR_STEPS:
                     added = power * 10 ** (-snr / 10) - floor
                     if added < floor:
                         continue
-                    scaled = np.sqrt(added / np.mean(n**2)) * n
-                    mix = np.clip(np.rint(clean + scaled), -32768, 32767).astype(np.int16)
+                    gain = np.sqrt(added / np.mean(n_heard**2))
+                    mix = np.clip(np.rint(clean + gain * n), -32768, 32767).astype(np.int16)
                     yield (
                         noise_name,
                         snr,
                         mix,
-                        Truth(frame_power(clean), frame_power(scaled), is_speech, floor),
+                        Truth(frame_power(heard), frame_power(gain * n_heard), is_speech, floor),
                     )
 
 
@@ -185,6 +201,8 @@ def report(rows: list[dict]) -> None:
     print("| clips | n | " + " | ".join(ESTIMATES) + " |\n|" + " --- |" * (len(ESTIMATES) + 2))
     for label, pick in (("mixes", False), ("real set", True)):
         mine = [r for r in rows if r["group"].startswith("real") == pick]
+        if not mine:
+            continue
         cells = [
             f"{np.mean([abs(r[e] - r['clip truth']) <= 3 for r in mine]):.0%} "
             f"({np.mean([abs(r[e] - r['truth']) <= 3 for r in mine]):.0%})"

@@ -42,6 +42,7 @@ from real_set import (
     load,
     phone,
     power,
+    save_levels,
     speech_track,
     summary,
     write,
@@ -164,9 +165,7 @@ def build(raw: Path) -> None:
         noise, src = bed(beds[bed_name][0], len(clean), rng), beds[bed_name][1]
         gain = np.sqrt(power(clean, spans) / (power(noise) * 10 ** (snr / 10)))
         x = clean + gain * noise
-        frames = len(x) // HOP * HOP
-        levels = [np.mean(y[:frames].reshape(-1, HOP) ** 2, axis=1) for y in (clean, gain * noise)]
-        np.save(OUT / name.replace(".wav", ".levels.npy"), np.stack(levels).astype(np.float32))
+        save_levels(OUT / name.replace(".wav", ".levels.npy"), clean, gain * noise)
         origin = f"speech: {len(names)} utterances; bed {bed_name} at {snr:.1f} dB SNR"
         if tel:
             x, origin = phone(x, OUT), origin + "; telephone channel"

@@ -218,6 +218,22 @@ class Pool:
         raise SystemExit(f"ran out of {group} utterances: fewer or shorter files than expected")
 
 
+def audible(x: np.ndarray, low_hz: float = 50.0) -> np.ndarray:
+    """`x` without what lies below `low_hz` (a DC offset, rumble): the SNR truth counts only
+    what a listener hears, as the estimate does (`quality.SNR_LOW_HZ`)."""
+    spectrum = np.fft.rfft(np.asarray(x, np.float64))
+    spectrum[: int(np.ceil(low_hz * len(x) / RATE))] = 0
+    return np.fft.irfft(spectrum, len(x))
+
+
+def save_levels(path: Path, clean: np.ndarray, noise: np.ndarray) -> None:
+    """Each 10 ms frame's power of the clean speech and of the noise (both `audible`): the
+    local truth of a mix's SNR."""
+    frames = len(clean) // HOP * HOP
+    levels = [np.mean(audible(y)[:frames].reshape(-1, HOP) ** 2, axis=1) for y in (clean, noise)]
+    np.save(path, np.stack(levels).astype(np.float32))
+
+
 def bed(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """n samples of a recording from a random offset, looped with 50 ms crossfades."""
     x = x[int(rng.integers(len(x))) :] if len(x) > n else x
@@ -356,9 +372,7 @@ def build(raw: Path) -> None:
             noise, src = bed(noises[noise_name][0], len(clean), rng), noises[noise_name][1]
         gain = np.sqrt(power(clean, spans) / (power(noise) * 10 ** (snr / 10)))
         x = clean + gain * noise
-        frames = len(x) // HOP * HOP  # each 10 ms frame's speech and noise power: the local truth
-        levels = [np.mean(y[:frames].reshape(-1, HOP) ** 2, axis=1) for y in (clean, gain * noise)]
-        np.save(OUT / name.replace(".wav", ".levels.npy"), np.stack(levels).astype(np.float32))
+        save_levels(OUT / name.replace(".wav", ".levels.npy"), clean, gain * noise)
         origin += f"; bed {noise_name} ({src}) at {snr:.1f} dB SNR"
         if tel:
             x, origin = phone(x), origin + "; telephone channel (300-3400 Hz, 8 kHz mu-law)"

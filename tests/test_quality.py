@@ -395,3 +395,22 @@ def test_anything_that_went_through_8_khz_is_narrowband(ffmpeg, speech):
     for x in (noise, noisy_speech):
         assert bandwidth_hz(resample_through(ffmpeg, x, 8000), RATE) < limit
     assert bandwidth_hz(noisy_speech, RATE) > limit + 2000
+
+
+def test_snr_leaves_out_a_dc_offset_and_rumble(workspace, make_media, speech):
+    """Speech 12 dB above steady noise, recorded with a DC offset and a 15 Hz rumble as loud
+    as the speech: neither is noise anyone hears, and counted as noise they made the clips
+    read about 10 dB noisier than they sound."""
+    x = speech.astype(np.float64)
+    noise = np.random.default_rng(4).normal(size=len(x))
+    truth = 12.0
+    noise *= np.sqrt(np.mean(x**2) * 10 ** (-truth / 10))
+    t = np.arange(len(x)) / RATE
+    inaudible = 2000 + 2000 * np.sin(2 * np.pi * 15 * t)
+    mix = np.clip(np.rint(x + noise + inaudible), -32768, 32767).astype(np.int16)
+    assert abs(snr_db(mix, RATE) - snr_db(to_int16(x + noise), RATE)) < 1.0
+    pull(workspace, [str(make_media("offset.wav", audio=mix))], workers=1)
+    [result] = cut(workspace, workers=1)
+    assert result.ok and len(result.clips) >= 3
+    errors = [clip.snr_db - truth for clip in result.clips]
+    assert abs(float(np.mean(errors))) < 2.0, errors
