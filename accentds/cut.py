@@ -124,9 +124,12 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     spans: list[tuple[int, int]] = []
     prints: list[bytes] = []  # each clip's fingerprint
 
+    speech_until = [0]  # the frame after the last speech frame of the clips so far
+
     def emit(found: list[FrameClip]) -> None:
         for fc in found:
             spans.append((fc.start, fc.end))
+            speech_until[0] = fc.start + fc.flags.rfind(1) + 1 if fc.flags else fc.end
             start, end = fc.start * frame_ms / 1000, fc.end * frame_ms / 1000
             cid = clip_id(source.source_id, start, end)
             lo = (fc.start - buffer_start) * frame_bytes
@@ -219,6 +222,11 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
                 f"only {audio_s:.1f} s of the {expected:.1f} s the file's header gives decode "
                 "(a truncated download?): cut what decodes"
             )
+    if warnings and clips and speech_until[0] * frame_ms / 1000 >= audio_s - frame_ms / 1000:
+        last = clips[-1]  # speech up to the last frame decoded: the download stopped mid-word
+        warnings.append(
+            f"the last clip, {last.clip_id} (from {last.start:.1f} s), stops where the sound does"
+        )
     if not clips:
         warnings.append(no_speech_warning(dropped, source.source_id))
     drafts = _drafts(root, source, clips) if write else ()

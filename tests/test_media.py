@@ -409,7 +409,7 @@ def test_a_truncated_file_is_cut_as_far_as_it_decodes(build, workspace, make_med
     [source] = workspace.read_sources()
     assert 1.0 < source.duration < seconds(speech) - 1.0  # the part that decodes
     # the words in brackets are ffmpeg's own and differ between ffmpeg versions
-    warning = rf"warning +{source.source_id} +damaged or truncated media \(.+\): cut the first ([0-9.]+) s, which decode"
+    warning = rf"warning +{source.source_id} +damaged or truncated media \(.+\): cut the first ([0-9.]+) s, which decode(; the last clip, .+, stops where the sound does)?"
     [line] = [line for line in done.stderr.splitlines() if line.startswith("warning")]
     match = re.fullmatch(warning, line)
     assert match and abs(float(match.group(1)) - source.duration) < 0.1, line
@@ -440,6 +440,35 @@ def test_a_file_cut_short_is_cut_with_a_warning_though_ffmpeg_says_nothing(
     assert abs(float(match.group(1)) - source.duration) < 0.1
     assert abs(float(match.group(2)) - seconds(speech)) < 1.0
     assert workspace.read_clips()
+    check_consistent(workspace)
+
+
+def test_a_download_that_stops_mid_sentence_names_its_last_clip(workspace, make_media):
+    """A WAV whose data stops inside a sentence (its header gives the whole length): the last
+    clip ends where the sound does, in the middle of a word, and the warning names it so a
+    reviewer knows which clip to listen to the end of. A download that stops in a pause
+    leaves whole clips, and the warning names none."""
+    whole = make_media("whole.wav")
+    inside, pause = (CUES[2]["start"] + CUES[2]["end"]) / 2, (CUES[2]["end"] + CUES[3]["start"]) / 2
+    for name, at in (("mid-sentence.wav", inside), ("in-a-pause.wav", pause)):
+        cut_at = whole.with_name(name)
+        cut_at.write_bytes(whole.read_bytes()[: 44 + round(at * RATE) * 2])
+        done = run_cli("pull", str(cut_at), cwd=workspace.root)
+        assert done.returncode == 0, done.stderr
+        [source] = [s for s in workspace.read_sources() if s.origin == str(cut_at)]
+        [line] = [line for line in done.stderr.splitlines() if source.source_id in line and "warning" in line]
+        clips = sorted(
+            (c for c in workspace.read_clips() if c.source_id == source.source_id), key=lambda c: c.start
+        )
+        assert "(a truncated download?): cut what decodes" in line, line
+        if at == inside:
+            last = clips[-1]
+            assert line.endswith(
+                f"; the last clip, {last.clip_id} (from {last.start:.1f} s), stops where the sound does"
+            )
+            assert abs(last.end - at) < 0.05
+        else:
+            assert "last clip" not in line, line
     check_consistent(workspace)
 
 
