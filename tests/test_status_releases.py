@@ -10,6 +10,7 @@ from conftest import put_labels, run_cli
 
 from accentds.labels import rename_speaker, set_source_licence
 from accentds.licences import set_attribution
+from accentds.markup import minutes
 from accentds.publish import deny, publish
 from accentds.status import SinceRelease, next_version, status
 from accentds.workspace import Workspace
@@ -47,7 +48,7 @@ def test_status_lists_releases_and_suggests_publish_only_with_something_new(cut_
     assert _publish_steps(cut_ws) == []
     shown = run_cli("status", cwd=cut_ws.root)
     assert shown.returncode == 0, shown.stderr
-    assert f"  1.0.0  2024-01-02  4 clips  {four / 60:.1f} min" in shown.stdout
+    assert f"  1.0.0  2024-01-02  4 clips  {minutes(four)} min" in shown.stdout
     assert (
         "since 1.0.0: 0 clip(s) accepted, 0 rejected, 0 relabelled; 0.0 min publishable not yet released"
         in (shown.stdout)

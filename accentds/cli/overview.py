@@ -18,7 +18,7 @@ from ..errors import AccentdsError
 from ..manifest import EXPORT_FORMATS, export
 from ..publishable import describe
 from ..status import Status, status
-from .shared import WorkspaceOpt, _minutes, _orphan_line, _workspace, app, err, out
+from .shared import WorkspaceOpt, _minutes, _orphan_line, _release_minutes, _workspace, app, err, out
 
 
 @app.command("status")
@@ -87,7 +87,9 @@ def _releases_lines(st: Status) -> None:
         return
     out.print("releases:")
     for r in st.releases:
-        out.print(f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} clips  {_minutes(r.seconds)}")
+        out.print(
+            f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} clips  {_release_minutes(r.seconds)}"
+        )
     since = st.since_release
     if since is None or since.error:
         return
