@@ -226,19 +226,22 @@ def _split_column(table: pa.Table, assignment: dict[str, str]) -> pa.ChunkedArra
 
 def _held_by_key(held: pa.Table, column: str) -> dict[str, tuple[tuple[str, float], ...]]:
     """For each value of `column`, the seconds of the `held` clips (those that cannot be
-    published), by reason."""
+    published), by their set of reasons (each clip counted once)."""
     if held.num_rows == 0:
         return {}
     grouped = held.group_by([column, "why"]).aggregate([("duration", "sum")])
-    found: dict[str, dict[int, float]] = {}
+    found: dict[str, dict[tuple[str, ...], float]] = {}
     for key, code, seconds in zip(
         grouped[column].to_pylist(),
         grouped["why"].to_pylist(),
         grouped["duration_sum"].to_pylist(),
         strict=True,
     ):
-        found.setdefault(key or "", {})[code] = float(seconds)
-    return {k: tuple((publishable.reason_name(c), v[c]) for c in sorted(v)) for k, v in found.items()}
+        found.setdefault(key or "", {})[publishable.reason_names(code)] = float(seconds)
+    return {
+        k: tuple((publishable.label(r), v[r]) for r in sorted(v, key=publishable.order))
+        for k, v in found.items()
+    }
 
 
 def _breakdown(table: pa.Table, held: pa.Table, column: str, total: float) -> tuple[Row, ...]:
