@@ -287,13 +287,15 @@ def _breakdown(table: pa.Table, held: pa.Table, column: str, total: float) -> tu
 
 
 def _with_reasons(workspace: Workspace, table: pa.Table) -> pa.Table:
-    """`table` with `why` (the code of the reason a clip could not be published, 0 if it
-    could; see publishable.reasons) and `publishable_duration` (its duration if it could be
-    published, else 0)."""
+    """`table` with `why` (for an accepted clip, the code of the reasons it could not be
+    published, see publishable.reasons; 0 if it could and for every clip not accepted: only an
+    accepted clip is held back) and `publishable_duration` (the duration of an accepted clip
+    that could be published, else 0)."""
+    accepted = pc.equal(table["status"], "accepted")
     why = publishable.reasons(table, publishable.rules(workspace))
-    table = table.append_column("why", why)
-    ok = pc.if_else(pc.equal(table["why"], 0), table["duration"], 0.0)
-    return table.append_column("publishable_duration", ok)
+    table = table.append_column("why", pc.if_else(accepted, why, pa.scalar(0, pa.int8())))
+    ok = pc.and_(accepted, pc.equal(table["why"], 0))
+    return table.append_column("publishable_duration", pc.if_else(ok, table["duration"], 0.0))
 
 
 def _region_targets(workspace: Workspace, accepted: pa.Table) -> tuple[RegionTarget, ...]:

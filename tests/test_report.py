@@ -627,6 +627,29 @@ def test_a_clip_held_back_for_several_reasons_shows_them_all(ws: Workspace) -> N
     ) in line
 
 
+def test_only_accepted_clips_are_held_back_or_publishable(ws: Workspace) -> None:
+    """A pending or rejected clip is not held back from a release (it is not in one anyway):
+    `--status all` gives reasons for the accepted clips only, and pending and rejected clips
+    are neither publishable nor held back."""
+    everything = report(ws, "all")
+    rows = {r.key: (round(r.seconds, 3), round(r.publishable_seconds, 3), r.held_back)
+            for r in everything.breakdowns["speaker"]}  # fmt: skip
+    assert rows == {
+        "Morag": (19.234, 18.0, ()),  # 1.234 s pending
+        "Iain": (13.777, 0.0, (("unlicensed source", 6.0),)),  # 7.777 s rejected
+        "": (8.345, 0.0, (("unlicensed source", 6.0),)),  # 2.345 s pending
+    }
+    for state in ("pending", "rejected"):
+        rep = report(ws, state)
+        assert all(
+            not r.held_back and not r.publishable_seconds for rows in rep.breakdowns.values() for r in rows
+        )
+        assert [line for line in to_csv(rep).splitlines() if "unlicensed" in line] == [
+            "not publishable,unlicensed source,3,0.200000,,,,,,"  # the progress line: accepted clips
+        ]
+    assert everything.held_back == report(ws).held_back  # progress: the accepted clips, whatever --status
+
+
 def test_region_targets_count_publishable_accepted_minutes(ws: Workspace) -> None:
     path = ws.root / CONFIG_NAME
     text = path.read_text(encoding="utf-8")
