@@ -159,7 +159,8 @@ class Report:
 
 
 # -- building the report ------------------------------------------------------------
-def _check_since(since: str | None) -> None:
+def check_since(since: str | None) -> None:
+    """Refuse a --since that is not a day written YYYY-MM-DD."""
     if since is None:
         return
     try:
@@ -362,7 +363,7 @@ def report(
         raise AccentdsError(
             f"max_flagged_share must be more than 0 and at most 1 (got {max_flagged_share:g})"
         )
-    _check_since(since)
+    check_since(since)
     table = _read_manifest(workspace)
     sources = read_csv(workspace.sources_csv)
     if since is not None:
