@@ -114,7 +114,7 @@ def _card_intro(workspace: Workspace, build: Build) -> list[str]:
         lines += [config.description, ""]
     return [
         *lines,
-        f"{len(build.rows)} clips, {seconds_of(build.rows) / 60:.2f} minutes of speech: {build.rate} Hz "
+        f"{len(build.rows)} clips, {minutes(seconds_of(build.rows))} minutes of speech: {build.rate} Hz "
         "mono 16-bit WAV embedded in Parquet, each with its transcript, speaker, accent region and the "
         f"evidence for it. Every clip was accepted by a human reviewer. Built with accentds {__version__}.",
         "",

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import AccentdsError
-from .markup import cell, minutes, table
+from .markup import cell, minutes, release_minutes, table
 from .releases import record_copy, release_dir
 from .shards import OLD_NAMES
 from .splits import SPLITS
@@ -136,6 +136,11 @@ def _listed(items: Sequence[str], limit: int = 20) -> list[str]:
     return lines
 
 
+def _change(before: float, after: float) -> str:
+    """The change between two minute figures as shown: `+0.21`."""
+    return f"{release_minutes(after) - release_minutes(before):+.2f}"
+
+
 def render_diff(d: ReleaseDiff) -> str:
     """A Markdown summary of a ReleaseDiff (the card's changelog, `accentds diff`)."""
     fields = ", ".join(f"{name} {count}" for name, count in sorted(d.relabelled_by_field.items()))
@@ -148,13 +153,13 @@ def render_diff(d: ReleaseDiff) -> str:
         "",
         table(
             ["split", f"{d.old} min", f"{d.new} min", "change"],
-            [(s, minutes(a), minutes(b), f"{(b - a) / 60:+.2f}") for s, (a, b) in d.split_seconds.items()],
+            [(s, minutes(a), minutes(b), _change(a, b)) for s, (a, b) in d.split_seconds.items()],
         ),
         "",
         table(
             ["accent region", f"{d.old} min", f"{d.new} min", "change"],
             [
-                (a or "(none)", minutes(x), minutes(y), f"{(y - x) / 60:+.2f}")
+                (a or "(none)", minutes(x), minutes(y), _change(x, y))
                 for a, (x, y) in d.accent_seconds.items()
             ],
         ),

@@ -62,5 +62,13 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def release_minutes(seconds: float) -> float:
+    """Minutes as every report of a release gives them (card, changelog, release.json,
+    `status`, `report`, `publish`): the seconds to the millisecond, as release.json records
+    them, then the minutes to two decimals. One rounding, so the figures never differ by 0.01."""
+    return round(round(seconds, 3) / 60, 2)
+
+
 def minutes(seconds: float) -> str:
-    return f"{seconds / 60:.2f}"
+    """`release_minutes` as text: `0.55`."""
+    return f"{release_minutes(seconds):.2f}"

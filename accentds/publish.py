@@ -49,6 +49,7 @@ from .changes import (
 from .checks import credited_speakers, evaluation_checks, transcript_checks
 from .errors import AccentdsError
 from .licences import OTHER, Credit, card_licence, combine, credits
+from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id
 from .releases import (
     CARD,
@@ -193,7 +194,7 @@ def _write_data(
         info[split] = {
             "clips": len(members),
             "seconds": round(seconds, 3),
-            "minutes": round(seconds / 60, 2),
+            "minutes": release_minutes(seconds),
             "groups": len({group_name(r) for r in members}),
             "files": names,
             "num_bytes": nbytes,
@@ -306,7 +307,7 @@ def _record_json(
     publish_settings = {
         k: list(v) if isinstance(v, tuple) else v for k, v in asdict(workspace.config.publish).items()
     }
-    seconds = seconds_of(build.rows)
+    seconds = round(seconds_of(build.rows), 3)
     return {
         "version": build.version,
         "created_at": created_at,
@@ -319,7 +320,7 @@ def _record_json(
             "include_unlicensed": include_unlicensed,
         },
         "counts": build.split_info,
-        "total": {"clips": len(build.rows), "seconds": round(seconds, 3), "minutes": round(seconds / 60, 2)},
+        "total": {"clips": len(build.rows), "seconds": seconds, "minutes": release_minutes(seconds)},
         "splits": dict(sorted(_by_group(assignment, public).items())),
         "left_out": [  # a deny reason is typed by hand and may name someone: it stays in deny.csv
             asdict(item)

@@ -5,8 +5,9 @@ speaker is ("denied speaker"), its source's licence is not in `[publish] allowed
 ("unlicensed source"), its licence asks for a credit (an author and a title or page address) and
 the credit is missing ("no author, title or url to credit"), or one part of it is ("no author to
 credit", "no title or url to credit": `source set --author/--title/--url`), or it has no
-transcript, not even a caption draft ("empty transcript"). The first reason that applies is the one given. Reports and `status` count
-progress in publishable minutes and show the accepted minutes held back with their reason.
+transcript, not even a caption draft ("empty transcript"). A clip held back for several reasons
+is counted once, under all of them ("unlicensed source + empty transcript"). Reports and `status`
+count progress in publishable minutes and show the accepted minutes held back with their reasons.
 """
 
 from __future__ import annotations
@@ -60,11 +61,15 @@ class Rules:
 
 @dataclass(frozen=True)
 class HeldBack:
-    """Accepted clips that cannot be published, for one reason."""
+    """Accepted clips that cannot be published, for the same reasons."""
 
-    reason: str
+    reasons: tuple[str, ...]  # in the order of REASONS
     clips: int
     seconds: float
+
+    @property
+    def reason(self) -> str:
+        return label(self.reasons)
 
     @property
     def minutes(self) -> float:
@@ -116,9 +121,9 @@ def _blank(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray:
-    """For each clip of `table` (with the COLUMNS of the manifest), the code of the reason it
-    could not be published if accepted: 0 when it could, else 1 + its index in REASONS (the
-    first that applies). int8 codes keep a million clips well under a second."""
+    """For each clip of `table` (with the COLUMNS of the manifest), the code of the reasons it
+    could not be published if accepted: 0 when it could, else one bit (`bit`) for each reason of
+    REASONS that applies. int8 codes keep a million clips well under a second."""
     if table.num_rows == 0:
         return pa.chunked_array([], pa.int8())
     named = pc.invert(_is_in(table["speaker"], frozenset({""})))
@@ -132,20 +137,26 @@ def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray:
         ),
         _blank(table["transcript"]),
     ]
+    none = pa.scalar(0, pa.int8())
     codes = pa.chunked_array([pa.array(np.zeros(table.num_rows, dtype=np.int8))])
-    for code in range(len(checks), 0, -1):  # the first reason that applies wins
-        codes = pc.if_else(checks[code - 1], pa.scalar(code, pa.int8()), codes)
+    for reason, check in zip(REASONS, checks, strict=True):
+        codes = pc.bit_wise_or(codes, pc.if_else(check, pa.scalar(bit(reason), pa.int8()), none))
     return codes
 
 
-def reason_name(code: int) -> str:
-    """The reason a `reasons` code stands for ("" for 0: publishable)."""
-    return REASONS[code - 1] if code else ""
+def bit(reason: str) -> int:
+    """The bit of a reason in a `reasons` code."""
+    return 1 << REASONS.index(reason)
+
+
+def reason_names(code: int) -> tuple[str, ...]:
+    """The reasons a `reasons` code stands for, in the order of REASONS (none for 0: publishable)."""
+    return tuple(r for r in REASONS if code & bit(r))
 
 
 def held_back(table: pa.Table, codes: pa.ChunkedArray | pa.Array) -> tuple[HeldBack, ...]:
-    """Clips and seconds of `table` (with a `duration` column) for each reason in `codes`
-    (from `reasons`), in the order of REASONS."""
+    """Clips and seconds of `table` (with a `duration` column) for each set of reasons in
+    `codes` (from `reasons`): every clip counted once, the sets in the order of REASONS."""
     if table.num_rows == 0:
         return ()
     grouped = (
@@ -154,7 +165,7 @@ def held_back(table: pa.Table, codes: pa.ChunkedArray | pa.Array) -> tuple[HeldB
         .aggregate([("duration", "count"), ("duration", "sum")])
     )
     found = {
-        int(code): (int(n), float(s or 0.0))
+        reason_names(int(code)): (int(n), float(s or 0.0))
         for code, n, s in zip(
             grouped["code"].to_pylist(),
             grouped["duration_count"].to_pylist(),
@@ -163,12 +174,29 @@ def held_back(table: pa.Table, codes: pa.ChunkedArray | pa.Array) -> tuple[HeldB
         )
         if code
     }
-    return tuple(HeldBack(REASONS[c - 1], *found[c]) for c in sorted(found))
+    return tuple(HeldBack(r, *found[r]) for r in sorted(found, key=order))
+
+
+def label(reasons: tuple[str, ...]) -> str:
+    """A set of reasons as shown: `unlicensed source + empty transcript`."""
+    return " + ".join(reasons)
+
+
+def order(reasons: tuple[str, ...]) -> tuple[int, ...]:
+    """Sets of reasons in the order of REASONS: `unlicensed source` before `unlicensed source +
+    empty transcript` before `empty transcript`."""
+    return tuple(REASONS.index(r) for r in reasons)
+
+
+def fixable(held: tuple[HeldBack, ...]) -> tuple[HeldBack, ...]:
+    """The clips a command can make publishable: held back for no reason the deny list gives."""
+    return tuple(h for h in held if all(r in FIXES for r in h.reasons))
 
 
 def fixes(held: tuple[HeldBack, ...]) -> str:
-    """How to fix the reasons clips are held back for, in their order ("" when none can be)."""
-    return "; ".join(dict.fromkeys(FIXES[h.reason] for h in held if h.reason in FIXES))
+    """How to fix the reasons clips are held back for, in the order of REASONS ("" when none can be)."""
+    needed = {r for h in fixable(held) for r in h.reasons}
+    return "; ".join(FIXES[r] for r in REASONS if r in needed)
 
 
 def describe(held: tuple[HeldBack, ...], digits: int = 2) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .markup import release_minutes
 from .privacy import salt, salt_path, speaker_id
 from .selection import LeftOut
 from .splits import split_memory
@@ -37,7 +38,7 @@ class SplitStats:
 
     @property
     def minutes(self) -> float:
-        return self.seconds / 60
+        return release_minutes(self.seconds)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Release:
     unlicensed_included: tuple[str, ...]
     files: dict[str, dict[str, Any]]  # path in the release -> {"sha256", "size"}
     warnings: tuple[str, ...] = ()
+    total_seconds: float | None = None  # release.json's total (older records have none)
 
     @property
     def clips(self) -> int:
@@ -61,7 +63,14 @@ class Release:
 
     @property
     def seconds(self) -> float:
-        return sum(s.seconds for s in self.splits.values())
+        if self.total_seconds is not None:
+            return self.total_seconds
+        return round(sum(s.seconds for s in self.splits.values()), 3)
+
+    @property
+    def minutes(self) -> float:
+        """The minutes the card and release.json give (see markup.release_minutes)."""
+        return release_minutes(self.seconds)
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
@@ -190,7 +199,16 @@ def load_release(workspace: Workspace, version: str, record: Mapping[str, Any] |
         unlicensed_included=tuple(data.get("unlicensed_included", [])),
         files=dict(data.get("files", {})),
         warnings=tuple(data.get("warnings", [])),
+        total_seconds=_total_seconds(data),
     )
+
+
+def _total_seconds(data: Mapping[str, Any]) -> float | None:
+    total = data.get("total")
+    try:
+        return float(total["seconds"]) if isinstance(total, Mapping) else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _named(workspace: Workspace, assignment: dict[str, str]) -> dict[str, str]:

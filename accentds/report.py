@@ -159,7 +159,8 @@ class Report:
 
 
 # -- building the report ------------------------------------------------------------
-def _check_since(since: str | None) -> None:
+def check_since(since: str | None) -> None:
+    """Refuse a --since that is not a day written YYYY-MM-DD."""
     if since is None:
         return
     try:
@@ -226,19 +227,22 @@ def _split_column(table: pa.Table, assignment: dict[str, str]) -> pa.ChunkedArra
 
 def _held_by_key(held: pa.Table, column: str) -> dict[str, tuple[tuple[str, float], ...]]:
     """For each value of `column`, the seconds of the `held` clips (those that cannot be
-    published), by reason."""
+    published), by their set of reasons (each clip counted once)."""
     if held.num_rows == 0:
         return {}
     grouped = held.group_by([column, "why"]).aggregate([("duration", "sum")])
-    found: dict[str, dict[int, float]] = {}
+    found: dict[str, dict[tuple[str, ...], float]] = {}
     for key, code, seconds in zip(
         grouped[column].to_pylist(),
         grouped["why"].to_pylist(),
         grouped["duration_sum"].to_pylist(),
         strict=True,
     ):
-        found.setdefault(key or "", {})[code] = float(seconds)
-    return {k: tuple((publishable.reason_name(c), v[c]) for c in sorted(v)) for k, v in found.items()}
+        found.setdefault(key or "", {})[publishable.reason_names(code)] = float(seconds)
+    return {
+        k: tuple((publishable.label(r), v[r]) for r in sorted(v, key=publishable.order))
+        for k, v in found.items()
+    }
 
 
 def _breakdown(table: pa.Table, held: pa.Table, column: str, total: float) -> tuple[Row, ...]:
@@ -284,13 +288,15 @@ def _breakdown(table: pa.Table, held: pa.Table, column: str, total: float) -> tu
 
 
 def _with_reasons(workspace: Workspace, table: pa.Table) -> pa.Table:
-    """`table` with `why` (the code of the reason a clip could not be published, 0 if it
-    could; see publishable.reasons) and `publishable_duration` (its duration if it could be
-    published, else 0)."""
+    """`table` with `why` (for an accepted clip, the code of the reasons it could not be
+    published, see publishable.reasons; 0 if it could and for every clip not accepted: only an
+    accepted clip is held back) and `publishable_duration` (the duration of an accepted clip
+    that could be published, else 0)."""
+    accepted = pc.equal(table["status"], "accepted")
     why = publishable.reasons(table, publishable.rules(workspace))
-    table = table.append_column("why", why)
-    ok = pc.if_else(pc.equal(table["why"], 0), table["duration"], 0.0)
-    return table.append_column("publishable_duration", ok)
+    table = table.append_column("why", pc.if_else(accepted, why, pa.scalar(0, pa.int8())))
+    ok = pc.and_(accepted, pc.equal(table["why"], 0))
+    return table.append_column("publishable_duration", pc.if_else(ok, table["duration"], 0.0))
 
 
 def _region_targets(workspace: Workspace, accepted: pa.Table) -> tuple[RegionTarget, ...]:
@@ -357,7 +363,7 @@ def report(
         raise AccentdsError(
             f"max_flagged_share must be more than 0 and at most 1 (got {max_flagged_share:g})"
         )
-    _check_since(since)
+    check_since(since)
     table = _read_manifest(workspace)
     sources = read_csv(workspace.sources_csv)
     if since is not None:

@@ -191,7 +191,7 @@ def since_release(
     except AccentdsError as exc:
         return SinceRelease(newest.version, error=str(exc))
     lenient = bool(newest.unlicensed_included)
-    allowed = {0, 1 + publishable.REASONS.index(publishable.UNLICENSED)} if lenient else {0}
+    allowed = {0, publishable.bit(publishable.UNLICENSED)} if lenient else {0}
     rows = manifest.select(["clip_id", "status", "duration", "updated_at", *_COMPARED]).to_pylist()
     accepted = rejected = relabelled = new_clips = 0
     new_seconds = 0.0
@@ -315,7 +315,7 @@ def status(workspace: Workspace) -> Status:
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
     step = _publish_step(ready, held, since)
-    fixable = tuple(h for h in held if h.reason in publishable.FIXES)
+    fixable = publishable.fixable(held)
     if fixable and not (since is None and not ready[0]):  # else the step names the fixes itself
         steps.append(f"{publishable.fixes(fixable)}   ({publishable.describe(fixable, 1)} held back)")
     if step:

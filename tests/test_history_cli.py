@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE, run_cli
 
-from accentds.workspace import init_workspace, read_csv
+from accentds.corpus_history import HISTORY_COLUMNS, history_csv
+from accentds.workspace import init_workspace, read_csv, write_csv_atomic
 
 
 def test_changing_commands_append_history(tmp_path: Path) -> None:
@@ -78,3 +79,29 @@ def test_report_history_in_every_format_gives_the_same_days(tmp_path: Path) -> N
         f"| {days[0]['date']} |"
     )
     assert shown("table").startswith(f"{days[0]['date']}  accepted ")
+
+
+def test_report_history_keeps_the_days_since_and_refuses_what_it_cannot_show(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    lines = [("2024-05-01T09:00:00Z", 1.0), ("2024-05-02T09:00:00Z", 1.5), ("2024-05-03T09:00:00Z", 2.25)]
+    write_csv_atomic(
+        history_csv(ws),
+        HISTORY_COLUMNS,
+        [{"time": t, "command": "label", "accepted_minutes": m, "total_minutes": m} for t, m in lines],
+    )
+    since = run_cli("report", "--history", "--since", "2024-05-02", "--format", "json", cwd=ws.root)
+    assert since.returncode == 0, since.stderr
+    days = [(d["date"], d["accepted_minutes"], d["delta_accepted_minutes"]) for d in json.loads(since.stdout)]
+    assert days == [("2024-05-02", 1.5, 0.5), ("2024-05-03", 2.25, 0.75)]  # growth since the day before
+    later = run_cli("report", "--history", "--since", "2024-06-01", cwd=ws.root)
+    assert (later.returncode, later.stdout) == (
+        0,
+        "no history since 2024-06-01 (the last day is 2024-05-03)\n",
+    )
+
+    for option, value in (("--plots", "plots"), ("--html", "page.html"), ("--status", "accepted")):
+        refused = run_cli("report", "--history", option, value, cwd=ws.root)
+        assert refused.returncode == 2 and refused.stdout == ""
+        [line] = refused.stderr.splitlines()
+        assert line.startswith(f"Error: {option} does not go with --history: ")
+        assert not (ws.root / value).exists()

@@ -32,7 +32,7 @@ def test_publish_verify_diff_and_other_formats(tmp_path: Path) -> None:
     assert preview.returncode == 0, preview.stderr
     assert (
         "train " in preview.stdout
-        and "dry run: 0.1.0 would hold 8 clips, 0.5 min; nothing kept" in preview.stdout
+        and "dry run: 0.1.0 would hold 8 clips, 0.47 min; nothing kept" in preview.stdout
     )
     assert "Warning:" in preview.stderr  # one speaker: the evaluation splits say nothing of others
     assert not (root / "releases").exists() or not any((root / "releases").iterdir())
@@ -43,7 +43,7 @@ def test_publish_verify_diff_and_other_formats(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert preview.stderr == done.stderr  # the same warnings
     assert "accentds publish" not in run_cli("status", cwd=root).stdout
-    assert "published 0.1.0: 8 clips, 0.5 min" in done.stdout
+    assert "published 0.1.0: 8 clips, 0.47 min" in done.stdout
     assert (
         run_cli("verify", "0.1.0", cwd=root).stdout.strip()
         == "release 0.1.0: every file matches release.json"

@@ -565,10 +565,10 @@ def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
         "(unlicensed source 0.3 min, empty transcript 0.0 min held back)"
     ) in status(ws).next_steps
 
-    deny(ws, "source", "src-a", "recorded without consent")  # a denied source comes before its licence
+    deny(ws, "source", "src-a", "recorded without consent")  # its clips are held back for both reasons
     rep = report(ws)
     assert [(h.reason, h.clips) for h in rep.held_back] == [
-        ("denied source", 3), ("denied speaker", 1), ("empty transcript", 1),
+        ("denied source + unlicensed source", 3), ("denied speaker", 1), ("empty transcript", 1),
     ]  # fmt: skip
     shown = run_cli("report", "--format", "json", cwd=ws.root)
     assert shown.returncode == 0, shown.stderr
@@ -582,7 +582,72 @@ def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
     assert [(h.reason, h.clips) for h in st.held_back] == [(h.reason, h.clips) for h in rep.held_back]
     line = run_cli("status", cwd=ws.root).stdout
     assert "target: 0.1 of 600 publishable minutes (0.0%)" in line
-    assert "not publishable: 0.4 min accepted (denied source 0.3 min, denied speaker 0.1 min, " in line
+    assert (
+        "not publishable: 0.4 min accepted (denied source + unlicensed source 0.3 min, denied speaker 0.1 min, "
+        in line
+    )
+
+
+def test_a_clip_held_back_for_several_reasons_shows_them_all(ws: Workspace) -> None:
+    """A clip with no licence and no transcript is counted once, under both reasons; so is a
+    clip with no author to credit and no transcript."""
+    set_attribution(ws, "src-a", {"author": ""})  # CC BY, with nobody to credit
+    by_start = {c.start: c.clip_id for c in ws.read_clips()}
+    put_labels(
+        ws, [{"clip_id": by_start[20.0], "transcript": ""}, {"clip_id": by_start[100.0], "transcript": ""}]
+    )
+    write_manifest(ws)
+
+    rep = report(ws)
+    held = [(h.reason, h.clips, round(h.seconds, 3)) for h in rep.held_back]
+    assert held == [
+        ("unlicensed source", 2, 8.5),
+        ("unlicensed source + empty transcript", 1, 3.5),
+        ("no author to credit", 2, 13.5),
+        ("no author to credit + empty transcript", 1, 4.5),
+    ]
+    assert (sum(n for _, n, _ in held), sum(s for _, _, s in held)) == (
+        6,
+        pytest.approx(rep.accepted_seconds),
+    )
+    rows = {r.key: r.held_back for r in rep.breakdowns["speaker"]}
+    assert rows[""] == (("unlicensed source", 2.5), ("unlicensed source + empty transcript", 3.5))
+    assert json.loads(to_json(rep))["progress"]["not_publishable"][1] == {
+        "reason": "unlicensed source + empty transcript", "clips": 1, "minutes": round(3.5 / 60, 6),
+    }  # fmt: skip
+
+    st = status(ws)
+    assert [(h.reason, h.clips) for h in st.held_back] == [(r, n) for r, n, _ in held]
+    [step] = [s for s in st.next_steps if s.startswith("nothing publishable yet")]
+    assert "--licence" in step and "--author" in step and "accentds review" in step
+    line = run_cli("status", cwd=ws.root).stdout
+    assert (
+        "not publishable: 0.5 min accepted (unlicensed source 0.1 min, unlicensed source + empty transcript "
+        "0.1 min, no author to credit 0.2 min, no author to credit + empty transcript 0.1 min)"
+    ) in line
+
+
+def test_only_accepted_clips_are_held_back_or_publishable(ws: Workspace) -> None:
+    """A pending or rejected clip is not held back from a release (it is not in one anyway):
+    `--status all` gives reasons for the accepted clips only, and pending and rejected clips
+    are neither publishable nor held back."""
+    everything = report(ws, "all")
+    rows = {r.key: (round(r.seconds, 3), round(r.publishable_seconds, 3), r.held_back)
+            for r in everything.breakdowns["speaker"]}  # fmt: skip
+    assert rows == {
+        "Morag": (19.234, 18.0, ()),  # 1.234 s pending
+        "Iain": (13.777, 0.0, (("unlicensed source", 6.0),)),  # 7.777 s rejected
+        "": (8.345, 0.0, (("unlicensed source", 6.0),)),  # 2.345 s pending
+    }
+    for state in ("pending", "rejected"):
+        rep = report(ws, state)
+        assert all(
+            not r.held_back and not r.publishable_seconds for rows in rep.breakdowns.values() for r in rows
+        )
+        assert [line for line in to_csv(rep).splitlines() if "unlicensed" in line] == [
+            "not publishable,unlicensed source,3,0.200000,,,,,,"  # the progress line: accepted clips
+        ]
+    assert everything.held_back == report(ws).held_back  # progress: the accepted clips, whatever --status
 
 
 def test_region_targets_count_publishable_accepted_minutes(ws: Workspace) -> None:

@@ -8,8 +8,9 @@ import shutil
 import pytest
 from conftest import put_labels, run_cli
 
-from accentds.labels import rename_speaker, set_source_licence
+from accentds.labels import rename_speaker, set_labels, set_source_licence
 from accentds.licences import set_attribution
+from accentds.markup import minutes
 from accentds.publish import deny, publish
 from accentds.status import SinceRelease, next_version, status
 from accentds.workspace import Workspace
@@ -47,7 +48,7 @@ def test_status_lists_releases_and_suggests_publish_only_with_something_new(cut_
     assert _publish_steps(cut_ws) == []
     shown = run_cli("status", cwd=cut_ws.root)
     assert shown.returncode == 0, shown.stderr
-    assert f"  1.0.0  2024-01-02  4 clips  {four / 60:.1f} min" in shown.stdout
+    assert f"  1.0.0  2024-01-02  4 clips  {minutes(four)} min" in shown.stdout
     assert (
         "since 1.0.0: 0 clip(s) accepted, 0 rejected, 0 relabelled; 0.0 min publishable not yet released"
         in (shown.stdout)
@@ -103,6 +104,10 @@ def test_a_release_with_unlicensed_clips_is_compared_as_it_was_published(cut_ws:
     assert st.since_release == SinceRelease("1.0.0", include_unlicensed=True)
     assert _publish_steps(cut_ws) == []
     _label(cut_ws, ids[3:4], "2024-01-03T10:00:00Z", status="accepted")
+    assert _publish_steps(cut_ws)[0].startswith("accentds publish 1.1.0 --include-unlicensed   (1 new ")
+    # a clip without a transcript is not publishable, --include-unlicensed or not
+    _label(cut_ws, ids[4:5], "2024-01-03T10:00:00Z", status="accepted")
+    set_labels(cut_ws, ids[4:5], {"transcript": ""})  # its caption draft dismissed
     assert _publish_steps(cut_ws)[0].startswith("accentds publish 1.1.0 --include-unlicensed   (1 new ")
 
 

@@ -18,7 +18,7 @@ from ..errors import AccentdsError
 from ..manifest import EXPORT_FORMATS, export
 from ..publishable import describe
 from ..status import Status, status
-from .shared import WorkspaceOpt, _minutes, _orphan_line, _workspace, app, err, out
+from .shared import WorkspaceOpt, _minutes, _orphan_line, _release_minutes, _workspace, app, err, out
 
 
 @app.command("status")
@@ -87,7 +87,9 @@ def _releases_lines(st: Status) -> None:
         return
     out.print("releases:")
     for r in st.releases:
-        out.print(f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} clips  {_minutes(r.seconds)}")
+        out.print(
+            f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} clips  {_release_minutes(r.seconds)}"
+        )
     since = st.since_release
     if since is None or since.error:
         return
@@ -98,14 +100,39 @@ def _releases_lines(st: Status) -> None:
     )
 
 
+_NOT_WITH_HISTORY = {  # an option --history cannot honour, and what to run instead
+    "status": "it shows every status's minutes each day; leave out --status, or leave out --history "
+    "to break one stage down",
+    "plots": "run `accentds report --plots DIR` without --history: its minutes-over-time plot shows the growth",
+    "html": "run `accentds report --html FILE` without --history: its page shows the minutes over time",
+}
+
+
+def _refuse_with_history(**given: object) -> None:
+    """One `Error:` line and exit code 2 (that of a misused option) for the first option given
+    that --history cannot honour."""
+    for name, value in given.items():
+        if value is not None:
+            err.print(
+                f"[red]Error:[/] --{name} does not go with --history: {escape(_NOT_WITH_HISTORY[name])}"
+            )
+            raise typer.Exit(2)
+
+
 @app.command("report")
 def report_cmd(
     stage: Annotated[
-        str, typer.Option("--status", help="Stage to break down: pending, accepted, rejected or all.")
-    ] = "accepted",
+        Optional[str],
+        typer.Option(
+            "--status", help="Stage to break down: pending, accepted (the default), rejected or all."
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json or markdown (on stdout).")] = "table",
     show_history: Annotated[
-        bool, typer.Option("--history", help="Show the minutes at the end of each day instead.")
+        bool,
+        typer.Option(
+            "--history", help="Show the minutes at the end of each day instead (with --since: from that day)."
+        ),
     ] = False,
     since: Annotated[
         Optional[str],
@@ -134,6 +161,9 @@ def report_cmd(
       accentds report --since 2024-05-01 --plots plots/ --html report.html\n
       accentds report --history
     """
+    if show_history:
+        _refuse_with_history(status=stage, plots=plots, html=html_file)
+    stage = stage or "accepted"
     if stage not in reporting.REPORT_STATUSES:
         raise AccentdsError(
             f"unknown --status {stage!r}; give one of: {', '.join(reporting.REPORT_STATUSES)}"
@@ -142,9 +172,13 @@ def report_cmd(
         raise AccentdsError(f"unknown --format {fmt!r}; give table, csv, json or markdown")
     ws = _workspace(workspace)
     if show_history:
-        days = growth_by_day(history(ws))
+        reporting.check_since(since)
+        every_day = growth_by_day(history(ws))
+        days = [day for day in every_day if since is None or day["date"] >= since]
         if not days:
             note = "no history yet: each pull, cut, label and review adds a line to manifests/history.csv"
+            if every_day:
+                note = f"no history since {since} (the last day is {every_day[-1]['date']})"
             (out if fmt == "table" else err).print(note)
         if days or fmt != "table":
             sys.stdout.write(render_days(days, fmt))

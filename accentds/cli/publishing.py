@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import AccentdsError
-from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, out
+from .shared import WorkspaceOpt, _record_history, _release_minutes, _workspace, app, err, out
 
 
 @app.command("review")
@@ -136,7 +136,7 @@ def publish_cmd(
         for name, stats in release.splits.items():
             if stats.clips:
                 out.print(
-                    f"{name:10} {stats.clips:5} clips  {_minutes(stats.seconds)}  {len(stats.files)} file(s)"
+                    f"{name:10} {stats.clips:5} clips  {_release_minutes(stats.seconds)}  {len(stats.files)} file(s)"
                 )
         for item in release.left_out:
             out.print(
@@ -144,11 +144,11 @@ def publish_cmd(
             )
         if preview:
             out.print(
-                f"dry run: {release.version} would hold {release.clips} clips, {_minutes(release.seconds)}; nothing kept"
+                f"dry run: {release.version} would hold {release.clips} clips, {_release_minutes(release.seconds)}; nothing kept"
             )
             return
         out.print(
-            f"published {release.version}: {release.clips} clips, {_minutes(release.seconds)} in {release.path}"
+            f"published {release.version}: {release.clips} clips, {_release_minutes(release.seconds)} in {release.path}"
         )
     elif to_hub is None and fmt is None:
         publish(ws, version)  # refused: a published version is immutable

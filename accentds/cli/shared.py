@@ -15,6 +15,7 @@ from .. import __version__
 from ..corpus_history import append_history
 from ..errors import AccentdsError
 from ..labels import orphans
+from ..markup import minutes
 from ..status import Totals
 from ..views import refresh_manifest
 from ..workspace import ENV_VAR, Workspace
@@ -100,6 +101,11 @@ def _finish() -> None:
 
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
+
+
+def _release_minutes(seconds: float) -> str:
+    """A release's minutes as its card and release.json give them: `0.55 min`."""
+    return f"{minutes(seconds)} min"
 
 
 def _corpus_line(before: Totals, after: Totals) -> None:
