@@ -45,7 +45,7 @@ def review_cmd(
       accentds review --host 0.0.0.0 --allow-remote --no-browser
     """
     from ..review import serve  # the web stack loads only for this command
-    from ..review.app import is_loopback
+    from ..review.guard import is_loopback
 
     def listening(address: str) -> None:
         out.print(f"listening on {escape(address)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from .app import create_app, serve
+from .app import create_app
+from .server import serve
 
 __all__ = ["create_app", "serve"]

@@ -5,11 +5,8 @@ uvicorn, on a loopback port unless told otherwise. The page is static: it fetche
 shows every string with textContent or a form field's value, so nothing from the corpus is
 ever parsed as HTML.
 
-`serve` makes an access token for each run and prints it once, in the page's address. Every
-request must carry it: the page's first load has it in the address and gets it back as a
-cookie (which the audio element sends) and in the HTML (which the page sends as the
-`X-Accentds-Token` header); a write must send the header. So another local process, a page
-of another site or a DNS-rebinding page cannot read clips or write labels.
+The requests it answers are checked first (`guard`: the access token `serve` makes for each
+run, the Host header, where a write comes from); `server` runs it.
 
 Writes go through `labels.set_labels` with the version the page loaded, so an edit made
 against a clip someone else changed meanwhile is refused (409) with the current values,
@@ -17,30 +14,18 @@ never applied over them."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 import math
 import re
-import secrets
-import socket
 import subprocess
-import threading
-import webbrowser
-from collections.abc import Callable, Iterable
-from contextlib import suppress
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import AccentdsError
 from ..journal import as_table, fold, new_tx_id
@@ -49,6 +34,7 @@ from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
 from ..views import QUALITY_FLAGS, build_manifest
 from ..workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace, read_csv
 from .edit import bounds_router, source_window
+from .guard import MAX_BODY, Guard, json_error, token_cookie
 from .sync import change_routes, data_state
 
 HERE = Path(__file__).resolve().parent
@@ -64,19 +50,7 @@ QUEUE_FIELDS = (
     "speaker", "accent", "accent_evidence", "note", "version", "title", "reviewer", "updated_at",
     "speech_ratio", "snr_db", "lufs", "clipping_ratio", "bandwidth_hz", "quality_flags", "duplicate_group",
 )  # fmt: skip
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; media-src 'self'; object-src 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
-TOKEN_HEADER = "x-accentds-token"
-MAX_BODY = 1 << 20  # bytes of a write, at least (a page sends a few hundred)
 _CLIP_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
-_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class LabelEdit(BaseModel):
@@ -84,119 +58,6 @@ class LabelEdit(BaseModel):
 
     values: dict[str, str]
     version: int
-
-
-def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(
-        {"error": message, **extra}, status_code=status, headers={"Cache-Control": "no-store"}
-    )
-
-
-def _host_name(host_header: str) -> str:
-    """The host name of a Host header value, without the port ("[::1]:80" -> "::1")."""
-    if host_header.startswith("["):
-        return host_header[1:].split("]", 1)[0].lower()
-    return host_header.rsplit(":", 1)[0].lower() if host_header.count(":") == 1 else host_header.lower()
-
-
-def token_cookie(token: str) -> str:
-    """The name of the cookie holding `token` (one per token: two servers on one machine
-    share cookies, whatever their ports)."""
-    return "accentds_" + hashlib.sha256(token.encode()).hexdigest()[:12]
-
-
-def _query_token(query: bytes) -> str:
-    for pair in query.decode("latin-1").split("&"):
-        name, _, value = pair.partition("=")
-        if name == "token":
-            return value
-    return ""
-
-
-class _Guard:
-    """Security headers on every response; requests without the token or from other sites
-    refused.
-
-    With `token`, a request must carry it: a write in the `X-Accentds-Token` header, a read
-    in that header, the page's cookie or (to open the page) the `token` query parameter.
-    A write must be `Content-Type: application/json` (a cross-site form cannot send that
-    without a CORS preflight, which this app never answers) and, when the browser names its
-    Origin, come from this server's own origin. With `allowed_hosts`, a Host header naming
-    any other host is refused, so a DNS-rebinding page cannot read the API either."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        allowed_hosts: Iterable[str] | None = None,
-        token: str | None = None,
-        max_body: int = MAX_BODY,
-    ) -> None:
-        self.app = app
-        self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
-        self.token = token
-        self.max_body = max_body
-
-    def _has_token(self, method: str, headers: Headers, query: bytes) -> bool:
-        assert self.token is not None
-        given = [headers.get(TOKEN_HEADER, "")]
-        if method in _SAFE_METHODS:
-            cookies = (c.strip().partition("=") for h in headers.getlist("cookie") for c in h.split(";"))
-            name = token_cookie(self.token)
-            given += [value for key, _, value in cookies if key == name]
-            given.append(_query_token(query))
-        return any(g and hmac.compare_digest(g.encode(), self.token.encode()) for g in given)
-
-    def _problem(self, method: str, path: str, headers: Headers, query: bytes) -> Response | None:
-        host = headers.get("host", "")
-        if self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
-            return _error(
-                400, "unknown Host header: open the review page by the address `accentds review` printed"
-            )
-        if self.token is not None and not self._has_token(method, headers, query):
-            message = (
-                "this review page needs its access token: open the address `accentds review` "
-                "printed (it ends in ?token=...)"
-            )
-            if path == "/":  # a person opening the page
-                return Response(message + "\n", status_code=401, media_type="text/plain; charset=utf-8")
-            return _error(401, message)
-        if method in _SAFE_METHODS:
-            return None
-        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media_type != "application/json":
-            return _error(415, "writes must be sent as application/json")
-        length = headers.get("content-length", "")
-        if not length.isdigit():
-            return _error(411, "a write must give its Content-Length")
-        if int(length) > self.max_body:
-            return _error(413, f"a write may hold {self.max_body:,} bytes at most")
-        origin = headers.get("origin")
-        if origin is not None:
-            parts = urlsplit(origin)
-            if parts.scheme not in ("http", "https") or parts.netloc.lower() != host.lower():
-                return _error(403, "refused: this request came from another site")
-        if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-            return _error(403, "refused: this request came from another site")
-        return None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_secured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
-            await send(message)
-
-        query = scope.get("query_string", b"")
-        problem = self._problem(scope["method"], scope["path"], Headers(scope=scope), query)
-        if problem is not None:
-            await problem(scope, receive, send_secured)
-            return
-        await self.app(scope, receive, send_secured)
 
 
 def _queue_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -231,7 +92,7 @@ def create_app(
     app = FastAPI(title="accentds review", docs_url=None, redoc_url=None, openapi_url=None)
     schema = workspace.config.labels
     max_body = max(MAX_BODY, 16 * schema.max_transcript_chars)  # the longest transcript, escaped
-    app.add_middleware(_Guard, allowed_hosts=allowed_hosts, token=token, max_body=max_body)
+    app.add_middleware(Guard, allowed_hosts=allowed_hosts, token=token, max_body=max_body)
     reviewer = reviewer or default_reviewer()
 
     def relative(message: str) -> str:
@@ -269,7 +130,7 @@ def create_app(
         return table["path"][0].as_py() if table.num_rows else None
 
     def not_found(clip_id: str) -> JSONResponse:
-        return _error(404, "no such clip")
+        return json_error(404, "no such clip")
 
     # -- the page -----------------------------------------------------------------
     @app.get("/", include_in_schema=False)
@@ -285,7 +146,7 @@ def create_app(
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
         if name not in STATIC_FILES:
-            return _error(404, "not found")
+            return json_error(404, "not found")
         body = (HERE / name).read_bytes()
         return Response(body, media_type=STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
 
@@ -373,17 +234,17 @@ def create_app(
         try:
             ffmpeg = find_ffmpeg(workspace.config.ffmpeg)
         except AccentdsError:
-            return _error(500, "ffmpeg is not available to decode the context: run `accentds doctor`")
+            return json_error(500, "ffmpeg is not available to decode the context: run `accentds doctor`")
         command = excerpt_command(ffmpeg, media, CONTEXT_RATE, begin, end - begin)
         try:
             done = subprocess.run(command, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            return _error(504, "ffmpeg took too long to decode the context")
+            return json_error(504, "ffmpeg took too long to decode the context")
         if done.returncode != 0:
             lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
             reason = relative(lines[-1]) if lines else "no message"
             where = relative(str(media))
-            return _error(502, f"ffmpeg could not decode the source {where}: {reason}")
+            return json_error(502, f"ffmpeg could not decode the source {where}: {reason}")
         samples = round((end - begin) * CONTEXT_RATE)
         pcm = done.stdout[: samples * BYTES_PER_SAMPLE]
         return Response(
@@ -405,11 +266,11 @@ def create_app(
             )
         except LabelConflict as exc:
             current = clip_row(clip_id) or {}
-            return _error(
+            return json_error(
                 409, relative(str(exc)), current=current, version=current.get("version", exc.version)
             )
         except AccentdsError as exc:
-            return _error(400, relative(str(exc)))
+            return json_error(400, relative(str(exc)))
         row = clip_row(clip_id)
         if row is None:  # re-cut away meanwhile
             return not_found(clip_id)
@@ -421,139 +282,3 @@ def create_app(
     app.include_router(bounds_router(workspace, reviewer, clip_row))
     app.include_router(change_routes(workspace, reviewer, clip_rows, lambda cid: clip_path(cid) is not None))
     return app
-
-
-# -- serving ---------------------------------------------------------------------------
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine only (localhost, 127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server telling when it listens and stopping when `stop` is set."""
-
-    def __init__(
-        self, config: uvicorn.Config, ready: Callable[[], None], stop: threading.Event | None
-    ) -> None:
-        super().__init__(config)
-        self._ready = ready
-        self._stop = stop
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        if self.started:
-            self._ready()
-
-    async def on_tick(self, counter: int) -> bool:
-        if self._stop is not None and self._stop.is_set():
-            self.should_exit = True
-        return await super().on_tick(counter)
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(family, kind, proto)
-    except OSError as exc:
-        raise AccentdsError(f"cannot listen on {host}: {exc.strerror or exc}") from None
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-    except OSError as exc:
-        sock.close()
-        raise AccentdsError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc} (pick another --port, or 0 for any free one)"
-        ) from None
-    return sock
-
-
-def _own_addresses() -> list[str]:
-    """This machine's host names and addresses, as far as it knows them: the names a page
-    served on every address may be reached by."""
-    names = {socket.gethostname(), socket.getfqdn()}
-    for name in list(names):
-        with suppress(OSError):
-            names |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
-    for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
-        with suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as udp:
-            udp.connect((probe, 9))  # no packet is sent: this only picks the outgoing address
-            names.add(udp.getsockname()[0])
-    return sorted(n.lower() for n in names if n)
-
-
-def _url(host: str, port: int, token: str) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/?token={token}"
-
-
-def _outgoing(addresses: list[str], family: int) -> str | None:
-    """The address of `addresses` others most likely reach this machine by."""
-    found = []
-    for name in addresses:
-        with suppress(ValueError):
-            address = ipaddress.ip_address(name)
-            if not address.is_loopback and not address.is_link_local:
-                found.append(address)
-    found.sort(key=lambda a: (a.version != (4 if family == socket.AF_INET else 6), a.version))
-    return str(found[0]) if found else None
-
-
-def serve(
-    workspace: Workspace,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    open_browser: bool = True,
-    reviewer: str = "",
-    on_ready: Callable[[str], None] | None = None,
-    *,
-    allow_remote: bool = False,
-    stop: threading.Event | None = None,
-    on_listen: Callable[[str], None] | None = None,
-) -> None:
-    """Serve the review page until Ctrl-C (or until `stop` is set).
-
-    `port` 0 picks a free port. Once the server listens, `on_listen` is told the address it
-    listens on ("127.0.0.1:8765", "0.0.0.0:8765") and `on_ready` the page's address, which
-    holds this run's access token; the page opens in the default browser if `open_browser`.
-    A host other than a loopback address is refused unless `allow_remote` is given."""
-    if not is_loopback(host) and not allow_remote:
-        raise AccentdsError(
-            f"refusing to serve the review page on {host}: anyone who can reach that address "
-            "and learns the page's address could read the clips and edit the labels. Serve on "
-            "127.0.0.1 (the default), or add --allow-remote to serve it on the network"
-        )
-    sock = _bind(host, port)
-    bound_host, bound_port = sock.getsockname()[:2]
-    token = secrets.token_urlsafe(24)
-    if ipaddress.ip_address(bound_host).is_unspecified:
-        names = _own_addresses()
-        allowed = [*LOOPBACK_NAMES, *names]
-        shown = _outgoing(names, sock.family) or socket.gethostname()
-    else:
-        allowed = [*LOOPBACK_NAMES, host.lower(), bound_host]
-        shown = bound_host
-    listening = f"[{bound_host}]:{bound_port}" if ":" in bound_host else f"{bound_host}:{bound_port}"
-    url = _url(shown, bound_port, token)
-    app = create_app(workspace, reviewer=reviewer, allowed_hosts=allowed, token=token)
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", loop="asyncio", server_header=False
-    )
-
-    def ready() -> None:
-        if on_listen is not None:
-            on_listen(listening)
-        if on_ready is not None:
-            on_ready(url)
-        if open_browser:
-            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-
-    server = _Server(config, ready, stop)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
