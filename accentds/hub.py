@@ -115,14 +115,27 @@ def _status(exc: BaseException) -> int | None:
 
 
 @contextmanager
-def hub_errors(doing: str, repo_id: str) -> Iterator[None]:
-    """Turn huggingface_hub's and the network's errors into an AccentdsError saying what to do."""
+def hub_errors(doing: str, repo_id: str, upload: bool = False) -> Iterator[None]:
+    """Turn huggingface_hub's and the network's errors into an AccentdsError saying what to do.
+
+    An upload that breaks off raises a RuntimeError: huggingface_hub wraps the network error
+    of an LFS upload in one, and hf_xet raises its own. With `upload`, the error it wraps is
+    named when known, else the RuntimeError's message, with the advice to run the push again."""
     try:
         yield
     except AccentdsError:
         raise
     except Exception as exc:
         mapped = _map_error(exc, doing, repo_id)
+        cause = exc.__cause__
+        while mapped is None and isinstance(exc, RuntimeError) and isinstance(cause, Exception):
+            mapped, cause = _map_error(cause, doing, repo_id), cause.__cause__
+        if mapped is None and upload and isinstance(exc, RuntimeError):
+            first = (str(exc).splitlines() or [""])[0]
+            mapped = AccentdsError(
+                f"{doing} {repo_id} failed: the upload did not finish ({type(exc).__name__}: {first}); "
+                "check the network and run the push again (files already uploaded are not sent twice)"
+            )
         if mapped is None:
             raise
         raise mapped from exc
@@ -289,7 +302,7 @@ def push(
     if plan.gated:
         with hub_errors("gating", repo_id):
             api.update_repo_settings(repo_id, gated=plan.gated, repo_type=REPO_TYPE, **_auth(token))
-    with hub_errors("uploading release " + version + " to", repo_id):
+    with hub_errors("uploading release " + version + " to", repo_id, upload=True):
         commit = api.upload_folder(
             repo_id=repo_id,
             repo_type=REPO_TYPE,

@@ -278,6 +278,37 @@ def test_hub_errors_become_accentds_errors(
     api.create_tag.assert_not_called()
 
 
+def upload_failure(cause: BaseException | None) -> RuntimeError:
+    """What upload_folder raises when a file's upload breaks off: huggingface_hub wraps the
+    network error of an LFS upload in a RuntimeError, and hf_xet raises a bare RuntimeError."""
+    if cause is None:
+        return RuntimeError("Data processing error: CAS service error : ReqwestMiddleware Error")
+    try:
+        raise RuntimeError("Error while uploading 'data/train-00000-of-00002.parquet' to the Hub.") from cause
+    except RuntimeError as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("cause", "message"),
+    [
+        (httpx2.ConnectError(NAME_ERROR), "could not reach the Hub.*try again"),
+        (http_error(HfHubHTTPError, 401, NOT_FOUND_URL), r"refused the token \(401\)"),
+        (None, r"the upload did not finish \(RuntimeError: Data processing error.*run the push again"),
+    ],
+    ids=["lfs-network", "lfs-401", "xet"],
+)
+def test_a_broken_off_upload_says_to_run_again(
+    release: Path, cause: BaseException | None, message: str
+) -> None:
+    api = make_api()
+    api.upload_folder.side_effect = upload_failure(cause)
+    with pytest.raises(AccentdsError, match=message) as caught:
+        hub.push(release, REPO, VERSION, api=api)
+    assert "\n" not in str(caught.value)
+    api.create_tag.assert_not_called()
+
+
 def test_tag_failure_after_upload_says_how_to_finish(release: Path) -> None:
     api = make_api()
     api.create_tag.side_effect = http_error(
