@@ -182,6 +182,21 @@ def _map_error(exc: Exception, doing: str, repo_id: str) -> AccentdsError | None
     return None
 
 
+def check_can_push(repo_id: str, token: str | None = None) -> None:
+    """Refuse, before a release is built or the Hub contacted, a repo name the Hub would refuse
+    and a push with no token: none given, no HF_TOKEN and no saved login (`hf auth login`)."""
+    _check_repo_id(repo_id)
+    if token:
+        return
+    try:
+        from huggingface_hub import get_token
+    except ImportError:
+        _make_api(token)  # says how to install huggingface_hub
+        raise
+    if not get_token():
+        raise AccentdsError(f"pushing to {repo_id} failed: no Hugging Face token found; {LOGIN_HINT}")
+
+
 def _make_api(token: str | None) -> HfApi:
     try:
         from huggingface_hub import HfApi

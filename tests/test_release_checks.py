@@ -109,3 +109,31 @@ def test_pushing_an_older_version_over_a_newer_one_is_refused(ws: Workspace) -> 
     api.upload_folder.assert_not_called()
     plan = hub.plan_push(release.path, "scots-lab/scottish-english", "1.0.0", api=api, force=True)
     assert plan.tags == ["1.1.0", "v-old"]
+
+
+def test_a_push_without_a_token_or_with_a_bad_name_stops_before_anything_is_built(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """One Error line naming what to do; no release built, nothing recorded, the Hub not asked."""
+    nowhere = {
+        "HF_HOME": str(tmp_path / "hf"),  # no saved login
+        "HF_TOKEN": "",
+        "HF_ENDPOINT": "http://127.0.0.1:9",  # were the Hub contacted, the connection is refused
+    }
+    records = ("releases.csv", "splits.csv", "releases")
+    before = {
+        name: (ws.manifests / name).exists() and (ws.manifests / name).stat().st_mtime_ns for name in records
+    }
+    for repo, message in (
+        ("scots-lab/scottish-english", "no Hugging Face token found; log in with `hf auth login`"),
+        ("scottish-english", "is not a Hub dataset name: use ORG/NAME"),
+    ):
+        refused = run_cli("publish", "1.0.0", "--to-hub", repo, cwd=ws.root, env=nowhere)
+        assert refused.returncode == 1
+        assert refused.stderr.startswith("Error: ") and message in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert not (ws.releases / "1.0.0").exists()
+        assert before == {
+            name: (ws.manifests / name).exists() and (ws.manifests / name).stat().st_mtime_ns
+            for name in records
+        }

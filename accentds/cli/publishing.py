@@ -119,12 +119,14 @@ def publish_cmd(
       accentds publish 1.0.0 --format nemo --output ~/nemo/scottish-1.0.0
     """
     from ..formats import write_format
-    from ..hub import plan_push, push, render_plan
+    from ..hub import check_can_push, plan_push, push, render_plan
     from ..publish import publish
 
     ws = _workspace(workspace)
     if fmt is not None and output is None:
         raise AccentdsError("--format needs --output DIR")
+    if to_hub is not None and not dry_run:
+        check_can_push(to_hub)  # a bad name or no token stops the push before a release is built
     folder = ws.releases / version
     preview = dry_run and to_hub is None
     if not folder.exists() or preview:
