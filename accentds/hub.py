@@ -96,11 +96,20 @@ def _endpoint(api: Any = None) -> str:
 
 
 def _check_repo_id(repo_id: str) -> None:
+    """Refuse a name the Hub would refuse, with huggingface_hub's own rules when it is installed
+    (no '-' or '.' at either end, at most 96 characters, no '.git' at the end)."""
+    usage = "use ORG/NAME (or USER/NAME), letters, digits, '-', '_' and '.' only"
     if not REPO_ID_RE.fullmatch(repo_id) or "--" in repo_id or ".." in repo_id:
-        raise AccentdsError(
-            f"{repo_id!r} is not a Hub dataset name: use ORG/NAME (or USER/NAME), "
-            f"letters, digits, '-', '_' and '.' only"
-        )
+        raise AccentdsError(f"{repo_id!r} is not a Hub dataset name: {usage}")
+    try:
+        from huggingface_hub.errors import HFValidationError
+        from huggingface_hub.utils import validate_repo_id
+    except ImportError:
+        return
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise AccentdsError(f"{repo_id!r} is not a Hub dataset name ({exc}): {usage}") from None
 
 
 def _auth(token: str | None) -> dict[str, str]:

@@ -149,7 +149,15 @@ def test_existing_tag_is_refused(release: Path) -> None:
 
 def test_bad_names_and_versions_are_refused(release: Path) -> None:
     api = make_api()
-    for bad in ("scottish-english", "org/name/extra", "org/na me", "../etc"):
+    for bad in (
+        "scottish-english",
+        "org/name/extra",
+        "org/na me",
+        "../etc",
+        "org/name-",
+        "org/name.git",
+        "o/" + "a" * 97,
+    ):
         with pytest.raises(AccentdsError, match="ORG/NAME"):
             hub.plan_push(release, bad, VERSION, api=api)
     with pytest.raises(AccentdsError, match=r"for version 1\.2\.0, not 9\.9\.9"):
