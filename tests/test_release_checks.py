@@ -88,10 +88,43 @@ def test_verify_catches_an_edited_release_json_and_says_what_changed(ws: Workspa
     record["splits"][group] = other  # an edited split map: every file still matches it
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     problems = verify(ws, "1.0.0")
-    assert problems[0] == "changed: release.json (its sha256 differs from releases.csv in manifests/)"
-    assert f'  splits.{group}: "{split}" -> "{other}"' in problems
+    assert len(problems) == 1  # the changes are part of the one problem
+    lines = problems[0].splitlines()
+    assert lines[0] == "changed: release.json (its sha256 differs from releases.csv in manifests/)"
+    assert f'  splits.{group}: "{split}" -> "{other}"' in lines
     checked = run_cli("verify", "1.0.0", cwd=ws.root)
     assert checked.returncode == 1 and f"splits.{group}" in checked.stderr
+    assert (
+        "Error: release 1.0.0 has 1 problem(s): copy manifests/releases/1.0.0.json to "
+        "releases/1.0.0/release.json\n" in checked.stderr
+    )
+
+
+def test_verify_names_every_damaged_file_and_how_to_restore_it(ws: Workspace) -> None:
+    """With release.json gone, the files are still checked against the tracked copy."""
+    release = publish(ws, "1.0.0", now=NOW)
+    shards = sorted(p.relative_to(release.path).as_posix() for p in (release.path / "data").glob("*.parquet"))
+    flipped = release.path / shards[0]
+    data = bytearray(flipped.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    (release.path / shards[1]).unlink()
+    (release.path / "data" / "stray.parquet").write_bytes(b"stray")
+    (release.path / "release.json").unlink()
+    assert verify(ws, "1.0.0") == [
+        "missing: release.json",
+        f"changed: {shards[0]} (its sha256 differs from release.json)",
+        f"missing: {shards[1]}",
+        "extra: data/stray.parquet (not in release.json)",
+    ]
+    checked = run_cli("verify", "1.0.0", cwd=ws.root)
+    assert checked.returncode == 1
+    assert checked.stderr.splitlines()[-1] == (
+        "Error: release 1.0.0 has 4 problem(s): copy manifests/releases/1.0.0.json to "
+        f"releases/1.0.0/release.json; restore {shards[0]}, {shards[1]} from a copy of releases/1.0.0/ "
+        "(a backup, or the Hub's tag 1.0.0 if it was pushed), or publish a new version; "
+        "delete data/stray.parquet"
+    )
 
 
 def test_pushing_an_older_version_over_a_newer_one_is_refused(ws: Workspace) -> None:

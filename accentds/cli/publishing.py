@@ -175,14 +175,15 @@ def verify_cmd(
 
     Example: accentds verify 1.0.0
     """
-    from ..releases import verify
+    from ..releases import verify, verify_advice
 
-    problems = verify(_workspace(workspace), version)
+    ws = _workspace(workspace)
+    problems = verify(ws, version)
     for problem in problems:
         err.print(escape(problem))
     if problems:
         raise AccentdsError(
-            f"release {version} has {len(problems)} problem(s); restore it from a copy, or publish a new version"
+            f"release {version} has {len(problems)} problem(s): {verify_advice(ws, version, problems)}"
         )
     out.print(f"release {version}: every file matches release.json")
 
