@@ -11,7 +11,7 @@ from typing import Any
 from . import __version__
 from .errors import AccentdsError
 from .licences import KNOWN, Credit
-from .markup import cell, minutes, table, to_yaml
+from .markup import cell, code, minutes, table, to_yaml
 from .selection import LeftOut
 from .shards import VALUE_COLUMNS, features_json
 from .splits import SPLITS, group_name
@@ -220,15 +220,13 @@ def _card_sources(build: Build) -> list[str]:
         "",
         "Each clip keeps the licence of its source (the `licence` column); "
         + (
-            f"this release holds {', '.join(f'`{cell(x)}`' for x in licences)}."
-            if licences
-            else "none is recorded."
+            f"this release holds {', '.join(code(x) for x in licences)}." if licences else "none is recorded."
         ),
         "",
         table(["source", "origin", "title", "author", "licence", "clips", "minutes"], rows),
     ]
     if build.unlicensed:
-        listed = ", ".join(f"`{cell(s)}`" for s in build.unlicensed)
+        listed = ", ".join(code(s) for s in build.unlicensed)
         clips = sum(1 for r in build.rows if r["source_id"] in set(build.unlicensed))
         claim = (
             "so this card claims no licence (`unknown`): check the rights to those clips before any use"
@@ -241,7 +239,7 @@ def _card_sources(build: Build) -> list[str]:
         ]
     lines += _card_attribution(build)
     left = [
-        f"- source `{cell(item.value)}`: {cell(item.reason)} ({item.clips} clips, {minutes(item.seconds)} min)"
+        f"- source {code(item.value)}: {cell(item.reason)} ({item.clips} clips, {minutes(item.seconds)} min)"
         for item in build.left_out
         if item.cause == "licence"
     ]

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import AccentdsError
-from .markup import cell, minutes, release_minutes, table
+from .markup import cell, code, minutes, release_minutes, table
 from .releases import record_copy, release_dir
 from .shards import OLD_NAMES
 from .splits import SPLITS
@@ -168,22 +168,22 @@ def render_diff(d: ReleaseDiff) -> str:
         lines += ["", "Relabelled:", ""]
         lines += _listed(
             [
-                f"`{cell(r.clip_id)}` {r.field}: {cell(json.dumps(r.old, ensure_ascii=False))} → "
+                f"{code(r.clip_id)} {r.field}: {cell(json.dumps(r.old, ensure_ascii=False))} → "
                 f"{cell(json.dumps(r.new, ensure_ascii=False))}"
                 if r.field != "speaker"  # a changelog never says who a speaker was
-                else f"`{cell(r.clip_id)}` speaker changed"
+                else f"{code(r.clip_id)} speaker changed"
                 for r in d.relabelled
             ]
         )
     if d.moved:
         lines += ["", "Moved split:", ""]
-        lines += _listed([f"`{cell(c)}` {a} → {b}" for c, a, b in d.moved])
+        lines += _listed([f"{code(c)} {a} → {b}" for c, a, b in d.moved])
     if d.added:
         lines += ["", "Added:", ""]
-        lines += _listed([f"`{cell(c)}`" for c in d.added])
+        lines += _listed([code(c) for c in d.added])
     if d.removed:
         lines += ["", "Removed:", ""]
-        lines += _listed([f"`{cell(c)}`" for c in d.removed])
+        lines += _listed([code(c) for c in d.removed])
     return "\n".join(lines)
 
 
@@ -255,7 +255,7 @@ def changelog(compared: ReleaseDiff | str | None, moves: Sequence[Mapping[str, s
     if moves:
         lines += ["", "Moved between splits with `accentds splits move`:", ""]
         lines += [
-            f"- {row['kind']} `{cell(row['value'])}`: {row['previous']} → {row['split']} ({cell(row['reason'])})"
+            f"- {row['kind']} {code(row['value'])}: {row['previous']} → {row['split']} ({cell(row['reason'])})"
             for row in moves
         ]
     return "\n".join(lines)

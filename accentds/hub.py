@@ -96,11 +96,20 @@ def _endpoint(api: Any = None) -> str:
 
 
 def _check_repo_id(repo_id: str) -> None:
+    """Refuse a name the Hub would refuse, with huggingface_hub's own rules when it is installed
+    (no '-' or '.' at either end, at most 96 characters, no '.git' at the end)."""
+    usage = "use ORG/NAME (or USER/NAME), letters, digits, '-', '_' and '.' only"
     if not REPO_ID_RE.fullmatch(repo_id) or "--" in repo_id or ".." in repo_id:
-        raise AccentdsError(
-            f"{repo_id!r} is not a Hub dataset name: use ORG/NAME (or USER/NAME), "
-            f"letters, digits, '-', '_' and '.' only"
-        )
+        raise AccentdsError(f"{repo_id!r} is not a Hub dataset name: {usage}")
+    try:
+        from huggingface_hub.errors import HFValidationError
+        from huggingface_hub.utils import validate_repo_id
+    except ImportError:
+        return
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise AccentdsError(f"{repo_id!r} is not a Hub dataset name ({exc}): {usage}") from None
 
 
 def _auth(token: str | None) -> dict[str, str]:
@@ -115,14 +124,27 @@ def _status(exc: BaseException) -> int | None:
 
 
 @contextmanager
-def hub_errors(doing: str, repo_id: str) -> Iterator[None]:
-    """Turn huggingface_hub's and the network's errors into an AccentdsError saying what to do."""
+def hub_errors(doing: str, repo_id: str, upload: bool = False) -> Iterator[None]:
+    """Turn huggingface_hub's and the network's errors into an AccentdsError saying what to do.
+
+    An upload that breaks off raises a RuntimeError: huggingface_hub wraps the network error
+    of an LFS upload in one, and hf_xet raises its own. With `upload`, the error it wraps is
+    named when known, else the RuntimeError's message, with the advice to run the push again."""
     try:
         yield
     except AccentdsError:
         raise
     except Exception as exc:
         mapped = _map_error(exc, doing, repo_id)
+        cause = exc.__cause__
+        while mapped is None and isinstance(exc, RuntimeError) and isinstance(cause, Exception):
+            mapped, cause = _map_error(cause, doing, repo_id), cause.__cause__
+        if mapped is None and upload and isinstance(exc, RuntimeError):
+            first = (str(exc).splitlines() or [""])[0]
+            mapped = AccentdsError(
+                f"{doing} {repo_id} failed: the upload did not finish ({type(exc).__name__}: {first}); "
+                "check the network and run the push again (files already uploaded are not sent twice)"
+            )
         if mapped is None:
             raise
         raise mapped from exc
@@ -167,6 +189,21 @@ def _map_error(exc: Exception, doing: str, repo_id: str) -> AccentdsError | None
             f"check the network and try again, or use --dry-run"
         )
     return None
+
+
+def check_can_push(repo_id: str, token: str | None = None) -> None:
+    """Refuse, before a release is built or the Hub contacted, a repo name the Hub would refuse
+    and a push with no token: none given, no HF_TOKEN and no saved login (`hf auth login`)."""
+    _check_repo_id(repo_id)
+    if token:
+        return
+    try:
+        from huggingface_hub import get_token
+    except ImportError:
+        _make_api(token)  # says how to install huggingface_hub
+        raise
+    if not get_token():
+        raise AccentdsError(f"pushing to {repo_id} failed: no Hugging Face token found; {LOGIN_HINT}")
 
 
 def _make_api(token: str | None) -> HfApi:
@@ -289,7 +326,7 @@ def push(
     if plan.gated:
         with hub_errors("gating", repo_id):
             api.update_repo_settings(repo_id, gated=plan.gated, repo_type=REPO_TYPE, **_auth(token))
-    with hub_errors("uploading release " + version + " to", repo_id):
+    with hub_errors("uploading release " + version + " to", repo_id, upload=True):
         commit = api.upload_folder(
             repo_id=repo_id,
             repo_type=REPO_TYPE,

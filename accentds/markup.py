@@ -48,12 +48,30 @@ def to_yaml(value: Any, indent: int = 0) -> str:
     return "\n".join(lines)
 
 
+_URL = re.compile(r"https?://[^\s<>|\\`*\[\]~]+")
+_MARKED = re.compile(r"[\\`*_\[\]~|]")  # what makes code, emphasis, links or column breaks
+_BLOCK = re.compile(r"^(\d+[.)]|[#+-])(?=\s|$)")  # a heading or list item when it starts a line
+
+
 def cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell (no HTML, no column breaks)."""
+    """Text shown as typed in a Markdown table cell or list item: no HTML, entity, emphasis,
+    link, code span or column break of its own. A web address alone is left as it is, so the
+    Hub still links it."""
     text = " ".join(str(value).split())
-    for old, new in (("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+    if _URL.fullmatch(text):
+        return text
+    text = _BLOCK.sub(lambda m: m[1][:-1] + "\\" + m[1][-1], _MARKED.sub(lambda m: "\\" + m[0], text))
+    for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = text.replace(old, new)
     return text or "—"
+
+
+def code(value: Any) -> str:
+    """A code span showing `value` as typed, however many backticks it holds."""
+    text = " ".join(str(value).split()) or "—"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

@@ -240,33 +240,84 @@ def folder_problems(folder: Path, recorded: Mapping[str, Mapping[str, Any]]) -> 
 
 
 def verify(workspace: Workspace, version: str) -> list[str]:
-    """Problems with a published release (empty when every file is as recorded): release.json
-    changed since publishing (its sha256 differs from manifests/releases.csv; what changed is
-    read from the tracked copy), and files changed (sha256 or size differs), missing, or not in
-    the record."""
+    """Problems with a published release (empty when every file is as recorded), one string
+    each (an edited release.json's changes on its following lines): release.json changed since
+    publishing (its sha256 differs from manifests/releases.csv; what changed is read from the
+    tracked copy) or missing, and files changed (sha256 or size differs), missing, or not in
+    the record. While the tracked copy is intact, the files are checked against it."""
     folder = release_dir(workspace, version)
     problems = _record_problems(workspace, version, folder / RELEASE_JSON)
-    try:
-        recorded = read_release_json(workspace, version).get("files", {})
-    except AccentdsError as exc:
-        return [*problems, str(exc)]
+    copy = _intact_copy(workspace, version)
+    if copy is not None and (problems or not (folder / RELEASE_JSON).is_file()):
+        if not problems:
+            problems = [f"missing: {RELEASE_JSON}"]
+        recorded = json.loads(copy.read_text(encoding="utf-8")).get("files", {})
+    else:
+        try:
+            recorded = read_release_json(workspace, version).get("files", {})
+        except AccentdsError as exc:
+            return [*problems, str(exc)]
     return [*problems, *folder_problems(folder, recorded)]
+
+
+def verify_advice(workspace: Workspace, version: str, problems: list[str]) -> str:
+    """What to do about the problems `verify` found, file by file where it can say."""
+    folder = release_dir(workspace, version)
+    named = {
+        p.split()[1]: p.split()[0] for p in problems if p.startswith(("changed: ", "missing: ", "extra: "))
+    }
+    steps = []
+    copy = _intact_copy(workspace, version)
+    if RELEASE_JSON in named and copy is not None:
+        steps.append(f"copy {_shown(workspace, copy)} to {_shown(workspace, folder / RELEASE_JSON)}")
+    damaged = [name for name, kind in named.items() if kind != "extra:" and name != RELEASE_JSON]
+    if damaged:
+        steps.append(
+            f"restore {_some(damaged)} from a copy of {_shown(workspace, folder)}/ "
+            f"(a backup, or the Hub's tag {version} if it was pushed), or publish a new version"
+        )
+    extra = [name for name, kind in named.items() if kind == "extra:"]
+    if extra:
+        steps.append(f"delete {_some(extra)}")
+    if not steps or len(named) < len(problems):
+        return "restore it from a copy, or publish a new version"
+    return "; ".join(steps)
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _intact_copy(workspace: Workspace, version: str) -> Path | None:
+    """The tracked copy of a version's release.json if it is as recorded in releases.csv."""
+    row = recorded_releases(workspace).get(version)
+    copy = record_copy(workspace, version)
+    if row is None or not copy.is_file() or sha256_file(copy) != row.get("release_json_sha256"):
+        return None
+    return copy
+
+
+def _shown(workspace: Workspace, path: Path) -> str:
+    try:
+        return path.relative_to(workspace.root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _record_problems(workspace: Workspace, version: str, path: Path) -> list[str]:
     row = recorded_releases(workspace).get(version)
     if row is None or not path.is_file() or sha256_file(path) == row.get("release_json_sha256"):
         return []
-    problems = [
+    problem = (
         f"changed: {RELEASE_JSON} (its sha256 differs from {releases_csv(workspace).name} in manifests/)"
-    ]
-    copy = record_copy(workspace, version)
-    if not copy.is_file() or sha256_file(copy) != row.get("release_json_sha256"):
-        return problems
+    )
+    copy = _intact_copy(workspace, version)
+    if copy is None:
+        return [problem]
     try:
         now = _flat(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:
-        return [*problems, f"  {RELEASE_JSON} is no longer valid JSON ({exc})"]
+        return [f"{problem}\n  {RELEASE_JSON} is no longer valid JSON ({exc})"]
     was = _flat(json.loads(copy.read_text(encoding="utf-8")))
     changes = [
         f"  {key}: {json.dumps(was.get(key, '(absent)'))} -> {json.dumps(now.get(key, '(absent)'))}"
@@ -274,7 +325,7 @@ def _record_problems(workspace: Workspace, version: str, path: Path) -> list[str
         if was.get(key, _ABSENT) != now.get(key, _ABSENT)
     ]
     more = [f"  ... and {len(changes) - 20} more"] if len(changes) > 20 else []
-    return [*problems, *changes[:20], *more]
+    return ["\n".join([problem, *changes[:20], *more])]
 
 
 _ABSENT = object()

@@ -149,7 +149,15 @@ def test_existing_tag_is_refused(release: Path) -> None:
 
 def test_bad_names_and_versions_are_refused(release: Path) -> None:
     api = make_api()
-    for bad in ("scottish-english", "org/name/extra", "org/na me", "../etc"):
+    for bad in (
+        "scottish-english",
+        "org/name/extra",
+        "org/na me",
+        "../etc",
+        "org/name-",
+        "org/name.git",
+        "o/" + "a" * 97,
+    ):
         with pytest.raises(AccentdsError, match="ORG/NAME"):
             hub.plan_push(release, bad, VERSION, api=api)
     with pytest.raises(AccentdsError, match=r"for version 1\.2\.0, not 9\.9\.9"):
@@ -275,6 +283,37 @@ def test_hub_errors_become_accentds_errors(
         hub.push(release, REPO, VERSION, api=api)
     assert caught.value.__cause__ is error
     assert ("`hf auth login` or set HF_TOKEN" in str(caught.value)) is login_hint
+    api.create_tag.assert_not_called()
+
+
+def upload_failure(cause: BaseException | None) -> RuntimeError:
+    """What upload_folder raises when a file's upload breaks off: huggingface_hub wraps the
+    network error of an LFS upload in a RuntimeError, and hf_xet raises a bare RuntimeError."""
+    if cause is None:
+        return RuntimeError("Data processing error: CAS service error : ReqwestMiddleware Error")
+    try:
+        raise RuntimeError("Error while uploading 'data/train-00000-of-00002.parquet' to the Hub.") from cause
+    except RuntimeError as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("cause", "message"),
+    [
+        (httpx2.ConnectError(NAME_ERROR), "could not reach the Hub.*try again"),
+        (http_error(HfHubHTTPError, 401, NOT_FOUND_URL), r"refused the token \(401\)"),
+        (None, r"the upload did not finish \(RuntimeError: Data processing error.*run the push again"),
+    ],
+    ids=["lfs-network", "lfs-401", "xet"],
+)
+def test_a_broken_off_upload_says_to_run_again(
+    release: Path, cause: BaseException | None, message: str
+) -> None:
+    api = make_api()
+    api.upload_folder.side_effect = upload_failure(cause)
+    with pytest.raises(AccentdsError, match=message) as caught:
+        hub.push(release, REPO, VERSION, api=api)
+    assert "\n" not in str(caught.value)
     api.create_tag.assert_not_called()
 
 

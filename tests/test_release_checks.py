@@ -88,10 +88,43 @@ def test_verify_catches_an_edited_release_json_and_says_what_changed(ws: Workspa
     record["splits"][group] = other  # an edited split map: every file still matches it
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     problems = verify(ws, "1.0.0")
-    assert problems[0] == "changed: release.json (its sha256 differs from releases.csv in manifests/)"
-    assert f'  splits.{group}: "{split}" -> "{other}"' in problems
+    assert len(problems) == 1  # the changes are part of the one problem
+    lines = problems[0].splitlines()
+    assert lines[0] == "changed: release.json (its sha256 differs from releases.csv in manifests/)"
+    assert f'  splits.{group}: "{split}" -> "{other}"' in lines
     checked = run_cli("verify", "1.0.0", cwd=ws.root)
     assert checked.returncode == 1 and f"splits.{group}" in checked.stderr
+    assert (
+        "Error: release 1.0.0 has 1 problem(s): copy manifests/releases/1.0.0.json to "
+        "releases/1.0.0/release.json\n" in checked.stderr
+    )
+
+
+def test_verify_names_every_damaged_file_and_how_to_restore_it(ws: Workspace) -> None:
+    """With release.json gone, the files are still checked against the tracked copy."""
+    release = publish(ws, "1.0.0", now=NOW)
+    shards = sorted(p.relative_to(release.path).as_posix() for p in (release.path / "data").glob("*.parquet"))
+    flipped = release.path / shards[0]
+    data = bytearray(flipped.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    (release.path / shards[1]).unlink()
+    (release.path / "data" / "stray.parquet").write_bytes(b"stray")
+    (release.path / "release.json").unlink()
+    assert verify(ws, "1.0.0") == [
+        "missing: release.json",
+        f"changed: {shards[0]} (its sha256 differs from release.json)",
+        f"missing: {shards[1]}",
+        "extra: data/stray.parquet (not in release.json)",
+    ]
+    checked = run_cli("verify", "1.0.0", cwd=ws.root)
+    assert checked.returncode == 1
+    assert checked.stderr.splitlines()[-1] == (
+        "Error: release 1.0.0 has 4 problem(s): copy manifests/releases/1.0.0.json to "
+        f"releases/1.0.0/release.json; restore {shards[0]}, {shards[1]} from a copy of releases/1.0.0/ "
+        "(a backup, or the Hub's tag 1.0.0 if it was pushed), or publish a new version; "
+        "delete data/stray.parquet"
+    )
 
 
 def test_pushing_an_older_version_over_a_newer_one_is_refused(ws: Workspace) -> None:
@@ -109,3 +142,31 @@ def test_pushing_an_older_version_over_a_newer_one_is_refused(ws: Workspace) -> 
     api.upload_folder.assert_not_called()
     plan = hub.plan_push(release.path, "scots-lab/scottish-english", "1.0.0", api=api, force=True)
     assert plan.tags == ["1.1.0", "v-old"]
+
+
+def test_a_push_without_a_token_or_with_a_bad_name_stops_before_anything_is_built(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """One Error line naming what to do; no release built, nothing recorded, the Hub not asked."""
+    nowhere = {
+        "HF_HOME": str(tmp_path / "hf"),  # no saved login
+        "HF_TOKEN": "",
+        "HF_ENDPOINT": "http://127.0.0.1:9",  # were the Hub contacted, the connection is refused
+    }
+    records = ("releases.csv", "splits.csv", "releases")
+    before = {
+        name: (ws.manifests / name).exists() and (ws.manifests / name).stat().st_mtime_ns for name in records
+    }
+    for repo, message in (
+        ("scots-lab/scottish-english", "no Hugging Face token found; log in with `hf auth login`"),
+        ("scottish-english", "is not a Hub dataset name: use ORG/NAME"),
+    ):
+        refused = run_cli("publish", "1.0.0", "--to-hub", repo, cwd=ws.root, env=nowhere)
+        assert refused.returncode == 1
+        assert refused.stderr.startswith("Error: ") and message in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert not (ws.releases / "1.0.0").exists()
+        assert before == {
+            name: (ws.manifests / name).exists() and (ws.manifests / name).stat().st_mtime_ns
+            for name in records
+        }

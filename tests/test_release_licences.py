@@ -134,3 +134,26 @@ def test_an_author_who_is_also_a_hidden_speaker_is_warned_about(ws: Workspace) -
     )
     card = (release.path / "README.md").read_text(encoding="utf-8")
     assert "also a speaker of their clips by name" in card
+
+
+def test_typed_credits_show_as_typed_in_the_card(ws: Workspace) -> None:
+    """A title or author (typed, or a video's title from its site) is text in the card: no
+    link, emphasis, code or entity of its own, and its link column still a plain address."""
+    from markdown_it import MarkdownIt
+
+    hamish = speaker_source(ws, "Hamish")
+    set_source_licence(ws, hamish, "CC-BY-4.0")
+    title = r"Ferry *talk* [x](https://evil.example) a\|b &amp; `c` ~~d~~ _e_"
+    author = "1. <b>Ann</b> \\"
+    url = "https://example.org/ferry_talk?a=1&b=2"
+    set_attribution(ws, hamish, {"title": title, "author": author, "url": url})
+    card = (publish(ws, "1.0.0", now=NOW).path / "README.md").read_text(encoding="utf-8")
+    html = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(card)
+    row = next(r for r in html.split("<tr>") if f"<td>{hamish}</td>" in r and "creativecommons.org" in r)
+    cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+    assert cells[1:4] == [
+        r"Ferry *talk* [x](https://evil.example) a\|b &amp;amp; `c` ~~d~~ _e_",
+        "1. &lt;b&gt;Ann&lt;/b&gt; \\",
+        "https://example.org/ferry_talk?a=1&amp;b=2",
+    ]
+    assert f"| {url} |" in card

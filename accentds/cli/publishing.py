@@ -119,12 +119,14 @@ def publish_cmd(
       accentds publish 1.0.0 --format nemo --output ~/nemo/scottish-1.0.0
     """
     from ..formats import write_format
-    from ..hub import plan_push, push, render_plan
+    from ..hub import check_can_push, plan_push, push, render_plan
     from ..publish import publish
 
     ws = _workspace(workspace)
     if fmt is not None and output is None:
         raise AccentdsError("--format needs --output DIR")
+    if to_hub is not None and not dry_run:
+        check_can_push(to_hub)  # a bad name or no token stops the push before a release is built
     folder = ws.releases / version
     preview = dry_run and to_hub is None
     if not folder.exists() or preview:
@@ -173,14 +175,15 @@ def verify_cmd(
 
     Example: accentds verify 1.0.0
     """
-    from ..releases import verify
+    from ..releases import verify, verify_advice
 
-    problems = verify(_workspace(workspace), version)
+    ws = _workspace(workspace)
+    problems = verify(ws, version)
     for problem in problems:
         err.print(escape(problem))
     if problems:
         raise AccentdsError(
-            f"release {version} has {len(problems)} problem(s); restore it from a copy, or publish a new version"
+            f"release {version} has {len(problems)} problem(s): {verify_advice(ws, version, problems)}"
         )
     out.print(f"release {version}: every file matches release.json")
 
