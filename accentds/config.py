@@ -81,6 +81,7 @@ class VadSettings(_Checked):
     silero_threshold: float = 0.5  # Silero is sure of speech from here
     confirm_threshold: float = 0.25  # webrtcvad speech Silero gives less than this is dropped
     min_clip_prob: float = 0.3  # a clip Silero never gives this much is dropped
+    silero_max_gain_db: float = 20.0  # Silero hears a quiet source raised by up to this (0: as recorded)
     # the acoustic check after the VAD that rejects music and noise (accentds.acoustic)
     music_noise_check: bool = False
     min_flux: float = 0.15
@@ -112,6 +113,13 @@ class VadSettings(_Checked):
                 found.append(
                     (name, f"{name} must be between 0 and silero_threshold (got {getattr(self, name)})")
                 )
+        if not 0 <= self.silero_max_gain_db <= 60:
+            found.append(
+                (
+                    "silero_max_gain_db",
+                    f"silero_max_gain_db must be between 0 and 60 (got {self.silero_max_gain_db})",
+                )
+            )
         if self.aggressiveness not in (0, 1, 2, 3):
             found.append(
                 ("aggressiveness", f"aggressiveness must be 0, 1, 2 or 3 (got {self.aggressiveness})")

@@ -71,6 +71,7 @@ backend = "{vad.backend}"  # webrtcvad confirmed by Silero VAD; or "webrtc" (no 
 silero_threshold = {vad.silero_threshold:g}     # Silero is sure of speech from this probability
 confirm_threshold = {vad.confirm_threshold:g}   # webrtcvad speech Silero gives less than this is dropped
 min_clip_prob = {vad.min_clip_prob:g}      # a clip Silero never gives this much is dropped (`cut --explain`)
+silero_max_gain_db = {vad.silero_max_gain_db:g}   # Silero hears a quiet source raised by up to this (0: as recorded)
 # A hand-made acoustic check after the VAD (off by default): it vetoes steady tones, flat
 # spectra and sound no louder than the background, and loses speech in loud noise.
 music_noise_check = false

@@ -96,7 +96,11 @@ class SpeechFinder:
         self.silero: SileroDetector | None = None  # Silero's probabilities, with either backend using it
         if vad.backend == "webrtc+silero":
             self.silero = SileroDetector(
-                vad.silero_threshold, vad.sample_rate, vad.frame_ms, vad.silero_model or None
+                vad.silero_threshold,
+                vad.sample_rate,
+                vad.frame_ms,
+                vad.silero_model or None,
+                vad.silero_max_gain_db,
             )
         elif vad.backend == "silero":
             self.silero = self.detector  # type: ignore[assignment]

@@ -219,7 +219,9 @@ def make_clip(
     if "silero" in vad.backend and whole:
         from .silero import SileroDetector
 
-        detector = SileroDetector(vad.silero_threshold, rate, vad.frame_ms, vad.silero_model or None)
+        detector = SileroDetector(
+            vad.silero_threshold, rate, vad.frame_ms, vad.silero_model or None, vad.silero_max_gain_db
+        )
         prob = round(float(np.max(detector.frame_probs(whole), initial=0.0)), 3)
     hints = quality.measure(samples, rate, peak=peak)
     clip = Clip(

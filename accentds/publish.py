@@ -117,7 +117,9 @@ def _refuse_existing(workspace: Workspace, version: str, complete: bool = False)
     raise AccentdsError(f"release {version} exists and is immutable; publish a new version{done}")
 
 
-DETECTOR_SETTINGS = ("backend", "silero_threshold", "confirm_threshold", "min_clip_prob", "music_noise_check")
+DETECTOR_SETTINGS = (
+    "backend", "silero_threshold", "confirm_threshold", "min_clip_prob", "silero_max_gain_db", "music_noise_check"
+)  # fmt: skip
 
 
 def _vad_settings(

@@ -293,7 +293,13 @@ def make_detector(vad: VadSettings) -> Detector:
     if vad.backend == "silero":
         from .silero import SileroDetector
 
-        return SileroDetector(vad.silero_threshold, vad.sample_rate, vad.frame_ms, vad.silero_model or None)
+        return SileroDetector(
+            vad.silero_threshold,
+            vad.sample_rate,
+            vad.frame_ms,
+            vad.silero_model or None,
+            vad.silero_max_gain_db,
+        )
     return WebrtcDetector(vad.aggressiveness, vad.sample_rate, vad.frame_ms)
 
 

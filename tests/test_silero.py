@@ -254,3 +254,31 @@ def test_a_given_model_path_is_used():
 def test_a_missing_model_file_is_named(tmp_path):
     with pytest.raises(AccentdsError, match=r"not found: .*nowhere\.onnx \(vad\.silero_model"):
         find_model(tmp_path / "nowhere.onnx")
+
+
+def far_and_quiet(speech: np.ndarray, seed: int = 1) -> np.ndarray:
+    """The sample as a far microphone in a quiet room hears it: reverberant (RT60 0.8 s),
+    30 dB down (about -50 LUFS), over a noise floor at -60 dBFS."""
+    x = speech.astype(np.float64)
+    t = np.arange(round(0.9 * RATE)) / RATE
+    rng = np.random.default_rng(seed)
+    room = rng.normal(size=len(t)) * np.exp(-6.9 * t / 0.8) * 0.25
+    room[0] = 1.0
+    wet = np.convolve(x, room)[: len(x)]
+    wet *= np.sqrt(np.mean(x**2) / np.mean(wet**2)) * 10 ** (-30 / 20)
+    floor = rng.normal(size=len(x)) * 32768 * 10 ** (-60 / 20)
+    return np.clip(np.rint(wet + floor), -32768, 32767).astype(np.int16)
+
+
+@pytest.mark.parametrize("frame_ms", [10, 30])
+def test_a_quiet_stream_is_raised_alike_in_any_chunks(speech: np.ndarray, frame_ms: int):
+    """The gain follows the stream's frames, not its chunks, and raises quiet speech: Silero
+    is surer of it raised than as recorded."""
+    n = RATE * frame_ms // 1000
+    pcm = whole(far_and_quiet(speech), n)
+    raised = SileroDetector(0.5, RATE, frame_ms, max_gain_db=20)
+    expected = raised.detect(pcm)[0]
+    assert detect_in_chunks(SileroDetector(0.5, RATE, frame_ms, max_gain_db=20), pcm, [512]) == expected
+    as_recorded = SileroDetector(0.5, RATE, frame_ms).frame_probs(pcm)
+    louder = SileroDetector(0.5, RATE, frame_ms, max_gain_db=20).frame_probs(pcm)
+    assert np.mean(louder >= 0.5) > np.mean(as_recorded >= 0.5) + 0.1
