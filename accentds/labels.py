@@ -20,6 +20,7 @@ from .config import LabelSchema
 from .errors import AccentdsError
 from .journal import ClipLabels, fold, history_rows, new_tx_id
 from .licences import OTHER, check, read_attribution
+from .selection import carry_deny, drop_denied
 from .splits import check_merge, rename_in_memory
 from .views import build_manifest, write_manifest
 from .workspace import (
@@ -371,12 +372,13 @@ def set_source_defaults(
 
 
 def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "") -> int:
-    """Rename a speaker everywhere (clip labels and source defaults); renaming to a name that
-    exists merges the two. Returns how many clip labels and sources changed."""
+    """Rename a speaker everywhere (labels, source defaults, split memory, deny list); a name
+    that exists merges the two. Returns how many clip labels and sources changed."""
     old, new = " ".join(old.split()), " ".join(new.split())
     if not old or not new:
         raise AccentdsError("give the speaker's current name and the new one")
     check_merge(workspace, old, new)
+    denied = carry_deny(workspace, old, new)  # before the clips change: a takedown never lapses
     labels = workspace.read_labels()
     clip_ids = [cid for cid, row in labels.items() if row.get("speaker") == old]
     changed = (
@@ -403,6 +405,8 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
     if not changed and not hits:
         raise AccentdsError(f"no clip or source has the speaker {old!r}")
     rename_in_memory(workspace, old, new)
+    if denied and old != new:
+        drop_denied(workspace, "speaker", old)
     return changed + len(hits)
 
 

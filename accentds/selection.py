@@ -77,6 +77,27 @@ def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, 
     return row
 
 
+def carry_deny(workspace: Workspace, old: str, new: str) -> bool:
+    """Before speaker `old` is renamed to `new`: if `old` is denied, `new` is denied too, with
+    the same reason (a merge says they are one person, so the takedown covers both). Returns
+    whether `old` is denied; `drop_denied` removes its row once no clip has that name."""
+    with workspace.lock():
+        rows = read_deny(workspace)
+        hits = [r for r in rows if r["kind"] == "speaker" and r["value"] == old]
+        if hits and not any(r["kind"] == "speaker" and r["value"] == new for r in rows):
+            write_csv_atomic(deny_csv(workspace), DENY_FIELDS, [*rows, {**hits[0], "value": new}])
+    return bool(hits)
+
+
+def drop_denied(workspace: Workspace, kind: str, value: str) -> None:
+    """Take `value` off the deny list (a speaker renamed after `carry_deny`)."""
+    with workspace.lock():
+        rows = read_deny(workspace)
+        kept = [r for r in rows if not (r["kind"] == kind and r["value"] == value)]
+        if len(kept) != len(rows):
+            write_csv_atomic(deny_csv(workspace), DENY_FIELDS, kept)
+
+
 # -- choosing clips --------------------------------------------------------------------
 def select_clips(
     rows: list[dict[str, Any]],

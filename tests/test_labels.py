@@ -21,6 +21,7 @@ from accentds.labels import (
     set_source_defaults,
     undo,
 )
+from accentds.selection import deny, read_deny
 from accentds.views import refresh_manifest
 from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, write_csv_atomic
 
@@ -438,3 +439,16 @@ def test_a_sheet_without_its_version_column_is_imported_with_a_warning(
     assert import_labels(cut_ws, sheet, warn=said.append)
     assert len(said) == 1 and "has no version column" in said[0]
     assert import_labels(cut_ws, sheet, warn=said.append) == [] and len(said) == 1  # nothing to import: quiet
+
+
+def test_a_denied_speaker_stays_denied_when_renamed_or_merged(cut_ws: Workspace) -> None:
+    ids = _ids(cut_ws)
+    set_labels(cut_ws, ids[:2], {"speaker": "Ewan"})
+    set_labels(cut_ws, ids[2:3], {"speaker": "Morag"})
+    deny(cut_ws, "speaker", "Ewan", "asked to be removed")
+    rename_speaker(cut_ws, "Ewan", "Ewan Grant")
+    assert [(r["value"], r["reason"]) for r in read_deny(cut_ws)] == [("Ewan Grant", "asked to be removed")]
+    result = run_cli("speakers", "rename", "Ewan Grant", "Morag", "--workspace", str(cut_ws.root))
+    assert result.returncode == 0, result.stderr
+    assert "'Morag' is on the deny list (asked to be removed)" in result.stdout
+    assert [r["value"] for r in read_deny(cut_ws)] == ["Morag"]

@@ -23,6 +23,7 @@ from ..labels import (
     undo_last_import,
     validate,
 )
+from ..selection import read_deny
 from ..views import QUALITY_FLAGS
 from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, out
 
@@ -307,5 +308,11 @@ def speakers_rename_cmd(
 
     Example: accentds speakers rename "Morag M" "Morag MacLeod"
     """
-    count = rename_speaker(_workspace(workspace), old, new)
+    ws = _workspace(workspace)
+    count = rename_speaker(ws, old, new)
     out.print(f"renamed {escape(old)!r} to {escape(new)!r} on {count} clip label(s) and source(s)")
+    name = " ".join(new.split())
+    for row in read_deny(ws):
+        if row["kind"] == "speaker" and row["value"] == name:
+            why = escape(row.get("reason") or "no reason given")
+            out.print(f"{escape(name)!r} is on the deny list ({why}): their clips stay out of every release")
