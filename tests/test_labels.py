@@ -12,6 +12,7 @@ from conftest import SAMPLE, run_cli
 
 from accentds.errors import AccentdsError
 from accentds.label_sheets import export_labels, from_spreadsheet, import_labels, spreadsheet_text
+from accentds.label_undo import undo
 from accentds.labels import (
     LabelConflict,
     history,
@@ -19,7 +20,6 @@ from accentds.labels import (
     rename_speaker,
     set_labels,
     set_source_defaults,
-    undo,
 )
 from accentds.selection import deny, read_deny
 from accentds.views import refresh_manifest

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from ..errors import AccentdsError
 from ..label_sheets import export_labels, import_labels
+from ..label_undo import undo, undo_last_import
 from ..labels import (
     Change,
     history,
@@ -19,8 +20,6 @@ from ..labels import (
     set_labels,
     set_source_defaults,
     set_source_licence,
-    undo,
-    undo_last_import,
     validate,
 )
 from ..selection import read_deny
