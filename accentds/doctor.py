@@ -1,9 +1,10 @@
 """`accentds doctor`: check every manifest against the files and rebuild what can be rebuilt.
 
 It repairs a torn label journal, rebuilds clips.parquet from the clip files and cuts.csv
-when it is damaged or gone, drops rows whose file is gone (their sources are re-cut by the
-next `accentds cut`, and labels come back with their clip ids), deletes clip files no row
-names, and rewrites the joined manifest, labels.csv and duplicates.csv."""
+when it is damaged or gone, cuts a clip whose file is gone again from its source (where the
+source media is gone too, drops the source's rows: the next `accentds cut` re-cuts it once
+pulled again), deletes clip files no row names, and rewrites the joined manifest, labels.csv
+and duplicates.csv."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from . import quality
 from .cut import sweep
 from .cut_commit import find_duplicates
 from .errors import AccentdsError
+from .handcut import exact_pcm
+from .media import find_ffmpeg, write_wav
 from .models import Clip
 from .views import write_manifest
 from .workspace import Workspace
@@ -87,6 +90,33 @@ def clips_from_files(workspace: Workspace) -> list[Clip]:
     return clips
 
 
+def remake_missing(workspace: Workspace) -> int:
+    """Cut each clip whose file is gone again from its source media, at the start and end
+    its row holds (on the timeline of the source's other clips), so its row and labels
+    stay as they are. Returns how many it made; a source whose media is gone or does not
+    decode is left to the caller."""
+    rows = workspace.read_clip_table(columns=["source_id", "start", "end", "path"]).to_pylist()
+    media = {s.source_id: workspace.abs(s.media) for s in workspace.read_sources() if s.media}
+    rate, made, failed = workspace.config.vad.sample_rate, 0, set()
+    ffmpeg = None
+    for row in rows:
+        path, sid = workspace.abs(row["path"]), row["source_id"]
+        if path.is_file() or sid in failed:
+            continue
+        refs = [(r["start"], workspace.abs(r["path"])) for r in rows if r["source_id"] == sid]
+        try:
+            if sid not in media or not media[sid].is_file():
+                raise AccentdsError(f"{sid} has no media in raw/")
+            ffmpeg = ffmpeg or find_ffmpeg(workspace.config.ffmpeg)
+            pcm = exact_pcm(ffmpeg, media[sid], rate, row["start"], row["end"], refs)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_wav(path, pcm, rate)
+            made += 1
+        except (AccentdsError, OSError):
+            failed.add(sid)
+    return made
+
+
 def doctor(workspace: Workspace) -> Checkup:
     """Check and repair the workspace (holding the cut lock, so no cut runs meanwhile)."""
     up = Checkup()
@@ -108,6 +138,14 @@ def doctor(workspace: Workspace) -> Checkup:
             up.fixed.append(f"{exc}; rebuilt it from {len(clips)} clip file(s)")
             table = workspace.read_clip_table(columns=["clip_id", "source_id", "path"])
         present = [workspace.abs(p).is_file() for p in table["path"].to_pylist()]
+        if not all(present):
+            remade = remake_missing(workspace)
+            if remade:
+                up.fixed.append(
+                    f"clips/: {remade} clip file(s) were gone; cut them again from their sources "
+                    "(same start, end and labels)"
+                )
+            present = [workspace.abs(p).is_file() for p in table["path"].to_pylist()]
         if not all(present):
             missing = table.filter(pc.invert(np.asarray(present)))
             sources = sorted(set(missing["source_id"].to_pylist()))

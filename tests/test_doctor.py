@@ -53,21 +53,43 @@ def test_bad_values_in_sources_and_cuts_name_the_line(cut_ws: Workspace) -> None
     assert cut_ws.clips_parquet.read_bytes() == clips_before  # nothing half-committed
 
 
-def test_doctor_recuts_sources_whose_clip_files_are_gone(cut_ws: Workspace) -> None:
-    clips = cut_ws.read_clips()
-    set_labels(cut_ws, [clips[2].clip_id], {"status": "accepted", "transcript": "wee"}, "ann")
-    cut_ws.abs(clips[2].path).unlink()
-    stray = cut_ws.clips / clips[0].source_id / "left-by-a-killed-run.wav"
+def test_doctor_cuts_a_clip_whose_file_is_gone_again_and_keeps_every_label(cut_ws: Workspace) -> None:
+    # the source was cut with settings other than accentds.toml's: a re-cut would give other ids
+    assert run_cli("cut", "--force", "--padding-ms", "100", cwd=cut_ws.root).returncode == 0
+    ws = Workspace(cut_ws.root)
+    clips = ws.read_clips()
+    for clip in clips:
+        set_labels(ws, [clip.clip_id], {"status": "accepted", "transcript": clip.clip_id[-8:]}, "ann")
+    kept = {c.clip_id: ws.abs(c.path).read_bytes() for c in clips}
+    gone = clips[2]
+    ws.abs(gone.path).unlink()
+    stray = ws.clips / clips[0].source_id / "left-by-a-killed-run.wav"
     stray.write_bytes(b"RIFF")
+    fixed = run_cli("doctor", cwd=ws.root)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "1 clip file(s) were gone; cut them again from their sources" in fixed.stdout
+    assert not stray.exists()
+    ws = Workspace(cut_ws.root)
+    assert [c.clip_id for c in ws.read_clips()] == list(kept)
+    assert {c.clip_id: ws.abs(c.path).read_bytes() for c in ws.read_clips()} == kept  # the same samples
+    labels = ws.read_labels()
+    assert all(labels[c.clip_id]["transcript"] == c.clip_id[-8:] for c in clips)
+    assert run_cli("labels", "orphans", cwd=ws.root).stdout.startswith("no orphaned labels")
+
+
+def test_doctor_recuts_sources_whose_clip_files_and_media_are_gone(cut_ws: Workspace) -> None:
+    clips = cut_ws.read_clips()
+    cut_ws.abs(clips[2].path).unlink()
+    media = cut_ws.abs(cut_ws.read_sources()[0].media)
+    media.rename(media.with_name("elsewhere"))
     fixed = run_cli("doctor", cwd=cut_ws.root)
     assert fixed.returncode == 0, fixed.stderr
     assert "1 row(s) had no file" in fixed.stdout and "run `accentds cut`" in fixed.stdout
-    assert not stray.exists()
+    media.with_name("elsewhere").rename(media)
     assert run_cli("cut", cwd=cut_ws.root).returncode == 0
     ws = Workspace(cut_ws.root)
     assert [c.clip_id for c in ws.read_clips()] == [c.clip_id for c in clips]
     assert all(ws.abs(c.path).is_file() for c in ws.read_clips())
-    assert ws.read_labels()[clips[2].clip_id]["transcript"] == "wee"
 
 
 def test_a_column_added_to_sources_csv_survives_the_next_write(cut_ws: Workspace) -> None:
