@@ -36,8 +36,28 @@ def deny_csv(workspace: Workspace) -> Path:
 
 
 def read_deny(workspace: Workspace) -> list[dict[str, str]]:
-    """Rows of the deny list (kind, value, reason, added_at), oldest first."""
-    return [row for row in read_csv(deny_csv(workspace)) if row.get("kind") and row.get("value")]
+    """Rows of the deny list (kind, value, reason, added_at), oldest first, read as `deny`
+    writes them: the kind in lower case, the name with single spaces. A hand-edited row
+    that names no source or speaker is refused with its line: it would keep nothing out."""
+    path = deny_csv(workspace)
+    rows = []
+    for line, row in enumerate(read_csv(path), start=2):
+        kind = (row.get("kind") or "").strip().lower()
+        value = " ".join((row.get("value") or "").split())
+        if not kind and not value:
+            continue  # a blank line
+        if kind not in DENY_KINDS:
+            what = f"the kind {row.get('kind') or ''!r} is neither source nor speaker"
+        elif not value:
+            what = f"no {kind} is named"
+        else:
+            rows.append({**row, "kind": kind, "value": value})
+            continue
+        raise AccentdsError(
+            f"{path} line {line}: {what}, so the row keeps nothing out of releases: "
+            "write it as kind,value,reason,added_at (kind source or speaker) or delete it"
+        )
+    return rows
 
 
 def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, str]:
