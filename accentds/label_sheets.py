@@ -150,7 +150,7 @@ def import_labels(
     edits: dict[str, dict[str, str]] = {}
     stale: dict[str, tuple[int, int]] = {}  # clip -> (row, version) of rows older than the clip
     seen: dict[str, int] = {}
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
+    for number, row in zip(sheet.numbers, rows, strict=True):
         cid = (row.get("clip_id") or "").strip()
         if cid not in shown:
             problems.append(f"row {number}: unknown clip id {cid!r}")

@@ -452,3 +452,27 @@ def test_a_denied_speaker_stays_denied_when_renamed_or_merged(cut_ws: Workspace)
     assert result.returncode == 0, result.stderr
     assert "'Morag' is on the deny list (asked to be removed)" in result.stdout
     assert [r["value"] for r in read_deny(cut_ws)] == ["Morag"]
+
+
+def test_a_sheet_resaved_with_blank_rows_imports_and_names_rows_as_the_spreadsheet(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "labels.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    rows[0]["transcript"] = "Aye, it's a braw day"
+    rows[1]["status"] = "rejected"
+    columns = list(reversed(rows[0]))  # columns moved around
+    blank = ",".join([""] * len(columns))
+    lines = [",".join(columns), *(",".join(f'"{r[c]}"' for c in columns) for r in rows)]
+    lines[3:3] = [blank, blank, ""]  # rows 4 to 6 of the spreadsheet left empty
+    sheet.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    changes = import_labels(cut_ws, sheet, "ann")
+    assert {(c.clip_id, c.field, c.new) for c in changes} == {
+        (rows[0]["clip_id"], "transcript", "Aye, it's a braw day"),
+        (rows[1]["clip_id"], "status", "rejected"),
+    }
+    lines[8] = lines[8].replace(rows[4]["clip_id"], "file-nope")  # the 5th clip, on row 9
+    sheet.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    with pytest.raises(AccentdsError, match=r"1 problem\(s\):\n  row 9: unknown clip id 'file-nope'$"):
+        import_labels(cut_ws, sheet, "ann")
