@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import AccentdsError
 from .labels import Change, apply_edits, check_values, default_reviewer, normalise, read_source_defaults
-from .sheets import read_sheet
+from .sheets import Sheet, read_sheet
 from .views import build_manifest, write_manifest
 from .workspace import EDITABLE_FIELDS, Workspace, write_csv_atomic
 
@@ -116,6 +116,22 @@ def _merge_stale(
     return problems
 
 
+def _label_columns(path: Path, sheet: Sheet) -> tuple[list[str], list[dict[str, str]]]:
+    """The sheet's columns and rows, a header a person retyped ("Status", "Accent evidence")
+    read as the label column it names; a label column twice is refused."""
+    wanted = {"clip_id", "version", *EDITABLE_FIELDS}
+    names = []
+    for column in sheet.columns:
+        name = "_".join(column.lower().replace("_", " ").split())
+        names.append(name if name in wanted else column)
+    twice = sorted({n for n in names if n in wanted and names.count(n) > 1})
+    if twice:
+        headers = [c for c, n in zip(sheet.columns, names, strict=True) if n == twice[0]]
+        raise AccentdsError(f"{path} has {len(headers)} {twice[0]} columns ({', '.join(headers)}): keep one")
+    renamed = dict(zip(sheet.columns, names, strict=True))
+    return names, [{renamed[k]: v for k, v in row.items()} for row in sheet.rows]
+
+
 def import_labels(
     workspace: Workspace,
     path: Path,
@@ -134,7 +150,7 @@ def import_labels(
     changed it since), a cell changed in the sheet is applied where the clip's field did not
     change since, and is a conflict that stops the import where both changed."""
     sheet = read_sheet(path)
-    columns, rows = sheet.columns, sheet.rows
+    columns, rows = _label_columns(path, sheet)
     for message in sheet.warnings:
         if warn:
             warn(message)

@@ -476,3 +476,18 @@ def test_a_sheet_resaved_with_blank_rows_imports_and_names_rows_as_the_spreadshe
     sheet.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
     with pytest.raises(AccentdsError, match=r"1 problem\(s\):\n  row 9: unknown clip id 'file-nope'$"):
         import_labels(cut_ws, sheet, "ann")
+
+
+def test_a_label_column_retyped_in_the_spreadsheet_is_still_imported(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    first, second = _ids(cut_ws)[:2]
+    sheet = tmp_path / "labels.csv"
+    sheet.write_text(f"Clip ID,Status,Accent Evidence,transcript\n{first},Rejected,self-described,Aye\n")
+    changes = import_labels(cut_ws, sheet, "ann")
+    assert {(c.field, c.new) for c in changes} == {
+        ("status", "rejected"), ("accent_evidence", "self-described"), ("transcript", "Aye"),
+    }  # fmt: skip
+    sheet.write_text(f"clip_id,status,Status\n{second},accepted,rejected\n")
+    with pytest.raises(AccentdsError, match=r"has 2 status columns \(status, Status\): keep one"):
+        import_labels(cut_ws, sheet, "ann")
