@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import AccentdsError
 from .labels import Change, apply_edits, check_values, default_reviewer, normalise, read_source_defaults
+from .manifest import check_target
 from .sheets import Sheet, read_sheet
 from .views import build_manifest, write_manifest
 from .workspace import EDITABLE_FIELDS, Workspace, write_csv_atomic
@@ -37,6 +38,7 @@ def from_spreadsheet(value: str) -> str:
 def export_labels(workspace: Workspace, path: Path) -> int:
     """Write every clip's effective labels as CSV for a spreadsheet, text that a spreadsheet
     would run as a formula escaped (`spreadsheet_text`); returns the row count."""
+    check_target(workspace, path)
     rows = build_manifest(workspace).select(EXPORT_COLUMNS).to_pylist()
     for row in rows:
         row["transcript_is_draft"] = "yes" if row["transcript_is_draft"] else ""
