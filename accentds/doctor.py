@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow.compute as pc
@@ -19,8 +20,8 @@ import soundfile
 from . import quality
 from .cut import sweep
 from .cut_commit import find_duplicates
-from .errors import AccentdsError
-from .handcut import exact_pcm
+from .errors import AccentdsError, DamagedManifest
+from .handcut import BOUNDS_NAME, exact_pcm, read_hand_clips
 from .media import find_ffmpeg, write_wav
 from .models import Clip
 from .views import write_manifest
@@ -118,7 +119,19 @@ def remake_missing(workspace: Workspace) -> int:
 
 
 def doctor(workspace: Workspace) -> Checkup:
-    """Check and repair the workspace (holding the cut lock, so no cut runs meanwhile)."""
+    """Check and repair the workspace (holding the cut lock, so no cut runs meanwhile). A
+    manifest it cannot rebuild (sources.csv, bounds.csv, ...) stops it, named with its line."""
+    try:
+        return _doctor(workspace)
+    except DamagedManifest as exc:
+        name = Path(exc.where.split(" line ")[0]).name
+        raise AccentdsError(
+            f"{exc.where} cannot be read ({exc.why}), and doctor cannot rebuild it: restore it from git "
+            f"(`git checkout -- manifests/{name}`) or mend it by hand, then run `accentds doctor` again"
+        ) from None
+
+
+def _doctor(workspace: Workspace) -> Checkup:
     up = Checkup()
     with workspace.cut_lock(), workspace.lock():
         cut_off = workspace.journal().repair() if workspace.labels_journal.exists() else 0
@@ -129,6 +142,8 @@ def doctor(workspace: Workspace) -> Checkup:
             up.fine.append(f"labels.jsonl: {changes} recorded change(s)")
         except AccentdsError as exc:
             up.problems.append(str(exc))
+        workspace.read_sources(), workspace.read_cuts()  # kept by hand: a bad line stops doctor, named
+        read_hand_clips(workspace.manifests / BOUNDS_NAME)
         try:
             table = workspace.read_clip_table(columns=["clip_id", "source_id", "path"])
             up.fine.append(f"clips.parquet: {table.num_rows} clip(s)")

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from .config import CONFIG_NAME, Config, VadSettings
 from .config_file import load_config, render_config
-from .errors import AccentdsError
+from .errors import AccentdsError, DamagedManifest
 from .journal import JOURNAL_NAME, LabelJournal
 from .models import Clip, CutRecord, Source, field_names, from_row
 from .procs import running
@@ -141,9 +141,11 @@ def write_csv_atomic(path: Path, columns: list[str], rows: list[dict[str, Any]])
 def damaged(path: Path, why: object, line: int | None = None) -> AccentdsError:
     """The error for a manifest that cannot be read: which file, where, and what to do."""
     where = f"{path} line {line}" if line else str(path)
-    return AccentdsError(
+    return DamagedManifest(
         f"{where} cannot be read ({why}): it was edited by hand or damaged. Restore it from git "
-        f"(`git checkout -- manifests/{path.name}`), or run `accentds doctor` to rebuild what can be rebuilt"
+        f"(`git checkout -- manifests/{path.name}`), or run `accentds doctor` to rebuild what can be rebuilt",
+        where,
+        str(why),
     )
 
 

@@ -102,3 +102,21 @@ def test_a_column_added_to_sources_csv_survives_the_next_write(cut_ws: Workspace
     assert done.returncode == 0, done.stderr
     text = cut_ws.sources_csv.read_text(encoding="utf-8")
     assert "my notes" in text.splitlines()[0] and "filmed in Leith" in text and "CC-BY-4.0" in text
+
+
+def test_doctor_names_a_hand_kept_manifest_it_cannot_rebuild(cut_ws: Workspace) -> None:
+    text = cut_ws.sources_csv.read_text(encoding="utf-8")
+    cut_ws.sources_csv.write_text(text[: len(text) // 2], encoding="utf-8")
+    told = _error_line(run_cli("status", cwd=cut_ws.root))
+    assert "run `accentds doctor`" in told
+    line = _error_line(run_cli("doctor", cwd=cut_ws.root))
+    assert line.startswith(f"Error: {cut_ws.sources_csv}") and " cannot be read (" in line
+    assert "doctor cannot rebuild it: restore it from git (`git checkout -- manifests/sources.csv`)" in line
+    cut_ws.sources_csv.write_text(text, encoding="utf-8")
+    bounds = cut_ws.manifests / "bounds.csv"
+    bounds.write_text(
+        "source_id,start,end,region_start,region_end,why,reviewer,edited_at\n"
+        f"{cut_ws.read_sources()[0].source_id},abc,1.0,0.5,1.0,bounds,ann,2026-12-01T00:00:00Z\n"
+    )
+    line = _error_line(run_cli("doctor", cwd=cut_ws.root))
+    assert line.startswith(f"Error: {bounds} line 2 cannot be read (") and "doctor cannot rebuild it" in line
