@@ -180,6 +180,9 @@ class LabelSchema(_Checked):
             )
         for name in ("accents", "accent_evidence", "statuses", "speakers"):
             values: tuple[str, ...] = getattr(self, name)
+            if not values and name != "speakers":  # a label could take no value at all
+                like = {"accents": SCOTTISH_ACCENTS, "accent_evidence": ACCENT_EVIDENCE}.get(name, STATUSES)
+                found.append((name, f'{name} must name at least one value, like ["{like[0]}"]'))
             if any(not v.strip() for v in values):
                 found.append((name, f"{name} must not hold an empty name"))
             repeated = sorted({v for v in values if values.count(v) > 1})

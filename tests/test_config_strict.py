@@ -286,6 +286,15 @@ def test_an_impossible_value_is_refused(tmp_path: Path, old: str, new: str, prob
     assert message.startswith(f"{tmp_path / 'accentds.toml'}: line {line_of(text, new)}: {problem}"), message
 
 
+@pytest.mark.parametrize(("name", "example"), [("accents", "Glasgow"), ("accent_evidence", "self-described")])
+def test_an_empty_label_list_is_refused(tmp_path: Path, name: str, example: str) -> None:
+    text = re.sub(rf"\n{name} = \[.*?\]\n", f"\n{name} = []\n", RENDERED, count=1, flags=re.S)
+    message = refused(tmp_path, text)
+    assert message.endswith(
+        f'line {line_of(text, f"{name} = []")}: [labels] {name} must name at least one value, like ["{example}"]'
+    ), message
+
+
 def test_every_problem_is_named_in_one_message_in_the_files_order(tmp_path: Path) -> None:
     text = edit("url_timeout_s = 1800", "url_timeout_s = -1").replace("frame_ms = 30 ", "frame_ms = 25 ")
     text = text.replace('language = "en"', "language = 1").replace("\n[report]\n", "\n[rport]\n")
