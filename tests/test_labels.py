@@ -491,3 +491,23 @@ def test_a_label_column_retyped_in_the_spreadsheet_is_still_imported(
     sheet.write_text(f"clip_id,status,Status\n{second},accepted,rejected\n")
     with pytest.raises(AccentdsError, match=r"has 2 status columns \(status, Status\): keep one"):
         import_labels(cut_ws, sheet, "ann")
+
+
+def test_a_sheet_imports_back_after_an_accent_is_taken_out_of_the_schema(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    first, second = _ids(cut_ws)[:2]
+    set_labels(cut_ws, [first, second], {"accent": "Dundee"}, "ann")
+    toml = cut_ws.root / "accentds.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('    "Dundee",\n', ""), encoding="utf-8")
+    ws = Workspace(cut_ws.root)
+    sheet = tmp_path / "labels.csv"
+    export_labels(ws, sheet)
+    rows = read_csv(sheet)
+    rows[0]["note"] = "checked"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    assert [(c.clip_id, c.field) for c in import_labels(ws, sheet, "ann")] == [(first, "note")]
+    rows[1]["accent"] = "dundee"  # set again by hand: still refused
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    with pytest.raises(AccentdsError, match="row 3: unknown accent 'dundee'"):
+        import_labels(ws, sheet, "ann")
