@@ -49,16 +49,18 @@ def read_sheet(path: Path) -> Sheet:
     header = text.split("\n", 1)[0]
     delimiter = max(DELIMITERS, key=header.count)
     allow_long_fields()
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows, numbers = [], []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows, numbers, read = [], [], 0
     try:
         columns = [c.strip() for c in next(reader, [])]
+        read = reader.line_num
         # a spreadsheet's row is a record (a cell may hold line breaks); blank rows are skipped
         for number, cells in enumerate(reader, start=2):
+            read = reader.line_num
             if any(cell.strip() for cell in cells):
                 cells += [""] * (len(columns) - len(cells))  # a short row: its last cells empty
                 rows.append(dict(zip(columns, cells[: len(columns)], strict=True)))
                 numbers.append(number)
-    except csv.Error as exc:
-        raise AccentdsError(f"{path} line {reader.line_num}: not readable as CSV ({exc})") from None
+    except csv.Error as exc:  # named by the line its row begins on (a stray quote runs on)
+        raise AccentdsError(f"{path} line {read + 1}: not readable as CSV ({exc})") from None
     return Sheet(columns, rows, warnings, numbers)

@@ -152,15 +152,17 @@ def damaged(path: Path, why: object, line: int | None = None) -> AccentdsError:
 def read_csv(path: Path) -> list[dict[str, str]]:
     """Rows of a CSV file as dicts; a missing file has no rows."""
     allow_long_fields()
+    reader = None
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
+            reader = csv.DictReader(handle, strict=True)  # a stray quote would swallow later rows
+            return list(reader)
     except FileNotFoundError:
         return []
     except UnicodeDecodeError as exc:
         raise damaged(path, f"not UTF-8 at byte {exc.start}") from None
     except csv.Error as exc:
-        raise damaged(path, exc) from None
+        raise damaged(path, exc, reader.line_num + 1 if reader else None) from None  # the row begun
 
 
 def read_records(path: Path, kind: type) -> list[Any]:

@@ -120,3 +120,12 @@ def test_doctor_names_a_hand_kept_manifest_it_cannot_rebuild(cut_ws: Workspace) 
     )
     line = _error_line(run_cli("doctor", cwd=cut_ws.root))
     assert line.startswith(f"Error: {bounds} line 2 cannot be read (") and "doctor cannot rebuild it" in line
+
+
+def test_a_stray_quote_in_a_manifest_is_named_not_read_as_one_long_cell(cut_ws: Workspace) -> None:
+    deny = cut_ws.manifests / "deny.csv"
+    deny.write_text(
+        'kind,value,reason,added_at\nspeaker,"Morag,asked,2026-12-01\nspeaker,Ailsa,asked,2026-12-01\n'
+    )
+    line = _error_line(run_cli("status", cwd=cut_ws.root))
+    assert line.startswith(f"Error: {deny} line 2 cannot be read (unexpected end of data)")

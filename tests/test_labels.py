@@ -511,3 +511,14 @@ def test_a_sheet_imports_back_after_an_accent_is_taken_out_of_the_schema(
     write_csv_atomic(sheet, list(rows[0]), rows)
     with pytest.raises(AccentdsError, match="row 3: unknown accent 'dundee'"):
         import_labels(ws, sheet, "ann")
+
+
+def test_a_stray_quote_in_a_sheet_stops_the_import_at_its_row(cut_ws: Workspace, tmp_path: Path) -> None:
+    first, second = _ids(cut_ws)[:2]
+    sheet = tmp_path / "labels.csv"
+    sheet.write_text(f'clip_id,note\n{first},fine\n{second},"not closed\n{first},again\n')
+    with pytest.raises(
+        AccentdsError, match=r"labels.csv line 3: not readable as CSV \(unexpected end of data\)"
+    ):
+        import_labels(cut_ws, sheet, "ann")
+    assert cut_ws.read_labels().get(first, {}).get("note", "") == ""
