@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .label_undo import MOVES
 from .labels import Change, apply_edits, check_values, default_reviewer, normalise, read_source_defaults
 from .manifest import check_target
 from .sheets import Sheet, read_sheet
@@ -134,6 +135,26 @@ def _label_columns(path: Path, sheet: Sheet) -> tuple[list[str], list[dict[str, 
     return names, [{renamed[k]: v for k, v in row.items()} for row in sheet.rows]
 
 
+def _name_replaced(workspace: Workspace, problems: list[str], unknown: dict[int, str]) -> None:
+    """Say, for each unknown clip id a boundary edit, split or re-cut replaced since the sheet
+    was written, what became of it (in place of `problems[index]`)."""
+    moves = [
+        tx for tx in workspace.journal().for_clips(unknown.values()) if str(tx.get("why")).startswith(MOVES)
+    ]
+    for index, cid in unknown.items():
+        mine = [tx for tx in moves if any(c["clip"] == cid for c in tx["changes"])]
+        if not mine:
+            continue
+        what = str(mine[-1]["why"]).split(" of ", 1)[0]  # boundary edit, split or re-cut
+        to = sorted({c["clip"] for c in mine[-1]["changes"] if c["clip"] != cid and c.get("new")})
+        then = (
+            f"its labels are on {' and '.join(to)}: put the new id in the row, or export the labels again"
+            if what in ("boundary edit", "split") and to
+            else "export the labels again"
+        )
+        problems[index] = f"{problems[index].split(': ', 1)[0]}: clip {cid} no longer exists ({what}): {then}"
+
+
 def import_labels(
     workspace: Workspace,
     path: Path,
@@ -168,10 +189,12 @@ def import_labels(
     edits: dict[str, dict[str, str]] = {}
     stale: dict[str, tuple[int, int]] = {}  # clip -> (row, version) of rows older than the clip
     seen: dict[str, int] = {}
+    unknown: dict[int, str] = {}  # problems' index -> a clip id no clip has
     for number, row in zip(sheet.numbers, rows, strict=True):
         cid = (row.get("clip_id") or "").strip()
         if cid not in shown:
             problems.append(f"row {number}: unknown clip id {cid!r}")
+            unknown[len(problems) - 1] = cid
             continue
         if cid in seen:
             problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
@@ -198,6 +221,8 @@ def import_labels(
         elif changed and sheet_version != "" and sheet_version < int(current.get("version") or 0):
             stale[cid] = (number, sheet_version)
     problems += _merge_stale(workspace, edits, stale, shown)
+    if unknown:
+        _name_replaced(workspace, problems, unknown)
     if edits and "version" not in columns and not view and warn:
         warn(
             f"{path} has no version column: its cells replace the clips' labels, also those changed "

@@ -522,3 +522,24 @@ def test_a_stray_quote_in_a_sheet_stops_the_import_at_its_row(cut_ws: Workspace,
     ):
         import_labels(cut_ws, sheet, "ann")
     assert cut_ws.read_labels().get(first, {}).get("note", "") == ""
+
+
+def test_a_sheet_naming_a_clip_split_since_says_where_its_labels_are(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    from accentds.bounds import split_clip
+
+    clip = cut_ws.read_clips()[2]
+    set_labels(cut_ws, [clip.clip_id], {"transcript": "Aye"}, "ann")
+    sheet = tmp_path / "labels.csv"
+    export_labels(cut_ws, sheet)
+    first, second = split_clip(cut_ws, clip.clip_id, round(clip.start + 1, 3)).clips
+    rows = read_csv(sheet)
+    rows[2]["note"] = "two sentences"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    with pytest.raises(AccentdsError) as caught:
+        import_labels(cut_ws, sheet, "ann")
+    assert str(caught.value).endswith(
+        f"row 4: clip {clip.clip_id} no longer exists (split): its labels are on {first.clip_id} and "
+        f"{second.clip_id}: put the new id in the row, or export the labels again"
+    )
