@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
-from .label_undo import MOVES
+from .label_undo import replaced
 from .labels import Change, apply_edits, check_values, default_reviewer, normalise, read_source_defaults
 from .manifest import check_target
 from .sheets import Sheet, read_sheet
@@ -138,21 +138,13 @@ def _label_columns(path: Path, sheet: Sheet) -> tuple[list[str], list[dict[str, 
 def _name_replaced(workspace: Workspace, problems: list[str], unknown: dict[int, str]) -> None:
     """Say, for each unknown clip id a boundary edit, split or re-cut replaced since the sheet
     was written, what became of it (in place of `problems[index]`)."""
-    moves = [
-        tx for tx in workspace.journal().for_clips(unknown.values()) if str(tx.get("why")).startswith(MOVES)
-    ]
+    found = replaced(workspace, unknown.values())
     for index, cid in unknown.items():
-        mine = [tx for tx in moves if any(c["clip"] == cid for c in tx["changes"])]
-        if not mine:
-            continue
-        what = str(mine[-1]["why"]).split(" of ", 1)[0]  # boundary edit, split or re-cut
-        to = sorted({c["clip"] for c in mine[-1]["changes"] if c["clip"] != cid and c.get("new")})
-        then = (
-            f"its labels are on {' and '.join(to)}: put the new id in the row, or export the labels again"
-            if what in ("boundary edit", "split") and to
-            else "export the labels again"
-        )
-        problems[index] = f"{problems[index].split(': ', 1)[0]}: clip {cid} no longer exists ({what}): {then}"
+        if cid in found:
+            what, to = found[cid]
+            then = f"its labels are on {' and '.join(to)}: put the new id in the row, or " if to else ""
+            row = problems[index].split(": ", 1)[0]
+            problems[index] = f"{row}: clip {cid} no longer exists ({what}): {then}export the labels again"
 
 
 def import_labels(

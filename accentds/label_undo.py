@@ -3,6 +3,8 @@ action) or a whole `labels import`; each undo is itself a recorded change."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .errors import AccentdsError
 from .labels import Change, _unknown, apply_edits, default_reviewer
 from .workspace import Workspace
@@ -82,3 +84,18 @@ def undo_last_import(workspace: Workspace, reviewer: str = "") -> list[Change]:
     if not imports:
         raise AccentdsError("no labels import to undo")
     return undo_tx(workspace, imports[-1]["tx"], reviewer)
+
+
+def replaced(workspace: Workspace, clip_ids: Iterable[str]) -> dict[str, tuple[str, list[str]]]:
+    """For each of `clip_ids` that a boundary edit, split or re-cut replaced: what did ("boundary
+    edit", "split" or "re-cut") and the clips its labels moved to (for a re-cut: not told)."""
+    wanted = list(clip_ids)
+    moves = [tx for tx in workspace.journal().for_clips(wanted) if str(tx.get("why")).startswith(MOVES)]
+    found = {}
+    for cid in wanted:
+        mine = [tx for tx in moves if any(c["clip"] == cid for c in tx["changes"])]
+        if mine:
+            what = str(mine[-1]["why"]).split(" of ", 1)[0]
+            to = sorted({c["clip"] for c in mine[-1]["changes"] if c["clip"] != cid and c.get("new")})
+            found[cid] = (what, to if what != "re-cut" else [])
+    return found

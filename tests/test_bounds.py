@@ -348,3 +348,19 @@ def test_labels_undo_leaves_a_boundary_edit_and_a_split_with_their_labels(ws: Wo
         assert labels[clip.clip_id]["speaker"] == "Morag"
     assert not any(labels[c][k] for c in (old.clip_id, moved.clip_id) for k in LABELS)  # no orphans
     check_consistent(ws)
+
+
+def test_editing_a_clip_again_by_its_old_id_names_the_clips_it_became(ws: Workspace) -> None:
+    old = ws.read_clips()[4]
+    set_labels(ws, [old.clip_id], LABELS, "ann")
+    at = f"{old.start + 1:.3f}"
+    assert run_cli("clip", "split", old.clip_id, at, cwd=ws.root).returncode == 0
+    again = run_cli("clip", "split", old.clip_id, at, cwd=ws.root)
+    first, second = (
+        c.clip_id for c in ws.read_clips() if c.source_id == old.source_id and old.start <= c.start < old.end
+    )
+    assert again.returncode == 1
+    assert (
+        again.stderr.strip()
+        == f"Error: clip {old.clip_id} no longer exists (split): it is {first} and {second} now"
+    )
