@@ -9,7 +9,6 @@ and duplicates.csv."""
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pyarrow.compute as pc
 import soundfile
 
 from . import quality
-from .cut import sweep
+from .cut import CLIP_FILE, is_clip_file, sweep
 from .cut_commit import find_duplicates
 from .errors import AccentdsError, DamagedManifest
 from .handcut import BOUNDS_NAME, exact_pcm, read_hand_clips
@@ -26,8 +25,6 @@ from .media import find_ffmpeg, write_wav
 from .models import Clip
 from .views import write_manifest
 from .workspace import Workspace
-
-CLIP_FILE = re.compile(r"^(?P<source>.+)-(?P<start>\d{8})-(?P<end>\d{8})\.wav$")
 
 
 @dataclass
@@ -176,6 +173,14 @@ def _doctor(workspace: Workspace) -> Checkup:
         if removed:
             up.fixed.append(
                 f"clips/ and manifests/: removed {removed} file(s) no row names (left by killed runs)"
+            )
+        others = [p for p in workspace.clips.rglob("*") if p.is_file() and not is_clip_file(p)]
+        others = [workspace.rel(p) for p in others if not p.name.startswith(".")]
+        if others:
+            listed = ", ".join(sorted(others)[:5]) + (" ..." if len(others) > 5 else "")
+            up.fine.append(
+                f"clips/: left alone {len(others)} file(s) accentds did not write ({listed}): "
+                "keep your own files outside clips/"
             )
         find_duplicates(workspace)
         write_manifest(workspace)

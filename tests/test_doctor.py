@@ -63,7 +63,7 @@ def test_doctor_cuts_a_clip_whose_file_is_gone_again_and_keeps_every_label(cut_w
     kept = {c.clip_id: ws.abs(c.path).read_bytes() for c in clips}
     gone = clips[2]
     ws.abs(gone.path).unlink()
-    stray = ws.clips / clips[0].source_id / "left-by-a-killed-run.wav"
+    stray = ws.clips / clips[0].source_id / f"{clips[0].source_id}-00000001-00000002.wav"  # a killed cut's
     stray.write_bytes(b"RIFF")
     fixed = run_cli("doctor", cwd=ws.root)
     assert fixed.returncode == 0, fixed.stderr
@@ -129,3 +129,24 @@ def test_a_stray_quote_in_a_manifest_is_named_not_read_as_one_long_cell(cut_ws: 
     )
     line = _error_line(run_cli("status", cwd=cut_ws.root))
     assert line.startswith(f"Error: {deny} line 2 cannot be read (unexpected end of data)")
+
+
+def test_doctor_removes_stray_clip_files_but_leaves_other_files_in_clips_and_names_them(
+    cut_ws: Workspace,
+) -> None:
+    clip = cut_ws.read_clips()[0]
+    folder = cut_ws.abs(clip.path).parent
+    copy = folder / "copy of a clip.wav"
+    copy.write_bytes(cut_ws.abs(clip.path).read_bytes())
+    mine = cut_ws.clips / "mine" / "take1.wav"
+    mine.parent.mkdir()
+    mine.write_bytes(b"RIFF")
+    stray = folder / f"{clip.source_id}-00000001-00000002.wav"
+    stray.write_bytes(b"RIFF")
+    done = run_cli("doctor", cwd=cut_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert copy.exists() and mine.exists() and not stray.exists()
+    assert "removed 1 file(s) no row names" in done.stdout
+    assert "left alone 2 file(s) accentds did not write" in done.stdout and "take1.wav" in done.stdout
+    assert run_cli("cut", "--force", cwd=cut_ws.root).returncode == 0
+    assert copy.exists() and mine.exists()
