@@ -139,3 +139,20 @@ def test_a_hand_edited_deny_list_keeps_its_speaker_out_or_names_its_bad_line(tmp
             "keeps nothing out of releases: write it as kind,value,reason,added_at (kind source or "
             "speaker) or delete it"
         )
+
+
+def test_an_accent_outside_the_label_schema_is_not_published_without_force(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    root = ws.root
+    assert run_cli("pull", str(SAMPLE), "--licence", "CC0-1.0", cwd=root).returncode == 0
+    source = ws.read_sources()[0].source_id
+    assert run_cli("source", "set", source, "--accent", "Fife", cwd=root).returncode == 0
+    assert run_cli("label", *[c.clip_id for c in ws.read_clips()], "--accept", cwd=root).returncode == 0
+    defaults = root / "manifests" / "source_labels.csv"
+    defaults.write_text(defaults.read_text(encoding="utf-8").replace(",Fife,", ",Fiffe,"), encoding="utf-8")
+    refused = run_cli("publish", "0.1.0", cwd=root)
+    assert refused.returncode == 1 and not (root / "releases" / "0.1.0").exists()
+    assert refused.stderr.startswith("Error: 8 accepted clip(s) have the accent 'Fiffe' (")
+    assert "`accentds source set SOURCE_ID --accent ...`" in refused.stderr
+    forced = run_cli("publish", "0.1.0", "--force", cwd=root)
+    assert forced.returncode == 0 and "--force: 8 accepted clip(s) have the accent 'Fiffe'" in forced.stderr
