@@ -112,13 +112,20 @@ def split_clip(
     table = workspace.read_clip_table(columns=["clip_id", "start", "end"])
     row = table.filter(pc.equal(table["clip_id"], clip_id)).to_pylist()
     if not row:
-        raise _unknown(clip_id)
+        raise _unknown(workspace, clip_id)
     return edit_bounds(
         workspace, clip_id, row[0]["start"], row[0]["end"], at, expected_version, reviewer, on_wait
     )
 
 
-def _unknown(clip_id: str) -> UnknownClip:
+def _unknown(workspace: Workspace, clip_id: str) -> UnknownClip:
+    """The error for a clip id no clip has; for one an edit or re-cut replaced, what did and
+    (after a boundary edit or split) the clips that hold its audio now."""
+    from .label_undo import replaced
+
+    what, now = replaced(workspace, [clip_id]).get(clip_id, ("", []))
+    if now:
+        return UnknownClip(f"clip {clip_id} no longer exists ({what}): it is {' and '.join(now)} now")
     return UnknownClip(
         f"unknown clip id {clip_id!r} (a cut may have replaced it); `accentds labels list` shows the clips"
     )
@@ -200,7 +207,7 @@ def edit_bounds(
         table = workspace.read_clip_table()
         found = table.filter(pc.equal(table["clip_id"], clip_id)).to_pylist()
         if not found:
-            raise _unknown(clip_id)
+            raise _unknown(workspace, clip_id)
         old = found[0]
         sid = old["source_id"]
         mine = table.filter(pc.equal(table["source_id"], sid)).select(["clip_id", "start", "end"])
@@ -266,7 +273,7 @@ def _commit(
         # everything read before anything is written
         table = workspace.read_clip_table()
         if not pc.any(pc.equal(table["clip_id"], old_id)).as_py():
-            raise _unknown(old_id)
+            raise _unknown(workspace, old_id)
         labels = _check_version(workspace, old_id, expected_version)
         targets = fold(workspace.journal().for_clips(new_ids), set(new_ids))
         cuts = workspace.read_cuts()

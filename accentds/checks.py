@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .config import LabelSchema
 from .errors import AccentdsError
 from .licences import Credit
 
@@ -46,6 +47,28 @@ def transcript_checks(rows: Sequence[Mapping[str, Any]], force: bool) -> list[st
             f"{MIN_CHARS_PER_S:g}-{MAX_CHARS_PER_S:g}), so may not be what the clip says: {_listed(sorted(odd))}"
         )
     return warnings
+
+
+def schema_checks(rows: Sequence[Mapping[str, Any]], schema: LabelSchema, force: bool) -> list[str]:
+    """Refuse accepted clips whose accent or accent evidence is not in [labels] (a typo in
+    manifests/source_labels.csv, a region taken out of accentds.toml); with `force`, a warning."""
+    found = []
+    for name, allowed in (("accent", schema.accents), ("accent_evidence", schema.accent_evidence)):
+        odd = sorted({r[name] for r in rows if r[name] and r[name] not in allowed})
+        for value in odd:
+            ids = sorted(r["clip_id"] for r in rows if r[name] == value)
+            found.append(
+                f"{len(ids)} accepted clip(s) have the {name.replace('_', ' ')} {value!r} ({_listed(ids)})"
+            )
+    if not found:
+        return []
+    what = "; ".join(found) + ", which [labels] of accentds.toml does not list"
+    if force:
+        return [f"--force: {what}; they are published so"]
+    raise AccentdsError(
+        f"{what}: set it with `accentds label CLIP_ID --accent ...` or, for a source's default, "
+        "`accentds source set SOURCE_ID --accent ...`, or add it to [labels]; or publish with --force"
+    )
 
 
 def evaluation_checks(

@@ -34,6 +34,7 @@ VAD_RATES = (8000, 16000, 32000, 48000)
 BACKENDS = ("webrtc+silero", "webrtc", "silero")
 DEFAULT_URL_TIMEOUT_S = 1800.0
 DEFAULT_MAX_TRANSCRIPT_CHARS = 2000
+MAX_GAP_MS = 60_000  # the most [vad] padding_ms and merge_gap_ms may be
 
 Problem = tuple[str, str]  # (the key a problem is about, a sentence saying what is wrong)
 RegionTargets = tuple[tuple[str, float], ...]  # a TOML table: accent region = minutes
@@ -132,6 +133,10 @@ class VadSettings(_Checked):
         for name in ("padding_ms", "merge_gap_ms", "min_clip_s", "min_flux"):
             if getattr(self, name) < 0:
                 found.append((name, f"{name} must be 0 or more (got {getattr(self, name)})"))
+            elif name.endswith("_ms") and getattr(self, name) > MAX_GAP_MS:
+                found.append(
+                    (name, f"{name} must be at most {MAX_GAP_MS} (one minute; got {getattr(self, name)})")
+                )
         if self.max_clip_s <= 0:
             found.append(("max_clip_s", f"max_clip_s must be more than 0 (got {self.max_clip_s})"))
         elif self.max_clip_s < max(self.min_clip_s, 2 * self.frame_ms / 1000):
@@ -183,6 +188,9 @@ class LabelSchema(_Checked):
             )
         for name in ("accents", "accent_evidence", "statuses", "speakers"):
             values: tuple[str, ...] = getattr(self, name)
+            if not values and name != "speakers":  # a label could take no value at all
+                like = {"accents": SCOTTISH_ACCENTS, "accent_evidence": ACCENT_EVIDENCE}.get(name, STATUSES)
+                found.append((name, f'{name} must name at least one value, like ["{like[0]}"]'))
             if any(not v.strip() for v in values):
                 found.append((name, f"{name} must not hold an empty name"))
             repeated = sorted({v for v in values if values.count(v) > 1})

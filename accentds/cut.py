@@ -11,6 +11,7 @@ import errno
 import json
 import math
 import os
+import re
 import signal
 from array import array
 from collections.abc import Callable, Sequence
@@ -299,14 +300,24 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+CLIP_FILE = re.compile(r"^(?P<source>.+)-(?P<start>\d{8})-(?P<end>\d{8})\.wav$")
+
+
+def is_clip_file(path: Path) -> bool:
+    """Whether `path` is named as `cut` names a clip file (a copy or any other file is not)."""
+    named = CLIP_FILE.match(path.name)
+    return bool(named) and named["source"] == path.parent.name
+
+
 def sweep(workspace: Workspace, source_id: str = "*") -> int:
     """Remove what killed runs left (call holding the cut lock): half-written `.part` clips,
     temp files of dead processes, and clip files no manifest row names (of one source, while
-    other sources' cuts are writing theirs). Returns the count."""
+    other sources' cuts are writing theirs); a file not named as a clip is left alone.
+    Returns the count."""
     listed = set(workspace.read_clip_table(columns=["path"])["path"].to_pylist())
     removed = 0
     for path in workspace.clips.glob(f"{source_id}/*"):
-        stale = path.suffix == ".part" or (path.suffix == ".wav" and workspace.rel(path) not in listed)
+        stale = path.suffix == ".part" or (is_clip_file(path) and workspace.rel(path) not in listed)
         if stale and path.is_file():
             path.unlink(missing_ok=True)
             removed += 1

@@ -1,29 +1,30 @@
 """`accentds doctor`: check every manifest against the files and rebuild what can be rebuilt.
 
 It repairs a torn label journal, rebuilds clips.parquet from the clip files and cuts.csv
-when it is damaged or gone, drops rows whose file is gone (their sources are re-cut by the
-next `accentds cut`, and labels come back with their clip ids), deletes clip files no row
-names, and rewrites the joined manifest, labels.csv and duplicates.csv."""
+when it is damaged or gone, cuts a clip whose file is gone again from its source (where the
+source media is gone too, drops the source's rows: the next `accentds cut` re-cuts it once
+pulled again), deletes clip files no row names, and rewrites the joined manifest, labels.csv
+and duplicates.csv."""
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow.compute as pc
 import soundfile
 
 from . import quality
-from .cut import sweep
+from .cut import CLIP_FILE, is_clip_file, sweep
 from .cut_commit import find_duplicates
-from .errors import AccentdsError
+from .errors import AccentdsError, DamagedManifest
+from .handcut import BOUNDS_NAME, exact_pcm, read_hand_clips
+from .media import find_ffmpeg, write_wav
 from .models import Clip
 from .views import write_manifest
 from .workspace import Workspace
-
-CLIP_FILE = re.compile(r"^(?P<source>.+)-(?P<start>\d{8})-(?P<end>\d{8})\.wav$")
 
 
 @dataclass
@@ -87,8 +88,47 @@ def clips_from_files(workspace: Workspace) -> list[Clip]:
     return clips
 
 
+def remake_missing(workspace: Workspace) -> int:
+    """Cut each clip whose file is gone again from its source media, at the start and end
+    its row holds (on the timeline of the source's other clips), so its row and labels
+    stay as they are. Returns how many it made; a source whose media is gone or does not
+    decode is left to the caller."""
+    rows = workspace.read_clip_table(columns=["source_id", "start", "end", "path"]).to_pylist()
+    media = {s.source_id: workspace.abs(s.media) for s in workspace.read_sources() if s.media}
+    rate, made, failed = workspace.config.vad.sample_rate, 0, set()
+    ffmpeg = None
+    for row in rows:
+        path, sid = workspace.abs(row["path"]), row["source_id"]
+        if path.is_file() or sid in failed:
+            continue
+        refs = [(r["start"], workspace.abs(r["path"])) for r in rows if r["source_id"] == sid]
+        try:
+            if sid not in media or not media[sid].is_file():
+                raise AccentdsError(f"{sid} has no media in raw/")
+            ffmpeg = ffmpeg or find_ffmpeg(workspace.config.ffmpeg)
+            pcm = exact_pcm(ffmpeg, media[sid], rate, row["start"], row["end"], refs)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_wav(path, pcm, rate)
+            made += 1
+        except (AccentdsError, OSError):
+            failed.add(sid)
+    return made
+
+
 def doctor(workspace: Workspace) -> Checkup:
-    """Check and repair the workspace (holding the cut lock, so no cut runs meanwhile)."""
+    """Check and repair the workspace (holding the cut lock, so no cut runs meanwhile). A
+    manifest it cannot rebuild (sources.csv, bounds.csv, ...) stops it, named with its line."""
+    try:
+        return _doctor(workspace)
+    except DamagedManifest as exc:
+        name = Path(exc.where.split(" line ")[0]).name
+        raise AccentdsError(
+            f"{exc.where} cannot be read ({exc.why}), and doctor cannot rebuild it: restore it from git "
+            f"(`git checkout -- manifests/{name}`) or mend it by hand, then run `accentds doctor` again"
+        ) from None
+
+
+def _doctor(workspace: Workspace) -> Checkup:
     up = Checkup()
     with workspace.cut_lock(), workspace.lock():
         cut_off = workspace.journal().repair() if workspace.labels_journal.exists() else 0
@@ -99,6 +139,8 @@ def doctor(workspace: Workspace) -> Checkup:
             up.fine.append(f"labels.jsonl: {changes} recorded change(s)")
         except AccentdsError as exc:
             up.problems.append(str(exc))
+        workspace.read_sources(), workspace.read_cuts()  # kept by hand: a bad line stops doctor, named
+        read_hand_clips(workspace.manifests / BOUNDS_NAME)
         try:
             table = workspace.read_clip_table(columns=["clip_id", "source_id", "path"])
             up.fine.append(f"clips.parquet: {table.num_rows} clip(s)")
@@ -108,6 +150,14 @@ def doctor(workspace: Workspace) -> Checkup:
             up.fixed.append(f"{exc}; rebuilt it from {len(clips)} clip file(s)")
             table = workspace.read_clip_table(columns=["clip_id", "source_id", "path"])
         present = [workspace.abs(p).is_file() for p in table["path"].to_pylist()]
+        if not all(present):
+            remade = remake_missing(workspace)
+            if remade:
+                up.fixed.append(
+                    f"clips/: {remade} clip file(s) were gone; cut them again from their sources "
+                    "(same start, end and labels)"
+                )
+            present = [workspace.abs(p).is_file() for p in table["path"].to_pylist()]
         if not all(present):
             missing = table.filter(pc.invert(np.asarray(present)))
             sources = sorted(set(missing["source_id"].to_pylist()))
@@ -123,6 +173,14 @@ def doctor(workspace: Workspace) -> Checkup:
         if removed:
             up.fixed.append(
                 f"clips/ and manifests/: removed {removed} file(s) no row names (left by killed runs)"
+            )
+        others = [p for p in workspace.clips.rglob("*") if p.is_file() and not is_clip_file(p)]
+        others = [workspace.rel(p) for p in others if not p.name.startswith(".")]
+        if others:
+            listed = ", ".join(sorted(others)[:5]) + (" ..." if len(others) > 5 else "")
+            up.fine.append(
+                f"clips/: left alone {len(others)} file(s) accentds did not write ({listed}): "
+                "keep your own files outside clips/"
             )
         find_duplicates(workspace)
         write_manifest(workspace)

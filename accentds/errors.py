@@ -1,5 +1,13 @@
-"""The one exception accentds raises on purpose."""
+"""The exception accentds raises on purpose, and its kind for a manifest that cannot be read."""
 
 
 class AccentdsError(Exception):
     """A problem the user can fix; the message says what to do next."""
+
+
+class DamagedManifest(AccentdsError):
+    """A manifest file that cannot be read: `where` is the file (and line), `why` the reason."""
+
+    def __init__(self, message: str, where: str, why: str) -> None:
+        super().__init__(message)
+        self.where, self.why = where, why

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .label_undo import replaced
 from .labels import Change, apply_edits, check_values, default_reviewer, normalise, read_source_defaults
-from .sheets import read_sheet
+from .manifest import check_target
+from .sheets import Sheet, read_sheet
 from .views import build_manifest, write_manifest
 from .workspace import EDITABLE_FIELDS, Workspace, write_csv_atomic
 
@@ -37,6 +39,7 @@ def from_spreadsheet(value: str) -> str:
 def export_labels(workspace: Workspace, path: Path) -> int:
     """Write every clip's effective labels as CSV for a spreadsheet, text that a spreadsheet
     would run as a formula escaped (`spreadsheet_text`); returns the row count."""
+    check_target(workspace, path)
     rows = build_manifest(workspace).select(EXPORT_COLUMNS).to_pylist()
     for row in rows:
         row["transcript_is_draft"] = "yes" if row["transcript_is_draft"] else ""
@@ -116,6 +119,34 @@ def _merge_stale(
     return problems
 
 
+def _label_columns(path: Path, sheet: Sheet) -> tuple[list[str], list[dict[str, str]]]:
+    """The sheet's columns and rows, a header a person retyped ("Status", "Accent evidence")
+    read as the label column it names; a label column twice is refused."""
+    wanted = {"clip_id", "version", *EDITABLE_FIELDS}
+    names = []
+    for column in sheet.columns:
+        name = "_".join(column.lower().replace("_", " ").split())
+        names.append(name if name in wanted else column)
+    twice = sorted({n for n in names if n in wanted and names.count(n) > 1})
+    if twice:
+        headers = [c for c, n in zip(sheet.columns, names, strict=True) if n == twice[0]]
+        raise AccentdsError(f"{path} has {len(headers)} {twice[0]} columns ({', '.join(headers)}): keep one")
+    renamed = dict(zip(sheet.columns, names, strict=True))
+    return names, [{renamed[k]: v for k, v in row.items()} for row in sheet.rows]
+
+
+def _name_replaced(workspace: Workspace, problems: list[str], unknown: dict[int, str]) -> None:
+    """Say, for each unknown clip id a boundary edit, split or re-cut replaced since the sheet
+    was written, what became of it (in place of `problems[index]`)."""
+    found = replaced(workspace, unknown.values())
+    for index, cid in unknown.items():
+        if cid in found:
+            what, to = found[cid]
+            then = f"its labels are on {' and '.join(to)}: put the new id in the row, or " if to else ""
+            row = problems[index].split(": ", 1)[0]
+            problems[index] = f"{row}: clip {cid} no longer exists ({what}): {then}export the labels again"
+
+
 def import_labels(
     workspace: Workspace,
     path: Path,
@@ -134,7 +165,7 @@ def import_labels(
     changed it since), a cell changed in the sheet is applied where the clip's field did not
     change since, and is a conflict that stops the import where both changed."""
     sheet = read_sheet(path)
-    columns, rows = sheet.columns, sheet.rows
+    columns, rows = _label_columns(path, sheet)
     for message in sheet.warnings:
         if warn:
             warn(message)
@@ -150,10 +181,12 @@ def import_labels(
     edits: dict[str, dict[str, str]] = {}
     stale: dict[str, tuple[int, int]] = {}  # clip -> (row, version) of rows older than the clip
     seen: dict[str, int] = {}
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
+    unknown: dict[int, str] = {}  # problems' index -> a clip id no clip has
+    for number, row in zip(sheet.numbers, rows, strict=True):
         cid = (row.get("clip_id") or "").strip()
         if cid not in shown:
             problems.append(f"row {number}: unknown clip id {cid!r}")
+            unknown[len(problems) - 1] = cid
             continue
         if cid in seen:
             problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
@@ -168,9 +201,9 @@ def import_labels(
         if view and clean.get("transcript") == "" and current["transcript_is_draft"]:
             del clean["transcript"]  # the view holds typed words only: a caption draft is not in it
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
-        if "transcript" not in changed:  # a transcript from before the limit stays as it is
-            clean.pop("transcript", None)
-        for problem in check_values(schema, clean):
+        # a cell left as it is passes: a transcript from before the limit, an accent since
+        # taken out of [labels] accents
+        for problem in check_values(schema, changed):
             problems.append(f"row {number}: {problem}")
         if changed:
             edits[cid] = changed
@@ -180,6 +213,8 @@ def import_labels(
         elif changed and sheet_version != "" and sheet_version < int(current.get("version") or 0):
             stale[cid] = (number, sheet_version)
     problems += _merge_stale(workspace, edits, stale, shown)
+    if unknown:
+        _name_replaced(workspace, problems, unknown)
     if edits and "version" not in columns and not view and warn:
         warn(
             f"{path} has no version column: its cells replace the clips' labels, also those changed "

@@ -1,4 +1,4 @@
-"""Human labels: validation against the schema, edits with history and undo, source defaults,
+"""Human labels: validation against the schema, edits with history (undo: `label_undo`), source defaults,
 speaker renames and listing (spreadsheet export and import: `label_sheets`).
 
 Labels live in manifests/labels.csv (one row per labelled clip), source defaults in
@@ -20,6 +20,7 @@ from .config import LabelSchema
 from .errors import AccentdsError
 from .journal import ClipLabels, fold, history_rows, new_tx_id
 from .licences import OTHER, check, read_attribution
+from .selection import carry_deny, drop_denied
 from .splits import check_merge, rename_in_memory
 from .views import build_manifest, write_manifest
 from .workspace import (
@@ -247,63 +248,6 @@ def history(workspace: Workspace, clip_id: str) -> list[dict[str, str]]:
     return rows
 
 
-def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]:
-    """Restore the values a clip had before its last change that is not undone yet."""
-    with workspace.lock():
-        records = workspace.journal().for_clips([clip_id])
-        undone = {tx.get("undoes") for tx in records}
-        edits = [tx for tx in records if not tx.get("undoes") and tx.get("tx") not in undone]
-        if not edits:
-            if not records and _unknown(workspace, [clip_id]):
-                raise AccentdsError(f"unknown clip id(s): {clip_id}; `accentds labels list` shows them")
-            raise AccentdsError(f"nothing to undo for {clip_id}")
-        last = edits[-1]
-        restore = {c["field"]: c.get("old", "") for c in last["changes"] if c["clip"] == clip_id}
-        return apply_edits(
-            workspace, {clip_id: restore}, reviewer or default_reviewer(), undoes=last.get("tx", "")
-        )
-
-
-def undo_tx(workspace: Workspace, tx_id: str, reviewer: str = "") -> list[Change]:
-    """Undo one recorded change (every clip it touched, as one record), refused if any of
-    its clips was changed after it."""
-    if not tx_id or not tx_id.isalnum():
-        raise AccentdsError(f"no recorded change {tx_id!r}")
-    with workspace.lock():
-        journal = workspace.journal()
-        records = journal.transactions()
-        index = next((i for i, tx in enumerate(records) if tx.get("tx") == tx_id), None)
-        if index is None:
-            raise AccentdsError(f"no recorded change {tx_id!r}")
-        if any(tx.get("undoes") == tx_id for tx in records[index + 1 :]):
-            raise AccentdsError(f"change {tx_id} was undone already")
-        target = records[index]
-        clips = {c["clip"] for c in target["changes"]}
-        later = {c["clip"] for tx in records[index + 1 :] for c in tx["changes"]} & clips
-        if later:
-            raise AccentdsError(
-                f"{len(later)} clip(s) changed since ({', '.join(sorted(later)[:3])}); undo them one "
-                "by one with `accentds labels undo CLIP`"
-            )
-        restore: dict[str, dict[str, str]] = {}
-        for change in target["changes"]:
-            restore.setdefault(change["clip"], {})[change["field"]] = change.get("old", "")
-        return apply_edits(workspace, restore, reviewer or default_reviewer(), undoes=tx_id)
-
-
-def undo_last_import(workspace: Workspace, reviewer: str = "") -> list[Change]:
-    """Undo the newest `labels import` not undone yet, every clip it changed as one record
-    (refused, as `undo_tx`, if any of them changed since)."""
-    records = workspace.journal().transactions()
-    undone = {tx.get("undoes") for tx in records}
-    imports = [
-        tx for tx in records if str(tx.get("why", "")).startswith("import of ") and tx.get("tx") not in undone
-    ]
-    if not imports:
-        raise AccentdsError("no labels import to undo")
-    return undo_tx(workspace, imports[-1]["tx"], reviewer)
-
-
 def orphans(workspace: Workspace) -> dict[str, dict[str, str]]:
     """Labels of clips that no longer exist (a re-cut found no clip to move them to)."""
     labels = workspace.read_labels()
@@ -371,12 +315,13 @@ def set_source_defaults(
 
 
 def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "") -> int:
-    """Rename a speaker everywhere (clip labels and source defaults); renaming to a name that
-    exists merges the two. Returns how many clip labels and sources changed."""
+    """Rename a speaker everywhere (labels, source defaults, split memory, deny list); a name
+    that exists merges the two. Returns how many clip labels and sources changed."""
     old, new = " ".join(old.split()), " ".join(new.split())
     if not old or not new:
         raise AccentdsError("give the speaker's current name and the new one")
     check_merge(workspace, old, new)
+    denied = carry_deny(workspace, old, new)  # before the clips change: a takedown never lapses
     labels = workspace.read_labels()
     clip_ids = [cid for cid, row in labels.items() if row.get("speaker") == old]
     changed = (
@@ -403,6 +348,8 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
     if not changed and not hits:
         raise AccentdsError(f"no clip or source has the speaker {old!r}")
     rename_in_memory(workspace, old, new)
+    if denied and old != new:
+        drop_denied(workspace, "speaker", old)
     return changed + len(hits)
 
 

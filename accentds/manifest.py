@@ -10,12 +10,41 @@ from .views import build_manifest, write_csv_table
 from .workspace import Workspace, atomic_path, write_parquet
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
+KEPT = ("manifests", "clips", "raw", "releases")  # folders whose files accentds writes itself
+
+
+def export_format(fmt: str | None, output: Path | None) -> str:
+    """The format to write: `fmt`, else the one `output`'s suffix names, else csv. A suffix
+    naming another format than `fmt` is refused (a .jsonl file holding CSV)."""
+    named = output.suffix.lower().lstrip(".") if output else ""
+    if fmt is None:
+        return named if named in EXPORT_FORMATS else "csv"
+    if named in EXPORT_FORMATS and named != fmt:
+        raise AccentdsError(f"{output} ends in .{named} but --format is {fmt}: give one or the other")
+    return fmt
+
+
+def check_target(workspace: Workspace, output: Path) -> None:
+    """Refuse to write an export over a folder or the workspace's own files (accentds.toml,
+    manifests/, clips/, raw/, releases/): it would replace the labels or clips with it."""
+    target, root = output.resolve(), workspace.root.resolve()
+    if target.is_dir():
+        raise AccentdsError(f"{output} is a folder: give the name of a file to write")
+    inside = next((name for name in KEPT if target.is_relative_to(root / name)), None)
+    if inside:
+        raise AccentdsError(
+            f"{output} is inside the workspace's {inside}/, whose files accentds keeps: write the export "
+            f"elsewhere, such as {target.name} in the workspace folder"
+        )
+    if target == root / "accentds.toml":
+        raise AccentdsError(f"{output} is the workspace's settings: write the export to another file")
 
 
 def export(workspace: Workspace, fmt: str, output: Path) -> int:
     """Write the joined manifest to `output` as csv, parquet or jsonl; return the row count."""
     if fmt not in EXPORT_FORMATS:
         raise AccentdsError(f"unknown format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+    check_target(workspace, output)
     table = build_manifest(workspace)
     with atomic_path(output) as tmp:
         if fmt == "csv":

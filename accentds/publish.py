@@ -46,7 +46,7 @@ from .changes import (
     render_diff,
     same_data_as_recorded,
 )
-from .checks import credited_speakers, evaluation_checks, transcript_checks
+from .checks import credited_speakers, evaluation_checks, schema_checks, transcript_checks
 from .errors import AccentdsError
 from .licences import OTHER, Credit, card_licence, combine, credits
 from .markup import release_minutes
@@ -382,6 +382,7 @@ def publish(
     warnings += credited_speakers(workspace.config.publish.speaker_names, kept, credit)
     licence = card_licence(licences, credit, any(not c.licence for c in credit.values()))
     warnings += transcript_checks(kept, force)
+    warnings += schema_checks(kept, config.labels, force)
     moves = pending_moves(workspace)
     kept.sort(key=lambda r: r["clip_id"])
     present = {row["speaker"] for row in kept}

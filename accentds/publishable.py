@@ -34,7 +34,8 @@ EMPTY_TRANSCRIPT = "empty transcript"
 REASONS = (DENIED_SOURCE, DENIED_SPEAKER, UNLICENSED, *UNCREDITED, EMPTY_TRANSCRIPT)
 # The command that fixes each reason (the deny list is meant to hold clips back)
 FIXES = {
-    UNLICENSED: "set licences with `accentds source set ID --licence ...`",
+    UNLICENSED: "set licences with `accentds source set ID --licence ...`, or list theirs in "
+    "allowed_licences of accentds.toml",
     NO_CREDIT: 'credit the sources with `accentds source set ID --author "..." --title "..." --url https://...`',
     NO_AUTHOR: 'name the authors with `accentds source set ID --author "..."`',
     NO_TITLE: 'give a title or page with `accentds source set ID --title "..."` (or `--url https://...`)',

@@ -36,8 +36,28 @@ def deny_csv(workspace: Workspace) -> Path:
 
 
 def read_deny(workspace: Workspace) -> list[dict[str, str]]:
-    """Rows of the deny list (kind, value, reason, added_at), oldest first."""
-    return [row for row in read_csv(deny_csv(workspace)) if row.get("kind") and row.get("value")]
+    """Rows of the deny list (kind, value, reason, added_at), oldest first, read as `deny`
+    writes them: the kind in lower case, the name with single spaces. A hand-edited row
+    that names no source or speaker is refused with its line: it would keep nothing out."""
+    path = deny_csv(workspace)
+    rows = []
+    for line, row in enumerate(read_csv(path), start=2):
+        kind = (row.get("kind") or "").strip().lower()
+        value = " ".join((row.get("value") or "").split())
+        if not kind and not value:
+            continue  # a blank line
+        if kind not in DENY_KINDS:
+            what = f"the kind {row.get('kind') or ''!r} is neither source nor speaker"
+        elif not value:
+            what = f"no {kind} is named"
+        else:
+            rows.append({**row, "kind": kind, "value": value})
+            continue
+        raise AccentdsError(
+            f"{path} line {line}: {what}, so the row keeps nothing out of releases: "
+            "write it as kind,value,reason,added_at (kind source or speaker) or delete it"
+        )
+    return rows
 
 
 def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, str]:
@@ -75,6 +95,27 @@ def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, 
         row = {"kind": kind, "value": value, "reason": reason, "added_at": now_iso()}
         write_csv_atomic(deny_csv(workspace), DENY_FIELDS, [*rows, row])
     return row
+
+
+def carry_deny(workspace: Workspace, old: str, new: str) -> bool:
+    """Before speaker `old` is renamed to `new`: if `old` is denied, `new` is denied too, with
+    the same reason (a merge says they are one person, so the takedown covers both). Returns
+    whether `old` is denied; `drop_denied` removes its row once no clip has that name."""
+    with workspace.lock():
+        rows = read_deny(workspace)
+        hits = [r for r in rows if r["kind"] == "speaker" and r["value"] == old]
+        if hits and not any(r["kind"] == "speaker" and r["value"] == new for r in rows):
+            write_csv_atomic(deny_csv(workspace), DENY_FIELDS, [*rows, {**hits[0], "value": new}])
+    return bool(hits)
+
+
+def drop_denied(workspace: Workspace, kind: str, value: str) -> None:
+    """Take `value` off the deny list (a speaker renamed after `carry_deny`)."""
+    with workspace.lock():
+        rows = read_deny(workspace)
+        kept = [r for r in rows if not (r["kind"] == kind and r["value"] == value)]
+        if len(kept) != len(rows):
+            write_csv_atomic(deny_csv(workspace), DENY_FIELDS, kept)
 
 
 # -- choosing clips --------------------------------------------------------------------

@@ -23,8 +23,9 @@ def allow_long_fields() -> None:
 @dataclass
 class Sheet:
     columns: list[str]
-    rows: list[dict[str, str]]  # row 2 of the file is rows[0]
+    rows: list[dict[str, str]]  # every row with a value in it, from row 2 on (row 1: the header)
     warnings: list[str] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)  # each row's number as a spreadsheet shows it
 
 
 def read_sheet(path: Path) -> Sheet:
@@ -48,11 +49,18 @@ def read_sheet(path: Path) -> Sheet:
     header = text.split("\n", 1)[0]
     delimiter = max(DELIMITERS, key=header.count)
     allow_long_fields()
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows, numbers, read = [], [], 0
     try:
-        columns = [c.strip() for c in reader.fieldnames or []]
-        reader.fieldnames = columns
-        rows = [{k: v if v is not None else "" for k, v in row.items() if k is not None} for row in reader]
-    except csv.Error as exc:
-        raise AccentdsError(f"{path} line {reader.line_num}: not readable as CSV ({exc})") from None
-    return Sheet(columns, rows, warnings)
+        columns = [c.strip() for c in next(reader, [])]
+        read = reader.line_num
+        # a spreadsheet's row is a record (a cell may hold line breaks); blank rows are skipped
+        for number, cells in enumerate(reader, start=2):
+            read = reader.line_num
+            if any(cell.strip() for cell in cells):
+                cells += [""] * (len(columns) - len(cells))  # a short row: its last cells empty
+                rows.append(dict(zip(columns, cells[: len(columns)], strict=True)))
+                numbers.append(number)
+    except csv.Error as exc:  # named by the line its row begins on (a stray quote runs on)
+        raise AccentdsError(f"{path} line {read + 1}: not readable as CSV ({exc})") from None
+    return Sheet(columns, rows, warnings, numbers)

@@ -262,9 +262,29 @@ def splits_csv(workspace: Workspace) -> Path:
 
 
 def read_split_log(workspace: Workspace) -> list[dict[str, str]]:
-    """The rows of the split memory, oldest first (a node's last row is its split)."""
-    rows = read_csv(splits_csv(workspace))
-    return [r for r in rows if r.get("kind") in NODE_KINDS and r.get("value") and r.get("split") in SPLITS]
+    """The rows of the split memory, oldest first (a node's last row is its split). A row a
+    hand edit left naming no speaker or source, or no split, is refused with its line: left
+    out, its speaker could be placed in another split than the one published."""
+    path, rows = splits_csv(workspace), []
+    for line, row in enumerate(read_csv(path), start=2):
+        kind, split = (row.get("kind") or "").strip().lower(), (row.get("split") or "").strip().lower()
+        value = " ".join((row.get("value") or "").split())
+        if not (kind or value or split):
+            continue  # a blank line
+        if kind in NODE_KINDS and value and split in SPLITS:
+            rows.append({**row, "kind": kind, "value": value, "split": split})
+            continue
+        if kind not in NODE_KINDS:
+            what = f"the kind {row.get('kind') or ''!r} is neither speaker nor source"
+        elif not value:
+            what = f"no {kind} is named"
+        else:
+            what = f"the split {row.get('split') or ''!r} is not train, validation or test"
+        raise AccentdsError(
+            f"{path} line {line}: {what}: mend the line as it was (`git diff -- manifests/splits.csv`); "
+            "`accentds splits move` is the way to change a split"
+        )
+    return rows
 
 
 def memory_of(log: Iterable[Mapping[str, str]]) -> dict[str, str]:

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from .config import CONFIG_NAME, Config, VadSettings
 from .config_file import load_config, render_config
-from .errors import AccentdsError
+from .errors import AccentdsError, DamagedManifest
 from .journal import JOURNAL_NAME, LabelJournal
 from .models import Clip, CutRecord, Source, field_names, from_row
 from .procs import running
@@ -141,24 +141,28 @@ def write_csv_atomic(path: Path, columns: list[str], rows: list[dict[str, Any]])
 def damaged(path: Path, why: object, line: int | None = None) -> AccentdsError:
     """The error for a manifest that cannot be read: which file, where, and what to do."""
     where = f"{path} line {line}" if line else str(path)
-    return AccentdsError(
+    return DamagedManifest(
         f"{where} cannot be read ({why}): it was edited by hand or damaged. Restore it from git "
-        f"(`git checkout -- manifests/{path.name}`), or run `accentds doctor` to rebuild what can be rebuilt"
+        f"(`git checkout -- manifests/{path.name}`), or run `accentds doctor` to rebuild what can be rebuilt",
+        where,
+        str(why),
     )
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     """Rows of a CSV file as dicts; a missing file has no rows."""
     allow_long_fields()
+    reader = None
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
+            reader = csv.DictReader(handle, strict=True)  # a stray quote would swallow later rows
+            return list(reader)
     except FileNotFoundError:
         return []
     except UnicodeDecodeError as exc:
         raise damaged(path, f"not UTF-8 at byte {exc.start}") from None
     except csv.Error as exc:
-        raise damaged(path, exc) from None
+        raise damaged(path, exc, reader.line_num + 1 if reader else None) from None  # the row begun
 
 
 def read_records(path: Path, kind: type) -> list[Any]:

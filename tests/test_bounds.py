@@ -328,3 +328,39 @@ def test_an_edit_killed_before_its_clips_were_recorded_gives_the_labels_back(ws:
     assert "interrupted" in history(Workspace(ws.root), old.clip_id)[-1]["why"]
     assert run_cli("status", cwd=ws.root).returncode == 0  # done once, not again
     assert sum("interrupted" in r["why"] for r in history(Workspace(ws.root), old.clip_id)) == len(LABELS)
+
+
+def test_labels_undo_leaves_a_boundary_edit_and_a_split_with_their_labels(ws: Workspace) -> None:
+    old = ws.read_clips()[3]
+    set_labels(ws, [old.clip_id], LABELS, "ann")
+    [moved] = set_bounds(ws, old.clip_id, old.start + 0.1, old.end).clips
+    refused = run_cli("labels", "undo", moved.clip_id, cwd=ws.root)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"Error: the newest change of {moved.clip_id} is the boundary edit of ")
+    assert f"`accentds label {moved.clip_id} ...`" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    gone = run_cli("labels", "undo", old.clip_id, cwd=ws.root)
+    assert gone.returncode == 1 and f"its labels are on {moved.clip_id} now" in gone.stderr
+    first, second = split_clip(ws, moved.clip_id, round(moved.start + 1, 3)).clips
+    assert run_cli("labels", "undo", second.clip_id, cwd=ws.root).returncode == 1
+    labels = ws.read_labels()
+    for clip in (first, second):
+        assert labels[clip.clip_id]["transcript"] == LABELS["transcript"]
+        assert labels[clip.clip_id]["speaker"] == "Morag"
+    assert not any(labels[c][k] for c in (old.clip_id, moved.clip_id) for k in LABELS)  # no orphans
+    check_consistent(ws)
+
+
+def test_editing_a_clip_again_by_its_old_id_names_the_clips_it_became(ws: Workspace) -> None:
+    old = ws.read_clips()[4]
+    set_labels(ws, [old.clip_id], LABELS, "ann")
+    at = f"{old.start + 1:.3f}"
+    assert run_cli("clip", "split", old.clip_id, at, cwd=ws.root).returncode == 0
+    again = run_cli("clip", "split", old.clip_id, at, cwd=ws.root)
+    first, second = (
+        c.clip_id for c in ws.read_clips() if c.source_id == old.source_id and old.start <= c.start < old.end
+    )
+    assert again.returncode == 1
+    assert (
+        again.stderr.strip()
+        == f"Error: clip {old.clip_id} no longer exists (split): it is {first} and {second} now"
+    )

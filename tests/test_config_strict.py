@@ -235,6 +235,16 @@ def test_a_whole_number_is_a_number(tmp_path: Path) -> None:
         ('name = "test-corpus"', 'name = " "', "[corpus] name must not be empty"),
         ("padding_ms = 200 ", "padding_ms = -1 ", "[vad] padding_ms must be 0 or more (got -1)"),
         ("min_flux = 0.15 ", "min_flux = -0.1 ", "[vad] min_flux must be 0 or more (got -0.1)"),
+        (
+            "padding_ms = 200 ",
+            "padding_ms = 99999999999 ",
+            "[vad] padding_ms must be at most 60000 (one minute; got 99999999999)",
+        ),
+        (
+            "merge_gap_ms = 400 ",
+            "merge_gap_ms = 60001 ",
+            "[vad] merge_gap_ms must be at most 60000 (one minute; got 60001)",
+        ),
         ("aggressiveness = 2 ", "aggressiveness = 7 ", "[vad] aggressiveness must be 0, 1, 2 or 3 (got 7)"),
         ("max_shard_mb = 300", "max_shard_mb = -1", "[publish] max_shard_mb must be more than 0 (got -1)"),
         ("validation = 0.1", "validation = -0.1", "[publish] validation must be 0 or more (got -0.1)"),
@@ -274,6 +284,15 @@ def test_an_impossible_value_is_refused(tmp_path: Path, old: str, new: str, prob
     text = edit(old, new)
     message = refused(tmp_path, text)
     assert message.startswith(f"{tmp_path / 'accentds.toml'}: line {line_of(text, new)}: {problem}"), message
+
+
+@pytest.mark.parametrize(("name", "example"), [("accents", "Glasgow"), ("accent_evidence", "self-described")])
+def test_an_empty_label_list_is_refused(tmp_path: Path, name: str, example: str) -> None:
+    text = re.sub(rf"\n{name} = \[.*?\]\n", f"\n{name} = []\n", RENDERED, count=1, flags=re.S)
+    message = refused(tmp_path, text)
+    assert message.endswith(
+        f'line {line_of(text, f"{name} = []")}: [labels] {name} must name at least one value, like ["{example}"]'
+    ), message
 
 
 def test_every_problem_is_named_in_one_message_in_the_files_order(tmp_path: Path) -> None:

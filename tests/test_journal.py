@@ -17,7 +17,8 @@ from conftest import fill_disk, run_cli, small_disk
 
 from accentds.journal import LabelJournal
 from accentds.label_sheets import export_labels, import_labels
-from accentds.labels import history, set_labels, undo
+from accentds.label_undo import undo
+from accentds.labels import history, set_labels
 from accentds.views import refresh_manifest
 from accentds.workspace import Workspace, read_csv
 

@@ -12,6 +12,7 @@ from conftest import SAMPLE, run_cli
 
 from accentds.errors import AccentdsError
 from accentds.label_sheets import export_labels, from_spreadsheet, import_labels, spreadsheet_text
+from accentds.label_undo import undo
 from accentds.labels import (
     LabelConflict,
     history,
@@ -19,8 +20,8 @@ from accentds.labels import (
     rename_speaker,
     set_labels,
     set_source_defaults,
-    undo,
 )
+from accentds.selection import deny, read_deny
 from accentds.views import refresh_manifest
 from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, write_csv_atomic
 
@@ -438,3 +439,107 @@ def test_a_sheet_without_its_version_column_is_imported_with_a_warning(
     assert import_labels(cut_ws, sheet, warn=said.append)
     assert len(said) == 1 and "has no version column" in said[0]
     assert import_labels(cut_ws, sheet, warn=said.append) == [] and len(said) == 1  # nothing to import: quiet
+
+
+def test_a_denied_speaker_stays_denied_when_renamed_or_merged(cut_ws: Workspace) -> None:
+    ids = _ids(cut_ws)
+    set_labels(cut_ws, ids[:2], {"speaker": "Ewan"})
+    set_labels(cut_ws, ids[2:3], {"speaker": "Morag"})
+    deny(cut_ws, "speaker", "Ewan", "asked to be removed")
+    rename_speaker(cut_ws, "Ewan", "Ewan Grant")
+    assert [(r["value"], r["reason"]) for r in read_deny(cut_ws)] == [("Ewan Grant", "asked to be removed")]
+    result = run_cli("speakers", "rename", "Ewan Grant", "Morag", "--workspace", str(cut_ws.root))
+    assert result.returncode == 0, result.stderr
+    assert "'Morag' is on the deny list (asked to be removed)" in result.stdout
+    assert [r["value"] for r in read_deny(cut_ws)] == ["Morag"]
+
+
+def test_a_sheet_resaved_with_blank_rows_imports_and_names_rows_as_the_spreadsheet(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "labels.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    rows[0]["transcript"] = "Aye, it's a braw day"
+    rows[1]["status"] = "rejected"
+    columns = list(reversed(rows[0]))  # columns moved around
+    blank = ",".join([""] * len(columns))
+    lines = [",".join(columns), *(",".join(f'"{r[c]}"' for c in columns) for r in rows)]
+    lines[3:3] = [blank, blank, ""]  # rows 4 to 6 of the spreadsheet left empty
+    sheet.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    changes = import_labels(cut_ws, sheet, "ann")
+    assert {(c.clip_id, c.field, c.new) for c in changes} == {
+        (rows[0]["clip_id"], "transcript", "Aye, it's a braw day"),
+        (rows[1]["clip_id"], "status", "rejected"),
+    }
+    lines[8] = lines[8].replace(rows[4]["clip_id"], "file-nope")  # the 5th clip, on row 9
+    sheet.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    with pytest.raises(AccentdsError, match=r"1 problem\(s\):\n  row 9: unknown clip id 'file-nope'$"):
+        import_labels(cut_ws, sheet, "ann")
+
+
+def test_a_label_column_retyped_in_the_spreadsheet_is_still_imported(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    first, second = _ids(cut_ws)[:2]
+    sheet = tmp_path / "labels.csv"
+    sheet.write_text(f"Clip ID,Status,Accent Evidence,transcript\n{first},Rejected,self-described,Aye\n")
+    changes = import_labels(cut_ws, sheet, "ann")
+    assert {(c.field, c.new) for c in changes} == {
+        ("status", "rejected"), ("accent_evidence", "self-described"), ("transcript", "Aye"),
+    }  # fmt: skip
+    sheet.write_text(f"clip_id,status,Status\n{second},accepted,rejected\n")
+    with pytest.raises(AccentdsError, match=r"has 2 status columns \(status, Status\): keep one"):
+        import_labels(cut_ws, sheet, "ann")
+
+
+def test_a_sheet_imports_back_after_an_accent_is_taken_out_of_the_schema(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    first, second = _ids(cut_ws)[:2]
+    set_labels(cut_ws, [first, second], {"accent": "Dundee"}, "ann")
+    toml = cut_ws.root / "accentds.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('    "Dundee",\n', ""), encoding="utf-8")
+    ws = Workspace(cut_ws.root)
+    sheet = tmp_path / "labels.csv"
+    export_labels(ws, sheet)
+    rows = read_csv(sheet)
+    rows[0]["note"] = "checked"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    assert [(c.clip_id, c.field) for c in import_labels(ws, sheet, "ann")] == [(first, "note")]
+    rows[1]["accent"] = "dundee"  # set again by hand: still refused
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    with pytest.raises(AccentdsError, match="row 3: unknown accent 'dundee'"):
+        import_labels(ws, sheet, "ann")
+
+
+def test_a_stray_quote_in_a_sheet_stops_the_import_at_its_row(cut_ws: Workspace, tmp_path: Path) -> None:
+    first, second = _ids(cut_ws)[:2]
+    sheet = tmp_path / "labels.csv"
+    sheet.write_text(f'clip_id,note\n{first},fine\n{second},"not closed\n{first},again\n')
+    with pytest.raises(
+        AccentdsError, match=r"labels.csv line 3: not readable as CSV \(unexpected end of data\)"
+    ):
+        import_labels(cut_ws, sheet, "ann")
+    assert cut_ws.read_labels().get(first, {}).get("note", "") == ""
+
+
+def test_a_sheet_naming_a_clip_split_since_says_where_its_labels_are(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    from accentds.bounds import split_clip
+
+    clip = cut_ws.read_clips()[2]
+    set_labels(cut_ws, [clip.clip_id], {"transcript": "Aye"}, "ann")
+    sheet = tmp_path / "labels.csv"
+    export_labels(cut_ws, sheet)
+    first, second = split_clip(cut_ws, clip.clip_id, round(clip.start + 1, 3)).clips
+    rows = read_csv(sheet)
+    rows[2]["note"] = "two sentences"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    with pytest.raises(AccentdsError) as caught:
+        import_labels(cut_ws, sheet, "ann")
+    assert str(caught.value).endswith(
+        f"row 4: clip {clip.clip_id} no longer exists (split): its labels are on {first.clip_id} and "
+        f"{second.clip_id}: put the new id in the row, or export the labels again"
+    )

@@ -113,3 +113,46 @@ def test_a_full_disk_while_publishing_names_the_shard_keeps_nothing_and_the_next
         done = run_cli("publish", "1.0.0", cwd=root)
         assert done.returncode == 0, done.stderr
         assert run_cli("verify", "1.0.0", cwd=root).returncode == 0
+
+
+def test_a_hand_edited_deny_list_keeps_its_speaker_out_or_names_its_bad_line(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    root = ws.root
+    assert (
+        run_cli("pull", str(SAMPLE), "--speaker", "Morag Ross", "--licence", "CC0-1.0", cwd=root).returncode
+        == 0
+    )
+    assert run_cli("label", *[c.clip_id for c in ws.read_clips()], "--accept", cwd=root).returncode == 0
+    deny_csv = root / "manifests" / "deny.csv"
+    deny_csv.write_text("kind,value,reason,added_at\nSpeaker, Morag  Ross ,asked,2026-12-01\n\n")
+    status = run_cli("status", cwd=root)
+    assert status.returncode == 0, status.stderr
+    assert "not publishable: 0.5 min accepted (denied speaker 0.5 min)" in status.stdout
+    preview = run_cli("publish", "0.1.0", "--dry-run", cwd=root)
+    assert preview.returncode == 1 and "nothing to publish" in preview.stderr
+    deny_csv.write_text("kind,value,reason,added_at\nperson,Morag Ross,asked,2026-12-01\n")
+    for command in (("status",), ("publish", "0.1.0", "--dry-run")):
+        bad = run_cli(*command, cwd=root)
+        assert bad.returncode == 1 and "Traceback" not in bad.stderr
+        assert bad.stderr.strip() == (
+            f"Error: {deny_csv} line 2: the kind 'person' is neither source nor speaker, so the row "
+            "keeps nothing out of releases: write it as kind,value,reason,added_at (kind source or "
+            "speaker) or delete it"
+        )
+
+
+def test_an_accent_outside_the_label_schema_is_not_published_without_force(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    root = ws.root
+    assert run_cli("pull", str(SAMPLE), "--licence", "CC0-1.0", cwd=root).returncode == 0
+    source = ws.read_sources()[0].source_id
+    assert run_cli("source", "set", source, "--accent", "Fife", cwd=root).returncode == 0
+    assert run_cli("label", *[c.clip_id for c in ws.read_clips()], "--accept", cwd=root).returncode == 0
+    defaults = root / "manifests" / "source_labels.csv"
+    defaults.write_text(defaults.read_text(encoding="utf-8").replace(",Fife,", ",Fiffe,"), encoding="utf-8")
+    refused = run_cli("publish", "0.1.0", cwd=root)
+    assert refused.returncode == 1 and not (root / "releases" / "0.1.0").exists()
+    assert refused.stderr.startswith("Error: 8 accepted clip(s) have the accent 'Fiffe' (")
+    assert "`accentds source set SOURCE_ID --accent ...`" in refused.stderr
+    forced = run_cli("publish", "0.1.0", "--force", cwd=root)
+    assert forced.returncode == 0 and "--force: 8 accepted clip(s) have the accent 'Fiffe'" in forced.stderr

@@ -189,3 +189,22 @@ def test_publishing_the_same_version_again_records_a_release_the_record_missed(w
     placed = [row.split(",")[:3] for row in splits_csv(ws).read_text().splitlines()]
     assert placed == [row.split(",")[:3] for row in recorded[splits_csv(ws)].splitlines()]
     assert run_cli("publish", "1.0.0", cwd=ws.root).stderr.endswith("publish a new version\n")
+
+
+def test_a_hand_edited_split_memory_is_read_as_written_or_refused_by_line(ws: Workspace) -> None:
+    publish(ws, "1.0.0", now=NOW)
+    memory = split_memory(ws)
+    text = splits_csv(ws).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    kind, value, split, *rest = lines[1].split(",")
+    lines[1] = ",".join([kind.title(), f" {value} ", split.upper(), *rest])  # a spreadsheet's way
+    splits_csv(ws).write_text("\n".join([*lines, ",,,,,,"]) + "\n", encoding="utf-8")
+    assert split_memory(ws) == memory
+    lines[1] = ",".join([kind, value, split[:-1] + "x", *rest])
+    splits_csv(ws).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for command in (("status",), ("publish", "1.1.0", "--dry-run")):
+        done = run_cli(*command, cwd=ws.root)
+        assert done.returncode == 1, done.stdout
+        assert done.stderr.startswith(
+            f"Error: {splits_csv(ws)} line 2: the split '{split[:-1]}x' is not train"
+        )

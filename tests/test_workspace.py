@@ -234,3 +234,29 @@ def test_a_new_workspace_has_a_journal_and_its_first_command_rewrites_nothing(tm
     before = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in views]
     assert run_cli("status", cwd=ws.root).returncode == 0
     assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in views] == before
+
+
+def test_export_takes_its_format_from_the_file_name_and_never_writes_over_the_workspace(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    pull(workspace, [str(SAMPLE)])
+    assert run_cli("cut", cwd=workspace.root).returncode == 0
+    out = tmp_path / "corpus.jsonl"
+    assert run_cli("export", "-o", str(out), cwd=workspace.root).returncode == 0
+    assert len([json.loads(line) for line in out.read_text().splitlines()]) == 8
+    mixed = run_cli("export", "--format", "csv", "-o", str(out), cwd=workspace.root)
+    assert mixed.returncode == 1 and "ends in .jsonl but --format is csv" in mixed.stderr
+    journal = workspace.labels_journal.read_bytes()
+    kept = {p: p.read_bytes() for p in workspace.manifests.rglob("*") if p.is_file()}
+    for command in (
+        ["export", "--format", "jsonl", "-o", "manifests/labels.jsonl"],
+        ["export", "-o", "clips/all.csv"],
+        ["labels", "export", "manifests/labels.jsonl"],
+        ["export", "-o", "accentds.toml"],
+    ):
+        refused = run_cli(*command, cwd=workspace.root)
+        assert refused.returncode == 1, command
+        assert refused.stderr.startswith("Error: ") and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert workspace.labels_journal.read_bytes() == journal
+    assert {p: p.read_bytes() for p in workspace.manifests.rglob("*") if p.is_file()} == kept
+    assert not (workspace.clips / "all.csv").exists()

@@ -346,7 +346,7 @@ def doctor_cmd(workspace: WorkspaceOpt = None) -> None:
     """Check every manifest against the clip files and rebuild what can be rebuilt.
 
     Cuts off a torn last line of the label journal, rebuilds clips.parquet from the clip
-    files when it is damaged, marks sources whose clip files are gone for re-cutting,
+    files when it is damaged, cuts a clip whose file is gone again from its source,
     deletes files no row names, and rewrites the joined manifest, labels.csv and
     duplicates.csv. Waits for a running cut to finish first.
 

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from ..errors import AccentdsError
 from ..label_sheets import export_labels, import_labels
+from ..label_undo import undo, undo_last_import
 from ..labels import (
     Change,
     history,
@@ -19,10 +20,9 @@ from ..labels import (
     set_labels,
     set_source_defaults,
     set_source_licence,
-    undo,
-    undo_last_import,
     validate,
 )
+from ..selection import read_deny
 from ..views import QUALITY_FLAGS
 from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, out
 
@@ -307,5 +307,11 @@ def speakers_rename_cmd(
 
     Example: accentds speakers rename "Morag M" "Morag MacLeod"
     """
-    count = rename_speaker(_workspace(workspace), old, new)
+    ws = _workspace(workspace)
+    count = rename_speaker(ws, old, new)
     out.print(f"renamed {escape(old)!r} to {escape(new)!r} on {count} clip label(s) and source(s)")
+    name = " ".join(new.split())
+    for row in read_deny(ws):
+        if row["kind"] == "speaker" and row["value"] == name:
+            why = escape(row.get("reason") or "no reason given")
+            out.print(f"{escape(name)!r} is on the deny list ({why}): their clips stay out of every release")

@@ -15,7 +15,7 @@ from .. import render as rendering
 from .. import report as reporting
 from ..corpus_history import growth_by_day, history, render_days
 from ..errors import AccentdsError
-from ..manifest import EXPORT_FORMATS, export
+from ..manifest import EXPORT_FORMATS, export, export_format
 from ..publishable import describe
 from ..status import Status, status
 from .shared import WorkspaceOpt, _minutes, _orphan_line, _release_minutes, _workspace, app, err, out
@@ -209,7 +209,12 @@ def report_cmd(
 
 @app.command("export")
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)}.")] = "csv",
+    fmt: Annotated[
+        Optional[str],
+        typer.Option(
+            "--format", help=f"One of {', '.join(EXPORT_FORMATS)} (default: -o's suffix, else csv)."
+        ),
+    ] = None,
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="File to write (default: manifest.FORMAT here).")
     ] = None,
@@ -220,6 +225,7 @@ def export_cmd(
     Example: accentds export --format jsonl -o corpus.jsonl
     """
     ws = _workspace(workspace)
+    fmt = export_format(fmt, output)
     target = output or Path(f"manifest.{fmt}")
     rows = export(ws, fmt, target)
     out.print(f"wrote {rows} clips to {target}")

@@ -16,7 +16,8 @@ from pydantic import BaseModel
 
 from ..errors import AccentdsError
 from ..journal import new_tx_id
-from ..labels import LabelConflict, set_labels, undo_tx
+from ..label_undo import undo_tx
+from ..labels import LabelConflict, set_labels
 from ..workspace import Workspace
 
 CLIP_ID = r"[A-Za-z0-9_-]{1,200}"
