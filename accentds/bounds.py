@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import AccentdsError
+from .files import now_iso, read_csv, write_csv_atomic, write_parquet_atomic
 from .handcut import (
     BOUNDS_NAME,
     SETTING_FIELDS,
@@ -39,17 +40,7 @@ from .journal import ClipLabels, fold, new_tx_id
 from .media import BYTES_PER_SAMPLE, find_ffmpeg
 from .models import Clip, Source
 from .views import write_manifest
-from .workspace import (
-    CLIP_SCHEMA,
-    DRAFT_FIELDS,
-    EDITABLE_FIELDS,
-    FINGERPRINT_SCHEMA,
-    Workspace,
-    now_iso,
-    read_csv,
-    write_csv_atomic,
-    write_parquet_atomic,
-)
+from .workspace import CLIP_SCHEMA, DRAFT_FIELDS, EDITABLE_FIELDS, FINGERPRINT_SCHEMA, Workspace
 
 MIN_CLIP_S = 0.2  # a hand-made clip is at least this long
 

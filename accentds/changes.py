@@ -13,11 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import AccentdsError
+from .files import sha256_file
 from .markup import cell, code, minutes, release_minutes, table
 from .releases import record_copy, release_dir
 from .shards import OLD_NAMES
 from .splits import SPLITS
-from .workspace import Workspace, sha256_file
+from .workspace import Workspace
 
 LABEL_FIELDS = ("transcript", "speaker", "accent", "accent_evidence")
 

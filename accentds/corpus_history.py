@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from .config import STATUSES
+from .files import now_iso, read_csv, write_csv_atomic
 from .markup import table
 from .report import _by_status, _read_manifest, _sum
-from .workspace import Workspace, now_iso, read_csv, write_csv_atomic
+from .workspace import Workspace
 
 HISTORY_NAME = "history.csv"
 HISTORY_COLUMNS = [

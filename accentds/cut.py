@@ -32,16 +32,13 @@ from .captions import drafts_for_clips
 from .config import VadSettings
 from .cut_commit import WouldOrphan, commit_cut, find_duplicates
 from .errors import AccentdsError
+from .files import now_iso, pid_alive
 from .finder import SpeechFinder, no_speech_warning
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, header_duration, pcm_stream, write_wav
 from .models import Clip, Source, clip_id
 from .vad import FrameClip
 from .views import refresh_manifest, write_manifest
-from .workspace import (
-    Workspace,
-    now_iso,
-    pid_alive,
-)
+from .workspace import Workspace
 
 
 @dataclass(frozen=True)

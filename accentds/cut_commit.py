@@ -18,20 +18,10 @@ import pyarrow.parquet as pq
 from . import fingerprints
 from .config import VadSettings
 from .errors import AccentdsError
+from .files import damaged, now_iso, read_csv, write_csv_atomic, write_parquet_atomic
 from .journal import ClipLabels, fold, new_tx_id
 from .models import Clip, CutRecord
-from .workspace import (
-    CLIP_SCHEMA,
-    DRAFT_FIELDS,
-    DUPLICATE_FIELDS,
-    FINGERPRINT_SCHEMA,
-    Workspace,
-    damaged,
-    now_iso,
-    read_csv,
-    write_csv_atomic,
-    write_parquet_atomic,
-)
+from .workspace import CLIP_SCHEMA, DRAFT_FIELDS, DUPLICATE_FIELDS, FINGERPRINT_SCHEMA, Workspace
 
 if TYPE_CHECKING:
     from .cut import SourceCut

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 import soundfile
 
 from .errors import AccentdsError
-from .workspace import sha256_file
+from .files import sha256_file
 
 RELEASE_JSON = "release.json"
 CARD = "README.md"

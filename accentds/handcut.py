@@ -21,11 +21,11 @@ import soundfile
 from . import fingerprints, quality
 from .config import VadSettings
 from .errors import AccentdsError
+from .files import damaged, now_iso, read_csv, write_csv_atomic
 from .media import BYTES_PER_SAMPLE, MediaError, excerpt_command, write_wav
 from .models import Clip, Source, clip_id
 from .procs import dies_with_us
 from .vad import make_detector
-from .workspace import damaged, now_iso, read_csv, write_csv_atomic
 
 BOUNDS_NAME = "bounds.csv"
 BOUNDS_FIELDS = ["source_id", "start", "end", "region_start", "region_end", "why", "reviewer", "edited_at"]

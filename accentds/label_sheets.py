@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .files import write_csv_atomic
 from .label_undo import replaced
 from .labels import Change, apply_edits, check_values, default_reviewer, normalise, read_source_defaults
 from .manifest import check_target
 from .sheets import Sheet, read_sheet
 from .views import build_manifest, write_manifest
-from .workspace import EDITABLE_FIELDS, Workspace, write_csv_atomic
+from .workspace import EDITABLE_FIELDS, Workspace
 
 EXPORT_COLUMNS = [
     "clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft", "version",

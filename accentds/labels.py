@@ -18,20 +18,13 @@ import pyarrow.compute as pc
 
 from .config import LabelSchema
 from .errors import AccentdsError
+from .files import now_iso, read_csv, write_csv_atomic
 from .journal import ClipLabels, fold, history_rows, new_tx_id
 from .licences import OTHER, check, read_attribution
 from .selection import carry_deny, drop_denied
 from .splits import check_merge, rename_in_memory
 from .views import build_manifest, write_manifest
-from .workspace import (
-    DRAFT_DISMISSED,
-    EDITABLE_FIELDS,
-    SOURCE_LABEL_FIELDS,
-    Workspace,
-    now_iso,
-    read_csv,
-    write_csv_atomic,
-)
+from .workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, SOURCE_LABEL_FIELDS, Workspace
 
 
 class LabelConflict(AccentdsError):

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 def migrate_labels(workspace: Workspace, journal: LabelJournal) -> int:
     """Write the journal from the old files (call under the lock); returns its records."""
-    from .workspace import EDITABLE_FIELDS, now_iso, write_text_atomic
+    from .files import now_iso, write_text_atomic
+    from .workspace import EDITABLE_FIELDS
 
     records: list[dict] = []
     if workspace.history_csv.exists():

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import AccentdsError
-from .workspace import Workspace, now_iso, read_csv, write_csv_atomic
+from .files import now_iso, read_csv, write_csv_atomic
+from .workspace import Workspace
 
 OTHER = "other"
 ATTRIBUTION_FIELDS = ["source_id", "author", "title", "url", "licence_name", "licence_url", "updated_at"]

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from .errors import AccentdsError
+from .files import atomic_path, write_parquet
 from .views import build_manifest, write_csv_table
-from .workspace import Workspace, atomic_path, write_parquet
+from .workspace import Workspace
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 KEPT = ("manifests", "clips", "raw", "releases")  # folders whose files accentds writes itself

@@ -48,6 +48,7 @@ from .changes import (
 )
 from .checks import credited_speakers, evaluation_checks, schema_checks, transcript_checks
 from .errors import AccentdsError
+from .files import now_iso, pid_alive, read_csv, sha256_file
 from .licences import OTHER, Credit, card_licence, combine, credits
 from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id
@@ -78,7 +79,7 @@ from .splits import (
     split_node,
 )
 from .views import build_manifest
-from .workspace import Workspace, now_iso, pid_alive, read_csv, sha256_file
+from .workspace import Workspace
 
 __all__ = ["deny", "diff", "list_releases", "load_release", "publish", "render_diff", "verify"]
 

@@ -23,11 +23,12 @@ from pathlib import Path
 
 from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
+from .files import now_iso, sha256_file
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
 from .procs import running
 from .views import refresh_manifest
-from .workspace import Workspace, now_iso, sha256_file
+from .workspace import Workspace
 
 MEDIA_EXTENSIONS = frozenset(
     [

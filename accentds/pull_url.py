@@ -19,11 +19,12 @@ from typing import Any
 
 from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
+from .files import now_iso, sha256_file
 from .media import MediaError, measure_audio
 from .models import Source, safe_id
 from .procs import die_with_parent
 from .pull import SUBTITLE_EXTENSIONS, PullResult, _commit, _remove_dead_staging, _staging
-from .workspace import Workspace, now_iso, sha256_file
+from .workspace import Workspace
 
 _YOUTUBE = re.compile(
     r"^https?://(?:www\.|m\.|music\.)?(?:youtube\.com/(?:watch\?(?:.*&)?v=|shorts/|live/|embed/)"

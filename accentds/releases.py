@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .files import read_csv, sha256_file, write_csv_atomic
 from .markup import release_minutes
 from .privacy import salt, salt_path, speaker_id
 from .selection import LeftOut
 from .splits import split_memory
-from .workspace import Workspace, read_csv, sha256_file, write_csv_atomic
+from .workspace import Workspace
 
 RELEASE_JSON = "release.json"
 CARD = "README.md"

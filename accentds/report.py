@@ -37,11 +37,12 @@ import pyarrow.parquet as pq
 from . import publishable
 from .config import STATUSES
 from .errors import AccentdsError
+from .files import now_iso, read_csv
 from .publish import list_releases, load_release
 from .publishable import HeldBack
 from .report_warnings import ReportWarning, duplicate_warnings, quality_warnings, share_warnings
 from .views import build_manifest, refresh_manifest
-from .workspace import Workspace, now_iso, read_csv
+from .workspace import Workspace
 
 REPORT_STATUSES = (*STATUSES, "all")
 BREAKDOWNS = ("accent", "speaker", "source", "licence", "split", "quality hints")

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .files import now_iso, read_csv, write_csv_atomic
 from .licences import normalise
 from .views import build_manifest
-from .workspace import Workspace, now_iso, read_csv, write_csv_atomic
+from .workspace import Workspace
 
 DENY_KINDS = ("source", "speaker")
 DENY_FIELDS = ["kind", "value", "reason", "added_at"]

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccentdsError
+from .files import now_iso, read_csv, write_csv_atomic
 from .views import build_manifest
-from .workspace import Workspace, now_iso, read_csv, write_csv_atomic
+from .workspace import Workspace
 
 SPLITS = ("train", "validation", "test")
 NODE_KINDS = ("speaker", "source")

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .config import CONFIG_NAME, QualitySettings
+from .files import atomic_path, damaged, pid_alive, sha256_file, write_parquet_atomic, write_text_atomic
 from .workspace import (
     DRAFT_DISMISSED,
     DRAFT_FIELDS,
@@ -28,12 +29,6 @@ from .workspace import (
     LABEL_FIELDS,
     SOURCE_LABEL_FIELDS,
     Workspace,
-    atomic_path,
-    damaged,
-    pid_alive,
-    sha256_file,
-    write_parquet_atomic,
-    write_text_atomic,
 )
 
 SOURCE_COLUMNS = ["origin", "title", "uploader", "upload_date", "licence"]

@@ -1,11 +1,8 @@
-"""The corpus on disk: paths, manifest files, atomic writes and the writer lock."""
+"""The corpus on disk: paths, manifest files and the writer lock (atomic writes: `files`)."""
 
 from __future__ import annotations
 
-import csv
 import fcntl
-import hashlib
-import io
 import json
 import os
 import threading
@@ -21,11 +18,17 @@ import pyarrow.parquet as pq
 
 from .config import CONFIG_NAME, Config, VadSettings
 from .config_file import load_config, render_config
-from .errors import AccentdsError, DamagedManifest
+from .errors import AccentdsError
+from .files import (
+    damaged,
+    read_csv,
+    read_records,
+    write_csv_atomic,
+    write_parquet_atomic,
+    write_text_atomic,
+)
 from .journal import JOURNAL_NAME, LabelJournal
-from .models import Clip, CutRecord, Source, field_names, from_row
-from .procs import running
-from .sheets import allow_long_fields
+from .models import Clip, CutRecord, Source, field_names
 
 ENV_VAR = "ACCENTDS_WORKSPACE"
 EDITABLE_FIELDS = ("transcript", "speaker", "accent", "accent_evidence", "status", "note")
@@ -84,125 +87,6 @@ FINGERPRINT_SCHEMA = pa.schema(
     [("clip_id", pa.string()), ("source_id", pa.string()), ("fingerprint", pa.binary())]
 )
 DUPLICATE_FIELDS = ["clip_id", "duplicate_group"]
-UNIQUE_COLUMNS = ("clip_id", "path")  # one value per clip: Parquet writes them without a dictionary
-PARQUET_PAGE_BYTES = 1 << 14
-PARQUET_BATCH_ROWS = 64
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file's content, in hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id runs (to tell leftovers of killed runs from live ones);
-    a killed process its parent has not reaped yet counts as gone."""
-    return running(pid)
-
-
-def now_iso() -> str:
-    """The current UTC time, to the second, ISO 8601."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it replaces `path` in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        yield tmp
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write text to `path` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def write_csv_atomic(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    """Write rows as CSV (UTF-8, header first) atomically."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(path, buffer.getvalue())
-
-
-def damaged(path: Path, why: object, line: int | None = None) -> AccentdsError:
-    """The error for a manifest that cannot be read: which file, where, and what to do."""
-    where = f"{path} line {line}" if line else str(path)
-    return DamagedManifest(
-        f"{where} cannot be read ({why}): it was edited by hand or damaged. Restore it from git "
-        f"(`git checkout -- manifests/{path.name}`), or run `accentds doctor` to rebuild what can be rebuilt",
-        where,
-        str(why),
-    )
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV file as dicts; a missing file has no rows."""
-    allow_long_fields()
-    reader = None
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle, strict=True)  # a stray quote would swallow later rows
-            return list(reader)
-    except FileNotFoundError:
-        return []
-    except UnicodeDecodeError as exc:
-        raise damaged(path, f"not UTF-8 at byte {exc.start}") from None
-    except csv.Error as exc:
-        raise damaged(path, exc, reader.line_num + 1 if reader else None) from None  # the row begun
-
-
-def read_records(path: Path, kind: type) -> list[Any]:
-    """The rows of a manifest CSV as records of `kind`, naming the line of a bad value."""
-    records = []
-    for line, row in enumerate(read_csv(path), start=2):
-        try:
-            records.append(from_row(kind, row))
-        except (ValueError, TypeError) as exc:
-            raise damaged(path, exc, line) from None
-    return records
-
-
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write a table as zstd Parquet with little memory whatever its size: text columns that
-    repeat (not `UNIQUE_COLUMNS`) dictionary-encoded, the rest plain in small pages written
-    as they fill. A dictionary-encoded column holds its pages until its dictionary is
-    written, and the writer's buffers come from Arrow's default allocator (which
-    `pyarrow.set_memory_pool` does not reach) and stay with the process: a dictionary for a
-    column of unique values, or large pages and batches, would keep memory in proportion
-    to the rows."""
-    repeated = [
-        f.name
-        for f in table.schema
-        if (pa.types.is_string(f.type) or pa.types.is_dictionary(f.type)) and f.name not in UNIQUE_COLUMNS
-    ]
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        use_dictionary=repeated,
-        data_page_size=PARQUET_PAGE_BYTES,
-        write_batch_size=PARQUET_BATCH_ROWS,
-    )
-
-
-def write_parquet_atomic(path: Path, table: pa.Table) -> None:
-    """Write a table as Parquet atomically (see `write_parquet`)."""
-    with atomic_path(path) as tmp:
-        write_parquet(table, tmp)
 
 
 class Workspace:

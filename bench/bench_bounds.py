@@ -29,10 +29,11 @@ import pyarrow as pa
 from accentds.bounds import set_bounds, split_clip
 from accentds.cut import cut
 from accentds.cut_commit import find_duplicates
+from accentds.files import write_parquet_atomic
 from accentds.labels import set_labels
 from accentds.pull import pull
 from accentds.views import write_manifest
-from accentds.workspace import FINGERPRINT_SCHEMA, Workspace, write_parquet_atomic
+from accentds.workspace import FINGERPRINT_SCHEMA, Workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_labels import build

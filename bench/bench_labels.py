@@ -25,16 +25,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from accentds.files import write_csv_atomic, write_parquet_atomic
 from accentds.journal import new_tx_id
 from accentds.labels import set_labels
 from accentds.views import refresh_manifest, write_manifest
-from accentds.workspace import (
-    CLIP_SCHEMA,
-    LABEL_FIELDS,
-    init_workspace,
-    write_csv_atomic,
-    write_parquet_atomic,
-)
+from accentds.workspace import CLIP_SCHEMA, LABEL_FIELDS, init_workspace
 
 
 def build(root: Path, clips: int) -> list[str]:

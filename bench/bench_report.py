@@ -31,10 +31,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from accentds.config import SCOTTISH_ACCENTS
+from accentds.files import atomic_path, write_parquet_atomic
 from accentds.models import Source, field_names
 from accentds.report import report
 from accentds.views import refresh_manifest, write_csv_table
-from accentds.workspace import CLIP_SCHEMA, atomic_path, init_workspace, write_parquet_atomic
+from accentds.workspace import CLIP_SCHEMA, init_workspace
 
 LICENCES = ("CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "Standard YouTube License", "unknown", "")
 FIRST_DAY = np.datetime64("2024-01-01")

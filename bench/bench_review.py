@@ -34,19 +34,12 @@ import pyarrow as pa
 import soundfile
 from playwright.sync_api import Page, sync_playwright
 
+from accentds.files import write_csv_atomic, write_parquet_atomic
 from accentds.journal import new_tx_id
 from accentds.models import Source
 from accentds.review import serve
 from accentds.views import write_manifest
-from accentds.workspace import (
-    CLIP_SCHEMA,
-    DRAFT_FIELDS,
-    DUPLICATE_FIELDS,
-    Workspace,
-    init_workspace,
-    write_csv_atomic,
-    write_parquet_atomic,
-)
+from accentds.workspace import CLIP_SCHEMA, DRAFT_FIELDS, DUPLICATE_FIELDS, Workspace, init_workspace
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -19,11 +19,12 @@ from accentds.bounds import (
 )
 from accentds.cut import cut
 from accentds.errors import AccentdsError
+from accentds.files import read_csv
 from accentds.handcut import read_hand_clips
 from accentds.labels import history, set_labels
 from accentds.pull import pull
 from accentds.views import refresh_manifest
-from accentds.workspace import Workspace, read_csv
+from accentds.workspace import Workspace
 
 LABELS = {"transcript": "It's a dreich day", "speaker": "Morag", "accent": "Glasgow", "status": "accepted"}
 

@@ -12,10 +12,11 @@ pytest.importorskip("fastapi", reason="the review app needs fastapi (pip install
 from fastapi.testclient import TestClient
 
 from accentds.bounds import bounds_csv
+from accentds.files import read_csv
 from accentds.labels import set_labels
 from accentds.review import create_app
 from accentds.views import refresh_manifest
-from accentds.workspace import Workspace, read_csv
+from accentds.workspace import Workspace
 
 JSON = {"Content-Type": "application/json"}
 

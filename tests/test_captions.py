@@ -23,8 +23,9 @@ from accentds.captions import (
 )
 from accentds.cut import cut
 from accentds.errors import AccentdsError
+from accentds.files import read_csv
 from accentds.pull import pull
-from accentds.workspace import init_workspace, read_csv
+from accentds.workspace import init_workspace
 
 SAMPLE_CUES = [
     Cue(c["start"], c["end"], c["text"])

@@ -20,8 +20,9 @@ from conftest import RATE, check_consistent, run_cli
 from proctree import descendants, kill_all, wait_for_no_survivors
 
 from accentds.cli import os_error_line
+from accentds.files import read_csv
 from accentds.pull import pull
-from accentds.workspace import Workspace, init_workspace, read_csv
+from accentds.workspace import Workspace, init_workspace
 
 SCRIPT = Path(sys.executable).parent / "accentds"  # the console script pip wrote
 ENTRIES = {"script": [str(SCRIPT)], "module": [sys.executable, "-m", "accentds"]}

@@ -11,7 +11,8 @@ import pytest
 from conftest import SAMPLE, run_cli
 
 from accentds.corpus_history import HISTORY_COLUMNS, history_csv
-from accentds.workspace import init_workspace, read_csv, write_csv_atomic
+from accentds.files import read_csv, write_csv_atomic
+from accentds.workspace import init_workspace
 
 
 def test_changing_commands_append_history(tmp_path: Path) -> None:

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from conftest import fill_disk, run_cli, small_disk
 
+from accentds.files import read_csv
 from accentds.journal import LabelJournal
 from accentds.label_sheets import export_labels, import_labels
 from accentds.label_undo import undo
 from accentds.labels import history, set_labels
 from accentds.views import refresh_manifest
-from accentds.workspace import Workspace, read_csv
+from accentds.workspace import Workspace
 
 
 def _ids(ws: Workspace) -> list[str]:

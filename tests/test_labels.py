@@ -11,6 +11,7 @@ import pytest
 from conftest import SAMPLE, run_cli
 
 from accentds.errors import AccentdsError
+from accentds.files import read_csv, write_csv_atomic
 from accentds.label_sheets import export_labels, from_spreadsheet, import_labels, spreadsheet_text
 from accentds.label_undo import undo
 from accentds.labels import (
@@ -23,7 +24,7 @@ from accentds.labels import (
 )
 from accentds.selection import deny, read_deny
 from accentds.views import refresh_manifest
-from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, write_csv_atomic
+from accentds.workspace import DRAFT_FIELDS, Workspace
 
 
 def _ids(ws: Workspace) -> list[str]:

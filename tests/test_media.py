@@ -15,13 +15,13 @@ import soundfile
 from conftest import RATE, ROOT, check_consistent, put_labels, run_cli
 
 from accentds.cut import cut
+from accentds.files import read_csv, sha256_file
 from accentds.labels import history, orphans
 from accentds.media import pcm_stream
 from accentds.models import clip_id
 from accentds.pull import pull
 from accentds.status import status, totals
 from accentds.views import refresh_manifest
-from accentds.workspace import read_csv, sha256_file
 
 CUES = json.loads((ROOT / "samples" / "sample.json").read_text(encoding="utf-8"))["cues"]
 SENTENCES = len(CUES)

@@ -16,17 +16,11 @@ from conftest import noisy_copy, random_fingerprints
 from accentds import fingerprints
 from accentds.cut import cut
 from accentds.cut_commit import find_duplicates, live_fingerprints
+from accentds.files import read_csv, write_parquet, write_parquet_atomic
 from accentds.models import Clip
 from accentds.pull import pull
 from accentds.views import build_manifest
-from accentds.workspace import (
-    CLIP_SCHEMA,
-    FINGERPRINT_SCHEMA,
-    Workspace,
-    read_csv,
-    write_parquet,
-    write_parquet_atomic,
-)
+from accentds.workspace import CLIP_SCHEMA, FINGERPRINT_SCHEMA, Workspace
 
 
 def collection(count: int, length: int, copies: int, seed: int) -> dict[str, np.ndarray]:

@@ -10,12 +10,13 @@ import numpy as np
 import soundfile
 from conftest import RATE, put_labels, run_cli
 
+from accentds.files import read_csv
 from accentds.models import Clip, Source, clip_id
 from accentds.publish import publish
 from accentds.render import stage_rows
 from accentds.report import report
 from accentds.views import write_manifest
-from accentds.workspace import Workspace, read_csv
+from accentds.workspace import Workspace
 
 # 10 s in the first release, 32.6996 s in the second: 0.5449933 minutes, which is 0.54 to two
 # decimals, while the 32.700 s release.json records make 0.545, so 0.55

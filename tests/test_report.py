@@ -16,6 +16,7 @@ from accentds.config import CONFIG_NAME, LabelSchema
 from accentds.corpus_history import append_history, growth_by_day, history, history_csv
 from accentds.cut import cut
 from accentds.errors import AccentdsError
+from accentds.files import write_csv_atomic
 from accentds.licences import set_attribution
 from accentds.models import Clip, Source, clip_id
 from accentds.plots import write_html, write_plots
@@ -25,7 +26,7 @@ from accentds.render import rich_tables, to_csv, to_json, to_markdown
 from accentds.report import RegionTarget, report
 from accentds.status import status
 from accentds.views import write_manifest
-from accentds.workspace import DUPLICATE_FIELDS, Workspace, write_csv_atomic
+from accentds.workspace import DUPLICATE_FIELDS, Workspace
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # (source, duration s, status, speaker, accent, cut_at)

@@ -30,11 +30,12 @@ from fastapi.testclient import TestClient
 
 from accentds.cut import cut
 from accentds.errors import AccentdsError
+from accentds.files import read_csv, write_csv_atomic
 from accentds.labels import list_labels, set_labels
 from accentds.review import create_app, serve
 from accentds.review.guard import SECURITY_HEADERS
 from accentds.views import refresh_manifest, write_manifest
-from accentds.workspace import DRAFT_FIELDS, Workspace, read_csv, write_csv_atomic
+from accentds.workspace import DRAFT_FIELDS, Workspace
 
 JSON = {"Content-Type": "application/json"}
 

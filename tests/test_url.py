@@ -24,10 +24,11 @@ from conftest import RATE, MakeMedia, check_consistent, run_cli
 from proctree import cmdline, descendants, kill_all, wait_for_no_survivors
 
 from accentds.cut import cut
+from accentds.files import sha256_file
 from accentds.models import Source
 from accentds.pull import pull
 from accentds.pull_url import _QuietLogger, _ydl_options
-from accentds.workspace import Workspace, init_workspace, sha256_file
+from accentds.workspace import Workspace, init_workspace
 
 SENTENCES = 8
 VTT = """WEBVTT

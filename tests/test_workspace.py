@@ -13,15 +13,10 @@ from conftest import SAMPLE, run_cli
 from accentds.config import VadSettings
 from accentds.config_file import load_config
 from accentds.errors import AccentdsError
+from accentds.files import read_csv, write_parquet_atomic
 from accentds.manifest import export
 from accentds.pull import pull
-from accentds.workspace import (
-    FINGERPRINT_SCHEMA,
-    Workspace,
-    init_workspace,
-    read_csv,
-    write_parquet_atomic,
-)
+from accentds.workspace import FINGERPRINT_SCHEMA, Workspace, init_workspace
 
 
 def test_init_makes_layout_and_keeps_existing_settings(tmp_path: Path) -> None:

@@ -28,11 +28,12 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from ..errors import AccentdsError
+from ..files import read_csv
 from ..journal import as_table, fold, new_tx_id
 from ..labels import LabelConflict, default_reviewer, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
 from ..views import QUALITY_FLAGS, build_manifest
-from ..workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace, read_csv
+from ..workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace
 from .edit import bounds_router, source_window
 from .guard import MAX_BODY, Guard, json_error, token_cookie
 from .sync import change_routes, data_state

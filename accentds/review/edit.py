@@ -21,10 +21,11 @@ from pydantic import BaseModel
 
 from ..bounds import MIN_CLIP_S, BoundsConflict, UnknownClip, bounds_csv, edit_bounds
 from ..errors import AccentdsError
+from ..files import read_csv
 from ..handcut import exact_pcm, read_hand_clips
 from ..journal import ClipLabels, fold
 from ..media import BYTES_PER_SAMPLE, find_ffmpeg, wav_header
-from ..workspace import Workspace, read_csv
+from ..workspace import Workspace
 
 PAD_S = 3.0  # the editor's window: this much of the source each side of the clip
 MAX_PAD_S = 10.0
