@@ -28,13 +28,10 @@ import json
 import os
 import shutil
 import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .captions import AUTO
 from .card import Build, card, seconds_of
 from .changes import (
@@ -52,6 +49,7 @@ from .files import now_iso, pid_alive, read_csv, sha256_file
 from .licences import OTHER, Credit, card_licence, combine, credits
 from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id
+from .release_record import VAD_COLUMNS, record_json, vad_settings
 from .releases import (
     CARD,
     RELEASE_JSON,
@@ -85,14 +83,6 @@ __all__ = ["deny", "diff", "list_releases", "load_release", "publish", "render_d
 
 MB = 1024 * 1024  # the unit of [publish] max_shard_mb
 BUILDING_PREFIX = ".building-"
-VAD_COLUMNS = (
-    "vad_aggressiveness",
-    "vad_frame_ms",
-    "vad_padding_ms",
-    "vad_merge_gap_ms",
-    "vad_min_clip_s",
-    "vad_max_clip_s",
-)
 
 
 def _remove_dead_builds(workspace: Workspace) -> None:
@@ -116,30 +106,6 @@ def _refuse_existing(workspace: Workspace, version: str, complete: bool = False)
         if version in recorded_releases(workspace):
             done = " (it is now recorded in manifests/releases.csv and its splits in manifests/splits.csv)"
     raise AccentdsError(f"release {version} exists and is immutable; publish a new version{done}")
-
-
-DETECTOR_SETTINGS = (
-    "backend", "silero_threshold", "confirm_threshold", "min_clip_prob", "silero_max_gain_db", "music_noise_check"
-)  # fmt: skip
-
-
-def _vad_settings(
-    rows: Sequence[Mapping[str, Any]], recorded: Mapping[str, Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """The distinct VAD settings the clips were cut with, and how many clips each; the
-    detector and its thresholds from `recorded` (manifests/cut_settings.json), "" where a
-    cut from before it left none."""
-    counted: dict[tuple[Any, ...], int] = Counter(
-        (row["settings_id"], *(row[c] for c in VAD_COLUMNS)) for row in rows
-    )
-    settings = []
-    for key, clips in sorted(counted.items(), key=lambda kv: (-kv[1], str(kv[0]))):
-        entry = {"settings_id": key[0]}
-        entry |= {c.removeprefix("vad_"): v for c, v in zip(VAD_COLUMNS, key[1:], strict=True)}
-        entry |= {name: recorded.get(key[0], {}).get(name, "") for name in DETECTOR_SETTINGS}
-        entry["clips"] = clips
-        settings.append(entry)
-    return settings
 
 
 def _read_workspace(workspace: Workspace, version: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -292,51 +258,6 @@ def _attribution_checks(workspace: Workspace, credit: Mapping[str, Credit], forc
     return warnings
 
 
-def _by_group(nodes: Mapping[str, str], public: Callable[[str], str]) -> dict[str, str]:
-    """node -> split as release.json keeps it: a speaker as the release names them, or `source:<id>`."""
-    return {(n if n.startswith("source:") else public(split_node(n)[1])): s for n, s in nodes.items()}
-
-
-def _record_json(
-    workspace: Workspace,
-    build: Build,
-    created_at: str,
-    previous: str | None,
-    assignment: Mapping[str, str],
-    include_unlicensed: bool,
-    files: Mapping[str, Any],
-    public: Callable[[str], str],
-) -> dict[str, Any]:
-    publish_settings = {
-        k: list(v) if isinstance(v, tuple) else v for k, v in asdict(workspace.config.publish).items()
-    }
-    seconds = round(seconds_of(build.rows), 3)
-    return {
-        "version": build.version,
-        "created_at": created_at,
-        "accentds_version": __version__,
-        "previous_version": previous,
-        "settings": {
-            "sampling_rate": build.rate,
-            "vad": build.vad,
-            "publish": publish_settings,
-            "include_unlicensed": include_unlicensed,
-        },
-        "counts": build.split_info,
-        "total": {"clips": len(build.rows), "seconds": seconds, "minutes": release_minutes(seconds)},
-        "splits": dict(sorted(_by_group(assignment, public).items())),
-        "left_out": [  # a deny reason is typed by hand and may name someone: it stays in deny.csv
-            asdict(item)
-            | ({"value": public(item.value)} if item.kind == "speaker" else {})
-            | ({"reason": "on the deny list"} if item.cause == "deny list" else {})
-            for item in build.left_out
-        ],
-        "unlicensed_included": build.unlicensed,
-        "warnings": build.warnings,
-        "files": dict(files),
-    }
-
-
 def publish(
     workspace: Workspace,
     version: str,
@@ -410,7 +331,7 @@ def publish(
             {},
             left_out,
             unlicensed,
-            _vad_settings(kept, workspace.read_cut_settings()),
+            vad_settings(kept, workspace.read_cut_settings()),
             rate,
             warnings=warnings,
         )
@@ -428,7 +349,7 @@ def publish(
             for path in sorted(p for p in folder.rglob("*") if p.is_file())
         }
         # a speaker or source keeps its split even while it has no clips in a release
-        record = _record_json(
+        record = record_json(
             workspace,
             build,
             created_at,

@@ -35,11 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from accentds.cut import cut  # noqa: E402
-from accentds.files import now_iso  # noqa: E402
+from accentds.files import now_iso, sha256_file  # noqa: E402
 from accentds.media import decode_command, find_ffmpeg  # noqa: E402
 from accentds.models import Source  # noqa: E402
 from accentds.views import write_manifest  # noqa: E402
-from accentds.workspace import Workspace, init_workspace, sha256_file  # noqa: E402
+from accentds.workspace import Workspace, init_workspace  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 RATE = 16000

@@ -17,10 +17,11 @@ from conftest import SAMPLE, check_consistent
 sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
+from accentds.files import read_csv  # noqa: E402
 from accentds.labels import set_labels  # noqa: E402
 from accentds.pull import pull  # noqa: E402
 from accentds.views import refresh_manifest  # noqa: E402
-from accentds.workspace import Workspace, init_workspace, read_csv  # noqa: E402
+from accentds.workspace import Workspace, init_workspace  # noqa: E402
 
 LABELS = {"transcript": "Haud yer wheesht", "speaker": "Morag", "accent": "Glasgow", "status": "accepted"}
 

@@ -17,12 +17,12 @@ from conftest import SAMPLE
 sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
-from accentds.files import read_csv  # noqa: E402
+from accentds.files import read_csv, write_csv_atomic  # noqa: E402
 from accentds.labels import set_labels  # noqa: E402
 from accentds.pull import pull  # noqa: E402
 from accentds.review import serve  # noqa: E402
 from accentds.views import refresh_manifest, write_manifest  # noqa: E402
-from accentds.workspace import DRAFT_FIELDS, Workspace, init_workspace, write_csv_atomic  # noqa: E402
+from accentds.workspace import DRAFT_FIELDS, Workspace, init_workspace  # noqa: E402
 
 XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
 DRAFT = "Draft words from the captions"

@@ -16,10 +16,10 @@ from browsing import require_browser, serving
 sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
-from accentds.files import read_csv  # noqa: E402
+from accentds.files import read_csv, write_csv_atomic  # noqa: E402
 from accentds.labels import history, set_labels  # noqa: E402
 from accentds.views import refresh_manifest, write_manifest  # noqa: E402
-from accentds.workspace import DRAFT_FIELDS, Workspace, write_csv_atomic  # noqa: E402
+from accentds.workspace import DRAFT_FIELDS, Workspace  # noqa: E402
 
 DRAFT = "Draft words from the captions"
 

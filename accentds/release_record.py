@@ -1,0 +1,94 @@
+"""What a release records of itself in release.json: the settings its clips were cut and
+published with, its counts and minutes, its splits and what was left out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from . import __version__
+from .card import Build, seconds_of
+from .markup import release_minutes
+from .splits import split_node
+from .workspace import Workspace
+
+VAD_COLUMNS = (
+    "vad_aggressiveness",
+    "vad_frame_ms",
+    "vad_padding_ms",
+    "vad_merge_gap_ms",
+    "vad_min_clip_s",
+    "vad_max_clip_s",
+)
+
+
+DETECTOR_SETTINGS = (
+    "backend", "silero_threshold", "confirm_threshold", "min_clip_prob", "silero_max_gain_db", "music_noise_check"
+)  # fmt: skip
+
+
+def vad_settings(
+    rows: Sequence[Mapping[str, Any]], recorded: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The distinct VAD settings the clips were cut with, and how many clips each; the
+    detector and its thresholds from `recorded` (manifests/cut_settings.json), "" where a
+    cut from before it left none."""
+    counted: dict[tuple[Any, ...], int] = Counter(
+        (row["settings_id"], *(row[c] for c in VAD_COLUMNS)) for row in rows
+    )
+    settings = []
+    for key, clips in sorted(counted.items(), key=lambda kv: (-kv[1], str(kv[0]))):
+        entry = {"settings_id": key[0]}
+        entry |= {c.removeprefix("vad_"): v for c, v in zip(VAD_COLUMNS, key[1:], strict=True)}
+        entry |= {name: recorded.get(key[0], {}).get(name, "") for name in DETECTOR_SETTINGS}
+        entry["clips"] = clips
+        settings.append(entry)
+    return settings
+
+
+def by_group(nodes: Mapping[str, str], public: Callable[[str], str]) -> dict[str, str]:
+    """node -> split as release.json keeps it: a speaker as the release names them, or `source:<id>`."""
+    return {(n if n.startswith("source:") else public(split_node(n)[1])): s for n, s in nodes.items()}
+
+
+def record_json(
+    workspace: Workspace,
+    build: Build,
+    created_at: str,
+    previous: str | None,
+    assignment: Mapping[str, str],
+    include_unlicensed: bool,
+    files: Mapping[str, Any],
+    public: Callable[[str], str],
+) -> dict[str, Any]:
+    """The content of a release's release.json (its `files` given: their sizes and sha256s)."""
+    publish_settings = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in asdict(workspace.config.publish).items()
+    }
+    seconds = round(seconds_of(build.rows), 3)
+    return {
+        "version": build.version,
+        "created_at": created_at,
+        "accentds_version": __version__,
+        "previous_version": previous,
+        "settings": {
+            "sampling_rate": build.rate,
+            "vad": build.vad,
+            "publish": publish_settings,
+            "include_unlicensed": include_unlicensed,
+        },
+        "counts": build.split_info,
+        "total": {"clips": len(build.rows), "seconds": seconds, "minutes": release_minutes(seconds)},
+        "splits": dict(sorted(by_group(assignment, public).items())),
+        "left_out": [  # a deny reason is typed by hand and may name someone: it stays in deny.csv
+            asdict(item)
+            | ({"value": public(item.value)} if item.kind == "speaker" else {})
+            | ({"reason": "on the deny list"} if item.cause == "deny list" else {})
+            for item in build.left_out
+        ],
+        "unlicensed_included": build.unlicensed,
+        "warnings": build.warnings,
+        "files": dict(files),
+    }
