@@ -17,6 +17,7 @@ import pytest
 import soundfile
 
 from accentds.media import find_ffmpeg
+from accentds.models import Clip, clip_id
 from accentds.workspace import Workspace, init_workspace
 
 pytest_plugins = ["releasing"]  # the release tests' workspace and checks
@@ -235,3 +236,26 @@ def browser() -> Iterator[Any]:
 
     with chromium() as launched:
         yield launched
+
+
+def clip_record(source: str, start: float, duration: float, cut_at: str = "2024-01-01T10:00:00Z") -> Clip:
+    """A clip row as `cut` records it, for tests that build a manifest without cutting."""
+    return Clip(
+        clip_id=clip_id(source, start, start + duration),
+        source_id=source,
+        start=start,
+        end=start + duration,
+        duration=duration,
+        path=f"clips/{source}/{start:.3f}.wav",
+        settings_id="s1",
+        vad_aggressiveness=2,
+        vad_frame_ms=30,
+        vad_padding_ms=200,
+        vad_merge_gap_ms=400,
+        vad_min_clip_s=1.0,
+        vad_max_clip_s=15.0,
+        rms_dbfs=-20.0,
+        peak_dbfs=-3.0,
+        speech_ratio=0.9,
+        cut_at=cut_at,
+    )

@@ -8,10 +8,10 @@ import re
 
 import numpy as np
 import soundfile
-from conftest import RATE, put_labels, run_cli
+from conftest import RATE, clip_record, put_labels, run_cli
 
 from accentds.files import read_csv
-from accentds.models import Clip, Source, clip_id
+from accentds.models import Clip, Source
 from accentds.publish import publish
 from accentds.render import stage_rows
 from accentds.report import report
@@ -24,25 +24,7 @@ FIRST, ADDED = 10.0, 22.6996
 
 
 def _add_clip(ws: Workspace, clips: list[Clip], start: float, duration: float) -> str:
-    clip = Clip(
-        clip_id=clip_id("src-a", start, start + duration),
-        source_id="src-a",
-        start=start,
-        end=start + duration,
-        duration=duration,
-        path=f"clips/src-a/{start:.3f}.wav",
-        settings_id="s1",
-        vad_aggressiveness=2,
-        vad_frame_ms=30,
-        vad_padding_ms=200,
-        vad_merge_gap_ms=400,
-        vad_min_clip_s=1.0,
-        vad_max_clip_s=60.0,
-        rms_dbfs=-20.0,
-        peak_dbfs=-3.0,
-        speech_ratio=0.9,
-        cut_at="2024-01-01T10:00:00Z",
-    )
+    clip = clip_record("src-a", start, duration)
     path = ws.abs(clip.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     noise = np.random.default_rng(len(clips)).integers(-800, 800, RATE // 10, dtype=np.int16)

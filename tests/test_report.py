@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, put_labels, run_cli
+from conftest import SAMPLE, clip_record, put_labels, run_cli
 
 from accentds.config import CONFIG_NAME, LabelSchema
 from accentds.corpus_history import append_history, growth_by_day, history, history_csv
@@ -18,7 +18,7 @@ from accentds.cut import cut
 from accentds.errors import AccentdsError
 from accentds.files import write_csv_atomic
 from accentds.licences import set_attribution
-from accentds.models import Clip, Source, clip_id
+from accentds.models import Source
 from accentds.plots import write_html, write_plots
 from accentds.publish import deny
 from accentds.pull import pull
@@ -43,28 +43,6 @@ CLIPS = [
 ]
 
 
-def _clip(source: str, start: float, duration: float, cut_at: str) -> Clip:
-    return Clip(
-        clip_id=clip_id(source, start, start + duration),
-        source_id=source,
-        start=start,
-        end=start + duration,
-        duration=duration,
-        path=f"clips/{source}/{start:.3f}.wav",
-        settings_id="s1",
-        vad_aggressiveness=2,
-        vad_frame_ms=30,
-        vad_padding_ms=200,
-        vad_merge_gap_ms=400,
-        vad_min_clip_s=1.0,
-        vad_max_clip_s=15.0,
-        rms_dbfs=-20.0,
-        peak_dbfs=-3.0,
-        speech_ratio=0.9,
-        cut_at=cut_at,
-    )
-
-
 def _source(source_id: str, seconds: float, licence: str, added_at: str) -> Source:
     return Source(source_id, "file", f"/v/{source_id}.mp4", f"raw/{source_id}.m4a", seconds, "0" * 64, added_at,
                   title=source_id, licence=licence)  # fmt: skip
@@ -84,7 +62,7 @@ def ws(workspace: Workspace) -> Workspace:
     )
     clips, labels, start = [], [], 0.0
     for source, seconds, state, speaker, accent, cut_at in CLIPS:
-        clip = _clip(source, start, seconds, cut_at)
+        clip = clip_record(source, start, seconds, cut_at)
         start += 20.0
         clips.append(clip)
         labels.append({"clip_id": clip.clip_id, "status": state, "speaker": speaker, "accent": accent,
