@@ -309,8 +309,8 @@ def status(workspace: Workspace) -> Status:
             else ""
         )
         steps.append(
-            f"accentds cut   ({uncut} source(s) not cut, {len(stale_ids)} cut with settings other than "
-            f"accentds.toml's{careful})"
+            f"accentds cut   ({uncut} source(s) not cut, {len(stale_ids)} cut with other [vad] settings "
+            f"(accentds.toml changed, or an earlier accentds cut it){careful})"
         )
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")

@@ -188,7 +188,11 @@ def test_status_counts_and_next_steps(workspace: Workspace) -> None:
     toml = workspace.root / "accentds.toml"
     toml.write_text(toml.read_text().replace("padding_ms = 200", "padding_ms = 100"))
     done = run_cli("status", cwd=workspace.root)
-    assert "1 cut with settings other than accentds.toml's" in done.stdout
+    assert (
+        "1 cut with other [vad] settings (accentds.toml changed, or an earlier accentds cut it)"
+        in done.stdout
+    )
+    assert "sources: 1 pulled (0.6 min), 1 cut, 1 cut with other [vad] settings\n" in done.stdout
     again = run_cli("cut", cwd=workspace.root)
     assert again.returncode == 0 and "cut       file-" in again.stdout
     assert "0 source(s) not cut" not in run_cli("status", cwd=workspace.root).stdout
