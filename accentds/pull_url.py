@@ -102,11 +102,37 @@ def _subtitle_options(folder: Path, ffmpeg: str, logger: _QuietLogger) -> dict[s
 
 
 def _clean_error(message: str) -> str:
-    message = message.strip().splitlines()[0] if message.strip() else "download failed"
-    message = re.sub(r"^(ERROR|WARNING):\s*", "", message)
-    message = re.sub(r"^\[[^\]]+\]\s*", "", message)
-    message = re.sub(r"^[^\s:]+:\s(?=Unable|HTTP|Requested|Video|This)", "", message)
-    return re.sub(r"\s*\(caused by .*\)$", "", message)
+    """yt-dlp's message in one line, without its prefixes; its progress lines end in a
+    carriage return, so the text may start on a later line."""
+    for line in re.split(r"[\r\n]+", message):
+        line = re.sub(r"^(ERROR|WARNING):\s*", "", line.strip())
+        line = re.sub(r"^\[[^\]]+\]\s*", "", line)
+        line = re.sub(r"^Got error:\s*", "", line)
+        line = re.sub(r"^[^\s:]+:\s(?=Unable|HTTP|Requested|Video|This)", "", line)
+        line = re.sub(r"\s*\(caused by .*\)$", "", line)
+        if line:
+            return line
+    return "download failed"
+
+
+_ADVICE = [
+    (r"Downloaded \d+ bytes, expected|IncompleteRead|Connection (reset|aborted)|timed out",
+     "the connection broke off; run the same pull again"),
+    (r"HTTP Error (404|410)", "nothing at this address: check it in a browser"),
+    (r"HTTP Error (401|403)", "the site refused the download: check the address, or sign-in"),
+    (r"HTTP Error 5\d\d|Connection refused|Name or service not known|resolve|No route|unreachable",
+     "the site did not answer: check the address and the network, then run the same pull again"),
+    (r"Unsupported URL", "no video or audio found: give the address of a video's page or of the media file"),
+]  # fmt: skip
+
+
+def _failure(message: str) -> str:
+    """The reason a URL failed, with what to do about it where that is known."""
+    reason = _clean_error(message)
+    for pattern, advice in _ADVICE:
+        if re.search(pattern, reason):
+            return f"{reason} ({advice})"
+    return reason
 
 
 def _pulled_before(workspace: Workspace, url: str) -> Source | None:
@@ -149,7 +175,7 @@ def _url_results(workspace: Workspace, url: str, ffmpeg: str, licence: str) -> I
         with yt_dlp.YoutubeDL(_ydl_options(None, ffmpeg, logger)) as ydl:
             info = ydl.extract_info(url, download=False)
     except yt_dlp.utils.DownloadError as exc:
-        yield PullResult(url, "failed", reason=_clean_error(str(exc)))
+        yield PullResult(url, "failed", reason=_failure(str(exc)))
         return
     if not info:
         yield PullResult(url, "failed", reason="nothing to download at this address")
@@ -321,7 +347,7 @@ def _pull_entry(
         )
         return _commit(workspace, item, staging, source, note)
     except yt_dlp.utils.DownloadError as exc:
-        return PullResult(item, "failed", reason=_clean_error(str(exc)))
+        return PullResult(item, "failed", reason=_failure(str(exc)))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -1,0 +1,81 @@
+"""What a user sees when a URL goes wrong. Served from 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import check_consistent, run_cli
+from test_url import Site, _Handler, _QuietServer, check_url_source, only_source, talk, url_id
+
+from accentds.workspace import Workspace
+
+__all__ = ["talk"]  # a fixture used here
+
+
+class _BreakingHandler(_Handler):
+    """Sends a path in `broken` only half-way, with the whole file's Content-Length, then
+    closes the connection (a server or network that drops a download)."""
+
+    broken: set[str]
+
+    def do_GET(self) -> None:
+        if self.path not in self.broken:
+            return super().do_GET()
+        self.requests.append((self.command, self.path))
+        data = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    root = tmp_path / "site"
+    root.mkdir()
+    requests: list[tuple[str, str]] = []
+    attrs = {"requests": requests, "slow": {}, "broken": set()}
+    handler = type("Handler", (_BreakingHandler,), attrs)
+    server = _QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        found = Site(root, server.server_address[1], requests, {})
+        found.broken = attrs["broken"]  # type: ignore[attr-defined]
+        yield found
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_broken_connection_is_named_and_the_same_pull_again_finishes(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
+) -> None:
+    url = site.url("talk.mp4")
+    site.broken.add("/talk.mp4")  # type: ignore[attr-defined]
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    size = talk.stat().st_size
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2, done.stderr
+    assert lines[0].startswith(f"failed    {url}: Downloaded {size // 2} bytes, expected {size} bytes")
+    assert lines[0].endswith("(the connection broke off; run the same pull again)")
+    assert lines[1] == "the source failed"
+    assert workspace.read_sources() == []
+    assert list(workspace.raw.iterdir()) == [], "a half-downloaded file is left"
+
+    site.broken.clear()  # type: ignore[attr-defined]
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert f"pulled    {url_id(url)}" in done.stdout
+    check_url_source(workspace, only_source(workspace), url, talk, speech)
+    check_consistent(workspace)
