@@ -94,7 +94,7 @@ def _subtitle_options(folder: Path, ffmpeg: str, logger: _QuietLogger) -> dict[s
         writeinfojson=False,
         writesubtitles=True,
         writeautomaticsub=True,
-        subtitleslangs=["en.*", "en", "-live_chat"],
+        subtitleslangs=["en.*", "en", "und", "-live_chat"],
         subtitlesformat="vtt/srt/best",
         ignoreerrors=True,
     )
@@ -305,6 +305,7 @@ def _pull_entry(
     for source in workspace.read_sources():
         if source.source_id == source_id:
             return PullResult(item, "exists", source)
+    _name_unnamed_subtitles(info)
     logger = _QuietLogger()
     staging = _staging(workspace)
     try:
@@ -350,6 +351,15 @@ def _pull_entry(
         return PullResult(item, "failed", reason=_failure(str(exc)))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _name_unnamed_subtitles(info: dict[str, Any]) -> None:
+    """A subtitle track of no language (an HTML5 <track> without srclang) comes under the
+    key None, on which yt-dlp fails to write info.json: it becomes `und`, and is pulled."""
+    for field in ("subtitles", "automatic_captions"):
+        tracks = info.get(field)
+        if isinstance(tracks, dict) and None in tracks:
+            tracks["und"] = [*tracks.get("und", []), *tracks.pop(None)]
 
 
 def _iso_date(value: Any) -> str:

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import check_consistent, run_cli
-from test_url import Site, _Handler, _QuietServer, check_url_source, only_source, talk, url_id
+from test_url import PAGE, VTT, Site, _Handler, _QuietServer, check_url_source, only_source, talk, url_id
 
+from accentds.pull import pull
 from accentds.workspace import Workspace
 
 __all__ = ["talk"]  # a fixture used here
@@ -79,3 +80,18 @@ def test_a_broken_connection_is_named_and_the_same_pull_again_finishes(
     assert f"pulled    {url_id(url)}" in done.stdout
     check_url_source(workspace, only_source(workspace), url, talk, speech)
     check_consistent(workspace)
+
+
+def test_a_subtitle_track_of_no_language_is_pulled_with_its_video(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
+) -> None:
+    (site.root / "talk.en.vtt").write_text(VTT, encoding="utf-8")
+    (site.root / "page.html").write_text(PAGE.replace(' srclang="en" label="English"', ""), encoding="utf-8")
+    url = site.url("page.html")
+    [result] = pull(workspace, [url], workers=1)
+    assert (result.status, result.reason, result.note) == ("pulled", "", "")
+    source = only_source(workspace)
+    check_url_source(workspace, source, url, talk, speech)
+    sid = url_id(url)
+    assert source.subtitles == f"raw/{sid}/source.und.vtt"
+    assert (workspace.raw / sid / "source.und.vtt").read_text(encoding="utf-8") == VTT
