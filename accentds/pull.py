@@ -74,7 +74,19 @@ class PullResult:
 
 
 def is_url(item: str) -> bool:
-    return item.startswith(("http://", "https://"))
+    return item[:8].lower().startswith(("http://", "https://"))
+
+
+_WEB_ADDRESS = re.compile(r"^(?:www\.|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?/)")
+
+
+def _missing(item: str) -> str:
+    """Why `item`, neither a file nor an http(s) URL, cannot be pulled, and what to do."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", item):
+        return "only http:// and https:// addresses can be pulled; download it, then pull the file"
+    if _WEB_ADDRESS.match(item):
+        return f"no such file or folder; for a web address, put https:// in front: https://{item}"
+    return "no such file or folder"
 
 
 def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[str]:
@@ -158,7 +170,7 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
     """Pull one local media file."""
     path = Path(item).expanduser()
     if not path.exists():
-        return PullResult(item, "failed", reason="no such file or folder")
+        return PullResult(item, "failed", reason=_missing(item))
     if path.is_dir():
         return PullResult(item, "failed", reason="folder holds no media files")
     if path.stat().st_size == 0:

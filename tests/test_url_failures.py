@@ -1,4 +1,5 @@
-"""What a user sees when a URL goes wrong. Served from 127.0.0.1 only."""
+"""What a user sees when a URL goes wrong: a broken connection, a subtitle track of no
+language, an address that is not an http(s) URL. Served from 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -95,3 +96,21 @@ def test_a_subtitle_track_of_no_language_is_pulled_with_its_video(
     sid = url_id(url)
     assert source.subtitles == f"raw/{sid}/source.und.vtt"
     assert (workspace.raw / sid / "source.und.vtt").read_text(encoding="utf-8") == VTT
+
+
+def test_an_address_that_is_not_an_http_url_says_what_to_do(
+    site: Site, talk: Path, workspace: Workspace
+) -> None:
+    url = site.url("talk.mp4")
+    shouted = url.replace("http://", "HTTP://")
+    bare = url.removeprefix("http://")
+    done = run_cli("pull", shouted, bare, "ftp://127.0.0.1/talk.mp4", "--no-cut", cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"pulled    {url_id(url)}" in done.stdout
+    assert done.stderr.splitlines() == [
+        f"failed    {bare}: no such file or folder; for a web address, put https:// in front: https://{bare}",
+        "failed    ftp://127.0.0.1/talk.mp4: only http:// and https:// addresses can be pulled; "
+        "download it, then pull the file",
+        "2 of 3 source(s) failed; the others are in the corpus",
+    ]
+    assert len(workspace.read_sources()) == 1
