@@ -1,5 +1,6 @@
 """What a user sees when a URL goes wrong: a broken connection, a subtitle track of no
-language, an address that is not an http(s) URL. Served from 127.0.0.1 only."""
+language, an address that is not an http(s) URL, a video also pulled as a file. Served
+from 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from conftest import check_consistent, run_cli
 from test_url import PAGE, VTT, Site, _Handler, _QuietServer, check_url_source, only_source, talk, url_id
 
 from accentds.pull import pull
-from accentds.workspace import Workspace
+from accentds.workspace import Workspace, init_workspace
 
 __all__ = ["talk"]  # a fixture used here
 
@@ -114,3 +115,23 @@ def test_an_address_that_is_not_an_http_url_says_what_to_do(
         "2 of 3 source(s) failed; the others are in the corpus",
     ]
     assert len(workspace.read_sources()) == 1
+
+
+def test_a_url_and_the_file_of_the_same_video_are_one_source(
+    site: Site, talk: Path, workspace: Workspace, tmp_path: Path
+) -> None:
+    url = site.url("talk.mp4")
+    [first] = pull(workspace, [url], workers=1)
+    assert first.status == "pulled", first.reason
+    done = run_cli("pull", str(talk), "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert f"have      {url_id(url)}  already pulled, nothing to do  {talk}" in done.stdout
+    assert workspace.read_sources() == [first.source]
+    assert [p.name for p in workspace.raw.iterdir()] == [url_id(url)]
+
+    other, _ = init_workspace(tmp_path / "other")  # the file first, then its URL
+    [file_first] = pull(other, [str(talk)], workers=1)
+    [again] = pull(other, [url], workers=1)
+    assert (again.status, again.source) == ("exists", file_first.source)
+    assert other.read_sources() == [file_first.source]
+    assert [p.name for p in other.raw.iterdir()] == [file_first.source.source_id]
