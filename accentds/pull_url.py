@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,11 @@ def _url_results(workspace: Workspace, url: str, ffmpeg: str, licence: str) -> I
         else:
             entry_url = entry_url if entry_url and entry_url != url else f"{url}#{entry.get('id')}"
             source_id = url_source_id(entry_url)
-        yield _pull_entry(workspace, url, entry_url, source_id, entry, ffmpeg, licence)
+        result = _pull_entry(workspace, url, entry_url, source_id, entry, ffmpeg, licence)
+        if result.status == "failed":  # which of the page's videos
+            media = str(entry.get("url") or "") if entry_url.startswith(f"{url}#") else entry_url
+            result = replace(result, reason=f"{media or entry_url}: {result.reason}")
+        yield result
 
 
 def _url_worker(out: Any, root: str, url: str, ffmpeg: str, licence: str, parent: int) -> None:

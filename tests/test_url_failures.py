@@ -1,6 +1,6 @@
 """What a user sees when a URL goes wrong: a broken connection, a subtitle track of no
-language, an address that is not an http(s) URL, a video also pulled as a file. Served
-from 127.0.0.1 only."""
+language, an address that is not an http(s) URL, a video also pulled as a file, a page
+with a video that is gone. Served from 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from conftest import check_consistent, run_cli
 from test_url import PAGE, VTT, Site, _Handler, _QuietServer, check_url_source, only_source, talk, url_id
 
+from accentds.files import sha256_file
 from accentds.pull import pull
 from accentds.workspace import Workspace, init_workspace
 
@@ -135,3 +136,19 @@ def test_a_url_and_the_file_of_the_same_video_are_one_source(
     assert (again.status, again.source) == ("exists", file_first.source)
     assert other.read_sources() == [file_first.source]
     assert [p.name for p in other.raw.iterdir()] == [file_first.source.source_id]
+
+
+def test_a_video_of_a_page_that_is_gone_is_named_and_the_others_are_pulled(
+    site: Site, talk: Path, workspace: Workspace
+) -> None:
+    page = '<html><head><title>Two</title></head><body><video src="{}"></video><video src="{}"></video>'
+    (site.root / "two.html").write_text(page.format("gone.mp4", "talk.mp4"), encoding="utf-8")
+    url = site.url("two.html")
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        f"failed    {url}: {site.url('gone.mp4')}: unable to download video data: HTTP Error 404: "
+        "File not found (nothing at this address: check it in a browser)",
+        "1 of 2 source(s) failed; the others are in the corpus",
+    ]
+    assert [s.sha256 for s in workspace.read_sources()] == [sha256_file(talk)]
