@@ -74,7 +74,19 @@ class PullResult:
 
 
 def is_url(item: str) -> bool:
-    return item.startswith(("http://", "https://"))
+    return item[:8].lower().startswith(("http://", "https://"))
+
+
+_WEB_ADDRESS = re.compile(r"^(?:www\.|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?/)")
+
+
+def _missing(item: str) -> str:
+    """Why `item`, neither a file nor an http(s) URL, cannot be pulled, and what to do."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", item):
+        return "only http:// and https:// addresses can be pulled; download it, then pull the file"
+    if _WEB_ADDRESS.match(item):
+        return f"no such file or folder; for a web address, put https:// in front: https://{item}"
+    return "no such file or folder"
 
 
 def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[str]:
@@ -139,13 +151,21 @@ def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
+def _same_source(sources: list[Source], source_id: str, sha256: str) -> Source | None:
+    """The source of this id, or else of the same bytes (a URL's video pulled before as a
+    file, or the other way round): one source, never two copies of its clips."""
+    found = next((s for s in sources if s.source_id == source_id), None)
+    return found or next((s for s in sources if sha256 and s.sha256 == sha256), None)
+
+
 def _commit(workspace: Workspace, item: str, staging: Path, source: Source, note: str = "") -> PullResult:
     """Move a filled staging folder to raw/<source_id> and add its row, atomically together."""
     with workspace.lock():
         sources = workspace.read_sources()
-        if any(s.source_id == source.source_id for s in sources):
+        same = _same_source(sources, source.source_id, source.sha256)
+        if same is not None:
             shutil.rmtree(staging, ignore_errors=True)
-            return PullResult(item, "exists", next(s for s in sources if s.source_id == source.source_id))
+            return PullResult(item, "exists", same)
         final = workspace.raw / source.source_id
         if final.exists():  # left by an interrupted pull: it never got its row
             shutil.rmtree(final)
@@ -158,16 +178,16 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
     """Pull one local media file."""
     path = Path(item).expanduser()
     if not path.exists():
-        return PullResult(item, "failed", reason="no such file or folder")
+        return PullResult(item, "failed", reason=_missing(item))
     if path.is_dir():
         return PullResult(item, "failed", reason="folder holds no media files")
     if path.stat().st_size == 0:
         return PullResult(item, "failed", reason="empty file (0 bytes)")
     sha = sha256_file(path)
     source_id = f"file-{sha[:12]}"
-    existing = {s.source_id: s for s in workspace.read_sources()}
-    if source_id in existing:
-        return PullResult(item, "exists", existing[source_id])
+    existing = _same_source(workspace.read_sources(), source_id, sha)
+    if existing is not None:
+        return PullResult(item, "exists", existing)
     try:
         duration = measure_audio(path, ffmpeg, workspace.config.vad.sample_rate)
     except MediaError as exc:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def _subtitle_options(folder: Path, ffmpeg: str, logger: _QuietLogger) -> dict[s
         writeinfojson=False,
         writesubtitles=True,
         writeautomaticsub=True,
-        subtitleslangs=["en.*", "en", "-live_chat"],
+        subtitleslangs=["en.*", "en", "und", "-live_chat"],
         subtitlesformat="vtt/srt/best",
         ignoreerrors=True,
     )
@@ -102,11 +103,37 @@ def _subtitle_options(folder: Path, ffmpeg: str, logger: _QuietLogger) -> dict[s
 
 
 def _clean_error(message: str) -> str:
-    message = message.strip().splitlines()[0] if message.strip() else "download failed"
-    message = re.sub(r"^(ERROR|WARNING):\s*", "", message)
-    message = re.sub(r"^\[[^\]]+\]\s*", "", message)
-    message = re.sub(r"^[^\s:]+:\s(?=Unable|HTTP|Requested|Video|This)", "", message)
-    return re.sub(r"\s*\(caused by .*\)$", "", message)
+    """yt-dlp's message in one line, without its prefixes; its progress lines end in a
+    carriage return, so the text may start on a later line."""
+    for line in re.split(r"[\r\n]+", message):
+        line = re.sub(r"^(ERROR|WARNING):\s*", "", line.strip())
+        line = re.sub(r"^\[[^\]]+\]\s*", "", line)
+        line = re.sub(r"^Got error:\s*", "", line)
+        line = re.sub(r"^[^\s:]+:\s(?=Unable|HTTP|Requested|Video|This)", "", line)
+        line = re.sub(r"\s*\(caused by .*\)$", "", line)
+        if line:
+            return line
+    return "download failed"
+
+
+_ADVICE = [
+    (r"Downloaded \d+ bytes, expected|IncompleteRead|Connection (reset|aborted)|timed out",
+     "the connection broke off; run the same pull again"),
+    (r"HTTP Error (404|410)", "nothing at this address: check it in a browser"),
+    (r"HTTP Error (401|403)", "the site refused the download: check the address, or sign-in"),
+    (r"HTTP Error 5\d\d|Connection refused|Name or service not known|resolve|No route|unreachable",
+     "the site did not answer: check the address and the network, then run the same pull again"),
+    (r"Unsupported URL", "no video or audio found: give the address of a video's page or of the media file"),
+]  # fmt: skip
+
+
+def _failure(message: str) -> str:
+    """The reason a URL failed, with what to do about it where that is known."""
+    reason = _clean_error(message)
+    for pattern, advice in _ADVICE:
+        if re.search(pattern, reason):
+            return f"{reason} ({advice})"
+    return reason
 
 
 def _pulled_before(workspace: Workspace, url: str) -> Source | None:
@@ -149,7 +176,7 @@ def _url_results(workspace: Workspace, url: str, ffmpeg: str, licence: str) -> I
         with yt_dlp.YoutubeDL(_ydl_options(None, ffmpeg, logger)) as ydl:
             info = ydl.extract_info(url, download=False)
     except yt_dlp.utils.DownloadError as exc:
-        yield PullResult(url, "failed", reason=_clean_error(str(exc)))
+        yield PullResult(url, "failed", reason=_failure(str(exc)))
         return
     if not info:
         yield PullResult(url, "failed", reason="nothing to download at this address")
@@ -167,7 +194,11 @@ def _url_results(workspace: Workspace, url: str, ffmpeg: str, licence: str) -> I
         else:
             entry_url = entry_url if entry_url and entry_url != url else f"{url}#{entry.get('id')}"
             source_id = url_source_id(entry_url)
-        yield _pull_entry(workspace, url, entry_url, source_id, entry, ffmpeg, licence)
+        result = _pull_entry(workspace, url, entry_url, source_id, entry, ffmpeg, licence)
+        if result.status == "failed":  # which of the page's videos
+            media = str(entry.get("url") or "") if entry_url.startswith(f"{url}#") else entry_url
+            result = replace(result, reason=f"{media or entry_url}: {result.reason}")
+        yield result
 
 
 def _url_worker(out: Any, root: str, url: str, ffmpeg: str, licence: str, parent: int) -> None:
@@ -279,6 +310,7 @@ def _pull_entry(
     for source in workspace.read_sources():
         if source.source_id == source_id:
             return PullResult(item, "exists", source)
+    _name_unnamed_subtitles(info)
     logger = _QuietLogger()
     staging = _staging(workspace)
     try:
@@ -321,9 +353,18 @@ def _pull_entry(
         )
         return _commit(workspace, item, staging, source, note)
     except yt_dlp.utils.DownloadError as exc:
-        return PullResult(item, "failed", reason=_clean_error(str(exc)))
+        return PullResult(item, "failed", reason=_failure(str(exc)))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _name_unnamed_subtitles(info: dict[str, Any]) -> None:
+    """A subtitle track of no language (an HTML5 <track> without srclang) comes under the
+    key None, on which yt-dlp fails to write info.json: it becomes `und`, and is pulled."""
+    for field in ("subtitles", "automatic_captions"):
+        tracks = info.get(field)
+        if isinstance(tracks, dict) and None in tracks:
+            tracks["und"] = [*tracks.get("und", []), *tracks.pop(None)]
 
 
 def _iso_date(value: Any) -> str:

@@ -1,0 +1,154 @@
+"""What a user sees when a URL goes wrong: a broken connection, a subtitle track of no
+language, an address that is not an http(s) URL, a video also pulled as a file, a page
+with a video that is gone. Served from 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import check_consistent, run_cli
+from test_url import PAGE, VTT, Site, _Handler, _QuietServer, check_url_source, only_source, talk, url_id
+
+from accentds.files import sha256_file
+from accentds.pull import pull
+from accentds.workspace import Workspace, init_workspace
+
+__all__ = ["talk"]  # a fixture used here
+
+
+class _BreakingHandler(_Handler):
+    """Sends a path in `broken` only half-way, with the whole file's Content-Length, then
+    closes the connection (a server or network that drops a download)."""
+
+    broken: set[str]
+
+    def do_GET(self) -> None:
+        if self.path not in self.broken:
+            return super().do_GET()
+        self.requests.append((self.command, self.path))
+        data = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    root = tmp_path / "site"
+    root.mkdir()
+    requests: list[tuple[str, str]] = []
+    attrs = {"requests": requests, "slow": {}, "broken": set()}
+    handler = type("Handler", (_BreakingHandler,), attrs)
+    server = _QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        found = Site(root, server.server_address[1], requests, {})
+        found.broken = attrs["broken"]  # type: ignore[attr-defined]
+        yield found
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_broken_connection_is_named_and_the_same_pull_again_finishes(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
+) -> None:
+    url = site.url("talk.mp4")
+    site.broken.add("/talk.mp4")  # type: ignore[attr-defined]
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    size = talk.stat().st_size
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2, done.stderr
+    assert lines[0].startswith(f"failed    {url}: Downloaded {size // 2} bytes, expected {size} bytes")
+    assert lines[0].endswith("(the connection broke off; run the same pull again)")
+    assert lines[1] == "the source failed"
+    assert workspace.read_sources() == []
+    assert list(workspace.raw.iterdir()) == [], "a half-downloaded file is left"
+
+    site.broken.clear()  # type: ignore[attr-defined]
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert f"pulled    {url_id(url)}" in done.stdout
+    check_url_source(workspace, only_source(workspace), url, talk, speech)
+    check_consistent(workspace)
+
+
+def test_a_subtitle_track_of_no_language_is_pulled_with_its_video(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
+) -> None:
+    (site.root / "talk.en.vtt").write_text(VTT, encoding="utf-8")
+    (site.root / "page.html").write_text(PAGE.replace(' srclang="en" label="English"', ""), encoding="utf-8")
+    url = site.url("page.html")
+    [result] = pull(workspace, [url], workers=1)
+    assert (result.status, result.reason, result.note) == ("pulled", "", "")
+    source = only_source(workspace)
+    check_url_source(workspace, source, url, talk, speech)
+    sid = url_id(url)
+    assert source.subtitles == f"raw/{sid}/source.und.vtt"
+    assert (workspace.raw / sid / "source.und.vtt").read_text(encoding="utf-8") == VTT
+
+
+def test_an_address_that_is_not_an_http_url_says_what_to_do(
+    site: Site, talk: Path, workspace: Workspace
+) -> None:
+    url = site.url("talk.mp4")
+    shouted = url.replace("http://", "HTTP://")
+    bare = url.removeprefix("http://")
+    done = run_cli("pull", shouted, bare, "ftp://127.0.0.1/talk.mp4", "--no-cut", cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"pulled    {url_id(url)}" in done.stdout
+    assert done.stderr.splitlines() == [
+        f"failed    {bare}: no such file or folder; for a web address, put https:// in front: https://{bare}",
+        "failed    ftp://127.0.0.1/talk.mp4: only http:// and https:// addresses can be pulled; "
+        "download it, then pull the file",
+        "2 of 3 source(s) failed; the others are in the corpus",
+    ]
+    assert len(workspace.read_sources()) == 1
+
+
+def test_a_url_and_the_file_of_the_same_video_are_one_source(
+    site: Site, talk: Path, workspace: Workspace, tmp_path: Path
+) -> None:
+    url = site.url("talk.mp4")
+    [first] = pull(workspace, [url], workers=1)
+    assert first.status == "pulled", first.reason
+    done = run_cli("pull", str(talk), "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert f"have      {url_id(url)}  already pulled, nothing to do  {talk}" in done.stdout
+    assert workspace.read_sources() == [first.source]
+    assert [p.name for p in workspace.raw.iterdir()] == [url_id(url)]
+
+    other, _ = init_workspace(tmp_path / "other")  # the file first, then its URL
+    [file_first] = pull(other, [str(talk)], workers=1)
+    [again] = pull(other, [url], workers=1)
+    assert (again.status, again.source) == ("exists", file_first.source)
+    assert other.read_sources() == [file_first.source]
+    assert [p.name for p in other.raw.iterdir()] == [file_first.source.source_id]
+
+
+def test_a_video_of_a_page_that_is_gone_is_named_and_the_others_are_pulled(
+    site: Site, talk: Path, workspace: Workspace
+) -> None:
+    page = '<html><head><title>Two</title></head><body><video src="{}"></video><video src="{}"></video>'
+    (site.root / "two.html").write_text(page.format("gone.mp4", "talk.mp4"), encoding="utf-8")
+    url = site.url("two.html")
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        f"failed    {url}: {site.url('gone.mp4')}: unable to download video data: HTTP Error 404: "
+        "File not found (nothing at this address: check it in a browser)",
+        "1 of 2 source(s) failed; the others are in the corpus",
+    ]
+    assert [s.sha256 for s in workspace.read_sources()] == [sha256_file(talk)]
