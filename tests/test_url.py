@@ -52,10 +52,13 @@ PAGE = """<!doctype html>
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Serves the site folder and records every request line; logs nothing. A path in
-    `slow` is sent 1 KB at a time, with a pause of that many seconds after each."""
+    `slow` is sent 1 KB at a time, with a pause of that many seconds after each; a path in
+    `broken` only half-way, with the whole file's Content-Length, then the connection
+    closes (a server or network that drops a download)."""
 
     requests: list[tuple[str, str]]
     slow: dict[str, float]
+    broken: set[str]
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -66,7 +69,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         pause = self.slow.get(self.path)
-        if pause is None:
+        if pause is None and self.path not in self.broken:
             return super().do_GET()
         self.requests.append((self.command, self.path))
         data = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
@@ -74,6 +77,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Type", "video/mp4")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if pause is None:  # broken
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
         try:
             for start in range(0, len(data), 1024):
                 self.wfile.write(data[start : start + 1024])
@@ -94,12 +102,18 @@ class Site:
     """A folder served over HTTP on 127.0.0.1, with the requests it has answered."""
 
     def __init__(
-        self, root: Path, port: int, requests: list[tuple[str, str]], slow: dict[str, float]
+        self,
+        root: Path,
+        port: int,
+        requests: list[tuple[str, str]],
+        slow: dict[str, float],
+        broken: set[str] | None = None,
     ) -> None:
         self.root = root
         self.port = port
         self.requests = requests
         self.slow = slow  # "/name" -> seconds of pause after each KB sent
+        self.broken = broken if broken is not None else set()  # "/name" sent half-way
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/{name}"
@@ -114,12 +128,13 @@ def site(tmp_path: Path) -> Iterator[Site]:
     root.mkdir()
     requests: list[tuple[str, str]] = []
     slow: dict[str, float] = {}
-    handler = type("Handler", (_Handler,), {"requests": requests, "slow": slow})
+    broken: set[str] = set()
+    handler = type("Handler", (_Handler,), {"requests": requests, "slow": slow, "broken": broken})
     server = _QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Site(root, server.server_address[1], requests, slow)
+        yield Site(root, server.server_address[1], requests, slow, broken)
     finally:
         server.shutdown()
         server.server_close()

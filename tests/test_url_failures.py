@@ -4,68 +4,24 @@ with a video that is gone. Served from 127.0.0.1 only."""
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 from conftest import check_consistent, run_cli
-from test_url import PAGE, VTT, Site, _Handler, _QuietServer, check_url_source, only_source, talk, url_id
+from test_url import PAGE, VTT, Site, check_url_source, only_source, site, talk, url_id
 
 from accentds.files import sha256_file
 from accentds.pull import pull
 from accentds.workspace import Workspace, init_workspace
 
-__all__ = ["talk"]  # a fixture used here
-
-
-class _BreakingHandler(_Handler):
-    """Sends a path in `broken` only half-way, with the whole file's Content-Length, then
-    closes the connection (a server or network that drops a download)."""
-
-    broken: set[str]
-
-    def do_GET(self) -> None:
-        if self.path not in self.broken:
-            return super().do_GET()
-        self.requests.append((self.command, self.path))
-        data = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "video/mp4")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data[: len(data) // 2])
-        self.wfile.flush()
-        self.close_connection = True
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    root = tmp_path / "site"
-    root.mkdir()
-    requests: list[tuple[str, str]] = []
-    attrs = {"requests": requests, "slow": {}, "broken": set()}
-    handler = type("Handler", (_BreakingHandler,), attrs)
-    server = _QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        found = Site(root, server.server_address[1], requests, {})
-        found.broken = attrs["broken"]  # type: ignore[attr-defined]
-        yield found
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+__all__ = ["site", "talk"]  # fixtures used here
 
 
 def test_a_broken_connection_is_named_and_the_same_pull_again_finishes(
     site: Site, talk: Path, workspace: Workspace, speech: np.ndarray
 ) -> None:
     url = site.url("talk.mp4")
-    site.broken.add("/talk.mp4")  # type: ignore[attr-defined]
+    site.broken.add("/talk.mp4")
     done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
     assert done.returncode == 1, done.stdout + done.stderr
     size = talk.stat().st_size
@@ -77,7 +33,7 @@ def test_a_broken_connection_is_named_and_the_same_pull_again_finishes(
     assert workspace.read_sources() == []
     assert list(workspace.raw.iterdir()) == [], "a half-downloaded file is left"
 
-    site.broken.clear()  # type: ignore[attr-defined]
+    site.broken.clear()
     done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     assert f"pulled    {url_id(url)}" in done.stdout
