@@ -94,7 +94,7 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
     given = list(items)
     if from_file is not None:
         lines = _read_list(from_file)
-        given += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+        given += [_list_item(ln) for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     expanded: list[str] = []
     for item in given:
         path = Path(item).expanduser()
@@ -106,6 +106,14 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
         else:
             expanded.append(item)
     return list(dict.fromkeys(expanded))
+
+
+def _list_item(line: str) -> str:
+    """What a line of a `--from-file` list names: a URL may be followed by a `# note` (a URL
+    holds no spaces); a path is taken whole ("Episode #3.mp4")."""
+    item = line.strip()
+    noted = re.match(r"(\S+)\s+#", item)
+    return noted.group(1) if noted and is_url(noted.group(1)) else item
 
 
 def _read_list(path: Path) -> list[str]:

@@ -108,3 +108,19 @@ def test_a_video_of_a_page_that_is_gone_is_named_and_the_others_are_pulled(
         "1 of 2 source(s) failed; the others are in the corpus",
     ]
     assert [s.sha256 for s in workspace.read_sources()] == [sha256_file(talk)]
+
+
+def test_a_url_in_a_list_may_be_followed_by_a_note(
+    site: Site, talk: Path, workspace: Workspace, speech: np.ndarray, tmp_path: Path
+) -> None:
+    """`URL   # note` in a --from-file list pulls the URL (it was sent with the note and
+    failed with a 404); a file name holding " #" is still taken whole."""
+    url = site.url("talk.mp4")
+    named = tmp_path / "Episode #3.mp4"
+    named.write_bytes(talk.read_bytes() + b"\0")  # other bytes: another source
+    listed = tmp_path / "tonight.txt"
+    listed.write_text(f"# tonight\n{url}   # the ferry talk\n{named}\n", encoding="utf-8")
+    done = run_cli("pull", "--from-file", str(listed), "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(s.origin for s in workspace.read_sources()) == sorted([url, str(named)])
+    check_consistent(workspace)
