@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyarrow.compute as pc
@@ -121,10 +120,9 @@ def doctor(workspace: Workspace) -> Checkup:
     try:
         return _doctor(workspace)
     except DamagedManifest as exc:
-        name = Path(exc.where.split(" line ")[0]).name
         raise AccentdsError(
             f"{exc.where} cannot be read ({exc.why}), and doctor cannot rebuild it: restore it from git "
-            f"(`git checkout -- manifests/{name}`) or mend it by hand, then run `accentds doctor` again"
+            f"(`git checkout -- manifests/{exc.name}`) or mend it by hand, then run `accentds doctor` again"
         ) from None
 
 

@@ -6,8 +6,9 @@ class AccentdsError(Exception):
 
 
 class DamagedManifest(AccentdsError):
-    """A manifest file that cannot be read: `where` is the file (and line), `why` the reason."""
+    """A manifest file that cannot be read: `where` is the file (and line), `why` the reason,
+    `name` the file's name."""
 
-    def __init__(self, message: str, where: str, why: str) -> None:
+    def __init__(self, message: str, where: str, why: str, name: str = "") -> None:
         super().__init__(message)
-        self.where, self.why = where, why
+        self.where, self.why, self.name = where, why, name

@@ -83,6 +83,7 @@ def damaged(path: Path, why: object, line: int | None = None) -> AccentdsError:
         f"(`git checkout -- manifests/{path.name}`), or run `accentds doctor` to rebuild what can be rebuilt",
         where,
         str(why),
+        path.name,
     )
 
 

@@ -270,11 +270,11 @@ def verify_advice(workspace: Workspace, version: str, problems: list[str]) -> st
     steps = []
     copy = _intact_copy(workspace, version)
     if RELEASE_JSON in named and copy is not None:
-        steps.append(f"copy {_shown(workspace, copy)} to {_shown(workspace, folder / RELEASE_JSON)}")
+        steps.append(f"copy {workspace.rel(copy)} to {workspace.rel(folder / RELEASE_JSON)}")
     damaged = [name for name, kind in named.items() if kind != "extra:" and name != RELEASE_JSON]
     if damaged:
         steps.append(
-            f"restore {_some(damaged)} from a copy of {_shown(workspace, folder)}/ "
+            f"restore {_some(damaged)} from a copy of {workspace.rel(folder)}/ "
             f"(a backup, or the Hub's tag {version} if it was pushed), or publish a new version"
         )
     extra = [name for name, kind in named.items() if kind == "extra:"]
@@ -296,13 +296,6 @@ def _intact_copy(workspace: Workspace, version: str) -> Path | None:
     if row is None or not copy.is_file() or sha256_file(copy) != row.get("release_json_sha256"):
         return None
     return copy
-
-
-def _shown(workspace: Workspace, path: Path) -> str:
-    try:
-        return path.relative_to(workspace.root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _record_problems(workspace: Workspace, version: str, path: Path) -> list[str]:
