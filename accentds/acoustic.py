@@ -38,10 +38,11 @@ FAR = 47  # blocks each side for the background level (about 3 s in all)
 BRIDGE_S = 0.6  # background gaps inside speech up to this long are bridged
 SIDE_S = 0.5  # ... when each side of the gap, within this much, holds
 SIDE_KEPT_S = 0.25  # ... at least this much kept speech
-REASONS = ("", "music", "noise", "steady", "background", "unbacked", "unconfirmed")
+REASONS = ("", "music", "noise", "steady", "background", "unbacked", "unconfirmed", "tones")
 BACKGROUND = REASONS.index("background")
 UNBACKED = REASONS.index("unbacked")  # webrtcvad speech Silero does not back (accentds.confirm)
 UNCONFIRMED = REASONS.index("unconfirmed")  # a clip Silero never gives min_clip_prob
+TONES = REASONS.index("tones")  # a clip whose spectrum barely changes (finder.TONES_FLUX)
 REASON_TEXT = {
     "music": "music-like: steady tones (spectral flux below min_flux)",
     "noise": "noise-like: flat spectrum (flatness above max_flatness)",
@@ -49,6 +50,7 @@ REASON_TEXT = {
     "background": "no louder than the background (less than above_floor_db over it)",
     "unbacked": "Silero VAD hears no speech in it (probability below confirm_threshold)",
     "unconfirmed": "a clip Silero VAD never gives min_clip_prob",
+    "tones": "held tones: its spectrum barely changes from one 32 ms block to the next",
     "short": "shorter than min_clip_s",
 }
 

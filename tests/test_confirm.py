@@ -8,10 +8,22 @@ import json
 import numpy as np
 import pytest
 from conftest import RATE, ROOT
-from test_acoustic import CHECK, MUSIC_AND_NOISE, _level, band, clips_of, pcm16, pink, run_finder, white
+from test_acoustic import (
+    CHECK,
+    MUSIC_AND_NOISE,
+    _level,
+    band,
+    clips_of,
+    pcm16,
+    pink,
+    plucks,
+    run_finder,
+    white,
+)
 
-from accentds.config import QualitySettings, VadSettings
+from accentds.config import VadSettings
 from accentds.confirm import confirm
+from accentds.silero import SileroDetector
 from accentds.vad import parse_flags
 
 CUES = [(c["start"], c["end"]) for c in json.loads((ROOT / "samples" / "sample.json").read_text())["cues"]]
@@ -47,14 +59,21 @@ def finder_clips(samples: np.ndarray, vad: VadSettings | None = None) -> list[tu
 
 
 @MUSIC_AND_NOISE
-def test_music_and_noise_alone_give_almost_no_clips(make):
+def test_music_and_noise_alone_give_no_clips(make):
     audio = pcm16(_level(make(30.0), -20))
     alone = clips_of(audio, VadSettings(backend="webrtc"))
     assert sum(b - a for a, b in alone) > 10, "webrtcvad alone takes much of this for speech"
-    found = finder_clips(audio)
-    assert sum(b - a for a, b, _ in found) <= 1.5, found  # measured: 0 s, but 0.8 s of the plucked notes
-    unconfirmed = QualitySettings().min_speech_prob  # what the reviewer sees flagged `unconfirmed`
-    assert all(prob < unconfirmed for _, _, prob in found), found  # no clip, or only flagged ones
+    assert finder_clips(audio) == []
+
+
+@pytest.mark.parametrize(("seed", "level"), [(2, -20), (3, -20), (5, -20), (8, -20), (7, -30)])
+def test_plucked_notes_that_silero_hears_as_speech_give_no_clip(seed, level):
+    """Silero gives some of these notes 0.3-0.8, in 0.5-0.7 s clips; their spectrum barely
+    changes from block to block, as no speech's does."""
+    audio = pcm16(_level(plucks(60.0, seed), level))
+    silero = SileroDetector(0.5, RATE, 30).probabilities(audio / 32768.0)
+    assert silero.max() >= VadSettings().min_clip_prob, "Silero hears speech in some of these notes"
+    assert finder_clips(audio) == []
 
 
 def test_one_word_utterances_are_kept(speech):
