@@ -1,0 +1,78 @@
+"""`status` and `report` hold back what `publish` refuses for its labels: an accent or accent
+evidence `[labels]` does not list (a typo in manifests/source_labels.csv, a region taken out of
+accentds.toml), with the fix."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import clip_record, put_labels, run_cli
+
+from accentds.models import Source
+from accentds.report import report
+from accentds.status import status
+from accentds.views import write_manifest
+from accentds.workspace import Workspace
+
+# (source, duration s, accent)
+CLIPS = [("src-a", 4.0, "Glasgow"), ("src-a", 5.0, "Glasgo"), ("src-b", 6.0, ""), ("src-b", 3.0, "Orkny")]
+
+
+@pytest.fixture
+def ws(workspace: Workspace) -> Workspace:
+    """Two CC0 sources, every clip accepted with a transcript; one clip has a misspelt accent.
+    src-b's clips take their evidence from the source's defaults."""
+    added = "2024-01-01T09:00:00Z"
+    workspace.write_sources(
+        [
+            Source(
+                sid,
+                "file",
+                f"/v/{sid}.mp4",
+                f"raw/{sid}.m4a",
+                60.0,
+                "0" * 64,
+                added,
+                title=sid,
+                licence="CC0-1.0",
+            )
+            for sid in ("src-a", "src-b")
+        ]
+    )
+    clips, labels, start = [], [], 0.0
+    for source, seconds, accent in CLIPS:
+        clip = clip_record(source, start, seconds)
+        start += 20.0
+        clips.append(clip)
+        labels.append({"clip_id": clip.clip_id, "status": "accepted", "accent": accent, "transcript": "aye"})
+    workspace.write_clips(clips)
+    put_labels(workspace, labels)
+    write_manifest(workspace)
+    return workspace
+
+
+def test_an_accent_labels_does_not_list_is_held_back_with_its_fix(ws: Workspace) -> None:
+    """Clips with the accents "Glasgo" and "Orkny" are not publishable (publish refuses them):
+    status and report hold them back, and status says how to fix them instead of suggesting a
+    publish of them."""
+    st = status(ws)
+    assert [(h.reason, h.clips, h.seconds) for h in st.held_back] == [("accent not in [labels]", 2, 8.0)]
+    assert st.publishable == (2, pytest.approx(10.0))
+    [fix] = [s for s in st.next_steps if "[labels]" in s]
+    assert "`accentds label CLIP_ID --accent ...`" in fix and "[labels] accents of accentds.toml" in fix
+    assert "(accent not in [labels] 0.1 min held back)" in fix
+    assert any(
+        s.startswith("accentds publish 1.0.0   (2 publishable clip(s), 0.2 min)") for s in st.next_steps
+    )
+
+    rep = report(ws)
+    assert [(h.reason, h.clips) for h in rep.held_back] == [("accent not in [labels]", 2)]
+    assert {r.key: r.held_back for r in rep.breakdowns["accent"]}["Glasgo"] == (
+        ("accent not in [labels]", 5.0),
+    )
+    shown = run_cli("report", "--format", "json", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["progress"]["not_publishable"] == [
+        {"reason": "accent not in [labels]", "clips": 2, "minutes": round(8.0 / 60, 6)}
+    ]
