@@ -9,11 +9,12 @@ import json
 import pytest
 from conftest import clip_record, put_labels, run_cli
 
+from accentds.files import write_csv_atomic
 from accentds.models import Source
 from accentds.report import report
 from accentds.status import status
 from accentds.views import write_manifest
-from accentds.workspace import Workspace
+from accentds.workspace import SOURCE_LABEL_FIELDS, Workspace
 
 # (source, duration s, accent)
 CLIPS = [("src-a", 4.0, "Glasgow"), ("src-a", 5.0, "Glasgo"), ("src-b", 6.0, ""), ("src-b", 3.0, "Orkny")]
@@ -52,6 +53,13 @@ def ws(workspace: Workspace) -> Workspace:
     return workspace
 
 
+def _evidence(ws: Workspace, value: str) -> None:
+    """src-b's accent evidence, as a hand edit of manifests/source_labels.csv writes it."""
+    row = dict.fromkeys(SOURCE_LABEL_FIELDS, "") | {"source_id": "src-b", "accent_evidence": value}
+    write_csv_atomic(ws.source_labels_csv, SOURCE_LABEL_FIELDS, [row])
+    write_manifest(ws)
+
+
 def test_an_accent_labels_does_not_list_is_held_back_with_its_fix(ws: Workspace) -> None:
     """Clips with the accents "Glasgo" and "Orkny" are not publishable (publish refuses them):
     status and report hold them back, and status says how to fix them instead of suggesting a
@@ -76,3 +84,24 @@ def test_an_accent_labels_does_not_list_is_held_back_with_its_fix(ws: Workspace)
     assert json.loads(shown.stdout)["progress"]["not_publishable"] == [
         {"reason": "accent not in [labels]", "clips": 2, "minutes": round(8.0 / 60, 6)}
     ]
+
+
+def test_a_misspelt_accent_evidence_in_source_labels_is_reported(ws: Workspace) -> None:
+    """An evidence typed by hand into manifests/source_labels.csv ("self-decribed") makes every
+    clip of that source unpublishable; status names it and its fix, with the accent it shares a
+    clip with counted once under both."""
+    _evidence(ws, "self-decribed")
+    st = status(ws)
+    assert [(h.reason, h.clips, h.seconds) for h in st.held_back] == [
+        ("accent not in [labels]", 1, 5.0),
+        ("accent not in [labels] + accent evidence not in [labels]", 1, 3.0),
+        ("accent evidence not in [labels]", 1, 6.0),
+    ]
+    [fix] = [s for s in st.next_steps if "--evidence" in s]
+    assert "[labels] accent_evidence of accentds.toml" in fix
+    line = run_cli("status", cwd=ws.root)
+    assert line.returncode == 0, line.stderr
+    assert "accent evidence not in [labels] 0.1 min" in line.stdout
+
+    _evidence(ws, "self-described")  # fixed: only the misspelt accents are held back
+    assert [(h.reason, h.clips) for h in status(ws).held_back] == [("accent not in [labels]", 2)]
