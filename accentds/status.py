@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from . import publishable
 from .errors import AccentdsError
+from .licences import attribution_warnings
 from .privacy import salt, salt_path, speaker_id
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
@@ -103,6 +104,7 @@ class Status:
     held_back: tuple[HeldBack, ...] = ()  # accepted clips it could not, by reason
     releases: tuple[ReleaseSummary, ...] = ()  # oldest first
     since_release: SinceRelease | None = None  # None: nothing published yet
+    warnings: tuple[str, ...] = ()  # what a hand edit of a manifest left to fix
 
     @property
     def progress(self) -> float:
@@ -346,4 +348,5 @@ def status(workspace: Workspace) -> Status:
         held_back=held,
         releases=tuple(releases),
         since_release=since,
+        warnings=tuple(attribution_warnings(workspace)),
     )

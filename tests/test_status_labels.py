@@ -10,6 +10,7 @@ import pytest
 from conftest import clip_record, put_labels, run_cli
 
 from accentds.files import write_csv_atomic
+from accentds.licences import ATTRIBUTION_FIELDS
 from accentds.models import Source
 from accentds.report import report
 from accentds.status import status
@@ -105,3 +106,30 @@ def test_a_misspelt_accent_evidence_in_source_labels_is_reported(ws: Workspace) 
 
     _evidence(ws, "self-described")  # fixed: only the misspelt accents are held back
     assert [(h.reason, h.clips) for h in status(ws).held_back] == [("accent not in [labels]", 2)]
+
+
+def test_a_second_attribution_row_for_a_source_is_refused_and_an_unknown_source_warned(ws: Workspace) -> None:
+    """A hand-edited manifests/attribution.csv with two rows for one source stops status with
+    the line of the second (which credit holds would be a guess); a row for a source the
+    workspace does not hold is a warning naming its line."""
+    path = ws.manifests / "attribution.csv"
+    rows = [
+        {"source_id": "src-a", "author": "Morag", "title": "Talk"},
+        {"source_id": "src-z", "author": "Iain", "title": "Walk"},
+        {"source_id": "src-a", "author": "Ewan", "title": "Talk"},
+    ]
+    write_csv_atomic(path, ATTRIBUTION_FIELDS, [dict.fromkeys(ATTRIBUTION_FIELDS, "") | r for r in rows])
+    shown = run_cli("status", cwd=ws.root)
+    assert shown.returncode == 1
+    assert shown.stderr.strip().splitlines() == [
+        f"Error: {path} line 4: a second row for source 'src-a' (the first is line 2), so which credit "
+        "holds is unclear: keep the right one and delete the other"
+    ]
+
+    write_csv_atomic(path, ATTRIBUTION_FIELDS, [dict.fromkeys(ATTRIBUTION_FIELDS, "") | r for r in rows[:2]])
+    shown = run_cli("status", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stderr.strip().splitlines() == [
+        f"Warning: {path} line 3: 'src-z' is not a source of this workspace, so its credit is not used: "
+        "correct the id (`accentds status --sources` lists them) or delete the row"
+    ]
