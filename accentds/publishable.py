@@ -1,7 +1,7 @@
 """Which clips may go into a release, and why the others may not.
 
 An accepted clip is publishable unless its source is on the deny list ("denied source"), its
-speaker is ("denied speaker"), its source's licence is not in `[publish] allowed_licences`
+speaker is, in any case ("denied speaker"), its source's licence is not in `[publish] allowed_licences`
 ("unlicensed source"), its licence asks for a credit (an author and a title or page address) and
 the credit is missing ("no author, title or url to credit"), or one part of it is ("no author to
 credit", "no title or url to credit": `source set --author/--title/--url`), or it has no
@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .licences import credits, normalise
+from .privacy import speaker_key
 from .publish import read_deny
 from .workspace import Workspace
 
@@ -75,6 +76,10 @@ class Rules:
     uncredited: frozenset[tuple[str, str]] = frozenset()  # (source_id, reason): a credit it needs lacks
     accents: frozenset[str] | None = None
     accent_evidence: frozenset[str] | None = None
+
+    def speaker_denied(self, name: str) -> bool:
+        """Whether the deny list holds a speaker's name, whatever its case ("Anna" denies "anna")."""
+        return speaker_key(name) in {speaker_key(denied) for denied in self.denied_speakers}
 
     def licence_allowed(self, licence: str) -> bool:
         """Whether a source's licence (as recorded, in any spelling `publish` reads) lets its
@@ -156,7 +161,7 @@ def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray:
     named = pc.invert(_is_in(table["speaker"], frozenset({""})))
     checks = [
         _is_in(table["source_id"], found.denied_sources),
-        pc.and_(named, _is_in(table["speaker"], found.denied_speakers)),
+        pc.and_(named, _passes(table["speaker"], found.speaker_denied)),
         pc.invert(_passes(table["licence"], found.licence_allowed)),
         *(
             _is_in(table["source_id"], frozenset(s for s, r in found.uncredited if r == why))

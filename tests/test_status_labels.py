@@ -1,6 +1,6 @@
-"""`status` and `report` hold back what `publish` refuses for its labels: an accent or accent
-evidence `[labels]` does not list (a typo in manifests/source_labels.csv, a region taken out of
-accentds.toml), with the fix."""
+"""What `status` (and `report`) say about labels and manifests `publish` would refuse or read
+differently: an accent or accent evidence `[labels]` does not list, attribution.csv rows that
+clash or name no source, speaker names that differ only in case."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import json
 import pytest
 from conftest import clip_record, put_labels, run_cli
 
+from accentds.errors import AccentdsError
 from accentds.files import write_csv_atomic
 from accentds.licences import ATTRIBUTION_FIELDS
 from accentds.models import Source
 from accentds.report import report
+from accentds.selection import deny, read_deny, select_clips
 from accentds.status import status
-from accentds.views import write_manifest
+from accentds.views import build_manifest, write_manifest
 from accentds.workspace import SOURCE_LABEL_FIELDS, Workspace
 
 # (source, duration s, accent)
@@ -133,3 +135,36 @@ def test_a_second_attribution_row_for_a_source_is_refused_and_an_unknown_source_
         f"Warning: {path} line 3: 'src-z' is not a source of this workspace, so its credit is not used: "
         "correct the id (`accentds status --sources` lists them) or delete the row"
     ]
+
+
+def test_speaker_names_differing_in_case_are_warned_about_and_denied_together(ws: Workspace) -> None:
+    """ "Anna" and "anna" count as two speakers until renamed into one (status says how, and
+    merges nothing itself); a denied "Anna" keeps "anna" out of releases too, also after the
+    rename."""
+    by_start = {c.start: c.clip_id for c in ws.read_clips()}
+    names = {0.0: "Anna", 20.0: "Anna", 40.0: "anna", 60.0: "Iain"}
+    put_labels(ws, [{"clip_id": by_start[t], "speaker": n, "accent": "Glasgow"} for t, n in names.items()])
+    write_manifest(ws)
+    shown = run_cli("status", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stderr.strip().splitlines() == [
+        'Warning: the speakers "Anna", "anna" differ only in case, so they count as 2 speakers: if they are '
+        'one person, `accentds speakers rename "anna" "Anna"`'
+    ]
+    assert sorted(set(build_manifest(ws)["speaker"].to_pylist())) == ["Anna", "Iain", "anna"]  # not merged
+
+    deny(ws, "speaker", "Anna", "asked to be removed")
+    assert [(h.reason, h.clips) for h in status(ws).held_back] == [("denied speaker", 3)]
+    assert [(h.reason, h.clips) for h in report(ws).held_back] == [("denied speaker", 3)]
+    rows = build_manifest(ws).to_pylist()
+    kept, left_out, _ = select_clips(rows, read_deny(ws), ws.config.publish.allowed_licences, False)
+    assert sorted(r["speaker"] for r in kept) == ["Iain"]
+    assert [(x.value, x.clips) for x in left_out] == [("Anna", 3)]
+    with pytest.raises(AccentdsError, match="already on the deny list"):
+        deny(ws, "speaker", "ANNA", "again")
+
+    shown = run_cli("speakers", "rename", "Anna", "anna", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "'anna' is on the deny list (asked to be removed)" in shown.stdout
+    assert [(h.reason, h.clips) for h in status(Workspace(ws.root)).held_back] == [("denied speaker", 3)]
+    assert status(Workspace(ws.root)).warnings == ()
