@@ -258,6 +258,11 @@ def test_a_whole_number_is_a_number(tmp_path: Path) -> None:
             "min_bandwidth_hz = -1",
             "[quality] min_bandwidth_hz must be 0 or more (got -1)",
         ),
+        (
+            "min_lufs = -40 ",
+            "min_lufs = 10 ",
+            "[quality] min_lufs must be 0 or less: loudness in LUFS is never above 0, full scale (got 10)",
+        ),
         ("url_timeout_s = 1800", "url_timeout_s = 0", "[pull] url_timeout_s must be more than 0 (got 0)"),
         ("speakers = []", 'speakers = ["Morag", "Morag"]', '[labels] speakers names "Morag" more than once'),
         ("speakers = []", 'speakers = [""]', "[labels] speakers must not hold an empty name"),
