@@ -68,6 +68,12 @@ class BoundsEdit:
     replaced: str
     clips: tuple[Clip, ...]
 
+    @property
+    def unchanged(self) -> bool:
+        """Whether the bounds asked for were the clip's own, so nothing was cut or recorded (a
+        clip's id holds its start and end to the millisecond)."""
+        return len(self.clips) == 1 and self.clips[0].clip_id == self.replaced
+
 
 def bounds_csv(workspace: Workspace) -> Path:
     return workspace.manifests / BOUNDS_NAME
@@ -204,7 +210,7 @@ def edit_bounds(
         mine = table.filter(pc.equal(table["source_id"], sid)).select(["clip_id", "start", "end"])
         others = [r for r in mine.to_pylist() if r["clip_id"] != clip_id]
         spans = _spans(old, start, end, split_at, others)
-        if spans == [(old["start"], old["end"])]:
+        if spans == [(old["start"], old["end"])]:  # nothing to cut, move or record
             return BoundsEdit(clip_id, (Clip(**old),))
         _check_version(workspace, clip_id, expected_version)
         source = next((s for s in workspace.read_sources() if s.source_id == sid), None)

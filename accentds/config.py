@@ -310,8 +310,15 @@ class QualitySettings(_Checked):
     duplicate_similarity: float = 0.80  # fingerprint similarity from which clips are duplicates
 
     def problems(self) -> list[Problem]:
-        """Ratios and probabilities outside [0, 1], negative frequencies."""
+        """Ratios and probabilities outside [0, 1], negative frequencies, a loudness above 0 LUFS."""
         found: list[Problem] = []
+        if self.min_lufs > 0:
+            found.append(
+                (
+                    "min_lufs",
+                    f"min_lufs must be 0 or less: loudness in LUFS is never above 0, full scale (got {self.min_lufs:g})",
+                )
+            )
         if not 0 < self.duplicate_similarity <= 1:
             found.append(
                 (

@@ -213,20 +213,24 @@ def _region_targets(key: str, value: Any) -> tuple[Any, str]:
     return tuple(pairs), ""
 
 
-_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
 
 
 def _line_of(text: str, section: str | None, key: str | None = None) -> int | None:
     """The line number of `[section]` (key None) or of `key = ` inside it (section None:
-    before any section), as far as a plain reading of the text finds them."""
+    before any section), as far as a plain reading of the text finds them. A key written as
+    a table of its own (`[publish.extra]`) or as a dotted key (`extra.name = 1`) is found too."""
     current: str | None = None
     quoted = re.escape(key or "")
-    assignment = re.compile(rf"""^\s*(?:{quoted}|"{quoted}"|'{quoted}')\s*=""")
+    assignment = re.compile(rf"""^\s*(?:{quoted}|"{quoted}"|'{quoted}')\s*[=.]""")
     for number, line in enumerate(text.splitlines(), 1):
         header = _HEADER.match(line)
         if header:
-            current = header.group(1).strip("\"'")
+            parts = [part.strip().strip("\"'") for part in header.group(1).split(".")]
+            current = ".".join(parts)
             if key is None and current == section:
+                return number
+            if key is not None and section is not None and parts[:2] == [section, key]:
                 return number
         elif key is not None and current == section and assignment.match(line):
             return number

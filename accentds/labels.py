@@ -21,6 +21,7 @@ from .errors import AccentdsError
 from .files import now_iso, read_csv, write_csv_atomic
 from .journal import ClipLabels, fold, history_rows, new_tx_id
 from .licences import OTHER, check, read_attribution
+from .privacy import speaker_key
 from .selection import carry_deny, drop_denied
 from .splits import check_merge, rename_in_memory
 from .views import build_manifest, write_manifest
@@ -307,6 +308,14 @@ def set_source_defaults(
     return row
 
 
+def _named(workspace: Workspace, name: str) -> bool:
+    """Whether a clip or a source's default still has the speaker `name` in any case (a denied
+    "Anna" renamed still keeps "anna" out)."""
+    key = speaker_key(name)
+    rows = [*workspace.read_labels().values(), *read_source_defaults(workspace).values()]
+    return any(speaker_key(row.get("speaker") or "") == key for row in rows)
+
+
 def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "") -> int:
     """Rename a speaker everywhere (labels, source defaults, split memory, deny list); a name
     that exists merges the two. Returns how many clip labels and sources changed."""
@@ -341,7 +350,7 @@ def rename_speaker(workspace: Workspace, old: str, new: str, reviewer: str = "")
     if not changed and not hits:
         raise AccentdsError(f"no clip or source has the speaker {old!r}")
     rename_in_memory(workspace, old, new)
-    if denied and old != new:
+    if denied and speaker_key(old) != speaker_key(new) and not _named(workspace, old):
         drop_denied(workspace, "speaker", old)
     return changed + len(hits)
 

@@ -100,9 +100,40 @@ def attribution_csv(workspace: Workspace) -> Path:
     return workspace.manifests / "attribution.csv"
 
 
+def _attribution_rows(workspace: Workspace) -> list[tuple[int, dict[str, str]]]:
+    """The rows of manifests/attribution.csv that name a source, with their line numbers."""
+    rows = enumerate(read_csv(attribution_csv(workspace)), start=2)
+    return [(line, row) for line, row in rows if row.get("source_id")]
+
+
 def read_attribution(workspace: Workspace) -> dict[str, dict[str, str]]:
-    """The attribution recorded for each source, by source id."""
-    return {r["source_id"]: r for r in read_csv(attribution_csv(workspace)) if r.get("source_id")}
+    """The attribution recorded for each source, by source id. A second row for a source (a
+    hand edit, a merge) is refused with its line: which credit a release gives would be a guess."""
+    path = attribution_csv(workspace)
+    found: dict[str, dict[str, str]] = {}
+    first: dict[str, int] = {}
+    for line, row in _attribution_rows(workspace):
+        source_id = row["source_id"]
+        if source_id in found:
+            raise AccentdsError(
+                f"{path} line {line}: a second row for source {source_id!r} (the first is line "
+                f"{first[source_id]}), so which credit holds is unclear: keep the right one and delete the other"
+            )
+        found[source_id], first[source_id] = row, line
+    return found
+
+
+def attribution_warnings(workspace: Workspace) -> list[str]:
+    """One warning per row of manifests/attribution.csv naming a source the workspace does not
+    hold (a typo, a source pulled elsewhere): its credit is never used."""
+    path = attribution_csv(workspace)
+    known = {s.source_id for s in workspace.read_sources()}
+    return [
+        f"{path} line {line}: {row['source_id']!r} is not a source of this workspace, so its credit is "
+        "not used: correct the id (`accentds status --sources` lists them) or delete the row"
+        for line, row in _attribution_rows(workspace)
+        if row["source_id"] not in known
+    ]
 
 
 def set_attribution(workspace: Workspace, source_id: str, values: Mapping[str, str | None]) -> dict[str, str]:

@@ -4,7 +4,8 @@
 A speaker's id is `spk-` and the start of an HMAC-SHA256 of the name keyed with the
 workspace's salt, manifests/speaker_salt.txt: tracked with the manifests, so a clone gives
 the same ids, and never published, so nobody can recompute an id from a name they guess.
-A denied speaker is named by such an id even where names are published."""
+A denied speaker is named by such an id even where names are published; the deny list
+matches a name whatever its case ("Anna" keeps "anna" out too)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def salt(workspace: Workspace) -> bytes:
     return path.read_text(encoding="utf-8").strip().encode("ascii")
 
 
+def speaker_key(name: str) -> str:
+    """A speaker's name as the deny list matches it: case and spacing aside ("Anna" is "anna")."""
+    return " ".join(name.split()).casefold()
+
+
 def speaker_id(key: bytes, name: str) -> str:
     """The stable, salted id of a speaker's name."""
     return ID_PREFIX + hmac.new(key, name.encode("utf-8"), hashlib.sha256).hexdigest()[:ID_HEX]
@@ -44,13 +50,14 @@ def speaker_id(key: bytes, name: str) -> str:
 
 def publisher(workspace: Workspace, denied: set[str] | frozenset[str] = frozenset()) -> Callable[[str], str]:
     """How a speaker is named in a release: their id, or their name where the settings allow
-    it and they are not denied. An empty name stays empty."""
+    it and they are not denied (in any case). An empty name stays empty."""
     key = salt(workspace)
     names = workspace.config.publish.speaker_names
+    folded = {speaker_key(name) for name in denied}
 
     def public(name: str) -> str:
         if not name:
             return ""
-        return name if names and name not in denied else speaker_id(key, name)
+        return name if names and speaker_key(name) not in folded else speaker_id(key, name)
 
     return public

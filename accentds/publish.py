@@ -46,7 +46,7 @@ from .changes import (
 from .checks import credited_speakers, evaluation_checks, schema_checks, transcript_checks
 from .errors import AccentdsError
 from .files import now_iso, pid_alive, read_csv, sha256_file
-from .licences import OTHER, Credit, card_licence, combine, credits
+from .licences import OTHER, Credit, attribution_warnings, card_licence, combine, credits
 from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id
 from .release_record import VAD_COLUMNS, record_json, vad_settings
@@ -301,6 +301,7 @@ def publish(
     credit = credits(workspace, {r["source_id"] for r in kept})
     licences = combine(c.licence for c in credit.values() if c.licence)
     warnings += _attribution_checks(workspace, credit, force)
+    warnings += attribution_warnings(workspace)
     warnings += credited_speakers(workspace.config.publish.speaker_names, kept, credit)
     licence = card_licence(licences, credit, any(not c.licence for c in credit.values()))
     warnings += transcript_checks(kept, force)

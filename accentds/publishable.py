@@ -1,11 +1,14 @@
 """Which clips may go into a release, and why the others may not.
 
 An accepted clip is publishable unless its source is on the deny list ("denied source"), its
-speaker is ("denied speaker"), its source's licence is not in `[publish] allowed_licences`
+speaker is, in any case ("denied speaker"), its source's licence is not in `[publish] allowed_licences`
 ("unlicensed source"), its licence asks for a credit (an author and a title or page address) and
 the credit is missing ("no author, title or url to credit"), or one part of it is ("no author to
 credit", "no title or url to credit": `source set --author/--title/--url`), or it has no
-transcript, not even a caption draft ("empty transcript"). A clip held back for several reasons
+transcript, not even a caption draft ("empty transcript"), or its accent or accent evidence is
+one `[labels]` of accentds.toml does not list ("accent not in [labels]", "accent evidence not in
+[labels]": a typo in manifests/source_labels.csv, a region taken out of accentds.toml; `publish`
+refuses them). A clip held back for several reasons
 is counted once, under all of them ("unlicensed source + empty transcript"). Reports and `status`
 count progress in publishable minutes and show the accepted minutes held back with their reasons.
 """
@@ -20,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .licences import credits, normalise
+from .privacy import speaker_key
 from .publish import read_deny
 from .workspace import Workspace
 
@@ -31,7 +35,19 @@ NO_AUTHOR = "no author to credit"
 NO_TITLE = "no title or url to credit"
 UNCREDITED = (NO_CREDIT, NO_AUTHOR, NO_TITLE)
 EMPTY_TRANSCRIPT = "empty transcript"
-REASONS = (DENIED_SOURCE, DENIED_SPEAKER, UNLICENSED, *UNCREDITED, EMPTY_TRANSCRIPT)
+ACCENT_UNLISTED = "accent not in [labels]"
+EVIDENCE_UNLISTED = "accent evidence not in [labels]"
+REASONS = (
+    DENIED_SOURCE,
+    DENIED_SPEAKER,
+    UNLICENSED,
+    *UNCREDITED,
+    EMPTY_TRANSCRIPT,
+    ACCENT_UNLISTED,
+    EVIDENCE_UNLISTED,
+)
+# the type of a `reasons` code: one bit per reason (int16 holds 15)
+CODE = pa.int16()
 # The command that fixes each reason (the deny list is meant to hold clips back)
 FIXES = {
     UNLICENSED: "set licences with `accentds source set ID --licence ...`, or list theirs in "
@@ -40,18 +56,30 @@ FIXES = {
     NO_AUTHOR: 'name the authors with `accentds source set ID --author "..."`',
     NO_TITLE: 'give a title or page with `accentds source set ID --title "..."` (or `--url https://...`)',
     EMPTY_TRANSCRIPT: "add transcripts with `accentds review`",
+    ACCENT_UNLISTED: "set accents [labels] lists with `accentds label CLIP_ID --accent ...` (a source's "
+    "default: `accentds source set SOURCE_ID --accent ...`), or add them to [labels] accents of accentds.toml",
+    EVIDENCE_UNLISTED: "set accent evidence [labels] lists with `accentds label CLIP_ID --evidence ...` "
+    "(a source's default: `accentds source set SOURCE_ID --evidence ...`), or add it to [labels] "
+    "accent_evidence of accentds.toml",
 }
-COLUMNS = ("source_id", "speaker", "licence", "transcript")
+COLUMNS = ("source_id", "speaker", "licence", "transcript", "accent", "accent_evidence")
 
 
 @dataclass(frozen=True)
 class Rules:
-    """What a release may hold: the deny list and the allowed licences."""
+    """What a release may hold: the deny list, the allowed licences and the accents and accent
+    evidence of [labels] (None: any)."""
 
     denied_sources: frozenset[str]
     denied_speakers: frozenset[str]
     allowed_licences: frozenset[str]
     uncredited: frozenset[tuple[str, str]] = frozenset()  # (source_id, reason): a credit it needs lacks
+    accents: frozenset[str] | None = None
+    accent_evidence: frozenset[str] | None = None
+
+    def speaker_denied(self, name: str) -> bool:
+        """Whether the deny list holds a speaker's name, whatever its case ("Anna" denies "anna")."""
+        return speaker_key(name) in {speaker_key(denied) for denied in self.denied_speakers}
 
     def licence_allowed(self, licence: str) -> bool:
         """Whether a source's licence (as recorded, in any spelling `publish` reads) lets its
@@ -78,7 +106,8 @@ class HeldBack:
 
 
 def rules(workspace: Workspace) -> Rules:
-    """The workspace's deny list (manifests/deny.csv) and `[publish] allowed_licences`."""
+    """The workspace's deny list (manifests/deny.csv), `[publish] allowed_licences` and the
+    accents and accent evidence of `[labels]`."""
     denied = read_deny(workspace)
     credited = credits(workspace, [s.source_id for s in workspace.read_sources()])
     return Rules(
@@ -90,6 +119,8 @@ def rules(workspace: Workspace) -> Rules:
             for sid, credit in credited.items()
             if credit.needs_attribution and not credit.complete
         ),
+        accents=frozenset(workspace.config.labels.accents),
+        accent_evidence=frozenset(workspace.config.labels.accent_evidence),
     )
 
 
@@ -124,25 +155,35 @@ def _blank(column: pa.ChunkedArray) -> pa.ChunkedArray:
 def reasons(table: pa.Table, found: Rules) -> pa.ChunkedArray:
     """For each clip of `table` (with the COLUMNS of the manifest), the code of the reasons it
     could not be published if accepted: 0 when it could, else one bit (`bit`) for each reason of
-    REASONS that applies. int8 codes keep a million clips well under a second."""
+    REASONS that applies. Small integer codes (CODE) keep a million clips well under a second."""
     if table.num_rows == 0:
-        return pa.chunked_array([], pa.int8())
+        return pa.chunked_array([], CODE)
     named = pc.invert(_is_in(table["speaker"], frozenset({""})))
     checks = [
         _is_in(table["source_id"], found.denied_sources),
-        pc.and_(named, _is_in(table["speaker"], found.denied_speakers)),
+        pc.and_(named, _passes(table["speaker"], found.speaker_denied)),
         pc.invert(_passes(table["licence"], found.licence_allowed)),
         *(
             _is_in(table["source_id"], frozenset(s for s, r in found.uncredited if r == why))
             for why in UNCREDITED
         ),
         _blank(table["transcript"]),
+        _unlisted(table["accent"], found.accents),
+        _unlisted(table["accent_evidence"], found.accent_evidence),
     ]
-    none = pa.scalar(0, pa.int8())
-    codes = pa.chunked_array([pa.array(np.zeros(table.num_rows, dtype=np.int8))])
+    none = pa.scalar(0, CODE)
+    codes = pa.chunked_array([pa.array(np.zeros(table.num_rows, dtype=CODE.to_pandas_dtype()))])
     for reason, check in zip(REASONS, checks, strict=True):
-        codes = pc.bit_wise_or(codes, pc.if_else(check, pa.scalar(bit(reason), pa.int8()), none))
+        codes = pc.bit_wise_or(codes, pc.if_else(check, pa.scalar(bit(reason), CODE), none))
     return codes
+
+
+def _unlisted(column: pa.ChunkedArray, allowed: frozenset[str] | None) -> pa.ChunkedArray:
+    """Whether each value of a text column is set but not one of `allowed` (as `publish`
+    compares them: exactly); all false when `allowed` is None."""
+    if allowed is None:
+        return pa.chunked_array([pa.array(np.zeros(len(column), dtype=bool))], pa.bool_())
+    return pc.invert(_is_in(column, allowed | {""}))
 
 
 def bit(reason: str) -> int:

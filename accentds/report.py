@@ -7,8 +7,9 @@ rendered as JSON, CSV, Markdown or rich tables (accentds/render.py), PNG plots o
 self-contained HTML page (accentds/plots.py).
 
 Accepted minutes are split into publishable ones and those a release could not hold, with the
-reason (accentds/publishable.py: deny list, licence, credit, empty transcript); progress toward
-`target_minutes` and the `[report] region_targets` counts publishable minutes only.
+reason (accentds/publishable.py: deny list, licence, credit, empty transcript, an accent or
+accent evidence [labels] does not list); progress toward `target_minutes` and the
+`[report] region_targets` counts publishable minutes only.
 
 Warnings name what to act on before publishing: a speaker or source holding too much of the
 stage, thin accent regions, too many minutes carrying one quality flag, and duplicate groups
@@ -56,6 +57,7 @@ _COLUMNS = [
     "status",
     "speaker",
     "accent",
+    "accent_evidence",
     "source_id",
     "licence",
     "cut_at",
@@ -295,7 +297,7 @@ def _with_reasons(workspace: Workspace, table: pa.Table) -> pa.Table:
     that could be published, else 0)."""
     accepted = pc.equal(table["status"], "accepted")
     why = publishable.reasons(table, publishable.rules(workspace))
-    table = table.append_column("why", pc.if_else(accepted, why, pa.scalar(0, pa.int8())))
+    table = table.append_column("why", pc.if_else(accepted, why, pa.scalar(0, publishable.CODE)))
     ok = pc.and_(accepted, pc.equal(table["why"], 0))
     return table.append_column("publishable_duration", pc.if_else(ok, table["duration"], 0.0))
 

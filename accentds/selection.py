@@ -11,6 +11,7 @@ from typing import Any
 from .errors import AccentdsError
 from .files import now_iso, read_csv, write_csv_atomic
 from .licences import normalise
+from .privacy import speaker_key
 from .views import build_manifest
 from .workspace import Workspace
 
@@ -76,7 +77,10 @@ def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, 
     with workspace.lock():
         rows = read_deny(workspace)
         for row in rows:
-            if row["kind"] == kind and row["value"] == value:
+            if row["kind"] == kind and (
+                row["value"] == value
+                or (kind == "speaker" and speaker_key(row["value"]) == speaker_key(value))
+            ):
                 raise AccentdsError(
                     f"{kind} {value!r} is already on the deny list since {row.get('added_at') or '?'} "
                     f"({row.get('reason') or 'no reason'}); edit {deny_csv(workspace)} to change the reason"
@@ -88,7 +92,7 @@ def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, 
         else:
             speakers = set(build_manifest(workspace)["speaker"].to_pylist()) - {""}
             speakers |= set(workspace.config.labels.speakers)
-            if value not in speakers:
+            if speaker_key(value) not in {speaker_key(s) for s in speakers}:
                 listed = ", ".join(repr(s) for s in sorted(speakers)[:20]) or "none yet"
                 raise AccentdsError(
                     f"no clip has the speaker {value!r} (speakers: {listed}); check the spelling"
@@ -99,13 +103,16 @@ def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, 
 
 
 def carry_deny(workspace: Workspace, old: str, new: str) -> bool:
-    """Before speaker `old` is renamed to `new`: if `old` is denied, `new` is denied too, with
-    the same reason (a merge says they are one person, so the takedown covers both). Returns
-    whether `old` is denied; `drop_denied` removes its row once no clip has that name."""
+    """Before speaker `old` is renamed to `new`: if `old` is denied (in any case), `new` is
+    denied too, with the same reason (a merge says they are one person, so the takedown covers
+    both). Returns whether `old` is denied; `drop_denied` removes its row once no clip has that
+    name in any case."""
     with workspace.lock():
         rows = read_deny(workspace)
-        hits = [r for r in rows if r["kind"] == "speaker" and r["value"] == old]
-        if hits and not any(r["kind"] == "speaker" and r["value"] == new for r in rows):
+        hits = [r for r in rows if r["kind"] == "speaker" and speaker_key(r["value"]) == speaker_key(old)]
+        if hits and not any(
+            r["kind"] == "speaker" and speaker_key(r["value"]) == speaker_key(new) for r in rows
+        ):
             write_csv_atomic(deny_csv(workspace), DENY_FIELDS, [*rows, {**hits[0], "value": new}])
     return bool(hits)
 
@@ -129,7 +136,9 @@ def select_clips(
     """Accepted clips that may be published; what was left out and why; the sources
     included although their licence is not allowed (only with include_unlicensed)."""
     denied_sources = {d["value"]: d.get("reason", "") for d in denied if d["kind"] == "source"}
-    denied_speakers = {d["value"]: d.get("reason", "") for d in denied if d["kind"] == "speaker"}
+    denied_speakers = {  # a denied "Anna" keeps "anna" out too
+        speaker_key(d["value"]): (d["value"], d.get("reason", "")) for d in denied if d["kind"] == "speaker"
+    }
     allowed = {normalise(name) for name in allowed_licences} - {None}
     kept: list[dict[str, Any]] = []
     counts: dict[tuple[str, str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
@@ -141,8 +150,9 @@ def select_clips(
         row["licence"] = normalise(licence) or licence  # published as its SPDX id
         if source in denied_sources:
             key = ("source", source, "deny list", denied_sources[source])
-        elif speaker and speaker in denied_speakers:
-            key = ("speaker", speaker, "deny list", denied_speakers[speaker])
+        elif speaker and speaker_key(speaker) in denied_speakers:
+            name, reason = denied_speakers[speaker_key(speaker)]
+            key = ("speaker", name, "deny list", reason)
         elif normalise(licence) not in allowed and not include_unlicensed:
             why = f"licence {licence!r} is not" if licence else "no licence is recorded, so it is not"
             key = ("source", source, "licence", f"{why} in [publish] allowed_licences")

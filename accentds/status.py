@@ -18,7 +18,8 @@ import pyarrow.parquet as pq
 
 from . import publishable
 from .errors import AccentdsError
-from .privacy import salt, salt_path, speaker_id
+from .licences import attribution_warnings
+from .privacy import salt, salt_path, speaker_id, speaker_key
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
 from .releases import known_versions, record_copy
@@ -103,6 +104,7 @@ class Status:
     held_back: tuple[HeldBack, ...] = ()  # accepted clips it could not, by reason
     releases: tuple[ReleaseSummary, ...] = ()  # oldest first
     since_release: SinceRelease | None = None  # None: nothing published yet
+    warnings: tuple[str, ...] = ()  # what a hand edit of a manifest left to fix
 
     @property
     def progress(self) -> float:
@@ -346,4 +348,34 @@ def status(workspace: Workspace) -> Status:
         held_back=held,
         releases=tuple(releases),
         since_release=since,
+        warnings=(*attribution_warnings(workspace), *case_warnings(manifest["speaker"])),
     )
+
+
+def case_warnings(speakers: pa.ChunkedArray) -> list[str]:
+    """One warning per set of speaker names that differ only in case or spacing ("Anna" and
+    "anna"): they count as two speakers (and may land in two splits) until renamed into one;
+    nothing merges them silently. The rename suggested keeps the name with the most clips."""
+    counts: dict[str, int] = {}
+    for entry in pc.value_counts(pc.fill_null(pc.cast(speakers, pa.string()), "")).to_pylist():
+        if entry["values"]:
+            counts[entry["values"]] = entry["counts"]
+    groups: dict[str, list[str]] = {}
+    for name in counts:
+        groups.setdefault(speaker_key(name), []).append(name)
+    found = []
+    for names in sorted(groups.values()):
+        if len(names) < 2:
+            continue
+        names.sort(key=lambda n: (-counts[n], n))
+        keep, *others = names
+        listed = ", ".join(json.dumps(n, ensure_ascii=False) for n in sorted(names))
+        renames = "; ".join(
+            f"`accentds speakers rename {json.dumps(n, ensure_ascii=False)} {json.dumps(keep, ensure_ascii=False)}`"
+            for n in others
+        )
+        found.append(
+            f"the speakers {listed} differ only in case, so they count as {len(names)} speakers: if they are "
+            f"one person, {renames}"
+        )
+    return found

@@ -365,3 +365,25 @@ def test_editing_a_clip_again_by_its_old_id_names_the_clips_it_became(ws: Worksp
         again.stderr.strip()
         == f"Error: clip {old.clip_id} no longer exists (split): it is {first} and {second} now"
     )
+
+
+def test_bounds_equal_to_the_clips_own_say_so_and_change_nothing(ws: Workspace) -> None:
+    """`clip bounds` with the clip's own start and end (to the millisecond) cuts, moves and
+    records nothing, and says the bounds are unchanged instead of `X -> X`."""
+    clip = ws.read_clips()[2]
+    set_labels(ws, [clip.clip_id], LABELS, "ann")
+    files = [ws.manifests / n for n in ("labels.jsonl", "history.csv", "clips.parquet")]
+    before = [p.read_bytes() if p.exists() else None for p in files]
+    wav = ws.abs(clip.path).stat().st_mtime_ns
+    done = run_cli(
+        "clip", "bounds", clip.clip_id, "--start", f"{clip.start + 0.0004:.4f}", "--end", f"{clip.end:.3f}",
+        cwd=ws.root,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        f"{clip.clip_id}: the bounds are unchanged ({clip.start:.3f}–{clip.end:.3f} s already); nothing was done"
+    )
+    assert [p.read_bytes() if p.exists() else None for p in files] == before
+    assert ws.abs(clip.path).stat().st_mtime_ns == wav
+    assert not bounds_csv(ws).exists()
+    assert len(history(ws, clip.clip_id)) == len(LABELS)

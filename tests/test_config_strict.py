@@ -111,6 +111,30 @@ def test_an_unknown_key_is_refused_in_every_section(tmp_path: Path, section: str
     assert message.endswith(f"; allowed: {allowed}")
 
 
+@pytest.mark.parametrize(
+    ("where", "written"),
+    [
+        ("\n[report]\n", '\n[publish.extra]\ntags = ["scots"]\n\n[report]\n'),  # a table of its own
+        ("\n[report]\n", '\n[[publish.extra]]\ntags = ["scots"]\n\n[report]\n'),  # an array of tables
+        ("\nspeaker_names = false", '\nextra.tags = ["scots"]\nspeaker_names = false'),  # a dotted key
+    ],
+)
+def test_an_unknown_table_inside_a_section_is_refused_with_its_line(
+    tmp_path: Path, where: str, written: str
+) -> None:
+    """[publish.extra] (or `extra.tags = ...` under [publish]) is an unknown [publish] key: the
+    message gives the line it is written on, as for every other setting."""
+    text = edit(where, written)
+    message = refused(tmp_path, text)
+    line = line_of(text, "extra")
+    assert message.startswith(
+        f"{tmp_path / 'accentds.toml'}: line {line}: unknown [publish] keys ['extra']"
+    ), message
+    shown = run_cli("status", cwd=write(tmp_path, text).parent)
+    assert shown.returncode == 1
+    assert shown.stderr.strip().splitlines() == [f"Error: {message}"]
+
+
 def test_a_near_miss_key_gets_a_suggestion(tmp_path: Path) -> None:
     message = refused(tmp_path, edit("aggressiveness = 2", "aggressivness = 2"))
     assert "unknown [vad] keys ['aggressivness'] (did you mean aggressiveness?)" in message
@@ -257,6 +281,11 @@ def test_a_whole_number_is_a_number(tmp_path: Path) -> None:
             "min_bandwidth_hz = 4000",
             "min_bandwidth_hz = -1",
             "[quality] min_bandwidth_hz must be 0 or more (got -1)",
+        ),
+        (
+            "min_lufs = -40 ",
+            "min_lufs = 10 ",
+            "[quality] min_lufs must be 0 or less: loudness in LUFS is never above 0, full scale (got 10)",
         ),
         ("url_timeout_s = 1800", "url_timeout_s = 0", "[pull] url_timeout_s must be more than 0 (got 0)"),
         ("speakers = []", 'speakers = ["Morag", "Morag"]', '[labels] speakers names "Morag" more than once'),

@@ -21,6 +21,12 @@ def _waiting(why: str) -> None:
 
 
 def _print_edit(edit: BoundsEdit) -> None:
+    if edit.unchanged:
+        [clip] = edit.clips
+        out.print(
+            f"{edit.replaced}: the bounds are unchanged ({clip.start:.3f}–{clip.end:.3f} s already); nothing was done"
+        )
+        return
     made = ", ".join(f"{c.clip_id} ({c.start:.3f}–{c.end:.3f} s)" for c in edit.clips)
     out.print(f"{edit.replaced} -> {made}")
 

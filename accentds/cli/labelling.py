@@ -22,6 +22,7 @@ from ..labels import (
     set_source_licence,
     validate,
 )
+from ..privacy import speaker_key
 from ..selection import read_deny
 from ..views import QUALITY_FLAGS
 from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, out
@@ -312,6 +313,6 @@ def speakers_rename_cmd(
     out.print(f"renamed {escape(old)!r} to {escape(new)!r} on {count} clip label(s) and source(s)")
     name = " ".join(new.split())
     for row in read_deny(ws):
-        if row["kind"] == "speaker" and row["value"] == name:
+        if row["kind"] == "speaker" and speaker_key(row["value"]) == speaker_key(name):
             why = escape(row.get("reason") or "no reason given")
             out.print(f"{escape(name)!r} is on the deny list ({why}): their clips stay out of every release")

@@ -75,6 +75,8 @@ def status_cmd(
             )
         out.print(listing)
     _orphan_line(ws)
+    for warning in st.warnings:
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
     for step in st.next_steps:
         out.print(f"next: {escape(step)}")
     out.print(f"corpus: {st.clips} clips, {_minutes(st.cut_s)}")
