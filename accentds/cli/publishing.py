@@ -200,7 +200,7 @@ def diff_cmd(
     """
     from ..changes import diff, render_diff
 
-    out.print(escape(render_diff(diff(_workspace(workspace), old, new))))
+    out.print(escape(render_diff(diff(_workspace(workspace), old, new), markdown=False)))
 
 
 @app.command("deny")
