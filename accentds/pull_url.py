@@ -21,7 +21,7 @@ from typing import Any
 from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
 from .files import now_iso, sha256_file
-from .media import MediaError, measure_audio
+from .media import MediaError, audio_length, short_of_header
 from .models import Source, safe_id
 from .procs import die_with_parent
 from .pull import SUBTITLE_EXTENSIONS, PullResult, _commit, _remove_dead_staging, _staging
@@ -125,6 +125,13 @@ _ADVICE = [
      "the site did not answer: check the address and the network, then run the same pull again"),
     (r"Unsupported URL", "no video or audio found: give the address of a video's page or of the media file"),
 ]  # fmt: skip
+
+
+# a server that sends no size and closes half-way leaves a file yt-dlp takes as whole
+_CUT_SHORT = (
+    "the download stopped short? run the same pull again; if the file there is itself damaged, "
+    "download it and pull the file, which is cut as far as it decodes"
+)
 
 
 def _failure(message: str) -> str:
@@ -320,9 +327,11 @@ def _pull_entry(
         if media is None:
             return PullResult(item, "failed", reason="the download produced no media file")
         try:
-            duration = measure_audio(media, ffmpeg, workspace.config.vad.sample_rate)
+            duration, damage = audio_length(media, ffmpeg, workspace.config.vad.sample_rate)
         except MediaError as exc:
             return PullResult(item, "failed", reason=str(exc))
+        if damage := damage or short_of_header(media, ffmpeg, duration):
+            return PullResult(item, "failed", reason=f"{damage} ({_CUT_SHORT})")
         final_media = staging / ("source" + media.suffix.lower())
         if media != final_media:
             media.rename(final_media)

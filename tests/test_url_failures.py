@@ -4,10 +4,12 @@ with a video that is gone. Served from 127.0.0.1 only."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
-from conftest import check_consistent, run_cli
+import pytest
+from conftest import MakeMedia, check_consistent, run_cli
 from test_url import PAGE, VTT, Site, check_url_source, only_source, site, talk, url_id
 
 from accentds.files import sha256_file
@@ -39,6 +41,45 @@ def test_a_broken_connection_is_named_and_the_same_pull_again_finishes(
     assert f"pulled    {url_id(url)}" in done.stdout
     check_url_source(workspace, only_source(workspace), url, talk, speech)
     check_consistent(workspace)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "damage"),
+    [
+        (  # its index up front, so the half decodes until its data stops
+            "talk.mp4",
+            ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart"],
+            r"damaged or truncated media \(.+\)",
+        ),
+        ("talk.mp3", ["-c:a", "libmp3lame"], r"only 1\d\.\d s of the 34\.1 s the file's header gives decode"),
+    ],
+)
+def test_a_download_cut_short_without_a_size_is_refused_and_the_same_pull_again_finishes(
+    site: Site, workspace: Workspace, make_media: MakeMedia, name: str, args: list[str], damage: str
+) -> None:
+    """A server that sends no Content-Length and closes half-way: yt-dlp takes the half as the
+    whole file. What the half itself shows (a decode that stops early, less audio than its
+    header gives) refuses it, as a download whose size is known is refused."""
+    video = name.endswith(".mp4")
+    media = make_media(name, *args, video=video).replace(site.root / name)
+    url = site.url(name)
+    site.unsized.add(f"/{name}")
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    [line, total] = done.stderr.splitlines()
+    assert re.fullmatch(
+        rf"failed    {re.escape(url)}: {damage} \(the download stopped short\? run the same pull again; "
+        r"if the file there is itself damaged, download it and pull the file, which is cut as far as it decodes\)",
+        line,
+    ), line
+    assert total == "the source failed"
+    assert workspace.read_sources() == [] and list(workspace.raw.iterdir()) == []
+
+    site.unsized.clear()
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    [source] = workspace.read_sources()
+    assert source.sha256 == sha256_file(media) and abs(source.duration - 34.07) < 0.05
 
 
 def test_a_subtitle_track_of_no_language_is_pulled_with_its_video(
