@@ -47,6 +47,16 @@ class Source:
     upload_date: str = ""
     licence: str = ""
     subtitles: str = ""  # ";"-separated paths relative to the workspace
+    other_urls: str = ""  # " "-separated: addresses whose download gave these same bytes
+
+    def pulled_from(self, url: str) -> bool:
+        """Whether `url` was pulled as this source (its origin, or a download of the same bytes)."""
+        return url == self.origin or url_form(url) in self.other_urls.split()
+
+
+def url_form(url: str) -> str:
+    """A URL as `Source.other_urls` keeps it: no spaces, so they can separate the URLs."""
+    return url.replace(" ", "%20")
 
 
 @dataclass(frozen=True, slots=True)

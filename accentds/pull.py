@@ -18,14 +18,14 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
 from .files import now_iso, sha256_file
 from .media import MediaError, find_ffmpeg, measure_audio
-from .models import Source, safe_id
+from .models import Source, safe_id, url_form
 from .procs import running
 from .views import refresh_manifest
 from .workspace import Workspace
@@ -173,6 +173,10 @@ def _commit(workspace: Workspace, item: str, staging: Path, source: Source, note
         same = _same_source(sources, source.source_id, source.sha256)
         if same is not None:
             shutil.rmtree(staging, ignore_errors=True)
+            if source.kind == "url" and not same.pulled_from(source.origin):  # the next pull knows it
+                urls = " ".join([*same.other_urls.split(), url_form(source.origin)])
+                same = replace(same, other_urls=urls)
+                workspace.write_sources([same if s.source_id == same.source_id else s for s in sources])
             return PullResult(item, "exists", same)
         final = workspace.raw / source.source_id
         if final.exists():  # left by an interrupted pull: it never got its row

@@ -147,7 +147,7 @@ def _pulled_before(workspace: Workspace, url: str) -> Source | None:
     """The source this URL was pulled as, if it was."""
     known_id = url_source_id(url) if _YOUTUBE.match(url) else None
     for source in workspace.read_sources():
-        if source.origin == url or source.source_id == known_id:
+        if source.pulled_from(url) or source.source_id == known_id:
             return source
     return None
 
@@ -315,7 +315,7 @@ def _pull_entry(
     import yt_dlp
 
     for source in workspace.read_sources():
-        if source.source_id == source_id:
+        if source.source_id == source_id or source.pulled_from(origin):
             return PullResult(item, "exists", source)
     _name_unnamed_subtitles(info)
     logger = _QuietLogger()

@@ -5,6 +5,7 @@ with a video that is gone. Served from 127.0.0.1 only."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -130,9 +131,29 @@ def test_a_url_and_the_file_of_the_same_video_are_one_source(
     other, _ = init_workspace(tmp_path / "other")  # the file first, then its URL
     [file_first] = pull(other, [str(talk)], workers=1)
     [again] = pull(other, [url], workers=1)
-    assert (again.status, again.source) == ("exists", file_first.source)
-    assert other.read_sources() == [file_first.source]
+    remembered = replace(file_first.source, other_urls=url)  # the next pull of it downloads nothing
+    assert (again.status, again.source) == ("exists", remembered)
+    assert other.read_sources() == [remembered]
     assert [p.name for p in other.raw.iterdir()] == [file_first.source.source_id]
+
+
+def test_a_url_whose_download_was_a_pulled_file_is_not_downloaded_again(
+    site: Site, talk: Path, workspace: Workspace
+) -> None:
+    [file_first] = pull(workspace, [str(talk)], workers=1)
+    url = site.url("talk.mp4")
+    sid = file_first.source.source_id
+    for run in range(3):
+        done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+        assert done.returncode == 0, done.stderr
+        assert f"have      {sid}  already pulled, nothing to do  {url}" in done.stdout, done.stdout
+        if run == 0:
+            first_hits = site.hits("talk.mp4")  # the one download that found the same bytes
+            assert first_hits >= 1
+        assert site.hits("talk.mp4") == first_hits, f"the address was fetched again on run {run + 1}"
+    [source] = workspace.read_sources()
+    assert (source.source_id, source.origin, source.other_urls) == (sid, file_first.source.origin, url)
+    check_consistent(workspace)
 
 
 def test_a_video_of_a_page_that_is_gone_is_named_and_the_others_are_pulled(
