@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .urls import normalise_url
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -50,13 +52,10 @@ class Source:
     other_urls: str = ""  # " "-separated: addresses whose download gave these same bytes
 
     def pulled_from(self, url: str) -> bool:
-        """Whether `url` was pulled as this source (its origin, or a download of the same bytes)."""
-        return url == self.origin or url_form(url) in self.other_urls.split()
-
-
-def url_form(url: str) -> str:
-    """A URL as `Source.other_urls` keeps it: no spaces, so they can separate the URLs."""
-    return url.replace(" ", "%20")
+        """Whether `url`, however it is spelt, was pulled as this source (its origin, or a
+        download of the same bytes)."""
+        wanted = normalise_url(url)
+        return wanted in {normalise_url(u) for u in (self.origin, *self.other_urls.split())}
 
 
 @dataclass(frozen=True, slots=True)

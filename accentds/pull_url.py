@@ -25,6 +25,7 @@ from .media import MediaError, audio_length, short_of_header
 from .models import Source, safe_id
 from .procs import die_with_parent
 from .pull import SUBTITLE_EXTENSIONS, PullResult, _commit, _remove_dead_staging, _staging
+from .urls import normalise_url
 from .workspace import Workspace
 
 _YOUTUBE = re.compile(
@@ -40,7 +41,7 @@ def url_source_id(url: str, info: dict[str, Any] | None = None) -> str:
         return f"yt-{match.group(1)}"
     if info and info.get("extractor_key") == "Youtube" and info.get("id"):
         return f"yt-{safe_id(str(info['id']))}"
-    page = (info or {}).get("webpage_url") or url
+    page = normalise_url((info or {}).get("webpage_url") or url)
     return "url-" + hashlib.sha256(page.encode()).hexdigest()[:12]
 
 

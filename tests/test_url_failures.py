@@ -5,6 +5,7 @@ with a video that is gone. Served from 127.0.0.1 only."""
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from test_url import PAGE, VTT, Site, check_url_source, only_source, site, talk,
 
 from accentds.files import sha256_file
 from accentds.pull import pull
+from accentds.urls import normalise_url
 from accentds.workspace import Workspace, init_workspace
 
 __all__ = ["site", "talk"]  # fixtures used here
@@ -154,6 +156,51 @@ def test_a_url_whose_download_was_a_pulled_file_is_not_downloaded_again(
     [source] = workspace.read_sources()
     assert (source.source_id, source.origin, source.other_urls) == (sid, file_first.source.origin, url)
     check_consistent(workspace)
+
+
+def test_one_url_spelt_two_ways_is_one_source_named_as_typed(
+    site: Site, talk: Path, workspace: Workspace
+) -> None:
+    """A space typed raw or as %20, %7E or ~, the scheme and host in capitals, the default
+    port: one address, one source, fetched once."""
+    shutil.copyfile(talk, site.root / "a b.mp4")
+    (site.root / "~talk.mp4").write_bytes(talk.read_bytes() + b"\0")  # other bytes: another source
+    base = site.url("")
+    raw, tilde = base + "a b.mp4", base.replace("http://127.0.0.1", "HTTP://127.0.0.1") + "%7etalk.mp4"
+    done = run_cli("pull", raw, tilde, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    spaced, home = base + "a%20b.mp4", base + "~talk.mp4"
+    assert [line.rsplit("  ", 1)[1] for line in done.stdout.splitlines() if line.startswith("pulled")] == [
+        raw,
+        tilde,
+    ]
+    assert sorted((s.source_id, s.origin) for s in workspace.read_sources()) == sorted(
+        [(url_id(spaced), spaced), (url_id(home), home)]
+    )
+    fetched = (site.hits("a%20b.mp4"), site.hits("~talk.mp4"))
+    assert min(fetched) >= 1
+    done = run_cli("pull", spaced, home, base + "%61%20b.mp4", "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[:2] for line in done.stdout.splitlines() if not line.startswith("corpus")] == [
+        ["have", url_id(spaced)],
+        ["have", url_id(home)],
+    ], done.stdout  # the third is the first spelt a third way: pulled once per run
+    assert (site.hits("a%20b.mp4"), site.hits("~talk.mp4")) == fetched
+    assert len(workspace.read_sources()) == 2
+
+
+def test_normalise_url() -> None:
+    same = [
+        "https://example.org/a b",
+        "HTTPS://Example.ORG:443/a%20b",
+        "https://example.org/%61%20b",
+    ]
+    assert {normalise_url(u) for u in same} == {"https://example.org/a%20b"}
+    assert normalise_url("http://h:80") == "http://h/"
+    assert normalise_url("http://h:8080/%7Eme/?q=%2f&r=é#x") == "http://h:8080/~me/?q=%2F&r=%C3%A9#x"
+    assert normalise_url("http://h/a%2Fb") != normalise_url(
+        "http://h/a/b"
+    )  # a reserved character keeps its form
 
 
 def test_a_video_of_a_page_that_is_gone_is_named_and_the_others_are_pulled(
