@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from .errors import AccentdsError
 from .files import sha256_file
-from .markup import cell, code, minutes, release_minutes, table
+from .markup import cell, code, minutes, plain, plain_table, release_minutes, table
 from .releases import record_copy, release_dir
 from .shards import OLD_NAMES
 from .splits import SPLITS
@@ -142,8 +142,10 @@ def _change(before: float, after: float) -> str:
     return f"{release_minutes(after) - release_minutes(before):+.2f}"
 
 
-def render_diff(d: ReleaseDiff) -> str:
-    """A Markdown summary of a ReleaseDiff (the card's changelog, `accentds diff`)."""
+def render_diff(d: ReleaseDiff, markdown: bool = True) -> str:
+    """A summary of a ReleaseDiff: Markdown for the card's changelog, or (`markdown=False`)
+    plain text for the terminal (`accentds diff`), names as typed."""
+    cell_, code_, table_ = (cell, code, table) if markdown else (plain, plain, plain_table)
     fields = ", ".join(f"{name} {count}" for name, count in sorted(d.relabelled_by_field.items()))
     lines = [
         f"Changes from {d.old} to {d.new}: {len(d.added)} clip(s) added ({minutes(d.added_seconds)} min), "
@@ -152,12 +154,12 @@ def render_diff(d: ReleaseDiff) -> str:
         + (f" ({fields})" if fields else "")
         + f", {len(d.moved)} moved split.",
         "",
-        table(
+        table_(
             ["split", f"{d.old} min", f"{d.new} min", "change"],
             [(s, minutes(a), minutes(b), _change(a, b)) for s, (a, b) in d.split_seconds.items()],
         ),
         "",
-        table(
+        table_(
             ["accent region", f"{d.old} min", f"{d.new} min", "change"],
             [
                 (a or "(none)", minutes(x), minutes(y), _change(x, y))
@@ -169,22 +171,22 @@ def render_diff(d: ReleaseDiff) -> str:
         lines += ["", "Relabelled:", ""]
         lines += _listed(
             [
-                f"{code(r.clip_id)} {r.field}: {cell(json.dumps(r.old, ensure_ascii=False))} → "
-                f"{cell(json.dumps(r.new, ensure_ascii=False))}"
+                f"{code_(r.clip_id)} {r.field}: {cell_(json.dumps(r.old, ensure_ascii=False))} → "
+                f"{cell_(json.dumps(r.new, ensure_ascii=False))}"
                 if r.field != "speaker"  # a changelog never says who a speaker was
-                else f"{code(r.clip_id)} speaker changed"
+                else f"{code_(r.clip_id)} speaker changed"
                 for r in d.relabelled
             ]
         )
     if d.moved:
         lines += ["", "Moved split:", ""]
-        lines += _listed([f"{code(c)} {a} → {b}" for c, a, b in d.moved])
+        lines += _listed([f"{code_(c)} {a} → {b}" for c, a, b in d.moved])
     if d.added:
         lines += ["", "Added:", ""]
-        lines += _listed([code(c) for c in d.added])
+        lines += _listed([code_(c) for c in d.added])
     if d.removed:
         lines += ["", "Removed:", ""]
-        lines += _listed([code(c) for c in d.removed])
+        lines += _listed([code_(c) for c in d.removed])
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ from .cut_commit import WouldOrphan, commit_cut, find_duplicates
 from .errors import AccentdsError
 from .files import now_iso, pid_alive
 from .finder import SpeechFinder, no_speech_warning
-from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, header_duration, pcm_stream, write_wav
+from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, short_of_header, write_wav
 from .models import Clip, Source, clip_id
 from .vad import FrameClip
 from .views import refresh_manifest, write_manifest
@@ -213,13 +213,8 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     audio_s = total_bytes / BYTES_PER_SAMPLE / rate
     if total_bytes == 0:
         return SourceCut(source.source_id, ok=False, reason="no audio decoded")
-    if not warnings:  # ffmpeg says nothing of an MP3 cut short, for one
-        expected = header_duration(root / source.media, ffmpeg)
-        if expected and audio_s < expected - max(1.0, 0.02 * expected):
-            warnings.append(
-                f"only {audio_s:.1f} s of the {expected:.1f} s the file's header gives decode "
-                "(a truncated download?): cut what decodes"
-            )
+    if not warnings and (short := short_of_header(root / source.media, ffmpeg, audio_s)):
+        warnings.append(f"{short} (a truncated download?): cut what decodes")
     if warnings and clips and speech_until[0] * frame_ms / 1000 >= audio_s - frame_ms / 1000:
         last = clips[-1]  # speech up to the last frame decoded: the download stopped mid-word
         warnings.append(

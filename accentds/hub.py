@@ -257,9 +257,11 @@ def plan_push(
             refs = api.list_repo_refs(repo_id, repo_type=REPO_TYPE, **_auth(token))
             tags = sorted(ref.name for ref in refs.tags)
     if version in tags:
+        major, minor, _ = _semver(version) or (0, 0, 0)
         raise AccentdsError(
-            f"{repo_id} already has a tag {version}: a published version is never overwritten; "
-            f"build the release under a new version number and push that"
+            f"version {version} is already on the Hub: {repo_id} holds it (tag {version}), so there is "
+            f"nothing to push, and a published version is never overwritten; if you meant a new version, "
+            f"publish it (`accentds publish {major}.{minor + 1}.0`) and push that with --to-hub {repo_id}"
         )
     newer = sorted((t for t in tags if _semver(t) and _semver(t) > _semver(version)), key=_semver)
     if newer and not force:

@@ -80,6 +80,18 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def plain(value: Any) -> str:
+    """Text shown as typed on a terminal: its whitespace collapsed, nothing escaped."""
+    return " ".join(str(value).split()) or "—"
+
+
+def plain_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A table for the terminal: columns aligned, every cell as typed."""
+    grid = [list(headers), *([plain(v) for v in row] for row in rows)]
+    widths = [max(len(r[i]) for r in grid) for i in range(len(headers))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in grid)
+
+
 def release_minutes(seconds: float) -> float:
     """Minutes as every report of a release gives them (card, changelog, release.json,
     `status`, `report`, `publish`): the seconds to the millisecond, as release.json records

@@ -292,7 +292,14 @@ def wav_declared_duration(path: Path) -> float | None:
 def measure_audio(path: Path, ffmpeg: str, rate: int = 16000) -> float:
     """Duration in seconds of the audio ffmpeg decodes from `path` (a full decode); of a
     damaged or truncated file, the part that decodes."""
+    return audio_length(path, ffmpeg, rate)[0]
+
+
+def audio_length(path: Path, ffmpeg: str, rate: int = 16000) -> tuple[float, str]:
+    """`measure_audio`, and why the decode stopped early ("" where it did not): ffmpeg's
+    reason for a damaged or truncated file whose start decodes."""
     total = 0
+    damage = ""
     try:
         with pcm_stream(path, ffmpeg, rate, chunk_bytes=1 << 20) as chunks:
             for chunk in chunks:
@@ -300,9 +307,19 @@ def measure_audio(path: Path, ffmpeg: str, rate: int = 16000) -> float:
     except MediaError as exc:
         if not exc.decoded_s:
             raise
+        damage = str(exc)
     if total == 0:
         raise MediaError("no audio decoded (the audio stream is empty)")
-    return total / BYTES_PER_SAMPLE / rate
+    return total / BYTES_PER_SAMPLE / rate, damage
+
+
+def short_of_header(path: Path, ffmpeg: str, decoded_s: float) -> str:
+    """What shows that `path` was cut short although it decodes without an error (ffmpeg says
+    nothing of an MP3 or M4A cut short): less audio than its header gives. "" where it is not."""
+    expected = header_duration(path, ffmpeg)
+    if expected and decoded_s < expected - max(1.0, 0.02 * expected):
+        return f"only {decoded_s:.1f} s of the {expected:.1f} s the file's header gives decode"
+    return ""
 
 
 def wav_header(size: int, rate: int) -> bytes:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .urls import normalise_url
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -47,6 +49,13 @@ class Source:
     upload_date: str = ""
     licence: str = ""
     subtitles: str = ""  # ";"-separated paths relative to the workspace
+    other_urls: str = ""  # " "-separated: addresses whose download gave these same bytes
+
+    def pulled_from(self, url: str) -> bool:
+        """Whether `url`, however it is spelt, was pulled as this source (its origin, or a
+        download of the same bytes)."""
+        wanted = normalise_url(url)
+        return wanted in {normalise_url(u) for u in (self.origin, *self.other_urls.split())}
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,7 +140,7 @@ def _refuse_empty(version: str, rows: Sequence[Mapping[str, Any]], left_out: Seq
             f"nothing to publish in {version}: no clip is accepted yet; accept clips with "
             "`accentds review` or `accentds label CLIP_ID --accept`"
         )
-    reasons = "; ".join(f"{i.kind} {i.value}: {i.reason}" for i in left_out if i.clips)
+    reasons = "; ".join(f"{i.kind} {i.value}: {i.described()}" for i in left_out if i.clips)
     raise AccentdsError(
         f"nothing to publish in {version}: all {accepted} accepted clips were left out ({reasons}); "
         "add their licence to [publish] allowed_licences in accentds.toml (or pass --include-unlicensed "

@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .captions import extract_embedded_subtitles
@@ -27,6 +27,7 @@ from .files import now_iso, sha256_file
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
 from .procs import running
+from .urls import normalise_url
 from .views import refresh_manifest
 from .workspace import Workspace
 
@@ -105,7 +106,10 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
             expanded += found or [item]
         else:
             expanded.append(item)
-    return list(dict.fromkeys(expanded))
+    unique: dict[str, str] = {}  # one URL typed two ways is pulled once, as first typed
+    for item in expanded:
+        unique.setdefault(normalise_url(item) if is_url(item) else item, item)
+    return list(unique.values())
 
 
 def _list_item(line: str) -> str:
@@ -173,6 +177,10 @@ def _commit(workspace: Workspace, item: str, staging: Path, source: Source, note
         same = _same_source(sources, source.source_id, source.sha256)
         if same is not None:
             shutil.rmtree(staging, ignore_errors=True)
+            if source.kind == "url" and not same.pulled_from(source.origin):  # the next pull knows it
+                urls = " ".join([*same.other_urls.split(), normalise_url(source.origin)])
+                same = replace(same, other_urls=urls)
+                workspace.write_sources([same if s.source_id == same.source_id else s for s in sources])
             return PullResult(item, "exists", same)
         final = workspace.raw / source.source_id
         if final.exists():  # left by an interrupted pull: it never got its row
@@ -262,7 +270,9 @@ def pull(
             if is_url(item):
                 from .pull_url import pull_url_with_deadline  # it imports this module
 
-                return pull_url_with_deadline(workspace, item, binary, licence, deadline, stop)
+                url = normalise_url(item)  # the source's address; the results name it as typed
+                results = pull_url_with_deadline(workspace, url, binary, licence, deadline, stop)
+                return [replace(r, item=item) if r.item == url else r for r in results]
             return [pull_file(workspace, item, binary, licence)]
         except OSError as exc:
             return [PullResult(item, "failed", reason=f"{exc.strerror or exc}")]

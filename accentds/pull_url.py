@@ -21,10 +21,11 @@ from typing import Any
 from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
 from .files import now_iso, sha256_file
-from .media import MediaError, measure_audio
+from .media import MediaError, audio_length, short_of_header
 from .models import Source, safe_id
 from .procs import die_with_parent
 from .pull import SUBTITLE_EXTENSIONS, PullResult, _commit, _remove_dead_staging, _staging
+from .urls import normalise_url
 from .workspace import Workspace
 
 _YOUTUBE = re.compile(
@@ -40,7 +41,7 @@ def url_source_id(url: str, info: dict[str, Any] | None = None) -> str:
         return f"yt-{match.group(1)}"
     if info and info.get("extractor_key") == "Youtube" and info.get("id"):
         return f"yt-{safe_id(str(info['id']))}"
-    page = (info or {}).get("webpage_url") or url
+    page = normalise_url((info or {}).get("webpage_url") or url)
     return "url-" + hashlib.sha256(page.encode()).hexdigest()[:12]
 
 
@@ -127,6 +128,13 @@ _ADVICE = [
 ]  # fmt: skip
 
 
+# a server that sends no size and closes half-way leaves a file yt-dlp takes as whole
+_CUT_SHORT = (
+    "the download stopped short? run the same pull again; if the file there is itself damaged, "
+    "download it and pull the file, which is cut as far as it decodes"
+)
+
+
 def _failure(message: str) -> str:
     """The reason a URL failed, with what to do about it where that is known."""
     reason = _clean_error(message)
@@ -140,7 +148,7 @@ def _pulled_before(workspace: Workspace, url: str) -> Source | None:
     """The source this URL was pulled as, if it was."""
     known_id = url_source_id(url) if _YOUTUBE.match(url) else None
     for source in workspace.read_sources():
-        if source.origin == url or source.source_id == known_id:
+        if source.pulled_from(url) or source.source_id == known_id:
             return source
     return None
 
@@ -308,7 +316,7 @@ def _pull_entry(
     import yt_dlp
 
     for source in workspace.read_sources():
-        if source.source_id == source_id:
+        if source.source_id == source_id or source.pulled_from(origin):
             return PullResult(item, "exists", source)
     _name_unnamed_subtitles(info)
     logger = _QuietLogger()
@@ -320,9 +328,11 @@ def _pull_entry(
         if media is None:
             return PullResult(item, "failed", reason="the download produced no media file")
         try:
-            duration = measure_audio(media, ffmpeg, workspace.config.vad.sample_rate)
+            duration, damage = audio_length(media, ffmpeg, workspace.config.vad.sample_rate)
         except MediaError as exc:
             return PullResult(item, "failed", reason=str(exc))
+        if damage := damage or short_of_header(media, ffmpeg, duration):
+            return PullResult(item, "failed", reason=f"{damage} ({_CUT_SHORT})")
         final_media = staging / ("source" + media.suffix.lower())
         if media != final_media:
             media.rename(final_media)

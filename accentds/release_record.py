@@ -11,6 +11,7 @@ from typing import Any
 from . import __version__
 from .card import Build, seconds_of
 from .markup import release_minutes
+from .selection import LeftOut
 from .splits import split_node
 from .workspace import Workspace
 
@@ -82,13 +83,20 @@ def record_json(
         "counts": build.split_info,
         "total": {"clips": len(build.rows), "seconds": seconds, "minutes": release_minutes(seconds)},
         "splits": dict(sorted(by_group(assignment, public).items())),
-        "left_out": [  # a deny reason is typed by hand and may name someone: it stays in deny.csv
-            asdict(item)
-            | ({"value": public(item.value)} if item.kind == "speaker" else {})
-            | ({"reason": "on the deny list"} if item.cause == "deny list" else {})
-            for item in build.left_out
-        ],
+        "left_out": [_left_out(item, public) for item in build.left_out],
         "unlicensed_included": build.unlicensed,
         "warnings": build.warnings,
         "files": dict(files),
     }
+
+
+def _left_out(item: LeftOut, public: Callable[[str], str]) -> dict[str, Any]:
+    """A left-out entry as release.json records it: a deny reason is typed by hand and may name
+    someone, so it stays in deny.csv; `also` (the other reasons) only when there are some."""
+    entry = asdict(item) | ({"value": public(item.value)} if item.kind == "speaker" else {})
+    if item.cause == "deny list":
+        entry["reason"] = "on the deny list"
+    entry.pop("also")
+    if item.also:
+        entry["also"] = [[c, "on the deny list" if c == "deny list" else r] for c, r in item.also]
+    return entry

@@ -196,7 +196,10 @@ def load_release(workspace: Workspace, version: str, record: Mapping[str, Any] |
         previous=data.get("previous_version"),
         splits=splits,
         assignment=_named(workspace, dict(data.get("splits", {}))),
-        left_out=tuple(LeftOut(**item) for item in data.get("left_out", [])),
+        left_out=tuple(
+            LeftOut(**{**item, "also": tuple(tuple(pair) for pair in item.get("also", []))})
+            for item in data.get("left_out", [])
+        ),
         unlicensed_included=tuple(data.get("unlicensed_included", [])),
         files=dict(data.get("files", {})),
         warnings=tuple(data.get("warnings", [])),

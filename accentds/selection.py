@@ -29,6 +29,17 @@ class LeftOut:
     reason: str
     clips: int = 0
     seconds: float = 0.0
+    # the other (cause, reason) pairs that also leave it out; its clips are counted once, here
+    also: tuple[tuple[str, str], ...] = ()
+
+    def described(self) -> str:
+        """Every reason it is left out, the deny list's named as such: `on the deny list: ...;
+        licence 'X' is not in [publish] allowed_licences`."""
+        texts = []
+        for cause, reason in ((self.cause, self.reason), *self.also):
+            named = cause == "deny list" and reason != "on the deny list"
+            texts.append(f"on the deny list: {reason}" if named else reason)
+        return "; ".join(texts)
 
 
 # -- the deny list -------------------------------------------------------------------
@@ -142,28 +153,35 @@ def select_clips(
     allowed = {normalise(name) for name in allowed_licences} - {None}
     kept: list[dict[str, Any]] = []
     counts: dict[tuple[str, str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+    also: dict[tuple[str, str, str, str], set[tuple[str, str]]] = defaultdict(set)
     unlicensed: set[str] = set()
     for row in rows:
         if row["status"] != "accepted":
             continue
         source, speaker, licence = row["source_id"], row["speaker"], row["licence"]
         row["licence"] = normalise(licence) or licence  # published as its SPDX id
+        reasons = []  # every reason, the first one counts the clip
         if source in denied_sources:
-            key = ("source", source, "deny list", denied_sources[source])
-        elif speaker and speaker_key(speaker) in denied_speakers:
+            reasons.append(("source", source, "deny list", denied_sources[source]))
+        if speaker and speaker_key(speaker) in denied_speakers:
             name, reason = denied_speakers[speaker_key(speaker)]
-            key = ("speaker", name, "deny list", reason)
-        elif normalise(licence) not in allowed and not include_unlicensed:
+            reasons.append(("speaker", name, "deny list", reason))
+        if normalise(licence) not in allowed and not include_unlicensed:
             why = f"licence {licence!r} is not" if licence else "no licence is recorded, so it is not"
-            key = ("source", source, "licence", f"{why} in [publish] allowed_licences")
-        else:
+            reasons.append(("source", source, "licence", f"{why} in [publish] allowed_licences"))
+        if not reasons:
             if normalise(licence) not in allowed:
                 unlicensed.add(source)
             kept.append(row)
             continue
+        key = reasons[0]
         counts[key][0] += 1
         counts[key][1] += float(row["duration"])
-    left = {key: LeftOut(*key, clips=int(n), seconds=round(s, 3)) for key, (n, s) in counts.items()}
+        also[key].update(r[2:] for r in reasons[1:] if r[:2] == key[:2])  # the same source's other reasons
+    left = {
+        key: LeftOut(*key, clips=int(n), seconds=round(s, 3), also=tuple(sorted(also[key])))
+        for key, (n, s) in counts.items()
+    }
     for entry in denied:  # the whole deny list is recorded, matching clips or not
         key = (entry["kind"], entry["value"], "deny list", entry.get("reason", ""))
         left.setdefault(key, LeftOut(*key))

@@ -138,13 +138,34 @@ def test_plan_finds_stale_shards(release: Path) -> None:
 
 def test_existing_tag_is_refused(release: Path) -> None:
     api = make_api(tags=("1.0.0", VERSION))
-    with pytest.raises(AccentdsError, match=r"already has a tag 1\.2\.0.*new version"):
+    with pytest.raises(AccentdsError, match=r"version 1\.2\.0 is already on the Hub.*new version"):
         hub.plan_push(release, REPO, VERSION, api=api)
-    with pytest.raises(AccentdsError, match=r"already has a tag 1\.2\.0"):
+    with pytest.raises(AccentdsError, match=r"version 1\.2\.0 is already on the Hub"):
         hub.push(release, REPO, VERSION, api=api)
     api.create_repo.assert_not_called()
     api.upload_folder.assert_not_called()
     api.create_tag.assert_not_called()
+
+
+def test_pushing_a_pushed_version_again_says_it_is_already_on_the_hub(release: Path) -> None:
+    api = make_api()
+    tags = ["1.0.0"]
+
+    def refs(*args: object, **kwargs: object) -> GitRefs:
+        info = [GitRefInfo(name=t, ref=f"refs/tags/{t}", target_commit="b" * 40) for t in tags]
+        return GitRefs(branches=[], converts=[], tags=info)
+
+    api.list_repo_refs.side_effect = refs
+    api.create_tag.side_effect = lambda *args, **kwargs: tags.append(kwargs["tag"])
+    assert hub.push(release, REPO, VERSION, api=api).tag == VERSION
+    with pytest.raises(AccentdsError) as again:
+        hub.push(release, REPO, VERSION, api=api)
+    assert str(again.value) == (
+        f"version 1.2.0 is already on the Hub: {REPO} holds it (tag 1.2.0), so there is nothing to push, "
+        "and a published version is never overwritten; if you meant a new version, publish it "
+        f"(`accentds publish 1.3.0`) and push that with --to-hub {REPO}"
+    )
+    assert api.upload_folder.call_count == 1 and api.create_tag.call_count == 1
 
 
 def test_bad_names_and_versions_are_refused(release: Path) -> None:

@@ -253,6 +253,26 @@ def test_export_escapes_formulas_for_spreadsheets_and_imports_back(cut_ws: Works
     assert [(c.clip_id, c.field, c.new) for c in changes] == [(ids[0], "note", "-5")]
 
 
+def test_labels_export_takes_its_file_with_o_as_export_does_and_as_an_argument_as_before(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    written = {}
+    for spelling in (["-o"], ["--output"], []):
+        sheet = tmp_path / f"labels{''.join(spelling)}.csv"
+        done = run_cli("labels", "export", *spelling, str(sheet), cwd=cut_ws.root)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"wrote 8 clips to {sheet}")
+        written[tuple(spelling)] = sheet.read_bytes()
+    assert len(set(written.values())) == 1
+    neither = run_cli("labels", "export", cwd=cut_ws.root)
+    assert neither.returncode == 1
+    assert neither.stderr.strip() == "Error: give the CSV file to write: accentds labels export -o labels.csv"
+    both = run_cli("labels", "export", "a.csv", "-o", "b.csv", cwd=cut_ws.root)
+    assert both.returncode == 1
+    assert both.stderr.strip() == "Error: two files to write, a.csv and b.csv: give one, with -o"
+    assert not (cut_ws.root / "a.csv").exists() and not (cut_ws.root / "b.csv").exists()
+
+
 @pytest.mark.parametrize(
     ("value", "cell"),
     [

@@ -13,7 +13,7 @@ import datasets
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import RATE
+from conftest import RATE, run_cli
 from huggingface_hub import DatasetCard
 from releasing import (
     NOW,
@@ -373,6 +373,28 @@ def test_deny_list_leaves_sources_and_speakers_out_of_every_later_release(
     ):
         publish(ws, "1.1.0")
     assert sorted(p.name for p in ws.releases.iterdir()) == ["1.0.0"]
+
+
+def test_a_source_left_out_for_several_reasons_lists_them_all_and_counts_its_clips_once(
+    ws: Workspace,
+) -> None:
+    other = other_source(ws)  # no licence recorded
+    clips = sum(1 for r in manifest_of(ws).values() if r["source_id"] == other and r["status"] == "accepted")
+    deny(ws, "source", other, "rights withdrawn")
+    done = run_cli("publish", "1.0.0", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("left out")]
+    assert lines == [
+        f"left out   source {other}: on the deny list; no licence is recorded, so it is "
+        f"not in [publish] allowed_licences ({clips} clips)"
+    ]
+    record = json.loads((ws.releases / "1.0.0" / "release.json").read_text())
+    [item] = record["left_out"]
+    assert (item["cause"], item["reason"], item["clips"]) == ("deny list", "on the deny list", clips)
+    assert item["also"] == [["licence", "no licence is recorded, so it is not in [publish] allowed_licences"]]
+    assert sum(i["clips"] for i in record["left_out"]) == clips
+    [loaded] = load_release(ws, "1.0.0").left_out
+    assert loaded.also == (("licence", item["also"][0][1]),)
 
 
 # -- verify, determinism, atomicity -------------------------------------------------------

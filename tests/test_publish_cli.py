@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from conftest import SAMPLE, fill_disk, run_cli, small_disk
 
@@ -156,3 +157,21 @@ def test_an_accent_outside_the_label_schema_is_not_published_without_force(tmp_p
     assert "`accentds source set SOURCE_ID --accent ...`" in refused.stderr
     forced = run_cli("publish", "0.1.0", "--force", cwd=root)
     assert forced.returncode == 0 and "--force: 8 accepted clip(s) have the accent 'Fiffe'" in forced.stderr
+
+
+def _release(root: Path, version: str, rows: list[dict]) -> None:
+    data = root / "releases" / version / "data"
+    data.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows), data / "train-00000-of-00001.parquet")
+
+
+def test_diff_shows_names_on_the_terminal_as_typed_not_escaped_for_markdown(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    row = {"clip_id": "c_1", "speaker_id": "s", "accent_evidence": "", "duration": 6.0}
+    _release(ws.root, "1.0.0", [{**row, "text": "a *bold* | b", "accent": "North_East|*Coast*"}])
+    _release(ws.root, "1.1.0", [{**row, "text": "a_b [c]", "accent": "North_East|*Coast*"}])
+    shown = run_cli("diff", "1.0.0", "1.1.0", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "\\" not in shown.stdout and "`" not in shown.stdout, shown.stdout
+    assert re.search(r"^North_East\|\*Coast\*\s+0\.10\s+0\.10\s+\+0\.00$", shown.stdout, re.M), shown.stdout
+    assert '- c_1 transcript: "a *bold* | b" → "a_b [c]"' in shown.stdout

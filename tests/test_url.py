@@ -54,11 +54,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     """Serves the site folder and records every request line; logs nothing. A path in
     `slow` is sent 1 KB at a time, with a pause of that many seconds after each; a path in
     `broken` only half-way, with the whole file's Content-Length, then the connection
-    closes (a server or network that drops a download)."""
+    closes (a server or network that drops a download); a path in `unsized` half-way too,
+    with no Content-Length (nothing tells the client the file is not whole)."""
 
     requests: list[tuple[str, str]]
     slow: dict[str, float]
     broken: set[str]
+    unsized: set[str]
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -69,13 +71,14 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         pause = self.slow.get(self.path)
-        if pause is None and self.path not in self.broken:
+        if pause is None and self.path not in self.broken | self.unsized:
             return super().do_GET()
         self.requests.append((self.command, self.path))
         data = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
         self.send_response(200)
-        self.send_header("Content-Type", "video/mp4")
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Type", self.guess_type(self.path))
+        if self.path not in self.unsized:
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if pause is None:  # broken
             self.wfile.write(data[: len(data) // 2])
@@ -108,12 +111,14 @@ class Site:
         requests: list[tuple[str, str]],
         slow: dict[str, float],
         broken: set[str] | None = None,
+        unsized: set[str] | None = None,
     ) -> None:
         self.root = root
         self.port = port
         self.requests = requests
         self.slow = slow  # "/name" -> seconds of pause after each KB sent
         self.broken = broken if broken is not None else set()  # "/name" sent half-way
+        self.unsized = unsized if unsized is not None else set()  # half-way, with no size
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/{name}"
@@ -129,12 +134,14 @@ def site(tmp_path: Path) -> Iterator[Site]:
     requests: list[tuple[str, str]] = []
     slow: dict[str, float] = {}
     broken: set[str] = set()
-    handler = type("Handler", (_Handler,), {"requests": requests, "slow": slow, "broken": broken})
+    unsized: set[str] = set()
+    members = {"requests": requests, "slow": slow, "broken": broken, "unsized": unsized}
+    handler = type("Handler", (_Handler,), members)
     server = _QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Site(root, server.server_address[1], requests, slow, broken)
+        yield Site(root, server.server_address[1], requests, slow, broken, unsized)
     finally:
         server.shutdown()
         server.server_close()

@@ -4,14 +4,19 @@ with a video that is gone. Served from 127.0.0.1 only."""
 
 from __future__ import annotations
 
+import re
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from conftest import check_consistent, run_cli
+import pytest
+from conftest import MakeMedia, check_consistent, run_cli
 from test_url import PAGE, VTT, Site, check_url_source, only_source, site, talk, url_id
 
 from accentds.files import sha256_file
 from accentds.pull import pull
+from accentds.urls import normalise_url
 from accentds.workspace import Workspace, init_workspace
 
 __all__ = ["site", "talk"]  # fixtures used here
@@ -39,6 +44,45 @@ def test_a_broken_connection_is_named_and_the_same_pull_again_finishes(
     assert f"pulled    {url_id(url)}" in done.stdout
     check_url_source(workspace, only_source(workspace), url, talk, speech)
     check_consistent(workspace)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "damage"),
+    [
+        (  # its index up front, so the half decodes until its data stops
+            "talk.mp4",
+            ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart"],
+            r"damaged or truncated media \(.+\)",
+        ),
+        ("talk.mp3", ["-c:a", "libmp3lame"], r"only 1\d\.\d s of the 34\.1 s the file's header gives decode"),
+    ],
+)
+def test_a_download_cut_short_without_a_size_is_refused_and_the_same_pull_again_finishes(
+    site: Site, workspace: Workspace, make_media: MakeMedia, name: str, args: list[str], damage: str
+) -> None:
+    """A server that sends no Content-Length and closes half-way: yt-dlp takes the half as the
+    whole file. What the half itself shows (a decode that stops early, less audio than its
+    header gives) refuses it, as a download whose size is known is refused."""
+    video = name.endswith(".mp4")
+    media = make_media(name, *args, video=video).replace(site.root / name)
+    url = site.url(name)
+    site.unsized.add(f"/{name}")
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    [line, total] = done.stderr.splitlines()
+    assert re.fullmatch(
+        rf"failed    {re.escape(url)}: {damage} \(the download stopped short\? run the same pull again; "
+        r"if the file there is itself damaged, download it and pull the file, which is cut as far as it decodes\)",
+        line,
+    ), line
+    assert total == "the source failed"
+    assert workspace.read_sources() == [] and list(workspace.raw.iterdir()) == []
+
+    site.unsized.clear()
+    done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    [source] = workspace.read_sources()
+    assert source.sha256 == sha256_file(media) and abs(source.duration - 34.07) < 0.05
 
 
 def test_a_subtitle_track_of_no_language_is_pulled_with_its_video(
@@ -89,9 +133,74 @@ def test_a_url_and_the_file_of_the_same_video_are_one_source(
     other, _ = init_workspace(tmp_path / "other")  # the file first, then its URL
     [file_first] = pull(other, [str(talk)], workers=1)
     [again] = pull(other, [url], workers=1)
-    assert (again.status, again.source) == ("exists", file_first.source)
-    assert other.read_sources() == [file_first.source]
+    remembered = replace(file_first.source, other_urls=url)  # the next pull of it downloads nothing
+    assert (again.status, again.source) == ("exists", remembered)
+    assert other.read_sources() == [remembered]
     assert [p.name for p in other.raw.iterdir()] == [file_first.source.source_id]
+
+
+def test_a_url_whose_download_was_a_pulled_file_is_not_downloaded_again(
+    site: Site, talk: Path, workspace: Workspace
+) -> None:
+    [file_first] = pull(workspace, [str(talk)], workers=1)
+    url = site.url("talk.mp4")
+    sid = file_first.source.source_id
+    for run in range(3):
+        done = run_cli("pull", url, "--no-cut", cwd=workspace.root)
+        assert done.returncode == 0, done.stderr
+        assert f"have      {sid}  already pulled, nothing to do  {url}" in done.stdout, done.stdout
+        if run == 0:
+            first_hits = site.hits("talk.mp4")  # the one download that found the same bytes
+            assert first_hits >= 1
+        assert site.hits("talk.mp4") == first_hits, f"the address was fetched again on run {run + 1}"
+    [source] = workspace.read_sources()
+    assert (source.source_id, source.origin, source.other_urls) == (sid, file_first.source.origin, url)
+    check_consistent(workspace)
+
+
+def test_one_url_spelt_two_ways_is_one_source_named_as_typed(
+    site: Site, talk: Path, workspace: Workspace
+) -> None:
+    """A space typed raw or as %20, %7E or ~, the scheme and host in capitals, the default
+    port: one address, one source, fetched once."""
+    shutil.copyfile(talk, site.root / "a b.mp4")
+    (site.root / "~talk.mp4").write_bytes(talk.read_bytes() + b"\0")  # other bytes: another source
+    base = site.url("")
+    raw, tilde = base + "a b.mp4", base.replace("http://127.0.0.1", "HTTP://127.0.0.1") + "%7etalk.mp4"
+    done = run_cli("pull", raw, tilde, "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    spaced, home = base + "a%20b.mp4", base + "~talk.mp4"
+    assert [line.rsplit("  ", 1)[1] for line in done.stdout.splitlines() if line.startswith("pulled")] == [
+        raw,
+        tilde,
+    ]
+    assert sorted((s.source_id, s.origin) for s in workspace.read_sources()) == sorted(
+        [(url_id(spaced), spaced), (url_id(home), home)]
+    )
+    fetched = (site.hits("a%20b.mp4"), site.hits("~talk.mp4"))
+    assert min(fetched) >= 1
+    done = run_cli("pull", spaced, home, base + "%61%20b.mp4", "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[:2] for line in done.stdout.splitlines() if not line.startswith("corpus")] == [
+        ["have", url_id(spaced)],
+        ["have", url_id(home)],
+    ], done.stdout  # the third is the first spelt a third way: pulled once per run
+    assert (site.hits("a%20b.mp4"), site.hits("~talk.mp4")) == fetched
+    assert len(workspace.read_sources()) == 2
+
+
+def test_normalise_url() -> None:
+    same = [
+        "https://example.org/a b",
+        "HTTPS://Example.ORG:443/a%20b",
+        "https://example.org/%61%20b",
+    ]
+    assert {normalise_url(u) for u in same} == {"https://example.org/a%20b"}
+    assert normalise_url("http://h:80") == "http://h/"
+    assert normalise_url("http://h:8080/%7Eme/?q=%2f&r=é#x") == "http://h:8080/~me/?q=%2F&r=%C3%A9#x"
+    assert normalise_url("http://h/a%2Fb") != normalise_url(
+        "http://h/a/b"
+    )  # a reserved character keeps its form
 
 
 def test_a_video_of_a_page_that_is_gone_is_named_and_the_others_are_pulled(

@@ -125,13 +125,24 @@ def labels_list_cmd(
 
 @labels_app.command("export")
 def labels_export_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV file to write.")],
+    file: Annotated[
+        Optional[Path],
+        typer.Argument(help="CSV file to write (the older spelling of -o).", show_default=False),
+    ] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="CSV file to write.", show_default=False)
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Write every clip's labels to a CSV file to edit in a spreadsheet.
 
-    Example: accentds labels export labels.csv
+    Example: accentds labels export -o labels.csv
     """
+    if file is not None and output is not None and file != output:
+        raise AccentdsError(f"two files to write, {file} and {output}: give one, with -o")
+    file = output or file
+    if file is None:
+        raise AccentdsError("give the CSV file to write: accentds labels export -o labels.csv")
     rows = export_labels(_workspace(workspace), file)
     out.print(f"wrote {rows} clips to {file}; edit it and run `accentds labels import {file}`")
 

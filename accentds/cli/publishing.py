@@ -142,7 +142,7 @@ def publish_cmd(
                 )
         for item in release.left_out:
             out.print(
-                f"left out   {item.kind} {escape(item.value)}: {escape(item.reason)} ({item.clips} clips)"
+                f"left out   {item.kind} {escape(item.value)}: {escape(item.described())} ({item.clips} clips)"
             )
         if preview:
             out.print(
@@ -200,7 +200,7 @@ def diff_cmd(
     """
     from ..changes import diff, render_diff
 
-    out.print(escape(render_diff(diff(_workspace(workspace), old, new))))
+    out.print(escape(render_diff(diff(_workspace(workspace), old, new), markdown=False)))
 
 
 @app.command("deny")
