@@ -1,6 +1,11 @@
-"""manifests/history.csv: one line of corpus totals (clips and minutes by status) after each
-command that changes the corpus, and the growth by day drawn from it (`report --history`,
-the growth plot)."""
+"""manifests/history.csv: one line of corpus totals (clips and minutes by status, and the
+accepted clips a release could hold) after each command that changes the corpus, and the
+growth by day drawn from it (`report --history`, the growth plot).
+
+The file only ever grows, by appends outside the workspace lock, so its header is never
+rewritten: a file begun before the publishable columns existed keeps its shorter header,
+its old lines have no publishable figures (None) and newer lines carry them in the columns
+after the header's."""
 
 from __future__ import annotations
 
@@ -11,10 +16,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+
 from .config import STATUSES
 from .files import now_iso, read_csv, write_csv_atomic
 from .markup import table
-from .report import _by_status, _read_manifest, _sum
+from .report import _by_status, _read_manifest, _sum, _with_reasons
 from .workspace import Workspace
 
 HISTORY_NAME = "history.csv"
@@ -29,7 +36,10 @@ HISTORY_COLUMNS = [
     "rejected_minutes",
     "total_clips",
     "total_minutes",
+    "publishable_clips",
+    "publishable_minutes",
 ]
+_OPTIONAL = ("publishable_clips", "publishable_minutes")  # absent from lines of older files
 
 
 def history_csv(workspace: Workspace) -> Path:
@@ -38,11 +48,12 @@ def history_csv(workspace: Workspace) -> Path:
 
 
 def append_history(workspace: Workspace, command: str, at: str | None = None) -> None:
-    """Append one line to manifests/history.csv: the time (`at`, default now), the command and
-    the clips and minutes by status, from manifest.parquet. One write on an O_APPEND file,
+    """Append one line to manifests/history.csv: the time (`at`, default now), the command, the
+    clips and minutes by status and the accepted clips and minutes a release could hold (the
+    `publishable` stage of `report`), from manifest.parquet. One write on an O_APPEND file,
     fsynced, as labels._append_history does; the file only ever grows. Call it after the
     command has written the manifest and released the workspace lock."""
-    table = _read_manifest(workspace).select(["status", "duration"])
+    table = _with_reasons(workspace, _read_manifest(workspace))
     counts = _by_status(table)
     row: dict[str, Any] = {"time": at or now_iso(), "command": " ".join(command.split())}
     for state in STATUSES:
@@ -51,6 +62,8 @@ def append_history(workspace: Workspace, command: str, at: str | None = None) ->
         row[f"{state}_minutes"] = f"{seconds / 60:.6f}"
     row["total_clips"] = table.num_rows
     row["total_minutes"] = f"{_sum(table['duration']) / 60:.6f}"
+    row["publishable_clips"] = int(pc.sum(pc.greater(table["publishable_duration"], 0)).as_py() or 0)
+    row["publishable_minutes"] = f"{_sum(table['publishable_duration']) / 60:.6f}"
     buffer = io.StringIO()
     csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n").writerow(row)
     path = history_csv(workspace)
@@ -63,21 +76,28 @@ def append_history(workspace: Workspace, command: str, at: str | None = None) ->
 
 
 def history(workspace: Workspace) -> list[dict[str, Any]]:
-    """Lines of manifests/history.csv, oldest first, with counts as int and minutes as float."""
+    """Lines of manifests/history.csv, oldest first, with counts as int and minutes as float;
+    the publishable figures are None on lines written before the file had them."""
     rows = []
     for raw in read_csv(history_csv(workspace)):
+        # under an older, shorter header, the later columns' values come as the extra fields
+        later = [name for name in HISTORY_COLUMNS if name not in raw]
+        raw.update(zip(later, raw.pop(None, None) or [], strict=False))
         row: dict[str, Any] = {"time": raw.get("time", ""), "command": raw.get("command", "")}
         for name in HISTORY_COLUMNS[2:]:
-            value = raw.get(name) or "0"
-            row[name] = int(value) if name.endswith("_clips") else float(value)
+            value = raw.get(name) or ("" if name in _OPTIONAL else "0")
+            if value:
+                row[name] = int(value) if name.endswith("_clips") else float(value)
+            else:
+                row[name] = None
         rows.append(row)
     return rows
 
 
 def growth_by_day(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The last history line of each UTC day: date, minutes by status, total minutes and the
+    """The last history line of each UTC day: date, minutes by status, total minutes, the
     change in accepted minutes since the previous day's last line (for the first day, since
-    that day's first line)."""
+    that day's first line) and the publishable minutes (None for a line without them)."""
     ordered = sorted(rows, key=lambda r: r["time"])  # stable: equal times keep file order
     last: dict[str, dict[str, Any]] = {}
     for row in ordered:
@@ -93,6 +113,7 @@ def growth_by_day(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "rejected_minutes": row["rejected_minutes"],
                 "total_minutes": row["total_minutes"],
                 "delta_accepted_minutes": round(row["accepted_minutes"] - previous, 6),
+                "publishable_minutes": row["publishable_minutes"],
             }
         )
         previous = row["accepted_minutes"]
@@ -106,20 +127,29 @@ DAY_COLUMNS = [
     "pending_minutes",
     "rejected_minutes",
     "total_minutes",
+    "publishable_minutes",
 ]
+
+
+def _figure(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def render_days(days: list[dict[str, Any]], fmt: str) -> str:
     """The growth by day (from `growth_by_day`) as `report --history --format` writes it: one
     line a day for the terminal ("table"), or CSV, JSON or a Markdown table for scripts and
-    pages; the same figures in each."""
+    pages; the same figures in each (publishable minutes unknown for a day whose last line
+    predates them: null in JSON, empty in CSV, "–" in the others)."""
     if fmt == "json":
         return json.dumps([{k: day[k] for k in DAY_COLUMNS} for day in days], indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(DAY_COLUMNS)
-        writer.writerows([day["date"], *(f"{day[k]:.6f}" for k in DAY_COLUMNS[1:])] for day in days)
+        writer.writerows(
+            [day["date"], *("" if day[k] is None else f"{day[k]:.6f}" for k in DAY_COLUMNS[1:])]
+            for day in days
+        )
         return buffer.getvalue()
     if fmt == "markdown":
         headers = [
@@ -129,16 +159,19 @@ def render_days(days: list[dict[str, Any]], fmt: str) -> str:
             "pending minutes",
             "rejected minutes",
             "total minutes",
+            "publishable minutes",
         ]
         rows = [
             [day["date"], f"{day['accepted_minutes']:.2f}", f"{day['delta_accepted_minutes']:+.2f}"]
             + [f"{day[k]:.2f}" for k in ("pending_minutes", "rejected_minutes", "total_minutes")]
+            + [_figure(day["publishable_minutes"], 2)]
             for day in days
         ]
         return table(headers, rows) + "\n"
     return "".join(
         f"{day['date']}  accepted {day['accepted_minutes']:.1f} min "
         f"({day['delta_accepted_minutes']:+.1f})  pending {day['pending_minutes']:.1f}  "
-        f"rejected {day['rejected_minutes']:.1f}  total {day['total_minutes']:.1f}\n"
+        f"rejected {day['rejected_minutes']:.1f}  total {day['total_minutes']:.1f}  "
+        f"publishable {_figure(day['publishable_minutes'], 1)}\n"
         for day in days
     )

@@ -84,8 +84,9 @@ def growth_figure(
     target_minutes: float,
     publishable_minutes: float,
 ) -> Any:
-    """Minutes by status over time (history.csv lines), a dotted line and the version at each
-    release's time, and the target (a dashed line when it fits, else a note)."""
+    """Minutes by status and publishable minutes over time (history.csv lines), a dotted line
+    and the version at each release's time, and the target (a dashed line when it fits, else
+    a note)."""
     fig = _figure()
     ax = fig.add_subplot()
     states = (("accepted", "#2a9d4b"), ("pending", "#e0a030"), ("rejected", "#c04040"))
@@ -97,6 +98,10 @@ def growth_figure(
             values = [r[f"{state}_minutes"] for _, r in kept]
             peak = max([peak, *values])
             ax.step([t for t, _ in kept], values, where="post", label=state, color=colour)
+        known = [(t, r["publishable_minutes"]) for t, r in kept if r.get("publishable_minutes") is not None]
+        if known:  # lines written before history.csv had the column have none
+            ax.step(*zip(*known, strict=True), where="post", label="publishable", color="#1f5fa8",
+                    linestyle="--")  # fmt: skip
         from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
         locator = AutoDateLocator()

@@ -106,3 +106,57 @@ def test_report_history_keeps_the_days_since_and_refuses_what_it_cannot_show(tmp
         [line] = refused.stderr.splitlines()
         assert line.startswith(f"Error: {option} does not go with --history: ")
         assert not (ws.root / value).exists()
+
+
+def test_history_follows_the_publishable_minutes_through_every_command_that_moves_them(
+    tmp_path: Path,
+) -> None:
+    """A licence set on a source makes its accepted clips publishable and a deny takes them out
+    again: each adds a history line with the publishable minutes, as `report` counts them."""
+    ws, _ = init_workspace(tmp_path / "ws")
+    assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0
+    clip = ws.read_clips()[0]
+    done = run_cli("label", clip.clip_id, "--transcript", "Och aye.", "--accept", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    assert run_cli("source", "set", clip.source_id, "--licence", "CC0-1.0", cwd=ws.root).returncode == 0
+    assert run_cli("deny", "source", clip.source_id, "--reason", "taken down", cwd=ws.root).returncode == 0
+    rows = read_csv(history_csv(ws))
+    assert [row["command"] for row in rows] == ["pull", "label", "source set", "deny"]
+    assert [int(row["publishable_clips"]) for row in rows] == [0, 0, 1, 0]  # no licence, CC0, denied
+    assert float(rows[2]["publishable_minutes"]) == pytest.approx(clip.duration / 60, abs=1e-5)
+    assert float(rows[3]["accepted_minutes"]) == pytest.approx(clip.duration / 60, abs=1e-5)
+    [day] = json.loads(run_cli("report", "--history", "--format", "json", cwd=ws.root).stdout)
+    assert day["publishable_minutes"] == 0 and day["accepted_minutes"] > 0
+
+
+def test_a_history_begun_without_publishable_columns_keeps_its_lines_and_gains_them(tmp_path: Path) -> None:
+    """history.csv written before it had publishable columns: its lines are read as they were
+    (publishable unknown), and lines appended to it carry the publishable figures."""
+    ws, _ = init_workspace(tmp_path / "ws")
+    old = HISTORY_COLUMNS[:-2]
+    write_csv_atomic(
+        history_csv(ws),
+        old,
+        [{"time": "2024-05-01T09:00:00Z", "command": "label", "accepted_minutes": 1.5, "total_minutes": 2}],
+    )
+    assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0
+    clip = ws.read_clips()[0]
+    assert run_cli("source", "set", clip.source_id, "--licence", "CC0-1.0", cwd=ws.root).returncode == 0
+    assert run_cli("label", clip.clip_id, "--transcript", "Aye.", "--accept", cwd=ws.root).returncode == 0
+    assert history_csv(ws).read_text().splitlines()[0] == ",".join(old)  # the header stays as written
+    shown = run_cli("report", "--history", "--format", "json", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    first, today = json.loads(shown.stdout)
+    assert (first["date"], first["accepted_minutes"], first["publishable_minutes"]) == (
+        "2024-05-01",
+        1.5,
+        None,
+    )
+    assert today["publishable_minutes"] == pytest.approx(clip.duration / 60, abs=1e-5)
+    assert today["total_minutes"] == pytest.approx(sum(c.duration for c in ws.read_clips()) / 60, abs=1e-5)
+    table = run_cli("report", "--history", cwd=ws.root).stdout.splitlines()
+    assert table[0].endswith("publishable –") and table[1].endswith(f"publishable {clip.duration / 60:.1f}")
+    csv_rows = list(
+        csv.DictReader(io.StringIO(run_cli("report", "--history", "--format", "csv", cwd=ws.root).stdout))
+    )
+    assert [row["publishable_minutes"] != "" for row in csv_rows] == [False, True]

@@ -247,6 +247,7 @@ def test_markup_and_pipes_in_names_stay_text(ws: Workspace) -> None:
 def test_history_lines_and_growth_by_day(ws: Workspace) -> None:
     assert history(ws) == [] and growth_by_day([]) == []
     append_history(ws, "pull  a.mp4", at="2024-02-01T09:00:00Z")
+    [publishable] = [s for s in report(ws).stages if s.name == "publishable"]
     labels = list(ws.read_labels().values())
     for row in labels:
         if row["status"] == "pending":
@@ -266,7 +267,10 @@ def test_history_lines_and_growth_by_day(ws: Workspace) -> None:
         "accepted_clips": 6, "accepted_minutes": 0.5,
         "rejected_clips": 1, "rejected_minutes": pytest.approx(7.777 / 60, abs=1e-6),
         "total_clips": 9, "total_minutes": pytest.approx(41.356 / 60, abs=1e-6),
+        "publishable_clips": publishable.clips,
+        "publishable_minutes": pytest.approx(publishable.seconds / 60, abs=1e-6),
     }  # fmt: skip
+    assert 0 < publishable.clips < 6  # some accepted clips are held back
     assert (rows[1]["pending_clips"], rows[1]["accepted_clips"]) == (0, 8)
     days = growth_by_day(rows)
     assert [d["date"] for d in days] == ["2024-02-01", "2024-02-03"]

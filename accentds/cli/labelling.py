@@ -275,13 +275,13 @@ def source_set_cmd(
     if licence is not None:
         stored = set_source_licence(ws, source_id, licence)
         out.print(f"{source_id}: licence {escape(repr(stored))}")
-    if all(v is None for v in labels):
-        return
-    row = set_source_defaults(ws, source_id, speaker, accent, evidence)
-    out.print(
-        f"{source_id}: speaker {escape(repr(row['speaker']))}, accent {escape(repr(row['accent']))}, "
-        f"evidence {escape(repr(row['accent_evidence']))}"
-    )
+    if any(v is not None for v in labels):
+        row = set_source_defaults(ws, source_id, speaker, accent, evidence)
+        out.print(
+            f"{source_id}: speaker {escape(repr(row['speaker']))}, accent {escape(repr(row['accent']))}, "
+            f"evidence {escape(repr(row['accent_evidence']))}"
+        )
+    _record_history(ws, "source set")  # labels, licence and credit decide what is publishable
 
 
 @splits_app.command("move")
@@ -322,6 +322,8 @@ def speakers_rename_cmd(
     ws = _workspace(workspace)
     count = rename_speaker(ws, old, new)
     out.print(f"renamed {escape(old)!r} to {escape(new)!r} on {count} clip label(s) and source(s)")
+    if count:
+        _record_history(ws, "speakers rename")
     name = " ".join(new.split())
     for row in read_deny(ws):
         if row["kind"] == "speaker" and speaker_key(row["value"]) == speaker_key(name):

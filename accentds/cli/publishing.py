@@ -216,5 +216,7 @@ def deny_cmd(
     """
     from ..selection import deny
 
-    row = deny(_workspace(workspace), kind, value, reason)
+    ws = _workspace(workspace)
+    row = deny(ws, kind, value, reason)
     out.print(f"denied {row['kind']} {escape(repr(row['value']))}: {escape(row['reason'])}")
+    _record_history(ws, "deny")
