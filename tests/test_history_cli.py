@@ -120,13 +120,16 @@ def test_history_follows_the_publishable_minutes_through_every_command_that_move
     assert done.returncode == 0, done.stderr
     assert run_cli("source", "set", clip.source_id, "--licence", "CC0-1.0", cwd=ws.root).returncode == 0
     assert run_cli("deny", "source", clip.source_id, "--reason", "taken down", cwd=ws.root).returncode == 0
-    rows = read_csv(history_csv(ws))
-    assert [row["command"] for row in rows] == ["pull", "label", "source set", "deny"]
-    assert [int(row["publishable_clips"]) for row in rows] == [0, 0, 1, 0]  # no licence, CC0, denied
-    assert float(rows[2]["publishable_minutes"]) == pytest.approx(clip.duration / 60, abs=1e-5)
-    assert float(rows[3]["accepted_minutes"]) == pytest.approx(clip.duration / 60, abs=1e-5)
     [day] = json.loads(run_cli("report", "--history", "--format", "json", cwd=ws.root).stdout)
     assert day["publishable_minutes"] == 0 and day["accepted_minutes"] > 0
+    middle = f"{(clip.start + clip.end) / 2:.3f}"
+    assert run_cli("clip", "split", clip.clip_id, middle, cwd=ws.root).returncode == 0
+    rows = read_csv(history_csv(ws))
+    assert [row["command"] for row in rows] == ["pull", "label", "source set", "deny", "clip split"]
+    assert [int(row["publishable_clips"]) for row in rows] == [0, 0, 1, 0, 0]  # no licence, CC0, denied
+    assert float(rows[2]["publishable_minutes"]) == pytest.approx(clip.duration / 60, abs=1e-5)
+    assert float(rows[3]["accepted_minutes"]) == pytest.approx(clip.duration / 60, abs=1e-5)
+    assert float(rows[4]["accepted_minutes"]) == 0  # an accepted clip's halves are pending again
 
 
 def test_a_history_begun_without_publishable_columns_keeps_its_lines_and_gains_them(tmp_path: Path) -> None:

@@ -45,8 +45,10 @@ def clip_bounds_cmd(
     Example: accentds clip bounds file-3fa9c2d1e0ab-00000480-00004980 --start 0.36 --end 5.1
     """
     ws = _workspace(workspace)
-    _print_edit(set_bounds(ws, clip_id, start, end, reviewer=reviewer, on_wait=_waiting))
-    _record_history(ws, "clip bounds")
+    edit = set_bounds(ws, clip_id, start, end, reviewer=reviewer, on_wait=_waiting)
+    _print_edit(edit)
+    if not edit.unchanged:
+        _record_history(ws, "clip bounds")
 
 
 @clip_app.command("split")
@@ -61,5 +63,7 @@ def clip_split_cmd(
     Example: accentds clip split file-3fa9c2d1e0ab-00000480-00004980 2.75
     """
     ws = _workspace(workspace)
-    _print_edit(split_clip(ws, clip_id, at, reviewer=reviewer, on_wait=_waiting))
-    _record_history(ws, "clip split")
+    edit = split_clip(ws, clip_id, at, reviewer=reviewer, on_wait=_waiting)
+    _print_edit(edit)
+    if not edit.unchanged:
+        _record_history(ws, "clip split")
