@@ -591,3 +591,29 @@ def test_undoing_an_import_or_a_typed_transcript_brings_the_caption_draft_back(
         _manifest(cut_ws)[first]["transcript"],
         _manifest(cut_ws)[first]["transcript_is_draft"],
     ) == before[first]
+
+
+def test_a_sheet_imported_then_undone_imports_again(cut_ws: Workspace, tmp_path: Path) -> None:
+    """Undoing an import puts every cell back as the sheet found it: importing the sheet again
+    (fixed or not) is no conflict. It was refused cell by cell ("changed since this sheet was
+    written (now '', ...)") though nobody else had changed anything."""
+    sheet = tmp_path / "sheet.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    for row in rows:
+        row["speaker"], row["status"], row["accent"] = "Morag", "accepted", "Fife"
+        row["transcript"] = "Words typed in the spreadsheet"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    first = import_labels(cut_ws, sheet)
+    assert run_cli("labels", "undo", "--last-import", cwd=cut_ws.root).returncode == 0
+    again = run_cli("labels", "import", str(sheet), cwd=cut_ws.root)
+    assert again.returncode == 0, again.stderr
+    labels = cut_ws.read_labels()
+    assert len(first) == 8 * 4
+    assert {(r["speaker"], r["status"], r["accent"], r["transcript"]) for r in labels.values()} == {
+        ("Morag", "accepted", "Fife", "Words typed in the spreadsheet")
+    }
+    # both changed a cell since: still refused, naming what the clip shows now
+    set_labels(cut_ws, [rows[0]["clip_id"]], {"status": "rejected"})
+    with pytest.raises(AccentdsError, match=r"status of .+ \(now 'rejected', the sheet says 'accepted'\)"):
+        import_labels(cut_ws, sheet)
