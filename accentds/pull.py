@@ -68,7 +68,7 @@ class PullResult:
     """What happened to one item given to `pull`."""
 
     item: str
-    status: str  # "pulled", "exists" or "failed"
+    status: str  # "pulled", "exists", "restored" (its media put back in raw/) or "failed"
     source: Source | None = None
     reason: str = ""
     note: str = ""  # a warning that did not stop the pull
@@ -190,6 +190,26 @@ def _commit(workspace: Workspace, item: str, staging: Path, source: Source, note
     return PullResult(item, "pulled", source, note=note)
 
 
+def _media_missing(workspace: Workspace, source: Source) -> bool:
+    """Whether a known source's media file is absent from its raw/ folder (a clone of the
+    workspace, whose raw/ git does not hold)."""
+    folder = f"raw/{source.source_id}/"
+    return source.media.startswith(folder) and not workspace.abs(source.media).is_file()
+
+
+def _restore(workspace: Workspace, item: str, staging: Path, source: Source) -> PullResult:
+    """Put a filled staging folder in place of a known source's raw/ folder whose media is
+    missing; its row stays as it is."""
+    with workspace.lock():
+        if not _media_missing(workspace, source):  # put back meanwhile
+            return PullResult(item, "exists", source)
+        final = workspace.raw / source.source_id
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    return PullResult(item, "restored", source)
+
+
 def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -> PullResult:
     """Pull one local media file."""
     path = Path(item).expanduser()
@@ -202,7 +222,7 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
     sha = sha256_file(path)
     source_id = f"file-{sha[:12]}"
     existing = _same_source(workspace.read_sources(), source_id, sha)
-    if existing is not None:
+    if existing is not None and not _media_missing(workspace, existing):
         return PullResult(item, "exists", existing)
     try:
         duration = measure_audio(path, ffmpeg, workspace.config.vad.sample_rate)
@@ -210,7 +230,8 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
         return PullResult(item, "failed", reason=str(exc))
     staging = _staging(workspace)
     try:
-        media = staging / ("source" + path.suffix.lower())
+        name = Path(existing.media).name if existing is not None else "source" + path.suffix.lower()
+        media = staging / name
         shutil.copyfile(path, media)  # a copy: later edits of the original cannot touch it
         subtitles = []
         for sub, lang in _sidecar_subtitles(path):
@@ -221,6 +242,8 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
         origin = str(path.resolve())
         info = {"origin": origin, "file_name": path.name, "size": path.stat().st_size, "sha256": sha}
         (staging / "info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
+        if existing is not None:  # a clone without audio, or raw/ lost: the same bytes go back
+            return _restore(workspace, item, staging, existing)
         raw = f"raw/{source_id}"
         source = Source(
             source_id=source_id,
