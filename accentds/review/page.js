@@ -11,7 +11,18 @@ import { bulk, save, undoLast } from "./save.js";
 
 // -- audio -------------------------------------------------------------------------------
 function play() {
-  el.player.play().catch((error) => say(`Cannot play: ${error.message}`, "error"));
+  el.player.play().catch(async (error) => {
+    // the audio element tells no reason for an answer it cannot play: the server's is asked
+    const src = el.player.currentSrc || el.player.src;
+    if (error.name === "NotSupportedError" && src) {
+      const answer = await api(new URL(src).pathname);
+      if (!answer.ok && answer.body && answer.body.error) {
+        say(`Cannot play: ${answer.body.error}`, "error");
+        return;
+      }
+    }
+    say(`Cannot play: ${error.message}`, "error");
+  });
 }
 
 function togglePlay() {
