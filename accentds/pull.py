@@ -170,11 +170,34 @@ def _same_source(sources: list[Source], source_id: str, sha256: str) -> Source |
     return found or next((s for s in sources if sha256 and s.sha256 == sha256), None)
 
 
+def _restore(workspace: Workspace, item: str, staging: Path, pulled: Source, known: Source) -> PullResult:
+    """Put a filled staging folder in place of the raw/ folder of a known source whose media
+    is missing (under the workspace lock), if it holds the same bytes; its row stays as it is."""
+    if pulled.sha256 != known.sha256:
+        shutil.rmtree(staging, ignore_errors=True)
+        return PullResult(
+            item,
+            "failed",
+            reason=f"its media is missing from raw/, and this download is not the file {known.source_id} was "
+            f"pulled as (another sha256): copy raw/{known.source_id}/ from where it was pulled",
+        )
+    media = staging / Path(pulled.media).name
+    if media.name != Path(known.media).name:
+        media.rename(staging / Path(known.media).name)
+    final = workspace.raw / known.source_id
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    return PullResult(item, "restored", known)
+
+
 def _commit(workspace: Workspace, item: str, staging: Path, source: Source, note: str = "") -> PullResult:
     """Move a filled staging folder to raw/<source_id> and add its row, atomically together."""
     with workspace.lock():
         sources = workspace.read_sources()
         same = _same_source(sources, source.source_id, source.sha256)
+        if same is not None and _media_missing(workspace, same):
+            return _restore(workspace, item, staging, source, same)
         if same is not None:
             shutil.rmtree(staging, ignore_errors=True)
             if source.kind == "url" and not same.pulled_from(source.origin):  # the next pull knows it
@@ -197,19 +220,6 @@ def _media_missing(workspace: Workspace, source: Source) -> bool:
     return source.media.startswith(folder) and not workspace.abs(source.media).is_file()
 
 
-def _restore(workspace: Workspace, item: str, staging: Path, source: Source) -> PullResult:
-    """Put a filled staging folder in place of a known source's raw/ folder whose media is
-    missing; its row stays as it is."""
-    with workspace.lock():
-        if not _media_missing(workspace, source):  # put back meanwhile
-            return PullResult(item, "exists", source)
-        final = workspace.raw / source.source_id
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
-    return PullResult(item, "restored", source)
-
-
 def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -> PullResult:
     """Pull one local media file."""
     path = Path(item).expanduser()
@@ -230,8 +240,7 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
         return PullResult(item, "failed", reason=str(exc))
     staging = _staging(workspace)
     try:
-        name = Path(existing.media).name if existing is not None else "source" + path.suffix.lower()
-        media = staging / name
+        media = staging / ("source" + path.suffix.lower())
         shutil.copyfile(path, media)  # a copy: later edits of the original cannot touch it
         subtitles = []
         for sub, lang in _sidecar_subtitles(path):
@@ -242,8 +251,6 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
         origin = str(path.resolve())
         info = {"origin": origin, "file_name": path.name, "size": path.stat().st_size, "sha256": sha}
         (staging / "info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
-        if existing is not None:  # a clone without audio, or raw/ lost: the same bytes go back
-            return _restore(workspace, item, staging, existing)
         raw = f"raw/{source_id}"
         source = Source(
             source_id=source_id,
