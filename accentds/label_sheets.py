@@ -17,7 +17,7 @@ from .labels import Change, apply_edits, check_values, default_reviewer, normali
 from .manifest import check_target
 from .sheets import Sheet, read_sheet
 from .views import build_manifest, write_manifest
-from .workspace import EDITABLE_FIELDS, Workspace
+from .workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace
 
 EXPORT_COLUMNS = [
     "clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft", "version",
@@ -79,13 +79,18 @@ def _values_at(records: list[dict], clip_id: str, version: int | None = None) ->
     return values
 
 
-def _shown_default(field: str, row: Mapping[str, Any], defaults: Mapping[str, Mapping[str, str]]) -> str:
-    """What a clip shows in `field` while no label sets it: pending, its caption draft, its
-    source's default speaker or accent, or nothing."""
+def _shown(
+    field: str, values: Mapping[str, str], row: Mapping[str, Any], defaults: Mapping[str, Mapping[str, str]]
+) -> str:
+    """What a clip with the journal `values` shows in `field`: the value set, else pending,
+    its caption draft (unless an empty transcript dismissed it), its source's default speaker
+    or accent, or nothing."""
+    if values.get(field):
+        return values[field]
     if field == "status":
         return "pending"
     if field == "transcript":
-        return str(row.get("transcript_draft") or "")
+        return "" if values.get(DRAFT_DISMISSED) == "1" else str(row.get("transcript_draft") or "")
     return defaults.get(str(row["source_id"]), {}).get(field, "")
 
 
@@ -97,7 +102,7 @@ def _merge_stale(
 ) -> list[str]:
     """Merge the edits of rows exported before their clip's last change (see `import_labels`):
     drop the cells the sheet left as they were, keep the ones only the sheet changed; return
-    the conflicts."""
+    the conflicts. A cell changed since and changed back (an undo) is not changed."""
     if not stale:
         return []
     records = workspace.journal().for_clips(list(stale))
@@ -106,14 +111,14 @@ def _merge_stale(
     for cid, (number, version) in stale.items():
         then, now = _values_at(records, cid, version), _values_at(records, cid)
         for field, value in list(edits[cid].items()):
-            base = then.get(field)
-            exported = base if base is not None else _shown_default(field, shown[cid], defaults)
+            exported = _shown(field, then, shown[cid], defaults)
+            current = _shown(field, now, shown[cid], defaults)
             if value == exported:
                 del edits[cid][field]  # as exported: what changed since stays
-            elif now.get(field) != base:
+            elif current != exported:
                 problems.append(
                     f"row {number}: {field} of {cid} changed since this sheet was written "
-                    f"(now {now.get(field, '')!r}, the sheet says {value!r}); export the labels again"
+                    f"(now {current!r}, the sheet says {value!r}); export the labels again"
                 )
         if not edits[cid]:
             del edits[cid]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .errors import AccentdsError
+from .journal import ClipLabels, fold
 from .labels import Change, _unknown, apply_edits, default_reviewer
-from .workspace import Workspace
+from .workspace import DRAFT_DISMISSED, Workspace
 
 MOVES = ("boundary edit of ", "split of ", "re-cut of ")  # records that moved labels between clips
 
@@ -27,8 +28,22 @@ def undo(workspace: Workspace, clip_id: str, reviewer: str = "") -> list[Change]
             raise AccentdsError(_no_undo_of_move(clip_id, last))
         restore = {c["field"]: c.get("old", "") for c in last["changes"] if c["clip"] == clip_id}
         return apply_edits(
-            workspace, {clip_id: restore}, reviewer or default_reviewer(), undoes=last.get("tx", "")
+            workspace,
+            _keeping_drafts(records, {clip_id: restore}),
+            reviewer or default_reviewer(),
+            undoes=last.get("tx", ""),
         )
+
+
+def _keeping_drafts(records: list[dict], restore: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """`restore` with each clip's draft dismissal as it is now where the undone change left
+    it alone: an empty transcript put back shows the caption draft it showed before, instead
+    of dismissing it as an empty transcript typed in would."""
+    labels = fold(records, set(restore))
+    for cid, values in restore.items():
+        if values.get("transcript") == "" and DRAFT_DISMISSED not in values:
+            values[DRAFT_DISMISSED] = labels.get(cid, ClipLabels()).values.get(DRAFT_DISMISSED, "")
+    return restore
 
 
 def _no_undo_of_move(clip_id: str, tx: dict) -> str:
@@ -70,7 +85,9 @@ def undo_tx(workspace: Workspace, tx_id: str, reviewer: str = "") -> list[Change
         restore: dict[str, dict[str, str]] = {}
         for change in target["changes"]:
             restore.setdefault(change["clip"], {})[change["field"]] = change.get("old", "")
-        return apply_edits(workspace, restore, reviewer or default_reviewer(), undoes=tx_id)
+        return apply_edits(
+            workspace, _keeping_drafts(records, restore), reviewer or default_reviewer(), undoes=tx_id
+        )
 
 
 def undo_last_import(workspace: Workspace, reviewer: str = "") -> list[Change]:

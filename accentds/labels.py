@@ -155,11 +155,16 @@ def apply_edits(
         # a few clips: only their lines are read, so a save costs the same at any corpus size
         records = journal.for_clips(edits) if len(edits) <= 64 else journal.transactions()
         labels = fold(records, set(edits))
-        for cid, expected in (versions or {}).items():
+        stale = {
+            cid
+            for cid, expected in (versions or {}).items()
+            if labels.get(cid, ClipLabels()).version != expected
+        }
+
+        def refuse(cid: str) -> None:
             state = labels.get(cid, ClipLabels())
-            if state.version != expected:
-                current = {k: state.values.get(k, "") for k in EDITABLE_FIELDS}
-                raise LabelConflict(cid, current, state.version)
+            current = {k: state.values.get(k, "") for k in EDITABLE_FIELDS}
+            raise LabelConflict(cid, current, state.version)
 
         # accepting a clip confirms the caption draft it shows; an empty transcript set on a
         # clip with a draft dismisses the draft (it stays a suggestion, not the value)
@@ -183,7 +188,10 @@ def apply_edits(
             elif values.get("transcript") == "" and drafts.get(cid) and DRAFT_DISMISSED not in values:
                 values[DRAFT_DISMISSED] = "1"
             have = labels.get(cid, ClipLabels()).values
-            changes += [Change(cid, k, have.get(k, ""), v) for k, v in values.items() if have.get(k, "") != v]
+            mine = [Change(cid, k, have.get(k, ""), v) for k, v in values.items() if have.get(k, "") != v]
+            if mine and cid in stale:  # changed since, and not to what this edit sets
+                refuse(cid)
+            changes += mine
         if changes:
             tx = {"tx": tx_id or new_tx_id(), "time": now_iso(), "reviewer": reviewer}
             tx |= {"undoes": undoes} if undoes else {}

@@ -68,7 +68,7 @@ class PullResult:
     """What happened to one item given to `pull`."""
 
     item: str
-    status: str  # "pulled", "exists" or "failed"
+    status: str  # "pulled", "exists", "restored" (its media put back in raw/) or "failed"
     source: Source | None = None
     reason: str = ""
     note: str = ""  # a warning that did not stop the pull
@@ -170,11 +170,34 @@ def _same_source(sources: list[Source], source_id: str, sha256: str) -> Source |
     return found or next((s for s in sources if sha256 and s.sha256 == sha256), None)
 
 
+def _restore(workspace: Workspace, item: str, staging: Path, pulled: Source, known: Source) -> PullResult:
+    """Put a filled staging folder in place of the raw/ folder of a known source whose media
+    is missing (under the workspace lock), if it holds the same bytes; its row stays as it is."""
+    if pulled.sha256 != known.sha256:
+        shutil.rmtree(staging, ignore_errors=True)
+        return PullResult(
+            item,
+            "failed",
+            reason=f"its media is missing from raw/, and this download is not the file {known.source_id} was "
+            f"pulled as (another sha256): copy raw/{known.source_id}/ from where it was pulled",
+        )
+    media = staging / Path(pulled.media).name
+    if media.name != Path(known.media).name:
+        media.rename(staging / Path(known.media).name)
+    final = workspace.raw / known.source_id
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    return PullResult(item, "restored", known)
+
+
 def _commit(workspace: Workspace, item: str, staging: Path, source: Source, note: str = "") -> PullResult:
     """Move a filled staging folder to raw/<source_id> and add its row, atomically together."""
     with workspace.lock():
         sources = workspace.read_sources()
         same = _same_source(sources, source.source_id, source.sha256)
+        if same is not None and _media_missing(workspace, same):
+            return _restore(workspace, item, staging, source, same)
         if same is not None:
             shutil.rmtree(staging, ignore_errors=True)
             if source.kind == "url" and not same.pulled_from(source.origin):  # the next pull knows it
@@ -190,6 +213,13 @@ def _commit(workspace: Workspace, item: str, staging: Path, source: Source, note
     return PullResult(item, "pulled", source, note=note)
 
 
+def _media_missing(workspace: Workspace, source: Source) -> bool:
+    """Whether a known source's media file is absent from its raw/ folder (a clone of the
+    workspace, whose raw/ git does not hold)."""
+    folder = f"raw/{source.source_id}/"
+    return source.media.startswith(folder) and not workspace.abs(source.media).is_file()
+
+
 def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -> PullResult:
     """Pull one local media file."""
     path = Path(item).expanduser()
@@ -202,7 +232,7 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
     sha = sha256_file(path)
     source_id = f"file-{sha[:12]}"
     existing = _same_source(workspace.read_sources(), source_id, sha)
-    if existing is not None:
+    if existing is not None and not _media_missing(workspace, existing):
         return PullResult(item, "exists", existing)
     try:
         duration = measure_audio(path, ffmpeg, workspace.config.vad.sample_rate)

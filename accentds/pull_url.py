@@ -24,7 +24,7 @@ from .files import now_iso, sha256_file
 from .media import MediaError, audio_length, short_of_header
 from .models import Source, safe_id
 from .procs import die_with_parent
-from .pull import SUBTITLE_EXTENSIONS, PullResult, _commit, _remove_dead_staging, _staging
+from .pull import SUBTITLE_EXTENSIONS, PullResult, _commit, _media_missing, _remove_dead_staging, _staging
 from .urls import normalise_url
 from .workspace import Workspace
 
@@ -145,10 +145,13 @@ def _failure(message: str) -> str:
 
 
 def _pulled_before(workspace: Workspace, url: str) -> Source | None:
-    """The source this URL was pulled as, if it was."""
+    """The source this URL was pulled as, if it was (and its media is here: else it is
+    downloaded again, to put the media back)."""
     known_id = url_source_id(url) if _YOUTUBE.match(url) else None
     for source in workspace.read_sources():
-        if source.pulled_from(url) or source.source_id == known_id:
+        if (source.pulled_from(url) or source.source_id == known_id) and not _media_missing(
+            workspace, source
+        ):
             return source
     return None
 
@@ -316,7 +319,9 @@ def _pull_entry(
     import yt_dlp
 
     for source in workspace.read_sources():
-        if source.source_id == source_id or source.pulled_from(origin):
+        if (source.source_id == source_id or source.pulled_from(origin)) and not _media_missing(
+            workspace, source
+        ):
             return PullResult(item, "exists", source)
     _name_unnamed_subtitles(info)
     logger = _QuietLogger()

@@ -88,10 +88,19 @@ def fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _missing(row: Mapping[str, Any]) -> AccentdsError:
+def _missing(workspace: Workspace, row: Mapping[str, Any]) -> AccentdsError:
+    """What to do about a clip file that is gone: `doctor` cuts it again from its source's
+    media; without the media (a clone: raw/ is not in git) the source must be pulled first."""
+    source = next((s for s in workspace.read_sources() if s.source_id == row["source_id"]), None)
+    if source is not None and not workspace.abs(source.media).is_file():
+        return AccentdsError(
+            f"clip file {row['path']} is missing, and so is its source's media {source.media} (raw/ and "
+            f"clips/ are not in git: a clone?): pull the source again (`accentds pull {source.origin}`), "
+            "then publish again"
+        )
     return AccentdsError(
-        f"clip file {row['path']} is missing: run `accentds cut --force {row['source_id']}` to cut its "
-        "source again, then publish again"
+        f"clip file {row['path']} is missing: run `accentds doctor` to cut it again from its source "
+        "(same start, end and labels), then publish again"
     )
 
 
@@ -99,7 +108,7 @@ def _clip_bytes(workspace: Workspace, row: Mapping[str, Any]) -> int:
     try:
         return workspace.abs(row["path"]).stat().st_size
     except FileNotFoundError:
-        raise _missing(row) from None
+        raise _missing(workspace, row) from None
 
 
 def _record(workspace: Workspace, row: Mapping[str, Any], rate: int) -> dict[str, Any]:
@@ -108,7 +117,7 @@ def _record(workspace: Workspace, row: Mapping[str, Any], rate: int) -> dict[str
         data = workspace.abs(row["path"]).read_bytes()
         info = soundfile.info(io.BytesIO(data))
     except FileNotFoundError:
-        raise _missing(row) from None
+        raise _missing(workspace, row) from None
     except (OSError, RuntimeError) as exc:
         raise AccentdsError(
             f"clip file {row['path']} cannot be read ({exc}): run `accentds cut --force "

@@ -3,7 +3,10 @@ rebuilding what can be rebuilt."""
 
 from __future__ import annotations
 
-from conftest import run_cli
+import shutil
+from pathlib import Path
+
+from conftest import SAMPLE, run_cli
 
 from accentds.labels import set_labels
 from accentds.workspace import Workspace
@@ -150,3 +153,26 @@ def test_doctor_removes_stray_clip_files_but_leaves_other_files_in_clips_and_nam
     assert "left alone 2 file(s) accentds did not write" in done.stdout and "take1.wav" in done.stdout
     assert run_cli("cut", "--force", cwd=cut_ws.root).returncode == 0
     assert copy.exists() and mine.exists()
+
+
+def test_a_clone_without_audio_gets_it_back_by_pulling_the_same_file(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    """A git clone holds the manifests, not raw/ or clips/. Doctor said "pulled again", but
+    pulling the same file said "already pulled, nothing to do" and left raw/ empty, so the
+    clone could never cut or publish: now the media is put back and the clips cut again."""
+    set_labels(cut_ws, [c.clip_id for c in cut_ws.read_clips()[:2]], {"transcript": "kept words"})
+    clone = tmp_path / "clone"
+    shutil.copytree(cut_ws.root, clone, ignore=shutil.ignore_patterns("raw", "clips"))
+    done = run_cli("pull", str(SAMPLE), cwd=clone)
+    assert done.returncode == 0, done.stderr
+    [source] = cut_ws.read_sources()
+    assert f"restored  {source.source_id}" in done.stdout and "remade    8 clip file(s)" in done.stdout
+    ws = Workspace(clone)
+    assert ws.read_sources() == cut_ws.read_sources()
+    assert ws.abs(source.media).read_bytes() == SAMPLE.read_bytes()
+    for clip in cut_ws.read_clips():
+        assert ws.abs(clip.path).read_bytes() == cut_ws.abs(clip.path).read_bytes()
+    assert ws.read_labels() == cut_ws.read_labels()
+    again = run_cli("pull", str(SAMPLE), cwd=clone)
+    assert again.returncode == 0 and "already pulled, nothing to do" in again.stdout

@@ -564,3 +564,56 @@ def test_a_sheet_naming_a_clip_split_since_says_where_its_labels_are(
         f"row 4: clip {clip.clip_id} no longer exists (split): its labels are on {first.clip_id} and "
         f"{second.clip_id}: put the new id in the row, or export the labels again"
     )
+
+
+def test_undoing_an_import_or_a_typed_transcript_brings_the_caption_draft_back(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    """Undo put an empty transcript back on clips that showed a caption draft, which read as
+    an empty transcript typed in: the drafts were dismissed, the clips showed no words."""
+    before = {cid: (r["transcript"], r["transcript_is_draft"]) for cid, r in _manifest(cut_ws).items()}
+    assert all(draft for _, draft in before.values())
+    sheet = tmp_path / "sheet.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    for row in rows:
+        row["transcript"] = "Words typed in the spreadsheet"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    assert run_cli("labels", "import", str(sheet), cwd=cut_ws.root).returncode == 0
+    undone = run_cli("labels", "undo", "--last-import", cwd=cut_ws.root)
+    assert undone.returncode == 0, undone.stderr
+    after = {cid: (r["transcript"], r["transcript_is_draft"]) for cid, r in _manifest(cut_ws).items()}
+    assert after == before
+    first = rows[0]["clip_id"]
+    set_labels(cut_ws, [first], {"transcript": "Typed on the page"})
+    undo(cut_ws, first)
+    assert (
+        _manifest(cut_ws)[first]["transcript"],
+        _manifest(cut_ws)[first]["transcript_is_draft"],
+    ) == before[first]
+
+
+def test_a_sheet_imported_then_undone_imports_again(cut_ws: Workspace, tmp_path: Path) -> None:
+    """Undoing an import puts every cell back as the sheet found it: importing the sheet again
+    (fixed or not) is no conflict. It was refused cell by cell ("changed since this sheet was
+    written (now '', ...)") though nobody else had changed anything."""
+    sheet = tmp_path / "sheet.csv"
+    export_labels(cut_ws, sheet)
+    rows = read_csv(sheet)
+    for row in rows:
+        row["speaker"], row["status"], row["accent"] = "Morag", "accepted", "Fife"
+        row["transcript"] = "Words typed in the spreadsheet"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    first = import_labels(cut_ws, sheet)
+    assert run_cli("labels", "undo", "--last-import", cwd=cut_ws.root).returncode == 0
+    again = run_cli("labels", "import", str(sheet), cwd=cut_ws.root)
+    assert again.returncode == 0, again.stderr
+    labels = cut_ws.read_labels()
+    assert len(first) == 8 * 4
+    assert {(r["speaker"], r["status"], r["accent"], r["transcript"]) for r in labels.values()} == {
+        ("Morag", "accepted", "Fife", "Words typed in the spreadsheet")
+    }
+    # both changed a cell since: still refused, naming what the clip shows now
+    set_labels(cut_ws, [rows[0]["clip_id"]], {"status": "rejected"})
+    with pytest.raises(AccentdsError, match=r"status of .+ \(now 'rejected', the sheet says 'accepted'\)"):
+        import_labels(cut_ws, sheet)

@@ -175,3 +175,33 @@ def test_diff_shows_names_on_the_terminal_as_typed_not_escaped_for_markdown(tmp_
     assert "\\" not in shown.stdout and "`" not in shown.stdout, shown.stdout
     assert re.search(r"^North_East\|\*Coast\*\s+0\.10\s+0\.10\s+\+0\.00$", shown.stdout, re.M), shown.stdout
     assert '- c_1 transcript: "a *bold* | b" → "a_b [c]"' in shown.stdout
+
+
+def test_a_missing_clip_file_names_the_command_that_brings_it_back(tmp_path: Path) -> None:
+    """publish said `cut --force SOURCE` for a missing clip file, which re-cuts a whole source
+    with today's settings and fails outright in a clone, whose raw/ holds no media."""
+    import shutil
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    root = ws.root
+    pulled = run_cli(
+        "pull", str(SAMPLE), "--speaker", "Morag", "--accent", "Fife", "--licence", "CC0-1.0", cwd=root
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    assert run_cli("label", *[c.clip_id for c in ws.read_clips()], "--accept", cwd=root).returncode == 0
+    clip = ws.read_clips()[3]
+    ws.abs(clip.path).unlink()
+    gone = run_cli("publish", "1.0.0", "--dry-run", cwd=root)
+    assert gone.returncode == 1
+    assert gone.stderr.strip() == (
+        f"Error: clip file {clip.path} is missing: run `accentds doctor` to cut it again from its source "
+        "(same start, end and labels), then publish again"
+    )
+    assert run_cli("doctor", cwd=root).returncode == 0
+    assert run_cli("publish", "1.0.0", "--dry-run", cwd=root).returncode == 0
+    shutil.rmtree(root / "raw")
+    shutil.rmtree(root / "clips")  # as in a git clone
+    clone = run_cli("publish", "1.0.0", "--dry-run", cwd=root)
+    assert clone.returncode == 1 and len(clone.stderr.strip().splitlines()) == 1
+    assert "and so is its source's media raw/" in clone.stderr
+    assert f"pull the source again (`accentds pull {SAMPLE.resolve()}`)" in clone.stderr

@@ -391,3 +391,24 @@ def test_saving_without_a_change_says_so(ws: Workspace, browser, base_url: str) 
     assert page.page.text_content("#message") == "Nothing to save."
     assert label(ws, clips[1].clip_id).get("version", "0") == version
     page.close()
+
+
+def test_a_clip_whose_file_is_gone_says_so_and_how_to_bring_it_back(
+    ws: Workspace, browser, base_url: str
+) -> None:
+    """Space on a clip whose file was deleted said only "Cannot play: The element has no
+    supported sources." (the browser's words for a 404)."""
+    clip = ws.read_clips()[5]
+    path = ws.abs(clip.path)
+    path.rename(path.with_suffix(".away"))
+    try:
+        page = Page(browser, base_url, clip.clip_id)
+        page.page.keyboard.press("Space")
+        page.page.wait_for_function("() => document.querySelector('#message').textContent.includes('doctor')")
+        assert page.page.text_content("#message") == (
+            f"Cannot play: the clip file {clip.path} is missing: run `accentds doctor` to cut it again from "
+            "its source"
+        )
+        page.close()
+    finally:
+        path.with_suffix(".away").rename(path)

@@ -188,6 +188,65 @@ def test_a_double_press_of_accept_accepts_one_clip(ws: Workspace, page) -> None:
     assert set(labels(ws)) == {ids[0], ids[1]}
 
 
+def test_a_held_down_accept_key_accepts_one_clip(ws: Workspace, page) -> None:
+    """A key held down repeats about every 33 ms: the guard held only every other press, so a
+    second of A held accepted 15 clips nobody heard. Its repeats are no presses now; a held J
+    still moves on."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    for _ in range(30):  # the first keydown, then 29 repeats (event.repeat), as a keyboard sends them
+        page.keyboard.down("a")
+        page.wait_for_timeout(33)
+    page.keyboard.up("a")
+    page.wait_for_timeout(800)
+    assert {cid: row["status"] for cid, row in labels(ws).items()} == {ids[0]: "accepted"}
+    assert shown(page) == ids[1]
+    for key in ("x", "s", "Enter"):  # reject, nothing to save, Ctrl+Enter: each moves on once
+        modifiers = ["Control"] if key == "Enter" else []
+        for modifier in modifiers:
+            page.keyboard.down(modifier)
+        for _ in range(10):
+            page.keyboard.down(key)
+            page.wait_for_timeout(33)
+        page.keyboard.up(key)
+        for modifier in modifiers:
+            page.keyboard.up(modifier)
+        page.wait_for_timeout(700)
+    assert {cid: row["status"] for cid, row in labels(ws).items()} == {ids[0]: "accepted", ids[1]: "rejected"}
+    assert shown(page) == ids[4]
+    for _ in range(3):
+        page.keyboard.down("j")
+        page.wait_for_timeout(33)
+    page.keyboard.up("j")
+    page.wait_for_timeout(300)
+    assert shown(page) == ids[7]
+
+
+def test_two_reviewers_making_the_same_change_is_no_conflict(
+    ws: Workspace, page, browser: sync_api.Browser, base_url: str
+) -> None:
+    """Two reviewers on the same clip, both pressing A: the second was refused as "someone
+    else changed" it, with a conflict to settle by hand, though both wanted the same."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    other = browser.new_context(viewport={"width": 1280, "height": 820}).new_page()  # a window of its own
+    other.goto(base_url)
+    other.wait_for_selector("#queue li")
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    other.keyboard.press("a")  # within the 3 s before the page would have seen the change
+    wait_shown(other, ids[1])
+    assert other.text_content("#message").endswith("accepted.")
+    assert labels(ws)[ids[0]]["status"] == "accepted"
+    assert [h["field"] for h in history(ws, ids[0])].count("status") == 1
+    # a different change still is a conflict
+    page.wait_for_timeout(600)  # past the guard that holds a save key right after a move
+    page.keyboard.press("x")
+    wait_shown(page, ids[2])
+    other.keyboard.press("a")
+    other.wait_for_function("() => document.querySelector('#message').textContent.includes('Not saved')")
+    assert labels(ws)[ids[1]]["status"] == "rejected"
+    other.context.close()
+
+
 def test_clearing_a_draft_stores_an_empty_transcript(ws: Workspace, page) -> None:
     first = ws.read_clips()[0].clip_id
     assert page.input_value("#f-transcript") == DRAFT

@@ -561,3 +561,31 @@ def test_ctrl_c_during_a_download_stops_it_cleanly(site: Site, talk: Path, works
     assert wait_for_no_survivors(known, None, 2.0) == []
     assert workspace.read_sources() == []
     assert not list(workspace.raw.iterdir()), "a half-pulled file is left"
+
+
+def test_a_clone_without_audio_gets_a_urls_media_back_by_pulling_it_again(
+    site: Site, talk: Path, workspace: Workspace, tmp_path: Path, make_media: MakeMedia
+) -> None:
+    """A URL a clone knows but whose media it lacks (raw/ is not in git) was "already pulled,
+    nothing to do": it is downloaded again and put back when it is the same file."""
+    url = site.url("talk.mp4")
+    assert run_cli("pull", url, cwd=workspace.root).returncode == 0
+    clone = tmp_path / "clone"
+    shutil.copytree(workspace.root, clone, ignore=shutil.ignore_patterns("raw", "clips"))
+    done = run_cli("pull", url, cwd=clone)
+    assert done.returncode == 0, done.stderr
+    source = only_source(workspace)
+    assert f"restored  {source.source_id}" in done.stdout
+    copy = Workspace(clone)
+    assert copy.read_sources() == [source]
+    assert copy.abs(source.media).read_bytes() == workspace.abs(source.media).read_bytes()
+    assert all(
+        copy.abs(c.path).read_bytes() == workspace.abs(c.path).read_bytes() for c in workspace.read_clips()
+    )
+    # a download that is not the file pulled before is not put in its place
+    shutil.rmtree(clone / "raw")
+    make_media("other.mp4", "-c:a", "aac", "-b:a", "48k").replace(talk)  # the site re-encoded it
+    other = run_cli("pull", url, cwd=clone)
+    assert other.returncode == 1
+    assert "this download is not the file" in other.stderr and f"copy raw/{source.source_id}/" in other.stderr
+    assert not (clone / "raw" / source.source_id).exists()

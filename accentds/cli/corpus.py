@@ -170,6 +170,7 @@ def pull_cmd(
     before = totals(ws)
     failed = 0
     new_ids: list[str] = []
+    restored: list[str] = []
 
     def report(result: PullResult) -> None:
         nonlocal failed
@@ -182,6 +183,11 @@ def pull_cmd(
                 trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
         elif result.status == "exists" and result.source:
             out.print(f"have      {result.source.source_id}  already pulled, nothing to do  {item}")
+        elif result.status == "restored" and result.source:
+            restored.append(result.source.source_id)
+            out.print(
+                f"restored  {result.source.source_id}  its media was missing from raw/: put back  {item}"
+            )
         else:
             failed += 1
             trouble.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
@@ -209,8 +215,10 @@ def pull_cmd(
             results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported, timeout)
         if speaker is not None or accent is not None:
             for result in results:
-                if result.source and result.status in ("pulled", "exists"):
+                if result.source and result.status in ("pulled", "exists", "restored"):
                     set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
+        if restored:  # their clips' files (gone with the media in a clone) cut again as they were
+            _remake_clips(ws)
         cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
         uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
         uncut = list(dict.fromkeys(uncut))
@@ -224,7 +232,7 @@ def pull_cmd(
         _record_history(ws, "pull")
         raise typer.Exit(130) from None
     _corpus_line(before, totals(ws))
-    if new_ids or cut_results:  # new sources, or clips cut (also those an interrupted pull left)
+    if new_ids or cut_results or restored:  # new sources, or clips cut (also those an interrupted pull left)
         _record_history(ws, "pull")
     if failed:
         if failed < len(results):
@@ -232,6 +240,17 @@ def pull_cmd(
         else:
             err.print("the source failed" if failed == 1 else f"all {failed} sources failed")
         raise typer.Exit(1)
+
+
+def _remake_clips(ws: Workspace) -> None:
+    """Cut the clip files that are gone again from their sources' media, rows and labels as
+    they are (what `accentds doctor` does for them)."""
+    from ..doctor import remake_missing
+
+    with ws.cut_lock(), ws.lock():
+        made = remake_missing(ws)
+    if made:
+        out.print(f"remade    {made} clip file(s) from the media put back (same start, end and labels)")
 
 
 @app.command("cut")

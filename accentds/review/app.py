@@ -213,6 +213,10 @@ def create_app(
         if rel is None:
             return not_found(clip_id)
         path = workspace.abs(rel).resolve()
+        if path.is_relative_to(workspace.clips.resolve()) and not path.exists():
+            return json_error(
+                404, f"the clip file {rel} is missing: run `accentds doctor` to cut it again from its source"
+            )
         if not _inside(path, workspace.clips):
             return not_found(clip_id)
         return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "no-cache"})

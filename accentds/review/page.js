@@ -11,7 +11,18 @@ import { bulk, save, undoLast } from "./save.js";
 
 // -- audio -------------------------------------------------------------------------------
 function play() {
-  el.player.play().catch((error) => say(`Cannot play: ${error.message}`, "error"));
+  el.player.play().catch(async (error) => {
+    // the audio element tells no reason for an answer it cannot play: the server's is asked
+    const src = el.player.currentSrc || el.player.src;
+    if (error.name === "NotSupportedError" && src) {
+      const answer = await api(new URL(src).pathname);
+      if (!answer.ok && answer.body && answer.body.error) {
+        say(`Cannot play: ${answer.body.error}`, "error");
+        return;
+      }
+    }
+    say(`Cannot play: ${error.message}`, "error");
+  });
 }
 
 function togglePlay() {
@@ -71,12 +82,14 @@ function typing(node) {
   return node.tagName === "INPUT" && !["button", "checkbox", "radio", "submit"].includes(node.type);
 }
 
+const ONCE = ["a", "x", "s", "u"]; // keys that write: a held key's repeats are not presses
+
 function onKey(event) {
   if (el.confirm.open) return; // the dialog's own keys: Enter confirms, Esc cancels
   const active = document.activeElement;
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
     event.preventDefault();
-    save(null);
+    if (!event.repeat) save(null); // a key held down saves one clip, not one per repeat
     return;
   }
   if (event.key === "Escape") {
@@ -84,6 +97,10 @@ function onKey(event) {
     return;
   }
   if (typing(active) || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.repeat && ONCE.includes(event.key.toLowerCase())) {
+    event.preventDefault(); // held down: A, X, S and U act once (J and K go on moving)
+    return;
+  }
   if (event.shiftKey && ["A", "X"].includes(event.key)) {
     event.preventDefault();
     bulk(event.key === "A" ? "accepted" : "rejected");
