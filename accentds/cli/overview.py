@@ -139,7 +139,9 @@ def report_cmd(
     since: Annotated[
         Optional[str],
         typer.Option(
-            "--since", metavar="DATE", help="Only clips cut (sources pulled) on or after YYYY-MM-DD."
+            "--since",
+            metavar="DATE",
+            help="Only clips first cut (sources pulled) on or after YYYY-MM-DD; a re-cut keeps the day.",
         ),
     ] = None,
     plots: Annotated[
