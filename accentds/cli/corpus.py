@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,6 +17,7 @@ from ..labels import set_source_defaults, validate
 from ..models import Source
 from ..pull import PullResult, expand_items, pull
 from ..status import totals
+from ..views import write_manifest
 from ..workspace import Workspace, init_workspace
 from .shared import (
     FfmpegOpt,
@@ -181,7 +183,8 @@ def pull_cmd(
             if result.note:
                 trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
         elif result.status == "exists" and result.source:
-            out.print(f"have      {result.source.source_id}  already pulled, nothing to do  {item}")
+            todo = "" if licence or speaker is not None or accent is not None else ", nothing to do"
+            out.print(f"have      {result.source.source_id}  already pulled{todo}  {item}")
         else:
             failed += 1
             trouble.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
@@ -211,6 +214,8 @@ def pull_cmd(
             for result in results:
                 if result.source and result.status in ("pulled", "exists"):
                     set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
+        if licence:
+            _licence_pulled_before(ws, results, licence)
         cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
         uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
         uncut = list(dict.fromkeys(uncut))
@@ -232,6 +237,28 @@ def pull_cmd(
         else:
             err.print("the source failed" if failed == 1 else f"all {failed} sources failed")
         raise typer.Exit(1)
+
+
+def _licence_pulled_before(ws: Workspace, results: list[PullResult], licence: str) -> None:
+    """--licence for sources pulled before: given to each that has none; one that has another
+    keeps it, and a note says how to change it."""
+    wanted = {r.source.source_id for r in results if r.status == "exists" and r.source is not None}
+    if not wanted:
+        return
+    with ws.lock():
+        sources = ws.read_sources()
+        empty = {s.source_id for s in sources if s.source_id in wanted and not s.licence}
+        if empty:
+            ws.write_sources([replace(s, licence=licence) if s.source_id in empty else s for s in sources])
+            write_manifest(ws)
+    for source in sources:
+        if source.source_id in empty:
+            out.print(f"licence   {source.source_id}  {escape(licence)}")
+        elif source.source_id in wanted and source.licence != licence:
+            err.print(
+                f"[yellow]note[/]      {source.source_id} keeps its licence {escape(repr(source.licence))}; "
+                f"`accentds source set {source.source_id} --licence {escape(licence)}` changes it"
+            )
 
 
 @app.command("cut")

@@ -1,0 +1,38 @@
+"""Pulling again what was pulled before: what a second `pull` with more options does."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import SAMPLE, run_cli
+
+from accentds.workspace import Workspace
+
+
+def test_a_licence_given_when_pulling_again_is_recorded_where_there_was_none(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    [source] = sample_ws.read_sources()
+    assert source.licence == ""
+    sid = source.source_id
+    done = run_cli("pull", str(SAMPLE), "--licence", "CC-BY-4.0", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        f"have      {sid}  already pulled  {SAMPLE}",
+        f"licence   {sid}  CC-BY-4.0",
+    ]
+    assert [s.licence for s in sample_ws.read_sources()] == ["CC-BY-4.0"]
+
+    # a licence recorded before stays: the note says how to change it
+    done = run_cli("pull", str(SAMPLE), "--licence", "CC0-1.0", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert [s.licence for s in sample_ws.read_sources()] == ["CC-BY-4.0"]
+    assert done.stderr == (
+        f"note      {sid} keeps its licence 'CC-BY-4.0'; "
+        f"`accentds source set {sid} --licence CC0-1.0` changes it\n"
+    )
+
+    copy = shutil.copy(SAMPLE, tmp_path / "again.mp4")  # without options: nothing to do
+    done = run_cli("pull", str(copy), cwd=sample_ws.root)
+    assert done.stdout.splitlines()[0] == f"have      {sid}  already pulled, nothing to do  {copy}"
