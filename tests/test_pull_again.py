@@ -36,3 +36,21 @@ def test_a_licence_given_when_pulling_again_is_recorded_where_there_was_none(
     copy = shutil.copy(SAMPLE, tmp_path / "again.mp4")  # without options: nothing to do
     done = run_cli("pull", str(copy), cwd=sample_ws.root)
     assert done.stdout.splitlines()[0] == f"have      {sid}  already pulled, nothing to do  {copy}"
+
+
+def test_a_list_may_note_after_a_path_and_quote_it_as_a_shell_does(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    talk = shutil.copy(SAMPLE, folder / "my talk.mp4")
+    numbered = folder / "Episode #3.mp4"  # a name with a `#` is still taken whole
+    numbered.write_bytes(Path(talk).read_bytes() + b"\0")
+    listing = tmp_path / "tonight.txt"
+    listing.write_text(
+        f'"{talk}"  # from the ferry\n{numbered}   # the third\n{numbered}\n', encoding="utf-8"
+    )
+    done = run_cli("pull", "--from-file", str(listing), "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert sorted(s.origin for s in workspace.read_sources()) == sorted([str(talk), str(numbered)])

@@ -132,7 +132,7 @@ def pull_cmd(
         typer.Option(
             "--from-file",
             "-f",
-            help="Text file with one URL or path per line (relative paths from the current folder).",
+            help="Text file with one URL or path per line (relative paths from the current folder); # starts a comment.",
         ),
     ] = None,
     licence: Annotated[
