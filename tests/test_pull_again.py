@@ -1,4 +1,4 @@
-"""Pulling again what was pulled before: what a second `pull` with more options does."""
+"""Running pull and cut again on what was pulled and cut before, and the lists pull reads."""
 
 from __future__ import annotations
 
@@ -54,3 +54,22 @@ def test_a_list_may_note_after_a_path_and_quote_it_as_a_shell_does(
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert sorted(s.origin for s in workspace.read_sources()) == sorted([str(talk), str(numbered)])
+
+
+def test_cut_explain_after_the_cut_names_the_dry_run_that_explains_it(sample_ws: Workspace) -> None:
+    before = sample_ws.clips_parquet.read_bytes()
+    done = run_cli("cut", "--explain", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    hint = "`accentds cut --explain --dry-run --force [SOURCE_ID...]` lists what the cut of"
+    assert done.stdout.splitlines()[:3] == [
+        "1 source(s) already cut with these settings",
+        "nothing to cut",
+        f"{hint} sources cut before drops, writing nothing",
+    ]
+    done = run_cli("cut", "--explain", "--dry-run", "--force", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    [sid] = [s.source_id for s in sample_ws.read_sources()]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"would cut {sid}     8 clips")
+    assert lines[1].startswith("          dropped: ") or lines[1] == "          nothing dropped"
+    assert sample_ws.clips_parquet.read_bytes() == before

@@ -75,6 +75,11 @@ def _run_cut(
             out.print(f"{len(plan.up_to_date)} source(s) already cut with these settings")
         if not plan.todo:
             out.print("nothing to cut")
+            if explain and plan.up_to_date:  # the cut that dropped them was an earlier one
+                out.print(
+                    "`accentds cut --explain --dry-run --force [SOURCE_ID...]` lists what the cut of "
+                    "sources cut before drops, writing nothing"
+                )
             return
         progress.update(task, total=len(plan.todo), description=f"cutting {len(plan.todo)} source(s)")
 
