@@ -37,11 +37,9 @@ def history_csv(workspace: Workspace) -> Path:
     return workspace.manifests / HISTORY_NAME
 
 
-def append_history(workspace: Workspace, command: str, at: str | None = None) -> None:
-    """Append one line to manifests/history.csv: the time (`at`, default now), the command and
-    the clips and minutes by status, from manifest.parquet. One write on an O_APPEND file,
-    fsynced, as labels._append_history does; the file only ever grows. Call it after the
-    command has written the manifest and released the workspace lock."""
+def _totals(workspace: Workspace, command: str, at: str | None = None) -> dict[str, Any]:
+    """A history line as it stands: the time (`at`, default now), the command and the clips
+    and minutes by status, from manifest.parquet."""
     table = _read_manifest(workspace).select(["status", "duration"])
     counts = _by_status(table)
     row: dict[str, Any] = {"time": at or now_iso(), "command": " ".join(command.split())}
@@ -51,6 +49,15 @@ def append_history(workspace: Workspace, command: str, at: str | None = None) ->
         row[f"{state}_minutes"] = f"{seconds / 60:.6f}"
     row["total_clips"] = table.num_rows
     row["total_minutes"] = f"{_sum(table['duration']) / 60:.6f}"
+    return row
+
+
+def append_history(workspace: Workspace, command: str, at: str | None = None) -> None:
+    """Append one line to manifests/history.csv: the time (`at`, default now), the command and
+    the clips and minutes by status, from manifest.parquet. One write on an O_APPEND file,
+    fsynced, as labels._append_history does; the file only ever grows. Call it after the
+    command has written the manifest and released the workspace lock."""
+    row = _totals(workspace, command, at)
     buffer = io.StringIO()
     csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n").writerow(row)
     path = history_csv(workspace)
@@ -72,6 +79,21 @@ def history(workspace: Workspace) -> list[dict[str, Any]]:
             row[name] = int(value) if name.endswith("_clips") else float(value)
         rows.append(row)
     return rows
+
+
+def history_to_now(workspace: Workspace) -> list[dict[str, Any]]:
+    """The lines of manifests/history.csv (see `history`), and the corpus as it is now where it
+    differs from the last line: a run killed before it wrote its line, labels that came with a
+    `git pull`. What the history shows then agrees with `status`."""
+    rows = history(workspace)
+    now = _totals(workspace, "now")
+    keys = HISTORY_COLUMNS[2:]
+    current = {k: int(now[k]) if k.endswith("_clips") else float(now[k]) for k in keys}
+    if rows and all(abs(rows[-1][k] - current[k]) < 1e-6 for k in keys):
+        return rows
+    if not rows and not current["total_clips"]:
+        return rows
+    return [*rows, {"time": now["time"], "command": "now", **current}]
 
 
 def growth_by_day(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .corpus_history import history
+from .corpus_history import history_to_now
 from .render import (
     BREAKDOWN_HEADER,
     REGION_HEADER,
@@ -202,7 +202,9 @@ def plot_pngs(workspace: Workspace, rep: Report) -> dict[str, bytes]:
     ax.set_title(f"clip lengths: {title(rep)}")
     pngs["durations.png"] = _png(fig)
     pngs["minutes_over_time.png"] = _png(
-        growth_figure(history(workspace), rep.releases, rep.target_minutes, rep.publishable_seconds / 60)
+        growth_figure(
+            history_to_now(workspace), rep.releases, rep.target_minutes, rep.publishable_seconds / 60
+        )
     )
     pngs["accents.png"] = _png(accents_figure(rep))
     speakers = rep.breakdowns["speaker"][:MAX_BARS]

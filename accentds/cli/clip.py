@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from ..bounds import BoundsEdit, set_bounds, split_clip
-from .shared import WorkspaceOpt, _workspace, app, err, out
+from .shared import WorkspaceOpt, _record_history, _workspace, app, err, out
 
 clip_app = typer.Typer(
     help="Fix a clip's boundaries by hand: re-cut it or split it in two.", no_args_is_help=True
@@ -44,7 +44,11 @@ def clip_bounds_cmd(
 
     Example: accentds clip bounds file-3fa9c2d1e0ab-00000480-00004980 --start 0.36 --end 5.1
     """
-    _print_edit(set_bounds(_workspace(workspace), clip_id, start, end, reviewer=reviewer, on_wait=_waiting))
+    ws = _workspace(workspace)
+    edit = set_bounds(ws, clip_id, start, end, reviewer=reviewer, on_wait=_waiting)
+    _print_edit(edit)
+    if not edit.unchanged:
+        _record_history(ws, "clip bounds")
 
 
 @clip_app.command("split")
@@ -58,4 +62,6 @@ def clip_split_cmd(
 
     Example: accentds clip split file-3fa9c2d1e0ab-00000480-00004980 2.75
     """
-    _print_edit(split_clip(_workspace(workspace), clip_id, at, reviewer=reviewer, on_wait=_waiting))
+    ws = _workspace(workspace)
+    _print_edit(split_clip(ws, clip_id, at, reviewer=reviewer, on_wait=_waiting))
+    _record_history(ws, "clip split")

@@ -13,7 +13,7 @@ from rich.table import Table
 from .. import plots as plotting
 from .. import render as rendering
 from .. import report as reporting
-from ..corpus_history import growth_by_day, history, render_days
+from ..corpus_history import growth_by_day, history_to_now, render_days
 from ..errors import AccentdsError
 from ..manifest import EXPORT_FORMATS, export, export_format
 from ..publishable import describe
@@ -177,7 +177,7 @@ def report_cmd(
     ws = _workspace(workspace)
     if show_history:
         reporting.check_since(since)
-        every_day = growth_by_day(history(ws))
+        every_day = growth_by_day(history_to_now(ws))
         days = [day for day in every_day if since is None or day["date"] >= since]
         if not days:
             note = "no history yet: each pull, cut, label and review adds a line to manifests/history.csv"
