@@ -91,7 +91,8 @@ def _missing(item: str) -> str:
 
 
 def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[str]:
-    """URLs and files as given, folders replaced by their media files (recursively, sorted)."""
+    """URLs and files as given, folders replaced by their media files (recursively, sorted;
+    hidden files and folders left out)."""
     given = list(items)
     if from_file is not None:
         lines = _read_list(from_file)
@@ -101,7 +102,11 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
         path = Path(item).expanduser()
         if not is_url(item) and path.is_dir():
             found = sorted(
-                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS
+                str(p)
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in MEDIA_EXTENSIONS
+                and not _hidden(p.relative_to(path))
             )
             expanded += found or [item]
         else:
@@ -110,6 +115,12 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
     for item in expanded:
         unique.setdefault(normalise_url(item) if is_url(item) else item, item)
     return list(unique.values())
+
+
+def _hidden(relative: Path) -> bool:
+    """Whether a file found in a folder is hidden, or in a hidden folder: a Mac's `._name.mp4`
+    (metadata, no media), `.Trashes/`, `.git/`. Named on its own, such a file is pulled."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def _list_item(line: str) -> str:

@@ -73,3 +73,18 @@ def test_cut_explain_after_the_cut_names_the_dry_run_that_explains_it(sample_ws:
     assert lines[0].startswith(f"would cut {sid}     8 clips")
     assert lines[1].startswith("          dropped: ") or lines[1] == "          nothing dropped"
     assert sample_ws.clips_parquet.read_bytes() == before
+
+
+def test_a_folder_pull_leaves_hidden_files_and_folders_out(workspace: Workspace, tmp_path: Path) -> None:
+    """A folder copied from a Mac drive: `._talk.mp4` is metadata, `.Trashes/` was deleted."""
+    drive = tmp_path / "drive"
+    (drive / ".Trashes" / "501").mkdir(parents=True)
+    talk = shutil.copy(SAMPLE, drive / "talk.mp4")
+    (drive / "._talk.mp4").write_bytes(b"\0\5\26\7\0\2\0\0Mac OS X        " + bytes(4000))
+    (drive / ".Trashes" / "501" / "old.mp4").write_bytes(SAMPLE.read_bytes() + b"\0")
+    done = run_cli("pull", str(drive), "--no-cut", cwd=workspace.root)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert [s.origin for s in workspace.read_sources()] == [str(talk)]
+    named = run_cli("pull", str(drive / ".Trashes" / "501" / "old.mp4"), "--no-cut", cwd=workspace.root)
+    assert named.returncode == 0, named.stderr  # named on its own, a hidden file is pulled
+    assert len(workspace.read_sources()) == 2
