@@ -154,6 +154,10 @@ def bars_figure(
                         va="center", fontsize=8)  # fmt: skip
         ax.set_xlim(0, max([*(a + b for a, b in zip(publishable, held, strict=True)), *(t for _, t in marked)])
                     * 1.25)  # fmt: skip
+    else:  # minutes are never negative: no axis below 0, even with no minutes at all
+        ax.set_xlim(
+            0, max([a + b for a, b in zip(publishable, held, strict=True)], default=0.0) * 1.05 or 1.0
+        )
     ax.set_yticks(positions, labels=labels)
     ax.invert_yaxis()
     ax.set_xlabel("minutes")

@@ -104,9 +104,7 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
             found = sorted(
                 str(p)
                 for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in MEDIA_EXTENSIONS
-                and not _hidden(p.relative_to(path))
+                if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS and not _hidden(p.relative_to(path))
             )
             expanded += found or [item]
         else:
