@@ -174,6 +174,12 @@ def report_cmd(
         )
     if fmt not in ("table", "csv", "json", "markdown"):
         raise AccentdsError(f"unknown --format {fmt!r}; give table, csv, json or markdown")
+    if plots is not None and plots.exists() and not plots.is_dir():  # refused before the report
+        raise AccentdsError(f"--plots takes a folder (made if missing), and {plots} is a file")
+    if html_file is not None and html_file.is_dir():
+        raise AccentdsError(
+            f"--html takes a file name, and {html_file} is a folder: give {html_file / 'report.html'}"
+        )
     ws = _workspace(workspace)
     if show_history:
         reporting.check_since(since)
