@@ -62,15 +62,24 @@ def status_cmd(
     _releases_lines(st)
     if sources:
         listing = Table(box=None, pad_edge=False)
-        for column in ("source", "minutes", "clips", "title / origin"):
-            listing.add_column(column)
+        for column in ("source", "pulled min", "clips", "clip min", "title / origin"):
+            listing.add_column(column, justify="left" if "/" in column or column == "source" else "right")
         cuts = ws.read_cuts()
+        clips = ws.read_clip_table(columns=["source_id", "duration"])
+        per_source = {  # what the clips hold, as the `cut` line counts it
+            row["source_id"]: (row["duration_count"], row["duration_sum"])
+            for row in clips.group_by("source_id")
+            .aggregate([("duration", "count"), ("duration", "sum")])
+            .to_pylist()
+        }
         for source in ws.read_sources():
-            record = cuts.get(source.source_id)
+            count, seconds = per_source.get(source.source_id, (0, 0.0))
+            cut = source.source_id in cuts or count
             listing.add_row(
                 source.source_id,
                 f"{source.duration / 60:.1f}",
-                str(record.clips) if record else "not cut",
+                str(count) if cut else "not cut",
+                f"{seconds / 60:.1f}" if cut else "",
                 escape(source.title or source.origin),
             )
         out.print(listing)
