@@ -217,6 +217,23 @@ def _commit(workspace: Workspace, item: str, staging: Path, source: Source, note
     return PullResult(item, "pulled", source, note=note)
 
 
+def _restore_media(workspace: Workspace, source: Source, path: Path, sha: str) -> str:
+    """Put back the media of a source pulled before whose copy in raw/ is gone (deleted to
+    save space, a clone without audio) from `path`, the same bytes; a note when it did."""
+    media = workspace.abs(source.media)
+    if media.is_file() or source.sha256 != sha:
+        return ""
+    media.parent.mkdir(parents=True, exist_ok=True)
+    partial = media.with_name(f".{media.name}.tmp{os.getpid()}")
+    try:
+        shutil.copyfile(path, partial)
+        with workspace.lock():
+            os.replace(partial, media)
+    finally:
+        partial.unlink(missing_ok=True)
+    return "its media was missing from raw/: put back from this file"
+
+
 def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -> PullResult:
     """Pull one local media file."""
     path = Path(item).expanduser()
@@ -230,7 +247,7 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
     source_id = f"file-{sha[:12]}"
     existing = _same_source(workspace.read_sources(), source_id, sha)
     if existing is not None:
-        return PullResult(item, "exists", existing)
+        return PullResult(item, "exists", existing, note=_restore_media(workspace, existing, path, sha))
     try:
         duration = measure_audio(path, ffmpeg, workspace.config.vad.sample_rate)
     except MediaError as exc:

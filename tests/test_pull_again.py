@@ -88,3 +88,25 @@ def test_a_folder_pull_leaves_hidden_files_and_folders_out(workspace: Workspace,
     named = run_cli("pull", str(drive / ".Trashes" / "501" / "old.mp4"), "--no-cut", cwd=workspace.root)
     assert named.returncode == 0, named.stderr  # named on its own, a hidden file is pulled
     assert len(workspace.read_sources()) == 2
+
+
+def test_pulling_a_file_again_puts_back_media_deleted_from_raw(sample_ws: Workspace) -> None:
+    """raw/ cleared to save space (or a clone without audio): the next pull of the file puts
+    its media back, so the source can be re-cut, as `doctor` says."""
+    [source] = sample_ws.read_sources()
+    media = sample_ws.abs(source.media)
+    media.unlink()
+    doctor = run_cli("doctor", cwd=sample_ws.root)
+    assert "they cannot be re-cut until pulled again" in doctor.stdout, doctor.stdout
+    assert run_cli("cut", "--force", cwd=sample_ws.root).returncode == 1
+    done = run_cli("pull", str(SAMPLE), cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        f"have      {source.source_id}  already pulled; its media was missing from raw/: put back "
+        f"from this file  {SAMPLE}"
+    )
+    assert media.read_bytes() == SAMPLE.read_bytes()
+    assert [p.name for p in media.parent.iterdir() if p.name.startswith(".")] == []
+    again = run_cli("cut", "--force", cwd=sample_ws.root)
+    assert again.returncode == 0, again.stderr
+    assert len(sample_ws.read_clips()) == 8
