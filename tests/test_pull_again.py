@@ -110,3 +110,15 @@ def test_pulling_a_file_again_puts_back_media_deleted_from_raw(sample_ws: Worksp
     again = run_cli("cut", "--force", cwd=sample_ws.root)
     assert again.returncode == 0, again.stderr
     assert len(sample_ws.read_clips()) == 8
+
+
+def test_pulling_again_what_a_pull_left_uncut_says_it_is_cut_now(workspace: Workspace) -> None:
+    assert run_cli("pull", str(SAMPLE), "--no-cut", cwd=workspace.root).returncode == 0
+    [sid] = [s.source_id for s in workspace.read_sources()]
+    done = run_cli("pull", str(SAMPLE), cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"have      {sid}  already pulled, not cut yet  {SAMPLE}"  # not "nothing to do"
+    assert lines[1].startswith(f"cut       {sid}     8 clips")
+    again = run_cli("pull", str(SAMPLE), cwd=workspace.root)
+    assert again.stdout.splitlines()[0] == f"have      {sid}  already pulled, nothing to do  {SAMPLE}"
