@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from conftest import run_cli
+import json
+import subprocess
+from pathlib import Path
 
-from accentds.workspace import Workspace
+from conftest import SAMPLE, run_cli
+
+from accentds.media import find_ffmpeg
+from accentds.workspace import Workspace, init_workspace
 
 
 def test_plots_into_a_file_or_html_onto_a_folder_is_refused_before_the_report(sample_ws: Workspace) -> None:
@@ -52,3 +57,40 @@ def test_status_sources_gives_each_source_its_pulled_and_its_clip_minutes(sample
         f"{sum(c.duration for c in clips) / 60:.1f}",
     ]
     assert row[1] != row[3]  # the sample's 0.6 pulled minutes hold 0.5 minutes of clips
+
+
+def _flags(root: Path) -> dict[str, int]:
+    done = run_cli("report", "--status", "all", "--format", "json", cwd=root)
+    assert done.returncode == 0, done.stderr
+    return {row["key"]: row["clips"] for row in json.loads(done.stdout)["breakdowns"]["quality hints"]}
+
+
+def test_an_8_khz_workspace_flags_no_clip_narrowband(tmp_path: Path) -> None:
+    """At 8 kHz no clip holds sound above 4 kHz: `narrowband` would flag every one."""
+    ws, _ = init_workspace(tmp_path / "ws")
+    toml = ws.root / "accentds.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("sample_rate = 16000", "sample_rate = 8000"))
+    assert run_cli("pull", str(SAMPLE), cwd=ws.root).returncode == 0
+    assert len(ws.read_clips()) == 8
+    assert not [key for key in _flags(ws.root) if "narrowband" in key]
+    # at 16 kHz the same sample sent through a telephone band is narrowband
+    other, _ = init_workspace(tmp_path / "other")
+    phone = tmp_path / "phone.wav"
+    subprocess.run(
+        [
+            find_ffmpeg(),
+            "-v",
+            "error",
+            "-i",
+            str(SAMPLE),
+            "-vn",
+            "-af",
+            "lowpass=3000,lowpass=3000",
+            str(phone),
+        ],
+        check=True,
+    )
+    assert run_cli("pull", str(phone), cwd=other.root).returncode == 0
+    assert (
+        sum(n for key, n in _flags(other.root).items() if "narrowband" in key) == len(other.read_clips()) > 0
+    )
