@@ -47,12 +47,10 @@ def history_csv(workspace: Workspace) -> Path:
     return workspace.manifests / HISTORY_NAME
 
 
-def append_history(workspace: Workspace, command: str, at: str | None = None) -> None:
-    """Append one line to manifests/history.csv: the time (`at`, default now), the command, the
-    clips and minutes by status and the accepted clips and minutes a release could hold (the
-    `publishable` stage of `report`), from manifest.parquet. One write on an O_APPEND file,
-    fsynced, as labels._append_history does; the file only ever grows. Call it after the
-    command has written the manifest and released the workspace lock."""
+def _totals(workspace: Workspace, command: str, at: str | None = None) -> dict[str, Any]:
+    """A history line as it stands: the time (`at`, default now), the command, the clips and
+    minutes by status and the accepted clips and minutes a release could hold (the
+    `publishable` stage of `report`), from manifest.parquet."""
     table = _with_reasons(workspace, _read_manifest(workspace))
     counts = _by_status(table)
     row: dict[str, Any] = {"time": at or now_iso(), "command": " ".join(command.split())}
@@ -64,6 +62,14 @@ def append_history(workspace: Workspace, command: str, at: str | None = None) ->
     row["total_minutes"] = f"{_sum(table['duration']) / 60:.6f}"
     row["publishable_clips"] = int(pc.sum(pc.greater(table["publishable_duration"], 0)).as_py() or 0)
     row["publishable_minutes"] = f"{_sum(table['publishable_duration']) / 60:.6f}"
+    return row
+
+
+def append_history(workspace: Workspace, command: str, at: str | None = None) -> None:
+    """Append one line (`_totals`) to manifests/history.csv. One write on an O_APPEND file,
+    fsynced, as labels._append_history does; the file only ever grows. Call it after the
+    command has written the manifest and released the workspace lock."""
+    row = _totals(workspace, command, at)
     buffer = io.StringIO()
     csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n").writerow(row)
     path = history_csv(workspace)
@@ -92,6 +98,22 @@ def history(workspace: Workspace) -> list[dict[str, Any]]:
                 row[name] = None
         rows.append(row)
     return rows
+
+
+def history_to_now(workspace: Workspace) -> list[dict[str, Any]]:
+    """The lines of manifests/history.csv (see `history`), and the corpus as it is now where it
+    differs from the last line: a run killed before it wrote its line, labels that came with a
+    `git pull`. What the history shows then agrees with `status`."""
+    rows = history(workspace)
+    now = _totals(workspace, "now")
+    keys = HISTORY_COLUMNS[2:]
+    current = {k: int(now[k]) if k.endswith("_clips") else float(now[k]) for k in keys}
+    last = rows[-1] if rows else {}
+    if rows and all(last[k] is not None and abs(last[k] - current[k]) < 1e-6 for k in keys):
+        return rows
+    if not rows and not current["total_clips"]:
+        return rows
+    return [*rows, {"time": now["time"], "command": "now", **current}]
 
 
 def growth_by_day(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

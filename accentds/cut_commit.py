@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,25 @@ def _moves(
     return moves, lost
 
 
+def first_cut(old: pa.Table, new: Sequence[Clip]) -> list[Clip]:
+    """The new clips of a source, each with the `cut_at` of the day its speech first came into
+    the corpus: a new clip at least half made of the source's old clips is a re-cut of them and
+    keeps the earliest `cut_at` among those it overlaps (so `report --since` does not count a
+    re-cut as new minutes); the rest are new."""
+    if not old.num_rows or not new:
+        return list(new)
+    starts, ends = (old[c].to_numpy(zero_copy_only=False).astype(np.float64) for c in ("start", "end"))
+    dates = old["cut_at"].to_pylist()
+    clips = []
+    for clip in new:
+        held = np.clip(np.minimum(ends, clip.end) - np.maximum(starts, clip.start), 0.0, None)
+        earlier = [d for d, h in zip(dates, held, strict=True) if h > 0 and d]
+        if earlier and held.sum() >= 0.5 * (clip.end - clip.start):
+            clip = replace(clip, cut_at=min(min(earlier), clip.cut_at))
+        clips.append(clip)
+    return clips
+
+
 def commit_cut(
     workspace: Workspace, result: SourceCut, vad: VadSettings, allow_orphans: bool = False
 ) -> list[Path]:
@@ -97,7 +117,7 @@ def commit_cut(
         drafts = [r for r in read_csv(workspace.drafts_csv) if not r["clip_id"].startswith(sid + "-")]
         prints = read_fingerprints(workspace)
         mine = pc.equal(table["source_id"], sid)
-        old = table.filter(mine).select(["clip_id", "start", "end"])
+        old = table.filter(mine).select(["clip_id", "start", "end", "cut_at"])
         replaced = [cid for cid in old["clip_id"].to_pylist() if cid not in new_ids]
         journal = workspace.journal()
         wanted = [*replaced, *new_ids]
@@ -135,8 +155,9 @@ def commit_cut(
                 ]
             )
         kept = table.filter(pc.invert(mine))
+        clips = first_cut(old, result.clips)
         added = pa.table(  # column by column: asdict per clip costs more than the write
-            {name: [getattr(c, name) for c in result.clips] for name in CLIP_SCHEMA.names}, schema=CLIP_SCHEMA
+            {name: [getattr(c, name) for c in clips] for name in CLIP_SCHEMA.names}, schema=CLIP_SCHEMA
         )
         merged = pa.concat_tables([kept.cast(CLIP_SCHEMA), added])
         order = pc.sort_indices(merged, [("source_id", "ascending"), ("start", "ascending")])

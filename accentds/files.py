@@ -140,4 +140,9 @@ def write_parquet(table: pa.Table, path: Path) -> None:
 def write_parquet_atomic(path: Path, table: pa.Table) -> None:
     """Write a table as Parquet atomically (see `write_parquet`)."""
     with atomic_path(path) as tmp:
-        write_parquet(table, tmp)
+        try:
+            write_parquet(table, tmp)
+        except OSError as exc:
+            if exc.filename is None:  # pyarrow's errors name no file: a full disk names it
+                exc.filename = str(tmp)
+            raise

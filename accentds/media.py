@@ -342,7 +342,9 @@ def write_wav(path: Path, pcm: bytes | bytearray | memoryview, rate: int) -> flo
             out.write(pcm)
         data = os.stat(part).st_size - len(header)
         os.replace(part, path)
-    except BaseException:
+    except BaseException as exc:
         part.unlink(missing_ok=True)  # a full disk leaves nothing half-written behind
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write names no file
+            exc.filename = str(path)
         raise
     return data / BYTES_PER_SAMPLE / rate

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .corpus_history import history
+from .corpus_history import history_to_now
 from .render import (
     BREAKDOWN_HEADER,
     REGION_HEADER,
@@ -159,6 +159,10 @@ def bars_figure(
                         va="center", fontsize=8)  # fmt: skip
         ax.set_xlim(0, max([*(a + b for a, b in zip(publishable, held, strict=True)), *(t for _, t in marked)])
                     * 1.25)  # fmt: skip
+    else:  # minutes are never negative: no axis below 0, even with no minutes at all
+        ax.set_xlim(
+            0, max([a + b for a, b in zip(publishable, held, strict=True)], default=0.0) * 1.05 or 1.0
+        )
     ax.set_yticks(positions, labels=labels)
     ax.invert_yaxis()
     ax.set_xlabel("minutes")
@@ -207,7 +211,9 @@ def plot_pngs(workspace: Workspace, rep: Report) -> dict[str, bytes]:
     ax.set_title(f"clip lengths: {title(rep)}")
     pngs["durations.png"] = _png(fig)
     pngs["minutes_over_time.png"] = _png(
-        growth_figure(history(workspace), rep.releases, rep.target_minutes, rep.publishable_seconds / 60)
+        growth_figure(
+            history_to_now(workspace), rep.releases, rep.target_minutes, rep.publishable_seconds / 60
+        )
     )
     pngs["accents.png"] = _png(accents_figure(rep))
     speakers = rep.breakdowns["speaker"][:MAX_BARS]

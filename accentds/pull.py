@@ -91,7 +91,8 @@ def _missing(item: str) -> str:
 
 
 def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[str]:
-    """URLs and files as given, folders replaced by their media files (recursively, sorted)."""
+    """URLs and files as given, folders replaced by their media files (recursively, sorted;
+    hidden files and folders left out)."""
     given = list(items)
     if from_file is not None:
         lines = _read_list(from_file)
@@ -101,7 +102,9 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
         path = Path(item).expanduser()
         if not is_url(item) and path.is_dir():
             found = sorted(
-                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS
+                str(p)
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS and not _hidden(p.relative_to(path))
             )
             expanded += found or [item]
         else:
@@ -112,12 +115,36 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
     return list(unique.values())
 
 
+def _hidden(relative: Path) -> bool:
+    """Whether a file found in a folder is hidden, or in a hidden folder: a Mac's `._name.mp4`
+    (metadata, no media), `.Trashes/`, `.git/`. Named on its own, such a file is pulled."""
+    return any(part.startswith(".") for part in relative.parts)
+
+
 def _list_item(line: str) -> str:
     """What a line of a `--from-file` list names: a URL may be followed by a `# note` (a URL
-    holds no spaces); a path is taken whole ("Episode #3.mp4")."""
+    holds no spaces). A path is taken whole ("Episode #3.mp4") where that file exists, else
+    without a `# note` after it and without the quotes a shell or a file manager puts around
+    a path ("/videos/my talk.mp4"); a line naming nothing is given as it is, to fail."""
     item = line.strip()
     noted = re.match(r"(\S+)\s+#", item)
-    return noted.group(1) if noted and is_url(noted.group(1)) else item
+    if noted and is_url(noted.group(1)):
+        return noted.group(1)
+    if is_url(item):
+        return item
+    cuts = [item, *(item[: m.start()] for m in re.finditer(r"\s+#", item))]
+    for candidate in cuts:
+        for path in (candidate, _unquoted(candidate)):
+            if path and Path(path).expanduser().exists():
+                return path
+    return item
+
+
+def _unquoted(text: str) -> str:
+    """`text` without one pair of quotes around it ('...' or "...")."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
 
 
 def _read_list(path: Path) -> list[str]:

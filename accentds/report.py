@@ -16,7 +16,7 @@ stage, thin accent regions, too many minutes carrying one quality flag, and dupl
 with more than one clip in the stage.
 
 `since` (YYYY-MM-DD) limits the report to clips cut on or after that day (the `cut_at`
-column, compared as UTC dates) and to sources pulled on or after it (`added_at`); published
+column, compared as UTC dates: a re-cut clip keeps the day its speech was first cut) and to sources pulled on or after it (`added_at`); published
 releases are always counted whole. Everything clip-based follows it: stages, breakdowns,
 warnings and the progress toward the targets.
 

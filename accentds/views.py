@@ -94,7 +94,9 @@ def build_manifest(workspace: Workspace, labels: pa.Table | None = None) -> pa.T
         "duplicate_group",
         pc.fill_null(joined["duplicate_group"], ""),
     )
-    joined = joined.append_column("quality_flags", quality_flags(joined, workspace.config.quality))
+    joined = joined.append_column(
+        "quality_flags", quality_flags(joined, workspace.config.quality, workspace.config.vad.sample_rate)
+    )
     text = [*SOURCE_COLUMNS, *columns[1:], *DRAFT_FIELDS[1:], *defaults.column_names[1:]]
     for name in text:
         joined = joined.set_column(joined.column_names.index(name), name, pc.fill_null(joined[name], ""))
@@ -135,13 +137,20 @@ def build_manifest(workspace: Workspace, labels: pa.Table | None = None) -> pa.T
 QUALITY_FLAGS = ("noisy", "quiet", "clipped", "narrowband", "little-speech", "unconfirmed", "duplicate")
 
 
-def quality_flags(table: pa.Table, settings: QualitySettings) -> pa.ChunkedArray:
-    """Space-separated quality hints per clip, from its measures and the [quality] thresholds."""
+def quality_flags(
+    table: pa.Table, settings: QualitySettings, sample_rate: int | None = None
+) -> pa.ChunkedArray:
+    """Space-separated quality hints per clip, from its measures and the [quality] thresholds.
+    Clips at `sample_rate` (the workspace's) hold nothing above half of it: where that is no
+    more than `min_bandwidth_hz` (an 8 kHz workspace), no clip is `narrowband` for it."""
+    narrow = settings.min_bandwidth_hz
+    if sample_rate is not None and sample_rate / 2 <= narrow:
+        narrow = 0.0
     tests = {
         "noisy": pc.less(table["snr_db"], settings.min_snr_db),
         "quiet": pc.less(table["lufs"], settings.min_lufs),
         "clipped": pc.greater(table["clipping_ratio"], settings.max_clipping_ratio),
-        "narrowband": pc.less(table["bandwidth_hz"], settings.min_bandwidth_hz),
+        "narrowband": pc.less(table["bandwidth_hz"], narrow),
         "little-speech": pc.less(table["speech_ratio"], settings.min_speech_ratio),
         "unconfirmed": pc.less(table["speech_prob"], settings.min_speech_prob),
         "duplicate": pc.not_equal(table["duplicate_group"], ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -93,11 +94,14 @@ def test_report_history_keeps_the_days_since_and_refuses_what_it_cannot_show(tmp
     since = run_cli("report", "--history", "--since", "2024-05-02", "--format", "json", cwd=ws.root)
     assert since.returncode == 0, since.stderr
     days = [(d["date"], d["accepted_minutes"], d["delta_accepted_minutes"]) for d in json.loads(since.stdout)]
-    assert days == [("2024-05-02", 1.5, 0.5), ("2024-05-03", 2.25, 0.75)]  # growth since the day before
-    later = run_cli("report", "--history", "--since", "2024-06-01", cwd=ws.root)
+    # growth since the day before; today the workspace holds no clips, which the last line shows
+    today = days[-1][0]
+    assert today == datetime.now(UTC).date().isoformat()
+    assert days == [("2024-05-02", 1.5, 0.5), ("2024-05-03", 2.25, 0.75), (today, 0.0, -2.25)]
+    later = run_cli("report", "--history", "--since", "2099-01-01", cwd=ws.root)
     assert (later.returncode, later.stdout) == (
         0,
-        "no history since 2024-06-01 (the last day is 2024-05-03)\n",
+        f"no history since 2099-01-01 (the last day is {today})\n",
     )
 
     for option, value in (("--plots", "plots"), ("--html", "page.html"), ("--status", "accepted")):

@@ -99,3 +99,17 @@ def test_accents_plot_marks_region_targets_and_stacks_what_cannot_be_published()
 
 def test_report_settings_default_to_no_region_targets() -> None:
     assert ReportSettings().region_targets == ()
+
+
+def test_an_accents_plot_with_no_minutes_has_no_negative_axis() -> None:
+    """A workspace with nothing accepted yet: every region at 0 minutes, the axis from 0."""
+    rep = Report(
+        name="c", generated_at="", status="accepted", since=None, stages=(), stage=Stage("accepted", 0, 0.0),
+        breakdowns={"accent": ()}, target_minutes=600, accepted_seconds=0.0, warnings=(), histogram=(),
+        release=None, accents=("Glasgow", "Fife"),
+    )  # fmt: skip
+    [ax] = accents_figure(rep).axes
+    assert ax.get_xlim() == (0.0, 1.0)
+    some = dataclasses.replace(rep, breakdowns={"accent": (_row("Glasgow", 600.0, 0.0),)})
+    low, high = accents_figure(some).axes[0].get_xlim()
+    assert low == 0.0 and high >= 10.0

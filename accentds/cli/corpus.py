@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,6 +17,7 @@ from ..labels import set_source_defaults, validate
 from ..models import Source
 from ..pull import PullResult, expand_items, pull
 from ..status import totals
+from ..views import write_manifest
 from ..workspace import Workspace, init_workspace
 from .shared import (
     FfmpegOpt,
@@ -73,6 +75,11 @@ def _run_cut(
             out.print(f"{len(plan.up_to_date)} source(s) already cut with these settings")
         if not plan.todo:
             out.print("nothing to cut")
+            if explain and plan.up_to_date:  # the cut that dropped them was an earlier one
+                out.print(
+                    "`accentds cut --explain --dry-run --force [SOURCE_ID...]` lists what the cut of "
+                    "sources cut before drops, writing nothing"
+                )
             return
         progress.update(task, total=len(plan.todo), description=f"cutting {len(plan.todo)} source(s)")
 
@@ -130,7 +137,7 @@ def pull_cmd(
         typer.Option(
             "--from-file",
             "-f",
-            help="Text file with one URL or path per line (relative paths from the current folder).",
+            help="Text file with one URL or path per line (relative paths from the current folder); # starts a comment.",
         ),
     ] = None,
     licence: Annotated[
@@ -182,7 +189,12 @@ def pull_cmd(
             if result.note:
                 trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
         elif result.status == "exists" and result.source:
-            out.print(f"have      {result.source.source_id}  already pulled, nothing to do  {item}")
+            todo = "" if licence or speaker is not None or accent is not None else ", nothing to do"
+            if not no_cut and result.source.source_id not in ws.read_cuts():  # the cut comes below
+                todo = ", not cut yet"
+            if result.note:
+                todo = f"; {escape(result.note)}"
+            out.print(f"have      {result.source.source_id}  already pulled{todo}  {item}")
         elif result.status == "restored" and result.source:
             restored.append(result.source.source_id)
             out.print(
@@ -219,6 +231,8 @@ def pull_cmd(
                     set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
         if restored:  # their clips' files (gone with the media in a clone) cut again as they were
             _remake_clips(ws)
+        if licence:
+            _licence_pulled_before(ws, results, licence)
         cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
         uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
         uncut = list(dict.fromkeys(uncut))
@@ -251,6 +265,28 @@ def _remake_clips(ws: Workspace) -> None:
         made = remake_missing(ws)
     if made:
         out.print(f"remade    {made} clip file(s) from the media put back (same start, end and labels)")
+
+
+def _licence_pulled_before(ws: Workspace, results: list[PullResult], licence: str) -> None:
+    """--licence for sources pulled before: given to each that has none; one that has another
+    keeps it, and a note says how to change it."""
+    wanted = {r.source.source_id for r in results if r.status == "exists" and r.source is not None}
+    if not wanted:
+        return
+    with ws.lock():
+        sources = ws.read_sources()
+        empty = {s.source_id for s in sources if s.source_id in wanted and not s.licence}
+        if empty:
+            ws.write_sources([replace(s, licence=licence) if s.source_id in empty else s for s in sources])
+            write_manifest(ws)
+    for source in sources:
+        if source.source_id in empty:
+            out.print(f"licence   {source.source_id}  {escape(licence)}")
+        elif source.source_id in wanted and source.licence != licence:
+            err.print(
+                f"[yellow]note[/]      {source.source_id} keeps its licence {escape(repr(source.licence))}; "
+                f"`accentds source set {source.source_id} --licence {escape(licence)}` changes it"
+            )
 
 
 @app.command("cut")

@@ -13,7 +13,7 @@ from rich.table import Table
 from .. import plots as plotting
 from .. import render as rendering
 from .. import report as reporting
-from ..corpus_history import growth_by_day, history, render_days
+from ..corpus_history import growth_by_day, history_to_now, render_days
 from ..errors import AccentdsError
 from ..manifest import EXPORT_FORMATS, export, export_format
 from ..publishable import describe
@@ -62,15 +62,24 @@ def status_cmd(
     _releases_lines(st)
     if sources:
         listing = Table(box=None, pad_edge=False)
-        for column in ("source", "minutes", "clips", "title / origin"):
-            listing.add_column(column)
+        for column in ("source", "pulled min", "clips", "clip min", "title / origin"):
+            listing.add_column(column, justify="left" if "/" in column or column == "source" else "right")
         cuts = ws.read_cuts()
+        clips = ws.read_clip_table(columns=["source_id", "duration"])
+        per_source = {  # what the clips hold, as the `cut` line counts it
+            row["source_id"]: (row["duration_count"], row["duration_sum"])
+            for row in clips.group_by("source_id")
+            .aggregate([("duration", "count"), ("duration", "sum")])
+            .to_pylist()
+        }
         for source in ws.read_sources():
-            record = cuts.get(source.source_id)
+            count, seconds = per_source.get(source.source_id, (0, 0.0))
+            cut = source.source_id in cuts or count
             listing.add_row(
                 source.source_id,
                 f"{source.duration / 60:.1f}",
-                str(record.clips) if record else "not cut",
+                str(count) if cut else "not cut",
+                f"{seconds / 60:.1f}" if cut else "",
                 escape(source.title or source.origin),
             )
         out.print(listing)
@@ -139,7 +148,9 @@ def report_cmd(
     since: Annotated[
         Optional[str],
         typer.Option(
-            "--since", metavar="DATE", help="Only clips cut (sources pulled) on or after YYYY-MM-DD."
+            "--since",
+            metavar="DATE",
+            help="Only clips first cut (sources pulled) on or after YYYY-MM-DD; a re-cut keeps the day.",
         ),
     ] = None,
     plots: Annotated[
@@ -172,10 +183,16 @@ def report_cmd(
         )
     if fmt not in ("table", "csv", "json", "markdown"):
         raise AccentdsError(f"unknown --format {fmt!r}; give table, csv, json or markdown")
+    if plots is not None and plots.exists() and not plots.is_dir():  # refused before the report
+        raise AccentdsError(f"--plots takes a folder (made if missing), and {plots} is a file")
+    if html_file is not None and html_file.is_dir():
+        raise AccentdsError(
+            f"--html takes a file name, and {html_file} is a folder: give {html_file / 'report.html'}"
+        )
     ws = _workspace(workspace)
     if show_history:
         reporting.check_since(since)
-        every_day = growth_by_day(history(ws))
+        every_day = growth_by_day(history_to_now(ws))
         days = [day for day in every_day if since is None or day["date"] >= since]
         if not days:
             note = "no history yet: each pull, cut, label and review adds a line to manifests/history.csv"

@@ -1,0 +1,123 @@
+"""Running pull and cut again on what was pulled and cut before, and the lists pull reads."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import SAMPLE, run_cli
+
+from accentds.workspace import Workspace
+
+
+def test_a_licence_given_when_pulling_again_is_recorded_where_there_was_none(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    [source] = sample_ws.read_sources()
+    assert source.licence == ""
+    sid = source.source_id
+    done = run_cli("pull", str(SAMPLE), "--licence", "CC-BY-4.0", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        f"have      {sid}  already pulled  {SAMPLE}",
+        f"licence   {sid}  CC-BY-4.0",
+    ]
+    assert [s.licence for s in sample_ws.read_sources()] == ["CC-BY-4.0"]
+
+    # a licence recorded before stays: the note says how to change it
+    done = run_cli("pull", str(SAMPLE), "--licence", "CC0-1.0", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert [s.licence for s in sample_ws.read_sources()] == ["CC-BY-4.0"]
+    assert done.stderr == (
+        f"note      {sid} keeps its licence 'CC-BY-4.0'; "
+        f"`accentds source set {sid} --licence CC0-1.0` changes it\n"
+    )
+
+    copy = shutil.copy(SAMPLE, tmp_path / "again.mp4")  # without options: nothing to do
+    done = run_cli("pull", str(copy), cwd=sample_ws.root)
+    assert done.stdout.splitlines()[0] == f"have      {sid}  already pulled, nothing to do  {copy}"
+
+
+def test_a_list_may_note_after_a_path_and_quote_it_as_a_shell_does(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    talk = shutil.copy(SAMPLE, folder / "my talk.mp4")
+    numbered = folder / "Episode #3.mp4"  # a name with a `#` is still taken whole
+    numbered.write_bytes(Path(talk).read_bytes() + b"\0")
+    listing = tmp_path / "tonight.txt"
+    listing.write_text(
+        f'"{talk}"  # from the ferry\n{numbered}   # the third\n{numbered}\n', encoding="utf-8"
+    )
+    done = run_cli("pull", "--from-file", str(listing), "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert sorted(s.origin for s in workspace.read_sources()) == sorted([str(talk), str(numbered)])
+
+
+def test_cut_explain_after_the_cut_names_the_dry_run_that_explains_it(sample_ws: Workspace) -> None:
+    before = sample_ws.clips_parquet.read_bytes()
+    done = run_cli("cut", "--explain", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    hint = "`accentds cut --explain --dry-run --force [SOURCE_ID...]` lists what the cut of"
+    assert done.stdout.splitlines()[:3] == [
+        "1 source(s) already cut with these settings",
+        "nothing to cut",
+        f"{hint} sources cut before drops, writing nothing",
+    ]
+    done = run_cli("cut", "--explain", "--dry-run", "--force", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    [sid] = [s.source_id for s in sample_ws.read_sources()]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"would cut {sid}     8 clips")
+    assert lines[1].startswith("          dropped: ") or lines[1] == "          nothing dropped"
+    assert sample_ws.clips_parquet.read_bytes() == before
+
+
+def test_a_folder_pull_leaves_hidden_files_and_folders_out(workspace: Workspace, tmp_path: Path) -> None:
+    """A folder copied from a Mac drive: `._talk.mp4` is metadata, `.Trashes/` was deleted."""
+    drive = tmp_path / "drive"
+    (drive / ".Trashes" / "501").mkdir(parents=True)
+    talk = shutil.copy(SAMPLE, drive / "talk.mp4")
+    (drive / "._talk.mp4").write_bytes(b"\0\5\26\7\0\2\0\0Mac OS X        " + bytes(4000))
+    (drive / ".Trashes" / "501" / "old.mp4").write_bytes(SAMPLE.read_bytes() + b"\0")
+    done = run_cli("pull", str(drive), "--no-cut", cwd=workspace.root)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert [s.origin for s in workspace.read_sources()] == [str(talk)]
+    named = run_cli("pull", str(drive / ".Trashes" / "501" / "old.mp4"), "--no-cut", cwd=workspace.root)
+    assert named.returncode == 0, named.stderr  # named on its own, a hidden file is pulled
+    assert len(workspace.read_sources()) == 2
+
+
+def test_pulling_a_file_again_puts_back_media_deleted_from_raw(sample_ws: Workspace) -> None:
+    """raw/ cleared to save space (or a clone without audio): the next pull of the file puts
+    its media back, so the source can be re-cut, as `doctor` says."""
+    [source] = sample_ws.read_sources()
+    media = sample_ws.abs(source.media)
+    media.unlink()
+    doctor = run_cli("doctor", cwd=sample_ws.root)
+    assert "they cannot be re-cut until pulled again" in doctor.stdout, doctor.stdout
+    assert run_cli("cut", "--force", cwd=sample_ws.root).returncode == 1
+    done = run_cli("pull", str(SAMPLE), cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        f"restored  {source.source_id}  its media was missing from raw/: put back  {SAMPLE}"
+    )
+    assert media.read_bytes() == SAMPLE.read_bytes()
+    assert [p.name for p in media.parent.iterdir() if p.name.startswith(".")] == []
+    again = run_cli("cut", "--force", cwd=sample_ws.root)
+    assert again.returncode == 0, again.stderr
+    assert len(sample_ws.read_clips()) == 8
+
+
+def test_pulling_again_what_a_pull_left_uncut_says_it_is_cut_now(workspace: Workspace) -> None:
+    assert run_cli("pull", str(SAMPLE), "--no-cut", cwd=workspace.root).returncode == 0
+    [sid] = [s.source_id for s in workspace.read_sources()]
+    done = run_cli("pull", str(SAMPLE), cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"have      {sid}  already pulled, not cut yet  {SAMPLE}"  # not "nothing to do"
+    assert lines[1].startswith(f"cut       {sid}     8 clips")
+    again = run_cli("pull", str(SAMPLE), cwd=workspace.root)
+    assert again.stdout.splitlines()[0] == f"have      {sid}  already pulled, nothing to do  {SAMPLE}"
