@@ -52,6 +52,7 @@ AUDIOFOLDER_COLUMNS = [
     "licence",
     "start",
     "end",
+    "text_origin",
 ]
 _CHUNK = 1 << 20
 
@@ -291,7 +292,7 @@ def write_audiofolder(release_dir: Path, out_dir: Path, metadata: str = "jsonl")
     (the shard's WAV bytes as they are) and ``out_dir/<split>/metadata.jsonl`` (or ``metadata.csv``
     with `metadata="csv"`) whose ``file_name`` (relative to that split folder) comes first, then
     transcript, speaker, accent, duration, clip_id, accent_evidence, source_id, origin, licence,
-    start, end. Load it with ``datasets.load_dataset("audiofolder", data_dir=out_dir)``.
+    start, end, text_origin. Load it with ``datasets.load_dataset("audiofolder", data_dir=out_dir)``.
 
     JSON lines is the default because datasets infers each CSV's column types on its own and
     refuses splits that disagree: a split whose transcripts are all digits (int64), or whose
