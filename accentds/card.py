@@ -19,6 +19,8 @@ from .workspace import Workspace
 
 TEMPLATE = "card.md"
 GAP_MINUTES = 5.0  # accent regions with less than this are listed as gaps in the card
+# YAML keys the release's data decides: card.md can neither replace nor extend them
+DATA_KEYS = ("license", "configs", "dataset_info", "size_categories")
 
 
 def _size_category(count: int) -> str:
@@ -367,7 +369,11 @@ def card(workspace: Workspace, build: Build) -> str:
     """The dataset card: YAML metadata for the Hub, then a summary for people."""
     header = _card_yaml(workspace, build.rate, build.split_info, len(build.rows), build.licence)
     metadata, template = read_template(workspace)
-    header |= {key: value for key, value in metadata.items() if key not in header}
+    for key, value in metadata.items():
+        if key not in header:
+            header[key] = value
+        elif key not in DATA_KEYS and isinstance(header[key], list) and isinstance(value, list):
+            header[key] = header[key] + [v for v in value if v not in header[key]]  # more tags, say
     sections = [
         _card_intro(workspace, build),
         _card_splits(build),

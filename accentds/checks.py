@@ -1,5 +1,5 @@
 """Checks a release's clips pass before publishing: transcripts that are there and plausible,
-and evaluation splits that measure more than one voice or accent."""
+each recording once, and evaluation splits that measure more than one voice or accent."""
 
 from __future__ import annotations
 
@@ -47,6 +47,23 @@ def transcript_checks(rows: Sequence[Mapping[str, Any]], force: bool) -> list[st
             f"{MIN_CHARS_PER_S:g}-{MAX_CHARS_PER_S:g}), so may not be what the clip says: {_listed(sorted(odd))}"
         )
     return warnings
+
+
+def duplicate_checks(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Warn about duplicate groups (one recording uploaded twice, a repeated intro) of which
+    more than one clip is published: the release would hold the same audio more than once."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        if row.get("duplicate_group"):
+            groups[row["duplicate_group"]].append(row["clip_id"])
+    repeated = sorted(sorted(ids) for ids in groups.values() if len(ids) > 1)
+    if not repeated:
+        return []
+    shown = _listed([" = ".join(ids) for ids in repeated], limit=3)
+    return [
+        f"the audio of {len(repeated)} clip(s) is in the release more than once (duplicates of each other: "
+        f"{shown}); keep one of each (`accentds label CLIP_ID --reject` the others)"
+    ]
 
 
 def schema_checks(rows: Sequence[Mapping[str, Any]], schema: LabelSchema, force: bool) -> list[str]:

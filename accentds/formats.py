@@ -52,7 +52,19 @@ AUDIOFOLDER_COLUMNS = [
     "licence",
     "start",
     "end",
+    "text_origin",
 ]
+# the card's YAML keys that describe the Parquet files, not an export of them
+PARQUET_KEYS = ("configs", "dataset_info")
+EXPORT_NOTES = {
+    "nemo": "This folder holds version {version} for NVIDIA NeMo: `audio/<split>/<clip_id>.wav` and one "
+    "`<split>_manifest.jsonl` per split (`audio_filepath` relative to this folder, `duration`, `text`, "
+    "`speaker`, `accent`, `clip_id`).",
+    "audiofolder": "This folder holds version {version} as a Hugging Face audiofolder: `<split>/<clip_id>.wav` "
+    "and `<split>/metadata.jsonl` (or `.csv`); load it with "
+    '`datasets.load_dataset("audiofolder", data_dir="path/to/this/folder")`. Its columns `transcript` and '
+    "`speaker` are `text` and `speaker_id` below.",
+}
 _CHUNK = 1 << 20
 
 
@@ -219,6 +231,27 @@ def _text(value: Any) -> str:
 # -- writing ------------------------------------------------------------------------
 
 
+def _write_card(release: Release, out_dir: Path, fmt: str) -> None:
+    """The release's dataset card as out_dir/README.md, so its licences, the attribution its
+    sources ask for and what it leaves out travel with the export: its YAML header without
+    the keys that describe the Parquet files (`datasets` would look for them), and a note on
+    the layout of this folder first."""
+    from huggingface_hub import DatasetCard  # parses the YAML header as the Hub does
+
+    from .markup import to_yaml
+
+    try:
+        card = DatasetCard((release.root / CARD).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _damaged(release.root, f"its {CARD} cannot be read ({exc})") from None
+    header = {k: v for k, v in card.data.to_dict().items() if k not in PARQUET_KEYS}
+    note = EXPORT_NOTES[fmt].format(version=release.version)
+    top = f"---\n{to_yaml(header)}\n---\n\n" if header else ""
+    title, _, body = card.text.strip().partition("\n")
+    text = f"{title}\n\n{note}\n{body}" if title.startswith("# ") else f"{note}\n\n{card.text.strip()}"
+    (out_dir / CARD).write_text(f"{top}{text}\n", encoding="utf-8")
+
+
 @contextmanager
 def _fresh_output(release: Release, out_dir: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `out_dir`; on success it becomes `out_dir` in one step.
@@ -244,10 +277,12 @@ def write_nemo(release_dir: Path, out_dir: Path, absolute_paths: bool = False) -
     """Extract a release for NVIDIA NeMo: ``out_dir/audio/<split>/<clip_id>.wav`` (the shard's
     WAV bytes as they are) and ``out_dir/<split>_manifest.jsonl``, one JSON object per clip:
     ``audio_filepath`` (relative to out_dir unless `absolute_paths`), ``duration`` (seconds,
-    measured from the WAV), ``text``, ``speaker``, ``accent``, ``clip_id``. Returns out_dir."""
+    measured from the WAV), ``text``, ``speaker``, ``accent``, ``clip_id``; and the release's
+    card as ``out_dir/README.md``. Returns out_dir."""
     release = verify_release(Path(release_dir), allow_extra=True)
     final = Path(out_dir).expanduser().resolve()
     with _fresh_output(release, final) as tmp:
+        _write_card(release, tmp, NEMO_FORMAT)
         for split in release.shards:
             audio_dir = tmp / "audio" / split
             audio_dir.mkdir(parents=True)
@@ -291,7 +326,8 @@ def write_audiofolder(release_dir: Path, out_dir: Path, metadata: str = "jsonl")
     (the shard's WAV bytes as they are) and ``out_dir/<split>/metadata.jsonl`` (or ``metadata.csv``
     with `metadata="csv"`) whose ``file_name`` (relative to that split folder) comes first, then
     transcript, speaker, accent, duration, clip_id, accent_evidence, source_id, origin, licence,
-    start, end. Load it with ``datasets.load_dataset("audiofolder", data_dir=out_dir)``.
+    start, end, text_origin; and the release's card as ``out_dir/README.md``. Load it with
+    ``datasets.load_dataset("audiofolder", data_dir=out_dir)`` or ``datasets.load_dataset(out_dir)``.
 
     JSON lines is the default because datasets infers each CSV's column types on its own and
     refuses splits that disagree: a split whose transcripts are all digits (int64), or whose
@@ -301,6 +337,7 @@ def write_audiofolder(release_dir: Path, out_dir: Path, metadata: str = "jsonl")
     release = verify_release(Path(release_dir), allow_extra=True)
     final = Path(out_dir).expanduser().resolve()
     with _fresh_output(release, final) as tmp:
+        _write_card(release, tmp, AUDIOFOLDER_FORMAT)
         for split in release.shards:
             split_dir = tmp / split
             split_dir.mkdir()

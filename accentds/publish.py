@@ -43,7 +43,13 @@ from .changes import (
     render_diff,
     same_data_as_recorded,
 )
-from .checks import credited_speakers, evaluation_checks, schema_checks, transcript_checks
+from .checks import (
+    credited_speakers,
+    duplicate_checks,
+    evaluation_checks,
+    schema_checks,
+    transcript_checks,
+)
 from .errors import AccentdsError
 from .files import now_iso, pid_alive, read_csv, sha256_file
 from .licences import OTHER, Credit, attribution_warnings, card_licence, combine, credits
@@ -305,6 +311,7 @@ def publish(
     warnings += credited_speakers(workspace.config.publish.speaker_names, kept, credit)
     licence = card_licence(licences, credit, any(not c.licence for c in credit.values()))
     warnings += transcript_checks(kept, force)
+    warnings += duplicate_checks(kept)
     warnings += schema_checks(kept, config.labels, force)
     moves = pending_moves(workspace)
     kept.sort(key=lambda r: r["clip_id"])

@@ -46,6 +46,8 @@ REASONS = (
     ACCENT_UNLISTED,
     EVIDENCE_UNLISTED,
 )
+# what `publish` refuses (without --force) instead of leaving the clips out
+REFUSED = (*UNCREDITED, EMPTY_TRANSCRIPT, ACCENT_UNLISTED, EVIDENCE_UNLISTED)
 # the type of a `reasons` code: one bit per reason (int16 holds 15)
 CODE = pa.int16()
 # The command that fixes each reason (the deny list is meant to hold clips back)

@@ -317,6 +317,13 @@ def status(workspace: Workspace) -> Status:
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
     step = _publish_step(ready, held, since)
+    # held back for what publish refuses rather than leaves out: it stops at them
+    stopping = tuple(h for h in held if set(h.reasons) <= set(publishable.REFUSED))
+    if step and step.startswith("accentds publish") and step.endswith(")") and stopping:
+        step = (
+            f"{step[:-1]}; it stops at {sum(h.clips for h in stopping)} accepted clip(s) held back for "
+            f"{', '.join(h.reason for h in stopping)}: fix them as above, or reject them)"
+        )
     fixable = publishable.fixable(held)
     if fixable and not (since is None and not ready[0]):  # else the step names the fixes itself
         steps.append(f"{publishable.fixes(fixable)}   ({publishable.describe(fixable, 1)} held back)")

@@ -221,7 +221,7 @@ def test_audiofolder_layout(release: Path, tmp_path: Path, metadata: str) -> Non
     out = write_audiofolder(release, tmp_path / "af", metadata=metadata)
     expected = shard_rows(release)
     assert AUDIOFOLDER_COLUMNS[:6] == ["file_name", "transcript", "speaker", "accent", "duration", "clip_id"]
-    assert sorted(p.name for p in out.iterdir()) == ["test", "train", "validation"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "test", "train", "validation"]
     for split, rows in expected.items():
         meta = read_metadata(out / split)
         assert [m["clip_id"] for m in meta] == [r["clip_id"] for r in rows]

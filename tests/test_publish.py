@@ -462,7 +462,8 @@ def test_hub_column_names_loading_guide_and_a_card_template_that_survives(
     ws: Workspace, tmp_path: Path
 ) -> None:
     (ws.root / "card.md").write_text(
-        "---\nannotations_creators:\n- expert-generated\npretty_name: not this one\n---\n\n"
+        "---\nannotations_creators:\n- expert-generated\npretty_name: not this one\n"
+        "tags:\n- scots\n- audio\nlicense: mit\n---\n\n"
         "## Citation\n\nCite the Scots voices corpus.\n",
         encoding="utf-8",
     )
@@ -472,6 +473,8 @@ def test_hub_column_names_loading_guide_and_a_card_template_that_survives(
         meta = front_matter(card)
         assert meta["annotations_creators"] == ["expert-generated"]  # the template's keys are added
         assert meta["pretty_name"] == "test-corpus"  # ... but never replace the generated ones
+        assert meta["tags"] == ["audio", "speech", "accent", "scottish-english", "scots"]  # lists grow
+        assert meta["license"] == "cc0-1.0"  # what the clips' licences give, whatever card.md says
         assert "## Citation\n\nCite the Scots voices corpus." in card  # in every version's card
         assert f'load_dataset("ORG/NAME", revision="{version}")' in card
         assert 'cast_column("audio", Audio(decode=False))' in card and "torchcodec" in card

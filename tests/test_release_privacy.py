@@ -9,6 +9,7 @@ from unittest import mock
 
 import huggingface_hub
 import pytest
+from conftest import run_cli
 from huggingface_hub.hf_api import CommitInfo
 from releasing import NOW, check_against_workspace, front_matter, load, manifest_of
 
@@ -96,3 +97,20 @@ def test_hub_gating_comes_from_the_settings(ws: Workspace) -> None:
     assert "gated (auto)" in hub.render_plan(hub.plan_push(release.path, "scots-lab/x", "1.0.0"))
     with pytest.raises(AccentdsError, match=r'gated must be "", "auto" or "manual"'):
         load_config(_settings(ws, gated='"yes"').root / "accentds.toml")
+
+
+def test_publish_warns_on_the_terminal_of_speaker_names_differing_in_case(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """ "Morag" and "morag" are published as two speakers, maybe in two splits: publish says
+    so (as status does) with the rename that joins them, and no file of the release names them."""
+    hamish = sorted(c for c, r in manifest_of(ws).items() if r["speaker"] == "Hamish")
+    set_labels(ws, hamish, {"speaker": "morag"})
+    done = run_cli("publish", "1.0.0", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    assert (
+        'Warning: the speakers "Morag", "morag" differ only in case, so they count as 2 speakers: if they are '
+        'one person, `accentds speakers rename "morag" "Morag"`'
+    ) in done.stderr.replace("\n", " ")
+    text = _published_text(ws.releases / "1.0.0", tmp_path / "cache")
+    assert "Morag" not in text and "morag" not in text

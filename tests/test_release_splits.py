@@ -97,6 +97,10 @@ def test_a_reencoded_copy_lands_in_the_originals_split(
     assert all(manifest[c]["duplicate_group"] for c in copies)  # found as duplicates of Morag's clips
     second = publish(ws, "1.1.0", now=NOW)
     assert second.assignment[f"source:{pulled.source.source_id}"] == morag
+    # both copies are published: the curator and the card's readers are told which
+    [warning] = [w for w in second.warnings if "more than once" in w]
+    assert all(f"= {c}" in warning or f"{c} =" in warning for c in copies) and "--reject" in warning
+    assert warning in (second.path / "README.md").read_text(encoding="utf-8").replace("\\", "")
     splits = load(second.path, tmp_path / "cache")
     check_against_workspace(ws, splits)
     assert set(copies) <= {r["clip_id"] for r in splits[morag]}

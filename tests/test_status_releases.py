@@ -139,6 +139,26 @@ def test_a_missing_credit_says_which_part_is_missing_and_how_to_give_it(cut_ws: 
     assert step().startswith("accentds publish 1.0.0   (1 publishable clip(s)")
 
 
+def test_status_says_the_publish_it_suggests_stops_at_clips_without_a_transcript(cut_ws: Workspace) -> None:
+    """A clip held back for what publish refuses (no transcript) instead of leaving out: the
+    suggested publish says it stops there, and it does."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:3], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
+    set_labels(cut_ws, ids[:3], {"transcript": "Aye."})
+    set_labels(cut_ws, ids[2:3], {"transcript": ""})
+    [step] = _publish_steps(cut_ws)
+    assert step.startswith("accentds publish 1.0.0   (2 publishable clip(s)")
+    assert step.endswith(
+        "it stops at 1 accepted clip(s) held back for empty transcript: fix them as above, or reject them)"
+    )
+    refused = run_cli("publish", "1.0.0", "--dry-run", cwd=cut_ws.root)
+    assert refused.returncode == 1 and "1 accepted clip(s) have no transcript" in refused.stderr
+    set_labels(cut_ws, ids[2:3], {"status": "rejected"})
+    [step] = _publish_steps(cut_ws)
+    assert step.startswith("accentds publish 1.0.0   (2 publishable clip(s)") and "stops" not in step
+
+
 def test_an_unreadable_release_asks_for_verify(cut_ws: Workspace) -> None:
     ids = [c.clip_id for c in cut_ws.read_clips()]
     set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.markup import escape
 
 from ..errors import AccentdsError
 from .shared import WorkspaceOpt, _record_history, _release_minutes, _workspace, app, err, out
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 
 @app.command("review")
@@ -133,7 +136,7 @@ def publish_cmd(
         if dry_run and not preview:
             raise AccentdsError(f"release {version} is not built yet: run `accentds publish {version}` first")
         release = publish(ws, version, include_unlicensed=include_unlicensed, force=force, preview=preview)
-        for warning in release.warnings:
+        for warning in [*release.warnings, *_speaker_case_warnings(ws)]:
             err.print(f"[yellow]Warning:[/] {escape(warning)}")
         for name, stats in release.splits.items():
             if stats.clips:
@@ -164,6 +167,18 @@ def publish_cmd(
             return
         result = push(folder, to_hub, version, private=private, force=force)
         out.print(f"pushed {version} to {result.url} (commit {result.commit_oid}, tag {result.tag})")
+
+
+def _speaker_case_warnings(ws: Workspace) -> list[str]:
+    """Accepted clips' speaker names that differ only in case: published as two speakers, maybe
+    in two splits, until renamed into one. Shown here only: the card never names speakers."""
+    import pyarrow.compute as pc
+
+    from ..status import case_warnings
+    from ..views import build_manifest
+
+    manifest = build_manifest(ws)
+    return case_warnings(manifest.filter(pc.equal(manifest["status"], "accepted"))["speaker"])
 
 
 @app.command("verify")

@@ -1,0 +1,78 @@
+"""What a NeMo or audiofolder export of a real release carries for the people who get it:
+the release's card (licences, the attribution CC-BY asks for, what was left out), and every
+label the Parquet release has, `text_origin` included."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import datasets
+import pytest
+from conftest import run_cli
+from releasing import NOW, front_matter, speaker_source
+
+from accentds.labels import set_source_licence
+from accentds.publish import publish
+from accentds.workspace import Workspace
+
+CREDIT = "| Ferry talk | Hamish Ross | https://example.org/ferry | CC-BY-4.0"
+
+
+@pytest.fixture
+def released(ws: Workspace) -> Workspace:
+    hamish = speaker_source(ws, "Hamish")
+    set_source_licence(ws, hamish, "CC-BY-4.0")
+    done = run_cli(
+        "source", "set", hamish, "--author", "Hamish Ross", "--title", "Ferry talk",
+        "--url", "https://example.org/ferry", cwd=ws.root,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    publish(ws, "1.0.0", now=NOW)
+    return ws
+
+
+@pytest.mark.parametrize("fmt", ["nemo", "audiofolder"])
+def test_an_export_carries_the_card_with_its_licences_and_attribution(
+    released: Workspace, tmp_path: Path, fmt: str
+) -> None:
+    out = tmp_path / fmt
+    done = run_cli("publish", "1.0.0", "--format", fmt, "--output", str(out), cwd=released.root)
+    assert done.returncode == 0, done.stderr
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert front_matter(card)["license"] == ["cc-by-4.0", "cc0-1.0"]
+    assert "configs" not in front_matter(card)  # those name the Parquet files, not this folder
+    assert "### Attribution" in card and CREDIT in card
+    assert "## Left out" in card and "version 1.0.0" in card
+
+
+def test_an_audiofolder_export_loads_as_a_folder_with_every_label(
+    released: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    if importlib.util.find_spec("torchcodec") is None:
+        # datasets 5 imports torchcodec in Audio.encode_example even for a file path, which it
+        # then stores untouched as {"bytes": None, "path": path}; do just that without it.
+        encode = datasets.Audio.encode_example
+
+        def encode_path(self, value):
+            return {"bytes": None, "path": value} if isinstance(value, str) else encode(self, value)
+
+        monkeypatch.setattr(datasets.Audio, "encode_example", encode_path)
+    out = tmp_path / "af"
+    done = run_cli("publish", "1.0.0", "--format", "audiofolder", "--output", str(out), cwd=released.root)
+    assert done.returncode == 0, done.stderr
+    release = json.loads((released.releases / "1.0.0" / "release.json").read_text(encoding="utf-8"))
+    for how in ("folder", "audiofolder"):  # with the card beside the data too
+        cache = str(tmp_path / f"cache-{how}")
+        loaded = (
+            datasets.load_dataset(str(out), cache_dir=cache)
+            if how == "folder"
+            else datasets.load_dataset("audiofolder", data_dir=str(out), cache_dir=cache)
+        )
+        assert {s: len(part) for s, part in loaded.items()} == {
+            s: c["clips"] for s, c in release["counts"].items() if c["clips"]
+        }
+        rows = [r for part in loaded.values() for r in part.remove_columns("audio")]
+        assert {r["text_origin"] for r in rows} == {"person"}  # a reviewer typed every transcript
