@@ -15,6 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .errors import AccentdsError
+from .mix import late_audio_start, mono_mix
 from .procs import dies_with_us
 
 SOCKET_BUFFER = 1 << 20  # asked for; the kernel may give less
@@ -69,12 +70,14 @@ def decode_command(
     output: str = "pipe:1",
     container: str = "s16le",
     start_s: float | None = None,
+    mix: str = "",
 ) -> list[str]:
     """ffmpeg arguments that decode the first audio stream of `path` to mono 16-bit PCM.
 
     With `start_s`, the file's start time (see `late_audio_start`), the PCM is on the file's
     timeline, as a player and `excerpt_command` (`-ss`) see it: an audio stream that starts
-    later than the video is led by silence, not moved earlier.
+    later than the video is led by silence, not moved earlier. `mix` (see `mono_mix`) comes
+    before the mix to mono.
 
     The file is read by an `amovie` source inside one filter graph, which hands on frames
     of ten seconds: with `-i`, ffmpeg 7 and later pass every ~1,000-sample frame between
@@ -88,7 +91,7 @@ def decode_command(
     options = f"filename={_escape(source, _OPTION_SPECIAL)}:s={_escape('a:0', _OPTION_SPECIAL)}"
     first = "" if start_s is None else f":first_pts={round(start_s * rate)}"
     graph = (
-        f"amovie={_escape(options, _GRAPH_SPECIAL)},aresample={rate}{first},"
+        f"amovie={_escape(options, _GRAPH_SPECIAL)},{mix}aresample={rate}{first},"
         f"aformat=sample_fmts=s16:channel_layouts=mono,asetnsamples=n={rate * 10}:p=0"
     )
     return [
@@ -97,14 +100,17 @@ def decode_command(
     ]  # fmt: skip
 
 
-def excerpt_command(ffmpeg: str, path: Path, rate: int, start: float, length: float) -> list[str]:
+def excerpt_command(
+    ffmpeg: str, path: Path, rate: int, start: float, length: float, mix: str = ""
+) -> list[str]:
     """ffmpeg arguments that decode `length` seconds of the first audio stream of `path`
     from `start` (an accurate seek) to mono s16le on stdout; where the audio starts after
-    `start`, silence leads up to it."""
+    `start`, silence leads up to it. `mix` is `mono_mix(path)`, so that the excerpt is the
+    audio `cut` heard."""
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-ss", f"{start:.3f}",
         "-t", f"{length:.3f}", "-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
-        "-af", "aresample=first_pts=0", "-ac", "1", "-ar", str(rate), "-f", "s16le",
+        "-af", f"{mix}aresample=first_pts=0", "-ac", "1", "-ar", str(rate), "-f", "s16le",
         "-acodec", "pcm_s16le", "pipe:1",
     ]  # fmt: skip
 
@@ -141,9 +147,15 @@ def _strip_ffmpeg_prefix(line: str) -> str:
 
 @contextmanager
 def pcm_stream(
-    path: Path, ffmpeg: str, rate: int = 16000, chunk_bytes: int = 1 << 18, first_bytes: int = 0
+    path: Path,
+    ffmpeg: str,
+    rate: int = 16000,
+    chunk_bytes: int = 1 << 18,
+    first_bytes: int = 0,
+    mix: str | None = None,
 ) -> Iterator[Iterator[bytes]]:
-    """Decode `path` and yield an iterator of PCM chunks (mono s16le at `rate`).
+    """Decode `path` and yield an iterator of PCM chunks (mono s16le at `rate`; `mix` is
+    `mono_mix(path)`, found here when not given).
 
     Every chunk but the last is exactly `chunk_bytes` long; the first is `first_bytes` long
     when that is given, so that work on large chunks can start sooner. Problems found by ffmpeg
@@ -158,7 +170,9 @@ def pcm_stream(
     ours, theirs = socket.socketpair()
     with suppress(OSError):  # room for ffmpeg to run ahead while clips are written
         theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
-    command = decode_command(ffmpeg, path, rate, start_s=late_audio_start(path, ffmpeg))
+    if mix is None:
+        mix = mono_mix(path, ffmpeg)
+    command = decode_command(ffmpeg, path, rate, start_s=late_audio_start(path, ffmpeg), mix=mix)
     try:
         proc = subprocess.Popen(
             command,
@@ -249,26 +263,6 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _PICTURE = re.compile(r"^\s*Stream #.*: Video: (?!.*\(attached pic\)).*$", re.MULTILINE)
-_START = re.compile(r"^\s*Duration: [^,\n]*, start: (-?\d+(?:\.\d+)?)", re.MULTILINE)
-_AUDIO_START = re.compile(r"^\s*Stream #\d+:\d+\S*: Audio: .*, start (-?\d+(?:\.\d+)?)", re.MULTILINE)
-LATE_AUDIO_S = 0.1  # an audio stream starting later than this after the file is led by silence
-
-
-def late_audio_start(path: Path, ffmpeg: str) -> float | None:
-    """The file's start time (ffmpeg's `start:`, from which `-ss` counts) where its first audio
-    stream starts more than LATE_AUDIO_S later (`-itsoffset`, a video whose sound begins after
-    its picture); None for every other file, whose audio starts with it (encoder delays of a few
-    ms aside, which the decoders handle)."""
-    command = [ffmpeg, "-nostdin", "-hide_banner", "-i", "file:" + str(path.absolute())]
-    with suppress(OSError, subprocess.TimeoutExpired):
-        done = subprocess.run(
-            command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60, preexec_fn=dies_with_us()
-        )
-        said = done.stderr.decode("utf-8", "replace")
-        start, audio = _START.search(said), _AUDIO_START.search(said)
-        if start and audio and float(audio.group(1)) - float(start.group(1)) > LATE_AUDIO_S:
-            return float(start.group(1))
-    return None
 
 
 def header_duration(path: Path, ffmpeg: str) -> float | None:

@@ -1,0 +1,69 @@
+"""Stereo whose two channels cancel in a mono mix (one is the other phase-inverted, a wiring
+mistake of some recorders and lavalier adapters) is cut from one channel, with a warning;
+other stereo is mixed to mono as before."""
+
+import numpy as np
+import pytest
+from conftest import CUES, RATE
+
+from accentds.cut import cut
+from accentds.handcut import source_pcm
+from accentds.mix import FIRST_CHANNEL, mono_mix
+from accentds.pull import pull
+
+SENTENCES = 3
+
+
+def _first_sentences(speech):
+    return speech[: round((CUES[SENTENCES - 1]["end"] + 0.5) * RATE)]
+
+
+def _stereo(left, right):
+    return np.stack([left, right], axis=1).astype(np.int16)
+
+
+def _rms_db(samples):
+    return 20 * np.log10(max(np.sqrt(np.mean(samples.astype(float) ** 2)) / 32768, 1e-9))
+
+
+@pytest.mark.parametrize(("name", "args"), [("inverted.wav", ()), ("inverted.m4a", ("-c:a", "aac"))])
+def test_phase_inverted_stereo_is_cut_from_one_channel(name, args, workspace, make_media, speech, ffmpeg):
+    words = _first_sentences(speech)
+    path = make_media(name, *args, audio=_stereo(words, -np.maximum(words, -32767)))
+    assert mono_mix(path, ffmpeg) == FIRST_CHANNEL
+    [pulled] = pull(workspace, [str(path)], workers=1)
+    assert pulled.status == "pulled", pulled
+    [result] = cut(workspace, workers=1)
+    assert len(result.clips) == SENTENCES, result
+    assert "phase-inverted" in result.warning and "no speech" not in result.warning, result.warning
+    for clip, cue in zip(result.clips, CUES, strict=False):
+        assert clip.start <= cue["start"] and cue["end"] <= clip.end, (clip, cue)
+        assert clip.rms_dbfs > -40, clip
+    # a hand re-cut and the review page's context hear the same channel
+    again = np.frombuffer(source_pcm(ffmpeg, workspace.abs(pulled.source.media), RATE, 0.0, 3.0), "<i2")
+    assert _rms_db(again) > -40
+
+
+@pytest.mark.parametrize(
+    "channels",
+    [
+        "same",  # ordinary stereo of a mono recording
+        "left-only",
+        "independent",  # two different signals: a stereo recording
+    ],
+)
+def test_other_stereo_is_mixed_to_mono(channels, make_media, speech, ffmpeg):
+    words = _first_sentences(speech)
+    right = {
+        "same": words,
+        "left-only": np.zeros_like(words),
+        "independent": np.roll(words, RATE // 3),
+    }[channels]
+    path = make_media(f"{channels}.wav", audio=_stereo(words, right))
+    assert mono_mix(path, ffmpeg) == ""
+
+
+def test_mono_and_silent_files_are_mixed_as_they_are(make_media, speech, ffmpeg):
+    assert mono_mix(make_media("mono.wav", audio=_first_sentences(speech)), ffmpeg) == ""
+    silent = np.zeros((RATE, 2), dtype=np.int16)
+    assert mono_mix(make_media("silent.wav", audio=silent), ffmpeg) == ""
