@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .errors import AccentdsError
-from .mix import late_audio_start, mono_mix
+from .mix import Decoding, decoding
 from .procs import dies_with_us
 
 SOCKET_BUFFER = 1 << 20  # asked for; the kernel may give less
@@ -69,15 +69,13 @@ def decode_command(
     rate: int,
     output: str = "pipe:1",
     container: str = "s16le",
-    start_s: float | None = None,
-    mix: str = "",
+    how: Decoding | None = None,
 ) -> list[str]:
-    """ffmpeg arguments that decode the first audio stream of `path` to mono 16-bit PCM.
+    """ffmpeg arguments that decode an audio stream of `path` to mono 16-bit PCM.
 
-    With `start_s`, the file's start time (see `late_audio_start`), the PCM is on the file's
-    timeline, as a player and `excerpt_command` (`-ss`) see it: an audio stream that starts
-    later than the video is led by silence, not moved earlier. `mix` (see `mono_mix`) comes
-    before the mix to mono.
+    `how` (see `decoding`; default: the first audio stream, as it is) names the stream and puts
+    the PCM on the file's timeline, as a player and `excerpt_command` (`-ss`) see it: an audio
+    stream that starts later than the video is led by silence, not moved earlier.
 
     The file is read by an `amovie` source inside one filter graph, which hands on frames
     of ten seconds: with `-i`, ffmpeg 7 and later pass every ~1,000-sample frame between
@@ -88,8 +86,10 @@ def decode_command(
     `-flush_packets 0` lets ffmpeg fill its buffer before writing: on a pipe it otherwise
     writes every packet with its own system call."""
     source = "file:" + str(path.absolute())
-    options = f"filename={_escape(source, _OPTION_SPECIAL)}:s={_escape('a:0', _OPTION_SPECIAL)}"
-    first = "" if start_s is None else f":first_pts={round(start_s * rate)}"
+    how = how or Decoding()
+    options = f"filename={_escape(source, _OPTION_SPECIAL)}:s={_escape(f'a:{how.stream}', _OPTION_SPECIAL)}"
+    first = "" if how.start_s is None else f":first_pts={round(how.start_s * rate)}"
+    mix = how.mix
     graph = (
         f"amovie={_escape(options, _GRAPH_SPECIAL)},{mix}aresample={rate}{first},"
         f"aformat=sample_fmts=s16:channel_layouts=mono,asetnsamples=n={rate * 10}:p=0"
@@ -101,16 +101,17 @@ def decode_command(
 
 
 def excerpt_command(
-    ffmpeg: str, path: Path, rate: int, start: float, length: float, mix: str = ""
+    ffmpeg: str, path: Path, rate: int, start: float, length: float, how: Decoding | None = None
 ) -> list[str]:
-    """ffmpeg arguments that decode `length` seconds of the first audio stream of `path`
+    """ffmpeg arguments that decode `length` seconds of an audio stream of `path`
     from `start` (an accurate seek) to mono s16le on stdout; where the audio starts after
-    `start`, silence leads up to it. `mix` is `mono_mix(path)`, so that the excerpt is the
-    audio `cut` heard."""
+    `start`, silence leads up to it. `how` is `decoding(path)`, so that the excerpt is the
+    audio `cut` heard (default: the first audio stream, as it is)."""
+    how = how or Decoding()
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-ss", f"{start:.3f}",
-        "-t", f"{length:.3f}", "-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
-        "-af", f"{mix}aresample=first_pts=0", "-ac", "1", "-ar", str(rate), "-f", "s16le",
+        "-t", f"{length:.3f}", "-i", str(path), "-map", f"0:a:{how.stream}", "-vn", "-sn", "-dn",
+        "-af", f"{how.mix}aresample=first_pts=0", "-ac", "1", "-ar", str(rate), "-f", "s16le",
         "-acodec", "pcm_s16le", "pipe:1",
     ]  # fmt: skip
 
@@ -152,10 +153,10 @@ def pcm_stream(
     rate: int = 16000,
     chunk_bytes: int = 1 << 18,
     first_bytes: int = 0,
-    mix: str | None = None,
+    how: Decoding | None = None,
 ) -> Iterator[Iterator[bytes]]:
-    """Decode `path` and yield an iterator of PCM chunks (mono s16le at `rate`; `mix` is
-    `mono_mix(path)`, found here when not given).
+    """Decode `path` and yield an iterator of PCM chunks (mono s16le at `rate`; `how` is
+    `decoding(path)`, found here when not given).
 
     Every chunk but the last is exactly `chunk_bytes` long; the first is `first_bytes` long
     when that is given, so that work on large chunks can start sooner. Problems found by ffmpeg
@@ -170,9 +171,7 @@ def pcm_stream(
     ours, theirs = socket.socketpair()
     with suppress(OSError):  # room for ffmpeg to run ahead while clips are written
         theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
-    if mix is None:
-        mix = mono_mix(path, ffmpeg)
-    command = decode_command(ffmpeg, path, rate, start_s=late_audio_start(path, ffmpeg), mix=mix)
+    command = decode_command(ffmpeg, path, rate, how=how or decoding(path, ffmpeg))
     try:
         proc = subprocess.Popen(
             command,

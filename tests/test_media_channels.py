@@ -2,8 +2,11 @@
 mistake of some recorders and lavalier adapters) is cut from one channel, with a warning;
 other stereo is mixed to mono as before."""
 
+import subprocess
+
 import numpy as np
 import pytest
+import soundfile
 from conftest import CUES, RATE
 
 from accentds.cut import cut
@@ -67,3 +70,25 @@ def test_mono_and_silent_files_are_mixed_as_they_are(make_media, speech, ffmpeg)
     assert mono_mix(make_media("mono.wav", audio=_first_sentences(speech)), ffmpeg) == ""
     silent = np.zeros((RATE, 2), dtype=np.int16)
     assert mono_mix(make_media("silent.wav", audio=silent), ffmpeg) == ""
+
+
+def test_the_audio_stream_a_player_plays_is_cut(workspace, speech, ffmpeg, tmp_path):
+    """A file whose first audio stream is silent (another language's track left empty, a muted
+    camera microphone) and whose speech is the stream marked default, which players play."""
+    words = _first_sentences(speech)
+    wav = tmp_path / "words.wav"
+    soundfile.write(str(wav), words, RATE, subtype="PCM_16")
+    path = tmp_path / "two tracks.mkv"
+    command = [
+        ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", f"anullsrc=r={RATE}:cl=mono", "-i", str(wav),
+        "-map", "0:a", "-map", "1:a", "-t", f"{len(words) / RATE:.3f}", "-c:a", "flac",
+        "-disposition:a:0", "0", "-disposition:a:1", "default", str(path),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True)
+    [pulled] = pull(workspace, [str(path)], workers=1)
+    assert pulled.status == "pulled", pulled
+    [result] = cut(workspace, workers=1)
+    assert len(result.clips) == SENTENCES, result
+    clip = result.clips[0]
+    again = source_pcm(ffmpeg, workspace.abs(pulled.source.media), RATE, clip.start, clip.end)
+    assert _rms_db(np.frombuffer(again, "<i2")) > -40  # a hand re-cut hears the same stream
