@@ -222,7 +222,7 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
         warnings.append(
             f"the last clip, {last.clip_id} (from {last.start:.1f} s), stops where the sound does"
         )
-    if how.mix == FIRST_CHANNEL:
+    if FIRST_CHANNEL in how.mix:
         warnings.append("its two channels cancel out in a mono mix (one is phase-inverted): cut the left one")
     if not clips:
         warnings.append(no_speech_warning(dropped, source.source_id))

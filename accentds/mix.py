@@ -57,12 +57,15 @@ def decoding(path: Path, ffmpeg: str) -> Decoding:
 
 CANCEL_DB = 20.0  # the side (L - R) this much louder than the mid (L + R): channels that cancel
 FIRST_CHANNEL = "pan=mono|c0=c0,"
+DC_LEVEL = 0.01  # a mean sample beyond this share of full scale: a DC offset, removed
+NO_DC = "highpass=f=20,"  # below the lowest voice (~70 Hz); a bare DC step makes every clip click
 
 
 def mono_mix(path: Path, ffmpeg: str, stream: int = 0, probe_s: float = 60.0) -> str:
-    """The filter to put before the mix to mono: FIRST_CHANNEL where the two channels of a
-    stereo stream cancel in their sum (one a phase-inverted copy of the other, a wiring
-    mistake that leaves a mono mix silent; judged on its first `probe_s` seconds), else ""."""
+    """The filters to put before the mix to mono, judged on the first `probe_s` seconds:
+    FIRST_CHANNEL where the two channels of a stereo stream cancel in their sum (one a
+    phase-inverted copy of the other, a wiring mistake that leaves a mono mix silent), NO_DC
+    where the audio sits off zero (a faulty sound card or preamp), else ""."""
     command = [
         ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-t", f"{probe_s:g}",
         "-i", "file:" + str(path.absolute()), "-map", f"0:a:{stream}", "-vn", "-sn", "-dn",
@@ -82,4 +85,6 @@ def mono_mix(path: Path, ffmpeg: str, stream: int = 0, probe_s: float = 60.0) ->
     mid = float(np.mean((pairs[:, 0] + pairs[:, 1]) ** 2))
     side = float(np.mean((pairs[:, 0] - pairs[:, 1]) ** 2))
     audible = side > 4 * (32768 * 10 ** (-60 / 20)) ** 2  # louder than -60 dBFS
-    return FIRST_CHANNEL if audible and side > mid * 10 ** (CANCEL_DB / 10) else ""
+    channel = FIRST_CHANNEL if audible and side > mid * 10 ** (CANCEL_DB / 10) else ""
+    heard = pairs[:, 0] if channel else pairs.mean(axis=1)
+    return (NO_DC if abs(float(heard.mean())) > DC_LEVEL * 32768 else "") + channel

@@ -92,3 +92,19 @@ def test_the_audio_stream_a_player_plays_is_cut(workspace, speech, ffmpeg, tmp_p
     clip = result.clips[0]
     again = source_pcm(ffmpeg, workspace.abs(pulled.source.media), RATE, clip.start, clip.end)
     assert _rms_db(np.frombuffer(again, "<i2")) > -40  # a hand re-cut hears the same stream
+
+
+def test_a_dc_offset_is_removed_from_the_clips(workspace, make_media, speech, ffmpeg):
+    """A recording sitting at +40% of full scale (a faulty preamp): its clips hold the speech
+    around zero, so they do not click where they start and end, and their level is the speech's."""
+    words = _first_sentences(speech).astype(float) * 0.5
+    path = make_media("offset.wav", audio=(words + 0.4 * 32768).astype(np.int16))
+    [pulled] = pull(workspace, [str(path)], workers=1)
+    assert pulled.status == "pulled", pulled
+    [result] = cut(workspace, workers=1)
+    assert len(result.clips) == SENTENCES, result
+    for clip, cue in zip(result.clips, CUES, strict=False):
+        held = soundfile.read(str(workspace.abs(clip.path)), dtype="int16")[0]
+        assert abs(held.mean()) < 100 and abs(int(held[0])) < 1000, (clip, held[:4])
+        spoken = words[round(cue["start"] * RATE) : round(cue["end"] * RATE)]
+        assert abs(clip.rms_dbfs - _rms_db(spoken)) < 3, (clip, _rms_db(spoken))
