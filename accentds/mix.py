@@ -42,10 +42,10 @@ def decoding(path: Path, ffmpeg: str) -> Decoding:
             command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60, preexec_fn=dies_with_us()
         )
         said = done.stderr.decode("utf-8", "replace")
-    streams: dict[str, str] = {}  # a stream listed twice (under each MPEG-TS program) counts once
+    streams: dict[int, str] = {}  # a stream listed twice (under each MPEG-TS program) counts once
     for match in _AUDIO.finditer(said):
-        streams.setdefault(match.group(1), match.group(2))
-    described = list(streams.values())
+        streams.setdefault(int(match.group(1)), match.group(2))
+    described = [streams[index] for index in sorted(streams)]  # `a:N` counts in file order
     stream = next((n for n, text in enumerate(described) if "(default)" in text), 0)
     start_s = None
     file_start = _START.search(said)
