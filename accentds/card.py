@@ -340,7 +340,7 @@ def _card_cutting(build: Build) -> list[str]:
     return [
         "## How the clips were cut",
         "",
-        f"ffmpeg decoded each source's first audio stream to {build.rate} Hz mono, and {found}: speech runs "
+        f"ffmpeg decoded each source's audio (the stream a player plays) to {build.rate} Hz mono, and {found}: speech runs "
         "separated by pauses shorter than the merge gap form one clip, padded on each side; clips shorter "
         "than the minimum were dropped and longer speech was split at its quietest "
         f"pause. Cut and published with accentds {__version__}.",

@@ -35,6 +35,7 @@ from .errors import AccentdsError
 from .files import now_iso, pid_alive
 from .finder import SpeechFinder, no_speech_warning
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, short_of_header, write_wav
+from .mix import FIRST_CHANNEL, decoding
 from .models import Clip, Source, clip_id
 from .vad import FrameClip
 from .views import refresh_manifest, write_manifest
@@ -181,8 +182,9 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
     chunk_bytes = frame_bytes * 2048
     first_bytes = frame_bytes * 128  # 4 s: the work starts while ffmpeg decodes the next minute
     warnings: list[str] = []
+    how = decoding(root / source.media, ffmpeg)
     try:
-        with pcm_stream(root / source.media, ffmpeg, rate, chunk_bytes, first_bytes) as chunks:
+        with pcm_stream(root / source.media, ffmpeg, rate, chunk_bytes, first_bytes, how) as chunks:
             for chunk in chunks:
                 total_bytes += len(chunk)
                 if tail:
@@ -220,6 +222,8 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
         warnings.append(
             f"the last clip, {last.clip_id} (from {last.start:.1f} s), stops where the sound does"
         )
+    if FIRST_CHANNEL in how.mix:
+        warnings.append("its two channels cancel out in a mono mix (one is phase-inverted): cut the left one")
     if not clips:
         warnings.append(no_speech_warning(dropped, source.source_id))
     drafts = _drafts(root, source, clips) if write else ()

@@ -23,6 +23,7 @@ from .config import VadSettings
 from .errors import AccentdsError
 from .files import damaged, now_iso, read_csv, write_csv_atomic
 from .media import BYTES_PER_SAMPLE, MediaError, excerpt_command, write_wav
+from .mix import decoding
 from .models import Clip, Source, clip_id
 from .procs import dies_with_us
 from .vad import make_detector
@@ -89,7 +90,7 @@ def source_pcm(ffmpeg: str, media: Path, rate: int, start: float, end: float, pa
     """Mono s16le PCM of `media` from `start` to `end` seconds, decoded after a seek: for
     some formats (AAC, Opus) a few ms off the timeline `cut` reads (see `exact_pcm`). Past
     the end of the audio it is an error, or with `partial` the part there is."""
-    command = excerpt_command(ffmpeg, media, rate, start, end - start)
+    command = excerpt_command(ffmpeg, media, rate, start, end - start, decoding(media, ffmpeg))
     try:
         done = subprocess.run(
             command, capture_output=True, timeout=120, stdin=subprocess.DEVNULL, preexec_fn=dies_with_us()

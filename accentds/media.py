@@ -15,6 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .errors import AccentdsError
+from .mix import Decoding, decoding
 from .procs import dies_with_us
 
 SOCKET_BUFFER = 1 << 20  # asked for; the kernel may give less
@@ -63,9 +64,18 @@ def _escape(text: str, special: str) -> str:
 
 
 def decode_command(
-    ffmpeg: str, path: Path, rate: int, output: str = "pipe:1", container: str = "s16le"
+    ffmpeg: str,
+    path: Path,
+    rate: int,
+    output: str = "pipe:1",
+    container: str = "s16le",
+    how: Decoding | None = None,
 ) -> list[str]:
-    """ffmpeg arguments that decode the first audio stream of `path` to mono 16-bit PCM.
+    """ffmpeg arguments that decode an audio stream of `path` to mono 16-bit PCM.
+
+    `how` (see `decoding`; default: the first audio stream, as it is) names the stream and puts
+    the PCM on the file's timeline, as a player and `excerpt_command` (`-ss`) see it: an audio
+    stream that starts later than the video is led by silence, not moved earlier.
 
     The file is read by an `amovie` source inside one filter graph, which hands on frames
     of ten seconds: with `-i`, ffmpeg 7 and later pass every ~1,000-sample frame between
@@ -76,9 +86,12 @@ def decode_command(
     `-flush_packets 0` lets ffmpeg fill its buffer before writing: on a pipe it otherwise
     writes every packet with its own system call."""
     source = "file:" + str(path.absolute())
-    options = f"filename={_escape(source, _OPTION_SPECIAL)}:s={_escape('a:0', _OPTION_SPECIAL)}"
+    how = how or Decoding()
+    options = f"filename={_escape(source, _OPTION_SPECIAL)}:s={_escape(f'a:{how.stream}', _OPTION_SPECIAL)}"
+    first = "" if how.start_s is None else f":first_pts={round(how.start_s * rate)}"
+    mix = how.mix
     graph = (
-        f"amovie={_escape(options, _GRAPH_SPECIAL)},aresample={rate},"
+        f"amovie={_escape(options, _GRAPH_SPECIAL)},{mix}aresample={rate}{first},"
         f"aformat=sample_fmts=s16:channel_layouts=mono,asetnsamples=n={rate * 10}:p=0"
     )
     return [
@@ -87,13 +100,19 @@ def decode_command(
     ]  # fmt: skip
 
 
-def excerpt_command(ffmpeg: str, path: Path, rate: int, start: float, length: float) -> list[str]:
-    """ffmpeg arguments that decode `length` seconds of the first audio stream of `path`
-    from `start` (an accurate seek) to mono s16le on stdout."""
+def excerpt_command(
+    ffmpeg: str, path: Path, rate: int, start: float, length: float, how: Decoding | None = None
+) -> list[str]:
+    """ffmpeg arguments that decode `length` seconds of an audio stream of `path`
+    from `start` (an accurate seek) to mono s16le on stdout; where the audio starts after
+    `start`, silence leads up to it. `how` is `decoding(path)`, so that the excerpt is the
+    audio `cut` heard (default: the first audio stream, as it is)."""
+    how = how or Decoding()
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-ss", f"{start:.3f}",
-        "-t", f"{length:.3f}", "-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
-        "-ac", "1", "-ar", str(rate), "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
+        "-t", f"{length:.3f}", "-i", str(path), "-map", f"0:a:{how.stream}", "-vn", "-sn", "-dn",
+        "-af", f"{how.mix}aresample=first_pts=0", "-ac", "1", "-ar", str(rate), "-f", "s16le",
+        "-acodec", "pcm_s16le", "pipe:1",
     ]  # fmt: skip
 
 
@@ -129,9 +148,15 @@ def _strip_ffmpeg_prefix(line: str) -> str:
 
 @contextmanager
 def pcm_stream(
-    path: Path, ffmpeg: str, rate: int = 16000, chunk_bytes: int = 1 << 18, first_bytes: int = 0
+    path: Path,
+    ffmpeg: str,
+    rate: int = 16000,
+    chunk_bytes: int = 1 << 18,
+    first_bytes: int = 0,
+    how: Decoding | None = None,
 ) -> Iterator[Iterator[bytes]]:
-    """Decode `path` and yield an iterator of PCM chunks (mono s16le at `rate`).
+    """Decode `path` and yield an iterator of PCM chunks (mono s16le at `rate`; `how` is
+    `decoding(path)`, found here when not given).
 
     Every chunk but the last is exactly `chunk_bytes` long; the first is `first_bytes` long
     when that is given, so that work on large chunks can start sooner. Problems found by ffmpeg
@@ -146,9 +171,10 @@ def pcm_stream(
     ours, theirs = socket.socketpair()
     with suppress(OSError):  # room for ffmpeg to run ahead while clips are written
         theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+    command = decode_command(ffmpeg, path, rate, how=how or decoding(path, ffmpeg))
     try:
         proc = subprocess.Popen(
-            decode_command(ffmpeg, path, rate),
+            command,
             stdout=theirs.fileno(),
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,

@@ -32,6 +32,7 @@ from ..files import read_csv
 from ..journal import as_table, fold, new_tx_id
 from ..labels import LabelConflict, default_reviewer, set_labels
 from ..media import BYTES_PER_SAMPLE, excerpt_command, find_ffmpeg, wav_header
+from ..mix import decoding
 from ..views import QUALITY_FLAGS, build_manifest
 from ..workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace
 from .edit import bounds_router, source_window
@@ -240,7 +241,7 @@ def create_app(
             ffmpeg = find_ffmpeg(workspace.config.ffmpeg)
         except AccentdsError:
             return json_error(500, "ffmpeg is not available to decode the context: run `accentds doctor`")
-        command = excerpt_command(ffmpeg, media, CONTEXT_RATE, begin, end - begin)
+        command = excerpt_command(ffmpeg, media, CONTEXT_RATE, begin, end - begin, decoding(media, ffmpeg))
         try:
             done = subprocess.run(command, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:

@@ -1,0 +1,90 @@
+"""How a file's audio becomes the one mono timeline every decode shares: from where it starts,
+and from which channels."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .procs import dies_with_us
+
+_START = re.compile(r"^\s*Duration: [^,\n]*, start: (-?\d+(?:\.\d+)?)", re.MULTILINE)
+_AUDIO = re.compile(r"^\s*Stream #\d+:(\d+)\S*: Audio: (.*)$", re.MULTILINE)
+_STREAM_START = re.compile(r", start (-?\d+(?:\.\d+)?)")
+LATE_AUDIO_S = 0.1  # an audio stream starting later than this after the file is led by silence
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Which audio of a file every decode takes, so that they all hear the same timeline.
+
+    `stream`: the audio stream a player plays (the first marked default, else the first), as
+    its number among the audio streams; `start_s`: the file's start time (ffmpeg's `start:`,
+    from which `-ss` counts) where that stream starts more than LATE_AUDIO_S later (a video
+    whose sound begins after its picture), else None; `mix`: see `mono_mix`."""
+
+    stream: int = 0
+    start_s: float | None = None
+    mix: str = ""
+
+
+def decoding(path: Path, ffmpeg: str) -> Decoding:
+    """How to decode `path`: its played audio stream, from where, through which mix."""
+    command = [ffmpeg, "-nostdin", "-hide_banner", "-i", "file:" + str(path.absolute())]
+    said = ""
+    with suppress(OSError, subprocess.TimeoutExpired):
+        done = subprocess.run(
+            command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60, preexec_fn=dies_with_us()
+        )
+        said = done.stderr.decode("utf-8", "replace")
+    streams: dict[int, str] = {}  # a stream listed twice (under each MPEG-TS program) counts once
+    for match in _AUDIO.finditer(said):
+        streams.setdefault(int(match.group(1)), match.group(2))
+    described = [streams[index] for index in sorted(streams)]  # `a:N` counts in file order
+    stream = next((n for n, text in enumerate(described) if "(default)" in text), 0)
+    start_s = None
+    file_start = _START.search(said)
+    ours = _STREAM_START.search(described[stream]) if described else None
+    if file_start and ours and float(ours.group(1)) - float(file_start.group(1)) > LATE_AUDIO_S:
+        start_s = float(file_start.group(1))
+    return Decoding(stream, start_s, mono_mix(path, ffmpeg, stream))
+
+
+CANCEL_DB = 20.0  # the side (L - R) this much louder than the mid (L + R): channels that cancel
+FIRST_CHANNEL = "pan=mono|c0=c0,"
+DC_LEVEL = 0.01  # a mean sample beyond this share of full scale: a DC offset, removed
+NO_DC = "highpass=f=20,"  # below the lowest voice (~70 Hz); a bare DC step makes every clip click
+
+
+def mono_mix(path: Path, ffmpeg: str, stream: int = 0, probe_s: float = 60.0) -> str:
+    """The filters to put before the mix to mono, judged on the first `probe_s` seconds:
+    FIRST_CHANNEL where the two channels of a stereo stream cancel in their sum (one a
+    phase-inverted copy of the other, a wiring mistake that leaves a mono mix silent), NO_DC
+    where the audio sits off zero (a faulty sound card or preamp), else ""."""
+    command = [
+        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-t", f"{probe_s:g}",
+        "-i", "file:" + str(path.absolute()), "-map", f"0:a:{stream}", "-vn", "-sn", "-dn",
+        "-ac", "2", "-ar", "8000", "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(
+            command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60, preexec_fn=dies_with_us()
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    pairs = (
+        np.frombuffer(done.stdout[: len(done.stdout) // 4 * 4], dtype="<i2").reshape(-1, 2).astype(np.float64)
+    )
+    if not len(pairs):
+        return ""
+    mid = float(np.mean((pairs[:, 0] + pairs[:, 1]) ** 2))
+    side = float(np.mean((pairs[:, 0] - pairs[:, 1]) ** 2))
+    audible = side > 4 * (32768 * 10 ** (-60 / 20)) ** 2  # louder than -60 dBFS
+    channel = FIRST_CHANNEL if audible and side > mid * 10 ** (CANCEL_DB / 10) else ""
+    heard = pairs[:, 0] if channel else pairs.mean(axis=1)
+    return (NO_DC if abs(float(heard.mean())) > DC_LEVEL * 32768 else "") + channel
