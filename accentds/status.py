@@ -269,6 +269,12 @@ def _publish_step(
         return f"accentds verify {newest}   (it cannot be read: {since.error})"
     if not since.changed:
         return None
+    if not clips and not since.include_unlicensed:  # publish would stop: a release holds clips
+        fix = publishable.fixes(held) if held else ""
+        why = f"{since.dropped} clip(s) of {newest} no longer publishable" + (
+            f": {publishable.describe(held, 1)}" if held else ""
+        )
+        return f"nothing publishable for {next_version(newest)} ({why})" + (f": {fix}" if fix else "")
     parts = []
     if since.new_clips:
         parts.append(f"{since.new_clips} new publishable clip(s), {since.new_seconds / 60:.1f} min")
@@ -339,7 +345,7 @@ def status(workspace: Workspace) -> Status:
             f"{', '.join(h.reason for h in stopping)}: fix them as above, or reject them)"
         )
     fixable = publishable.fixable(held)
-    if fixable and not (since is None and not ready[0]):  # else the step names the fixes itself
+    if fixable and not (step or "").startswith("nothing publishable"):  # else the step names the fixes
         steps.append(f"{publishable.fixes(fixable)}   ({publishable.describe(fixable, 1)} held back)")
     if step:
         steps.append(step)
