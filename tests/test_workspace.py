@@ -259,3 +259,24 @@ def test_export_takes_its_format_from_the_file_name_and_never_writes_over_the_wo
     assert workspace.labels_journal.read_bytes() == journal
     assert {p: p.read_bytes() for p in workspace.manifests.rglob("*") if p.is_file()} == kept
     assert not (workspace.clips / "all.csv").exists()
+
+
+def test_a_folder_of_a_workspace_given_as_the_workspace_names_the_workspace(tmp_path: Path) -> None:
+    """`--workspace WS/manifests` said to run `accentds init WS/manifests`, and that init made
+    a second workspace inside the first one's manifests/ folder."""
+    ws, _ = init_workspace(tmp_path / "my corpus")
+    (ws.releases / "0.1.0").mkdir()
+    for inner in (ws.manifests, ws.releases / "0.1.0"):
+        shown = run_cli("--workspace", str(inner), "status", cwd=tmp_path)
+        assert shown.returncode == 1
+        assert f"folder of the workspace {ws.root}: give that one, `--workspace '{ws.root}'`" in shown.stderr
+        assert "accentds init" not in shown.stderr
+    made = run_cli("init", str(ws.manifests), cwd=tmp_path)
+    assert made.returncode == 1 and "lies in the manifests/ folder of the workspace" in made.stderr
+    assert not (ws.manifests / "accentds.toml").exists() and not (ws.manifests / "raw").exists()
+    # a new folder beside them is a new workspace, its path quoted to be pasted
+    shown = run_cli("--workspace", "my corpus/demo", "status", cwd=tmp_path)
+    assert "run `accentds init 'my corpus/demo'` first" in shown.stderr
+    made = run_cli("init", "my corpus/demo", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (ws.root / "demo" / "accentds.toml").is_file()
