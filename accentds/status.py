@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import publishable
+from .cut_commit import stale_settings
 from .errors import AccentdsError
 from .licences import attribution_warnings
 from .privacy import salt, salt_path, speaker_id, speaker_key
@@ -332,7 +333,7 @@ def status(workspace: Workspace) -> Status:
         )
         steps.append(
             f"accentds cut   ({uncut} source(s) not cut, {len(stale_ids)} cut with other [vad] settings "
-            f"(accentds.toml changed, or an earlier accentds cut it){careful})"
+            f"({stale_settings(workspace, (cuts[sid].settings_id for sid in stale_ids))}){careful})"
         )
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
