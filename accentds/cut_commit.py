@@ -100,9 +100,10 @@ def first_cut(old: pa.Table, new: Sequence[Clip]) -> list[Clip]:
 
 def commit_cut(
     workspace: Workspace, result: SourceCut, vad: VadSettings, allow_orphans: bool = False
-) -> list[Path]:
+) -> tuple[list[Path], int]:
     """Record a finished cut in the manifests; return the clip files it no longer uses,
-    which the caller deletes once the views no longer list them.
+    which the caller deletes once the views no longer list them, and how many clips' labels
+    moved to a new clip.
 
     Labels of replaced clips move to the new clip that matches each (`_moves`: the same
     stretch of speech, not split or joined with another), recorded in the label journal
@@ -189,7 +190,10 @@ def commit_cut(
         write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, added]))
     gone = set(replaced)
     paths = table.filter(mine)["path"].to_pylist()
-    return [workspace.abs(p) for cid, p in zip(old["clip_id"].to_pylist(), paths, strict=True) if cid in gone]
+    files = [
+        workspace.abs(p) for cid, p in zip(old["clip_id"].to_pylist(), paths, strict=True) if cid in gone
+    ]
+    return files, sum(1 for cid in moves if any(labelled[cid].values.values()))
 
 
 def read_fingerprints(workspace: Workspace, columns: list[str] | None = None) -> pa.Table:
