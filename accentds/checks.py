@@ -74,8 +74,10 @@ def schema_checks(rows: Sequence[Mapping[str, Any]], schema: LabelSchema, force:
         odd = sorted({r[name] for r in rows if r[name] and r[name] not in allowed})
         for value in odd:
             ids = sorted(r["clip_id"] for r in rows if r[name] == value)
+            near = [a for a in allowed if a.casefold() == value.casefold()]
             found.append(
                 f"{len(ids)} accepted clip(s) have the {name.replace('_', ' ')} {value!r} ({_listed(ids)})"
+                + (f" (listed as {near[0]!r}: only the case differs)" if near else "")
             )
     if not found:
         return []
