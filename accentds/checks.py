@@ -74,8 +74,10 @@ def schema_checks(rows: Sequence[Mapping[str, Any]], schema: LabelSchema, force:
         odd = sorted({r[name] for r in rows if r[name] and r[name] not in allowed})
         for value in odd:
             ids = sorted(r["clip_id"] for r in rows if r[name] == value)
+            near = [a for a in allowed if a.casefold() == value.casefold()]
             found.append(
                 f"{len(ids)} accepted clip(s) have the {name.replace('_', ' ')} {value!r} ({_listed(ids)})"
+                + (f" (listed as {near[0]!r}: only the case differs)" if near else "")
             )
     if not found:
         return []
@@ -146,3 +148,24 @@ def credited_speakers(
         "attribution table names them, so their speaker id can be tied to that name although "
         "speaker_names = false"
     ]
+
+
+def rate_checks(
+    rows: Sequence[Mapping[str, Any]], recorded: Mapping[str, Mapping[str, Any]], rate: int
+) -> None:
+    """Refuse clips cut at another rate than [audio] sample_rate (changed since they were cut),
+    naming every source at once; `recorded` is manifests/cut_settings.json (a cut it does not
+    hold is checked file by file as the release is written)."""
+    odd = sorted(
+        {
+            r["source_id"]
+            for r in rows
+            if (recorded.get(r.get("settings_id") or "") or {}).get("sample_rate", rate) != rate
+        }
+    )
+    if odd:
+        raise AccentdsError(
+            f"{len(odd)} source(s) were cut at another rate than [audio] sample_rate = {rate} of accentds.toml "
+            f"({_listed(odd)}): run `accentds cut` to cut them again at {rate} Hz (their labels move to the "
+            "new clips), then publish again"
+        )

@@ -55,6 +55,7 @@ class SourceCut:
     dry_run: bool = False
     drafts: tuple[tuple[str, str, str], ...] = ()  # (clip id, draft transcript, "manual" | "auto")
     drops: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, reason) of speech not kept
+    labels_moved: int = 0  # clips of an earlier cut whose labels moved to a new clip of this one
     fingerprints: tuple[bytes, ...] = ()  # each clip's (`fingerprints.fingerprint`) as little-endian uint32
 
     @property
@@ -364,7 +365,9 @@ def cut(
         def finish(result: SourceCut) -> None:
             if not dry_run and result.ok:
                 try:
-                    unused.extend(commit_cut(workspace, result, vad, allow_orphans=force))
+                    files, moved = commit_cut(workspace, result, vad, allow_orphans=force)
+                    unused.extend(files)
+                    result = replace(result, labels_moved=moved)
                 except WouldOrphan as refused:
                     sweep(workspace, result.source_id)  # the new files of the cut not taken
                     result = replace(result, ok=False, reason=str(refused), clips=())

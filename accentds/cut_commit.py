@@ -6,8 +6,8 @@ from the fingerprints of the whole corpus."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,9 +100,10 @@ def first_cut(old: pa.Table, new: Sequence[Clip]) -> list[Clip]:
 
 def commit_cut(
     workspace: Workspace, result: SourceCut, vad: VadSettings, allow_orphans: bool = False
-) -> list[Path]:
+) -> tuple[list[Path], int]:
     """Record a finished cut in the manifests; return the clip files it no longer uses,
-    which the caller deletes once the views no longer list them.
+    which the caller deletes once the views no longer list them, and how many clips' labels
+    moved to a new clip.
 
     Labels of replaced clips move to the new clip that matches each (`_moves`: the same
     stretch of speech, not split or joined with another), recorded in the label journal
@@ -189,7 +190,10 @@ def commit_cut(
         write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, added]))
     gone = set(replaced)
     paths = table.filter(mine)["path"].to_pylist()
-    return [workspace.abs(p) for cid, p in zip(old["clip_id"].to_pylist(), paths, strict=True) if cid in gone]
+    files = [
+        workspace.abs(p) for cid, p in zip(old["clip_id"].to_pylist(), paths, strict=True) if cid in gone
+    ]
+    return files, sum(1 for cid in moves if any(labelled[cid].values.values()))
 
 
 def read_fingerprints(workspace: Workspace, columns: list[str] | None = None) -> pa.Table:
@@ -245,3 +249,31 @@ def find_duplicates(workspace: Workspace) -> int:
     rows = [{"clip_id": c, "duplicate_group": g} for c, g in sorted(groups.items())]
     write_csv_atomic(workspace.duplicates_csv, DUPLICATE_FIELDS, rows)
     return len(rows)
+
+
+def stale_settings(workspace: Workspace, settings_ids: Iterable[str]) -> str:
+    """What differs between the [vad] settings now and those of `settings_ids` (sources cut
+    with other settings), from manifests/cut_settings.json: "padding_ms 200 → 350", a setting
+    the cut had none of, and the cuts of an accentds that recorded none."""
+    recorded = workspace.read_cut_settings()
+    now = asdict(workspace.config.vad)
+    if now.get("silero_model"):
+        now["silero_model"] = Path(now["silero_model"]).name  # recorded by name only
+    changes: dict[str, set[str]] = {}
+    unrecorded = 0
+    for sid in set(settings_ids):
+        old = recorded.get(sid)
+        if not isinstance(old, dict):
+            unrecorded += 1
+            continue
+        for name, value in now.items():
+            if name not in old:
+                changes.setdefault(name, set()).add(f"{name} = {value} is new since they were cut")
+            elif old[name] != value:
+                changes.setdefault(name, set()).add(f"{name} {old[name]} → {value}")
+    said = [text for name in sorted(changes) for text in sorted(changes[name])]
+    if unrecorded:
+        said.append("settings of an earlier accentds, which did not record them")
+    if not said:
+        return "accentds.toml changed, or an earlier accentds cut it"
+    return "; ".join(said[:4]) + ("; …" if len(said) > 4 else "")

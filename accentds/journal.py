@@ -15,6 +15,7 @@ clones' journals line by line (`merge=union` in .gitattributes)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import uuid
@@ -147,6 +148,22 @@ class LabelJournal:
                 self._parse(data[start:stop], data.count(b"\n", 0, start) + 1)
         return records
 
+    def recut_moves(self, clip_ids: Iterable[str]) -> dict[str, str]:
+        """The clip each of `clip_ids` is now after the re-cuts that moved its labels (followed
+        through later re-cuts, in journal order); a clip no re-cut moved is left out."""
+        at = {cid: cid for cid in clip_ids}
+        data = self._bytes()
+        for line in data[: data.rfind(b"\n") + 1].splitlines():
+            if _RECUT_NEEDLE not in line:  # only a re-cut's records are parsed
+                continue
+            try:
+                moved = _moves(json.loads(line))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+            for cid, now in at.items():
+                at[cid] = moved.get(now, now)
+        return {cid: now for cid, now in at.items() if now != cid}
+
     def tail(self, size: int = 1 << 16) -> list[dict]:
         """The complete records in the last `size` bytes, oldest first (unparsable ones left out)."""
         try:
@@ -247,6 +264,22 @@ def fold(records: Iterable[dict], clips: set[str] | None = None) -> dict[str, Cl
             state.reviewer = tx.get("reviewer", "")
             state.updated_at = tx.get("time", "")
     return labels
+
+
+_RECUT_NEEDLE = b'"why": "re-cut of'
+
+
+def _moves(tx: dict) -> dict[str, str]:
+    """The clips a re-cut record moved labels between, old to new: a move clears each field
+    of the old clip, then sets it on the new one."""
+    if not str(tx.get("why", "")).startswith("re-cut of"):
+        return {}
+    changes = tx["changes"]
+    return {
+        change["clip"]: after["clip"]
+        for change, after in itertools.pairwise(changes)
+        if change["new"] == "" and after["clip"] != change["clip"]
+    }
 
 
 def as_table(labels: dict[str, ClipLabels], fields: Sequence[str]) -> pa.Table:

@@ -47,6 +47,7 @@ from .checks import (
     credited_speakers,
     duplicate_checks,
     evaluation_checks,
+    rate_checks,
     schema_checks,
     transcript_checks,
 )
@@ -313,6 +314,7 @@ def publish(
     warnings += transcript_checks(kept, force)
     warnings += duplicate_checks(kept)
     warnings += schema_checks(kept, config.labels, force)
+    rate_checks(kept, workspace.read_cut_settings(), rate)
     moves = pending_moves(workspace)
     kept.sort(key=lambda r: r["clip_id"])
     present = {row["speaker"] for row in kept}

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import publishable
+from .cut_commit import stale_settings
 from .errors import AccentdsError
 from .licences import attribution_warnings
 from .privacy import salt, salt_path, speaker_id, speaker_key
@@ -73,6 +74,7 @@ class SinceRelease:
     new_clips: int = 0
     new_seconds: float = 0.0
     dropped: int = 0
+    recut: int = 0  # clips of it a re-cut replaced with new clips that took their labels
     include_unlicensed: bool = False  # it was published with --include-unlicensed
     error: str = ""
     absent: bool = False  # its folder is not in this workspace (a clone), so nothing was compared
@@ -80,7 +82,7 @@ class SinceRelease:
     @property
     def changed(self) -> bool:
         """Whether publishing now would give a release different from this one."""
-        return bool(self.new_clips or self.dropped or self.relabelled)
+        return bool(self.new_clips or self.dropped or self.relabelled or self.recut)
 
 
 @dataclass(frozen=True)
@@ -183,9 +185,12 @@ def since_release(
     why: pa.ChunkedArray | pa.Array,
     newest: Release,
     public: Callable[[str], str] = str,
+    recut: Callable[[set[str]], dict[str, str]] | None = None,
 ) -> SinceRelease:
     """Compare the manifest (with each clip's reason code not to publish, `why`) with the newest
-    release; `public` gives a speaker's name as a release holds it (its salted id). When that
+    release; `public` gives a speaker's name as a release holds it (its salted id), and `recut`
+    the clip a re-cut moved the labels of each released clip no longer cut to, compared as that
+    released clip (a re-cut is neither a new clip nor one left out). When that
     release holds clips of sources whose licence is not allowed (it was published with
     --include-unlicensed), clips held back only for their licence count as publishable."""
     try:
@@ -195,6 +200,13 @@ def since_release(
     lenient = bool(newest.unlicensed_included)
     allowed = {0, publishable.bit(publishable.UNLICENSED)} if lenient else {0}
     rows = manifest.select(["clip_id", "status", "duration", "updated_at", *_COMPARED]).to_pylist()
+    gone = set(released) - {row["clip_id"] for row in rows}
+    moved = set()
+    if gone and recut is not None:
+        for old, new in recut(gone).items():
+            if new not in released:
+                released[new] = released.pop(old)
+                moved.add(new)
     accepted = rejected = relabelled = new_clips = 0
     new_seconds = 0.0
     kept: set[str] = set()
@@ -220,6 +232,7 @@ def since_release(
         new_clips=new_clips,
         new_seconds=new_seconds,
         dropped=len(set(released) - kept),
+        recut=len(moved & kept),
         include_unlicensed=lenient,
     )
 
@@ -257,6 +270,12 @@ def _publish_step(
         return f"accentds verify {newest}   (it cannot be read: {since.error})"
     if not since.changed:
         return None
+    if not clips and not since.include_unlicensed:  # publish would stop: a release holds clips
+        fix = publishable.fixes(held) if held else ""
+        why = f"{since.dropped} clip(s) of {newest} no longer publishable" + (
+            f": {publishable.describe(held, 1)}" if held else ""
+        )
+        return f"nothing publishable for {next_version(newest)} ({why})" + (f": {fix}" if fix else "")
     parts = []
     if since.new_clips:
         parts.append(f"{since.new_clips} new publishable clip(s), {since.new_seconds / 60:.1f} min")
@@ -264,6 +283,8 @@ def _publish_step(
         parts.append(f"{since.dropped} clip(s) of {newest} to leave out")
     if since.relabelled:
         parts.append(f"{since.relabelled} relabelled")
+    if since.recut:
+        parts.append(f"{since.recut} re-cut")
     flag = " --include-unlicensed" if since.include_unlicensed else ""
     return f"accentds publish {next_version(newest)}{flag}   ({'; '.join(parts)} since {newest})"
 
@@ -295,7 +316,7 @@ def status(workspace: Workspace) -> Status:
     releases, newest, error = _releases(workspace)
     since = None
     if newest is not None:
-        since = since_release(manifest, why, newest, _speaker_ids(workspace))
+        since = since_release(manifest, why, newest, _speaker_ids(workspace), workspace.journal().recut_moves)
     elif releases:
         version = releases[-1].version
         since = SinceRelease(version, error=error, absent=version not in list_releases(workspace))
@@ -312,7 +333,7 @@ def status(workspace: Workspace) -> Status:
         )
         steps.append(
             f"accentds cut   ({uncut} source(s) not cut, {len(stale_ids)} cut with other [vad] settings "
-            f"(accentds.toml changed, or an earlier accentds cut it){careful})"
+            f"({stale_settings(workspace, (cuts[sid].settings_id for sid in stale_ids))}){careful})"
         )
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
@@ -325,7 +346,7 @@ def status(workspace: Workspace) -> Status:
             f"{', '.join(h.reason for h in stopping)}: fix them as above, or reject them)"
         )
     fixable = publishable.fixable(held)
-    if fixable and not (since is None and not ready[0]):  # else the step names the fixes itself
+    if fixable and not (step or "").startswith("nothing publishable"):  # else the step names the fixes
         steps.append(f"{publishable.fixes(fixable)}   ({publishable.describe(fixable, 1)} held back)")
     if step:
         steps.append(step)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .config import CONFIG_NAME, QualitySettings
+from .errors import AccentdsError
 from .files import atomic_path, damaged, pid_alive, sha256_file, write_parquet_atomic, write_text_atomic
 from .workspace import (
     DRAFT_DISMISSED,
@@ -234,7 +236,18 @@ def write_manifest(workspace: Workspace) -> pa.Table:
 def refresh_manifest(workspace: Workspace) -> bool:
     """Rebuild the generated views (and duplicates.csv) where they are older than what they
     are made from (a run killed before it rewrote them, a `git pull`), and remove the temp
-    files of killed commands. True if rebuilt."""
+    files of killed commands. True if rebuilt. A workspace that cannot be written (a read-only
+    mount, another user's folder) is left as it is: commands read its manifests, not the views."""
+    if not os.access(workspace.manifests, os.W_OK) and workspace.manifests.is_dir():
+        if not workspace.labels_journal.exists() and (
+            workspace.labels_csv.exists() or workspace.history_csv.exists()
+        ):
+            raise AccentdsError(
+                f"{workspace.manifests} cannot be written, and its labels are still in labels.csv, as an "
+                "older accentds kept them: run any accentds command once where the workspace can be "
+                "written (or on a copy of it) to move them to labels.jsonl"
+            )
+        return False
     with workspace.lock():
         for leftover in workspace.manifests.glob(".*.tmp*"):  # of killed commands
             pid = leftover.name.rsplit(".tmp", 1)[-1]

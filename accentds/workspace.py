@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -125,9 +126,15 @@ class Workspace:
             root = Path(named).expanduser()
             _refuse_a_file(root)
             if not (root / CONFIG_NAME).is_file():
+                inside = _enclosing(root)
+                if inside is not None:  # a folder of a workspace (manifests/, releases/0.1.0, ...)
+                    raise AccentdsError(
+                        f"{root} is not an accentds workspace but lies in the {inside[1]}/ folder of the "
+                        f"workspace {inside[0]}: give that one, `--workspace {shlex.quote(str(inside[0]))}`"
+                    )
                 raise AccentdsError(
                     f"{root} is not an accentds workspace (no {CONFIG_NAME}): "
-                    f"run `accentds init {root}` first"
+                    f"run `accentds init {shlex.quote(str(root))}` first"
                 )
             return cls(root)
         here = (start or Path.cwd()).resolve()
@@ -333,6 +340,20 @@ def _refuse_a_file(path: Path) -> None:
         raise AccentdsError(f"{said}; give the folder of a workspace, or a new folder to make one in")
 
 
+DATA_FOLDERS = ("raw", "clips", "manifests", "releases")  # a workspace's own folders
+
+
+def _enclosing(path: Path) -> tuple[Path, str] | None:
+    """The workspace whose own folders (raw/, clips/, manifests/, releases/) hold `path`, and
+    that folder's name; None when none does."""
+    here = path.resolve()
+    for folder in here.parents:
+        if (folder / CONFIG_NAME).is_file():
+            part = here.relative_to(folder).parts[0]
+            return (folder, part) if part in DATA_FOLDERS else None
+    return None
+
+
 def init_workspace(
     path: Path, name: str | None = None, target_minutes: float = 600.0
 ) -> tuple[Workspace, bool]:
@@ -341,6 +362,12 @@ def init_workspace(
     An existing accentds.toml is kept as it is; missing folders and files are added."""
     path = path.expanduser()
     _refuse_a_file(path)
+    inside = None if (path / CONFIG_NAME).exists() else _enclosing(path)
+    if inside is not None:
+        raise AccentdsError(
+            f"{path} lies in the {inside[1]}/ folder of the workspace {inside[0]}: a workspace there "
+            "would mix its files with that one's; make it in a folder of its own"
+        )
     path.mkdir(parents=True, exist_ok=True)
     config_path = path / CONFIG_NAME
     created = not config_path.exists()

@@ -205,3 +205,36 @@ def test_a_missing_clip_file_names_the_command_that_brings_it_back(tmp_path: Pat
     assert clone.returncode == 1 and len(clone.stderr.strip().splitlines()) == 1
     assert "and so is its source's media raw/" in clone.stderr
     assert f"pull the source again (`accentds pull {SAMPLE.resolve()}`)" in clone.stderr
+
+
+def test_a_sample_rate_changed_since_the_cut_names_every_source_and_plain_cut(tmp_path: Path) -> None:
+    """[audio] sample_rate changed after the cut: publish named one clip and `accentds cut
+    --force` of its one source, then the next source on the next try, and so on."""
+    ws, _ = init_workspace(tmp_path / "ws")
+    root = ws.root
+    other = tmp_path / "other.mp4"
+    other.write_bytes(SAMPLE.read_bytes() + b"\0")  # another file: another source
+    pulled = run_cli("pull", str(SAMPLE), str(other), "--speaker", "Morag", "--accent", "Fife", cwd=root)
+    assert pulled.returncode == 0, pulled.stderr
+    ids = [c.clip_id for c in ws.read_clips()]
+    sources = sorted(s.source_id for s in ws.read_sources())
+    assert len(sources) == 2
+    for source in sources:
+        assert run_cli("source", "set", source, "--licence", "CC0-1.0", cwd=root).returncode == 0
+    assert (
+        run_cli("label", *ids, "--accept", "--transcript", "Aye, it's a dreich day", cwd=root).returncode == 0
+    )
+    toml = root / "accentds.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "sample_rate = 16000 " in text
+    toml.write_text(text.replace("sample_rate = 16000 ", "sample_rate = 8000 ", 1), encoding="utf-8")
+    refused = run_cli("publish", "1.0.0", "--dry-run", cwd=root)
+    assert refused.returncode == 1
+    assert (
+        f"Error: 2 source(s) were cut at another rate than [audio] sample_rate = 8000 of accentds.toml "
+        f"({sources[0]}, {sources[1]}): run `accentds cut` to cut them again at 8000 Hz" in refused.stderr
+    )
+    assert run_cli("cut", cwd=root).returncode == 0
+    tried = run_cli("publish", "1.0.0", "--dry-run", cwd=root)
+    assert tried.returncode == 0, tried.stderr
+    assert "dry run: 1.0.0 would hold" in tried.stdout

@@ -29,7 +29,7 @@ def test_labels_follow_a_clip_whose_edges_move(cut_ws: Workspace) -> None:
     # `accentds cut` may stop and why
     shown = run_cli("status", cwd=ws.root).stdout
     assert (
-        "1 cut with other [vad] settings (accentds.toml changed, or an earlier accentds cut it); a re-cut that no longer matches accepted"
+        "1 cut with other [vad] settings (padding_ms 260 → 200); a re-cut that no longer matches accepted"
         in shown
     )
     back = run_cli("cut", cwd=ws.root)
@@ -73,3 +73,18 @@ def test_a_clip_split_in_two_does_not_keep_the_whole_transcript(cut_ws: Workspac
     rows = ws.read_labels()
     assert all(rows.get(c.clip_id, {}).get("transcript") != "the whole sentence" for c in parts)
     assert set(orphans(ws)) == {longest.clip_id}
+
+
+def test_cut_says_whose_labels_a_re_cut_moved(cut_ws: Workspace) -> None:
+    """A re-cut (new settings, or a newer accentds) printed only `cut  SOURCE  8 clips`: the
+    curator could not tell that the labels went with the new clips."""
+    ws = cut_ws
+    clips = ws.read_clips()
+    set_labels(ws, [c.clip_id for c in clips[:3]], {"status": "accepted", "speaker": "Morag"}, "ann")
+    done = run_cli("cut", "--padding-ms", "260", "--force", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    source = clips[0].source_id
+    assert f"{source}  labels of 3 clip(s) moved to the new clips that match them" in done.stdout
+    again = run_cli("cut", "--padding-ms", "260", "--force", cwd=ws.root)  # the same clips: nothing moves
+    assert again.returncode == 0, again.stderr
+    assert "cut       " in again.stdout and "moved" not in again.stdout

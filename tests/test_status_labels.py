@@ -171,3 +171,23 @@ def test_speaker_names_differing_in_case_are_warned_about_and_denied_together(ws
     assert "'anna' is on the deny list (asked to be removed)" in shown.stdout
     assert [(h.reason, h.clips) for h in status(Workspace(ws.root)).held_back] == [("denied speaker", 3)]
     assert status(Workspace(ws.root)).warnings == ()
+
+
+def test_an_accent_listed_in_another_case_is_named_when_publish_refuses_it(ws: Workspace) -> None:
+    """[labels] accents rewritten as "glasgow": publish said clips of 'Glasgow' have an accent
+    [labels] does not list, and the curator saw it listed."""
+    from accentds.checks import schema_checks
+
+    toml = ws.root / "accentds.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert '"Glasgow",' in text
+    toml.write_text(text.replace('"Glasgow",', '"glasgow",', 1), encoding="utf-8")
+    schema = Workspace(ws.root).config.labels
+    rows = build_manifest(ws).to_pylist()
+    with pytest.raises(AccentdsError) as refused:
+        schema_checks([r for r in rows if r["accent"] == "Glasgow"], schema, force=False)
+    assert "have the accent 'Glasgow' (" in str(refused.value)
+    assert "(listed as 'glasgow': only the case differs)" in str(refused.value)
+    with pytest.raises(AccentdsError) as refused:
+        schema_checks([r for r in rows if r["accent"] == "Glasgo"], schema, force=False)
+    assert "only the case differs" not in str(refused.value)  # a misspelling is not a case

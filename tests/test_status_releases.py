@@ -214,3 +214,61 @@ def test_clips_accepted_in_the_second_a_release_was_made_count_as_accepted_since
     _label(cut_ws, ids[2:5], "2024-01-02T00:00:00Z", status="accepted")
     since = status(cut_ws).since_release
     assert since is not None and (since.accepted, since.new_clips) == (3, 3)
+
+
+def test_a_recut_after_a_release_is_counted_as_re_cut_not_as_clips_left_out(cut_ws: Workspace) -> None:
+    """After [vad] changed and `cut` moved the labels to the new clips, status said every
+    released clip was no longer publishable and its new clip accepted since the release."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:4], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
+    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    toml = cut_ws.root / "accentds.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "padding_ms = 200 " in text
+    toml.write_text(text.replace("padding_ms = 200 ", "padding_ms = 350 ", 1), encoding="utf-8")
+    done = run_cli("cut", cwd=cut_ws.root)
+    assert done.returncode == 0, done.stderr
+    ws = Workspace(cut_ws.root)
+    now = {c.clip_id for c in ws.read_clips()}
+    assert not now & set(ids[:4])  # the released clips were replaced by the re-cut
+    assert status(ws).since_release == SinceRelease("1.0.0", recut=4)
+    shown = run_cli("status", cwd=ws.root).stdout
+    assert (
+        "since 1.0.0: 0 clip(s) accepted, 0 rejected, 0 relabelled; 0.0 min publishable not yet released; "
+        "4 clip(s) of 1.0.0 re-cut" in shown
+    )
+    assert "no longer publishable" not in shown and "to leave out" not in shown
+    assert "accentds publish 1.1.0   (4 re-cut since 1.0.0)" in shown
+
+    moved = ws.journal().recut_moves(ids[:4])
+    assert set(moved) == set(ids[:4]) and set(moved.values()) <= now
+    _label(ws, [moved[ids[0]]], "2024-01-03T10:00:00Z", transcript="Aye, it's dreich")
+    _label(ws, [moved[ids[1]]], "2024-01-03T10:00:00Z", status="rejected")
+    since = status(ws).since_release
+    assert since == SinceRelease("1.0.0", rejected=1, relabelled=1, dropped=1, recut=3)
+
+
+def test_status_suggests_no_publish_when_no_clip_is_publishable_any_more(cut_ws: Workspace) -> None:
+    """With the released clips' licence taken out of [publish] allowed_licences, status
+    suggested `accentds publish 1.1.0`, which stops: a release of no clips is refused."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:3], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
+    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    toml = cut_ws.root / "accentds.toml"
+    text = toml.read_text(encoding="utf-8")
+    start = text.index("allowed_licences = [")
+    end = text.index("]", start) + 1
+    toml.write_text(text[:start] + 'allowed_licences = ["CC-BY-4.0"]' + text[end:], encoding="utf-8")
+    ws = Workspace(cut_ws.root)
+    shown = run_cli("status", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "accentds publish" not in shown.stdout
+    assert (
+        "next: nothing publishable for 1.1.0 (3 clip(s) of 1.0.0 no longer publishable: unlicensed source"
+        in shown.stdout
+    )
+    assert shown.stdout.count("allowed_licences of accentds.toml") == 1  # the fix is named once
+    tried = run_cli("publish", "1.1.0", "--dry-run", cwd=ws.root)
+    assert tried.returncode == 1 and "Error: nothing to publish in 1.1.0" in tried.stderr

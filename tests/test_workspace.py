@@ -188,10 +188,7 @@ def test_status_counts_and_next_steps(workspace: Workspace) -> None:
     toml = workspace.root / "accentds.toml"
     toml.write_text(toml.read_text().replace("padding_ms = 200", "padding_ms = 100"))
     done = run_cli("status", cwd=workspace.root)
-    assert (
-        "1 cut with other [vad] settings (accentds.toml changed, or an earlier accentds cut it)"
-        in done.stdout
-    )
+    assert "1 cut with other [vad] settings (padding_ms 200 → 100)" in done.stdout
     assert "sources: 1 pulled (0.6 min), 1 cut, 1 cut with other [vad] settings\n" in done.stdout
     again = run_cli("cut", cwd=workspace.root)
     assert again.returncode == 0 and "cut       file-" in again.stdout
@@ -259,3 +256,51 @@ def test_export_takes_its_format_from_the_file_name_and_never_writes_over_the_wo
     assert workspace.labels_journal.read_bytes() == journal
     assert {p: p.read_bytes() for p in workspace.manifests.rglob("*") if p.is_file()} == kept
     assert not (workspace.clips / "all.csv").exists()
+
+
+def test_a_folder_of_a_workspace_given_as_the_workspace_names_the_workspace(tmp_path: Path) -> None:
+    """`--workspace WS/manifests` said to run `accentds init WS/manifests`, and that init made
+    a second workspace inside the first one's manifests/ folder."""
+    ws, _ = init_workspace(tmp_path / "my corpus")
+    (ws.releases / "0.1.0").mkdir()
+    for inner in (ws.manifests, ws.releases / "0.1.0"):
+        shown = run_cli("--workspace", str(inner), "status", cwd=tmp_path)
+        assert shown.returncode == 1
+        assert f"folder of the workspace {ws.root}: give that one, `--workspace '{ws.root}'`" in shown.stderr
+        assert "accentds init" not in shown.stderr
+    made = run_cli("init", str(ws.manifests), cwd=tmp_path)
+    assert made.returncode == 1 and "lies in the manifests/ folder of the workspace" in made.stderr
+    assert not (ws.manifests / "accentds.toml").exists() and not (ws.manifests / "raw").exists()
+    # a new folder beside them is a new workspace, its path quoted to be pasted
+    shown = run_cli("--workspace", "my corpus/demo", "status", cwd=tmp_path)
+    assert "run `accentds init 'my corpus/demo'` first" in shown.stderr
+    made = run_cli("init", "my corpus/demo", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (ws.root / "demo" / "accentds.toml").is_file()
+
+
+def test_status_names_the_vad_settings_a_source_was_cut_with_that_differ_now(workspace: Workspace) -> None:
+    """Opened with a newer accentds, an unchanged accentds.toml said every source was "cut with
+    other [vad] settings (accentds.toml changed, or an earlier accentds cut it)" without saying
+    which setting: the curator could not tell a typo from an upgrade."""
+    pull(workspace, [str(SAMPLE)])
+    assert run_cli("cut", cwd=workspace.root).returncode == 0
+    (cut,) = workspace.read_cuts().values()
+    recorded = json.loads(workspace.cut_settings_json.read_text(encoding="utf-8"))
+    # as an accentds from before silero_max_gain_db recorded its cut
+    older = {k: v for k, v in recorded[cut.settings_id].items() if k != "silero_max_gain_db"}
+    workspace.cut_settings_json.write_text(json.dumps({"0a1b2c3d4e": older}), encoding="utf-8")
+    text = workspace.cuts_csv.read_text(encoding="utf-8")
+    workspace.cuts_csv.write_text(text.replace(cut.settings_id, "0a1b2c3d4e"), encoding="utf-8")
+    toml = workspace.root / "accentds.toml"
+    toml.write_text(toml.read_text().replace("merge_gap_ms = 400", "merge_gap_ms = 300"))
+    done = run_cli("status", cwd=workspace.root)
+    assert (
+        "1 cut with other [vad] settings (merge_gap_ms 400 → 300; silero_max_gain_db = 20.0 is new since "
+        "they were cut)" in done.stdout
+    )
+    workspace.cut_settings_json.unlink()  # an accentds from before cut_settings.json
+    done = run_cli("status", cwd=workspace.root)
+    assert "1 cut with other [vad] settings (settings of an earlier accentds, which did not record them)" in (
+        done.stdout
+    )

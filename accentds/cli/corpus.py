@@ -93,6 +93,12 @@ def _run_cut(
                 f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} not kept  {label}",
                 highlight=False,
             )
+            if result.labels_moved:
+                progress.console.print(
+                    f"{'':9} {source.source_id}  labels of {result.labels_moved} clip(s) moved to the new "
+                    "clips that match them",
+                    highlight=False,
+                )
         trouble = _trouble(progress)
         if not result.ok:
             trouble.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")

@@ -107,6 +107,7 @@ def _releases_lines(st: Status) -> None:
     out.print(
         f"since {since.version}: {since.accepted} clip(s) accepted, {since.rejected} rejected, "
         f"{since.relabelled} relabelled; {_minutes(since.new_seconds)} publishable not yet released"
+        + (f"; {since.recut} clip(s) of {since.version} re-cut" if since.recut else "")
         + (f"; {since.dropped} clip(s) of {since.version} no longer publishable" if since.dropped else "")
     )
 
