@@ -4,6 +4,7 @@ only when there is something new, with the right counts (real cut, publish and r
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import put_labels, run_cli
@@ -216,15 +217,23 @@ def test_clips_accepted_in_the_second_a_release_was_made_count_as_accepted_since
     assert since is not None and (since.accepted, since.new_clips) == (3, 3)
 
 
+def _released(cut_ws: Workspace, accepted: int) -> tuple[list[str], Path, str]:
+    """The first `accepted` clips accepted (CC0, one speaker and accent) and published as
+    1.0.0: every clip id, the accentds.toml path and its text."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(
+        cut_ws, ids[:accepted], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow"
+    )
+    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    toml = cut_ws.root / "accentds.toml"
+    return ids, toml, toml.read_text(encoding="utf-8")
+
+
 def test_a_recut_after_a_release_is_counted_as_re_cut_not_as_clips_left_out(cut_ws: Workspace) -> None:
     """After [vad] changed and `cut` moved the labels to the new clips, status said every
     released clip was no longer publishable and its new clip accepted since the release."""
-    ids = [c.clip_id for c in cut_ws.read_clips()]
-    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
-    _label(cut_ws, ids[:4], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
-    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
-    toml = cut_ws.root / "accentds.toml"
-    text = toml.read_text(encoding="utf-8")
+    ids, toml, text = _released(cut_ws, 4)
     assert "padding_ms = 200 " in text
     toml.write_text(text.replace("padding_ms = 200 ", "padding_ms = 350 ", 1), encoding="utf-8")
     done = run_cli("cut", cwd=cut_ws.root)
@@ -252,12 +261,7 @@ def test_a_recut_after_a_release_is_counted_as_re_cut_not_as_clips_left_out(cut_
 def test_status_suggests_no_publish_when_no_clip_is_publishable_any_more(cut_ws: Workspace) -> None:
     """With the released clips' licence taken out of [publish] allowed_licences, status
     suggested `accentds publish 1.1.0`, which stops: a release of no clips is refused."""
-    ids = [c.clip_id for c in cut_ws.read_clips()]
-    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
-    _label(cut_ws, ids[:3], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
-    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
-    toml = cut_ws.root / "accentds.toml"
-    text = toml.read_text(encoding="utf-8")
+    _, toml, text = _released(cut_ws, 3)
     start = text.index("allowed_licences = [")
     end = text.index("]", start) + 1
     toml.write_text(text[:start] + 'allowed_licences = ["CC-BY-4.0"]' + text[end:], encoding="utf-8")
