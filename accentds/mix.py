@@ -7,6 +7,7 @@ import re
 import subprocess
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,18 @@ class Decoding:
 
 
 def decoding(path: Path, ffmpeg: str) -> Decoding:
-    """How to decode `path`: its played audio stream, from where, through which mix."""
+    """How to decode `path`: its played audio stream, from where, through which mix. Found
+    once per file as it is on disk (the review page and hand re-cuts ask for every excerpt)."""
+    try:
+        seen = path.stat()
+    except OSError:
+        return _decoding(path, ffmpeg, None)
+    return _decoding(path, ffmpeg, (seen.st_size, seen.st_mtime_ns, seen.st_ino))
+
+
+@lru_cache(maxsize=256)
+def _decoding(path: Path, ffmpeg: str, version: tuple[int, int, int] | None) -> Decoding:
+    """`decoding` of `path` as it was when `version` (size, mtime, inode) was read."""
     command = [ffmpeg, "-nostdin", "-hide_banner", "-i", "file:" + str(path.absolute())]
     said = ""
     with suppress(OSError, subprocess.TimeoutExpired):
