@@ -111,7 +111,7 @@ class SpeechFinder:
             SpeechCheck(vad.sample_rate, vad.frame_ms, Thresholds.of(vad)) if vad.music_noise_check else None
         )
         self.drops = DropLog(round(vad.merge_gap_ms / vad.frame_ms))
-        self.waiting = np.zeros(0)  # energies (dB) of frames not yet decided
+        self.waiting = np.zeros(0)  # power (dB) of frames not yet segmented
         self.probs = array("f")  # Silero's probability of each frame from `probs_base`
         self.probs_base = 0
         self.flux = array("f")  # spectral flux of each block from `flux_base`
@@ -189,10 +189,18 @@ class SpeechFinder:
         return self._segment(flags)
 
     def _segment(self, flags: np.ndarray | list[bool]) -> list[FrameClip]:
+        """Segment the next frames. With Silero, a long group is split where its probability
+        is lowest, and a pause where it stays at `confirm_threshold` or more does not part
+        two runs of speech (`Segmenter.push`); with webrtcvad alone, at the quietest pause."""
         n = len(flags)
         if not n:
             return []
-        found = self.segmenter.push(flags, self.waiting[:n])
+        costs, soft = self.waiting[:n], None
+        if self.silero is not None:
+            at = self.segmenter.frames - self.probs_base
+            probs = np.array(self.probs[at : at + n], np.float32)
+            costs, soft = probs * 100.0 + costs, probs >= self.vad.confirm_threshold
+        found = self.segmenter.push(flags, costs, soft)
         self.waiting = self.waiting[n:]
         return self._kept(found)
 

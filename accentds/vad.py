@@ -1,10 +1,12 @@
 """Speech segmentation: a pure segmenter (frame flags in, spans out) and the webrtcvad adapter.
 
 The segmenter works in whole frames. Speech runs separated by pauses shorter than the merge
-gap form one group; a group longer than the maximum clip is split at its quietest pause
-(longest, then most central, among equally quiet ones) and only inside a run of speech when
-it has no pause; each clip gets padding that never reaches past the middle of the pause to
-its neighbour; clips shorter than the minimum are dropped."""
+gap form one group; so do runs around a pause of under `BRIDGE_MS` whose frames are mostly
+"soft" (where the VAD is unsure: fewer than the merge gap's worth are not). A group longer
+than the maximum clip is split at its pause of lowest cost (each frame's power in dB, or
+Silero's probability; longest, then most central, among equal ones) and only inside a run of
+speech when it has no pause; each clip gets padding that never reaches past the middle of
+the pause to its neighbour; clips shorter than the minimum are dropped."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from .config import VadSettings
 
 FrameSpan = tuple[int, int]
+BRIDGE_MS = 1000  # a pause this long ends a group however unsure the VAD is in it
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,11 @@ class Segmenter:
         self.gap = max(1, round(merge_gap_ms / frame_ms))
         self.min_len = math.ceil(round(min_clip_s * 1000 / frame_ms, 6))
         self.max_len = max(1, math.floor(round(max_clip_s * 1000 / frame_ms, 6)))
-        self.base = 0  # frame index of flags[0] and energies[0]: older frames are forgotten
+        self.bridge = max(self.gap, round(BRIDGE_MS / frame_ms))
+        self.base = 0  # frame index of flags[0], soft[0] and costs[0]: older frames are forgotten
         self.flags = bytearray()
-        self.energies = array("f")
+        self.soft = bytearray()  # 1: a pause frame that counts as no pause in the merge gap
+        self.costs = array("f")
         self.runs: list[list[int]] = []  # the open group: [start, end) of each speech run
         self.in_speech = False
         self.prev_end: int | None = None  # speech end of the last closed group
@@ -83,17 +88,23 @@ class Segmenter:
         first = self.runs[0][0] if self.runs else self.frames
         return max(0, first - self.pad)
 
-    def push(self, flags: Iterable[bool], energies: Iterable[float] | None = None) -> list[FrameClip]:
-        """Add frames (speech flags and optional per-frame energies in dB); return finished clips."""
+    def push(
+        self,
+        flags: Iterable[bool],
+        costs: Iterable[float] | None = None,
+        soft: Iterable[bool] | None = None,
+    ) -> list[FrameClip]:
+        """Add frames and return the clips they finish. `flags`: speech; `costs`: how bad a
+        place each frame is to split a long group at, compared in steps of 3 (power in dB, or
+        Silero's probability × 100); `soft`: pause frames where the VAD is unsure, which do
+        not count towards the merge gap."""
         out: list[FrameClip] = []
         start, base = self.frames, self.base
         self.flags.extend(1 if f else 0 for f in flags)
-        if energies is None:
-            self.energies.extend([0.0] * (self.frames - start))
-        else:
-            self.energies.extend(energies)
-        # walk the new frames run by run (a run: frames of one flag), not frame by frame
         count = self.frames - start
+        self.costs.extend([0.0] * count if costs is None else costs)
+        self.soft.extend(bytes(count) if soft is None else np.asarray(soft, bool).astype(np.uint8).tobytes())
+        # walk the new frames run by run (a run: frames of one flag), not frame by frame
         if count:
             new = np.frombuffer(self.flags, np.uint8, count, start - base)
             cuts = [0, *(np.flatnonzero(np.diff(new)) + 1).tolist(), count]
@@ -108,7 +119,7 @@ class Segmenter:
             if is_speech:
                 i = a
                 if not self.in_speech:
-                    if runs and a - runs[-1][1] >= self.gap:
+                    if runs and self._parts(runs[-1][1], a):
                         out += self._close(next_start=a)
                         runs = self.runs
                     runs.append([a, a + 1])
@@ -125,18 +136,28 @@ class Segmenter:
                     i = j + 1
             else:
                 self.in_speech = False
-                if runs and max(a, runs[-1][1] + close_after - 1) < b:
+                if runs and max(a, runs[-1][1] + close_after - 1) < b and self._parts(runs[-1][1], b):
                     out += self._close(next_start=None)
                     runs = self.runs
         self._forget()
         return out
+
+    def _parts(self, a: int, b: int) -> bool:
+        """Whether the pause [a, b) ends a group: it lasts the bridge, or holds the merge gap
+        of frames that are not soft."""
+        if b - a < self.gap:
+            return False
+        if b - a >= self.bridge:
+            return True
+        return b - a - sum(self.soft[a - self.base : b - self.base]) >= self.gap
 
     def _forget(self) -> None:
         """Drop the frames no clip can reach any more, so memory stays flat."""
         drop = self.keep_from - self.base
         if drop > 1024 and drop * 2 > len(self.flags):
             del self.flags[:drop]
-            del self.energies[:drop]
+            del self.soft[:drop]
+            del self.costs[:drop]
             self.base += drop
 
     def finish(self) -> list[FrameClip]:
@@ -205,8 +226,8 @@ class Segmenter:
             left = a - s + self.pad + min(self.pad, mid - a)
             right = e - b + self.pad + min(self.pad, b - mid)
             fits = left >= self.min_len and right >= self.min_len
-            quiet = round(sum(self.energies[a - self.base : b - self.base]) / (b - a) / 3)  # 3 dB steps
-            key = (not fits, quiet, -(b - a), abs((a + b) / 2 - middle))
+            cost = round(sum(self.costs[a - self.base : b - self.base]) / (b - a) / 3)  # in steps of 3
+            key = (not fits, cost, -(b - a), abs((a + b) / 2 - middle))
             if best is None or key < best[0]:
                 best = (key, k)
         if best is not None:
@@ -214,13 +235,13 @@ class Segmenter:
             return self._split(runs[:k]) + self._split(runs[k:])
         if e - s <= self.max_len:  # speech fits; _close trims the padding to the maximum
             return [list(runs)]
-        # one run of speech with no pause: cut at its quietest frame, away from the edges
+        # one run of speech with no pause: cut at its frame of lowest cost, away from the edges
         margin = max(1, self.min_len - self.pad)
         lo, hi = s + margin, e - margin
         if lo >= hi:
             lo, hi = s + 1, e - 1
-        energies, base = self.energies, self.base
-        cut = min(range(lo, hi + 1), key=lambda i: (round(energies[i - base] / 3), abs(i - middle)))
+        costs, base = self.costs, self.base
+        cut = min(range(lo, hi + 1), key=lambda i: (round(costs[i - base] / 3), abs(i - middle)))
         return self._split([(s, cut)]) + self._split([(cut, e)])
 
 
@@ -236,13 +257,16 @@ def segment(
     merge_gap_ms: int = 0,
     min_clip_s: float = 0.0,
     max_clip_s: float = 3600.0,
-    energies: Sequence[float] | None = None,
+    costs: Sequence[float] | None = None,
+    soft: Sequence[bool] | str | None = None,
 ) -> list[Span]:
-    """Spans in seconds for a whole sequence of per-frame speech flags."""
+    """Spans in seconds for a whole sequence of per-frame speech flags (`Segmenter.push`)."""
     if isinstance(flags, str):
         flags = parse_flags(flags)
+    if isinstance(soft, str):
+        soft = parse_flags(soft)
     seg = Segmenter(frame_ms, padding_ms, merge_gap_ms, min_clip_s, max_clip_s)
-    clips = seg.push(flags, energies) + seg.finish()
+    clips = seg.push(flags, costs, soft) + seg.finish()
     return [Span(c.start * frame_ms / 1000, c.end * frame_ms / 1000) for c in clips]
 
 

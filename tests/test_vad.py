@@ -162,19 +162,19 @@ PAUSES = [(30, 35), (65, 70), (100, 105)]
 )
 def test_long_group_is_split_at_its_quietest_pause(quiet, expected):
     energies = energies_for(LONG_GROUP, quiet=[PAUSES[quiet]])
-    result = seg(LONG_GROUP, merge_gap_ms=100, max_clip_s=1.0, energies=energies)
+    result = seg(LONG_GROUP, merge_gap_ms=100, max_clip_s=1.0, costs=energies)
     assert result == spans(*expected)
 
 
 def test_group_within_the_maximum_is_not_split():
     energies = energies_for(LONG_GROUP, quiet=[PAUSES[1]])
-    assert seg(LONG_GROUP, merge_gap_ms=100, max_clip_s=1.3, energies=energies) == spans((0, 130))
+    assert seg(LONG_GROUP, merge_gap_ms=100, max_clip_s=1.3, costs=energies) == spans((0, 130))
 
 
 def test_split_clips_share_the_pause_padding_at_its_middle():
     # padding 3 frames: the quiet pause (65, 70) is shorter than 6 frames, both meet at 67
     energies = energies_for(LONG_GROUP, quiet=[PAUSES[1]])
-    result = seg(LONG_GROUP, merge_gap_ms=100, padding_ms=30, max_clip_s=1.0, energies=energies)
+    result = seg(LONG_GROUP, merge_gap_ms=100, padding_ms=30, max_clip_s=1.0, costs=energies)
     assert result == spans((0, 67), (67, 133))
 
 
@@ -182,7 +182,7 @@ def test_padding_counts_towards_the_maximum():
     # with padding 3, (35, 130) plus padding is 101 frames: it is split again at its middle
     # pause (65, 70) (equally quiet as (100, 105), but more central)
     energies = energies_for(LONG_GROUP, quiet=[PAUSES[0]])
-    result = seg(LONG_GROUP, merge_gap_ms=100, padding_ms=30, max_clip_s=1.0, energies=energies)
+    result = seg(LONG_GROUP, merge_gap_ms=100, padding_ms=30, max_clip_s=1.0, costs=energies)
     assert result == spans((0, 32), (32, 67), (67, 133))
 
 
@@ -198,20 +198,20 @@ TWO_PAUSES = "X" * 40 + "." * 3 + "X" * 37 + "." * 6 + "X" * 34 + "." * 10
 
 def test_longest_pause_wins_among_equally_quiet_ones():
     energies = energies_for(TWO_PAUSES, pause=-50.0)
-    result = seg(TWO_PAUSES, merge_gap_ms=100, max_clip_s=1.0, energies=energies)
+    result = seg(TWO_PAUSES, merge_gap_ms=100, max_clip_s=1.0, costs=energies)
     assert result == spans((0, 80), (86, 120))
 
 
 def test_quieter_pause_beats_a_longer_one():
     energies = energies_for(TWO_PAUSES, pause=-50.0, quiet=[(40, 43)])
-    result = seg(TWO_PAUSES, merge_gap_ms=100, max_clip_s=1.0, energies=energies)
+    result = seg(TWO_PAUSES, merge_gap_ms=100, max_clip_s=1.0, costs=energies)
     assert result == spans((0, 40), (43, 120))
 
 
 def test_most_central_pause_wins_among_equally_quiet_and_long_ones():
     flags = "X" * 40 + "." * 6 + "X" * 34 + "." * 6 + "X" * 34 + "." * 10  # pauses (40,46) (80,86)
     energies = energies_for(flags, pause=-50.0)
-    assert seg(flags, merge_gap_ms=100, max_clip_s=1.0, energies=energies) == spans((0, 40), (46, 120))
+    assert seg(flags, merge_gap_ms=100, max_clip_s=1.0, costs=energies) == spans((0, 40), (46, 120))
 
 
 # runs (0,10) (15,80) (85,120): the quietest pause (10,15) would leave a 10-frame piece
@@ -220,13 +220,13 @@ EDGE_PAUSE = "X" * 10 + "." * 5 + "X" * 65 + "." * 5 + "X" * 35 + "." * 10
 
 def test_split_prefers_a_pause_that_keeps_both_pieces_above_the_minimum():
     energies = energies_for(EDGE_PAUSE, quiet=[(10, 15)])
-    result = seg(EDGE_PAUSE, merge_gap_ms=100, min_clip_s=0.3, max_clip_s=1.0, energies=energies)
+    result = seg(EDGE_PAUSE, merge_gap_ms=100, min_clip_s=0.3, max_clip_s=1.0, costs=energies)
     assert result == spans((0, 80), (85, 120))
 
 
 def test_split_takes_the_quietest_pause_when_there_is_no_minimum():
     energies = energies_for(EDGE_PAUSE, quiet=[(10, 15)])
-    result = seg(EDGE_PAUSE, merge_gap_ms=100, max_clip_s=1.0, energies=energies)
+    result = seg(EDGE_PAUSE, merge_gap_ms=100, max_clip_s=1.0, costs=energies)
     # (15, 120) is still longer than 100 frames and splits at its only pause
     assert result == spans((0, 10), (15, 80), (85, 120))
 
@@ -235,7 +235,7 @@ def test_no_clip_exceeds_the_maximum_in_a_long_chatty_group():
     rng = random.Random(7)
     flags = "".join("X" * rng.randint(3, 40) + "." * rng.randint(1, 9) for _ in range(60))
     energies = [rng.uniform(-60, -10) for _ in flags]
-    result = seg(flags, merge_gap_ms=100, padding_ms=30, max_clip_s=0.8, energies=energies)
+    result = seg(flags, merge_gap_ms=100, padding_ms=30, max_clip_s=0.8, costs=energies)
     frames = frames_of(result)
     assert len(frames) > 10
     assert all(b - a <= 80 for a, b in frames)
@@ -251,9 +251,9 @@ ONE_RUN = "." * 10 + "X" * 150 + "." * 10
 
 def test_run_without_pause_is_split_at_its_quietest_frame():
     energies = energies_for(ONE_RUN, quiet=[(90, 91)], quiet_db=-60.0)
-    assert seg(ONE_RUN, max_clip_s=1.0, energies=energies) == spans((10, 90), (90, 160))
+    assert seg(ONE_RUN, max_clip_s=1.0, costs=energies) == spans((10, 90), (90, 160))
     # padding stays outside; the cut itself gets none, so the clips meet at frame 90
-    result = seg(ONE_RUN, max_clip_s=1.0, padding_ms=20, energies=energies)
+    result = seg(ONE_RUN, max_clip_s=1.0, padding_ms=20, costs=energies)
     assert result == spans((8, 90), (90, 162))
 
 
@@ -287,6 +287,42 @@ def test_speech_running_through_the_last_frame_ends_exactly_at_the_end():
     assert segmenter.push(parse_flags("....XXXX")) == []  # the group is still open
     assert segmenter.finish() == [FrameClip(1, 8, 4)]
     assert segmenter.finish() == []
+
+
+# -- pauses where the VAD is unsure ---------------------------------------------------------
+# 10 ms frames, merge gap 5 frames: two words with a pause of 8 frames between them
+WORDS = "X" * 20 + "." * 8 + "X" * 20 + "." * 30
+
+
+@pytest.mark.parametrize(
+    ("soft", "expected"),
+    [
+        ("", [(0, 20), (28, 48)]),  # a plain pause of 8 parts them
+        ("." * 20 + "s" * 8, [(0, 48)]),  # unsure all through: one clip
+        ("." * 20 + "s" * 4, [(0, 48)]),  # 4 sure pause frames, under the gap of 5
+        ("." * 20 + "s" * 3, [(0, 20), (28, 48)]),  # 5 sure pause frames: parted
+    ],
+)
+def test_a_pause_the_vad_is_unsure_of_does_not_part_two_words(soft, expected):
+    soft_flags = [c == "s" for c in soft.ljust(len(WORDS), ".")]
+    assert seg(WORDS, merge_gap_ms=50, soft=soft_flags) == spans(*expected)
+
+
+def test_an_unsure_pause_of_a_second_or_more_parts_two_words():
+    flags = "X" * 20 + "." * 100 + "X" * 20 + "." * 10
+    soft = [c == "." for c in flags]
+    assert seg(flags, merge_gap_ms=50, soft=soft) == spans((0, 20), (120, 140))
+    assert seg(flags[:20] + flags[21:], merge_gap_ms=50, soft=soft[1:]) == spans((0, 139))
+
+
+def test_an_unsure_pause_waits_for_the_words_after_it_in_any_pieces():
+    flags = parse_flags(WORDS)
+    soft = [20 <= i < 28 for i in range(len(flags))]
+    for cut_at in range(len(flags) + 1):
+        segmenter = Segmenter(MS, 0, 50, 0.0, 10.0)
+        got = segmenter.push(flags[:cut_at], None, soft[:cut_at])
+        got += segmenter.push(flags[cut_at:], None, soft[cut_at:]) + segmenter.finish()
+        assert got == [FrameClip(0, 48, 40)], cut_at
 
 
 # -- the incremental Segmenter ---------------------------------------------------------------
@@ -367,18 +403,19 @@ def test_incremental_matches_batch_on_random_flags():
         n = rng.randint(0, 400)
         flags = _random_flags(rng, n)
         energies = [rng.choice([-60.0, -45.0, -30.0, -20.0]) for _ in range(n)]
+        soft = [rng.random() < 0.3 for _ in range(n)] if trial % 2 else None
         pad, gap, min_len = rng.randint(0, 8), rng.randint(0, 20), rng.randint(0, 30)
         # the maximum must exceed twice the padding (see test_padding_of_half_the_maximum_...)
         max_len = rng.randint(max(min_len, 2 * pad + 1, 2), 120)
         settings = (MS, pad * MS, gap * MS, min_len * MS / 1000, max_len * MS / 1000)
         batch = Segmenter(*settings)
-        expected = batch.push(flags, energies) + batch.finish()
+        expected = batch.push(flags, energies, soft) + batch.finish()
 
         segmenter = Segmenter(*settings)
         got, kept_from, i = [], 0, 0
         while i < n:
             step = rng.randint(1, 50)
-            new = segmenter.push(flags[i : i + step], energies[i : i + step])
+            new = segmenter.push(flags[i : i + step], energies[i : i + step], soft and soft[i : i + step])
             assert all(c.start >= kept_from for c in new), (trial, new, kept_from)
             got += new
             assert segmenter.keep_from >= kept_from  # the buffer only ever drops from the front
@@ -417,7 +454,7 @@ def test_split_inside_a_run_keeps_pieces_above_the_minimum():
     # there leaves 30 + 10 frames, under the minimum. A cut at 140..210 keeps every piece.
     flags = "." * 100 + "X" * 150 + "." * 150
     energies = energies_for(flags, quiet=[(130, 131)], quiet_db=-60.0)
-    result = seg(flags, padding_ms=100, min_clip_s=0.5, max_clip_s=1.0, energies=energies)
+    result = seg(flags, padding_ms=100, min_clip_s=0.5, max_clip_s=1.0, costs=energies)
     frames = frames_of(result)
     assert all(50 <= b - a <= 100 for a, b in frames)
     assert set(range(100, 250)) <= set().union(*(range(a, b) for a, b in frames))
@@ -429,7 +466,7 @@ def test_split_at_a_pause_keeps_pieces_above_the_minimum():
     # A with 10 + 31 + 6 = 47 frames (dropped); splitting after B keeps everything.
     flags = "." * 100 + "X" * 31 + "." * 12 + "X" * 50 + "." * 12 + "X" * 60 + "." * 100
     energies = energies_for(flags, quiet=[(131, 143)])
-    result = seg(flags, padding_ms=100, merge_gap_ms=150, min_clip_s=0.5, max_clip_s=1.2, energies=energies)
+    result = seg(flags, padding_ms=100, merge_gap_ms=150, min_clip_s=0.5, max_clip_s=1.2, costs=energies)
     frames = frames_of(result)
     assert all(50 <= b - a <= 120 for a, b in frames)
     assert set(range(100, 131)) <= set().union(*(range(a, b) for a, b in frames))
