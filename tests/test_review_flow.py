@@ -102,7 +102,7 @@ def hold_saves(page: sync_api.Page) -> list[sync_api.Route]:
 
 
 def wait_for(page: sync_api.Page, done, what: str) -> None:
-    for _ in range(200):
+    for _ in range(800):  # 20 s: a loaded machine answers late, a broken page never
         if done():
             return
         page.wait_for_timeout(25)
