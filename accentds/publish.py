@@ -29,6 +29,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ from .files import now_iso, pid_alive, read_csv, sha256_file
 from .licences import OTHER, Credit, attribution_warnings, card_licence, combine, credits
 from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id
-from .release_record import VAD_COLUMNS, record_json, vad_settings
+from .release_record import VAD_COLUMNS, left_out_entry, record_json, taken_down, vad_settings
 from .releases import (
     CARD,
     RELEASE_JSON,
@@ -315,7 +316,10 @@ def publish(
     warnings += duplicate_checks(kept)
     warnings += schema_checks(kept, config.labels, force)
     rate_checks(kept, workspace.read_cut_settings(), rate)
-    moves = pending_moves(workspace)
+    shown = memory | placement.nodes  # a speaker or source keeps its split even while it has no clips here
+    gone = taken_down(rows, kept, denied, shown)  # but one taken down leaves no trace in the release
+    shown = {node: split for node, split in shown.items() if node not in gone}
+    moves = [row for row in pending_moves(workspace) if f"{row['kind']}:{row['value']}" not in gone]
     kept.sort(key=lambda r: r["clip_id"])
     present = {row["speaker"] for row in kept}
     key = salt(workspace)
@@ -358,22 +362,14 @@ def publish(
             path.relative_to(folder).as_posix(): {"sha256": sha256_file(path), "size": path.stat().st_size}
             for path in sorted(p for p in folder.rglob("*") if p.is_file())
         }
-        # a speaker or source keeps its split even while it has no clips in a release
         record = record_json(
-            workspace,
-            build,
-            created_at,
-            previous,
-            memory | placement.nodes,
-            include_unlicensed,
-            files,
-            recorded,
+            workspace, build, created_at, previous, shown, include_unlicensed, files, recorded
         )
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         (folder / RELEASE_JSON).write_text(text, encoding="utf-8")
         fsync(folder / RELEASE_JSON)
-        if preview:
-            return load_release(workspace, version, record)  # the folder goes below
+        if preview:  # the folder goes below
+            return _with_left_out(load_release(workspace, version, record), left_out, public)
         for directory in (folder / "data", folder):
             fsync(directory)
         with workspace.lock():
@@ -385,4 +381,12 @@ def publish(
     finally:
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
-    return load_release(workspace, version)
+    return _with_left_out(load_release(workspace, version), left_out, public)
+
+
+def _with_left_out(release: Release, left_out: Sequence[LeftOut], public: Callable[[str], str]) -> Release:
+    """The release with everything left out of it one by one, for the curator's terminal
+    (release.json counts the speakers on the deny list only together)."""
+    entries = (left_out_entry(item, public) for item in left_out)
+    shown = (LeftOut(**{**e, "also": tuple(tuple(pair) for pair in e.get("also", []))}) for e in entries)
+    return replace(release, left_out=tuple(shown))

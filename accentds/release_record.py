@@ -11,8 +11,9 @@ from typing import Any
 from . import __version__
 from .card import Build, seconds_of
 from .markup import release_minutes
+from .privacy import speaker_key
 from .selection import LeftOut
-from .splits import split_node
+from .splits import source_node, speaker_node, split_node
 from .workspace import Workspace
 
 VAD_COLUMNS = (
@@ -54,6 +55,32 @@ def by_group(nodes: Mapping[str, str], public: Callable[[str], str]) -> dict[str
     return {(n if n.startswith("source:") else public(split_node(n)[1])): s for n, s in nodes.items()}
 
 
+def taken_down(
+    rows: Sequence[Mapping[str, Any]],
+    kept: Sequence[Mapping[str, Any]],
+    denied: Sequence[Mapping[str, str]],
+    nodes: Mapping[str, str],
+) -> set[str]:
+    """The nodes of `nodes` a takedown keeps out of a release's record: every speaker on the deny
+    list (in any case) and source on it, and the speakers and sources whose accepted clips all
+    went with them (a denied speaker's own recordings). `rows` are every clip, `kept` those
+    published."""
+    speakers = {speaker_key(d["value"]) for d in denied if d["kind"] == "speaker"}
+    sources = {d["value"] for d in denied if d["kind"] == "source"}
+    gone = {source_node(s) for s in sources}
+    for row in rows:
+        if row["status"] == "accepted" and (
+            row["source_id"] in sources or (row["speaker"] and speaker_key(row["speaker"]) in speakers)
+        ):
+            gone.add(source_node(row["source_id"]))
+            if row["speaker"]:
+                gone.add(speaker_node(row["speaker"]))
+    for row in kept:  # a recording or a voice that still has clips here stays
+        gone -= {source_node(row["source_id"]), speaker_node(row["speaker"])}
+    named = {n for n in nodes if n.startswith("speaker:") and speaker_key(split_node(n)[1]) in speakers}
+    return (gone | named) & set(nodes)
+
+
 def record_json(
     workspace: Workspace,
     build: Build,
@@ -83,14 +110,26 @@ def record_json(
         "counts": build.split_info,
         "total": {"clips": len(build.rows), "seconds": seconds, "minutes": release_minutes(seconds)},
         "splits": dict(sorted(by_group(assignment, public).items())),
-        "left_out": [_left_out(item, public) for item in build.left_out],
+        "left_out": _left_out_list(build.left_out, public),
         "unlicensed_included": build.unlicensed,
         "warnings": build.warnings,
         "files": dict(files),
     }
 
 
-def _left_out(item: LeftOut, public: Callable[[str], str]) -> dict[str, Any]:
+def _left_out_list(items: Sequence[LeftOut], public: Callable[[str], str]) -> list[dict[str, Any]]:
+    """What release.json records as left out: the speakers on the deny list as one entry, with
+    neither their ids nor their clips one by one (a takedown leaves no trace of who it was)."""
+    denied = [i for i in items if i.kind == "speaker" and i.cause == "deny list"]
+    listed = [left_out_entry(item, public) for item in items if item not in denied]
+    if denied:
+        clips, seconds = sum(i.clips for i in denied), round(sum(i.seconds for i in denied), 3)
+        everyone = LeftOut("speaker", "", "deny list", "on the deny list", clips, seconds)
+        listed.append(left_out_entry(everyone, lambda name: name))  # named by no one
+    return sorted(listed, key=lambda entry: (entry["kind"], entry["value"], entry["cause"]))
+
+
+def left_out_entry(item: LeftOut, public: Callable[[str], str]) -> dict[str, Any]:
     """A left-out entry as release.json records it: a deny reason is typed by hand and may name
     someone, so it stays in deny.csv; `also` (the other reasons) only when there are some."""
     entry = asdict(item) | ({"value": public(item.value)} if item.kind == "speaker" else {})

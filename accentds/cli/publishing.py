@@ -222,7 +222,7 @@ def diff_cmd(
 def deny_cmd(
     kind: Annotated[str, typer.Argument(help="source or speaker")],
     value: Annotated[str, typer.Argument(help="A source id or a speaker name.")],
-    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in every later release.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; kept in deny.csv, never published.")],
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Keep a source or speaker out of every later release (a takedown).
