@@ -27,13 +27,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .captions import AUTO
 from .card import Build, card, seconds_of
 from .changes import (
     changelog,
@@ -53,11 +53,13 @@ from .checks import (
     transcript_checks,
 )
 from .errors import AccentdsError
-from .files import now_iso, pid_alive, read_csv, sha256_file
+from .files import now_iso, sha256_file
 from .licences import OTHER, Credit, attribution_warnings, card_licence, combine, credits
 from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id
-from .release_record import VAD_COLUMNS, left_out_entry, record_json, taken_down, vad_settings
+from .release_inputs import BUILDING_PREFIX, can_write, read_workspace, refuse_existing
+from .release_inputs import memory as read_memory
+from .release_record import left_out_entry, record_json, taken_down, vad_settings
 from .releases import (
     CARD,
     RELEASE_JSON,
@@ -67,11 +69,10 @@ from .releases import (
     parse_version,
     previous_version,
     record_release,
-    recorded_releases,
     refuse_old_version,
     verify,
 )
-from .selection import LeftOut, deny, read_deny, select_clips
+from .selection import LeftOut, deny, select_clips
 from .shards import fsync, write_split
 from .splits import (
     SPLITS,
@@ -80,65 +81,13 @@ from .splits import (
     pending_moves,
     place,
     record_placement,
-    remember,
-    split_memory,
     split_node,
 )
-from .views import build_manifest
 from .workspace import Workspace
 
 __all__ = ["deny", "diff", "list_releases", "load_release", "publish", "render_diff", "verify"]
 
 MB = 1024 * 1024  # the unit of [publish] max_shard_mb
-BUILDING_PREFIX = ".building-"
-
-
-def _remove_dead_builds(workspace: Workspace) -> None:
-    """Delete temporary build folders left by a publish that was killed."""
-    for folder in workspace.releases.glob(f"{BUILDING_PREFIX}*"):
-        parts = folder.name[len(BUILDING_PREFIX) :].split("-")
-        pid = int(parts[-2]) if len(parts) >= 3 and parts[-2].isdigit() else -1
-        if not pid_alive(pid):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _refuse_existing(workspace: Workspace, version: str, complete: bool = False) -> None:
-    """Refuse a version whose folder exists. With `complete`, a folder the tracked record does
-    not know (a publish stopped between moving it into place and recording it) is recorded
-    first: its splits and the version, as the next publish would."""
-    if not (workspace.releases / version).exists():
-        return
-    done = ""
-    if complete and version not in recorded_releases(workspace):
-        _memory(workspace, build_manifest(workspace).to_pylist())
-        if version in recorded_releases(workspace):
-            done = " (it is now recorded in manifests/releases.csv and its splits in manifests/splits.csv)"
-    raise AccentdsError(f"release {version} exists and is immutable; publish a new version{done}")
-
-
-def _read_workspace(workspace: Workspace, version: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """Under the lock: refuse an existing version, clear dead builds, and read every clip's
-    effective labels (with its VAD settings) and the deny list."""
-    with workspace.lock():
-        _refuse_existing(workspace, version, complete=True)
-        _remove_dead_builds(workspace)
-        manifest = build_manifest(workspace)
-        vad_table = workspace.read_clip_table(columns=["clip_id", *VAD_COLUMNS])
-        kinds = {s.source_id: s.kind for s in workspace.read_sources()}
-        denied = read_deny(workspace)
-        drafts = {r["clip_id"]: r for r in read_csv(workspace.drafts_csv)}
-    vad_by_clip = {r["clip_id"]: r for r in vad_table.to_pylist()}
-    rows = manifest.to_pylist()
-    for row in rows:
-        row |= {c: vad_by_clip.get(row["clip_id"], {}).get(c) for c in VAD_COLUMNS}
-        draft = drafts.get(row["clip_id"], {})
-        if row["transcript"] and row["transcript"] == draft.get("transcript_draft"):
-            row["text_origin"] = "automatic captions" if draft.get("draft_kind") == AUTO else "captions"
-        else:
-            row["text_origin"] = "person"
-        if kinds.get(row["source_id"], "file") != "url":
-            row["origin"] = "file"  # never publish a local path
-    return rows, denied
 
 
 def _refuse_empty(version: str, rows: Sequence[Mapping[str, Any]], left_out: Sequence[LeftOut]) -> None:
@@ -188,31 +137,6 @@ def _previous_rows(workspace: Workspace, previous: str | None) -> dict[str, dict
         return release_rows(workspace.releases / previous)
     except AccentdsError:
         return {}
-
-
-def _memory(workspace: Workspace, rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """The split memory, first completed from the release folders the tracked record does not
-    know: made before it existed, or by a publish stopped before it recorded them."""
-    with workspace.lock():
-        recorded = recorded_releases(workspace)
-        missing = [v for v in list_releases(workspace) if v not in recorded]
-        if missing:
-            key = salt(workspace)
-            names = {speaker_id(key, r["speaker"]): r["speaker"] for r in rows if r["speaker"]}
-            for version in missing:
-                try:
-                    text = (workspace.releases / version / RELEASE_JSON).read_text(encoding="utf-8")
-                    record = json.loads(text)
-                except (OSError, ValueError):
-                    continue  # a damaged release: `verify` says so
-                nodes = {
-                    group if group.startswith("source:") else f"speaker:{names.get(group, group)}": split
-                    for group, split in record.get("splits", {}).items()
-                    if not group.startswith("denied:")
-                }
-                remember(workspace, nodes, version)
-                record_release(workspace, version, record, text)
-    return split_memory(workspace)
 
 
 def _refuse_conflicts(placement: Placement, force: bool, public: Callable[[str], str]) -> list[str]:
@@ -287,8 +211,10 @@ def publish(
     parse_version(version)
     config = workspace.config
     rate = config.vad.sample_rate
-    workspace.releases.mkdir(parents=True, exist_ok=True)
-    rows, denied = _read_workspace(workspace, version)
+    write = not preview or can_write(workspace)  # a dry run of a read-only workspace writes nothing
+    if write:
+        workspace.releases.mkdir(parents=True, exist_ok=True)
+    rows, denied = read_workspace(workspace, version, write)
     kept, left_out, unlicensed = select_clips(
         rows, denied, config.publish.allowed_licences, include_unlicensed
     )
@@ -297,7 +223,7 @@ def publish(
     refuse_old_version(workspace, version)
     previous = previous_version(workspace, version)
     before = _previous_rows(workspace, previous)
-    memory = _memory(workspace, rows)
+    memory = read_memory(workspace, rows, write)
     ratios = {
         "train": config.publish.train,
         "validation": config.publish.validation,
@@ -336,9 +262,10 @@ def publish(
     ]
 
     created_at = now or now_iso()
-    folder = workspace.releases / f"{BUILDING_PREFIX}{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    building = f"{BUILDING_PREFIX}{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    folder = workspace.releases / building if write else Path(tempfile.mkdtemp(prefix=building))
     try:
-        folder.mkdir()
+        folder.mkdir(exist_ok=not write)
         build = Build(
             version,
             kept,
@@ -373,7 +300,7 @@ def publish(
         for directory in (folder / "data", folder):
             fsync(directory)
         with workspace.lock():
-            _refuse_existing(workspace, version)
+            refuse_existing(workspace, version)
             os.rename(folder, workspace.releases / version)
             fsync(workspace.releases)
             record_placement(workspace, placement, version, created_at)
