@@ -115,3 +115,14 @@ def test_an_exports_card_says_how_to_load_that_export_and_its_code_runs(
         assert {s: len(part) for s, part in loaded.items()} == clips
         if "samples" in scope:
             assert scope["rate"] == 16000 and len(scope["samples"]) > 0
+
+
+def test_an_export_is_refused_in_the_folder_of_published_versions(released: Workspace) -> None:
+    """An export written to releases/1.1.0 was listed as a damaged release 1.1.0: `status`
+    suggested restoring it and `report` stopped."""
+    target = released.releases / "1.1.0"
+    done = run_cli("publish", "1.0.0", "--format", "nemo", "--output", str(target), cwd=released.root)
+    assert done.returncode == 1 and done.stderr.startswith(f"Error: {target} is inside ")
+    assert "choose a folder outside it" in done.stderr and not target.exists()
+    report = run_cli("report", cwd=released.root)
+    assert report.returncode == 0, report.stderr

@@ -128,6 +128,11 @@ def publish_cmd(
     ws = _workspace(workspace)
     if fmt is not None and output is None:
         raise AccentdsError("--format needs --output DIR")
+    if output is not None and output.expanduser().resolve().is_relative_to(ws.releases.resolve()):
+        raise AccentdsError(
+            f"{output.expanduser().resolve()} is inside {ws.releases}, which holds only published versions "
+            "(a folder there is read as one): choose a folder outside it"
+        )
     if to_hub is not None and not dry_run:
         check_can_push(to_hub)  # a bad name or no token stops the push before a release is built
     folder = ws.releases / version
