@@ -31,6 +31,9 @@ def test_a_denied_speaker_leaves_no_trace_in_the_next_release(ws: Workspace, tmp
     before = {p: p.read_bytes() for p in first.path.rglob("*") if p.is_file()}
     assert hamish in _every_byte(first.path, tmp_path / "c1")
 
+    other = next(s for s in ("train", "validation", "test") if s != first.assignment["Hamish"])
+    done = run_cli("splits", "move", "speaker", "Hamish", other, "--reason", "Hamish moved", cwd=ws.root)
+    assert done.returncode == 0, done.stderr  # a move the next changelog would list, by his id
     done = run_cli("deny", "speaker", "hamish", "--reason", "Hamish Reid asked to be removed", cwd=ws.root)
     assert done.returncode == 0, done.stderr  # any case of the name takes him down
     done = run_cli("publish", "1.1.0", cwd=ws.root)
