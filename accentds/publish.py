@@ -73,7 +73,7 @@ from .releases import (
     verify,
 )
 from .selection import LeftOut, deny, select_clips
-from .shards import fsync, write_split
+from .shards import check_clip_files, fsync, write_split
 from .splits import (
     SPLITS,
     Placement,
@@ -257,6 +257,7 @@ def publish(
     for row in kept:
         row["split"] = placement.split_of(row)
         row["speaker"] = public(row["speaker"])
+    check_clip_files(workspace, kept)
     moves = [
         row | {"value": public(row["value"]) if row["kind"] == "speaker" else row["value"]} for row in moves
     ]
