@@ -118,15 +118,9 @@ def record_json(
 
 
 def _left_out_list(items: Sequence[LeftOut], public: Callable[[str], str]) -> list[dict[str, Any]]:
-    """What release.json records as left out: the speakers on the deny list as one entry, with
-    neither their ids nor their clips one by one (a takedown leaves no trace of who it was)."""
-    denied = [i for i in items if i.kind == "speaker" and i.cause == "deny list"]
-    listed = [left_out_entry(item, public) for item in items if item not in denied]
-    if denied:
-        clips, seconds = sum(i.clips for i in denied), round(sum(i.seconds for i in denied), 3)
-        everyone = LeftOut("speaker", "", "deny list", "on the deny list", clips, seconds)
-        listed.append(left_out_entry(everyone, lambda name: name))  # named by no one
-    return sorted(listed, key=lambda entry: (entry["kind"], entry["value"], entry["cause"]))
+    """What release.json records as left out: not the speakers on the deny list, neither by id
+    nor by their clips (a takedown leaves no trace of who it was, or of how much they said)."""
+    return [left_out_entry(i, public) for i in items if not (i.kind == "speaker" and i.cause == "deny list")]
 
 
 def left_out_entry(item: LeftOut, public: Callable[[str], str]) -> dict[str, Any]:

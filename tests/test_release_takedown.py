@@ -46,8 +46,9 @@ def test_a_denied_speaker_leaves_no_trace_in_the_next_release(ws: Workspace, tmp
     assert hamish not in text and typed not in text and "Hamish" not in text and "hamish" not in text
     record = json.loads((second / "release.json").read_text(encoding="utf-8"))
     assert f"source:{source}" not in record["splits"]  # nor the recording that held only his clips
-    assert not any(item["value"] for item in record["left_out"] if item["kind"] == "speaker")
-    assert "1 source(s) or speaker(s) on the deny list" in (second / "README.md").read_text(encoding="utf-8")
+    assert [item["kind"] for item in record["left_out"]] == ["source"]  # the unlicensed one, not him
+    card = (second / "README.md").read_text(encoding="utf-8")
+    assert "- 1 speaker(s) on the deny list\n" in card  # neither who nor how much he said
     loaded = load(second, tmp_path / "c3")
     check_against_workspace(ws, loaded)
     ids = {r["clip_id"] for rows in loaded.values() for r in rows}
