@@ -29,6 +29,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -56,7 +57,7 @@ from .errors import AccentdsError
 from .files import now_iso, sha256_file
 from .licences import OTHER, Credit, attribution_warnings, card_licence, combine, credits
 from .markup import release_minutes
-from .privacy import publisher, salt, speaker_id
+from .privacy import publisher, salt, speaker_id, speaker_key
 from .release_inputs import BUILDING_PREFIX, can_write, read_workspace, refuse_existing
 from .release_inputs import memory as read_memory
 from .release_record import left_out_entry, record_json, taken_down, vad_settings
@@ -254,6 +255,10 @@ def publish(
         """A speaker without clips in this release (renamed, relabelled) is named by id only."""
         return public(name) if name in present else speaker_id(key, name)
 
+    spelt: dict[str, set[str]] = defaultdict(set)  # how each speaker's name is spelt on their clips
+    for row in rows:
+        if row["speaker"]:
+            spelt[speaker_key(row["speaker"])].add(row["speaker"])
     for row in kept:
         row["split"] = placement.split_of(row)
         row["speaker"] = public(row["speaker"])
@@ -297,7 +302,7 @@ def publish(
         (folder / RELEASE_JSON).write_text(text, encoding="utf-8")
         fsync(folder / RELEASE_JSON)
         if preview:  # the folder goes below
-            return _with_left_out(load_release(workspace, version, record), left_out, public)
+            return _with_left_out(load_release(workspace, version, record), left_out, public, spelt)
         for directory in (folder / "data", folder):
             fsync(directory)
         with workspace.lock():
@@ -309,12 +314,19 @@ def publish(
     finally:
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
-    return _with_left_out(load_release(workspace, version), left_out, public)
+    return _with_left_out(load_release(workspace, version), left_out, public, spelt)
 
 
-def _with_left_out(release: Release, left_out: Sequence[LeftOut], public: Callable[[str], str]) -> Release:
-    """The release with everything left out of it one by one, for the curator's terminal
-    (release.json counts the speakers on the deny list only together)."""
-    entries = (left_out_entry(item, public) for item in left_out)
+def _with_left_out(
+    release: Release, left_out: Sequence[LeftOut], public: Callable[[str], str], spelt: Mapping[str, set[str]]
+) -> Release:
+    """The release with everything left out of it, for the curator's terminal (release.json
+    leaves out the speakers on the deny list): a denied speaker by the ids their clips had,
+    whatever the case of the name on the deny list (`spelt`: each name's spellings)."""
+
+    def ids(name: str) -> str:
+        return ", ".join(sorted({public(n) for n in spelt.get(speaker_key(name), {name})}))
+
+    entries = (left_out_entry(item, ids) for item in left_out)
     shown = (LeftOut(**{**e, "also": tuple(tuple(pair) for pair in e.get("also", []))}) for e in entries)
     return replace(release, left_out=tuple(shown))
