@@ -60,7 +60,7 @@ from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id, speaker_key
 from .release_inputs import BUILDING_PREFIX, can_write, read_workspace, refuse_existing
 from .release_inputs import memory as read_memory
-from .release_record import left_out_entry, record_json, taken_down, vad_settings
+from .release_record import denied_rows, left_out_entry, record_json, taken_down, vad_settings
 from .releases import (
     CARD,
     RELEASE_JSON,
@@ -288,7 +288,7 @@ def publish(
         compared = compare_with(previous, version, before, folder)
         same = not before and same_data_as_recorded(workspace, previous, folder)
         build.warnings += nothing_new(previous, compared, moves, force, same)
-        build.changelog = changelog(compared, moves)
+        build.changelog = changelog(compared, moves, {r["clip_id"] for r in denied_rows(rows, denied)})
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)
         files = {

@@ -55,6 +55,21 @@ def by_group(nodes: Mapping[str, str], public: Callable[[str], str]) -> dict[str
     return {(n if n.startswith("source:") else public(split_node(n)[1])): s for n, s in nodes.items()}
 
 
+def denied_rows(
+    rows: Sequence[Mapping[str, Any]], denied: Sequence[Mapping[str, str]]
+) -> list[Mapping[str, Any]]:
+    """The accepted clips of `rows` a takedown keeps out: of a source or a speaker (in any case)
+    on the deny list."""
+    speakers = {speaker_key(d["value"]) for d in denied if d["kind"] == "speaker"}
+    sources = {d["value"] for d in denied if d["kind"] == "source"}
+    return [
+        row
+        for row in rows
+        if row["status"] == "accepted"
+        and (row["source_id"] in sources or (row["speaker"] and speaker_key(row["speaker"]) in speakers))
+    ]
+
+
 def taken_down(
     rows: Sequence[Mapping[str, Any]],
     kept: Sequence[Mapping[str, Any]],
@@ -66,15 +81,11 @@ def taken_down(
     went with them (a denied speaker's own recordings). `rows` are every clip, `kept` those
     published."""
     speakers = {speaker_key(d["value"]) for d in denied if d["kind"] == "speaker"}
-    sources = {d["value"] for d in denied if d["kind"] == "source"}
-    gone = {source_node(s) for s in sources}
-    for row in rows:
-        if row["status"] == "accepted" and (
-            row["source_id"] in sources or (row["speaker"] and speaker_key(row["speaker"]) in speakers)
-        ):
-            gone.add(source_node(row["source_id"]))
-            if row["speaker"]:
-                gone.add(speaker_node(row["speaker"]))
+    gone = {source_node(d["value"]) for d in denied if d["kind"] == "source"}
+    for row in denied_rows(rows, denied):
+        gone.add(source_node(row["source_id"]))
+        if row["speaker"]:
+            gone.add(speaker_node(row["speaker"]))
     for row in kept:  # a recording or a voice that still has clips here stays
         gone -= {source_node(row["source_id"]), speaker_node(row["speaker"])}
     named = {n for n in nodes if n.startswith("speaker:") and speaker_key(split_node(n)[1]) in speakers}
