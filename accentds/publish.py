@@ -243,9 +243,9 @@ def publish(
     warnings += duplicate_checks(kept)
     warnings += schema_checks(kept, config.labels, force)
     rate_checks(kept, workspace.read_cut_settings(), rate)
-    shown = memory | placement.nodes  # a speaker or source keeps its split even while it has no clips here
-    gone = taken_down(rows, kept, denied, shown)  # but one taken down leaves no trace in the release
-    shown = {node: split for node, split in shown.items() if node not in gone}
+    nodes = memory | placement.nodes  # a speaker or source keeps its split even while it has no clips here
+    gone = taken_down(rows, kept, denied, nodes)  # but one taken down leaves no trace in the release
+    nodes = {node: split for node, split in nodes.items() if node not in gone}
     moves = [row for row in pending_moves(workspace) if f"{row['kind']}:{row['value']}" not in gone]
     kept.sort(key=lambda r: r["clip_id"])
     present = {row["speaker"] for row in kept}
@@ -296,7 +296,7 @@ def publish(
             for path in sorted(p for p in folder.rglob("*") if p.is_file())
         }
         record = record_json(
-            workspace, build, created_at, previous, shown, include_unlicensed, files, recorded
+            workspace, build, created_at, previous, nodes, include_unlicensed, files, recorded
         )
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         (folder / RELEASE_JSON).write_text(text, encoding="utf-8")
