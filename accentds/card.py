@@ -245,12 +245,15 @@ def _card_sources(build: Build) -> list[str]:
         for item in build.left_out
         if item.cause == "licence"
     ]
-    denied = [item for item in build.left_out if item.cause == "deny list"]
-    if denied:  # no names here: the card is public; release.json has the list
+    sources = [item for item in build.left_out if item.cause == "deny list" and item.kind == "source"]
+    if sources:  # no ids here: the card is public; release.json has the list
         left.append(
-            f"- {len(denied)} source(s) or speaker(s) on the deny list ({sum(i.clips for i in denied)} clips, "
-            f"{minutes(sum(i.seconds for i in denied))} min)"
+            f"- {len(sources)} source(s) on the deny list ({sum(i.clips for i in sources)} clips, "
+            f"{minutes(sum(i.seconds for i in sources))} min)"
         )
+    speakers = sum(1 for item in build.left_out if item.cause == "deny list" and item.kind == "speaker")
+    if speakers:  # a takedown: neither who nor how much of them
+        left.append(f"- {speakers} speaker(s) on the deny list")
     return [*lines, "", "## Left out", "", *(left or ["Nothing accepted was left out."])]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,9 +142,10 @@ def _change(before: float, after: float) -> str:
     return f"{release_minutes(after) - release_minutes(before):+.2f}"
 
 
-def render_diff(d: ReleaseDiff, markdown: bool = True) -> str:
+def render_diff(d: ReleaseDiff, markdown: bool = True, withheld: Collection[str] = ()) -> str:
     """A summary of a ReleaseDiff: Markdown for the card's changelog, or (`markdown=False`)
-    plain text for the terminal (`accentds diff`), names as typed."""
+    plain text for the terminal (`accentds diff`), names as typed. Removed clips in `withheld`
+    (taken down on request) are counted, never listed: their ids name the recording."""
     cell_, code_, table_ = (cell, code, table) if markdown else (plain, plain, plain_table)
     fields = ", ".join(f"{name} {count}" for name, count in sorted(d.relabelled_by_field.items()))
     lines = [
@@ -185,8 +186,10 @@ def render_diff(d: ReleaseDiff, markdown: bool = True) -> str:
         lines += ["", "Added:", ""]
         lines += _listed([code_(c) for c in d.added])
     if d.removed:
+        taken = sum(1 for c in d.removed if c in withheld)
         lines += ["", "Removed:", ""]
-        lines += _listed([code_(c) for c in d.removed])
+        lines += _listed([code_(c) for c in d.removed if c not in withheld])
+        lines += [f"- {taken} clip(s) taken down on request (not listed)"] if taken else []
     return "\n".join(lines)
 
 
@@ -251,10 +254,14 @@ def nothing_new(
     return [f"--force: nothing changed since {previous}"]
 
 
-def changelog(compared: ReleaseDiff | str | None, moves: Sequence[Mapping[str, str]]) -> str:
+def changelog(
+    compared: ReleaseDiff | str | None, moves: Sequence[Mapping[str, str]], withheld: Collection[str] = ()
+) -> str:
+    """A release's changelog: what changed since the newest release, the clips `withheld` (taken
+    down) not listed, and the split moves."""
     if compared is None:
         return ""
-    lines = [render_diff(compared) if isinstance(compared, ReleaseDiff) else compared]
+    lines = [render_diff(compared, withheld=withheld) if isinstance(compared, ReleaseDiff) else compared]
     if moves:
         lines += ["", "Moved between splits with `accentds splits move`:", ""]
         lines += [

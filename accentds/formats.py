@@ -54,17 +54,6 @@ AUDIOFOLDER_COLUMNS = [
     "end",
     "text_origin",
 ]
-# the card's YAML keys that describe the Parquet files, not an export of them
-PARQUET_KEYS = ("configs", "dataset_info")
-EXPORT_NOTES = {
-    "nemo": "This folder holds version {version} for NVIDIA NeMo: `audio/<split>/<clip_id>.wav` and one "
-    "`<split>_manifest.jsonl` per split (`audio_filepath` relative to this folder, `duration`, `text`, "
-    "`speaker`, `accent`, `clip_id`).",
-    "audiofolder": "This folder holds version {version} as a Hugging Face audiofolder: `<split>/<clip_id>.wav` "
-    "and `<split>/metadata.jsonl` (or `.csv`); load it with "
-    '`datasets.load_dataset("audiofolder", data_dir="path/to/this/folder")`. Its columns `transcript` and '
-    "`speaker` are `text` and `speaker_id` below.",
-}
 _CHUNK = 1 << 20
 
 
@@ -231,25 +220,19 @@ def _text(value: Any) -> str:
 # -- writing ------------------------------------------------------------------------
 
 
-def _write_card(release: Release, out_dir: Path, fmt: str) -> None:
-    """The release's dataset card as out_dir/README.md, so its licences, the attribution its
-    sources ask for and what it leaves out travel with the export: its YAML header without
-    the keys that describe the Parquet files (`datasets` would look for them), and a note on
-    the layout of this folder first."""
-    from huggingface_hub import DatasetCard  # parses the YAML header as the Hub does
-
-    from .markup import to_yaml
+def _write_card(release: Release, out_dir: Path, fmt: str, metadata: str = "jsonl") -> None:
+    """The release's dataset card as out_dir/README.md, told how to load this folder
+    (accentds/export_card.py)."""
+    from .export_card import export_card
 
     try:
-        card = DatasetCard((release.root / CARD).read_text(encoding="utf-8"))
+        text = (release.root / CARD).read_text(encoding="utf-8")
+        settings = json.loads((release.root / RELEASE_JSON).read_text(encoding="utf-8")).get("settings")
+        rate = settings.get("sampling_rate") if isinstance(settings, dict) else None
+        card = export_card(text, release.version, fmt, list(release.shards), rate, metadata)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise _damaged(release.root, f"its {CARD} cannot be read ({exc})") from None
-    header = {k: v for k, v in card.data.to_dict().items() if k not in PARQUET_KEYS}
-    note = EXPORT_NOTES[fmt].format(version=release.version)
-    top = f"---\n{to_yaml(header)}\n---\n\n" if header else ""
-    title, _, body = card.text.strip().partition("\n")
-    text = f"{title}\n\n{note}\n{body}" if title.startswith("# ") else f"{note}\n\n{card.text.strip()}"
-    (out_dir / CARD).write_text(f"{top}{text}\n", encoding="utf-8")
+    (out_dir / CARD).write_text(card, encoding="utf-8")
 
 
 @contextmanager
@@ -337,7 +320,7 @@ def write_audiofolder(release_dir: Path, out_dir: Path, metadata: str = "jsonl")
     release = verify_release(Path(release_dir), allow_extra=True)
     final = Path(out_dir).expanduser().resolve()
     with _fresh_output(release, final) as tmp:
-        _write_card(release, tmp, AUDIOFOLDER_FORMAT)
+        _write_card(release, tmp, AUDIOFOLDER_FORMAT, metadata)
         for split in release.shards:
             split_dir = tmp / split
             split_dir.mkdir()

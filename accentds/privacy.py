@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -26,9 +27,16 @@ def salt_path(workspace: Workspace) -> Path:
     return workspace.manifests / SALT_FILE
 
 
+_UNSAVED: dict[Path, bytes] = {}  # workspace -> the salt of a dry run that could not write one
+
+
 def salt(workspace: Workspace) -> bytes:
-    """The workspace's salt, made (under the lock) the first time it is needed."""
+    """The workspace's salt, made (under the lock) the first time it is needed. A workspace that
+    cannot be written and has none yet (a dry run on a read-only mount) gets one for this run
+    only: the ids it shows are not those the first publish gives."""
     path = salt_path(workspace)
+    if not path.exists() and workspace.manifests.is_dir() and not os.access(workspace.manifests, os.W_OK):
+        return _UNSAVED.setdefault(path, secrets.token_hex(32).encode("ascii"))
     if not path.exists():
         with workspace.lock():
             if not path.exists():

@@ -27,12 +27,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .captions import AUTO
 from .card import Build, card, seconds_of
 from .changes import (
     changelog,
@@ -52,11 +54,13 @@ from .checks import (
     transcript_checks,
 )
 from .errors import AccentdsError
-from .files import now_iso, pid_alive, read_csv, sha256_file
+from .files import now_iso, sha256_file
 from .licences import OTHER, Credit, attribution_warnings, card_licence, combine, credits
 from .markup import release_minutes
-from .privacy import publisher, salt, speaker_id
-from .release_record import VAD_COLUMNS, record_json, vad_settings
+from .privacy import publisher, salt, speaker_id, speaker_key
+from .release_inputs import BUILDING_PREFIX, can_write, read_workspace, refuse_existing
+from .release_inputs import memory as read_memory
+from .release_record import denied_rows, left_out_entry, record_json, taken_down, vad_settings
 from .releases import (
     CARD,
     RELEASE_JSON,
@@ -66,12 +70,11 @@ from .releases import (
     parse_version,
     previous_version,
     record_release,
-    recorded_releases,
     refuse_old_version,
     verify,
 )
-from .selection import LeftOut, deny, read_deny, select_clips
-from .shards import fsync, write_split
+from .selection import LeftOut, deny, select_clips
+from .shards import check_clip_files, fsync, write_split
 from .splits import (
     SPLITS,
     Placement,
@@ -79,65 +82,13 @@ from .splits import (
     pending_moves,
     place,
     record_placement,
-    remember,
-    split_memory,
     split_node,
 )
-from .views import build_manifest
 from .workspace import Workspace
 
 __all__ = ["deny", "diff", "list_releases", "load_release", "publish", "render_diff", "verify"]
 
 MB = 1024 * 1024  # the unit of [publish] max_shard_mb
-BUILDING_PREFIX = ".building-"
-
-
-def _remove_dead_builds(workspace: Workspace) -> None:
-    """Delete temporary build folders left by a publish that was killed."""
-    for folder in workspace.releases.glob(f"{BUILDING_PREFIX}*"):
-        parts = folder.name[len(BUILDING_PREFIX) :].split("-")
-        pid = int(parts[-2]) if len(parts) >= 3 and parts[-2].isdigit() else -1
-        if not pid_alive(pid):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _refuse_existing(workspace: Workspace, version: str, complete: bool = False) -> None:
-    """Refuse a version whose folder exists. With `complete`, a folder the tracked record does
-    not know (a publish stopped between moving it into place and recording it) is recorded
-    first: its splits and the version, as the next publish would."""
-    if not (workspace.releases / version).exists():
-        return
-    done = ""
-    if complete and version not in recorded_releases(workspace):
-        _memory(workspace, build_manifest(workspace).to_pylist())
-        if version in recorded_releases(workspace):
-            done = " (it is now recorded in manifests/releases.csv and its splits in manifests/splits.csv)"
-    raise AccentdsError(f"release {version} exists and is immutable; publish a new version{done}")
-
-
-def _read_workspace(workspace: Workspace, version: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """Under the lock: refuse an existing version, clear dead builds, and read every clip's
-    effective labels (with its VAD settings) and the deny list."""
-    with workspace.lock():
-        _refuse_existing(workspace, version, complete=True)
-        _remove_dead_builds(workspace)
-        manifest = build_manifest(workspace)
-        vad_table = workspace.read_clip_table(columns=["clip_id", *VAD_COLUMNS])
-        kinds = {s.source_id: s.kind for s in workspace.read_sources()}
-        denied = read_deny(workspace)
-        drafts = {r["clip_id"]: r for r in read_csv(workspace.drafts_csv)}
-    vad_by_clip = {r["clip_id"]: r for r in vad_table.to_pylist()}
-    rows = manifest.to_pylist()
-    for row in rows:
-        row |= {c: vad_by_clip.get(row["clip_id"], {}).get(c) for c in VAD_COLUMNS}
-        draft = drafts.get(row["clip_id"], {})
-        if row["transcript"] and row["transcript"] == draft.get("transcript_draft"):
-            row["text_origin"] = "automatic captions" if draft.get("draft_kind") == AUTO else "captions"
-        else:
-            row["text_origin"] = "person"
-        if kinds.get(row["source_id"], "file") != "url":
-            row["origin"] = "file"  # never publish a local path
-    return rows, denied
 
 
 def _refuse_empty(version: str, rows: Sequence[Mapping[str, Any]], left_out: Sequence[LeftOut]) -> None:
@@ -187,31 +138,6 @@ def _previous_rows(workspace: Workspace, previous: str | None) -> dict[str, dict
         return release_rows(workspace.releases / previous)
     except AccentdsError:
         return {}
-
-
-def _memory(workspace: Workspace, rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """The split memory, first completed from the release folders the tracked record does not
-    know: made before it existed, or by a publish stopped before it recorded them."""
-    with workspace.lock():
-        recorded = recorded_releases(workspace)
-        missing = [v for v in list_releases(workspace) if v not in recorded]
-        if missing:
-            key = salt(workspace)
-            names = {speaker_id(key, r["speaker"]): r["speaker"] for r in rows if r["speaker"]}
-            for version in missing:
-                try:
-                    text = (workspace.releases / version / RELEASE_JSON).read_text(encoding="utf-8")
-                    record = json.loads(text)
-                except (OSError, ValueError):
-                    continue  # a damaged release: `verify` says so
-                nodes = {
-                    group if group.startswith("source:") else f"speaker:{names.get(group, group)}": split
-                    for group, split in record.get("splits", {}).items()
-                    if not group.startswith("denied:")
-                }
-                remember(workspace, nodes, version)
-                record_release(workspace, version, record, text)
-    return split_memory(workspace)
 
 
 def _refuse_conflicts(placement: Placement, force: bool, public: Callable[[str], str]) -> list[str]:
@@ -286,8 +212,10 @@ def publish(
     parse_version(version)
     config = workspace.config
     rate = config.vad.sample_rate
-    workspace.releases.mkdir(parents=True, exist_ok=True)
-    rows, denied = _read_workspace(workspace, version)
+    write = not preview or can_write(workspace)  # a dry run of a read-only workspace writes nothing
+    if write:
+        workspace.releases.mkdir(parents=True, exist_ok=True)
+    rows, denied = read_workspace(workspace, version, write)
     kept, left_out, unlicensed = select_clips(
         rows, denied, config.publish.allowed_licences, include_unlicensed
     )
@@ -296,7 +224,7 @@ def publish(
     refuse_old_version(workspace, version)
     previous = previous_version(workspace, version)
     before = _previous_rows(workspace, previous)
-    memory = _memory(workspace, rows)
+    memory = read_memory(workspace, rows, write)
     ratios = {
         "train": config.publish.train,
         "validation": config.publish.validation,
@@ -315,7 +243,10 @@ def publish(
     warnings += duplicate_checks(kept)
     warnings += schema_checks(kept, config.labels, force)
     rate_checks(kept, workspace.read_cut_settings(), rate)
-    moves = pending_moves(workspace)
+    nodes = memory | placement.nodes  # a speaker or source keeps its split even while it has no clips here
+    gone = taken_down(rows, kept, denied, nodes)  # but one taken down leaves no trace in the release
+    nodes = {node: split for node, split in nodes.items() if node not in gone}
+    moves = [row for row in pending_moves(workspace) if f"{row['kind']}:{row['value']}" not in gone]
     kept.sort(key=lambda r: r["clip_id"])
     present = {row["speaker"] for row in kept}
     key = salt(workspace)
@@ -324,17 +255,23 @@ def publish(
         """A speaker without clips in this release (renamed, relabelled) is named by id only."""
         return public(name) if name in present else speaker_id(key, name)
 
+    spelt: dict[str, set[str]] = defaultdict(set)  # how each speaker's name is spelt on their clips
+    for row in rows:
+        if row["speaker"]:
+            spelt[speaker_key(row["speaker"])].add(row["speaker"])
     for row in kept:
         row["split"] = placement.split_of(row)
         row["speaker"] = public(row["speaker"])
+    check_clip_files(workspace, kept)
     moves = [
         row | {"value": public(row["value"]) if row["kind"] == "speaker" else row["value"]} for row in moves
     ]
 
     created_at = now or now_iso()
-    folder = workspace.releases / f"{BUILDING_PREFIX}{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    building = f"{BUILDING_PREFIX}{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    folder = workspace.releases / building if write else Path(tempfile.mkdtemp(prefix=building))
     try:
-        folder.mkdir()
+        folder.mkdir(exist_ok=not write)
         build = Build(
             version,
             kept,
@@ -351,33 +288,25 @@ def publish(
         compared = compare_with(previous, version, before, folder)
         same = not before and same_data_as_recorded(workspace, previous, folder)
         build.warnings += nothing_new(previous, compared, moves, force, same)
-        build.changelog = changelog(compared, moves)
+        build.changelog = changelog(compared, moves, {r["clip_id"] for r in denied_rows(rows, denied)})
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)
         files = {
             path.relative_to(folder).as_posix(): {"sha256": sha256_file(path), "size": path.stat().st_size}
             for path in sorted(p for p in folder.rglob("*") if p.is_file())
         }
-        # a speaker or source keeps its split even while it has no clips in a release
         record = record_json(
-            workspace,
-            build,
-            created_at,
-            previous,
-            memory | placement.nodes,
-            include_unlicensed,
-            files,
-            recorded,
+            workspace, build, created_at, previous, nodes, include_unlicensed, files, recorded
         )
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         (folder / RELEASE_JSON).write_text(text, encoding="utf-8")
         fsync(folder / RELEASE_JSON)
-        if preview:
-            return load_release(workspace, version, record)  # the folder goes below
+        if preview:  # the folder goes below
+            return _with_left_out(load_release(workspace, version, record), left_out, public, spelt)
         for directory in (folder / "data", folder):
             fsync(directory)
         with workspace.lock():
-            _refuse_existing(workspace, version)
+            refuse_existing(workspace, version)
             os.rename(folder, workspace.releases / version)
             fsync(workspace.releases)
             record_placement(workspace, placement, version, created_at)
@@ -385,4 +314,19 @@ def publish(
     finally:
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
-    return load_release(workspace, version)
+    return _with_left_out(load_release(workspace, version), left_out, public, spelt)
+
+
+def _with_left_out(
+    release: Release, left_out: Sequence[LeftOut], public: Callable[[str], str], spelt: Mapping[str, set[str]]
+) -> Release:
+    """The release with everything left out of it, for the curator's terminal (release.json
+    leaves out the speakers on the deny list): a denied speaker by the ids their clips had,
+    whatever the case of the name on the deny list (`spelt`: each name's spellings)."""
+
+    def ids(name: str) -> str:
+        return ", ".join(sorted({public(n) for n in spelt.get(speaker_key(name), {name})}))
+
+    entries = (left_out_entry(item, ids) for item in left_out)
+    shown = (LeftOut(**{**e, "also": tuple(tuple(pair) for pair in e.get("also", []))}) for e in entries)
+    return replace(release, left_out=tuple(shown))

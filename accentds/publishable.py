@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from .licences import credits, normalise
 from .privacy import speaker_key
-from .publish import read_deny
+from .selection import read_deny
 from .workspace import Workspace
 
 DENIED_SOURCE = "denied source"

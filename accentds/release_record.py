@@ -11,8 +11,9 @@ from typing import Any
 from . import __version__
 from .card import Build, seconds_of
 from .markup import release_minutes
+from .privacy import speaker_key
 from .selection import LeftOut
-from .splits import split_node
+from .splits import source_node, speaker_node, split_node
 from .workspace import Workspace
 
 VAD_COLUMNS = (
@@ -54,6 +55,43 @@ def by_group(nodes: Mapping[str, str], public: Callable[[str], str]) -> dict[str
     return {(n if n.startswith("source:") else public(split_node(n)[1])): s for n, s in nodes.items()}
 
 
+def denied_rows(
+    rows: Sequence[Mapping[str, Any]], denied: Sequence[Mapping[str, str]]
+) -> list[Mapping[str, Any]]:
+    """The accepted clips of `rows` a takedown keeps out: of a source or a speaker (in any case)
+    on the deny list."""
+    speakers = {speaker_key(d["value"]) for d in denied if d["kind"] == "speaker"}
+    sources = {d["value"] for d in denied if d["kind"] == "source"}
+    return [
+        row
+        for row in rows
+        if row["status"] == "accepted"
+        and (row["source_id"] in sources or (row["speaker"] and speaker_key(row["speaker"]) in speakers))
+    ]
+
+
+def taken_down(
+    rows: Sequence[Mapping[str, Any]],
+    kept: Sequence[Mapping[str, Any]],
+    denied: Sequence[Mapping[str, str]],
+    nodes: Mapping[str, str],
+) -> set[str]:
+    """The nodes of `nodes` a takedown keeps out of a release's record: every speaker on the deny
+    list (in any case) and source on it, and the speakers and sources whose accepted clips all
+    went with them (a denied speaker's own recordings). `rows` are every clip, `kept` those
+    published."""
+    speakers = {speaker_key(d["value"]) for d in denied if d["kind"] == "speaker"}
+    gone = {source_node(d["value"]) for d in denied if d["kind"] == "source"}
+    for row in denied_rows(rows, denied):
+        gone.add(source_node(row["source_id"]))
+        if row["speaker"]:
+            gone.add(speaker_node(row["speaker"]))
+    for row in kept:  # a recording or a voice that still has clips here stays
+        gone -= {source_node(row["source_id"]), speaker_node(row["speaker"])}
+    named = {n for n in nodes if n.startswith("speaker:") and speaker_key(split_node(n)[1]) in speakers}
+    return (gone | named) & set(nodes)
+
+
 def record_json(
     workspace: Workspace,
     build: Build,
@@ -83,14 +121,20 @@ def record_json(
         "counts": build.split_info,
         "total": {"clips": len(build.rows), "seconds": seconds, "minutes": release_minutes(seconds)},
         "splits": dict(sorted(by_group(assignment, public).items())),
-        "left_out": [_left_out(item, public) for item in build.left_out],
+        "left_out": _left_out_list(build.left_out, public),
         "unlicensed_included": build.unlicensed,
         "warnings": build.warnings,
         "files": dict(files),
     }
 
 
-def _left_out(item: LeftOut, public: Callable[[str], str]) -> dict[str, Any]:
+def _left_out_list(items: Sequence[LeftOut], public: Callable[[str], str]) -> list[dict[str, Any]]:
+    """What release.json records as left out: not the speakers on the deny list, neither by id
+    nor by their clips (a takedown leaves no trace of who it was, or of how much they said)."""
+    return [left_out_entry(i, public) for i in items if not (i.kind == "speaker" and i.cause == "deny list")]
+
+
+def left_out_entry(item: LeftOut, public: Callable[[str], str]) -> dict[str, Any]:
     """A left-out entry as release.json records it: a deny reason is typed by hand and may name
     someone, so it stays in deny.csv; `also` (the other reasons) only when there are some."""
     entry = asdict(item) | ({"value": public(item.value)} if item.kind == "speaker" else {})

@@ -75,7 +75,7 @@ def read_deny(workspace: Workspace) -> list[dict[str, str]]:
 
 def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, str]:
     """Put a source (by id) or a speaker (by name) on the deny list: no later release holds
-    their clips, and each release records the reason. Returns the row added."""
+    their clips (the reason stays in deny.csv). Returns the row added."""
     kind = kind.strip().lower()
     if kind not in DENY_KINDS:
         raise AccentdsError(f"cannot deny a {kind!r}: give 'source' (a source id) or 'speaker' (a name)")
@@ -84,7 +84,7 @@ def deny(workspace: Workspace, kind: str, value: str, reason: str) -> dict[str, 
     if not value:
         raise AccentdsError(f"give the {kind} to deny")
     if not reason:
-        raise AccentdsError("give a reason (--reason): it is recorded in every later release")
+        raise AccentdsError("give a reason (--reason): it is kept in manifests/deny.csv, never published")
     with workspace.lock():
         rows = read_deny(workspace)
         for row in rows:

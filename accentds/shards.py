@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,34 @@ def _missing(workspace: Workspace, row: Mapping[str, Any]) -> AccentdsError:
     return AccentdsError(
         f"clip file {row['path']} is missing: run `accentds doctor` to cut it again from its source "
         "(same start, end and labels), then publish again"
+    )
+
+
+def check_clip_files(workspace: Workspace, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse, at once and for all of them, clips whose files are gone: those whose source's
+    media is gone too (a clone) are pulled again in one command, the others cut again by
+    `doctor`."""
+    gone = [row for row in rows if not workspace.abs(row["path"]).is_file()]
+    if len({row["source_id"] for row in gone}) <= 1:
+        if gone:  # of one source: as the clip says
+            raise _missing(workspace, gone[0])
+        return
+    sources = {s.source_id: s for s in workspace.read_sources()}
+    unpulled = {
+        row["source_id"]: sources[row["source_id"]]
+        for row in gone
+        if row["source_id"] in sources and not workspace.abs(sources[row["source_id"]].media).is_file()
+    }
+    steps = []
+    if unpulled:
+        origins = " ".join(shlex.quote(s.origin) for s in unpulled.values())
+        steps.append(f"pull their {len(unpulled)} source(s) again (`accentds pull {origins}`)")
+    if len(unpulled) < len({row["source_id"] for row in gone}):
+        steps.append("run `accentds doctor` to cut the others again from their sources")
+    where = " (raw/ and clips/ are not in git: a clone?)" if unpulled else ""
+    raise AccentdsError(
+        f"{len(gone)} clip files are missing, {gone[0]['path']} the first{where}: "
+        f"{', then '.join(steps)}, then publish again"
     )
 
 

@@ -76,3 +76,53 @@ def test_an_audiofolder_export_loads_as_a_folder_with_every_label(
         }
         rows = [r for part in loaded.values() for r in part.remove_columns("audio")]
         assert {r["text_origin"] for r in rows} == {"person"}  # a reviewer typed every transcript
+
+
+def _loading_code(card: str, folder: Path) -> list[str]:
+    """The Python blocks of a card's Loading section, pointed at `folder`."""
+    section = card.split("\n## Loading\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
+    return [block.replace("path/to/this/folder", str(folder)) for block in blocks]
+
+
+@pytest.mark.parametrize("fmt", ["nemo", "audiofolder"])
+def test_an_exports_card_says_how_to_load_that_export_and_its_code_runs(
+    released: Workspace, tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card of an export showed the Hub's `load_dataset("ORG/NAME")` and the Parquet
+    release's audio bytes, neither of which loads the folder it is in."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / fmt
+    done = run_cli("publish", "1.0.0", "--format", fmt, "--output", str(out), cwd=released.root)
+    assert done.returncode == 0, done.stderr
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "ORG/NAME" not in card and "embedded in Parquet" not in card
+    blocks = _loading_code(card, out)
+    assert blocks, card
+    release = json.loads((released.releases / "1.0.0" / "release.json").read_text(encoding="utf-8"))
+    clips = {s: c["clips"] for s, c in release["counts"].items() if c["clips"]}
+    if fmt == "audiofolder":
+        assert (
+            'load_dataset("audiofolder", data_dir=' in blocks[0] and 'pip install "datasets[audio]"' in card
+        )
+        if importlib.util.find_spec("torchcodec") is None:
+            blocks = blocks[1:]  # the first needs torchcodec: the next is the way without it
+    for block in blocks:
+        scope: dict[str, object] = {}
+        exec(compile(block, f"{fmt} card", "exec"), scope)  # the card's own example, as a reader runs it
+        loaded = scope["ds"]
+        assert {s: len(part) for s, part in loaded.items()} == clips
+        if "samples" in scope:
+            assert scope["rate"] == 16000 and len(scope["samples"]) > 0
+
+
+def test_an_export_is_refused_in_the_folder_of_published_versions(released: Workspace) -> None:
+    """An export written to releases/1.1.0 was listed as a damaged release 1.1.0: `status`
+    suggested restoring it and `report` stopped."""
+    target = released.releases / "1.1.0"
+    done = run_cli("publish", "1.0.0", "--format", "nemo", "--output", str(target), cwd=released.root)
+    assert done.returncode == 1 and done.stderr.startswith(f"Error: {target} is inside ")
+    assert "choose a folder outside it" in done.stderr and not target.exists()
+    report = run_cli("report", cwd=released.root)
+    assert report.returncode == 0, report.stderr

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from conftest import SAMPLE, fill_disk, run_cli, small_disk
+from releasing import speaker_source
 
 from accentds.privacy import salt, speaker_id
-from accentds.workspace import init_workspace
+from accentds.workspace import Workspace, init_workspace
 
 
 def test_publish_verify_diff_and_other_formats(tmp_path: Path) -> None:
@@ -238,3 +241,21 @@ def test_a_sample_rate_changed_since_the_cut_names_every_source_and_plain_cut(tm
     tried = run_cli("publish", "1.0.0", "--dry-run", cwd=root)
     assert tried.returncode == 0, tried.stderr
     assert "dry run: 1.0.0 would hold" in tried.stdout
+
+
+def test_a_clone_without_audio_is_told_every_source_to_pull_again_at_once(ws: Workspace) -> None:
+    """A fresh clone (no raw/, no clips/) named one missing clip and its one source per
+    publish: a corpus of many sources took as many rounds of publish and pull."""
+    shutil.rmtree(ws.raw)
+    shutil.rmtree(ws.clips)
+    done = run_cli("publish", "1.0.0", "--dry-run", cwd=ws.root)
+    assert done.returncode == 1 and done.stderr.count("Error:") == 1 and "Traceback" not in done.stderr
+    kept = {s.source_id: s.origin for s in ws.read_sources() if s.licence}  # Callum's clips are pending
+    kept.pop(speaker_source(ws, "Callum"))
+    command = re.search(r"`(accentds pull [^`]*)`", done.stderr)
+    assert command and "pull their 3 source(s) again" in done.stderr, done.stderr
+    assert sorted(shlex.split(command[1])[2:]) == sorted(kept.values())
+    pulled = run_cli(*shlex.split(command[1])[1:], cwd=ws.root)
+    assert pulled.returncode == 0, pulled.stderr
+    done = run_cli("publish", "1.0.0", cwd=ws.root)
+    assert done.returncode == 0, done.stderr

@@ -10,7 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
+from releasing import manifest_of
 
+from accentds.labels import set_labels
+from accentds.views import build_manifest
 from accentds.workspace import Workspace
 
 
@@ -69,3 +73,31 @@ def test_a_read_only_workspace_of_an_older_accentds_says_what_to_do(cut_ws: Work
     )
     assert "run any accentds command once where the workspace can be written" in done.stderr
     assert not cut_ws.labels_journal.exists()
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_dry_run_publish_works_on_a_read_only_workspace_and_writes_nothing(ws: Workspace) -> None:
+    """`publish VERSION --dry-run` only shows what a release would be: on a read-only mount it
+    stopped at `Error: read-only file system writing .../manifests/.lock`."""
+    root = ws.root
+    fresh = _run_read_only(root, "publish", "1.0.0", "--dry-run")  # never published: no salt yet
+    assert fresh.returncode == 0, fresh.stderr
+    assert "dry run: 1.0.0 would hold 6 clips" in fresh.stdout and "Error" not in fresh.stderr
+    assert not (root / "manifests" / "speaker_salt.txt").exists()
+    done = run_cli("publish", "1.0.0", cwd=root)
+    assert done.returncode == 0, done.stderr
+    set_labels(
+        ws, sorted(c for c, r in manifest_of(ws).items() if r["speaker"] == "Callum"), {"status": "accepted"}
+    )
+    build_manifest(ws)  # the views as the last command left them
+    before = _files(root)
+    done = _run_read_only(root, "publish", "1.1.0", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "dry run: 1.1.0 would hold 8 clips" in done.stdout and "Error" not in done.stderr
+    assert _files(root) == before
+    refused = _run_read_only(root, "publish", "1.1.0")  # a real publish says why it cannot
+    assert refused.returncode == 1 and refused.stderr.startswith("Error: read-only file system writing ")
+    assert _files(root) == before

@@ -128,6 +128,11 @@ def publish_cmd(
     ws = _workspace(workspace)
     if fmt is not None and output is None:
         raise AccentdsError("--format needs --output DIR")
+    if output is not None and output.expanduser().resolve().is_relative_to(ws.releases.resolve()):
+        raise AccentdsError(
+            f"{output.expanduser().resolve()} is inside {ws.releases}, which holds only published versions "
+            "(a folder there is read as one): choose a folder outside it"
+        )
     if to_hub is not None and not dry_run:
         check_can_push(to_hub)  # a bad name or no token stops the push before a release is built
     folder = ws.releases / version
@@ -222,7 +227,7 @@ def diff_cmd(
 def deny_cmd(
     kind: Annotated[str, typer.Argument(help="source or speaker")],
     value: Annotated[str, typer.Argument(help="A source id or a speaker name.")],
-    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in every later release.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; kept in deny.csv, never published.")],
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Keep a source or speaker out of every later release (a takedown).
