@@ -73,3 +73,9 @@ def api_url(base_url: str, path: str) -> tuple[str, dict[str, str]]:
     token), and the token header a request needs."""
     parts = urlsplit(base_url)
     return f"http://{parts.netloc}{path}", {"X-Accentds-Token": parts.query.removeprefix("token=")}
+
+
+def wait_saved(page: Any) -> None:
+    """Wait until every save the page sent is answered: a save key moves on at once, and the
+    list is marked busy until then."""
+    page.wait_for_function("() => !document.querySelector('#queue').hasAttribute('aria-busy')")

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from browsing import ARGS, CHROMIUM, api_url, require_browser, serving
+from browsing import ARGS, CHROMIUM, api_url, require_browser, serving, wait_saved
 from conftest import SAMPLE
 
 sync_api = require_browser()
@@ -151,6 +151,7 @@ def test_edit_and_accept_with_the_keyboard(ws: Workspace, browser, base_url: str
     page.page.keyboard.press("a")
     page.page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=clip.clip_id)
     assert page.shown() == clips[4].clip_id  # moved on to the next
+    wait_saved(page.page)
     row = label(ws, clip.clip_id)
     assert row["transcript"] == "It's a dreich day in Dundee" and row["status"] == "accepted"
     assert row["reviewer"] == "browser" and row["version"] == "1"
@@ -174,6 +175,7 @@ def test_stale_edit_shows_the_conflict_and_overwrites_nothing(ws: Workspace, bro
     one.transcript("Saved first on page one")
     one.page.keyboard.press("Control+Enter")
     one.page.wait_for_function("id => document.querySelector('#clip-title').title !== id", arg=clip.clip_id)
+    wait_saved(one.page)
     assert label(ws, clip.clip_id)["transcript"] == "Saved first on page one"
 
     two.page.wait_for_timeout(3500)  # a poll of the server's changes leaves the typed edit alone

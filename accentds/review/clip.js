@@ -2,7 +2,7 @@
 
 import { $, api, changes, clock, current, el, ensureOption, FIELDS, formValues, normal, putRow, say, shortId, state, text } from "./core.js";
 import { loadQueue, renderQueue, scrollToShown } from "./queue.js";
-import { save, saved } from "./save.js";
+import { save } from "./save.js";
 import { setRate, wanted } from "./page.js";
 
 // -- the clip shown --------------------------------------------------------------------
@@ -91,7 +91,7 @@ export function show(index) {
   const names = Object.keys(carry);
   el.carry.textContent = names.length ? `${names.join(" and ")} carried over from the previous clip of this source` : "";
   showConflict();
-  say(stashed ? "Unsaved edits restored." : "");
+  say(stashed ? (stashed.saving ? "Saving this clip…" : "Unsaved edits restored.") : "");
   state.context = false;
   el.player.src = `/api/clip/${encodeURIComponent(clip.clip_id)}/audio`;
   setRate(state.rate);
@@ -108,7 +108,7 @@ export function show(index) {
 export function refreshShown(row) {
   const clip = current();
   if (!clip || clip.clip_id !== row.clip_id || !state.base || row.version === state.base.version) return;
-  if (state.saving === row.clip_id || state.conflicts.has(row.clip_id)) return;
+  if (state.sending.has(row.clip_id) || state.conflicts.has(row.clip_id)) return;
   if (Object.keys(changes(state.prefill || state.base, formValues())).length) return;
   putRow(row);
   state.base = { ...row };
@@ -136,8 +136,10 @@ function carried(clip) {
   if (!wanted.length) return found;
   for (const other of state.clips) {
     if (other.source_id !== clip.source_id || other.start >= clip.start) continue;
+    const kept = state.stash.get(other.clip_id);
+    const values = kept?.saving ? kept.values : other; // a clip being saved: what it is being saved with
     for (const name of wanted) {
-      if (other[name] && !(near[name] >= other.start)) { found[name] = other[name]; near[name] = other.start; }
+      if (values[name] && !(near[name] >= other.start)) { found[name] = values[name]; near[name] = other.start; }
     }
   }
   return found;
@@ -152,7 +154,6 @@ export function go(index) {
 }
 
 export function move(step) {
-  if (state.saving) { state.queued += step; return; } // after the save, from where it leaves the page
   const target = state.index + step;
   if (target < 0 || target >= state.clips.length) {
     say(step > 0 ? "That was the last clip in this view." : "This is the first clip.");

@@ -37,12 +37,12 @@ export const state = {
   base: null,        // the row the shown clip's edits are made against (its version is sent)
   prefill: null,     // what the fields were filled with: the base, speaker and accent carried over
   rate: 1,           // playback speed, kept from clip to clip
-  stash: new Map(),  // clip id -> {base, values}: unsaved edits of clips left for another
+  stash: new Map(),  // clip id -> {base, values, saving}: edits of clips left for another, not yet saved
   conflicts: new Map(), // clip id -> {theirs, mine, action}
   schema: null,
   context: false,
-  saving: null,      // the clip id of the save under way
-  queued: 0,         // clips to move by once it is done (J / K pressed meanwhile)
+  saving: null,      // "bulk" while a bulk action is under way
+  sending: new Map(), // clip id -> how many saves of it are sent and not yet answered
   guardUntil: 0,     // save keys are held until then (performance.now())
   known: null,       // {clips, labels}: the server's state the rows shown were read at
 };
@@ -130,6 +130,13 @@ export async function api(path, options = {}) {
   let body = null;
   try { body = await response.json(); } catch { body = null; }
   return { status: response.status, ok: response.ok, body };
+}
+
+// whether keys pressed now are typed into a field rather than being the page's keys
+export function typing(node) {
+  if (!node) return false;
+  if (node.tagName === "TEXTAREA" || node.tagName === "SELECT" || node.isContentEditable) return true;
+  return node.tagName === "INPUT" && !["button", "checkbox", "radio", "submit"].includes(node.type);
 }
 
 export function current() { return state.index >= 0 ? state.clips[state.index] : null; }

@@ -4,7 +4,7 @@
 // Every save names its clip: its answer is applied to that clip, wherever the page is by then.
 // The page's modules: core.js, queue.js, clip.js, save.js, and this one (audio, keys, start).
 
-import { $, api, current, el, indexOf, POLL_MS, RATES, say, SEEK_S, state } from "./core.js";
+import { $, api, current, el, indexOf, POLL_MS, RATES, say, SEEK_S, state, typing } from "./core.js";
 import { applyFilters, loadQueue, measureQueue, onScroll, poll, renderQueue } from "./queue.js";
 import { go, keepMine, loadTheirs, move, nameInAddress, stashEdits, updateDraftMark } from "./clip.js";
 import { bulk, save, undoLast } from "./save.js";
@@ -76,12 +76,6 @@ function enter(name) {
 }
 
 // -- keyboard ----------------------------------------------------------------------------
-function typing(node) {
-  if (!node) return false;
-  if (node.tagName === "TEXTAREA" || node.tagName === "SELECT" || node.isContentEditable) return true;
-  return node.tagName === "INPUT" && !["button", "checkbox", "radio", "submit"].includes(node.type);
-}
-
 const ONCE = ["a", "x", "s", "u"]; // keys that write: a held key's repeats are not presses
 
 function onKey(event) {

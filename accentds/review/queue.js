@@ -63,7 +63,8 @@ function queueItem(clip, index) {
   badges.className = "item-badges";
   badges.append(text("span", clip.status, `badge ${clip.status}`));
   if (clip.transcript_is_draft) badges.append(text("span", "draft", "badge draft-badge"));
-  if (state.stash.has(clip.clip_id)) badges.append(text("span", "unsaved", "badge unsaved"));
+  const kept = state.stash.get(clip.clip_id);
+  if (kept) badges.append(text("span", kept.saving ? "saving" : "unsaved", "badge unsaved"));
   if (state.conflicts.has(clip.clip_id)) badges.append(text("span", "conflict", "badge conflict-badge"));
   top.append(badges);
   button.append(top, text("span", clip.transcript || "(no transcript)", "item-text"));

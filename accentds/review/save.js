@@ -1,94 +1,125 @@
 // accentds review page: saving (every save names its clip and version), bulk actions and undo.
 
-import { $, api, changes, current, el, formValues, GUARD_MS, indexOf, normal, progress, putRow, say, shortId, state } from "./core.js";
-import { noticeState, refreshProgress, showProgress, whereIs } from "./queue.js";
-import { fill, move, show, showConflict, showHead, stashEdits, updateDraftMark, warningOf } from "./clip.js";
+import { $, api, changes, current, el, formValues, GUARD_MS, indexOf, normal, progress, putRow, say, shortId, state, typing } from "./core.js";
+import { noticeState, refreshProgress, renderQueue, showProgress, whereIs } from "./queue.js";
+import { fill, go, move, show, showConflict, showHead, stashEdits, updateDraftMark, warningOf } from "./clip.js";
 
 // -- saving ------------------------------------------------------------------------------
-export async function save(action, edits) {
+// A save key takes the fields as they are at that key and moves on at once, so the keys
+// pressed after it go to the next clip, never into the one being saved. The saves are sent
+// one after another; each answer is applied to its own clip, wherever the page is by then.
+// Until it is saved, a clip's edits stay in the stash: a refused save loses nothing.
+let chain = Promise.resolve();
+const made = new Map(); // "clip id@version" -> the row a save from this page made of that version
+
+// `base` with the saves this page made of it since applied (a clip saved again before the
+// answer to the first save came: the second is sent against the version the first made)
+function latest(clipId, base) {
+  for (let row = made.get(`${clipId}@${base.version}`); row; row = made.get(`${clipId}@${base.version}`)) base = row;
+  return base;
+}
+
+// the saves sent so far, answered (bulk actions and undo wait for them)
+export function saves() { return chain; }
+
+export function save(action) {
   const clip = current();
   if (!clip) return;
-  if (state.saving) { say("Still saving the last clip…"); return; }
+  if (state.saving) { say("Still saving the last change…"); return; }
   if (state.conflicts.has(clip.clip_id)) {
     say("Not saved: this clip was changed elsewhere. Load theirs or save yours first.", "error");
     return;
   }
-  if (performance.now() < state.guardUntil && !edits) {
+  const sent = formValues(); // the fields as sent: what is typed after belongs to the next clip
+  const typed = Object.keys(changes(state.prefill || state.base, sent)).length > 0;
+  if (performance.now() < state.guardUntil && !typed) {
     say("This clip just appeared: press the key again to save it.");
     state.guardUntil = 0;
     return;
   }
   const clipId = clip.clip_id;
   const base = state.base;
-  const prefill = state.prefill || base;
-  const sent = edits ? null : formValues(); // the fields as sent: what is typed after stays unsaved
-  const values = edits ? { ...edits } : changes(base, sent);
+  const values = changes(base, sent);
   if (action) values.status = action;
+  const at = state.index;
+  const last = at + 1 >= state.clips.length;
   if (!Object.keys(values).length) {
-    const last = state.index + 1 >= state.clips.length;
     move(1);
     say(last ? "Nothing to save. That was the last clip in this view." : "Nothing to save.");
     return;
   }
-  state.saving = clipId;
-  state.queued = 0;
+  const entry = { base, values: sent, saving: true };
+  state.stash.set(clipId, entry);
+  state.sending.set(clipId, (state.sending.get(clipId) || 0) + 1);
+  el.queue.setAttribute("aria-busy", "true"); // until every save sent is answered
+  const job = { clipId, action, base, prefill: state.prefill || base, sent, entry, next: null };
+  if (!last) {
+    el.player.pause();
+    show(at + 1);
+    job.next = current().clip_id;
+    state.guardUntil = performance.now() + GUARD_MS;
+  } else renderQueue();
+  chain = chain.then(() => send(job)).catch((error) => say(`Not saved: ${error.message}`, "error"));
+}
+
+async function send(job) {
+  const { clipId, action } = job;
+  const base = latest(clipId, job.base);
+  const values = changes(base, job.sent);
+  if (action) values.status = action;
   try {
     const { status, body } = await api(`/api/clip/${encodeURIComponent(clipId)}/labels`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ values, version: base.version }),
     });
-    saved(clipId, action, values, base, status, body, prefill, sent);
+    saved(job, values, base, status, body);
   } catch (error) {
-    say(`Not saved: ${error.message}`, "error");
-    state.queued = 0;
+    refused(job, `Not saved: ${error.message}`);
   } finally {
-    state.saving = null;
-  }
-  const queued = state.queued;
-  state.queued = 0;
-  if (queued) {
-    const [message, kind] = [el.message.textContent, el.message.className.replace(/^message ?/, "")];
-    move(queued);
-    if (!el.message.textContent) say(message, kind);
+    const left = (state.sending.get(clipId) || 1) - 1;
+    if (left) state.sending.set(clipId, left); else state.sending.delete(clipId);
+    if (!state.sending.size) el.queue.removeAttribute("aria-busy");
   }
 }
 
-// the answer to a save of `clipId`: applied to that clip, whichever clip is shown now;
-// `sent` holds the fields as they were sent (null for a save not made from the fields)
-export function saved(clipId, action, values, base, status, body, prefill = base, sent = null) {
-  const at = indexOf(clipId);
+// the answer to a save: applied to its clip, whichever clip is shown now
+function saved(job, values, base, status, body) {
+  const { clipId, action, prefill, sent, entry } = job;
   const here = current()?.clip_id === clipId;
+  const kept = state.stash.get(clipId);
   if (status === 200) {
     const { tx, state: now, ...row } = body;
+    made.set(`${clipId}@${base.version}`, row);
     noticeState(now);
     putRow(row);
-    state.stash.delete(clipId);
     state.conflicts.delete(clipId);
+    if (kept === entry) state.stash.delete(clipId);
+    else if (kept) {
+      // edited again before this answer came: those edits stay, now against what is saved
+      kept.base = latest(clipId, kept.base);
+      if (!Object.keys(changes(kept.base, kept.values)).length) state.stash.delete(clipId);
+    }
     if (tx) pushUndo(tx, `${action || "saved"} ${shortId(row)}`, [clipId]);
     const warning = action === "accepted" ? warningOf(row) : "";
     const what = `${shortId(row)} ${action || "saved"}.${warning ? ` Note: ${warning}.` : ""}`;
     const kind = warning ? "warn" : "ok";
-    refreshProgress();
-    if (!here) { say(what, kind); return; }
-    state.base = { ...row };
-    if (sent && Object.keys(changes(sent, formValues())).length) {
-      // keys typed while the save was under way went into this clip's fields: they stay
-      // there, unsaved, rather than being replaced by the next clip's values
+    if (here) {
+      const typedSince = Object.keys(changes(sent, formValues())).length > 0;
+      state.base = latest(clipId, state.base);
       state.prefill = { ...row };
       showHead(row);
-      updateDraftMark();
-      say(`${what} What you typed while it was saving is not saved yet: S saves it.`, "warn");
+      if (!typedSince) fill(row);
+      else updateDraftMark();
+    }
+    refreshProgress();
+    if (here && Object.keys(changes(row, formValues())).length) {
+      say(`${what} What you typed since is not saved yet: S saves it.`, "warn");
       return;
     }
-    if (at >= 0 && at + 1 < state.clips.length) {
-      el.player.pause();
-      show(at + 1);
-      state.guardUntil = performance.now() + GUARD_MS;
-      say(what, kind);
-    } else { show(at); say(`${what} That was the last clip in this view.`, kind); }
+    const end = here && !job.next ? " That was the last clip in this view." : "";
+    say(`${what}${end}`, kind);
   } else if (status === 409) {
-    state.queued = 0;
     const mine = {};
     for (const [name, value] of Object.entries(values)) {
       const suggested = normal(name, prefill[name]) !== normal(name, base[name]);
@@ -98,23 +129,38 @@ export function saved(clipId, action, values, base, status, body, prefill = base
     }
     state.conflicts.set(clipId, { theirs: body.current, mine, base, action });
     putRow(body.current); // the list shows what is saved; the fields keep your edits, theirs elsewhere
+    // what was typed into the clip after this save was sent is kept on top of it
+    const since = changes(sent, here ? formValues() : (kept || entry).values);
+    const fields = { ...body.current, ...mine, ...since };
     if (here) {
       state.base = { ...body.current };
       state.prefill = { ...body.current };
-      fill({ ...body.current, ...mine });
+      fill(fields);
       showHead(body.current);
       showConflict();
     }
-    refreshProgress();
-    say(`Not saved: someone else changed ${shortId(body.current)}. Compare, then load theirs or save yours.`, "error");
+    state.stash.set(clipId, { base: { ...body.current }, values: fields });
+    refused(job, `Not saved: someone else changed ${shortId(body.current)}. Compare, then load theirs or save yours.`);
   } else if (status === 404) {
-    state.queued = 0;
     el.recut.hidden = false;
+    refused(job, "");
     whereIs(clipId).then((gone) => say(`Not saved: ${gone ? gone.message : `clip ${clipId} no longer exists.`} Reload to see the clips as they are now.`, "error"));
   } else {
-    state.queued = 0;
-    say(`Not saved: ${body?.error || `error ${status}`}`, "error");
+    refused(job, `Not saved: ${body?.error || `error ${status}`}`);
   }
+}
+
+// a save refused or not sent: the clip's edits stay in the stash, marked unsaved in the list.
+// The page goes back to the clip unless the reviewer has started on the one it moved on to.
+function refused(job, message) {
+  if (state.stash.get(job.clipId) === job.entry) job.entry.saving = false;
+  const moved = current()?.clip_id === job.next;
+  const idle = !typing(document.activeElement) && !Object.keys(changes(state.prefill || state.base, formValues())).length;
+  if (moved && idle && indexOf(job.clipId) >= 0) go(indexOf(job.clipId));
+  refreshProgress();
+  if (!message) return;
+  const where = current()?.clip_id === job.clipId ? "" : ` (${shortId(state.all.get(job.clipId) || { source_id: job.clipId, start: 0 })}, marked in the list)`;
+  say(`${message}${where}`, "error");
 }
 
 // -- bulk actions and undo ----------------------------------------------------------------
@@ -152,7 +198,7 @@ function ask(message, label) {
 }
 
 export async function bulk(status) {
-  if (state.saving) { say("Still saving the last clip…"); return; }
+  if (state.saving) { say("Still saving the last change…"); return; }
   const rows = [...state.clips];
   if (!rows.length) { say("No clip in this view."); return; }
   const verb = status === "accepted" ? "Accept" : "Reject";
@@ -166,10 +212,11 @@ export async function bulk(status) {
   const noun = `${rows.length} clip${rows.length === 1 ? "" : "s"}`;
   const message = `${verb} all ${noun} in this view?${notes.length ? ` (${notes.join("; ")})` : ""} One change in the history; U undoes it.`;
   if (!(await ask(message, `${verb} ${noun}`))) { say("Nothing changed."); return; }
-  stashEdits();
   state.saving = "bulk";
   try {
-    const versions = Object.fromEntries(rows.map((r) => [r.clip_id, r.version]));
+    await saves(); // the versions the saves sent before this left the clips at
+    stashEdits();
+    const versions = Object.fromEntries(rows.map((r) => [r.clip_id, (state.all.get(r.clip_id) || r).version]));
     const { status: code, body } = await api("/api/bulk", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -188,7 +235,8 @@ export async function bulk(status) {
 }
 
 export async function undoLast() {
-  if (state.saving) { say("Still saving the last clip…"); return; }
+  if (state.saving) { say("Still saving the last change…"); return; }
+  await saves(); // U right after A undoes that A
   const last = state.undo.pop();
   el.undo.disabled = !state.undo.length;
   if (!last) { say("Nothing to undo on this page."); return; }
