@@ -42,6 +42,22 @@ def _audiofolder(splits: Sequence[str], rate: str, metadata: str) -> list[str]:
         "`load_dataset(\"audiofolder\", ...)` stops (`please install 'torchcodec'`); read the labels and "
         "the WAV files yourself:",
         "",
+        *_read_with_soundfile(
+            f'str(folder / split / "metadata.{metadata}")',
+            reader,
+            f'folder / "{splits[0]}" / ds["{splits[0]}"][0]["file_name"]',
+            listed,
+        ),
+        "",
+        "`file_name` is the clip's WAV file in its split's folder (`audio` when loaded as an audiofolder); "
+        "`transcript` is what was said and `speaker` names the speaker. " + LABELS,
+    ]
+
+
+def _read_with_soundfile(split_file: str, reader: str, first_clip: str, listed: str) -> list[str]:
+    """Code that loads each split's table with `datasets` and reads its first clip's WAV
+    file with soundfile (no torchcodec needed)."""
+    return [
         "```python",
         "from pathlib import Path",
         "",
@@ -49,13 +65,10 @@ def _audiofolder(splits: Sequence[str], rate: str, metadata: str) -> list[str]:
         "from datasets import load_dataset",
         "",
         'folder = Path("path/to/this/folder")',
-        f'files = {{split: str(folder / split / "metadata.{metadata}") for split in [{listed}]}}',
+        f"files = {{split: {split_file} for split in [{listed}]}}",
         f'ds = load_dataset("{reader}", data_files=files)',
-        f'samples, rate = soundfile.read(folder / "{splits[0]}" / ds["{splits[0]}"][0]["file_name"])',
+        f"samples, rate = soundfile.read({first_clip})",
         "```",
-        "",
-        "`file_name` is the clip's WAV file in its split's folder (`audio` when loaded as an audiofolder); "
-        "`transcript` is what was said and `speaker` names the speaker. " + LABELS,
     ]
 
 
@@ -66,17 +79,12 @@ def _nemo(splits: Sequence[str], rate: str) -> list[str]:
         f"{splits[0]}_manifest.jsonl`: each `audio_filepath` is relative to this folder, where NeMo finds it "
         f"beside the manifest. The clips are mono 16-bit WAV{rate}. With `datasets`:",
         "",
-        "```python",
-        "from pathlib import Path",
-        "",
-        "import soundfile",
-        "from datasets import load_dataset",
-        "",
-        'folder = Path("path/to/this/folder")',
-        f'files = {{split: str(folder / f"{{split}}_manifest.jsonl") for split in [{listed}]}}',
-        'ds = load_dataset("json", data_files=files)',
-        f'samples, rate = soundfile.read(folder / ds["{splits[0]}"][0]["audio_filepath"])',
-        "```",
+        *_read_with_soundfile(
+            'str(folder / f"{split}_manifest.jsonl")',
+            "json",
+            f'folder / ds["{splits[0]}"][0]["audio_filepath"]',
+            listed,
+        ),
         "",
         "`duration` is the WAV file's length in seconds, `text` what was said, `speaker` names the speaker and "
         "`accent` is the accent region; the other labels are in the release's Parquet files.",
