@@ -130,9 +130,12 @@ def test_a_recut_killed_after_moving_labels_gives_them_back_to_the_clips_still_t
     from accentds.views import refresh_manifest
 
     ws = two_sources
+    first, last = (s.source_id for s in ws.read_sources())  # the order the cut takes them in
     clips = ws.read_clips()
-    set_labels(ws, [clips[1].clip_id], {"transcript": "och aye", "status": "accepted"}, "ann")
-    set_labels(ws, [clips[-2].clip_id], {"transcript": "wee", "status": "accepted"}, "ann")
+    och = [c for c in clips if c.source_id == first][1]
+    wee = [c for c in clips if c.source_id == last][-2]
+    set_labels(ws, [och.clip_id], {"transcript": "och aye", "status": "accepted"}, "ann")
+    set_labels(ws, [wee.clip_id], {"transcript": "wee", "status": "accepted"}, "ann")
     real = committing.write_parquet_atomic
 
     def killed(path, table):
