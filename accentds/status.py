@@ -24,6 +24,7 @@ from .privacy import salt, salt_path, speaker_id, speaker_key
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
 from .releases import known_versions, record_copy
+from .shards import check_clip_files
 from .splits import split_memory, straddling
 from .views import build_manifest
 from .workspace import Workspace
@@ -289,6 +290,16 @@ def _publish_step(
     return f"accentds publish {next_version(newest)}{flag}   ({'; '.join(parts)} since {newest})"
 
 
+def _missing_files(workspace: Workspace, ready: pa.Table) -> str | None:
+    """What to run before `publish` when clip files it would publish are gone (a clone without
+    raw/ and clips/, files deleted by hand): publish would stop at them; None when all are there."""
+    try:
+        check_clip_files(workspace, ready.select(["path", "source_id"]).to_pylist())
+    except AccentdsError as exc:
+        return f"not yet publishable: {exc}"
+    return None
+
+
 def status(workspace: Workspace) -> Status:
     """Count sources, clips and minutes at each stage, the publishable minutes, the releases
     and what changed since the newest one, and say what to run next."""
@@ -345,6 +356,8 @@ def status(workspace: Workspace) -> Status:
             f"{step[:-1]}; it stops at {sum(h.clips for h in stopping)} accepted clip(s) held back for "
             f"{', '.join(h.reason for h in stopping)}: fix them as above, or reject them)"
         )
+    if step and step.startswith("accentds publish"):
+        step = _missing_files(workspace, manifest.filter(pc.and_(is_accepted, pc.equal(why, 0)))) or step
     fixable = publishable.fixable(held)
     if fixable and not (step or "").startswith("nothing publishable"):  # else the step names the fixes
         steps.append(f"{publishable.fixes(fixable)}   ({publishable.describe(fixable, 1)} held back)")

@@ -259,3 +259,20 @@ def test_a_clone_without_audio_is_told_every_source_to_pull_again_at_once(ws: Wo
     assert pulled.returncode == 0, pulled.stderr
     done = run_cli("publish", "1.0.0", cwd=ws.root)
     assert done.returncode == 0, done.stderr
+
+
+def test_status_in_a_clone_without_audio_names_the_pull_before_publish(ws: Workspace) -> None:
+    """`status` in a fresh clone (no raw/, no clips/) suggested `accentds publish`, which then
+    stopped at the missing clip files."""
+    before = run_cli("status", cwd=ws.root)
+    assert before.returncode == 0 and "next: accentds publish 1.0.0" in before.stdout, before.stdout
+    shutil.rmtree(ws.raw)
+    shutil.rmtree(ws.clips)
+    done = run_cli("status", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    assert "accentds publish 1.0.0" not in done.stdout, done.stdout
+    command = re.search(r"`(accentds pull [^`]*)`", done.stdout)
+    assert command and "not yet publishable" in done.stdout, done.stdout
+    pulled = run_cli(*shlex.split(command[1])[1:], cwd=ws.root)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "next: accentds publish 1.0.0" in run_cli("status", cwd=ws.root).stdout
