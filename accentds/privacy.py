@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +34,7 @@ def salt(workspace: Workspace) -> bytes:
     cannot be written and has none yet (a dry run on a read-only mount) gets one for this run
     only: the ids it shows are not those the first publish gives."""
     path = salt_path(workspace)
-    if not path.exists() and workspace.manifests.is_dir() and not os.access(workspace.manifests, os.W_OK):
+    if not path.exists() and not workspace.can_write():
         return _UNSAVED.setdefault(path, secrets.token_hex(32).encode("ascii"))
     if not path.exists():
         with workspace.lock():

@@ -58,7 +58,7 @@ from .files import now_iso, sha256_file
 from .licences import OTHER, Credit, attribution_warnings, card_licence, combine, credits
 from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id, speaker_key
-from .release_inputs import BUILDING_PREFIX, can_write, read_workspace, refuse_existing
+from .release_inputs import BUILDING_PREFIX, read_workspace, refuse_existing
 from .release_inputs import memory as read_memory
 from .release_record import denied_rows, left_out_entry, record_json, taken_down, vad_settings
 from .releases import (
@@ -212,7 +212,7 @@ def publish(
     parse_version(version)
     config = workspace.config
     rate = config.vad.sample_rate
-    write = not preview or can_write(workspace)  # a dry run of a read-only workspace writes nothing
+    write = not preview or workspace.can_write()  # a dry run of a read-only workspace writes nothing
     if write:
         workspace.releases.mkdir(parents=True, exist_ok=True)
     rows, denied = read_workspace(workspace, version, write)

@@ -9,7 +9,6 @@ nothing: what it would complete is only taken into account."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,12 +26,6 @@ from .views import build_manifest
 from .workspace import Workspace
 
 BUILDING_PREFIX = ".building-"
-
-
-def can_write(workspace: Workspace) -> bool:
-    """Whether the workspace's manifests can be written (not a read-only mount or another
-    user's folder)."""
-    return not workspace.manifests.is_dir() or os.access(workspace.manifests, os.W_OK)
 
 
 @contextmanager

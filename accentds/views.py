@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +237,7 @@ def refresh_manifest(workspace: Workspace) -> bool:
     are made from (a run killed before it rewrote them, a `git pull`), and remove the temp
     files of killed commands. True if rebuilt. A workspace that cannot be written (a read-only
     mount, another user's folder) is left as it is: commands read its manifests, not the views."""
-    if not os.access(workspace.manifests, os.W_OK) and workspace.manifests.is_dir():
+    if not workspace.can_write():
         if not workspace.labels_journal.exists() and (
             workspace.labels_csv.exists() or workspace.history_csv.exists()
         ):

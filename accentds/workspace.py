@@ -163,6 +163,10 @@ class Workspace:
         if not self.clips_parquet.exists():
             self.write_clips([])
 
+    def can_write(self) -> bool:
+        """Whether the manifests can be written (not a read-only mount or another user's folder)."""
+        return not self.manifests.is_dir() or os.access(self.manifests, os.W_OK)
+
     # -- locking ------------------------------------------------------------
     @contextmanager
     def lock(self, timeout: float = 60.0) -> Iterator[None]:
