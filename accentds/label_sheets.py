@@ -1,7 +1,8 @@
 """Labels to and from a spreadsheet: `export_labels` writes every clip's effective labels
-as CSV, text a spreadsheet would run as a formula escaped; `import_labels` applies a sheet
-saved back (any of the encodings and separators `sheets` reads), checked whole before
-anything is written, a row older than its clip merged with what changed since."""
+as CSV, text a spreadsheet would run as a formula or change (as a number, date, ...) escaped;
+`import_labels` applies a sheet saved back (any of the encodings and separators `sheets`
+reads), checked whole before anything is written, a row older than its clip merged with
+what changed since."""
 
 from __future__ import annotations
 
@@ -22,24 +23,44 @@ from .workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace
 EXPORT_COLUMNS = [
     "clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft", "version",
 ]  # fmt: skip
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")  # what a spreadsheet runs as a formula, maybe quoted
+_FORMULA = re.compile(r"[=+\-@\t\r]")  # what a spreadsheet runs as a formula
+_MONTH = (
+    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?"
+    r"|nov(ember)?|dec(ember)?"
+)
+# what a number, date or time may hold next to its digits: a month, am/pm, an exponent (1e3),
+# the T of 2026-01-02T10:00, a currency sign
+_VALUE_WORDS = re.compile(rf"\b({_MONTH})\b|(?<=\d)\s*[ap]\.?m?\.?(?!\w)|(?<=\d)[et](?=[+-]?\d)|[$€£¥]", re.I)
+_VALUE = re.compile(r"[\s.,:/%()+-]*\d[\d\s.,:/%()+-]*")  # digits, and signs put between them
+
+
+def _read_as_value(value: str) -> bool:
+    """Whether a spreadsheet opening the CSV reads `value` as a formula, or as a number,
+    date, time, boolean or percentage it writes back in its own format ("007" as 7)."""
+    return (
+        bool(_FORMULA.match(value))
+        or value.strip().lower() in ("true", "false")
+        or bool(_VALUE.fullmatch(_VALUE_WORDS.sub(" ", value)))
+    )
 
 
 def spreadsheet_text(value: str) -> str:
-    """`value` as a spreadsheet cell that shows it as text: one starting with = + - @, a tab
-    or a carriage return (a formula to Excel, LibreOffice and Google Sheets), after any
-    apostrophes, gets one more apostrophe in front. `from_spreadsheet` undoes it."""
-    return "'" + value if _FORMULA.match(value) else value
+    """`value` as a spreadsheet cell that keeps it as text: one a spreadsheet would run as a
+    formula (starting with = + - @, a tab or a carriage return) or read as a number, date,
+    time, boolean or percentage, after any apostrophes, gets one more apostrophe in front.
+    `from_spreadsheet` undoes it."""
+    return "'" + value if _read_as_value(value.lstrip("'")) else value
 
 
 def from_spreadsheet(value: str) -> str:
     """The value of a cell `spreadsheet_text` wrote (a cell without its apostrophe: as is)."""
-    return value[1:] if value.startswith("'") and _FORMULA.match(value) else value
+    return value[1:] if value.startswith("'") and _read_as_value(value.lstrip("'")) else value
 
 
 def export_labels(workspace: Workspace, path: Path) -> int:
     """Write every clip's effective labels as CSV for a spreadsheet, text that a spreadsheet
-    would run as a formula escaped (`spreadsheet_text`); returns the row count."""
+    would run as a formula or read as a number, date, ... escaped (`spreadsheet_text`);
+    returns the row count."""
     check_target(workspace, path)
     rows = build_manifest(workspace).select(EXPORT_COLUMNS).to_pylist()
     for row in rows:

@@ -1,0 +1,82 @@
+"""Label sheets through a spreadsheet: cells it would read as numbers, dates, times or
+booleans come back as they were exported."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from accentds.label_sheets import from_spreadsheet, import_labels, spreadsheet_text
+from accentds.labels import set_labels
+from accentds.workspace import EDITABLE_FIELDS, Workspace
+
+# a cell as exported -> as Excel or LibreOffice writes it back after opening the CSV and saving it
+RESAVED = {
+    "007": "7", "1.50": "1.5", "12345678901234567890": "1.23457E+19", "1/2": "02/01/2026",
+    "3-4": "03-Apr", "12:30": "12:30:00", "true": "TRUE", "1,000": "1000", "50 %": "50%",
+    "May 5": "05-May", "0.10": "0.1", "1e3": "1000", "2026-01-02": "02/01/2026", "£5": "£5.00",
+}  # fmt: skip
+
+
+def _resave(sheet: Path, version: str) -> None:
+    """Rewrite `sheet` as a spreadsheet saves it again, nothing edited: the cells it reads as
+    values written as it shows them, the version column in `version`'s format."""
+    with open(sheet, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        for name in EDITABLE_FIELDS:
+            row[name] = RESAVED.get(row[name], row[name])
+        row["version"] = version.format(row["version"])
+    with open(sheet, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.parametrize("version", ["{}", "{}.0"])
+def test_a_sheet_resaved_by_a_spreadsheet_changes_no_label_it_read_as_a_number_or_date(
+    sample_ws: Workspace, tmp_path: Path, version: str
+) -> None:
+    """Transcripts typed as digits, a date-like note, a speaker named by a number: opened in a
+    spreadsheet and saved again, they used to import as edits ("007" became "7", "1/2" a date)."""
+    ids = [c.clip_id for c in sample_ws.read_clips()]
+    values = list(RESAVED)
+    for cid, transcript, note in zip(ids, values[::2], values[1::2], strict=False):
+        set_labels(sample_ws, [cid], {"transcript": transcript, "note": note}, reviewer="ann")
+    set_labels(sample_ws, [ids[7]], {"speaker": "007", "transcript": "seven"}, reviewer="ann")
+    labels = sample_ws.read_labels()
+    sheet = tmp_path / "sheet.csv"
+    done = run_cli("labels", "export", "-o", str(sheet), cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    _resave(sheet, version)
+    done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert sample_ws.read_labels() == labels
+    with open(sheet, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[7]["note"] = "said twice"  # the one cell edited: only it changes
+    with open(sheet, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    changes = import_labels(sample_ws, sheet)
+    assert [(c.clip_id, c.field, c.new) for c in changes] == [(rows[7]["clip_id"], "note", "said twice")]
+    assert sample_ws.read_labels()[ids[7]]["speaker"] == "007"
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("007", "'007"), ("1.50", "'1.50"), ("1/2", "'1/2"), ("3-4", "'3-4"), ("12:30", "'12:30"),
+        ("TRUE", "'TRUE"), (" false ", "' false "), ("50%", "'50%"), ("1,000", "'1,000"), ("1e3", "'1e3"),
+        ("May 5", "'May 5"), ("5 may 2026", "'5 may 2026"), ("3 pm", "'3 pm"), ("$5", "'$5"),
+        ("(5)", "'(5)"), ("'7", "''7"), ("seven", "seven"), ("May", "May"), ("7 sisters", "7 sisters"),
+        ("Mayday 5", "Mayday 5"), ("true love", "true love"), ("%", "%"), ("'", "'"),
+    ],
+)  # fmt: skip
+def test_a_cell_a_spreadsheet_reads_as_a_value_is_written_as_text(value: str, cell: str) -> None:
+    assert spreadsheet_text(value) == cell
+    assert from_spreadsheet(cell) == value
