@@ -58,15 +58,15 @@ def by_group(nodes: Mapping[str, str], public: Callable[[str], str]) -> dict[str
 def denied_rows(
     rows: Sequence[Mapping[str, Any]], denied: Sequence[Mapping[str, str]]
 ) -> list[Mapping[str, Any]]:
-    """The accepted clips of `rows` a takedown keeps out: of a source or a speaker (in any case)
-    on the deny list."""
+    """The clips of `rows` a takedown keeps out: of a source or a speaker (in any case) on the
+    deny list, whatever their status (clips rejected before the deny were theirs too: their
+    recording leaves the splits table, and the changelog does not list them)."""
     speakers = {speaker_key(d["value"]) for d in denied if d["kind"] == "speaker"}
     sources = {d["value"] for d in denied if d["kind"] == "source"}
     return [
         row
         for row in rows
-        if row["status"] == "accepted"
-        and (row["source_id"] in sources or (row["speaker"] and speaker_key(row["speaker"]) in speakers))
+        if row["source_id"] in sources or (row["speaker"] and speaker_key(row["speaker"]) in speakers)
     ]
 
 

@@ -63,3 +63,32 @@ def test_a_denied_speaker_leaves_no_trace_in_the_next_release(ws: Workspace, tmp
         assert record["splits"][speaker_id(salt(ws), name)] == first.assignment[name]
     assert {p: p.read_bytes() for p in first.path.rglob("*") if p.is_file()} == before
     assert verify(ws, "1.0.0") == [] and verify(ws, "1.1.0") == []
+
+
+def test_a_denied_speakers_clips_rejected_before_the_deny_leave_no_trace_either(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A curator rejected a speaker's clips (copies of another recording, say) and the speaker
+    then asked to be removed: the next release kept their recording in its splits table and
+    listed its clips, whose ids name it, in the changelog."""
+    first = publish(ws, "1.0.0", now=NOW)
+    source = speaker_source(ws, "Hamish")
+    assert any(row["source_id"] == source for row in manifest_of(ws).values())
+    hamish = [c for c, row in manifest_of(ws).items() if row["speaker"] == "Hamish"]
+    done = run_cli("label", *hamish, "--reject", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    done = run_cli("deny", "speaker", "Hamish", "--reason", "asked to be removed", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    done = run_cli("publish", "1.1.0", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+
+    second = ws.releases / "1.1.0"
+    record = json.loads((second / "release.json").read_text(encoding="utf-8"))
+    assert f"source:{source}" not in record["splits"]
+    assert speaker_id(salt(ws), "Hamish") not in record["splits"]
+    card = (second / "README.md").read_text(encoding="utf-8")
+    assert source not in card and "- 2 clip(s) taken down on request (not listed)" in card
+    assert source not in _every_byte(second, tmp_path / "c")
+    assert (
+        f"source:{source}" in json.loads((first.path / "release.json").read_text(encoding="utf-8"))["splits"]
+    )
