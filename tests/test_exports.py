@@ -126,3 +126,23 @@ def test_an_export_is_refused_in_the_folder_of_published_versions(released: Work
     assert "choose a folder outside it" in done.stderr and not target.exists()
     report = run_cli("report", cwd=released.root)
     assert report.returncode == 0, report.stderr
+
+
+@pytest.mark.parametrize("fmt", ["nemo", "wav"])
+def test_an_export_that_cannot_be_written_stops_before_the_version_is_published(
+    ws: Workspace, tmp_path: Path, fmt: str
+) -> None:
+    """`publish 1.0.0 --format nemo --output FOLDER` published 1.0.0 and only then said the
+    folder was not empty (or the format unknown): the version was taken, the export not made."""
+    out = tmp_path / "exports"
+    (out / "0.9.0").mkdir(parents=True)
+    done = run_cli("publish", "1.0.0", "--format", fmt, "--output", str(out), cwd=ws.root)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    expected = f"{out} already exists and is not empty" if fmt == "nemo" else "unknown format 'wav'"
+    assert line.startswith(f"Error: {expected}"), line
+    assert not (ws.releases / "1.0.0").exists() and not (ws.manifests / "releases.csv").exists()
+    assert "published" not in done.stdout
+    done = run_cli("publish", "1.0.0", "--format", "nemo", "--output", str(out / "1.0.0"), cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    assert (ws.releases / "1.0.0").is_dir() and (out / "1.0.0" / "train_manifest.jsonl").is_file()

@@ -121,7 +121,7 @@ def publish_cmd(
       accentds publish 1.0.0 --to-hub my-org/scottish-english --dry-run\n
       accentds publish 1.0.0 --format nemo --output ~/nemo/scottish-1.0.0
     """
-    from ..formats import write_format
+    from ..formats import check_output, write_format
     from ..hub import check_can_push, plan_push, push, render_plan
     from ..publish import publish
 
@@ -133,6 +133,8 @@ def publish_cmd(
             f"{output.expanduser().resolve()} is inside {ws.releases}, which holds only published versions "
             "(a folder there is read as one): choose a folder outside it"
         )
+    if fmt is not None and output is not None:
+        check_output(output, fmt)  # a bad format or a full folder stops the export before a release is built
     if to_hub is not None and not dry_run:
         check_can_push(to_hub)  # a bad name or no token stops the push before a release is built
     folder = ws.releases / version
