@@ -3,6 +3,7 @@ pulled again, and what that clone publishes."""
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -48,3 +49,22 @@ def test_a_clone_cuts_the_clips_of_an_aac_video_again_byte_for_byte_and_knows_no
     same = run_cli("publish", "1.1.0", cwd=clone)
     assert same.returncode == 1
     assert same.stderr.startswith("Error: nothing changed since 1.0.0"), same.stderr
+
+
+def test_the_pull_a_clone_is_told_to_run_for_one_source_is_quoted_for_the_shell(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The command named for one source was the path as it is, so a file in "My Videos" or
+    with an apostrophe gave a command the shell splits or refuses."""
+    video = tmp_path / "My Videos" / "Angus's interview.mp4"
+    video.parent.mkdir()
+    shutil.copy(SAMPLE, video)
+    done = run_cli("pull", str(video), "--licence", "CC0-1.0", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    clips = [c.clip_id for c in workspace.read_clips()]
+    set_labels(workspace, clips, {"status": "accepted", "transcript": "aye"}, "ann")
+    clone = _clone(workspace, tmp_path / "clone")
+    for told in (run_cli("publish", "1.0.0", cwd=clone).stderr, run_cli("status", cwd=clone).stdout):
+        assert "`accentds pull " in told, told
+        command = told.split("`accentds pull ", 1)[1].split("`", 1)[0]
+        assert shlex.split(command) == [str(video)], told
