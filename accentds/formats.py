@@ -10,6 +10,7 @@ byte for byte, with a NeMo manifest or a Hugging Face ``audiofolder`` layout bes
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import os
@@ -26,7 +27,7 @@ import pyarrow.parquet as pq
 import soundfile
 
 from .errors import AccentdsError
-from .files import sha256_file
+from .files import pid_alive, sha256_file
 
 RELEASE_JSON = "release.json"
 CARD = "README.md"
@@ -244,6 +245,10 @@ def _fresh_output(release: Release, out_dir: Path) -> Iterator[Path]:
     if out_dir.is_relative_to(release.root.resolve()):
         raise AccentdsError(f"{out_dir} is inside the release {release.root}: choose a folder outside it")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    for left in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.tmp*"):  # of an export killed before
+        pid = left.name.rsplit(".tmp", 1)[1]
+        if left.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
     tmp = out_dir.with_name(f".{out_dir.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import datasets
@@ -146,3 +148,23 @@ def test_an_export_that_cannot_be_written_stops_before_the_version_is_published(
     done = run_cli("publish", "1.0.0", "--format", "nemo", "--output", str(out / "1.0.0"), cwd=ws.root)
     assert done.returncode == 0, done.stderr
     assert (ws.releases / "1.0.0").is_dir() and (out / "1.0.0" / "train_manifest.jsonl").is_file()
+
+
+def test_an_export_killed_before_leaves_no_hidden_copy_once_exported_again(
+    released: Workspace, tmp_path: Path
+) -> None:
+    """A `kill -9` during an export left its hidden `.NAME.tmpPID` folder of WAV files beside
+    the output for good: a release's worth of audio no command removed."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid no process has any more
+    left = tmp_path / f".nemo.tmp{gone.pid}"
+    (left / "audio" / "train").mkdir(parents=True)
+    (left / "audio" / "train" / "half.wav").write_bytes(b"RIFF")
+    running = tmp_path / f".nemo.tmp{os.getpid()}"  # another export, still running
+    running.mkdir()
+    done = run_cli(
+        "publish", "1.0.0", "--format", "nemo", "--output", str(tmp_path / "nemo"), cwd=released.root
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "nemo" / "train_manifest.jsonl").is_file()
+    assert not left.exists() and running.is_dir()
