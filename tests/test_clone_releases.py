@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from conftest import SAMPLE, run_cli
+from releasing import manifest_of
 
 from accentds.labels import set_labels
 from accentds.workspace import Workspace
@@ -68,3 +69,44 @@ def test_the_pull_a_clone_is_told_to_run_for_one_source_is_quoted_for_the_shell(
         assert "`accentds pull " in told, told
         command = told.split("`accentds pull ", 1)[1].split("`", 1)[0]
         assert shlex.split(command) == [str(video)], told
+
+
+def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    who = ["-c", "user.name=Curator", "-c", "user.email=curator@example.org"]
+    return subprocess.run(["git", *who, *args], cwd=folder, capture_output=True, text=True)
+
+
+def test_two_clones_that_each_published_are_told_of_the_merge_conflict_not_read_as_half_of_each(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Two clones each published 1.1.0; after the merge, releases.csv held git's conflict
+    lines, which status and publish read without a word (the other clone's 1.1.0 taken as
+    this one's) until the next publish rewrote the file and the conflict was gone."""
+    assert run_cli("publish", "1.0.0", cwd=ws.root).returncode == 0
+    assert _git(ws.root, "init", "-q").returncode == 0
+    assert (
+        _git(ws.root, "add", "-A").returncode == 0 and _git(ws.root, "commit", "-qm", "1.0.0").returncode == 0
+    )
+    accepted = sorted(c for c, row in manifest_of(ws).items() if row["status"] == "accepted")
+    clones = [tmp_path / "a", tmp_path / "b"]
+    for clone, clip in zip(clones, accepted, strict=False):
+        shutil.copytree(ws.root, clone)
+        assert run_cli("label", clip, "--transcript", f"words of {clone.name}", cwd=clone).returncode == 0
+        done = run_cli("publish", "1.1.0", cwd=clone)
+        assert done.returncode == 0, done.stderr
+        assert (
+            _git(clone, "add", "-A").returncode == 0 and _git(clone, "commit", "-qm", "1.1.0").returncode == 0
+        )
+    merged = _git(clones[0], "pull", "--no-rebase", str(clones[1]), "HEAD")
+    assert "CONFLICT" in merged.stdout and "releases.csv" in merged.stdout, merged.stdout
+    records = clones[0] / "manifests" / "releases.csv"
+    marks = [
+        n for n, line in enumerate(records.read_text().splitlines(), start=1) if line.startswith("<<<<<<<")
+    ]
+    for args in (("status",), ("publish", "1.2.0", "--dry-run"), ("publish", "1.2.0")):
+        done = run_cli(*args, cwd=clones[0])
+        assert done.returncode == 1, (args, done.stdout)
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"Error: {records} line {marks[0]} holds a git merge conflict"), line
+        assert "git checkout --ours manifests/releases.csv" in line
+    assert "<<<<<<<" in records.read_text() and not (clones[0] / "releases" / "1.2.0").exists()
