@@ -12,8 +12,8 @@ from . import __version__
 from .card import Build, seconds_of
 from .markup import release_minutes
 from .privacy import speaker_key
-from .selection import LeftOut
-from .splits import source_node, speaker_node, split_node
+from .selection import LeftOut, read_deny
+from .splits import pending_moves, source_node, speaker_node, split_node
 from .workspace import Workspace
 
 VAD_COLUMNS = (
@@ -90,6 +90,20 @@ def taken_down(
         gone -= {source_node(row["source_id"]), speaker_node(row["speaker"])}
     named = {n for n in nodes if n.startswith("speaker:") and speaker_key(split_node(n)[1]) in speakers}
     return (gone | named) & set(nodes)
+
+
+def unreleased_moves(
+    workspace: Workspace, rows: Sequence[Mapping[str, Any]], kept: Sequence[Mapping[str, Any]]
+) -> int:
+    """How many of the moves made with `accentds splits move` since the last publish the next
+    release lists: not those of a speaker or source taken down (see `taken_down`). `rows` are
+    every clip, `kept` those the next release would hold."""
+    moves = pending_moves(workspace)
+    if not moves:
+        return 0
+    nodes = {f"{m['kind']}:{m['value']}": m["split"] for m in moves}
+    gone = taken_down(rows, kept, read_deny(workspace), nodes)
+    return sum(1 for m in moves if f"{m['kind']}:{m['value']}" not in gone)
 
 
 def record_json(

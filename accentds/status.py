@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,9 +23,10 @@ from .licences import attribution_warnings
 from .privacy import salt, salt_path, speaker_id, speaker_key
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
+from .release_record import unreleased_moves
 from .releases import known_versions, record_copy
 from .shards import check_clip_files
-from .splits import split_memory, straddling
+from .splits import pending_moves, split_memory, straddling
 from .views import build_manifest
 from .workspace import Workspace
 
@@ -80,10 +81,12 @@ class SinceRelease:
     error: str = ""
     absent: bool = False  # its folder is not in this workspace (a clone), so nothing was compared
 
+    moved: int = 0  # split moves (`accentds splits move`) the next release lists
+
     @property
     def changed(self) -> bool:
         """Whether publishing now would give a release different from this one."""
-        return bool(self.new_clips or self.dropped or self.relabelled or self.recut)
+        return bool(self.new_clips or self.dropped or self.relabelled or self.recut or self.moved)
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,8 @@ def _publish_step(
         parts.append(f"{since.relabelled} relabelled")
     if since.recut:
         parts.append(f"{since.recut} re-cut")
+    if since.moved:
+        parts.append(f"{since.moved} split move(s)")
     flag = " --include-unlicensed" if since.include_unlicensed else ""
     return f"accentds publish {next_version(newest)}{flag}   ({'; '.join(parts)} since {newest})"
 
@@ -328,6 +333,14 @@ def status(workspace: Workspace) -> Status:
     since = None
     if newest is not None:
         since = since_release(manifest, why, newest, _speaker_ids(workspace), workspace.journal().recut_moves)
+        if pending_moves(workspace):  # the next release lists them: something new
+            rows = manifest.select(["clip_id", "status", "source_id", "speaker"]).to_pylist()
+            kept = [
+                r
+                for r, reason in zip(rows, why.to_pylist(), strict=True)
+                if r["status"] == "accepted" and not reason
+            ]
+            since = replace(since, moved=unreleased_moves(workspace, rows, kept))
     elif releases:
         version = releases[-1].version
         since = SinceRelease(version, error=error, absent=version not in list_releases(workspace))
