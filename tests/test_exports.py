@@ -168,3 +168,18 @@ def test_an_export_killed_before_leaves_no_hidden_copy_once_exported_again(
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "nemo" / "train_manifest.jsonl").is_file()
     assert not left.exists() and running.is_dir()
+
+
+@pytest.mark.parametrize("kept", ["manifests", "clips", "raw"])
+def test_an_export_is_refused_in_the_folders_accentds_keeps(released: Workspace, kept: str) -> None:
+    """An export into manifests/ put the release's WAV files where git tracks the labels (a
+    `git add -A` committed the audio), and one into clips/ or raw/ mixed it with the cut's."""
+    target = released.root / kept / "nemo"
+    done = run_cli("publish", "1.0.0", "--format", "nemo", "--output", str(target), cwd=released.root)
+    assert done.returncode == 1, done.stdout
+    [line] = done.stderr.splitlines()
+    assert (
+        line.startswith(f"Error: {target} is inside {released.root / kept}")
+        and "choose a folder outside it" in line
+    )
+    assert not target.exists()
