@@ -3,7 +3,7 @@
 It repairs a torn label journal, rebuilds clips.parquet from the clip files and cuts.csv
 when it is damaged or gone, cuts a clip whose file is gone again from its source (where the
 source media is gone too, drops the source's rows: the next `accentds cut` re-cuts it once
-pulled again), deletes clip files no row names, and rewrites the joined manifest, labels.csv
+pulled again; one never pulled here, as in a git clone, keeps them for `accentds pull`), deletes clip files no row names, and rewrites the joined manifest, labels.csv
 and duplicates.csv."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import soundfile
 
@@ -142,6 +143,12 @@ def _remake_spans(ffmpeg: str, media: Path, rate: int, spans: list[tuple[int, in
     return done
 
 
+def _never_pulled_here(workspace: Workspace) -> set[str]:
+    """Sources whose raw/ folder does not exist: pulled in another clone of the workspace
+    (raw/ is not in git), not lost here."""
+    return {s.source_id for s in workspace.read_sources() if not workspace.abs(s.media).parent.exists()}
+
+
 def doctor(workspace: Workspace) -> Checkup:
     """Check and repair the workspace (holding the cut lock, so no cut runs meanwhile). A
     manifest it cannot rebuild (sources.csv, bounds.csv, ...) stops it, named with its line."""
@@ -184,15 +191,22 @@ def _doctor(workspace: Workspace) -> Checkup:
                     "(same start, end and labels)"
                 )
             present = [workspace.abs(p).is_file() for p in table["path"].to_pylist()]
-        if not all(present):
-            missing = table.filter(pc.invert(np.asarray(present)))
-            sources = sorted(set(missing["source_id"].to_pylist()))
+        missing = table.filter(pc.invert(np.asarray(present, dtype=bool)))
+        waiting = sorted(set(missing["source_id"].to_pylist()) & _never_pulled_here(workspace))
+        if waiting:  # a clone: their rows wait for `accentds pull`, which cuts the files again
+            up.fine.append(
+                f"clips/: the clip files of {len(waiting)} source(s) never pulled here (a clone without audio?) "
+                "stay listed in clips.parquet: `accentds pull` of the same files or URLs cuts them again"
+            )
+        lost = missing.filter(pc.invert(pc.is_in(missing["source_id"], pa.array(waiting, pa.string()))))
+        if lost.num_rows:
+            sources = sorted(set(lost["source_id"].to_pylist()))
             kept = [c for c in workspace.read_clips() if c.source_id not in sources]
             workspace.write_clips(kept)
             cuts = workspace.read_cuts()
             workspace.write_cuts({sid: rec for sid, rec in cuts.items() if sid not in sources})
             up.fixed.append(
-                f"clips.parquet: {missing.num_rows} row(s) had no file; their {len(sources)} source(s) "
+                f"clips.parquet: {lost.num_rows} row(s) had no file; their {len(sources)} source(s) "
                 "are marked uncut: run `accentds cut` to cut them again (labels come back with their clips)"
             )
         removed = sweep(workspace)

@@ -110,3 +110,24 @@ def test_two_clones_that_each_published_are_told_of_the_merge_conflict_not_read_
         assert line.startswith(f"Error: {records} line {marks[0]} holds a git merge conflict"), line
         assert "git checkout --ours manifests/releases.csv" in line
     assert "<<<<<<<" in records.read_text() and not (clones[0] / "releases" / "1.2.0").exists()
+
+
+def test_doctor_in_a_clone_keeps_the_clips_of_sources_not_pulled_there_yet(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    """In a clone holding no audio, doctor dropped every clip of the sources not pulled there
+    (a denied speaker's, one of rejected copies: those status does not ask to pull) from the
+    tracked clips.parquet and marked them uncut in cuts.csv, so the clone's counts shrank and a
+    commit took the clips out of the first copy's manifests too."""
+    set_labels(cut_ws, [c.clip_id for c in cut_ws.read_clips()[:2]], {"transcript": "kept words"}, "ann")
+    clone = _clone(cut_ws, tmp_path / "clone")
+    tracked = {name: (cut_ws.manifests / name).read_bytes() for name in ("clips.parquet", "cuts.csv")}
+    done = run_cli("doctor", cwd=clone)
+    assert done.returncode == 0, done.stderr
+    assert "never pulled here" in done.stdout and "row(s) had no file" not in done.stdout
+    assert {name: (clone / "manifests" / name).read_bytes() for name in tracked} == tracked
+    again = run_cli("pull", str(SAMPLE), cwd=clone)
+    assert again.returncode == 0 and "remade    8 clip file(s)" in again.stdout, again.stdout
+    for clip in cut_ws.read_clips():
+        assert (clone / clip.path).read_bytes() == cut_ws.abs(clip.path).read_bytes()
+    assert Workspace(clone).read_labels() == cut_ws.read_labels()
