@@ -131,3 +131,21 @@ def test_doctor_in_a_clone_keeps_the_clips_of_sources_not_pulled_there_yet(
     for clip in cut_ws.read_clips():
         assert (clone / clip.path).read_bytes() == cut_ws.abs(clip.path).read_bytes()
     assert Workspace(clone).read_labels() == cut_ws.read_labels()
+
+
+def test_the_same_pull_again_goes_on_with_a_restore_interrupted_before_its_clips(
+    cut_ws: Workspace, tmp_path: Path
+) -> None:
+    """A Ctrl-C after a clone's pull had put the media back but before it cut the clip files
+    again said "run the same pull again to go on"; that pull said "already pulled, nothing to
+    do" and left every clip file missing."""
+    clone = _clone(cut_ws, tmp_path / "clone")
+    assert run_cli("pull", str(SAMPLE), cwd=clone).returncode == 0
+    for clip in cut_ws.read_clips():  # as the interrupted pull left them: media back, no clips
+        (clone / clip.path).unlink()
+    again = run_cli("pull", str(SAMPLE), cwd=clone)
+    assert again.returncode == 0, again.stderr
+    assert "remade    8 clip file(s)" in again.stdout, again.stdout
+    for clip in cut_ws.read_clips():
+        assert (clone / clip.path).read_bytes() == cut_ws.abs(clip.path).read_bytes()
+    assert "remade" not in run_cli("pull", str(SAMPLE), cwd=clone).stdout
