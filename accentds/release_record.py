@@ -10,6 +10,7 @@ from typing import Any
 
 from . import __version__
 from .card import Build, seconds_of
+from .errors import AccentdsError
 from .markup import release_minutes
 from .privacy import speaker_key
 from .selection import LeftOut, read_deny
@@ -68,6 +69,35 @@ def denied_rows(
         for row in rows
         if row["source_id"] in sources or (row["speaker"] and speaker_key(row["speaker"]) in speakers)
     ]
+
+
+def copies_of_taken_down(
+    rows: Sequence[Mapping[str, Any]],
+    kept: Sequence[Mapping[str, Any]],
+    denied: Sequence[Mapping[str, str]],
+    force: bool,
+) -> list[str]:
+    """Refuse clips of the release that are copies (the same duplicate group) of clips a
+    takedown keeps out: a re-upload of the recording, or of the voice under another name,
+    would publish what was taken down. With `force`, one warning that counts them (the card
+    names neither them nor what they copy)."""
+    taken = {r["duplicate_group"] for r in denied_rows(rows, denied) if r.get("duplicate_group")}
+    copies = sorted((r for r in kept if r.get("duplicate_group") in taken), key=lambda r: r["clip_id"])
+    if not copies:
+        return []
+    if force:
+        return [f"--force: {len(copies)} clip(s) published are copies of clips taken down"]
+    sources = sorted({r["source_id"] for r in copies})
+    shown = ", ".join(r["clip_id"] for r in copies[:3]) + (
+        f" and {len(copies) - 3} more" if len(copies) > 3 else ""
+    )
+    raise AccentdsError(
+        f"{len(copies)} accepted clip(s) are copies of clips on the deny list ({shown}; duplicate audio, "
+        f"a re-upload?): publishing them would publish what was taken down. Deny their source too "
+        f'(`accentds deny source {sources[0]} --reason "..."`'
+        + (f", and {len(sources) - 1} more source(s)" if len(sources) > 1 else "")
+        + ") or reject them, or publish with --force"
+    )
 
 
 def taken_down(

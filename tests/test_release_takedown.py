@@ -5,10 +5,12 @@ theirs in its splits table), while the releases made before stay exactly as publ
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
+import numpy as np
 from conftest import run_cli
-from releasing import NOW, check_against_workspace, load, manifest_of, speaker_source
+from releasing import NOW, check_against_workspace, load, manifest_of, speaker_files, speaker_source
 
 from accentds.privacy import salt, speaker_id
 from accentds.publish import publish
@@ -92,3 +94,40 @@ def test_a_denied_speakers_clips_rejected_before_the_deny_leave_no_trace_either(
     assert (
         f"source:{source}" in json.loads((first.path / "release.json").read_text(encoding="utf-8"))["splits"]
     )
+
+
+def test_a_copy_of_a_denied_speakers_recording_under_another_name_is_not_published(
+    ws: Workspace, tmp_path: Path, speech: np.ndarray, ffmpeg: str
+) -> None:
+    """A re-upload of a denied speaker's recording, labelled with their name spelt otherwise,
+    was published whole after the deny (and placed in another split than theirs): the duplicate
+    groups knew it was the same audio."""
+    morag = speaker_files(tmp_path, speech)["Morag"]
+    copy = tmp_path / "reupload.mp3"
+    encode = [ffmpeg, "-v", "error", "-i", str(morag), "-c:a", "libmp3lame", "-b:a", "64k", str(copy)]
+    subprocess.run(encode, check=True)
+    done = run_cli("pull", str(copy), "--licence", "CC0-1.0", "--speaker", "M. Morag", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    copies = [c for c, row in manifest_of(ws).items() if row["speaker"] == "M. Morag"]
+    assert copies and all(manifest_of(ws)[c]["duplicate_group"] for c in copies)
+    for clip in copies:
+        assert run_cli("label", clip, "--transcript", "Copied words", "--accept", cwd=ws.root).returncode == 0
+    assert run_cli("deny", "speaker", "Morag", "--reason", "asked", cwd=ws.root).returncode == 0
+
+    refused = run_cli("publish", "1.0.0", cwd=ws.root)
+    assert refused.returncode == 1 and not (ws.releases / "1.0.0").exists()
+    [line] = refused.stderr.splitlines()
+    source = manifest_of(ws)[copies[0]]["source_id"]
+    assert line.startswith(f"Error: {len(copies)} accepted clip(s) are copies of clips on the deny list"), (
+        line
+    )
+    assert f"`accentds deny source {source} --reason" in line
+
+    done = run_cli("deny", "source", source, "--reason", "a copy of a recording taken down", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    done = run_cli("publish", "1.0.0", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    loaded = load(ws.releases / "1.0.0", tmp_path / "c")
+    ids = {r["clip_id"] for rows in loaded.values() for r in rows}
+    assert ids and not ids & set(copies) and not any(c.startswith(source) for c in ids)
+    assert not any(manifest_of(ws)[c]["speaker"] == "Morag" for c in ids)
