@@ -131,3 +131,18 @@ def test_a_copy_of_a_denied_speakers_recording_under_another_name_is_not_publish
     ids = {r["clip_id"] for rows in loaded.values() for r in rows}
     assert ids and not ids & set(copies) and not any(c.startswith(source) for c in ids)
     assert not any(manifest_of(ws)[c]["speaker"] == "Morag" for c in ids)
+
+
+def test_moving_a_denied_speaker_does_not_promise_a_changelog_line(ws: Workspace) -> None:
+    """`splits move` of a speaker on the deny list said the next changelog lists the move;
+    no release holds them, so none does (and publish said nothing changed)."""
+    first = publish(ws, "1.0.0", now=NOW)
+    assert run_cli("deny", "speaker", "Hamish", "--reason", "asked", cwd=ws.root).returncode == 0
+    other = next(s for s in ("train", "validation", "test") if s != first.assignment["Hamish"])
+    done = run_cli("splits", "move", "speaker", "Hamish", other, "--reason", "x", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    assert "changelog lists the move" not in done.stdout
+    assert "no release lists the move: the speaker is on the deny list" in done.stdout
+    elsewhere = next(s for s in ("train", "validation", "test") if s != first.assignment["Morag"])
+    done = run_cli("splits", "move", "speaker", "Morag", elsewhere, "--reason", "x", cwd=ws.root)
+    assert done.returncode == 0 and "the next release's changelog lists the move" in done.stdout
