@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+import pyarrow as pa
+
 from . import __version__
 from .card import Build, seconds_of
 from .errors import AccentdsError
@@ -71,6 +73,14 @@ def denied_rows(
     ]
 
 
+def taken_down_copies(
+    rows: Sequence[Mapping[str, Any]], kept: Sequence[Mapping[str, Any]], denied: Sequence[Mapping[str, str]]
+) -> list[Mapping[str, Any]]:
+    """The clips of `kept` in the duplicate group of a clip a takedown keeps out, by clip id."""
+    taken = {r["duplicate_group"] for r in denied_rows(rows, denied) if r.get("duplicate_group")}
+    return sorted((r for r in kept if r.get("duplicate_group") in taken), key=lambda r: r["clip_id"])
+
+
 def copies_of_taken_down(
     rows: Sequence[Mapping[str, Any]],
     kept: Sequence[Mapping[str, Any]],
@@ -81,8 +91,7 @@ def copies_of_taken_down(
     takedown keeps out: a re-upload of the recording, or of the voice under another name,
     would publish what was taken down. With `force`, one warning that counts them (the card
     names neither them nor what they copy)."""
-    taken = {r["duplicate_group"] for r in denied_rows(rows, denied) if r.get("duplicate_group")}
-    copies = sorted((r for r in kept if r.get("duplicate_group") in taken), key=lambda r: r["clip_id"])
+    copies = taken_down_copies(rows, kept, denied)
     if not copies:
         return []
     if force:
@@ -122,18 +131,35 @@ def taken_down(
     return (gone | named) & set(nodes)
 
 
-def unreleased_moves(
-    workspace: Workspace, rows: Sequence[Mapping[str, Any]], kept: Sequence[Mapping[str, Any]]
-) -> int:
+def _publishable_rows(manifest: pa.Table, why: pa.ChunkedArray | pa.Array) -> tuple[list[dict], list[dict]]:
+    """Every clip of the joined manifest (the columns a takedown reads), and those a release
+    could hold (`why`: each clip's reason code not to publish, 0 for none)."""
+    rows = manifest.select(["clip_id", "status", "source_id", "speaker", "duplicate_group"]).to_pylist()
+    kept = [
+        r for r, reason in zip(rows, why.to_pylist(), strict=True) if r["status"] == "accepted" and not reason
+    ]
+    return rows, kept
+
+
+def unreleased_moves(workspace: Workspace, manifest: pa.Table, why: pa.ChunkedArray | pa.Array) -> int:
     """How many of the moves made with `accentds splits move` since the last publish the next
-    release lists: not those of a speaker or source taken down (see `taken_down`). `rows` are
-    every clip, `kept` those the next release would hold."""
+    release lists: not those of a speaker or source taken down (see `taken_down`)."""
     moves = pending_moves(workspace)
     if not moves:
         return 0
+    rows, kept = _publishable_rows(manifest, why)
     nodes = {f"{m['kind']}:{m['value']}": m["split"] for m in moves}
     gone = taken_down(rows, kept, read_deny(workspace), nodes)
     return sum(1 for m in moves if f"{m['kind']}:{m['value']}" not in gone)
+
+
+def denied_copies(workspace: Workspace, manifest: pa.Table, why: pa.ChunkedArray | pa.Array) -> list:
+    """The publishable clips that are copies of clips on the deny list: publish stops at them."""
+    denied = read_deny(workspace)
+    if not denied:
+        return []
+    rows, kept = _publishable_rows(manifest, why)
+    return taken_down_copies(rows, kept, denied)
 
 
 def record_json(

@@ -23,10 +23,10 @@ from .licences import attribution_warnings
 from .privacy import salt, salt_path, speaker_id, speaker_key
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
-from .release_record import unreleased_moves
+from .release_record import denied_copies, unreleased_moves
 from .releases import known_versions, record_copy
 from .shards import check_clip_files
-from .splits import pending_moves, split_memory, straddling
+from .splits import split_memory, straddling
 from .views import build_manifest
 from .workspace import Workspace
 
@@ -333,14 +333,7 @@ def status(workspace: Workspace) -> Status:
     since = None
     if newest is not None:
         since = since_release(manifest, why, newest, _speaker_ids(workspace), workspace.journal().recut_moves)
-        if pending_moves(workspace):  # the next release lists them: something new
-            rows = manifest.select(["clip_id", "status", "source_id", "speaker"]).to_pylist()
-            kept = [
-                r
-                for r, reason in zip(rows, why.to_pylist(), strict=True)
-                if r["status"] == "accepted" and not reason
-            ]
-            since = replace(since, moved=unreleased_moves(workspace, rows, kept))
+        since = replace(since, moved=unreleased_moves(workspace, manifest, why))
     elif releases:
         version = releases[-1].version
         since = SinceRelease(version, error=error, absent=version not in list_releases(workspace))
@@ -379,6 +372,13 @@ def status(workspace: Workspace) -> Status:
         ready_rows = manifest.filter(pc.and_(is_accepted, pc.equal(why, 0)))
         columns = ["source_id", "speaker", "duplicate_group", "duration", "accent"]
         split_up = straddling(ready_rows.select(columns).to_pylist(), split_memory(workspace))
+        copies = denied_copies(workspace, manifest, why)
+        if copies:
+            steps.append(
+                f'accentds deny source {copies[0]["source_id"]} --reason "..."   (the next publish stops: '
+                f"{len(copies)} accepted clip(s) are copies of clips on the deny list; `accentds publish VERSION "
+                "--dry-run` names them)"
+            )
         if split_up:
             steps.append(
                 f"accentds splits move ...   (the next publish stops: {len(split_up)} group(s) of speakers "

@@ -123,10 +123,18 @@ def test_a_copy_of_a_denied_speakers_recording_under_another_name_is_not_publish
     )
     assert f"`accentds deny source {source} --reason" in line
 
+    shown = run_cli("status", cwd=ws.root)  # status names the deny the publish needs
+    assert f"next: accentds deny source {source} --reason" in shown.stdout, shown.stdout
+    assert (
+        f"(the next publish stops: {len(copies)} accepted clip(s) are copies of clips on the deny"
+        in shown.stdout
+    )
+
     done = run_cli("deny", "source", source, "--reason", "a copy of a recording taken down", cwd=ws.root)
     assert done.returncode == 0, done.stderr
     done = run_cli("publish", "1.0.0", cwd=ws.root)
     assert done.returncode == 0, done.stderr
+    assert "deny source" not in run_cli("status", cwd=ws.root).stdout
     loaded = load(ws.releases / "1.0.0", tmp_path / "c")
     ids = {r["clip_id"] for rows in loaded.values() for r in rows}
     assert ids and not ids & set(copies) and not any(c.startswith(source) for c in ids)
