@@ -3,15 +3,19 @@
 It repairs a torn label journal, rebuilds clips.parquet from the clip files and cuts.csv
 when it is damaged or gone, cuts a clip whose file is gone again from its source (where the
 source media is gone too, drops the source's rows: the next `accentds cut` re-cuts it once
-pulled again), deletes clip files no row names, and rewrites the joined manifest, labels.csv
+pulled again; one never pulled here, as in a git clone, keeps them for `accentds pull`), deletes clip files no row names, and rewrites the joined manifest, labels.csv
 and duplicates.csv."""
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import soundfile
 
@@ -19,8 +23,8 @@ from . import quality
 from .cut import CLIP_FILE, is_clip_file, sweep
 from .cut_commit import find_duplicates
 from .errors import AccentdsError, DamagedManifest
-from .handcut import BOUNDS_NAME, exact_pcm, read_hand_clips
-from .media import find_ffmpeg, write_wav
+from .handcut import BOUNDS_NAME, read_hand_clips
+from .media import BYTES_PER_SAMPLE, find_ffmpeg, pcm_stream, write_wav
 from .models import Clip
 from .views import write_manifest
 from .workspace import Workspace
@@ -89,29 +93,60 @@ def clips_from_files(workspace: Workspace) -> list[Clip]:
 
 def remake_missing(workspace: Workspace) -> int:
     """Cut each clip whose file is gone again from its source media, at the start and end
-    its row holds (on the timeline of the source's other clips), so its row and labels
-    stay as they are. Returns how many it made; a source whose media is gone or does not
-    decode is left to the caller."""
+    its row holds, so its row and labels stay as they are. Returns how many it made; a
+    source whose media is gone or does not decode is left to the caller.
+
+    Each source is decoded from its start, as `cut` decodes it, up to the end of its last
+    missing clip: after a seek, AAC and Opus decode a few samples (or milliseconds) off that
+    timeline, so a clone's clips would differ from the ones published from the first copy."""
     rows = workspace.read_clip_table(columns=["source_id", "start", "end", "path"]).to_pylist()
     media = {s.source_id: workspace.abs(s.media) for s in workspace.read_sources() if s.media}
-    rate, made, failed = workspace.config.vad.sample_rate, 0, set()
-    ffmpeg = None
+    rate = workspace.config.vad.sample_rate
+    missing: dict[str, list[tuple[int, int, Path]]] = defaultdict(list)
     for row in rows:
-        path, sid = workspace.abs(row["path"]), row["source_id"]
-        if path.is_file() or sid in failed:
-            continue
-        refs = [(r["start"], workspace.abs(r["path"])) for r in rows if r["source_id"] == sid]
-        try:
-            if sid not in media or not media[sid].is_file():
-                raise AccentdsError(f"{sid} has no media in raw/")
-            ffmpeg = ffmpeg or find_ffmpeg(workspace.config.ffmpeg)
-            pcm = exact_pcm(ffmpeg, media[sid], rate, row["start"], row["end"], refs)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_wav(path, pcm, rate)
-            made += 1
-        except (AccentdsError, OSError):
-            failed.add(sid)
+        path = workspace.abs(row["path"])
+        if not path.is_file():
+            missing[row["source_id"]].append((round(row["start"] * rate), round(row["end"] * rate), path))
+    if not missing:
+        return 0
+    ffmpeg = find_ffmpeg(workspace.config.ffmpeg)
+    made = 0
+    for sid, spans in missing.items():
+        if sid in media and media[sid].is_file():
+            made += _remake_spans(ffmpeg, media[sid], rate, sorted(spans, key=lambda s: (s[0], s[1])))
     return made
+
+
+class _Enough(Exception):
+    """Every span is written: ends the decode (pcm_stream stops ffmpeg)."""
+
+
+def _remake_spans(ffmpeg: str, media: Path, rate: int, spans: list[tuple[int, int, Path]]) -> int:
+    """Write each span (first sample, end sample, file; sorted by start) of `media`'s audio
+    on the timeline `cut` reads, decoding it once from its start. Returns how many it wrote
+    before the audio ended or failed to decode (a file changed since it was cut)."""
+    width = BYTES_PER_SAMPLE
+    buffer, first, done = bytearray(), 0, 0  # `first`: the sample buffer[0] holds
+    with suppress(_Enough, AccentdsError), pcm_stream(media, ffmpeg, rate) as chunks:
+        for chunk in chunks:
+            buffer += chunk
+            while done < len(spans) and first + len(buffer) // width >= spans[done][1]:
+                a, b, path = spans[done]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_wav(path, bytes(buffer[(a - first) * width : (b - first) * width]), rate)
+                done += 1
+            if done == len(spans):
+                raise _Enough  # the rest of the source is not needed
+            drop = max(0, min(spans[done][0] - first, len(buffer) // width))
+            del buffer[: drop * width]
+            first += drop
+    return done
+
+
+def _never_pulled_here(workspace: Workspace) -> set[str]:
+    """Sources whose raw/ folder does not exist: pulled in another clone of the workspace
+    (raw/ is not in git), not lost here."""
+    return {s.source_id for s in workspace.read_sources() if not workspace.abs(s.media).parent.exists()}
 
 
 def doctor(workspace: Workspace) -> Checkup:
@@ -156,15 +191,22 @@ def _doctor(workspace: Workspace) -> Checkup:
                     "(same start, end and labels)"
                 )
             present = [workspace.abs(p).is_file() for p in table["path"].to_pylist()]
-        if not all(present):
-            missing = table.filter(pc.invert(np.asarray(present)))
-            sources = sorted(set(missing["source_id"].to_pylist()))
+        missing = table.filter(pc.invert(np.asarray(present, dtype=bool)))
+        waiting = sorted(set(missing["source_id"].to_pylist()) & _never_pulled_here(workspace))
+        if waiting:  # a clone: their rows wait for `accentds pull`, which cuts the files again
+            up.fine.append(
+                f"clips/: the clip files of {len(waiting)} source(s) never pulled here (a clone without audio?) "
+                "stay listed in clips.parquet: `accentds pull` of the same files or URLs cuts them again"
+            )
+        lost = missing.filter(pc.invert(pc.is_in(missing["source_id"], pa.array(waiting, pa.string()))))
+        if lost.num_rows:
+            sources = sorted(set(lost["source_id"].to_pylist()))
             kept = [c for c in workspace.read_clips() if c.source_id not in sources]
             workspace.write_clips(kept)
             cuts = workspace.read_cuts()
             workspace.write_cuts({sid: rec for sid, rec in cuts.items() if sid not in sources})
             up.fixed.append(
-                f"clips.parquet: {missing.num_rows} row(s) had no file; their {len(sources)} source(s) "
+                f"clips.parquet: {lost.num_rows} row(s) had no file; their {len(sources)} source(s) "
                 "are marked uncut: run `accentds cut` to cut them again (labels come back with their clips)"
             )
         removed = sweep(workspace)

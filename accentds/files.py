@@ -87,14 +87,49 @@ def damaged(path: Path, why: object, line: int | None = None) -> AccentdsError:
     )
 
 
+def _is_conflict_mark(text: str | None) -> bool:
+    """Whether `text` begins a line git leaves where a merge conflicts."""
+    return bool(text) and (text.startswith(("<<<<<<< ", ">>>>>>> ")) or text.rstrip("\r\n") == "=======")
+
+
+def conflict_line(path: Path) -> int | None:
+    """The first line of `path` that git left to mark a merge conflict, if any."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return next((n for n, line in enumerate(handle, start=1) if _is_conflict_mark(line)), None)
+    except OSError:
+        return None
+
+
+def merge_conflict(path: Path, line: int) -> AccentdsError:
+    """The error for a manifest git could not merge: which line, and how to settle it."""
+    where = f"{path} line {line}"
+    return DamagedManifest(
+        f"{where} holds a git merge conflict (the lines from <<<<<<< to >>>>>>>): both clones changed "
+        f"it. Keep one side of each conflict and delete the marker lines, or keep one clone's file whole "
+        f"(`git checkout --ours manifests/{path.name}` for this one's, `--theirs` for the other's), "
+        "then run the command again",
+        where,
+        "a git merge conflict",
+        path.name,
+    )
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV file as dicts; a missing file has no rows."""
+    """Rows of a CSV file as dicts; a missing file has no rows. One holding a git merge
+    conflict is refused, its line named (its rows would be read as some of each side)."""
     allow_long_fields()
     reader = None
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle, strict=True)  # a stray quote would swallow later rows
-            return list(reader)
+            rows = list(reader)
+            first = reader.fieldnames[0] if reader.fieldnames else None
+            if first is not None and (
+                _is_conflict_mark(first) or any(_is_conflict_mark(row.get(first)) for row in rows)
+            ):
+                raise merge_conflict(path, conflict_line(path) or 1)
+            return rows
     except FileNotFoundError:
         return []
     except UnicodeDecodeError as exc:

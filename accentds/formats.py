@@ -10,6 +10,7 @@ byte for byte, with a NeMo manifest or a Hugging Face ``audiofolder`` layout bes
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import os
@@ -26,7 +27,7 @@ import pyarrow.parquet as pq
 import soundfile
 
 from .errors import AccentdsError
-from .files import sha256_file
+from .files import pid_alive, sha256_file
 
 RELEASE_JSON = "release.json"
 CARD = "README.md"
@@ -240,12 +241,14 @@ def _fresh_output(release: Release, out_dir: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `out_dir`; on success it becomes `out_dir` in one step.
 
     Refuses an `out_dir` that exists and is not an empty folder, or that lies in the release."""
-    out_dir = Path(out_dir).expanduser().resolve()
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise AccentdsError(f"{out_dir} already exists and is not empty: choose a new or empty folder")
+    out_dir = check_output(out_dir)
     if out_dir.is_relative_to(release.root.resolve()):
         raise AccentdsError(f"{out_dir} is inside the release {release.root}: choose a folder outside it")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    for left in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.tmp*"):  # of an export killed before
+        pid = left.name.rsplit(".tmp", 1)[1]
+        if left.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
     tmp = out_dir.with_name(f".{out_dir.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -346,10 +349,19 @@ def write_audiofolder(release_dir: Path, out_dir: Path, metadata: str = "jsonl")
 WRITERS = {NEMO_FORMAT: write_nemo, AUDIOFOLDER_FORMAT: write_audiofolder}
 
 
+def check_output(out_dir: Path, fmt: str | None = None) -> Path:
+    """`out_dir` resolved, refused where it exists and is not an empty folder, as is a `fmt`
+    that is not one of WRITERS: checked before a release is built, so neither stops the
+    export only after the version is published."""
+    if fmt is not None and fmt not in WRITERS:
+        raise AccentdsError(f"unknown format {fmt!r}: use one of {', '.join(WRITERS)}")
+    out_dir = Path(out_dir).expanduser().resolve()
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise AccentdsError(f"{out_dir} already exists and is not empty: choose a new or empty folder")
+    return out_dir
+
+
 def write_format(fmt: str, release_dir: Path, out_dir: Path) -> Path:
     """Write a release as `fmt` ("nemo" or "audiofolder") into `out_dir`."""
-    try:
-        writer = WRITERS[fmt]
-    except KeyError:
-        raise AccentdsError(f"unknown format {fmt!r}: use one of {', '.join(WRITERS)}") from None
-    return writer(release_dir, out_dir)
+    check_output(out_dir, fmt)
+    return WRITERS[fmt](release_dir, out_dir)

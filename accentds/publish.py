@@ -60,7 +60,14 @@ from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id, speaker_key
 from .release_inputs import BUILDING_PREFIX, read_workspace, refuse_existing
 from .release_inputs import memory as read_memory
-from .release_record import denied_rows, left_out_entry, record_json, taken_down, vad_settings
+from .release_record import (
+    copies_of_taken_down,
+    denied_rows,
+    left_out_entry,
+    record_json,
+    taken_down,
+    vad_settings,
+)
 from .releases import (
     CARD,
     RELEASE_JSON,
@@ -241,6 +248,7 @@ def publish(
     licence = card_licence(licences, credit, any(not c.licence for c in credit.values()))
     warnings += transcript_checks(kept, force)
     warnings += duplicate_checks(kept)
+    warnings += copies_of_taken_down(rows, kept, denied, force)
     warnings += schema_checks(kept, config.labels, force)
     rate_checks(kept, workspace.read_cut_settings(), rate)
     nodes = memory | placement.nodes  # a speaker or source keeps its split even while it has no clips here

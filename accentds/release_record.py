@@ -8,12 +8,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+import pyarrow as pa
+
 from . import __version__
 from .card import Build, seconds_of
+from .errors import AccentdsError
 from .markup import release_minutes
 from .privacy import speaker_key
-from .selection import LeftOut
-from .splits import source_node, speaker_node, split_node
+from .selection import LeftOut, read_deny
+from .splits import pending_moves, source_node, speaker_node, split_node
 from .workspace import Workspace
 
 VAD_COLUMNS = (
@@ -58,16 +61,52 @@ def by_group(nodes: Mapping[str, str], public: Callable[[str], str]) -> dict[str
 def denied_rows(
     rows: Sequence[Mapping[str, Any]], denied: Sequence[Mapping[str, str]]
 ) -> list[Mapping[str, Any]]:
-    """The accepted clips of `rows` a takedown keeps out: of a source or a speaker (in any case)
-    on the deny list."""
+    """The clips of `rows` a takedown keeps out: of a source or a speaker (in any case) on the
+    deny list, whatever their status (clips rejected before the deny were theirs too: their
+    recording leaves the splits table, and the changelog does not list them)."""
     speakers = {speaker_key(d["value"]) for d in denied if d["kind"] == "speaker"}
     sources = {d["value"] for d in denied if d["kind"] == "source"}
     return [
         row
         for row in rows
-        if row["status"] == "accepted"
-        and (row["source_id"] in sources or (row["speaker"] and speaker_key(row["speaker"]) in speakers))
+        if row["source_id"] in sources or (row["speaker"] and speaker_key(row["speaker"]) in speakers)
     ]
+
+
+def taken_down_copies(
+    rows: Sequence[Mapping[str, Any]], kept: Sequence[Mapping[str, Any]], denied: Sequence[Mapping[str, str]]
+) -> list[Mapping[str, Any]]:
+    """The clips of `kept` in the duplicate group of a clip a takedown keeps out, by clip id."""
+    taken = {r["duplicate_group"] for r in denied_rows(rows, denied) if r.get("duplicate_group")}
+    return sorted((r for r in kept if r.get("duplicate_group") in taken), key=lambda r: r["clip_id"])
+
+
+def copies_of_taken_down(
+    rows: Sequence[Mapping[str, Any]],
+    kept: Sequence[Mapping[str, Any]],
+    denied: Sequence[Mapping[str, str]],
+    force: bool,
+) -> list[str]:
+    """Refuse clips of the release that are copies (the same duplicate group) of clips a
+    takedown keeps out: a re-upload of the recording, or of the voice under another name,
+    would publish what was taken down. With `force`, one warning that counts them (the card
+    names neither them nor what they copy)."""
+    copies = taken_down_copies(rows, kept, denied)
+    if not copies:
+        return []
+    if force:
+        return [f"--force: {len(copies)} clip(s) published are copies of clips taken down"]
+    sources = sorted({r["source_id"] for r in copies})
+    shown = ", ".join(r["clip_id"] for r in copies[:3]) + (
+        f" and {len(copies) - 3} more" if len(copies) > 3 else ""
+    )
+    raise AccentdsError(
+        f"{len(copies)} accepted clip(s) are copies of clips on the deny list ({shown}; duplicate audio, "
+        f"a re-upload?): publishing them would publish what was taken down. Deny their source too "
+        f'(`accentds deny source {sources[0]} --reason "..."`'
+        + (f", and {len(sources) - 1} more source(s)" if len(sources) > 1 else "")
+        + ") or reject them, or publish with --force"
+    )
 
 
 def taken_down(
@@ -90,6 +129,37 @@ def taken_down(
         gone -= {source_node(row["source_id"]), speaker_node(row["speaker"])}
     named = {n for n in nodes if n.startswith("speaker:") and speaker_key(split_node(n)[1]) in speakers}
     return (gone | named) & set(nodes)
+
+
+def _publishable_rows(manifest: pa.Table, why: pa.ChunkedArray | pa.Array) -> tuple[list[dict], list[dict]]:
+    """Every clip of the joined manifest (the columns a takedown reads), and those a release
+    could hold (`why`: each clip's reason code not to publish, 0 for none)."""
+    rows = manifest.select(["clip_id", "status", "source_id", "speaker", "duplicate_group"]).to_pylist()
+    kept = [
+        r for r, reason in zip(rows, why.to_pylist(), strict=True) if r["status"] == "accepted" and not reason
+    ]
+    return rows, kept
+
+
+def unreleased_moves(workspace: Workspace, manifest: pa.Table, why: pa.ChunkedArray | pa.Array) -> int:
+    """How many of the moves made with `accentds splits move` since the last publish the next
+    release lists: not those of a speaker or source taken down (see `taken_down`)."""
+    moves = pending_moves(workspace)
+    if not moves:
+        return 0
+    rows, kept = _publishable_rows(manifest, why)
+    nodes = {f"{m['kind']}:{m['value']}": m["split"] for m in moves}
+    gone = taken_down(rows, kept, read_deny(workspace), nodes)
+    return sum(1 for m in moves if f"{m['kind']}:{m['value']}" not in gone)
+
+
+def denied_copies(workspace: Workspace, manifest: pa.Table, why: pa.ChunkedArray | pa.Array) -> list:
+    """The publishable clips that are copies of clips on the deny list: publish stops at them."""
+    denied = read_deny(workspace)
+    if not denied:
+        return []
+    rows, kept = _publishable_rows(manifest, why)
+    return taken_down_copies(rows, kept, denied)
 
 
 def record_json(

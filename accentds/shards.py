@@ -96,7 +96,7 @@ def _missing(workspace: Workspace, row: Mapping[str, Any]) -> AccentdsError:
     if source is not None and not workspace.abs(source.media).is_file():
         return AccentdsError(
             f"clip file {row['path']} is missing, and so is its source's media {source.media} (raw/ and "
-            f"clips/ are not in git: a clone?): pull the source again (`accentds pull {source.origin}`), "
+            f"clips/ are not in git: a clone?): pull the source again (`accentds pull {shlex.quote(source.origin)}`), "
             "then publish again"
         )
     return AccentdsError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,6 +23,7 @@ from .licences import attribution_warnings
 from .privacy import salt, salt_path, speaker_id, speaker_key
 from .publish import Release, list_releases, load_release, parse_version
 from .publishable import HeldBack
+from .release_record import denied_copies, unreleased_moves
 from .releases import known_versions, record_copy
 from .shards import check_clip_files
 from .splits import split_memory, straddling
@@ -80,10 +81,12 @@ class SinceRelease:
     error: str = ""
     absent: bool = False  # its folder is not in this workspace (a clone), so nothing was compared
 
+    moved: int = 0  # split moves (`accentds splits move`) the next release lists
+
     @property
     def changed(self) -> bool:
         """Whether publishing now would give a release different from this one."""
-        return bool(self.new_clips or self.dropped or self.relabelled or self.recut)
+        return bool(self.new_clips or self.dropped or self.relabelled or self.recut or self.moved)
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,8 @@ def _publish_step(
         parts.append(f"{since.relabelled} relabelled")
     if since.recut:
         parts.append(f"{since.recut} re-cut")
+    if since.moved:
+        parts.append(f"{since.moved} split move(s)")
     flag = " --include-unlicensed" if since.include_unlicensed else ""
     return f"accentds publish {next_version(newest)}{flag}   ({'; '.join(parts)} since {newest})"
 
@@ -328,6 +333,7 @@ def status(workspace: Workspace) -> Status:
     since = None
     if newest is not None:
         since = since_release(manifest, why, newest, _speaker_ids(workspace), workspace.journal().recut_moves)
+        since = replace(since, moved=unreleased_moves(workspace, manifest, why))
     elif releases:
         version = releases[-1].version
         since = SinceRelease(version, error=error, absent=version not in list_releases(workspace))
@@ -366,6 +372,13 @@ def status(workspace: Workspace) -> Status:
         ready_rows = manifest.filter(pc.and_(is_accepted, pc.equal(why, 0)))
         columns = ["source_id", "speaker", "duplicate_group", "duration", "accent"]
         split_up = straddling(ready_rows.select(columns).to_pylist(), split_memory(workspace))
+        copies = denied_copies(workspace, manifest, why)
+        if copies:
+            steps.append(
+                f'accentds deny source {copies[0]["source_id"]} --reason "..."   (the next publish stops: '
+                f"{len(copies)} accepted clip(s) are copies of clips on the deny list; `accentds publish VERSION "
+                "--dry-run` names them)"
+            )
         if split_up:
             steps.append(
                 f"accentds splits move ...   (the next publish stops: {len(split_up)} group(s) of speakers "

@@ -21,7 +21,16 @@ import pyarrow.csv as pacsv
 
 from .config import CONFIG_NAME, QualitySettings
 from .errors import AccentdsError
-from .files import atomic_path, damaged, pid_alive, sha256_file, write_parquet_atomic, write_text_atomic
+from .files import (
+    atomic_path,
+    conflict_line,
+    damaged,
+    merge_conflict,
+    pid_alive,
+    sha256_file,
+    write_parquet_atomic,
+    write_text_atomic,
+)
 from .workspace import (
     DRAFT_DISMISSED,
     DRAFT_FIELDS,
@@ -48,7 +57,8 @@ def _read_csv_table(path: Path, columns: list[str]) -> pa.Table:
                 ),
             )
         except pa.ArrowException as exc:
-            raise damaged(path, str(exc).splitlines()[0]) from None
+            line = conflict_line(path)
+            raise (merge_conflict(path, line) if line else damaged(path, str(exc).splitlines()[0])) from None
     else:
         table = pa.table({c: pa.array([], pa.string()) for c in columns})
     for name in columns:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import datasets
@@ -126,3 +128,58 @@ def test_an_export_is_refused_in_the_folder_of_published_versions(released: Work
     assert "choose a folder outside it" in done.stderr and not target.exists()
     report = run_cli("report", cwd=released.root)
     assert report.returncode == 0, report.stderr
+
+
+@pytest.mark.parametrize("fmt", ["nemo", "wav"])
+def test_an_export_that_cannot_be_written_stops_before_the_version_is_published(
+    ws: Workspace, tmp_path: Path, fmt: str
+) -> None:
+    """`publish 1.0.0 --format nemo --output FOLDER` published 1.0.0 and only then said the
+    folder was not empty (or the format unknown): the version was taken, the export not made."""
+    out = tmp_path / "exports"
+    (out / "0.9.0").mkdir(parents=True)
+    done = run_cli("publish", "1.0.0", "--format", fmt, "--output", str(out), cwd=ws.root)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    expected = f"{out} already exists and is not empty" if fmt == "nemo" else "unknown format 'wav'"
+    assert line.startswith(f"Error: {expected}"), line
+    assert not (ws.releases / "1.0.0").exists() and not (ws.manifests / "releases.csv").exists()
+    assert "published" not in done.stdout
+    done = run_cli("publish", "1.0.0", "--format", "nemo", "--output", str(out / "1.0.0"), cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    assert (ws.releases / "1.0.0").is_dir() and (out / "1.0.0" / "train_manifest.jsonl").is_file()
+
+
+def test_an_export_killed_before_leaves_no_hidden_copy_once_exported_again(
+    released: Workspace, tmp_path: Path
+) -> None:
+    """A `kill -9` during an export left its hidden `.NAME.tmpPID` folder of WAV files beside
+    the output for good: a release's worth of audio no command removed."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid no process has any more
+    left = tmp_path / f".nemo.tmp{gone.pid}"
+    (left / "audio" / "train").mkdir(parents=True)
+    (left / "audio" / "train" / "half.wav").write_bytes(b"RIFF")
+    running = tmp_path / f".nemo.tmp{os.getpid()}"  # another export, still running
+    running.mkdir()
+    done = run_cli(
+        "publish", "1.0.0", "--format", "nemo", "--output", str(tmp_path / "nemo"), cwd=released.root
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "nemo" / "train_manifest.jsonl").is_file()
+    assert not left.exists() and running.is_dir()
+
+
+@pytest.mark.parametrize("kept", ["manifests", "clips", "raw"])
+def test_an_export_is_refused_in_the_folders_accentds_keeps(released: Workspace, kept: str) -> None:
+    """An export into manifests/ put the release's WAV files where git tracks the labels (a
+    `git add -A` committed the audio), and one into clips/ or raw/ mixed it with the cut's."""
+    target = released.root / kept / "nemo"
+    done = run_cli("publish", "1.0.0", "--format", "nemo", "--output", str(target), cwd=released.root)
+    assert done.returncode == 1, done.stdout
+    [line] = done.stderr.splitlines()
+    assert (
+        line.startswith(f"Error: {target} is inside {released.root / kept}")
+        and "choose a folder outside it" in line
+    )
+    assert not target.exists()

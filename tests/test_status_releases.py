@@ -276,3 +276,35 @@ def test_status_suggests_no_publish_when_no_clip_is_publishable_any_more(cut_ws:
     assert shown.stdout.count("allowed_licences of accentds.toml") == 1  # the fix is named once
     tried = run_cli("publish", "1.1.0", "--dry-run", cwd=ws.root)
     assert tried.returncode == 1 and "Error: nothing to publish in 1.1.0" in tried.stderr
+
+
+def test_a_split_move_since_the_newest_release_is_something_new_status_suggests_publishing(
+    ws: Workspace,
+) -> None:
+    """After `accentds splits move`, status said nothing had changed and suggested no publish,
+    although the publish it stayed quiet about was taken (the move is in its changelog)."""
+    first = publish(ws, "1.0.0", now="2026-01-02T00:00:00Z")
+    split = first.assignment["Morag"]
+    other = next(s for s in ("train", "validation", "test") if s != split)
+    done = run_cli("splits", "move", "speaker", "Morag", other, "--reason", "balance", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    shown = run_cli("status", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "; 2 split move(s) not yet released" in shown.stdout
+    assert "next: accentds publish 1.1.0   (2 split move(s) since 1.0.0)" in shown.stdout
+    assert run_cli("publish", "1.1.0", cwd=ws.root).returncode == 0
+    shown = run_cli("status", cwd=ws.root)
+    assert "split move" not in shown.stdout and "accentds publish" not in shown.stdout
+
+    # a move of a speaker taken down since is in no release: nothing to publish for it
+    done = run_cli("deny", "speaker", "Hamish", "--reason", "asked", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    assert run_cli("publish", "1.2.0", cwd=ws.root).returncode == 0
+    hamish = first.assignment["Hamish"]
+    elsewhere = next(s for s in ("train", "validation", "test") if s != hamish)
+    done = run_cli("splits", "move", "speaker", "Hamish", elsewhere, "--reason", "x", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    shown = run_cli("status", cwd=ws.root)
+    assert "split move" not in shown.stdout and "accentds publish" not in shown.stdout
+    refused = run_cli("publish", "1.3.0", "--dry-run", cwd=ws.root)
+    assert refused.returncode == 1 and "nothing changed since 1.2.0" in refused.stderr

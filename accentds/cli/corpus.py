@@ -235,7 +235,10 @@ def pull_cmd(
             for result in results:
                 if result.source and result.status in ("pulled", "exists", "restored"):
                     set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
-        if restored:  # their clips' files (gone with the media in a clone) cut again as they were
+        pulled_here = {r.source.source_id for r in results if r.source and r.status in ("exists", "restored")}
+        if restored or _clip_files_missing(ws, pulled_here):
+            # their clips' files (gone with the media in a clone, or left by an interrupted
+            # restore) cut again as they were
             _remake_clips(ws)
         if licence:
             _licence_pulled_before(ws, results, licence)
@@ -262,6 +265,18 @@ def pull_cmd(
         raise typer.Exit(1)
 
 
+def _clip_files_missing(ws: Workspace, source_ids: set[str]) -> bool:
+    """Whether a clip of these sources has no file while its source's media is here."""
+    if not source_ids:
+        return False
+    media = {s.source_id: ws.abs(s.media) for s in ws.read_sources() if s.source_id in source_ids}
+    rows = ws.read_clip_table(columns=["source_id", "path"]).to_pylist()
+    return any(
+        r["source_id"] in media and media[r["source_id"]].is_file() and not ws.abs(r["path"]).is_file()
+        for r in rows
+    )
+
+
 def _remake_clips(ws: Workspace) -> None:
     """Cut the clip files that are gone again from their sources' media, rows and labels as
     they are (what `accentds doctor` does for them)."""
@@ -270,7 +285,7 @@ def _remake_clips(ws: Workspace) -> None:
     with ws.cut_lock(), ws.lock():
         made = remake_missing(ws)
     if made:
-        out.print(f"remade    {made} clip file(s) from the media put back (same start, end and labels)")
+        out.print(f"remade    {made} clip file(s) from their sources' media (same start, end and labels)")
 
 
 def _licence_pulled_before(ws: Workspace, results: list[PullResult], licence: str) -> None:

@@ -302,11 +302,21 @@ def splits_move_cmd(
     Published splits never change otherwise. Example:
     accentds splits move speaker "Morag" train --reason "merged with a train speaker"
     """
+    from ..privacy import speaker_key
+    from ..selection import read_deny
     from ..splits import move_split
 
-    for node, old, new in move_split(_workspace(workspace), kind, value, split, reason):
+    ws = _workspace(workspace)
+    for node, old, new in move_split(ws, kind, value, split, reason):
         out.print(f"moved {escape(node)}: {old} -> {new}")
-    out.print("the next release's changelog lists the move")
+    denied = {
+        (d["kind"], speaker_key(d["value"]) if d["kind"] == "speaker" else d["value"]) for d in read_deny(ws)
+    }
+    named = (kind.strip().lower(), speaker_key(value) if kind.strip().lower() == "speaker" else value.strip())
+    if named in denied:
+        out.print(f"no release lists the move: the {named[0]} is on the deny list, so no release holds them")
+    else:
+        out.print("the next release's changelog lists the move")
 
 
 @speakers_app.command("rename")

@@ -109,6 +109,7 @@ def _releases_lines(st: Status) -> None:
         f"{since.relabelled} relabelled; {_minutes(since.new_seconds)} publishable not yet released"
         + (f"; {since.recut} clip(s) of {since.version} re-cut" if since.recut else "")
         + (f"; {since.dropped} clip(s) of {since.version} no longer publishable" if since.dropped else "")
+        + (f"; {since.moved} split move(s) not yet released" if since.moved else "")
     )
 
 

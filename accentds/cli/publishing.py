@@ -121,18 +121,17 @@ def publish_cmd(
       accentds publish 1.0.0 --to-hub my-org/scottish-english --dry-run\n
       accentds publish 1.0.0 --format nemo --output ~/nemo/scottish-1.0.0
     """
-    from ..formats import write_format
+    from ..formats import check_output, write_format
     from ..hub import check_can_push, plan_push, push, render_plan
     from ..publish import publish
 
     ws = _workspace(workspace)
     if fmt is not None and output is None:
         raise AccentdsError("--format needs --output DIR")
-    if output is not None and output.expanduser().resolve().is_relative_to(ws.releases.resolve()):
-        raise AccentdsError(
-            f"{output.expanduser().resolve()} is inside {ws.releases}, which holds only published versions "
-            "(a folder there is read as one): choose a folder outside it"
-        )
+    if output is not None:
+        _refuse_kept_folder(ws, output.expanduser().resolve())
+    if fmt is not None and output is not None:
+        check_output(output, fmt)  # a bad format or a full folder stops the export before a release is built
     if to_hub is not None and not dry_run:
         check_can_push(to_hub)  # a bad name or no token stops the push before a release is built
     folder = ws.releases / version
@@ -172,6 +171,21 @@ def publish_cmd(
             return
         result = push(folder, to_hub, version, private=private, force=force)
         out.print(f"pushed {version} to {result.url} (commit {result.commit_oid}, tag {result.tag})")
+
+
+def _refuse_kept_folder(ws: Workspace, target: Path) -> None:
+    """An export is refused inside the folders accentds keeps: releases/ reads every folder as
+    a published version, git tracks manifests/ (the audio would be committed with the labels),
+    and clips/ and raw/ hold the clips and the media the cut writes and sweeps."""
+    kept = {
+        ws.releases: "which holds only published versions (a folder there is read as one)",
+        ws.manifests: "which git tracks: the release's audio would be committed with the manifests",
+        ws.clips: "which holds the clips accentds cuts",
+        ws.raw: "which holds the media accentds pulls",
+    }
+    for folder, why in kept.items():
+        if target.is_relative_to(folder.resolve()):
+            raise AccentdsError(f"{target} is inside {folder}, {why}: choose a folder outside it")
 
 
 def _speaker_case_warnings(ws: Workspace) -> list[str]:
