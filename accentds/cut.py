@@ -37,6 +37,7 @@ from .finder import SpeechFinder, no_speech_warning
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, short_of_header, write_wav
 from .mix import FIRST_CHANNEL, decoding
 from .models import Clip, Source, clip_id
+from .procs import signals_held
 from .vad import FrameClip
 from .views import refresh_manifest, write_manifest
 from .workspace import Workspace
@@ -363,17 +364,19 @@ def cut(
         unused: list[Path] = []
 
         def finish(result: SourceCut) -> None:
-            if not dry_run and result.ok:
-                try:
-                    files, moved = commit_cut(workspace, result, vad, allow_orphans=force)
-                    unused.extend(files)
-                    result = replace(result, labels_moved=moved)
-                except WouldOrphan as refused:
-                    sweep(workspace, result.source_id)  # the new files of the cut not taken
-                    result = replace(result, ok=False, reason=str(refused), clips=())
-            results.append(result)
-            if on_result:
-                on_result(by_id[result.source_id], result)
+            # Ctrl-C waits for the source's manifests, and for its line: what is said is done
+            with signals_held():
+                if not dry_run and result.ok:
+                    try:
+                        files, moved = commit_cut(workspace, result, vad, allow_orphans=force)
+                        unused.extend(files)
+                        result = replace(result, labels_moved=moved)
+                    except WouldOrphan as refused:
+                        sweep(workspace, result.source_id)  # the new files of the cut not taken
+                        result = replace(result, ok=False, reason=str(refused), clips=())
+                results.append(result)
+                if on_result:
+                    on_result(by_id[result.source_id], result)
 
         try:
             run_all(finish, plan.todo, root, vad, ffmpeg, dry_run, workers, executor)
