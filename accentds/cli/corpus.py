@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..cut import SourceCut, default_workers
+from ..cut import SourceCut
+from ..cut_run import default_workers
 from ..errors import AccentdsError
 from ..labels import set_source_defaults, validate
 from ..pull import PullResult, expand_items, pull

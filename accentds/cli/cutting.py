@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..acoustic import REASON_TEXT
 from ..cut import CutPlan, SourceCut, cut
 from ..models import Source
 from ..workspace import Workspace
-from .shared import _minutes, _progress, _trouble, out
+from .shared import _minutes, _trouble, out
 
 
 def _print_drops(console: Console, result: SourceCut) -> None:
@@ -50,11 +51,24 @@ def _run_cut(
     left: Unfinished | None = None,
     **kwargs: object,
 ) -> list[SourceCut]:
-    """Cut with a progress bar (by sources) and one line per source; `left`, when given, is
-    kept up to date with the sources of the run not yet finished (for the line of an
-    interrupted run)."""
-    progress = _progress()
-    task = progress.add_task("cutting", total=None)
+    """Cut with a progress bar (by minutes of audio, so a long source moves it too) and one
+    line per source; `left`, when given, is kept up to date with the sources of the run not
+    yet finished (for the line of an interrupted run)."""
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[minutes]}"),
+        TimeRemainingColumn(),
+        console=out,
+        transient=True,
+        disable=not out.is_terminal,
+    )
+    task = progress.add_task("cutting", total=None, minutes="")
+    audio = [0.0]  # the seconds of audio of the run
+
+    def advanced(seconds: float) -> None:
+        seconds = min(seconds, audio[0])
+        progress.update(task, completed=seconds, minutes=f"{seconds / 60:.1f} of {audio[0] / 60:.1f} min")
 
     def started(plan: CutPlan) -> None:
         if left is not None:
@@ -69,10 +83,11 @@ def _run_cut(
                     "sources cut before drops, writing nothing"
                 )
             return
-        progress.update(task, total=len(plan.todo), description=f"cutting {len(plan.todo)} source(s)")
+        audio[0] = sum(s.duration for s in plan.todo)
+        progress.update(task, total=audio[0] or None, description=f"cutting {len(plan.todo)} source(s)")
+        advanced(0.0)
 
     def finished(source: Source, result: SourceCut) -> None:
-        progress.advance(task)
         if left is not None and source.source_id in left.sources:
             left.sources.remove(source.source_id)
         label = escape(source.title or source.origin)[:40]
@@ -103,7 +118,16 @@ def _run_cut(
         _trouble(progress).print(f"[yellow]waiting[/]   {escape(why)}")
 
     with progress:
-        return cut(ws, ids, workers=workers, on_start=started, on_result=finished, on_wait=waiting, **kwargs)  # type: ignore[arg-type]
+        return cut(
+            ws,
+            ids,
+            workers=workers,
+            on_start=started,
+            on_result=finished,
+            on_wait=waiting,
+            on_progress=advanced,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
 
 @dataclass
