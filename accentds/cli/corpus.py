@@ -17,7 +17,7 @@ from ..pull import PullResult, expand_items, pull
 from ..status import totals
 from ..views import write_manifest
 from ..workspace import Workspace, init_workspace
-from .cutting import Unfinished, _resume_line, _run_cut
+from .cutting import CutRun, _resume_line, _run_cut
 from .shared import (
     FfmpegOpt,
     WorkersOpt,
@@ -148,6 +148,7 @@ def pull_cmd(
         report(result)
 
     cut_results: list[SourceCut] = []
+    run = CutRun()  # its totals when the cut began: another command's cut is not this pull's
     try:
         with progress:
             results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported, timeout)
@@ -163,15 +164,15 @@ def pull_cmd(
         uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
         uncut = list(dict.fromkeys(uncut))
         if uncut and not no_cut:
-            cut_results = _run_cut(ws, uncut, workers, ffmpeg=ffmpeg, only_stale=True)
+            cut_results = _run_cut(ws, uncut, workers, run=run, ffmpeg=ffmpeg, only_stale=True)
             failed += sum(1 for r in cut_results if not r.ok)
     except KeyboardInterrupt:
         # while pulling or while cutting: the history holds the sources and clips saved so far
         err.print("interrupted: what was pulled is saved; run the same pull again to go on")
-        _corpus_line(before, totals(ws))
+        _corpus_line(run.before or before, totals(ws))
         _record_history(ws, "pull")
         raise typer.Exit(130) from None
-    _corpus_line(before, totals(ws))
+    _corpus_line(run.before or before, totals(ws))
     if new_ids or cut_results or restored:  # new sources, or clips cut (also those an interrupted pull left)
         _record_history(ws, "pull")
     if failed:
@@ -300,10 +301,10 @@ def cut_cmd(
         music_noise_check=music_noise_check,
     )
     before = totals(ws)
-    left = Unfinished()
+    run = CutRun()
     try:
         results = _run_cut(
-            ws, source_ids or [], workers, explain, left, vad=vad, force=force, dry_run=dry_run, ffmpeg=ffmpeg
+            ws, source_ids or [], workers, explain, run, vad=vad, force=force, dry_run=dry_run, ffmpeg=ffmpeg
         )
     except KeyboardInterrupt:
         if dry_run:
@@ -321,9 +322,9 @@ def cut_cmd(
             "music-noise-check": music_noise_check,
         }
         err.print(
-            f"interrupted: finished sources are saved; {_resume_line(source_ids or [], overrides, force, left)}"
+            f"interrupted: finished sources are saved; {_resume_line(source_ids or [], overrides, force, run)}"
         )
-        _corpus_line(before, totals(ws))
+        _corpus_line(run.before or before, totals(ws))
         _record_history(ws, "cut")
         raise typer.Exit(130) from None
     if dry_run:
@@ -331,7 +332,7 @@ def cut_cmd(
         seconds = sum(r.kept_s for r in results)
         out.print(f"dry run: would make {clips} clips, {_minutes(seconds)}; nothing written")
     else:
-        _corpus_line(before, totals(ws))
+        _corpus_line(run.before or before, totals(ws))
         if results:
             _record_history(ws, "cut")
             _orphan_line(ws)

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from ..acoustic import REASON_TEXT
 from ..cut import CutPlan, SourceCut, cut
 from ..models import Source
+from ..status import Totals, totals
 from ..workspace import Workspace
 from .shared import _minutes, _trouble, out
 
@@ -48,12 +49,12 @@ def _run_cut(
     ids: list[str],
     workers: int | None,
     explain: bool = False,
-    left: Unfinished | None = None,
+    run: CutRun | None = None,
     **kwargs: object,
 ) -> list[SourceCut]:
     """Cut with a progress bar (by minutes of audio, so a long source moves it too) and one
-    line per source; `left`, when given, is kept up to date with the sources of the run not
-    yet finished (for the line of an interrupted run)."""
+    line per source; `run`, when given, is kept up to date with the sources of the run not
+    yet finished and the totals it began from (for its last lines)."""
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -71,8 +72,9 @@ def _run_cut(
         progress.update(task, completed=seconds, minutes=f"{seconds / 60:.1f} of {audio[0] / 60:.1f} min")
 
     def started(plan: CutPlan) -> None:
-        if left is not None:
-            left.planned, left.sources = True, [s.source_id for s in plan.todo]
+        if run is not None:
+            run.planned, run.sources = True, [s.source_id for s in plan.todo]
+            run.before = totals(ws)
         if plan.up_to_date and not ids:
             out.print(f"{len(plan.up_to_date)} source(s) already cut with these settings")
         if not plan.todo:
@@ -88,8 +90,8 @@ def _run_cut(
         advanced(0.0)
 
     def finished(source: Source, result: SourceCut) -> None:
-        if left is not None and source.source_id in left.sources:
-            left.sources.remove(source.source_id)
+        if run is not None and source.source_id in run.sources:
+            run.sources.remove(source.source_id)
         label = escape(source.title or source.origin)[:40]
         if result.ok:
             verb = "would cut" if result.dry_run else "cut"
@@ -131,14 +133,18 @@ def _run_cut(
 
 
 @dataclass
-class Unfinished:
-    """The sources a cut run has not finished yet (none before it has planned its work)."""
+class CutRun:
+    """What a cut run began from, for its last lines: the sources it has not finished yet (none
+    before it has planned its work), and the corpus's totals when it began, holding the cut
+    lock (a cut of another command that ended while this one waited or downloaded is not
+    this one's)."""
 
     planned: bool = False
     sources: list[str] = field(default_factory=list)
+    before: Totals | None = None
 
 
-def _resume_line(source_ids: list[str], overrides: dict[str, object], force: bool, left: Unfinished) -> str:
+def _resume_line(source_ids: list[str], overrides: dict[str, object], force: bool, run: CutRun) -> str:
     """What to run to finish an interrupted cut: its settings as given (a plain `accentds cut`
     would cut with those of accentds.toml, undoing what the run finished), and after --force
     the sources it had not finished (they count as cut with these settings, so a rerun without
@@ -149,9 +155,9 @@ def _resume_line(source_ids: list[str], overrides: dict[str, object], force: boo
             words.append(f"--{flag}" if value else f"--no-{flag}")
         elif value is not None:
             words += [f"--{flag}", str(value)]
-    if force and left.sources:
-        todo = shlex.join([*words, "--force", *left.sources])
-        return f"run `{todo}` to cut the {len(left.sources)} source(s) it had not finished"
-    if force and not left.planned:  # stopped before it began: the same run again
+    if force and run.sources:
+        todo = shlex.join([*words, "--force", *run.sources])
+        return f"run `{todo}` to cut the {len(run.sources)} source(s) it had not finished"
+    if force and not run.planned:  # stopped before it began: the same run again
         words.append("--force")
     return f"run `{shlex.join([*words, *source_ids])}` again to resume"
