@@ -335,11 +335,17 @@ def status(workspace: Workspace) -> Status:
     if not sources:
         steps.append("accentds pull URL|FILE|FOLDER   (pulls and cuts new videos)")
     uncut = len(ids - cut_ids)
-    todo = (
-        f"{uncut} source(s) not cut, {len(stale_ids)} cut with other [vad] settings "
-        f"({stale_settings(workspace, (cuts[sid].settings_id for sid in stale_ids))})"
-        if uncut or stale_ids
-        else ""
+    todo = ", ".join(  # only what there is: "0 cut with other settings (accentds.toml changed...)" misled
+        filter(
+            None,
+            [
+                f"{uncut} source(s) not cut" if uncut else "",
+                f"{len(stale_ids)} cut with other [vad] settings "
+                f"({stale_settings(workspace, (cuts[sid].settings_id for sid in stale_ids))})"
+                if stale_ids
+                else "",
+            ],
+        )
     )
     running = workspace.cutting()
     if running is not None:  # another `accentds cut` would only wait for it

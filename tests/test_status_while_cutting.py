@@ -42,3 +42,12 @@ def test_status_during_a_cut_says_a_cut_is_running(tmp_path: Path, speech: np.nd
     shown = run_cli("status", cwd=ws.root)
     assert "next: accentds cut   (" in shown.stdout, shown.stdout
     assert "a cut (pid" not in shown.stdout
+
+
+def test_status_names_only_the_cut_work_there_is(tmp_path: Path, speech: np.ndarray) -> None:
+    """Sources pulled with --no-cut: no "0 cut with other [vad] settings (accentds.toml
+    changed, ...)" when nothing was changed."""
+    ws = long_workspace(tmp_path, speech, sources=2, minutes=0.5)
+    shown = run_cli("status", cwd=ws.root)
+    assert "next: accentds cut   (2 source(s) not cut)\n" in shown.stdout, shown.stdout
+    assert "accentds.toml changed" not in shown.stdout
