@@ -114,6 +114,10 @@ def test_pulling_a_file_again_puts_back_media_deleted_from_raw(sample_ws: Worksp
 def test_pulling_again_what_a_pull_left_uncut_says_it_is_cut_now(workspace: Workspace) -> None:
     assert run_cli("pull", str(SAMPLE), "--no-cut", cwd=workspace.root).returncode == 0
     [sid] = [s.source_id for s in workspace.read_sources()]
+    kept = run_cli("pull", str(SAMPLE), "--no-cut", cwd=workspace.root)  # not "nothing to do" either
+    assert kept.stdout.splitlines()[0] == (
+        f"have      {sid}  already pulled, not cut yet (`accentds cut` cuts it)  {SAMPLE}"
+    )
     done = run_cli("pull", str(SAMPLE), cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

@@ -116,8 +116,8 @@ def pull_cmd(
                 trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
         elif result.status == "exists" and result.source:
             todo = "" if licence or speaker is not None or accent is not None else ", nothing to do"
-            if not no_cut and result.source.source_id not in ws.read_cuts():  # the cut comes below
-                todo = ", not cut yet"
+            if result.source.source_id not in ws.read_cuts():  # the cut comes below, or later
+                todo = ", not cut yet (`accentds cut` cuts it)" if no_cut else ", not cut yet"
             if result.note:
                 todo = f"; {escape(result.note)}"
             out.print(f"have      {result.source.source_id}  already pulled{todo}  {item}")
