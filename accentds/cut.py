@@ -11,6 +11,7 @@ import errno
 import json
 import math
 import re
+import shlex
 from array import array
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -89,6 +90,12 @@ def cut_source(
     The seconds of its audio cut so far go to `progress`, or in a worker of `run_all` to its
     `slot` of the run's shared progress."""
     progress = progress or reporter(slot)
+    if not (Path(root) / source.media).is_file():  # deleted to save space, or a clone without audio
+        return SourceCut(
+            source.source_id,
+            ok=False,
+            reason=f"its media {source.media} is missing: pull it again (`accentds pull {shlex.quote(source.origin)}`)",
+        )
     folder = Path(root) / "clips" / source.source_id
     before = set(folder.glob("*.wav")) if folder.is_dir() else set()
     try:
