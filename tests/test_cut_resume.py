@@ -97,3 +97,11 @@ def test_an_interrupted_forced_cut_names_the_sources_it_had_not_finished(
     after = ws.read_cuts()
     assert {sid for sid in after if after[sid].cut_at != between[sid]} == set(left)
     check_consistent(ws)
+
+
+def test_an_interrupted_dry_run_says_nothing_was_written(tmp_path: Path, speech: np.ndarray) -> None:
+    ws = long_workspace(tmp_path, speech, sources=1, minutes=6)
+    proc = start("module", "cut", "--dry-run", "--workers", "1", cwd=ws.root)
+    stderr = _interrupt(ws, proc, lambda: bool(descendants(proc.pid)))
+    assert stderr == "interrupted: a dry run, nothing was written\n"
+    assert ws.read_cuts() == {} and ws.read_clips() == []
