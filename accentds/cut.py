@@ -10,18 +10,11 @@ from __future__ import annotations
 import errno
 import json
 import math
-import os
 import re
-import signal
+import shlex
 from array import array
 from collections.abc import Callable, Sequence
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    wait,
-)
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,12 +24,14 @@ from . import fingerprints, quality
 from .captions import drafts_for_clips
 from .config import VadSettings
 from .cut_commit import WouldOrphan, commit_cut, find_duplicates
+from .cut_run import Progress, reporter, run_all
 from .errors import AccentdsError
 from .files import now_iso, pid_alive
 from .finder import SpeechFinder, no_speech_warning
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, short_of_header, write_wav
 from .mix import FIRST_CHANNEL, decoding
 from .models import Clip, Source, clip_id
+from .procs import signals_held
 from .vad import FrameClip
 from .views import refresh_manifest, write_manifest
 from .workspace import Workspace
@@ -81,14 +76,32 @@ def _level_db(value: float) -> float:
     return round(20 * math.log10(max(value, 1e-6)), 2)
 
 
-def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: bool = True) -> SourceCut:
-    """Cut one source (runs in a worker process). Never raises for a bad source."""
+def cut_source(
+    root: str,
+    source: Source,
+    vad: VadSettings,
+    ffmpeg: str,
+    write: bool = True,
+    slot: int = -1,
+    progress: Progress | None = None,
+) -> SourceCut:
+    """Cut one source (runs in a worker process). Never raises for a bad source.
+
+    The seconds of its audio cut so far go to `progress`, or in a worker of `run_all` to its
+    `slot` of the run's shared progress."""
+    progress = progress or reporter(slot)
+    if not (Path(root) / source.media).is_file():  # deleted to save space, or a clone without audio
+        return SourceCut(
+            source.source_id,
+            ok=False,
+            reason=f"its media {source.media} is missing: pull it again (`accentds pull {shlex.quote(source.origin)}`)",
+        )
     folder = Path(root) / "clips" / source.source_id
     before = set(folder.glob("*.wav")) if folder.is_dir() else set()
     try:
         from .handcut import apply_hand_clips  # clip boundaries set by hand stay as they were set
 
-        result = _cut_source(Path(root), source, vad, ffmpeg, write)
+        result = _cut_source(Path(root), source, vad, ffmpeg, write, progress)
         return apply_hand_clips(Path(root), source, result, vad, ffmpeg, write)
     except (MediaError, OSError) as exc:
         if write and folder.is_dir():  # files this failed run wrote have no row: remove them
@@ -103,7 +116,9 @@ def cut_source(root: str, source: Source, vad: VadSettings, ffmpeg: str, write: 
         return SourceCut(source.source_id, ok=False, reason=reason)
 
 
-def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write: bool) -> SourceCut:
+def _cut_source(
+    root: Path, source: Source, vad: VadSettings, ffmpeg: str, write: bool, progress: Progress | None
+) -> SourceCut:
     rate, frame_ms = vad.sample_rate, vad.frame_ms
     finder = SpeechFinder(vad)
     frame_bytes = finder.frame_bytes
@@ -188,6 +203,8 @@ def _cut_source(root: Path, source: Source, vad: VadSettings, ffmpeg: str, write
         with pcm_stream(root / source.media, ffmpeg, rate, chunk_bytes, first_bytes, how) as chunks:
             for chunk in chunks:
                 total_bytes += len(chunk)
+                if progress:
+                    progress(total_bytes / BYTES_PER_SAMPLE / rate)
                 if tail:
                     chunk, tail = tail + chunk, b""
                 whole = len(chunk) - len(chunk) % frame_bytes
@@ -283,20 +300,6 @@ def plan_cut(
     return plan
 
 
-def _ignore_sigint() -> None:
-    """A worker leaves Ctrl-C to the parent, dies of SIGTERM quietly, and dies with the parent."""
-    from .procs import die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, which raises
-    die_with_parent()
-
-
-def default_workers() -> int:
-    """One worker per core."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 CLIP_FILE = re.compile(r"^(?P<source>.+)-(?P<start>\d{8})-(?P<end>\d{8})\.wav$")
 
 
@@ -339,13 +342,15 @@ def cut(
     on_result: Callable[[Source, SourceCut], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
     only_stale: bool = False,
+    on_progress: Progress | None = None,
 ) -> list[SourceCut]:
     """Cut sources into clips and record them; return one result per source cut.
 
     One cut at a time per workspace: a second one waits for the first (`on_wait` is told
     why), then plans anew. Results are committed one source at a time as they finish, so an
     interrupted run keeps what it finished and the next run resumes with the rest; the
-    files of replaced clips are deleted only after the views stop listing them."""
+    files of replaced clips are deleted only after the views stop listing them. `on_progress`
+    is told the seconds of audio cut so far, of all sources together, as the run goes."""
     vad = vad or workspace.config.vad
     ffmpeg = find_ffmpeg(ffmpeg or workspace.config.ffmpeg)
     with workspace.cut_lock(on_wait):
@@ -363,20 +368,22 @@ def cut(
         unused: list[Path] = []
 
         def finish(result: SourceCut) -> None:
-            if not dry_run and result.ok:
-                try:
-                    files, moved = commit_cut(workspace, result, vad, allow_orphans=force)
-                    unused.extend(files)
-                    result = replace(result, labels_moved=moved)
-                except WouldOrphan as refused:
-                    sweep(workspace, result.source_id)  # the new files of the cut not taken
-                    result = replace(result, ok=False, reason=str(refused), clips=())
-            results.append(result)
-            if on_result:
-                on_result(by_id[result.source_id], result)
+            # Ctrl-C waits for the source's manifests, and for its line: what is said is done
+            with signals_held():
+                if not dry_run and result.ok:
+                    try:
+                        files, moved = commit_cut(workspace, result, vad, allow_orphans=force)
+                        unused.extend(files)
+                        result = replace(result, labels_moved=moved)
+                    except WouldOrphan as refused:
+                        sweep(workspace, result.source_id)  # the new files of the cut not taken
+                        result = replace(result, ok=False, reason=str(refused), clips=())
+                results.append(result)
+                if on_result:
+                    on_result(by_id[result.source_id], result)
 
         try:
-            run_all(finish, plan.todo, root, vad, ffmpeg, dry_run, workers, executor)
+            run_all(finish, plan.todo, root, vad, ffmpeg, dry_run, workers, executor, on_progress)
         finally:
             if not dry_run and any(r.ok for r in results):
                 with workspace.lock():
@@ -385,48 +392,3 @@ def cut(
                 for path in unused:
                     path.unlink(missing_ok=True)
     return results
-
-
-def run_all(
-    finish: Callable[[SourceCut], None],
-    todo: list[Source],
-    root: str,
-    vad: VadSettings,
-    ffmpeg: str,
-    dry_run: bool,
-    workers: int | None,
-    executor: Executor | None,
-) -> None:
-    """Cut every source of `todo` in worker processes (or here, for one); `finish` each result."""
-    workers = max(1, workers or default_workers())
-    if executor is None and (workers == 1 or len(todo) == 1):
-        for source in todo:
-            finish(cut_source(root, source, vad, ffmpeg, write=not dry_run))
-        return
-    own = executor is None
-    pool = executor or ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_ignore_sigint)
-    futures: dict[Future[SourceCut], Source] = {}
-    try:
-        # longest first keeps all workers busy to the end
-        for source in sorted(todo, key=lambda s: -s.duration):
-            futures[pool.submit(cut_source, root, source, vad, ffmpeg, not dry_run)] = source
-        pending = set(futures)
-        while pending:
-            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: futures[f].source_id):
-                pending.discard(future)
-                try:
-                    result = future.result()
-                except Exception as exc:  # a crashed worker fails its source only
-                    result = SourceCut(futures[future].source_id, ok=False, reason=f"worker failed: {exc}")
-                finish(result)
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        if own:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()
-            pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    if own:
-        pool.shutdown()

@@ -163,6 +163,20 @@ def commit_cut(
         merged = pa.concat_tables([kept.cast(CLIP_SCHEMA), added])
         order = pc.sort_indices(merged, [("source_id", "ascending"), ("start", "ascending")])
         write_parquet_atomic(workspace.clips_parquet, merged.take(order))
+        drafts += [{"clip_id": c, "transcript_draft": t, "draft_kind": k} for c, t, k in result.drafts]
+        write_csv_atomic(workspace.drafts_csv, DRAFT_FIELDS, sorted(drafts, key=lambda r: r["clip_id"]))
+        prints = prints.filter(pc.not_equal(prints["source_id"], sid))
+        added = pa.table(
+            {
+                "clip_id": [c.clip_id for c in result.clips] if result.fingerprints else [],
+                "source_id": [sid] * len(result.fingerprints),
+                "fingerprint": list(result.fingerprints),
+            },
+            schema=FINGERPRINT_SCHEMA,
+        )
+        write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, added]))
+        # last: the mark that the source is cut with these settings (a run killed before it
+        # leaves the source to the next cut)
         cuts[sid] = CutRecord(
             source_id=sid,
             settings_id=vad.settings_id,
@@ -176,18 +190,6 @@ def commit_cut(
         )
         workspace.record_cut_settings(vad)
         workspace.write_cuts(cuts)
-        drafts += [{"clip_id": c, "transcript_draft": t, "draft_kind": k} for c, t, k in result.drafts]
-        write_csv_atomic(workspace.drafts_csv, DRAFT_FIELDS, sorted(drafts, key=lambda r: r["clip_id"]))
-        prints = prints.filter(pc.not_equal(prints["source_id"], sid))
-        added = pa.table(
-            {
-                "clip_id": [c.clip_id for c in result.clips] if result.fingerprints else [],
-                "source_id": [sid] * len(result.fingerprints),
-                "fingerprint": list(result.fingerprints),
-            },
-            schema=FINGERPRINT_SCHEMA,
-        )
-        write_parquet_atomic(workspace.fingerprints_parquet, pa.concat_tables([prints, added]))
     gone = set(replaced)
     paths = table.filter(mine)["path"].to_pylist()
     files = [

@@ -11,7 +11,9 @@ import ctypes
 import os
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 _PR_SET_PDEATHSIG = 1
 _prctl: Callable[..., int] | None = None
@@ -71,3 +73,27 @@ def dies_with_us() -> Callable[[], None]:
     calling thread) dies."""
     parent = os.getpid()
     return lambda: die_with_parent(parent)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done, then act as they would have (in the
+    command: KeyboardInterrupt), so a block that writes several files together is never cut
+    in two by them. Only the main thread can hold them; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    held = (signal.SIGINT, signal.SIGTERM)
+    before = {signum: signal.signal(signum, hold) for signum in held}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        if caught:
+            signal.raise_signal(caught[0])  # now, to the handler the command had

@@ -341,17 +341,33 @@ def status(workspace: Workspace) -> Status:
     if not sources:
         steps.append("accentds pull URL|FILE|FOLDER   (pulls and cuts new videos)")
     uncut = len(ids - cut_ids)
-    if uncut or stale_ids:
+    todo = ", ".join(  # only what there is: "0 cut with other settings (accentds.toml changed...)" misled
+        filter(
+            None,
+            [
+                f"{uncut} source(s) not cut" if uncut else "",
+                f"{len(stale_ids)} cut with other [vad] settings "
+                f"({stale_settings(workspace, (cuts[sid].settings_id for sid in stale_ids))})"
+                if stale_ids
+                else "",
+            ],
+        )
+    )
+    running = workspace.cutting()
+    if running is not None:  # another `accentds cut` would only wait for it
+        pid = f" (pid {running})" if running else ""
+        steps.append(
+            f"wait: a cut{pid} is running in this workspace now; the figures above grow as it records "
+            f"each source{f'   ({todo})' if todo else ''}"
+        )
+    elif uncut or stale_ids:
         holding = pc.is_in(accepted["source_id"], pa.array(stale_ids, pa.string())) if stale_ids else None
         careful = (
             "; a re-cut that no longer matches accepted clips stops and names its `--force`"
             if holding is not None and pc.any(holding).as_py()
             else ""
         )
-        steps.append(
-            f"accentds cut   ({uncut} source(s) not cut, {len(stale_ids)} cut with other [vad] settings "
-            f"({stale_settings(workspace, (cuts[sid].settings_id for sid in stale_ids))}){careful})"
-        )
+        steps.append(f"accentds cut   ({todo}{careful})")
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
     step = _publish_step(ready, held, since)

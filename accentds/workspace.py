@@ -22,6 +22,7 @@ from .config_file import load_config, render_config
 from .errors import AccentdsError
 from .files import (
     damaged,
+    pid_alive,
     read_csv,
     read_records,
     write_csv_atomic,
@@ -224,6 +225,22 @@ class Workspace:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def cutting(self) -> int | None:
+        """The pid of the cut running in this workspace now (0 if not recorded), else None."""
+        try:
+            with open(self.manifests / ".cut.lock") as handle:
+                holder = handle.read().strip()
+                if holder.isdigit() and not pid_alive(int(holder)):
+                    return None  # the last cut's, ended: no probe that could make a new one wait
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return int(holder) if holder.isdigit() else 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except OSError:  # no cut yet, or a folder this user cannot read
+            pass
+        return None
 
     # -- paths --------------------------------------------------------------
     def rel(self, path: Path) -> str:

@@ -98,7 +98,13 @@ def test_pulling_a_file_again_puts_back_media_deleted_from_raw(sample_ws: Worksp
     media.unlink()
     doctor = run_cli("doctor", cwd=sample_ws.root)
     assert "they cannot be re-cut until pulled again" in doctor.stdout, doctor.stdout
-    assert run_cli("cut", "--force", cwd=sample_ws.root).returncode == 1
+    recut = run_cli("cut", "--force", cwd=sample_ws.root)
+    assert recut.returncode == 1
+    assert recut.stderr == (  # what to do, not "file not found: /the/workspace/raw/..."
+        f"failed    {source.source_id}  its media {source.media} is missing: pull it again "
+        f"(`accentds pull {SAMPLE}`)  {source.title}\n"
+    )
+    assert len(sample_ws.read_clips()) == 8  # its clips stay
     done = run_cli("pull", str(SAMPLE), cwd=sample_ws.root)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
@@ -114,6 +120,10 @@ def test_pulling_a_file_again_puts_back_media_deleted_from_raw(sample_ws: Worksp
 def test_pulling_again_what_a_pull_left_uncut_says_it_is_cut_now(workspace: Workspace) -> None:
     assert run_cli("pull", str(SAMPLE), "--no-cut", cwd=workspace.root).returncode == 0
     [sid] = [s.source_id for s in workspace.read_sources()]
+    kept = run_cli("pull", str(SAMPLE), "--no-cut", cwd=workspace.root)  # not "nothing to do" either
+    assert kept.stdout.splitlines()[0] == (
+        f"have      {sid}  already pulled, not cut yet (`accentds cut` cuts it)  {SAMPLE}"
+    )
     done = run_cli("pull", str(SAMPLE), cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

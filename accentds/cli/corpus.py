@@ -7,18 +7,17 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from ..acoustic import REASON_TEXT
-from ..cut import CutPlan, SourceCut, cut, default_workers
+from ..cut import SourceCut
+from ..cut_run import default_workers
 from ..errors import AccentdsError
 from ..labels import set_source_defaults, validate
-from ..models import Source
 from ..pull import PullResult, expand_items, pull
 from ..status import totals
 from ..views import write_manifest
 from ..workspace import Workspace, init_workspace
+from .cutting import CutRun, _resume_line, _run_cut
 from .shared import (
     FfmpegOpt,
     WorkersOpt,
@@ -35,85 +34,6 @@ from .shared import (
     err,
     out,
 )
-
-
-def _print_drops(console: Console, result: SourceCut) -> None:
-    """The passages of one source the VAD heard as speech but no clip kept: the seconds and
-    meaning of each reason once, then each passage with its reason's name."""
-    if not result.drops:
-        console.print("          nothing dropped", highlight=False)
-        return
-    seconds: dict[str, float] = {}
-    for start, end, reason in result.drops:
-        seconds[reason] = seconds.get(reason, 0.0) + end - start
-    order = sorted(seconds, key=lambda reason: -seconds[reason])
-    console.print(
-        f"          dropped: {', '.join(f'{seconds[r]:.1f} s {r}' for r in order)}", highlight=False
-    )
-    for reason in order:
-        console.print(f"            {reason}: {REASON_TEXT[reason]}", highlight=False)
-    for start, end, reason in result.drops:
-        console.print(
-            f"          {_clock(start)}–{_clock(end)}  {end - start:6.2f} s  {reason}", highlight=False
-        )
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(seconds, 60)
-    return f"{int(minutes) // 60}:{int(minutes) % 60:02d}:{secs:04.1f}"
-
-
-def _run_cut(
-    ws: Workspace, ids: list[str], workers: int | None, explain: bool = False, **kwargs: object
-) -> list[SourceCut]:
-    """Cut with a progress bar (by seconds of audio) and one line per source."""
-    progress = _progress()
-    task = progress.add_task("cutting", total=None)
-
-    def started(plan: CutPlan) -> None:
-        if plan.up_to_date and not ids:
-            out.print(f"{len(plan.up_to_date)} source(s) already cut with these settings")
-        if not plan.todo:
-            out.print("nothing to cut")
-            if explain and plan.up_to_date:  # the cut that dropped them was an earlier one
-                out.print(
-                    "`accentds cut --explain --dry-run --force [SOURCE_ID...]` lists what the cut of "
-                    "sources cut before drops, writing nothing"
-                )
-            return
-        progress.update(task, total=len(plan.todo), description=f"cutting {len(plan.todo)} source(s)")
-
-    def finished(source: Source, result: SourceCut) -> None:
-        progress.advance(task)
-        label = escape(source.title or source.origin)[:40]
-        if result.ok:
-            verb = "would cut" if result.dry_run else "cut"
-            progress.console.print(
-                f"{verb:9} {source.source_id}  {len(result.clips):4d} clips  "
-                f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} not kept  {label}",
-                highlight=False,
-            )
-            if result.labels_moved:
-                progress.console.print(
-                    f"{'':9} {source.source_id}  labels of {result.labels_moved} clip(s) moved to the new "
-                    "clips that match them",
-                    highlight=False,
-                )
-        trouble = _trouble(progress)
-        if not result.ok:
-            trouble.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
-        if result.warning:
-            trouble.print(
-                f"[yellow]warning[/]   {source.source_id}  {escape(result.warning)}", highlight=False
-            )
-        if explain and result.audio_s:
-            _print_drops(progress.console, result)
-
-    def waiting(why: str) -> None:
-        _trouble(progress).print(f"[yellow]waiting[/]   {escape(why)}")
-
-    with progress:
-        return cut(ws, ids, workers=workers, on_start=started, on_result=finished, on_wait=waiting, **kwargs)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -196,8 +116,8 @@ def pull_cmd(
                 trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
         elif result.status == "exists" and result.source:
             todo = "" if licence or speaker is not None or accent is not None else ", nothing to do"
-            if not no_cut and result.source.source_id not in ws.read_cuts():  # the cut comes below
-                todo = ", not cut yet"
+            if result.source.source_id not in ws.read_cuts():  # the cut comes below, or later
+                todo = ", not cut yet (`accentds cut` cuts it)" if no_cut else ", not cut yet"
             if result.note:
                 todo = f"; {escape(result.note)}"
             out.print(f"have      {result.source.source_id}  already pulled{todo}  {item}")
@@ -228,6 +148,7 @@ def pull_cmd(
         report(result)
 
     cut_results: list[SourceCut] = []
+    run = CutRun()  # its totals when the cut began: another command's cut is not this pull's
     try:
         with progress:
             results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported, timeout)
@@ -246,15 +167,15 @@ def pull_cmd(
         uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
         uncut = list(dict.fromkeys(uncut))
         if uncut and not no_cut:
-            cut_results = _run_cut(ws, uncut, workers, ffmpeg=ffmpeg, only_stale=True)
+            cut_results = _run_cut(ws, uncut, workers, run=run, ffmpeg=ffmpeg, only_stale=True)
             failed += sum(1 for r in cut_results if not r.ok)
     except KeyboardInterrupt:
         # while pulling or while cutting: the history holds the sources and clips saved so far
         err.print("interrupted: what was pulled is saved; run the same pull again to go on")
-        _corpus_line(before, totals(ws))
+        _corpus_line(run.before or before, totals(ws))
         _record_history(ws, "pull")
         raise typer.Exit(130) from None
-    _corpus_line(before, totals(ws))
+    _corpus_line(run.before or before, totals(ws))
     if new_ids or cut_results or restored:  # new sources, or clips cut (also those an interrupted pull left)
         _record_history(ws, "pull")
     if failed:
@@ -395,13 +316,30 @@ def cut_cmd(
         music_noise_check=music_noise_check,
     )
     before = totals(ws)
+    run = CutRun()
     try:
         results = _run_cut(
-            ws, source_ids or [], workers, explain, vad=vad, force=force, dry_run=dry_run, ffmpeg=ffmpeg
+            ws, source_ids or [], workers, explain, run, vad=vad, force=force, dry_run=dry_run, ffmpeg=ffmpeg
         )
     except KeyboardInterrupt:
-        err.print("interrupted: finished sources are saved; run `accentds cut` again to resume")
-        _corpus_line(before, totals(ws))
+        if dry_run:
+            err.print("interrupted: a dry run, nothing was written")
+            raise typer.Exit(130) from None
+        overrides = {
+            "aggressiveness": aggressiveness,
+            "frame-ms": frame_ms,
+            "padding-ms": padding_ms,
+            "merge-gap-ms": merge_gap_ms,
+            "min-clip": min_clip,
+            "max-clip": max_clip,
+            "backend": backend,
+            "confirm-threshold": confirm_threshold,
+            "music-noise-check": music_noise_check,
+        }
+        err.print(
+            f"interrupted: finished sources are saved; {_resume_line(source_ids or [], overrides, force, run)}"
+        )
+        _corpus_line(run.before or before, totals(ws))
         _record_history(ws, "cut")
         raise typer.Exit(130) from None
     if dry_run:
@@ -409,7 +347,7 @@ def cut_cmd(
         seconds = sum(r.kept_s for r in results)
         out.print(f"dry run: would make {clips} clips, {_minutes(seconds)}; nothing written")
     else:
-        _corpus_line(before, totals(ws))
+        _corpus_line(run.before or before, totals(ws))
         if results:
             _record_history(ws, "cut")
             _orphan_line(ws)

@@ -16,7 +16,7 @@ export const el = {
   empty: $("empty"), clip: $("clip"), title: $("clip-title"), status: $("clip-status"),
   position: $("clip-position"), meta: $("clip-meta"), quality: $("clip-quality"), player: $("player"), playing: $("playing"),
   conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
-  draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"), carry: $("carry"), recut: $("recut"),
+  draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"), carry: $("carry"), recut: $("recut"), recutText: $("recut-text"),
   filter: {
     status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker"),
     flag: $("filter-flag"), duplicate: $("filter-duplicate"), text: $("filter-text"), search: $("filter-search"),

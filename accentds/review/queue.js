@@ -146,9 +146,32 @@ export async function whereIs(clipId) {
   return { to: body.to, message };
 }
 
+const RECUT = "The clips were re-cut since this page was loaded: the list shows clips that no longer exist. Labels moved with their clips.";
+
+// the banner that offers a Reload: clips gone (a re-cut), unless `text` says what else changed
+export function showRecut(text = RECUT) {
+  el.recutText.textContent = text;
+  el.recut.hidden = false;
+}
+
+let described = null; // the clips' state the banner describes
 export function noticeState(now) {
-  if (!now || !state.known) return;
-  if (now.clips !== state.known.clips) el.recut.hidden = false;
+  if (!now || !state.known || now.clips === state.known.clips || now.clips === described) return;
+  described = now.clips;
+  showRecut();
+  describeChange(now.clips);
+}
+
+// a pull or cut in another window that only added clips removed none: say so, not "re-cut"
+async function describeChange(clips) {
+  const { ok, body } = await api("/api/queue");
+  if (!ok || described !== clips || body.state?.clips !== clips) return;
+  const now = new Set(body.clips.map((row) => row.clip_id));
+  let kept = 0;
+  for (const clipId of state.all.keys()) if (now.has(clipId)) kept += 1;
+  if (kept === state.all.size && now.size > kept) {
+    showRecut(`${now.size - kept} new clip(s) were cut since this page was loaded (a pull or cut elsewhere); the clips listed are all still there.`);
+  }
 }
 
 export async function poll() {
@@ -158,7 +181,7 @@ export async function poll() {
   noticeState(body);
   if (body.labels === state.known.labels) return;
   const changed = await api(`/api/changes?since=${state.known.labels}`);
-  if (!changed.ok || changed.body.reload) { el.recut.hidden = false; return; }
+  if (!changed.ok || changed.body.reload) { showRecut(); return; }
   for (const row of changed.body.clips) {
     if (row.clip_id !== current()?.clip_id) putRow(row);
     else refreshShown(row);

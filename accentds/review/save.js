@@ -1,7 +1,7 @@
 // accentds review page: saving (every save names its clip and version), bulk actions and undo.
 
 import { $, api, changes, current, el, formValues, GUARD_MS, indexOf, normal, progress, putRow, say, shortId, state, typing } from "./core.js";
-import { noticeState, refreshProgress, renderQueue, showProgress, whereIs } from "./queue.js";
+import { noticeState, refreshProgress, renderQueue, showProgress, showRecut, whereIs } from "./queue.js";
 import { fill, go, move, show, showConflict, showHead, stashEdits, updateDraftMark, warningOf } from "./clip.js";
 
 // -- saving ------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ function saved(job, values, base, status, body) {
     state.stash.set(clipId, { base: { ...body.current }, values: fields });
     refused(job, `Not saved: someone else changed ${shortId(body.current)}. Compare, then load theirs or save yours.`);
   } else if (status === 404) {
-    el.recut.hidden = false;
+    showRecut();
     refused(job, "");
     whereIs(clipId).then((gone) => say(`Not saved: ${gone ? gone.message : `clip ${clipId} no longer exists.`} Reload to see the clips as they are now.`, "error"));
   } else {

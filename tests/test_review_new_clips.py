@@ -1,0 +1,63 @@
+"""The review page open while a pull in another terminal adds a video: the banner says new
+clips were cut, not that the clips were re-cut and no longer exist (none is gone); a re-cut
+still says re-cut."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+from browsing import require_browser, serving
+from conftest import MakeMedia
+
+sync_api = require_browser()
+
+from accentds.cut import cut  # noqa: E402
+from accentds.pull import pull  # noqa: E402
+from accentds.workspace import Workspace  # noqa: E402
+
+
+@pytest.fixture
+def page(browser: sync_api.Browser, sample_ws: Workspace) -> Iterator[sync_api.Page]:
+    with serving(sample_ws, "evening") as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 820})
+        page.set_default_timeout(10_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url)
+        page.wait_for_selector("#queue li")
+        yield page
+        page.close()
+        assert errors == []
+
+
+def test_clips_added_elsewhere_are_told_as_new_not_as_a_recut(
+    sample_ws: Workspace, page: sync_api.Page, make_media: MakeMedia
+) -> None:
+    before = len(sample_ws.read_clips())
+    video = make_media("second evening.mp4", "-c:a", "aac", "-shortest", video=True)
+    [pulled] = pull(sample_ws, [str(video)], workers=1)
+    assert pulled.status == "pulled", pulled.reason
+    [done] = cut(Workspace(sample_ws.root), [pulled.source.source_id], workers=1)
+    added = len(done.clips)
+    assert added and len(Workspace(sample_ws.root).read_clips()) == before + added
+    page.wait_for_selector("#recut", state="visible", timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('#recut').textContent.includes('new clip')", timeout=10_000
+    )
+    text = page.text_content("#recut") or ""
+    assert f"{added} new clip(s) were cut since this page was loaded" in text
+    assert "no longer exist" not in text and "re-cut" not in text
+    page.click("#btn-reload")
+    page.wait_for_selector("#recut", state="hidden")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#queue [data-clip-id]').length >= n", arg=before + 1
+    )
+
+    # then a re-cut: every clip gets a new id, and the banner says so
+    ws = Workspace(sample_ws.root)
+    cut(ws, vad=dataclasses.replace(ws.config.vad, padding_ms=ws.config.vad.padding_ms + 60), workers=1)
+    page.wait_for_selector("#recut", state="visible", timeout=15_000)
+    page.wait_for_timeout(1000)  # time for a wrong "new clips" to replace it
+    assert "re-cut since this page was loaded" in (page.text_content("#recut") or "")
