@@ -3,7 +3,9 @@ action) or a whole `labels import`; each undo is itself a recorded change."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
+from typing import Any
 
 from .errors import AccentdsError
 from .journal import ClipLabels, fold
@@ -116,3 +118,24 @@ def replaced(workspace: Workspace, clip_ids: Iterable[str]) -> dict[str, tuple[s
             to = sorted({c["clip"] for c in mine[-1]["changes"] if c["clip"] != cid and c.get("new")})
             found[cid] = (what, to if what != "re-cut" else [])
     return found
+
+
+def moved_to(workspace: Workspace, clip_id: str) -> dict[str, Any]:
+    """Where the labels of a clip went: the clip a re-cut moved them to (followed through
+    later re-cuts), and why; `to` is None when no re-cut moved them."""
+    journal = workspace.journal()
+    at, why, seen = None, "", {clip_id}
+    while True:
+        found = None
+        for tx in journal.for_clips([clip_id]):
+            if not tx.get("why", "").startswith("re-cut of"):
+                continue
+            # a move clears each field of the old clip, then sets it on the new one
+            for change, after in itertools.pairwise(tx["changes"]):
+                if change["clip"] == clip_id and change["new"] == "" and after["clip"] != clip_id:
+                    found, why = after["clip"], tx["why"].split(":", 1)[0]
+                    break
+        if found is None or found in seen:
+            return {"to": at, "why": why}
+        at = clip_id = found
+        seen.add(found)

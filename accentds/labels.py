@@ -114,6 +114,26 @@ def validate(schema: LabelSchema, values: Mapping[str, str]) -> dict[str, str]:
     return clean
 
 
+def _unknown_line(workspace: Workspace, unknown: list[str]) -> str:
+    """Clip ids no clip has: where a re-cut moved the labels of those it replaced (an id
+    listed before a re-cut in another terminal), else how to list them."""
+    from .label_undo import moved_to
+
+    more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    line = f"unknown clip id(s): {', '.join(unknown[:5])}{more}"
+    moves = {cid: moved_to(workspace, cid) for cid in unknown[:5]}
+    gone = set(_unknown(workspace, [m["to"] for m in moves.values() if m["to"]]))
+    moves = {cid: m for cid, m in moves.items() if m["to"] not in gone}
+    told = [
+        f"{cid} was replaced by a {m['why'].split(' of ', 1)[0]}: its labels are on {m['to']}"
+        for cid, m in moves.items()
+        if m["to"]
+    ]
+    if told:
+        return f"{line}; {'; '.join(told)}: label that one (`accentds labels list` shows the clips)"
+    return f"{line}; `accentds labels list` shows them"
+
+
 def _unknown(workspace: Workspace, clip_ids: Iterable[str]) -> list[str]:
     """The ids of `clip_ids` that clips.parquet does not hold."""
     ids = list(dict.fromkeys(clip_ids))
@@ -147,10 +167,7 @@ def apply_edits(
     with workspace.lock():
         unknown = _unknown(workspace, edits)
         if unknown:
-            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-            raise AccentdsError(
-                f"unknown clip id(s): {', '.join(unknown[:5])}{more}; `accentds labels list` shows them"
-            )
+            raise AccentdsError(_unknown_line(workspace, unknown))
         journal = workspace.journal()
         # a few clips: only their lines are read, so a save costs the same at any corpus size
         records = journal.for_clips(edits) if len(edits) <= 64 else journal.transactions()

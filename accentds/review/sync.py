@@ -4,7 +4,6 @@ and undo as single recorded changes."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -16,7 +15,7 @@ from pydantic import BaseModel
 
 from ..errors import AccentdsError
 from ..journal import new_tx_id
-from ..label_undo import undo_tx
+from ..label_undo import moved_to, undo_tx
 from ..labels import LabelConflict, set_labels
 from ..workspace import Workspace
 
@@ -70,27 +69,6 @@ def touched_since(workspace: Workspace, since: int, size: int) -> list[str]:
         except (ValueError, KeyError, TypeError):
             continue
     return list(dict.fromkeys(touched))
-
-
-def moved_to(workspace: Workspace, clip_id: str) -> dict[str, Any]:
-    """Where the labels of a clip went: the clip a re-cut moved them to (followed through
-    later re-cuts), and why; `to` is None when no re-cut moved them."""
-    journal = workspace.journal()
-    at, why, seen = None, "", {clip_id}
-    while True:
-        found = None
-        for tx in journal.for_clips([clip_id]):
-            if not tx.get("why", "").startswith("re-cut of"):
-                continue
-            # a move clears each field of the old clip, then sets it on the new one
-            for change, after in itertools.pairwise(tx["changes"]):
-                if change["clip"] == clip_id and change["new"] == "" and after["clip"] != clip_id:
-                    found, why = after["clip"], tx["why"].split(":", 1)[0]
-                    break
-        if found is None or found in seen:
-            return {"to": at, "why": why}
-        at = clip_id = found
-        seen.add(found)
 
 
 def change_routes(
