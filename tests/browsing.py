@@ -79,3 +79,18 @@ def wait_saved(page: Any) -> None:
     """Wait until every save the page sent is answered: a save key moves on at once, and the
     list is marked busy until then."""
     page.wait_for_function("() => !document.querySelector('#queue').hasAttribute('aria-busy')")
+
+
+@contextmanager
+def review_page(browser: Any, url: str) -> Iterator[Any]:
+    """A page of the review app at `url`, loaded with its clip list; on leaving, the test fails
+    if the page's script threw."""
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_selector("#queue li")
+    yield page
+    page.close()
+    assert errors == []

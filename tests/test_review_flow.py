@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browsing import require_browser, serving, wait_saved
+from browsing import require_browser, review_page, serving, wait_saved
 
 sync_api = require_browser()
 
@@ -53,15 +53,8 @@ def base_url(ws: Workspace) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: sync_api.Browser, base_url: str) -> Iterator[sync_api.Page]:
-    page = browser.new_page(viewport={"width": 1280, "height": 820})
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(base_url)
-    page.wait_for_selector("#queue li")
-    yield page
-    page.close()
-    assert errors == []
+    with review_page(browser, base_url) as page:
+        yield page
 
 
 def shown(page: sync_api.Page) -> str:

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Iterator
 
 import pytest
-from browsing import require_browser, serving
+from browsing import require_browser, review_page, serving
 from conftest import MakeMedia
 
 sync_api = require_browser()
@@ -20,16 +20,8 @@ from accentds.workspace import Workspace  # noqa: E402
 
 @pytest.fixture
 def page(browser: sync_api.Browser, sample_ws: Workspace) -> Iterator[sync_api.Page]:
-    with serving(sample_ws, "evening") as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 820})
-        page.set_default_timeout(10_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url)
-        page.wait_for_selector("#queue li")
+    with serving(sample_ws, "evening") as url, review_page(browser, url) as page:
         yield page
-        page.close()
-        assert errors == []
 
 
 def test_clips_added_elsewhere_are_told_as_new_not_as_a_recut(
