@@ -11,7 +11,6 @@ import errno
 import json
 import math
 import re
-import shlex
 from array import array
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -30,7 +29,7 @@ from .files import now_iso, pid_alive
 from .finder import SpeechFinder, no_speech_warning
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, short_of_header, write_wav
 from .mix import FIRST_CHANNEL, decoding
-from .models import Clip, Source, clip_id
+from .models import Clip, Source, clip_id, pull_command
 from .procs import signals_held
 from .vad import FrameClip
 from .views import refresh_manifest, write_manifest
@@ -94,7 +93,7 @@ def cut_source(
         return SourceCut(
             source.source_id,
             ok=False,
-            reason=f"its media {source.media} is missing: pull it again (`accentds pull {shlex.quote(source.origin)}`)",
+            reason=f"its media {source.media} is missing: pull it again (`{pull_command([source])}`)",
         )
     folder = Path(root) / "clips" / source.source_id
     before = set(folder.glob("*.wav")) if folder.is_dir() else set()

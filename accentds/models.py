@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -120,3 +122,8 @@ def from_row(cls: type, row: dict[str, Any]) -> Any:
             value = "" if value is None else str(value)
         values[f.name] = value
     return cls(**values)
+
+
+def pull_command(sources: Iterable[Source]) -> str:
+    """The `accentds pull` that pulls these sources again, their origins quoted for the shell."""
+    return shlex.join(["accentds", "pull", *(s.origin for s in sources)])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pyarrow.parquet as pq
 import soundfile
 
 from .errors import AccentdsError
+from .models import pull_command
 from .workspace import Workspace
 
 ROW_GROUP_ROWS = 100  # small row groups, as the Hub's viewer wants for audio
@@ -96,7 +96,7 @@ def _missing(workspace: Workspace, row: Mapping[str, Any]) -> AccentdsError:
     if source is not None and not workspace.abs(source.media).is_file():
         return AccentdsError(
             f"clip file {row['path']} is missing, and so is its source's media {source.media} (raw/ and "
-            f"clips/ are not in git: a clone?): pull the source again (`accentds pull {shlex.quote(source.origin)}`), "
+            f"clips/ are not in git: a clone?): pull the source again (`{pull_command([source])}`), "
             "then publish again"
         )
     return AccentdsError(
@@ -122,8 +122,7 @@ def check_clip_files(workspace: Workspace, rows: Sequence[Mapping[str, Any]]) ->
     }
     steps = []
     if unpulled:
-        origins = " ".join(shlex.quote(s.origin) for s in unpulled.values())
-        steps.append(f"pull their {len(unpulled)} source(s) again (`accentds pull {origins}`)")
+        steps.append(f"pull their {len(unpulled)} source(s) again (`{pull_command(unpulled.values())}`)")
     if len(unpulled) < len({row["source_id"] for row in gone}):
         steps.append("run `accentds doctor` to cut the others again from their sources")
     where = " (raw/ and clips/ are not in git: a clone?)" if unpulled else ""
