@@ -9,7 +9,9 @@ they have not seen.
 * speech: the TIMIT sample once shipped with NLTK (160 sentences by 16 speakers from 8 US
   dialect regions), with its phones labelled by hand: the truth is every phone but h#, pau and
   epi, at 10 ms frames, gaps under 0.3 s merged and runs under 0.1 s dropped, as in
-  real_set.py. (Recordings whose truth would come from their energy were tried and left out:
+  real_set.py. One-word files: single words cut out of those sentences at their hand-labelled
+  word boundaries (TIMIT's .wrd), words of 0.3 s or more of phones, 10 ms fades at the cuts.
+  (Recordings whose truth would come from their energy were tried and left out:
   community phrases from home microphones and one speaker's test recordings of the Montreal
   Forced Aligner. Their noise floors lie within real_set.py's 38 dB of the speech, so clicks,
   breaths and room noise between words counted as speech.)
@@ -57,7 +59,7 @@ SOURCES = {
     TIMIT: (
         "e9181f0fa1302e65e47cfdfd02574d9f15ed8bcb",  # the sample left the repository later
         "TIMIT sample, CC BY-NC-SA (data/corpora/timit/README)",
-        ["data/corpora/timit/dr*/*.wav", "data/corpora/timit/dr*/*.phn"],
+        ["data/corpora/timit/dr*/*.wav", "data/corpora/timit/dr*/*.phn", "data/corpora/timit/dr*/*.wrd"],
     ),
     PRECISE: (
         "4854e39b7f8c0e14d387d4e135aa10486f5158bf",
@@ -117,6 +119,32 @@ class FreshPool(Pool):
         spans = timit_truth(path.with_suffix(".phn"), len(x))
         a, b = max(0, spans[0][0] - 10), min(len(x) // HOP, spans[-1][1] + 10)
         return x[a * HOP : b * HOP], [(s - a, e - a) for s, e in spans], path.relative_to(self.raw)
+
+
+class WordPool(FreshPool):
+    """Single words of the TIMIT sentences, cut at their hand-labelled boundaries (.wrd), with
+    the phones inside them as the truth; words with under 0.3 s of phones left out."""
+
+    def __init__(self, raw: Path, rng: np.random.Generator, sentences: list[Path]):
+        super().__init__(raw, rng)
+        words = []
+        for wav in sentences:
+            for line in wav.with_suffix(".wrd").read_text().split("\n"):
+                parts = line.split()
+                if len(parts) == 3:
+                    words.append((wav, int(parts[0]), int(parts[1])))
+        self.words = [words[i] for i in rng.permutation(len(words))]
+
+    def utterance(self, group: str) -> tuple[np.ndarray, list[tuple[int, int]], Path]:
+        while self.words:
+            wav, a, b = self.words.pop(0)
+            x = load(wav)
+            spans = timit_truth(wav.with_suffix(".phn"), len(x))
+            start, end = -(-a // HOP), b // HOP  # whole frames inside the word
+            inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]
+            if sum(e - s for s, e in inside) >= 30:
+                return x[start * HOP : end * HOP], inside, wav.relative_to(self.raw)
+        raise SystemExit("ran out of TIMIT words of 0.3 s or more")
 
 
 def segments_truth(path: Path) -> list[tuple[int, int]]:
@@ -196,6 +224,19 @@ def build(raw: Path) -> None:
         if len(x) < 30 * RATE:
             x = bed(x, 30 * RATE, rng)
         entry(f"none-{name}.wav", "no-speech", None, x, [], f"no speech: {name}", [src])
+    # one-word files last, from their own random stream: the files above stay as they were
+    word_rng = np.random.default_rng(SEED + 1)
+    words = WordPool(raw, word_rng, pool.files(TIMIT, "data/corpora/timit/dr*/*.wav"))
+    for i, (bed_name, snr) in enumerate(
+        [("room", 30.0), ("musan-noise", 10.0), ("room", 5.0), ("musan-music", 8.0)]
+    ):
+        clean, spans, names = speech_track(words, ["words"], word_rng.uniform(45, 75), word_rng)
+        noise = bed(beds[bed_name][0], len(clean), word_rng)
+        gain = np.sqrt(power(clean, spans) / (power(noise) * 10 ** (snr / 10)))
+        name = f"one-word-{i + 1}.wav"
+        save_levels(OUT / name.replace(".wav", ".levels.npy"), clean, gain * noise)
+        origin = f"{len(names)} TIMIT words cut at their labelled bounds; bed {bed_name} at {snr:.1f} dB SNR"
+        entry(name, "one-word", snr, clean + gain * noise, spans, origin, [TIMIT, beds[bed_name][1]])
     (OUT / "index.json").write_text(json.dumps(index, indent=1) + "\n")
     summary(index)
 
