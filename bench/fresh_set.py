@@ -11,6 +11,8 @@ they have not seen.
   epi, at 10 ms frames, gaps under 0.3 s merged and runs under 0.1 s dropped, as in
   real_set.py. One-word files: single words cut out of those sentences at their hand-labelled
   word boundaries (TIMIT's .wrd), words of 0.3 s or more of phones, 10 ms fades at the cuts.
+  Far-field files: the sentences again through two room impulse responses of audiomentations'
+  demo (origin not stated), the reverberant tail not labelled as speech.
   (Recordings whose truth would come from their energy were tried and left out:
   community phrases from home microphones and one speaker's test recordings of the Montreal
   Forced Aligner. Their noise floors lie within real_set.py's 38 dB of the speech, so clicks,
@@ -44,6 +46,7 @@ from real_set import (
     load,
     phone,
     power,
+    reverb,
     save_levels,
     speech_track,
     summary,
@@ -55,6 +58,7 @@ OUT = ROOT / "bench" / "out" / "fresh"
 SEED = 20261207
 TIMIT, PRECISE = "nltk/nltk", "MycroftAI/Precise-Community-Data"
 INA, PAA = "ina-foss/inaSpeechSegmenter", "tyiannak/pyAudioAnalysis"
+AUG = "iver56/audiomentations"
 SOURCES = {
     TIMIT: (
         "e9181f0fa1302e65e47cfdfd02574d9f15ed8bcb",  # the sample left the repository later
@@ -79,6 +83,11 @@ SOURCES = {
             "pyAudioAnalysis/data/count*.segments",
             "pyAudioAnalysis/data/beat/small.wav",
         ],
+    ),
+    AUG: (
+        "73b94488279feda6542a2813c70ed0d00b49ee4f",
+        "shipped in the MIT repository, origin not stated",
+        ["demo/ir/rir48000.wav", "demo/ir/stereo_impulse_response.wav"],
     ),
 }
 SILENCE = {"h#", "pau", "epi"}  # TIMIT's non-speech labels
@@ -237,6 +246,30 @@ def build(raw: Path) -> None:
         save_levels(OUT / name.replace(".wav", ".levels.npy"), clean, gain * noise)
         origin = f"{len(names)} TIMIT words cut at their labelled bounds; bed {bed_name} at {snr:.1f} dB SNR"
         entry(name, "one-word", snr, clean + gain * noise, spans, origin, [TIMIT, beds[bed_name][1]])
+    # far-field: the sentences again, through two room impulse responses (T60 ~0.9 and ~1.5 s)
+    again = FreshPool(raw, word_rng)
+    again.add("timit", pool.files(TIMIT, "data/corpora/timit/dr*/*.wav"))
+    for i, (ir, bed_name) in enumerate(
+        [("rir48000.wav", "room"), ("stereo_impulse_response.wav", "musan-noise")]
+    ):
+        clean, spans, names = speech_track(again, ["timit"], word_rng.uniform(45, 75), word_rng)
+        clean = reverb(clean, load(pool.files(AUG, f"demo/ir/{ir}")[0]))
+        noise, snr = bed(beds[bed_name][0], len(clean), word_rng), float(word_rng.uniform(5, 15))
+        gain = np.sqrt(power(clean, spans) / (power(noise) * 10 ** (snr / 10)))
+        name = f"far-field-{i + 1}.wav"
+        save_levels(OUT / name.replace(".wav", ".levels.npy"), clean, gain * noise)
+        origin = (
+            f"speech: {len(names)} TIMIT sentences; impulse response {ir}; bed {bed_name} at {snr:.1f} dB SNR"
+        )
+        entry(
+            name,
+            "far-field",
+            round(snr, 1),
+            clean + gain * noise,
+            spans,
+            origin,
+            [TIMIT, AUG, beds[bed_name][1]],
+        )
     (OUT / "index.json").write_text(json.dumps(index, indent=1) + "\n")
     summary(index)
 
