@@ -78,6 +78,7 @@ from .releases import (
     previous_version,
     record_release,
     refuse_old_version,
+    refuse_published_meanwhile,
     verify,
 )
 from .selection import LeftOut, deny, select_clips
@@ -315,6 +316,7 @@ def publish(
             fsync(directory)
         with workspace.lock():
             refuse_existing(workspace, version)
+            refuse_published_meanwhile(workspace, version, previous)
             os.rename(folder, workspace.releases / version)
             fsync(workspace.releases)
             record_placement(workspace, placement, version, created_at)

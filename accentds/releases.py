@@ -342,6 +342,28 @@ def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def refuse_published_meanwhile(workspace: Workspace, version: str, previous: str | None) -> None:
+    """Refuse to record `version` when another publish recorded a version after this one read
+    the workspace (then its newest was `previous`): its checks and changelog compared it with an
+    older release, or a lower version would come after a higher one. Call under the lock."""
+    now = known_versions(workspace)
+    newer = [v for v in now if parse_version(v) >= parse_version(version)]
+    meanwhile = newer[-1] if newer else previous_version(workspace, version)
+    if meanwhile == previous:
+        return
+    start = f"{meanwhile} was published by another publish while {version} was being built; nothing of {version} was kept"
+    if newer:
+        major, minor, patch = parse_version(now[-1])
+        raise AccentdsError(
+            f"{start}, and {version} is not above it: publish {major}.{minor}.{patch + 1}, "
+            f"{major}.{minor + 1}.0 or {major + 1}.0.0 if there is something new since {meanwhile}"
+        )
+    raise AccentdsError(
+        f"{start}: run `accentds publish {version}` again to compare it with {meanwhile} (its changelog, and "
+        "whether anything is new)"
+    )
+
+
 def refuse_old_version(workspace: Workspace, version: str) -> None:
     """Refuse a version not above the newest one published from this workspace (or a clone)."""
     known = known_versions(workspace)
