@@ -294,7 +294,7 @@ def publish(
         build.credits, build.licence = credit, licence
         build.split_info = _write_data(workspace, folder, kept, rate)
         build.warnings += evaluation_checks(kept, ratios)
-        compared = compare_with(previous, version, before, folder)
+        compared = compare_with(previous, version, before, folder, workspace.journal().recut_moves)
         same = not before and same_data_as_recorded(workspace, previous, folder)
         build.warnings += nothing_new(previous, compared, moves, force, same)
         build.changelog = changelog(compared, moves, {r["clip_id"] for r in denied_rows(rows, denied)})
