@@ -25,7 +25,7 @@ from .workspace import Workspace
 RELEASE_JSON = "release.json"
 CARD = "README.md"
 RECORD_FIELDS = ["version", "created_at", "release_json_sha256", "clips", "minutes"]
-_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")  # matched whole: "1.0.0\n" is no version
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Release:
 
 def parse_version(version: str) -> tuple[int, int, int]:
     """`1.2.0` -> (1, 2, 0); anything but MAJOR.MINOR.PATCH is refused."""
-    match = _VERSION.match(version or "")
+    match = _VERSION.fullmatch(version or "")
     if not match:
         raise AccentdsError(
             f"bad version {version!r}: give a semantic version MAJOR.MINOR.PATCH such as 1.0.0 "
@@ -90,7 +90,7 @@ def list_releases(workspace: Workspace) -> list[str]:
     """Published versions in releases/, oldest first."""
     if not workspace.releases.is_dir():
         return []
-    found = [p.name for p in workspace.releases.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    found = [p.name for p in workspace.releases.iterdir() if p.is_dir() and _VERSION.fullmatch(p.name)]
     return sorted(found, key=parse_version)
 
 
@@ -107,7 +107,7 @@ def record_copy(workspace: Workspace, version: str) -> Path:
 def recorded_releases(workspace: Workspace) -> dict[str, dict[str, str]]:
     """The rows of manifests/releases.csv by version."""
     rows = read_csv(releases_csv(workspace))
-    return {r["version"]: r for r in rows if _VERSION.match(r.get("version") or "")}
+    return {r["version"]: r for r in rows if _VERSION.fullmatch(r.get("version") or "")}
 
 
 def record_release(workspace: Workspace, version: str, record: Mapping[str, Any], text: str) -> None:
