@@ -58,7 +58,13 @@ from .files import now_iso, sha256_file
 from .licences import OTHER, Credit, attribution_warnings, card_licence, combine, credits
 from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id, speaker_key
-from .release_inputs import BUILDING_PREFIX, read_workspace, refuse_existing
+from .release_inputs import (
+    BUILDING_PREFIX,
+    read_workspace,
+    refuse_changed_meanwhile,
+    refuse_existing,
+    snapshot,
+)
 from .release_inputs import memory as read_memory
 from .release_record import (
     copies_of_taken_down,
@@ -223,6 +229,7 @@ def publish(
     write = not preview or workspace.can_write()  # a dry run of a read-only workspace writes nothing
     if write:
         workspace.releases.mkdir(parents=True, exist_ok=True)
+    seen = {"deny": snapshot(workspace, "deny")}  # taken before they are read: a change in between is seen
     rows, denied = read_workspace(workspace, version, write)
     kept, left_out, unlicensed = select_clips(
         rows, denied, config.publish.allowed_licences, include_unlicensed
@@ -233,6 +240,7 @@ def publish(
     previous = previous_version(workspace, version)
     before = _previous_rows(workspace, previous)
     memory = read_memory(workspace, rows, write)
+    seen["splits"] = snapshot(workspace, "splits")  # after `memory` completed it from release folders
     ratios = {
         "train": config.publish.train,
         "validation": config.publish.validation,
@@ -317,6 +325,7 @@ def publish(
         with workspace.lock():
             refuse_existing(workspace, version)
             refuse_published_meanwhile(workspace, version, previous)
+            refuse_changed_meanwhile(workspace, version, seen)
             os.rename(folder, workspace.releases / version)
             fsync(workspace.releases)
             record_placement(workspace, placement, version, created_at)

@@ -1,5 +1,6 @@
 """Two publishes of one workspace at once: the one that finishes second is refused when the
-other recorded a version after it read the workspace, and leaves nothing behind."""
+other recorded a version after it read the workspace, and leaves nothing behind; so is a
+publish during which a `deny` or a `splits move` was run."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import time
 import pytest
 from releasing import NOW, manifest_of
 
+from accentds.changes import release_rows
 from accentds.errors import AccentdsError
 from accentds.labels import set_labels
 from accentds.publish import publish
-from accentds.releases import recorded_releases
+from accentds.releases import load_release, recorded_releases
+from accentds.selection import deny
+from accentds.splits import move_split, split_memory, splits_csv
 from accentds.workspace import Workspace
 
 
@@ -87,3 +91,43 @@ def test_a_lower_version_is_not_published_after_a_higher_one_made_meanwhile(rele
     assert "2.0.0 is not above it: publish 2.1.1, 2.2.0 or 3.0.0" in done.stderr, done.stderr
     assert sorted(recorded_releases(ws)) == ["1.0.0", "2.1.0"]
     assert sorted(p.name for p in ws.releases.iterdir()) == ["1.0.0", "2.1.0"]
+
+
+def test_a_deny_while_a_release_is_built_is_not_missed(released: Workspace) -> None:
+    ws = released
+    building = _stopped_while_building(ws, "1.1.0")
+    try:
+        deny(ws, "speaker", "Hamish", "asked to be removed")
+    finally:
+        done = _resumed(building)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        "Error: manifests/deny.csv changed while 1.1.0 was being built (a `deny` was run meanwhile: the release "
+        "would hold what it takes down); nothing of 1.1.0 was kept: run `accentds publish 1.1.0` again\n"
+    )
+    assert sorted(p.name for p in ws.releases.iterdir()) == ["1.0.0"]
+    again = publish(ws, "1.1.0")
+    hamish = {c for c, r in manifest_of(ws).items() if r["speaker"] == "Hamish"}
+    published = set(release_rows(again.path))
+    assert hamish & set(release_rows(ws.releases / "1.0.0"))
+    assert published and not hamish & published
+
+
+def test_a_split_move_while_a_release_is_built_is_not_undone(released: Workspace) -> None:
+    ws = released
+    [(node, split)] = [(n, s) for n, s in split_memory(ws).items() if n == "speaker:Morag"]
+    other = "test" if split != "test" else "validation"
+    building = _stopped_while_building(ws, "1.1.0")
+    try:
+        move_split(ws, "speaker", "Morag", other, "a second recording session")
+    finally:
+        done = _resumed(building)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(
+        "Error: manifests/splits.csv changed while 1.1.0 was being built (a `splits move` was run meanwhile"
+    ), done.stderr
+    assert split_memory(ws)[node] == other and "forced with --force" not in splits_csv(ws).read_text()
+    release = publish(ws, "1.1.0")
+    assert release.assignment["Morag"] == other
+    assert "a second recording session" in (release.path / "README.md").read_text(encoding="utf-8")
+    assert load_release(ws, "1.1.0").assignment["Morag"] == other
