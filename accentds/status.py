@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from . import publishable
 from .cut_commit import stale_settings
 from .errors import AccentdsError
+from .label_merges import merged_edit_warnings
 from .licences import attribution_warnings
 from .privacy import salt, salt_path, speaker_id, speaker_key
 from .publish import list_releases
@@ -252,7 +253,11 @@ def status(workspace: Workspace) -> Status:
         held_back=held,
         releases=tuple(releases),
         since_release=since,
-        warnings=(*attribution_warnings(workspace), *case_warnings(manifest["speaker"])),
+        warnings=(
+            *attribution_warnings(workspace),
+            *case_warnings(manifest["speaker"]),
+            *merged_edit_warnings(workspace.journal()),
+        ),
     )
 
 

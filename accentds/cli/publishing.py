@@ -141,7 +141,14 @@ def publish_cmd(
         if dry_run and not preview:
             raise AccentdsError(f"release {version} is not built yet: run `accentds publish {version}` first")
         release = publish(ws, version, include_unlicensed=include_unlicensed, force=force, preview=preview)
-        for warning in [*release.warnings, *_speaker_case_warnings(ws), *_uncompared(ws, release, preview)]:
+        from ..label_merges import merged_edit_warnings
+
+        told = [
+            *_speaker_case_warnings(ws),
+            *merged_edit_warnings(ws.journal()),
+            *_uncompared(ws, release, preview),
+        ]
+        for warning in [*release.warnings, *told]:
             err.print(f"[yellow]Warning:[/] {escape(warning)}")
         for name, stats in release.splits.items():
             if stats.clips:
