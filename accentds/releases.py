@@ -369,7 +369,13 @@ def refuse_old_version(workspace: Workspace, version: str) -> None:
     known = known_versions(workspace)
     if known and parse_version(version) <= parse_version(known[-1]):
         major, minor, patch = parse_version(known[-1])
+        if version in known:  # a clone: its folder is elsewhere, the record says it was published
+            head = f"{version} was published already (manifests/releases.csv) and never changes"
+        else:
+            head = (
+                f"{version} is not above {known[-1]}, the newest version published from this workspace "
+                "(manifests/releases.csv)"
+            )
         raise AccentdsError(
-            f"{version} is not above {known[-1]}, the newest version published from this workspace "
-            f"(manifests/releases.csv): publish {major}.{minor}.{patch + 1}, {major}.{minor + 1}.0 or {major + 1}.0.0"
+            f"{head}: publish {major}.{minor}.{patch + 1}, {major}.{minor + 1}.0 or {major + 1}.0.0"
         )
