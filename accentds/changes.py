@@ -21,9 +21,8 @@ from .splits import SPLITS
 from .workspace import Workspace
 
 LABEL_FIELDS = ("transcript", "speaker", "accent", "accent_evidence")
-Recut = Callable[
-    [Collection[str], Collection[str]], Mapping[str, str]
-]  # (gone, stop) -> gone clip: its new clip
+# (clips gone, clips to stop at) -> each gone clip's new clip, as LabelJournal.recut_moves gives it
+Recut = Callable[[Collection[str], Collection[str]], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -100,11 +99,13 @@ def diff_rows(
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))
     pairs: dict[str, str] = {}
+    taken: set[str] = set()
     if recut is not None and added and removed:
         for gone, now in sorted(recut(set(removed), set(added)).items()):
-            if now in after and now not in before and now not in pairs.values():
+            if now in after and now not in before and now not in taken:
                 pairs[gone] = now
-    added = [c for c in added if c not in set(pairs.values())]
+                taken.add(now)
+    added = [c for c in added if c not in taken]
     removed = [c for c in removed if c not in pairs]
     relabelled = []
     moved = []

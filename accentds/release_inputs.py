@@ -124,7 +124,10 @@ def memory(workspace: Workspace, rows: Sequence[Mapping[str, Any]], write: bool 
 # what a command run while a publish builds may change that the release must not miss
 _WATCHED = {
     "deny": (deny_csv, "a `deny` was run meanwhile: the release would hold what it takes down"),
-    "splits": (splits_csv, "a `splits move` was run meanwhile: the release would undo it"),
+    "splits": (
+        splits_csv,
+        "a `splits move` or `speakers rename` was run meanwhile: the release was built without it",
+    ),
 }
 
 
@@ -132,7 +135,7 @@ def snapshot(workspace: Workspace, name: str) -> bytes | None:
     """The content of the deny list (`deny`) or the split memory (`splits`) as a publish read it."""
     try:
         return _WATCHED[name][0](workspace).read_bytes()
-    except FileNotFoundError:
+    except OSError:  # missing (none yet), or unreadable: the command reading it says so
         return None
 
 

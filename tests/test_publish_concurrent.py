@@ -124,7 +124,8 @@ def test_a_split_move_while_a_release_is_built_is_not_undone(released: Workspace
         done = _resumed(building)
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith(
-        "Error: manifests/splits.csv changed while 1.1.0 was being built (a `splits move` was run meanwhile"
+        "Error: manifests/splits.csv changed while 1.1.0 was being built (a `splits move` or `speakers rename` was "
+        "run meanwhile"
     ), done.stderr
     assert split_memory(ws)[node] == other and "forced with --force" not in splits_csv(ws).read_text()
     release = publish(ws, "1.1.0")
