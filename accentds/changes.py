@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ from .splits import SPLITS
 from .workspace import Workspace
 
 LABEL_FIELDS = ("transcript", "speaker", "accent", "accent_evidence")
+# (clips gone, clips to stop at) -> each gone clip's new clip, as LabelJournal.recut_moves gives it
+Recut = Callable[[Collection[str], Collection[str]], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class ReleaseDiff:
     accent_seconds: dict[str, tuple[float, float]]  # accent region ("" = none) -> (old, new)
     added_seconds: float = 0.0
     removed_seconds: float = 0.0
+    recut: tuple[tuple[str, str], ...] = ()  # (clip id in old, the clip a re-cut moved its labels to in new)
 
     @property
     def relabelled_by_field(self) -> dict[str, int]:
@@ -83,18 +86,36 @@ def release_rows(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def diff_rows(
-    old: str, new: str, before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]
+    old: str,
+    new: str,
+    before: Mapping[str, Mapping[str, Any]],
+    after: Mapping[str, Mapping[str, Any]],
+    recut: Recut | None = None,
 ) -> ReleaseDiff:
+    """What changed from the clips `before` to those `after`. `recut` gives, for clips of
+    `before` no longer cut, the clip of `after` a re-cut moved their labels to: such a pair is
+    compared as one clip (re-cut, and relabelled where its labels differ), not as one clip
+    removed and another added."""
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))
+    pairs: dict[str, str] = {}
+    taken: set[str] = set()
+    if recut is not None and added and removed:
+        for gone, now in sorted(recut(set(removed), set(added)).items()):
+            if now in after and now not in before and now not in taken:
+                pairs[gone] = now
+                taken.add(now)
+    added = [c for c in added if c not in taken]
+    removed = [c for c in removed if c not in pairs]
     relabelled = []
     moved = []
-    for clip in sorted(set(before) & set(after)):
+    same = [(c, c) for c in sorted(set(before) & set(after))]
+    for was, clip in sorted([*same, *pairs.items()], key=lambda pair: pair[1]):
         for name in LABEL_FIELDS:
-            if (before[clip][name] or "") != (after[clip][name] or ""):
-                relabelled.append(Relabel(clip, name, before[clip][name] or "", after[clip][name] or ""))
-        if before[clip]["split"] != after[clip]["split"]:
-            moved.append((clip, before[clip]["split"], after[clip]["split"]))
+            if (before[was][name] or "") != (after[clip][name] or ""):
+                relabelled.append(Relabel(clip, name, before[was][name] or "", after[clip][name] or ""))
+        if before[was]["split"] != after[clip]["split"]:
+            moved.append((clip, before[was]["split"], after[clip]["split"]))
 
     def totals(rows: Mapping[str, Mapping[str, Any]], key: str) -> dict[str, float]:
         sums: dict[str, float] = defaultdict(float)
@@ -119,15 +140,17 @@ def diff_rows(
         },
         added_seconds=round(sum(float(after[c]["duration"]) for c in added), 3),
         removed_seconds=round(sum(float(before[c]["duration"]) for c in removed), 3),
+        recut=tuple(sorted(pairs.items(), key=lambda pair: pair[1])),
     )
 
 
 def diff(workspace: Workspace, v1: str, v2: str) -> ReleaseDiff:
-    """What changed from release v1 to release v2: clips added and removed, labels changed
-    (per field), clips that moved split, and minutes per split and per accent region."""
+    """What changed from release v1 to release v2: clips added and removed, clips re-cut (whose
+    labels a re-cut moved to a new clip), labels changed (per field), clips that moved split,
+    and minutes per split and per accent region."""
     before = release_rows(release_dir(workspace, v1))
     after = release_rows(release_dir(workspace, v2))
-    return diff_rows(v1, v2, before, after)
+    return diff_rows(v1, v2, before, after, workspace.journal().recut_moves)
 
 
 def _listed(items: Sequence[str], limit: int = 20) -> list[str]:
@@ -151,7 +174,8 @@ def render_diff(d: ReleaseDiff, markdown: bool = True, withheld: Collection[str]
     lines = [
         f"Changes from {d.old} to {d.new}: {len(d.added)} clip(s) added ({minutes(d.added_seconds)} min), "
         f"{len(d.removed)} removed ({minutes(d.removed_seconds)} min), "
-        f"{len(d.relabelled_clips)} relabelled"
+        + (f"{len(d.recut)} re-cut (the same speech, new boundaries), " if d.recut else "")
+        + f"{len(d.relabelled_clips)} relabelled"
         + (f" ({fields})" if fields else "")
         + f", {len(d.moved)} moved split.",
         "",
@@ -179,6 +203,9 @@ def render_diff(d: ReleaseDiff, markdown: bool = True, withheld: Collection[str]
                 for r in d.relabelled
             ]
         )
+    if d.recut:
+        lines += ["", "Re-cut (labels moved to the new clip):", ""]
+        lines += _listed([f"{code_(a)} → {code_(b)}" for a, b in d.recut])
     if d.moved:
         lines += ["", "Moved split:", ""]
         lines += _listed([f"{code_(c)} {a} → {b}" for c, a, b in d.moved])
@@ -194,10 +221,14 @@ def render_diff(d: ReleaseDiff, markdown: bool = True, withheld: Collection[str]
 
 
 def compare_with(
-    previous: str | None, version: str, before: Mapping[str, Mapping[str, Any]], folder: Path
+    previous: str | None,
+    version: str,
+    before: Mapping[str, Mapping[str, Any]],
+    folder: Path,
+    recut: Recut | None = None,
 ) -> ReleaseDiff | str | None:
-    """What changed since the newest release: its diff with the one being built, why they
-    cannot be compared, or None for a first release."""
+    """What changed since the newest release: its diff with the one being built (`recut` as
+    `diff_rows` takes it), why they cannot be compared, or None for a first release."""
     if not previous:
         return None
     if not before:
@@ -207,7 +238,7 @@ def compare_with(
             "split recorded in manifests/splits.csv."
         )
     try:
-        return diff_rows(previous, version, before, release_rows(folder))
+        return diff_rows(previous, version, before, release_rows(folder), recut)
     except AccentdsError as exc:
         return f"Could not compare with {previous}: {exc}"
 
@@ -244,7 +275,7 @@ def nothing_new(
     if not same_data:
         if not isinstance(compared, ReleaseDiff):
             return []
-        if compared.added or compared.removed or compared.relabelled or compared.moved:
+        if compared.added or compared.removed or compared.relabelled or compared.moved or compared.recut:
             return []
     if not force:
         raise AccentdsError(

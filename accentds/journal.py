@@ -19,7 +19,7 @@ import itertools
 import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,9 +148,10 @@ class LabelJournal:
                 self._parse(data[start:stop], data.count(b"\n", 0, start) + 1)
         return records
 
-    def recut_moves(self, clip_ids: Iterable[str]) -> dict[str, str]:
+    def recut_moves(self, clip_ids: Iterable[str], stop: Collection[str] = ()) -> dict[str, str]:
         """The clip each of `clip_ids` is now after the re-cuts that moved its labels (followed
-        through later re-cuts, in journal order); a clip no re-cut moved is left out."""
+        through later re-cuts, in journal order, but not beyond a clip of `stop`); a clip no
+        re-cut moved is left out."""
         at = {cid: cid for cid in clip_ids}
         data = self._bytes()
         for line in data[: data.rfind(b"\n") + 1].splitlines():
@@ -161,7 +162,8 @@ class LabelJournal:
             except (ValueError, TypeError, KeyError, AttributeError):
                 continue
             for cid, now in at.items():
-                at[cid] = moved.get(now, now)
+                if now not in stop:
+                    at[cid] = moved.get(now, now)
         return {cid: now for cid, now in at.items() if now != cid}
 
     def tail(self, size: int = 1 << 16) -> list[dict]:

@@ -20,6 +20,7 @@ from .config import LabelSchema
 from .errors import AccentdsError
 from .files import now_iso, read_csv, write_csv_atomic
 from .journal import ClipLabels, fold, history_rows, new_tx_id
+from .label_merges import merged_fields
 from .licences import OTHER, check, read_attribution
 from .privacy import speaker_key
 from .selection import carry_deny, drop_denied
@@ -172,6 +173,7 @@ def apply_edits(
         # a few clips: only their lines are read, so a save costs the same at any corpus size
         records = journal.for_clips(edits) if len(edits) <= 64 else journal.transactions()
         labels = fold(records, set(edits))
+        merged = merged_fields(records)
         stale = {
             cid
             for cid, expected in (versions or {}).items()
@@ -205,7 +207,11 @@ def apply_edits(
             elif values.get("transcript") == "" and drafts.get(cid) and DRAFT_DISMISSED not in values:
                 values[DRAFT_DISMISSED] = "1"
             have = labels.get(cid, ClipLabels()).values
-            mine = [Change(cid, k, have.get(k, ""), v) for k, v in values.items() if have.get(k, "") != v]
+            mine = [
+                Change(cid, k, have.get(k, ""), v)
+                for k, v in values.items()
+                if have.get(k, "") != v or (cid, k) in merged  # the same value settles a merged edit
+            ]
             if mine and cid in stale:  # changed since, and not to what this edit sets
                 refuse(cid)
             changes += mine

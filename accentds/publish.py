@@ -58,7 +58,13 @@ from .files import now_iso, sha256_file
 from .licences import OTHER, Credit, attribution_warnings, card_licence, combine, credits
 from .markup import release_minutes
 from .privacy import publisher, salt, speaker_id, speaker_key
-from .release_inputs import BUILDING_PREFIX, read_workspace, refuse_existing
+from .release_inputs import (
+    BUILDING_PREFIX,
+    read_workspace,
+    refuse_changed_meanwhile,
+    refuse_existing,
+    snapshot,
+)
 from .release_inputs import memory as read_memory
 from .release_record import (
     copies_of_taken_down,
@@ -78,6 +84,7 @@ from .releases import (
     previous_version,
     record_release,
     refuse_old_version,
+    refuse_published_meanwhile,
     verify,
 )
 from .selection import LeftOut, deny, select_clips
@@ -222,6 +229,7 @@ def publish(
     write = not preview or workspace.can_write()  # a dry run of a read-only workspace writes nothing
     if write:
         workspace.releases.mkdir(parents=True, exist_ok=True)
+    seen = {"deny": snapshot(workspace, "deny")}  # taken before they are read: a change in between is seen
     rows, denied = read_workspace(workspace, version, write)
     kept, left_out, unlicensed = select_clips(
         rows, denied, config.publish.allowed_licences, include_unlicensed
@@ -232,6 +240,7 @@ def publish(
     previous = previous_version(workspace, version)
     before = _previous_rows(workspace, previous)
     memory = read_memory(workspace, rows, write)
+    seen["splits"] = snapshot(workspace, "splits")  # after `memory` completed it from release folders
     ratios = {
         "train": config.publish.train,
         "validation": config.publish.validation,
@@ -293,7 +302,7 @@ def publish(
         build.credits, build.licence = credit, licence
         build.split_info = _write_data(workspace, folder, kept, rate)
         build.warnings += evaluation_checks(kept, ratios)
-        compared = compare_with(previous, version, before, folder)
+        compared = compare_with(previous, version, before, folder, workspace.journal().recut_moves)
         same = not before and same_data_as_recorded(workspace, previous, folder)
         build.warnings += nothing_new(previous, compared, moves, force, same)
         build.changelog = changelog(compared, moves, {r["clip_id"] for r in denied_rows(rows, denied)})
@@ -315,6 +324,8 @@ def publish(
             fsync(directory)
         with workspace.lock():
             refuse_existing(workspace, version)
+            refuse_published_meanwhile(workspace, version, previous)
+            refuse_changed_meanwhile(workspace, version, seen)
             os.rename(folder, workspace.releases / version)
             fsync(workspace.releases)
             record_placement(workspace, placement, version, created_at)

@@ -20,8 +20,8 @@ from .files import pid_alive, read_csv
 from .privacy import salt, speaker_id
 from .release_record import VAD_COLUMNS
 from .releases import RELEASE_JSON, list_releases, record_release, recorded_releases
-from .selection import read_deny
-from .splits import NODE_KINDS, SPLITS, remember, split_memory, split_node
+from .selection import deny_csv, read_deny
+from .splits import NODE_KINDS, SPLITS, remember, split_memory, split_node, splits_csv
 from .views import build_manifest
 from .workspace import Workspace
 
@@ -119,3 +119,34 @@ def memory(workspace: Workspace, rows: Sequence[Mapping[str, Any]], write: bool 
                     valid = {n: s for n, s in nodes.items() if s in SPLITS and split_node(n)[0] in NODE_KINDS}
                     known = {**valid, **known}
         return split_memory(workspace) if write else known
+
+
+# what a command run while a publish builds may change that the release must not miss
+_WATCHED = {
+    "deny": (deny_csv, "a `deny` was run meanwhile: the release would hold what it takes down"),
+    "splits": (
+        splits_csv,
+        "a `splits move` or `speakers rename` was run meanwhile: the release was built without it",
+    ),
+}
+
+
+def snapshot(workspace: Workspace, name: str) -> bytes | None:
+    """The content of the deny list (`deny`) or the split memory (`splits`) as a publish read it."""
+    try:
+        return _WATCHED[name][0](workspace).read_bytes()
+    except OSError:  # missing (none yet), or unreadable: the command reading it says so
+        return None
+
+
+def refuse_changed_meanwhile(workspace: Workspace, version: str, seen: Mapping[str, bytes | None]) -> None:
+    """Refuse to record `version` when the deny list or the split memory changed since the
+    publish read them (`seen`, by `snapshot`): the release was built without that change.
+    Call under the lock."""
+    for name, content in seen.items():
+        if snapshot(workspace, name) != content:
+            path, why = _WATCHED[name]
+            raise AccentdsError(
+                f"{workspace.rel(path(workspace))} changed while {version} was being built ({why}); nothing of "
+                f"{version} was kept: run `accentds publish {version}` again"
+            )

@@ -25,7 +25,7 @@ from .workspace import Workspace
 RELEASE_JSON = "release.json"
 CARD = "README.md"
 RECORD_FIELDS = ["version", "created_at", "release_json_sha256", "clips", "minutes"]
-_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")  # matched whole: "1.0.0\n" is no version
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Release:
 
 def parse_version(version: str) -> tuple[int, int, int]:
     """`1.2.0` -> (1, 2, 0); anything but MAJOR.MINOR.PATCH is refused."""
-    match = _VERSION.match(version or "")
+    match = _VERSION.fullmatch(version or "")
     if not match:
         raise AccentdsError(
             f"bad version {version!r}: give a semantic version MAJOR.MINOR.PATCH such as 1.0.0 "
@@ -90,7 +90,7 @@ def list_releases(workspace: Workspace) -> list[str]:
     """Published versions in releases/, oldest first."""
     if not workspace.releases.is_dir():
         return []
-    found = [p.name for p in workspace.releases.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    found = [p.name for p in workspace.releases.iterdir() if p.is_dir() and _VERSION.fullmatch(p.name)]
     return sorted(found, key=parse_version)
 
 
@@ -107,7 +107,7 @@ def record_copy(workspace: Workspace, version: str) -> Path:
 def recorded_releases(workspace: Workspace) -> dict[str, dict[str, str]]:
     """The rows of manifests/releases.csv by version."""
     rows = read_csv(releases_csv(workspace))
-    return {r["version"]: r for r in rows if _VERSION.match(r.get("version") or "")}
+    return {r["version"]: r for r in rows if _VERSION.fullmatch(r.get("version") or "")}
 
 
 def record_release(workspace: Workspace, version: str, record: Mapping[str, Any], text: str) -> None:
@@ -342,12 +342,40 @@ def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def refuse_published_meanwhile(workspace: Workspace, version: str, previous: str | None) -> None:
+    """Refuse to record `version` when another publish recorded a version after this one read
+    the workspace (then its newest was `previous`): its checks and changelog compared it with an
+    older release, or a lower version would come after a higher one. Call under the lock."""
+    now = known_versions(workspace)
+    newer = [v for v in now if parse_version(v) >= parse_version(version)]
+    meanwhile = newer[-1] if newer else previous_version(workspace, version)
+    if meanwhile == previous:
+        return
+    start = f"{meanwhile} was published by another publish while {version} was being built; nothing of {version} was kept"
+    if newer:
+        major, minor, patch = parse_version(now[-1])
+        raise AccentdsError(
+            f"{start}, and {version} is not above it: publish {major}.{minor}.{patch + 1}, "
+            f"{major}.{minor + 1}.0 or {major + 1}.0.0 if there is something new since {meanwhile}"
+        )
+    raise AccentdsError(
+        f"{start}: run `accentds publish {version}` again to compare it with {meanwhile} (its changelog, and "
+        "whether anything is new)"
+    )
+
+
 def refuse_old_version(workspace: Workspace, version: str) -> None:
     """Refuse a version not above the newest one published from this workspace (or a clone)."""
     known = known_versions(workspace)
     if known and parse_version(version) <= parse_version(known[-1]):
         major, minor, patch = parse_version(known[-1])
+        if version in known:  # a clone: its folder is elsewhere, the record says it was published
+            head = f"{version} was published already (manifests/releases.csv) and never changes"
+        else:
+            head = (
+                f"{version} is not above {known[-1]}, the newest version published from this workspace "
+                "(manifests/releases.csv)"
+            )
         raise AccentdsError(
-            f"{version} is not above {known[-1]}, the newest version published from this workspace "
-            f"(manifests/releases.csv): publish {major}.{minor}.{patch + 1}, {major}.{minor + 1}.0 or {major + 1}.0.0"
+            f"{head}: publish {major}.{minor}.{patch + 1}, {major}.{minor + 1}.0 or {major + 1}.0.0"
         )

@@ -18,11 +18,13 @@ import pyarrow.compute as pc
 from . import publishable
 from .cut_commit import stale_settings
 from .errors import AccentdsError
+from .label_merges import merged_edit_warnings
 from .licences import attribution_warnings
 from .privacy import salt, salt_path, speaker_id, speaker_key
 from .publish import list_releases
 from .publishable import HeldBack
 from .release_record import denied_copies, unreleased_moves
+from .releases import recorded_releases
 from .shards import check_clip_files
 from .since_release import ReleaseSummary, SinceRelease, next_version, releases_here, since_release
 from .splits import split_memory, straddling
@@ -252,8 +254,30 @@ def status(workspace: Workspace) -> Status:
         held_back=held,
         releases=tuple(releases),
         since_release=since,
-        warnings=(*attribution_warnings(workspace), *case_warnings(manifest["speaker"])),
+        warnings=(
+            *attribution_warnings(workspace),
+            *case_warnings(manifest["speaker"]),
+            *merged_edit_warnings(workspace.journal()),
+            *_unrecorded(workspace),
+        ),
     )
+
+
+def _unrecorded(workspace: Workspace) -> list[str]:
+    """Release folders the tracked record lacks (a publish stopped between moving the folder
+    into place and recording it, or one made before the record existed): a commit of manifests/
+    now would leave clones without the version and its splits."""
+    recorded = recorded_releases(workspace)
+    missing = [v for v in list_releases(workspace) if v not in recorded]
+    if not missing:
+        return []
+    one = len(missing) == 1
+    it, its = ("it", "its") if one else ("them", "their")
+    return [
+        f"{', '.join(f'releases/{v}/' for v in missing)} {'is' if one else 'are'} not in manifests/releases.csv "
+        f"(a publish stopped before recording {it}?), so a clone would not know {it}: `accentds publish "
+        f"{missing[-1]}` records {it} and {its} splits (and says {missing[-1]} exists); commit manifests/ after"
+    ]
 
 
 def case_warnings(speakers: pa.ChunkedArray) -> list[str]:

@@ -234,7 +234,9 @@ def test_second_version_keeps_speakers_in_their_splits_and_diff_shows_changes(
 
 
 # -- refusals --------------------------------------------------------------------------
-@pytest.mark.parametrize("version", ["v1", "1.2", "v1.2.0", "1.2.0.1", "01.2.0", "1.2.0-rc1", "", "1.x.0"])
+@pytest.mark.parametrize(
+    "version", ["v1", "1.2", "v1.2.0", "1.2.0.1", "01.2.0", "1.2.0-rc1", "", "1.x.0", "1.2.0\n"]
+)
 def test_bad_versions_are_refused(ws: Workspace, version: str) -> None:
     with pytest.raises(AccentdsError, match=r"bad version .*MAJOR\.MINOR\.PATCH such as 1\.0\.0"):
         publish(ws, version)

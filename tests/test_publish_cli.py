@@ -276,3 +276,30 @@ def test_status_in_a_clone_without_audio_names_the_pull_before_publish(ws: Works
     pulled = run_cli(*shlex.split(command[1])[1:], cwd=ws.root)
     assert pulled.returncode == 0, pulled.stderr
     assert "next: accentds publish 1.0.0" in run_cli("status", cwd=ws.root).stdout
+
+
+def test_publishing_where_the_release_before_is_missing_says_its_changelog_cannot_list_changes(
+    ws: Workspace,
+) -> None:
+    """In a clone (no releases/), the next version's changelog can only say that it could not
+    compare with the one before; the curator was not told, before or after publishing."""
+    assert run_cli("publish", "1.0.0", cwd=ws.root).returncode == 0
+    shutil.rmtree(ws.releases)  # as a clone gets the workspace
+    clip = next(c.clip_id for c in ws.read_clips())
+    assert run_cli("label", clip, "--transcript", "Words heard again.", cwd=ws.root).returncode == 0
+    preview = run_cli("publish", "1.1.0", "--dry-run", cwd=ws.root)
+    assert preview.returncode == 0, preview.stderr
+    assert (
+        "Warning: releases/1.0.0/ is not in this workspace (releases/ is not tracked: a clone?), so the changelog "
+        "of 1.1.0 would not list what changed since 1.0.0: copy releases/1.0.0/ here from where it was published "
+        "before you publish"
+    ) in " ".join(preview.stderr.split())
+    done = run_cli("publish", "1.1.0", cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    told = " ".join(done.stderr.split())
+    assert "so the changelog of 1.1.0 does not list what changed since 1.0.0" in told
+    assert "`accentds diff 1.0.0 1.1.0` lists it where both folders are" in told
+    card = (ws.releases / "1.1.0" / "README.md").read_text(encoding="utf-8")
+    assert "its release folder is not in this workspace" in card
+    again = run_cli("publish", "1.2.0", "--dry-run", cwd=ws.root)  # 1.1.0 is here: nothing to say
+    assert "is not in this workspace" not in again.stderr

@@ -4,6 +4,7 @@ edited release.json, and pushing an older version over a newer one on the Hub.""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from unittest import mock
 
@@ -76,6 +77,21 @@ def test_a_version_not_above_the_newest_is_refused(ws: Workspace) -> None:
         with pytest.raises(AccentdsError, match=r"is not above 1\.1\.0.*publish 1\.1\.1, 1\.2\.0 or 2\.0\.0"):
             publish(ws, version)
     assert sorted(p.name for p in ws.releases.iterdir()) == ["1.1.0"]
+
+
+def test_a_version_published_from_another_clone_is_refused_as_published_not_as_not_above_itself(
+    ws: Workspace,
+) -> None:
+    """Where releases/ lacks the folder (a clone), publishing the newest version again said
+    "1.1.0 is not above 1.1.0"."""
+    publish(ws, "1.1.0", now=NOW)
+    shutil.rmtree(ws.releases)  # as a clone gets the workspace
+    done = run_cli("publish", "1.1.0", "--dry-run", cwd=ws.root)
+    assert done.returncode == 1
+    assert done.stderr == (
+        "Error: 1.1.0 was published already (manifests/releases.csv) and never changes: publish 1.1.1, 1.2.0 "
+        "or 2.0.0\n"
+    )
 
 
 def test_verify_catches_an_edited_release_json_and_says_what_changed(ws: Workspace) -> None:

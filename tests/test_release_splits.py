@@ -195,6 +195,26 @@ def test_publishing_the_same_version_again_records_a_release_the_record_missed(w
     assert run_cli("publish", "1.0.0", cwd=ws.root).stderr.endswith("publish a new version\n")
 
 
+def test_status_names_a_release_the_record_missed_and_the_publish_that_records_it(ws: Workspace) -> None:
+    """A publish stopped right after its folder was moved into place left the version out of
+    the tracked record, and status said nothing: a commit then left clones without it."""
+    publish(ws, "1.0.0", now=NOW)
+    for path in (splits_csv(ws), ws.manifests / "releases.csv", ws.manifests / "releases" / "1.0.0.json"):
+        path.unlink()
+    shown = run_cli("status", cwd=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    told = " ".join((shown.stdout + shown.stderr).split())
+    assert (
+        "Warning: releases/1.0.0/ is not in manifests/releases.csv (a publish stopped before recording it?), so "
+        "a clone would not know it: `accentds publish 1.0.0` records it and its splits (and says 1.0.0 exists); "
+        "commit manifests/ after"
+    ) in told, told
+    assert run_cli("publish", "1.0.0", cwd=ws.root).returncode == 1  # refused, and recorded
+    again = run_cli("status", cwd=ws.root)
+    assert again.returncode == 0 and "releases.csv" not in again.stdout + again.stderr
+    assert verify(ws, "1.0.0") == [] and split_memory(ws)
+
+
 def test_a_hand_edited_split_memory_is_read_as_written_or_refused_by_line(ws: Workspace) -> None:
     publish(ws, "1.0.0", now=NOW)
     memory = split_memory(ws)

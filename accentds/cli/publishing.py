@@ -12,6 +12,7 @@ from ..errors import AccentdsError
 from .shared import WorkspaceOpt, _record_history, _release_minutes, _workspace, app, err, out
 
 if TYPE_CHECKING:
+    from ..releases import Release
     from ..workspace import Workspace
 
 
@@ -140,7 +141,14 @@ def publish_cmd(
         if dry_run and not preview:
             raise AccentdsError(f"release {version} is not built yet: run `accentds publish {version}` first")
         release = publish(ws, version, include_unlicensed=include_unlicensed, force=force, preview=preview)
-        for warning in [*release.warnings, *_speaker_case_warnings(ws)]:
+        from ..label_merges import merged_edit_warnings
+
+        told = [
+            *_speaker_case_warnings(ws),
+            *merged_edit_warnings(ws.journal()),
+            *_uncompared(ws, release, preview),
+        ]
+        for warning in [*release.warnings, *told]:
             err.print(f"[yellow]Warning:[/] {escape(warning)}")
         for name, stats in release.splits.items():
             if stats.clips:
@@ -186,6 +194,25 @@ def _refuse_kept_folder(ws: Workspace, target: Path) -> None:
     for folder, why in kept.items():
         if target.is_relative_to(folder.resolve()):
             raise AccentdsError(f"{target} is inside {folder}, {why}: choose a folder outside it")
+
+
+def _uncompared(ws: Workspace, release: Release, preview: bool) -> list[str]:
+    """The release before it is not here (releases/ is not tracked: a clone), so its changelog
+    cannot list the clips added, removed, re-cut or relabelled since: said before, not only in
+    the card."""
+    previous = release.previous
+    if not previous or (ws.releases / previous).is_dir():
+        return []
+    where = f"releases/{previous}/ is not in this workspace (releases/ is not tracked: a clone?)"
+    if preview:
+        return [
+            f"{where}, so the changelog of {release.version} would not list what changed since {previous}: "
+            f"copy releases/{previous}/ here from where it was published before you publish"
+        ]
+    return [
+        f"{where}, so the changelog of {release.version} does not list what changed since {previous}; "
+        f"`accentds diff {previous} {release.version}` lists it where both folders are"
+    ]
 
 
 def _speaker_case_warnings(ws: Workspace) -> list[str]:
