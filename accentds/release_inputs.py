@@ -62,6 +62,19 @@ def refuse_existing(workspace: Workspace, version: str, complete: bool = False) 
     raise AccentdsError(f"release {version} exists and is immutable; publish a new version{done}")
 
 
+def record_missed(workspace: Workspace, version: str) -> bool:
+    """Record a release folder the tracked record does not know (a publish stopped between
+    moving it into place and recording it): its splits and the version, as the next publish
+    would. True when it was recorded now."""
+    if not (workspace.releases / version).is_dir():
+        return False
+    with workspace.lock():
+        if version in recorded_releases(workspace):
+            return False
+        memory(workspace, build_manifest(workspace).to_pylist())
+        return version in recorded_releases(workspace)
+
+
 def read_workspace(
     workspace: Workspace, version: str, write: bool = True
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:

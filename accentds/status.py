@@ -276,7 +276,7 @@ def _unrecorded(workspace: Workspace) -> list[str]:
     return [
         f"{', '.join(f'releases/{v}/' for v in missing)} {'is' if one else 'are'} not in manifests/releases.csv "
         f"(a publish stopped before recording {it}?), so a clone would not know {it}: `accentds publish "
-        f"{missing[-1]}` records {it} and {its} splits (and says {missing[-1]} exists); commit manifests/ after"
+        f"{missing[-1]}` records {it} and {its} splits; commit manifests/ after"
     ]
 
 

@@ -167,8 +167,16 @@ def publish_cmd(
         out.print(
             f"published {release.version}: {release.clips} clips, {_release_minutes(release.seconds)} in {release.path}"
         )
-    elif to_hub is None and fmt is None:
-        publish(ws, version)  # refused: a published version is immutable
+    else:
+        from ..release_inputs import record_missed
+
+        if record_missed(ws, version):  # the same publish again, after a stop
+            out.print(
+                f"published {version}: it was built before the stop and is now recorded in "
+                "manifests/releases.csv (its splits in manifests/splits.csv)"
+            )
+        elif to_hub is None and fmt is None:
+            publish(ws, version)  # refused: a published version is immutable
     if fmt is not None and output is not None:
         written = write_format(fmt, folder, output)
         out.print(f"wrote release {version} as {fmt} to {written}")
