@@ -10,6 +10,7 @@ deadline (`[pull] url_timeout_s`) can be stopped: it fails alone and the others 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -113,6 +114,16 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
     for item in expanded:
         unique.setdefault(normalise_url(item) if is_url(item) else item, item)
     return list(unique.values())
+
+
+DISK_FULL = "no space left on device: free some space and run the same pull again"
+
+
+def os_failure(exc: OSError) -> str:
+    """Why an OSError failed a pull, with what to do when the disk is full."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DISK_FULL
+    return f"{exc.strerror or exc}"
 
 
 def _hidden(relative: Path) -> bool:
@@ -332,7 +343,7 @@ def pull(
                 return [replace(r, item=item) if r.item == url else r for r in results]
             return [pull_file(workspace, item, binary, licence)]
         except OSError as exc:
-            return [PullResult(item, "failed", reason=f"{exc.strerror or exc}")]
+            return [PullResult(item, "failed", reason=os_failure(exc))]
 
     results: list[PullResult] = []
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
