@@ -32,35 +32,56 @@ from .urls import normalise_url
 from .views import refresh_manifest
 from .workspace import Workspace
 
-MEDIA_EXTENSIONS = frozenset(
-    [
-        ".mp4",
-        ".mkv",
-        ".webm",
-        ".mov",
-        ".avi",
-        ".m4v",
-        ".mpg",
-        ".mpeg",
-        ".ts",
-        ".flv",
-        ".3gp",
-        ".wmv",
-        ".ogv",
-        ".mp3",
-        ".m4a",
-        ".aac",
-        ".wav",
-        ".flac",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".wma",
-        ".mka",
-        ".aiff",
-        ".aif",
-    ]
+# video, also from camcorders (.mts, .m2ts), DVDs (.vob), broadcast and editing (.mxf, .dv)
+_VIDEO = (
+    ".mp4",
+    ".mkv",
+    ".webm",
+    ".mov",
+    ".avi",
+    ".m4v",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".mts",
+    ".m2ts",
+    ".m2t",
+    ".vob",
+    ".mxf",
+    ".dv",
+    ".flv",
+    ".f4v",
+    ".3gp",
+    ".3g2",
+    ".wmv",
+    ".asf",
+    ".ogv",
 )
+# audio, also phone voice memos (.amr, .caf), audiobooks (.m4b), web audio (.weba)
+_AUDIO = (
+    ".mp3",
+    ".m4a",
+    ".m4b",
+    ".aac",
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".weba",
+    ".wma",
+    ".mka",
+    ".aiff",
+    ".aif",
+    ".aifc",
+    ".amr",
+    ".caf",
+    ".ac3",
+    ".mp2",
+    ".wv",
+    ".spx",
+)
+MEDIA_EXTENSIONS = frozenset(_VIDEO + _AUDIO)
 SUBTITLE_EXTENSIONS = (".vtt", ".srt")
 
 
