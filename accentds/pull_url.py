@@ -127,6 +127,7 @@ _ADVICE = [
     (r"HTTP Error 5\d\d|Connection refused|Name or service not known|resolve|No route|unreachable",
      "the site did not answer: check the address and the network, then run the same pull again"),
     (r"Unsupported URL", "no video or audio found: give the address of a video's page or of the media file"),
+    (r"Did not get any data blocks", "the server sent an empty file: check the address in a browser"),
 ]  # fmt: skip
 
 
