@@ -109,3 +109,15 @@ def test_a_narrow_terminal_shows_each_breakdown_key_whole_on_one_line(sample_ws:
     lines = done.stdout.splitlines()
     assert [line for line in lines if line.startswith(f"{source.source_id} ")], done.stdout
     assert [line for line in lines if line.startswith(f"{speaker} ")], done.stdout
+
+
+def test_plots_of_a_name_the_font_cannot_draw_print_no_python_warning(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    clips = sorted(c.clip_id for c in sample_ws.read_clips())
+    labelled = run_cli("label", *clips, "--speaker", "李明", "--accept", cwd=sample_ws.root)
+    assert labelled.returncode == 0, labelled.stderr
+    done = run_cli("report", "--plots", str(tmp_path / "plots"), cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "plots.py" not in done.stderr, done.stderr
+    assert (tmp_path / "plots" / "speakers.png").stat().st_size > 0
