@@ -288,13 +288,14 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_ESTIMATED = "Estimating duration from bitrate"
 _PICTURE = re.compile(r"^\s*Stream #.*: Video: (?!.*\(attached pic\)).*$", re.MULTILINE)
 
 
 def header_duration(path: Path, ffmpeg: str) -> float | None:
     """The duration the file's header gives, None where it gives none: a WAV file's data chunk
     size (ffmpeg estimates a WAV's duration from the file's size, so a WAV cut short looks
-    whole to it), else ffmpeg's `Duration:`."""
+    whole to it), else ffmpeg's `Duration:` where it is not an estimate."""
     declared = wav_declared_duration(path)
     if declared is not None:
         return declared
@@ -307,8 +308,11 @@ def header_duration(path: Path, ffmpeg: str) -> float | None:
         return None
     said = done.stderr.decode("utf-8", "replace")
     match = _DURATION.search(said)
-    if not match or _PICTURE.search(said):
-        return None  # a video's duration is its longest stream's, often the picture's
+    if not match or _PICTURE.search(said) or _ESTIMATED in said:
+        # a video's duration is its longest stream's, often the picture's; an MP3 without a
+        # frame count (a VBR one without its Xing header, MP3s joined) gets its size over its
+        # first frame's bitrate, far too long where it starts with silence
+        return None
     hours, minutes, seconds = match.groups()
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
