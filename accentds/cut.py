@@ -227,7 +227,10 @@ def _cut_source(
     except MediaError as exc:
         if not exc.decoded_s:
             raise
-        warnings.append(f"{exc}: cut the first {exc.decoded_s:.1f} s, which decode")
+        if exc.went_on:  # a damaged stretch, not (only) a lost end
+            warnings.append(f"{exc}: decoded on past it, cut the {exc.decoded_s:.1f} s that decode")
+        else:
+            warnings.append(f"{exc}: cut the first {exc.decoded_s:.1f} s, which decode")
     dropped = finder.dropped(spans)
     audio_s = total_bytes / BYTES_PER_SAMPLE / rate
     if total_bytes == 0:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from .errors import AccentdsError
 from .mix import Decoding, decoding
-from .procs import dies_with_us
+from .procs import SocketProcess, dies_with_us
 
-SOCKET_BUFFER = 1 << 20  # asked for; the kernel may give less
 QUEUE_BYTES = 4 << 20  # decoded ahead of the consumer (at least two chunks): 2 min of audio
 BYTES_PER_SAMPLE = 2
 _TRUNCATED = re.compile(
@@ -26,6 +25,7 @@ _TRUNCATED = re.compile(
     r"|corrupt|Input buffer exhausted",
     re.IGNORECASE,
 )
+_CUT_OFF = re.compile(r"ended prematurely|partial file|truncat", re.IGNORECASE)  # the file's end is lost
 _OPTION_SPECIAL = "\\':"
 _GRAPH_SPECIAL = "\\'[],;"
 _NO_AUDIO = re.compile(r"matches no streams|for option 'map'|does not contain any stream", re.I)
@@ -35,9 +35,10 @@ class MediaError(AccentdsError):
     """A media file that cannot be used (whole, or past `decoded_s` seconds that did decode),
     with the reason in one line."""
 
-    def __init__(self, message: str, decoded_s: float = 0.0) -> None:
+    def __init__(self, message: str, decoded_s: float = 0.0, went_on: bool = False) -> None:
         super().__init__(message)
         self.decoded_s = decoded_s
+        self.went_on = went_on  # the decode went on past the damage
 
 
 def find_ffmpeg(explicit: str | None = None) -> str:
@@ -146,6 +147,25 @@ def _strip_ffmpeg_prefix(line: str) -> str:
     return re.sub(r"^(\[[^\]]*\]\s*)+", "", line)
 
 
+def resampled_command(ffmpeg: str, path: Path, rate: int, how: Decoding) -> list[str]:
+    """ffmpeg arguments that decode what `decode_command` does through `-i`, whose filter graph
+    is built again where the audio changes its sample rate or channel layout mid-stream (two
+    recordings joined into one file), and which decodes on past damaged packets, where `amovie`
+    stops at both. Its PCM is `decode_command`'s without the silence that leads a late audio
+    stream (`how.lead_s`)."""
+    # a gap in the timestamps (packets lost to damage) is filled with silence, as it plays
+    resample = f"aresample={rate}:min_comp=0.05:min_hard_comp=0.05"
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", "file:" + str(path.absolute()),
+        "-map", f"0:a:{how.stream}", "-vn", "-sn", "-dn",
+        "-af", f"{how.mix}{resample},aformat=sample_fmts=s16:channel_layouts=mono",
+        "-f", "s16le", "-acodec", "pcm_s16le", "-flush_packets", "0", "-y", "pipe:1",
+    ]  # fmt: skip
+
+
+_FORMAT_CHANGE = re.compile(r"(Sample rate|Channel layout) change is not supported")
+
+
 @contextmanager
 def pcm_stream(
     path: Path,
@@ -159,62 +179,65 @@ def pcm_stream(
     `decoding(path)`, found here when not given).
 
     Every chunk but the last is exactly `chunk_bytes` long; the first is `first_bytes` long
-    when that is given, so that work on large chunks can start sooner. Problems found by ffmpeg
-    (no audio stream, corrupt or truncated data) raise MediaError when the stream ends."""
+    when that is given, so that work on large chunks can start sooner. Audio that is damaged or
+    changes its sample rate or channel layout mid-stream is decoded on through
+    `resampled_command` from where `decode_command` stopped. Problems found by ffmpeg (no audio
+    stream, corrupt or truncated data) raise MediaError when the stream ends."""
     if not path.is_file():
         raise MediaError(f"file not found: {path}")
     if path.stat().st_size == 0:
         raise MediaError("empty file (0 bytes)")
-    # ffmpeg writes into a socket, not a pipe: a read with MSG_WAITALL returns a whole chunk
-    # in one call, where a pipe returns each 32 KB ffmpeg writes, and every return has to
-    # take the GIL back from the thread doing the work.
-    ours, theirs = socket.socketpair()
-    with suppress(OSError):  # room for ffmpeg to run ahead while clips are written
-        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
-    command = decode_command(ffmpeg, path, rate, how=how or decoding(path, ffmpeg))
-    try:
-        proc = subprocess.Popen(
-            command,
-            stdout=theirs.fileno(),
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            process_group=0,  # Ctrl-C is for accentds to handle: it stops ffmpeg itself
-            preexec_fn=dies_with_us(),  # and a killed accentds takes ffmpeg with it
-        )
-    except BaseException:
-        ours.close()
-        raise
-    finally:
-        theirs.close()  # ffmpeg holds its end: the stream ends when ffmpeg does
-    assert proc.stderr is not None
-    errors: list[bytes] = []
-    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
-    drain.start()
+    how = how or decoding(path, ffmpeg)
+    decoders = [SocketProcess(decode_command(ffmpeg, path, rate, how=how))]
 
     # A reader thread keeps the socket drained, so ffmpeg decodes while this process works.
     ready: queue.Queue[bytes | None] = queue.Queue(maxsize=max(2, QUEUE_BYTES // chunk_bytes))
     stop = threading.Event()
 
     received = [0]
+    first = [0]  # bytes the first decoder gave, where a second one went on
+
+    def switched(got: int) -> bool:
+        """After the first decoder's end: where it stopped at damage or a change of format,
+        go on with `resampled_command`, which decodes past both, its first `got` bytes (less
+        the lead) skipped."""
+        code, stderr = decoders[0].finish()
+        stopped = code != 0 or _TRUNCATED.search(stderr) or _FORMAT_CHANGE.search(stderr)
+        if len(decoders) > 1 or stop.is_set() or not stopped or _NO_AUDIO.search(stderr):
+            return False
+        decoders.append(SocketProcess(resampled_command(ffmpeg, path, rate, how)))
+        if stop.is_set():  # the consumer stopped meanwhile
+            decoders[-1].proc.kill()
+        skip = max(0, got - round(how.lead_s * rate) * BYTES_PER_SAMPLE)
+        while skip > 0 and (data := decoders[-1].sock.recv(min(skip, 1 << 20))):
+            skip -= len(data)
+        first[0] = got
+        return True
 
     def reader() -> None:
         size = first_bytes or chunk_bytes
+        data = b""
         try:
             while not stop.is_set():
-                data = ours.recv(size, socket.MSG_WAITALL)
-                while data and len(data) < size:  # a signal cut the wait short, or the end
-                    more = ours.recv(size - len(data), socket.MSG_WAITALL)
-                    if not more:
-                        break
+                more = decoders[-1].sock.recv(size - len(data), socket.MSG_WAITALL)
+                if more:  # a signal may cut the wait short
                     data += more
-                if not data:
-                    break
+                    if len(data) < size:
+                        continue
+                elif not (len(decoders) == 1 and switched(received[0] + len(data))):
+                    break  # the end
+                if len(data) == size:
+                    received[0] += len(data)
+                    ready.put(data)
+                    data, size = b"", chunk_bytes
+            if data:
                 received[0] += len(data)
                 ready.put(data)
-                size = chunk_bytes
         except (OSError, ValueError):
             pass
         finally:
+            if len(decoders) > 1:  # started by this thread: it may not outlive it (see procs)
+                decoders[-1].finish()
             ready.put(None)
 
     pump = threading.Thread(target=reader, daemon=True)
@@ -231,21 +254,25 @@ def pcm_stream(
     finally:
         if not finished:
             stop.set()
-            proc.kill()
+            for decoder in list(decoders):
+                decoder.proc.kill()
             while pump.is_alive():  # unblock a reader waiting on a full queue
                 with suppress(queue.Empty):
                     ready.get(timeout=0.05)
         pump.join()
-        ours.close()
-        code = proc.wait()
-        drain.join()
-        proc.stderr.close()
-    stderr = b"".join(errors).decode("utf-8", "replace")
+        results = [decoder.finish() for decoder in decoders]
+    # where the second decoder gave nothing more, the first one's end is the file's; where it
+    # went on, what stopped the first (damage, not a change of format) still tells of damage
+    went_on = len(results) > 1 and received[0] > first[0]
+    code, stderr = results[-1] if went_on else results[0]
+    if went_on:
+        stderr += "\n" + results[0][1]
+        went_on = not _CUT_OFF.search(results[-1][1])  # past a damaged stretch, to the end
     if code != 0 and finished and not received[0]:  # it failed to open `path`
         stderr = _open_errors(ffmpeg, path) or stderr
     if code != 0 or _TRUNCATED.search(stderr) or _NO_AUDIO.search(stderr):
         decoded = 0.0 if _NO_AUDIO.search(stderr) else received[0] / BYTES_PER_SAMPLE / rate
-        raise MediaError(_reason(path, stderr), decoded_s=decoded if finished else 0.0)
+        raise MediaError(_reason(path, stderr), decoded_s=decoded if finished else 0.0, went_on=went_on)
 
 
 def _open_errors(ffmpeg: str, path: Path) -> str:
@@ -261,13 +288,14 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_ESTIMATED = "Estimating duration from bitrate"
 _PICTURE = re.compile(r"^\s*Stream #.*: Video: (?!.*\(attached pic\)).*$", re.MULTILINE)
 
 
 def header_duration(path: Path, ffmpeg: str) -> float | None:
     """The duration the file's header gives, None where it gives none: a WAV file's data chunk
     size (ffmpeg estimates a WAV's duration from the file's size, so a WAV cut short looks
-    whole to it), else ffmpeg's `Duration:`."""
+    whole to it), else ffmpeg's `Duration:` where it is not an estimate."""
     declared = wav_declared_duration(path)
     if declared is not None:
         return declared
@@ -280,8 +308,11 @@ def header_duration(path: Path, ffmpeg: str) -> float | None:
         return None
     said = done.stderr.decode("utf-8", "replace")
     match = _DURATION.search(said)
-    if not match or _PICTURE.search(said):
-        return None  # a video's duration is its longest stream's, often the picture's
+    if not match or _PICTURE.search(said) or _ESTIMATED in said:
+        # a video's duration is its longest stream's, often the picture's; an MP3 without a
+        # frame count (a VBR one without its Xing header, MP3s joined) gets its size over its
+        # first frame's bitrate, far too long where it starts with silence
+        return None
     hours, minutes, seconds = match.groups()
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 

@@ -27,11 +27,13 @@ class Decoding:
     `stream`: the audio stream a player plays (the first marked default, else the first), as
     its number among the audio streams; `start_s`: the file's start time (ffmpeg's `start:`,
     from which `-ss` counts) where that stream starts more than LATE_AUDIO_S later (a video
-    whose sound begins after its picture), else None; `mix`: see `mono_mix`."""
+    whose sound begins after its picture), else None; `lead_s`: how much later than that the
+    stream starts (the silence that leads it); `mix`: see `mono_mix`."""
 
     stream: int = 0
     start_s: float | None = None
     mix: str = ""
+    lead_s: float = 0.0
 
 
 def decoding(path: Path, ffmpeg: str) -> Decoding:
@@ -60,11 +62,13 @@ def _decoding(path: Path, ffmpeg: str, version: tuple[int, int, int] | None) -> 
     described = [streams[index] for index in sorted(streams)]  # `a:N` counts in file order
     stream = next((n for n, text in enumerate(described) if "(default)" in text), 0)
     start_s = None
+    lead_s = 0.0
     file_start = _START.search(said)
     ours = _STREAM_START.search(described[stream]) if described else None
     if file_start and ours and float(ours.group(1)) - float(file_start.group(1)) > LATE_AUDIO_S:
         start_s = float(file_start.group(1))
-    return Decoding(stream, start_s, mono_mix(path, ffmpeg, stream))
+        lead_s = float(ours.group(1)) - start_s
+    return Decoding(stream, start_s, mono_mix(path, ffmpeg, stream), lead_s)
 
 
 CANCEL_DB = 20.0  # the side (L - R) this much louder than the mid (L + R): channels that cancel

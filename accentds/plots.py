@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import warnings
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -50,8 +51,10 @@ def _figure(width: float = 7.0, height: float = 4.0) -> Any:
 
 def _png(fig: Any) -> bytes:
     buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png")
+    with warnings.catch_warnings():  # a name in a script the font lacks is drawn as boxes
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        fig.tight_layout()
+        fig.savefig(buffer, format="png")
     return buffer.getvalue()
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 _PR_SET_PDEATHSIG = 1
+SOCKET_BUFFER = 1 << 20  # asked for; the kernel may give less
 _prctl: Callable[..., int] | None = None
 if sys.platform.startswith("linux"):
     try:
@@ -97,3 +100,47 @@ def signals_held() -> Iterator[None]:
             signal.signal(signum, handler)
         if caught:
             signal.raise_signal(caught[0])  # now, to the handler the command had
+
+
+class SocketProcess:
+    """A child process (ffmpeg) writing into a socket, `sock`, its stderr read by a thread of
+    its own; it dies with the thread that started it."""
+
+    def __init__(self, command: list[str]) -> None:
+        # ffmpeg writes into a socket, not a pipe: a read with MSG_WAITALL returns a whole chunk
+        # in one call, where a pipe returns each 32 KB ffmpeg writes, and every return has to
+        # take the GIL back from the thread doing the work.
+        self.sock, theirs = socket.socketpair()
+        with suppress(OSError):  # room for ffmpeg to run ahead while clips are written
+            theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+        try:
+            self.proc = subprocess.Popen(
+                command,
+                stdout=theirs.fileno(),
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                process_group=0,  # Ctrl-C is for accentds to handle: it stops ffmpeg itself
+                preexec_fn=dies_with_us(),  # and a killed accentds takes ffmpeg with it
+            )
+        except BaseException:
+            self.sock.close()
+            raise
+        finally:
+            theirs.close()  # ffmpeg holds its end: the stream ends when ffmpeg does
+        stderr = self.proc.stderr
+        assert stderr is not None
+        self.errors: list[bytes] = []
+        self.drain = threading.Thread(target=lambda: self.errors.append(stderr.read()), daemon=True)
+        self.drain.start()
+        self.result: tuple[int, str] | None = None
+
+    def finish(self) -> tuple[int, str]:
+        """Wait for the process to end: its exit code and what it said on stderr."""
+        if self.result is None:
+            self.sock.close()
+            code = self.proc.wait()
+            self.drain.join()
+            assert self.proc.stderr is not None
+            self.proc.stderr.close()
+            self.result = (code, b"".join(self.errors).decode("utf-8", "replace"))
+        return self.result

@@ -10,6 +10,7 @@ deadline (`[pull] url_timeout_s`) can be stopped: it fails alone and the others 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -31,35 +32,56 @@ from .urls import normalise_url
 from .views import refresh_manifest
 from .workspace import Workspace
 
-MEDIA_EXTENSIONS = frozenset(
-    [
-        ".mp4",
-        ".mkv",
-        ".webm",
-        ".mov",
-        ".avi",
-        ".m4v",
-        ".mpg",
-        ".mpeg",
-        ".ts",
-        ".flv",
-        ".3gp",
-        ".wmv",
-        ".ogv",
-        ".mp3",
-        ".m4a",
-        ".aac",
-        ".wav",
-        ".flac",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".wma",
-        ".mka",
-        ".aiff",
-        ".aif",
-    ]
+# video, also from camcorders (.mts, .m2ts), DVDs (.vob), broadcast and editing (.mxf, .dv)
+_VIDEO = (
+    ".mp4",
+    ".mkv",
+    ".webm",
+    ".mov",
+    ".avi",
+    ".m4v",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".mts",
+    ".m2ts",
+    ".m2t",
+    ".vob",
+    ".mxf",
+    ".dv",
+    ".flv",
+    ".f4v",
+    ".3gp",
+    ".3g2",
+    ".wmv",
+    ".asf",
+    ".ogv",
 )
+# audio, also phone voice memos (.amr, .caf), audiobooks (.m4b), web audio (.weba)
+_AUDIO = (
+    ".mp3",
+    ".m4a",
+    ".m4b",
+    ".aac",
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".weba",
+    ".wma",
+    ".mka",
+    ".aiff",
+    ".aif",
+    ".aifc",
+    ".amr",
+    ".caf",
+    ".ac3",
+    ".mp2",
+    ".wv",
+    ".spx",
+)
+MEDIA_EXTENSIONS = frozenset(_VIDEO + _AUDIO)
 SUBTITLE_EXTENSIONS = (".vtt", ".srt")
 
 
@@ -113,6 +135,16 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
     for item in expanded:
         unique.setdefault(normalise_url(item) if is_url(item) else item, item)
     return list(unique.values())
+
+
+DISK_FULL = "no space left on device: free some space and run the same pull again"
+
+
+def os_failure(exc: OSError) -> str:
+    """Why an OSError failed a pull, with what to do when the disk is full."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DISK_FULL
+    return f"{exc.strerror or exc}"
 
 
 def _hidden(relative: Path) -> bool:
@@ -332,7 +364,7 @@ def pull(
                 return [replace(r, item=item) if r.item == url else r for r in results]
             return [pull_file(workspace, item, binary, licence)]
         except OSError as exc:
-            return [PullResult(item, "failed", reason=f"{exc.strerror or exc}")]
+            return [PullResult(item, "failed", reason=os_failure(exc))]
 
     results: list[PullResult] = []
     pool = ThreadPoolExecutor(max_workers=max(1, workers))

@@ -4,6 +4,7 @@ deadline (`[pull] url_timeout_s`), so that one slow URL fails alone."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import multiprocessing
 import os
@@ -18,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import pull as pulling
 from .captions import extract_embedded_subtitles
 from .errors import AccentdsError
 from .files import now_iso, sha256_file
@@ -125,6 +127,7 @@ _ADVICE = [
     (r"HTTP Error 5\d\d|Connection refused|Name or service not known|resolve|No route|unreachable",
      "the site did not answer: check the address and the network, then run the same pull again"),
     (r"Unsupported URL", "no video or audio found: give the address of a video's page or of the media file"),
+    (r"Did not get any data blocks", "the server sent an empty file: check the address in a browser"),
 ]  # fmt: skip
 
 
@@ -135,8 +138,15 @@ _CUT_SHORT = (
 )
 
 
-def _failure(message: str) -> str:
-    """The reason a URL failed, with what to do about it where that is known."""
+def _failure(message: str, exc: BaseException | None = None) -> str:
+    """The reason a URL failed, with what to do about it where that is known: of a
+    DownloadError `exc`, from the error yt-dlp's own message hides (a full disk)."""
+    cause = getattr(exc, "exc_info", None)
+    cause = cause[1] if isinstance(cause, tuple) and len(cause) > 1 else None
+    while isinstance(cause, BaseException):
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+            return pulling.DISK_FULL
+        cause = cause.__cause__ or cause.__context__
     reason = _clean_error(message)
     for pattern, advice in _ADVICE:
         if re.search(pattern, reason):
@@ -222,7 +232,7 @@ def _url_worker(out: Any, root: str, url: str, ffmpeg: str, licence: str, parent
     try:
         pull_url(Workspace(Path(root)), url, ffmpeg, licence, lambda r: out.send(("result", r)))
     except OSError as exc:
-        out.send(("result", PullResult(url, "failed", reason=f"{exc.strerror or exc}")))
+        out.send(("result", PullResult(url, "failed", reason=pulling.os_failure(exc))))
     except Exception as exc:  # a failure of this URL alone
         out.send(("result", PullResult(url, "failed", reason=f"{type(exc).__name__}: {exc}")))
     out.send(("end", None))
@@ -368,7 +378,7 @@ def _pull_entry(
         )
         return _commit(workspace, item, staging, source, note)
     except yt_dlp.utils.DownloadError as exc:
-        return PullResult(item, "failed", reason=_failure(str(exc)))
+        return PullResult(item, "failed", reason=_failure(str(exc), exc))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -233,6 +233,9 @@ def to_markdown(rep: Report) -> str:
     return "\n".join(lines)
 
 
+KEY_WIDTH = 32  # a longer breakdown key may be cut short on a narrow terminal
+
+
 def rich_tables(rep: Report) -> list[Table]:
     """Tables for the terminal: stages (with progress), region targets, warnings, then one
     per breakdown. Every value is shown as text (no rich markup is interpreted)."""
@@ -261,7 +264,10 @@ def rich_tables(rep: Report) -> list[Table]:
         tables.append(warn)
     for name in BREAKDOWNS:
         table = Table(title=f"by {name}", box=None, pad_edge=False)
-        table.add_column(name)
+        keys = [key_text(r.key) for r in rep.breakdowns[name]]
+        # keys whole, on one line each: a source id cut short names no source, and "noisy quiet"
+        # wrapped reads as two rows
+        table.add_column(name, no_wrap=True, min_width=min(KEY_WIDTH, max(map(len, [name, *keys]))))
         for column in BREAKDOWN_HEADER:
             table.add_column(column, justify="left" if column == "not publishable" else "right")
         for r in rep.breakdowns[name]:

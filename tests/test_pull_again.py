@@ -131,3 +131,18 @@ def test_pulling_again_what_a_pull_left_uncut_says_it_is_cut_now(workspace: Work
     assert lines[1].startswith(f"cut       {sid}     8 clips")
     again = run_cli("pull", str(SAMPLE), cwd=workspace.root)
     assert again.stdout.splitlines()[0] == f"have      {sid}  already pulled, nothing to do  {SAMPLE}"
+
+
+def test_two_copies_of_one_file_in_one_pull_are_named_as_such(workspace: Workspace, tmp_path: Path) -> None:
+    """The copy pulled second is no source of its own: it is the other, cut in this run, not
+    a source left uncut for later. Pulled side by side, either copy may be the one pulled."""
+    copy = tmp_path / "copy of sample.mp4"
+    copy.write_bytes(SAMPLE.read_bytes())
+    done = run_cli("pull", str(SAMPLE), str(copy), cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    [sid] = [s.source_id for s in workspace.read_sources()]
+    lines = done.stdout.splitlines()
+    pulled = f"pulled    {sid}  0.6 min  "
+    same = f"have      {sid}  already pulled, the same file as another in this pull  "
+    assert lines[:2] in ([pulled + str(SAMPLE), same + str(copy)], [same + str(SAMPLE), pulled + str(copy)])
+    assert lines[2].startswith(f"cut       {sid}     8 clips")

@@ -94,3 +94,30 @@ def test_an_8_khz_workspace_flags_no_clip_narrowband(tmp_path: Path) -> None:
     assert (
         sum(n for key, n in _flags(other.root).items() if "narrowband" in key) == len(other.read_clips()) > 0
     )
+
+
+def test_a_narrow_terminal_shows_each_breakdown_key_whole_on_one_line(sample_ws: Workspace) -> None:
+    """A source id cut to `file-c2a6…` names no source, and a speaker wrapped onto two lines
+    reads as two rows: keys stay whole; the other columns give way."""
+    clips = sorted(c.clip_id for c in sample_ws.read_clips())
+    speaker = "Morag MacDonald-Fraser of Auchtermuchty"[:32]
+    labelled = run_cli("label", *clips, "--speaker", speaker, "--accept", cwd=sample_ws.root)
+    assert labelled.returncode == 0, labelled.stderr
+    [source] = sample_ws.read_sources()
+    done = run_cli("report", cwd=sample_ws.root, env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line for line in lines if line.startswith(f"{source.source_id} ")], done.stdout
+    assert [line for line in lines if line.startswith(f"{speaker} ")], done.stdout
+
+
+def test_plots_of_a_name_the_font_cannot_draw_print_no_python_warning(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    clips = sorted(c.clip_id for c in sample_ws.read_clips())
+    labelled = run_cli("label", *clips, "--speaker", "李明", "--accept", cwd=sample_ws.root)
+    assert labelled.returncode == 0, labelled.stderr
+    done = run_cli("report", "--plots", str(tmp_path / "plots"), cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "plots.py" not in done.stderr, done.stderr
+    assert (tmp_path / "plots" / "speakers.png").stat().st_size > 0

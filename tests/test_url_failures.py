@@ -235,3 +235,16 @@ def test_a_url_in_a_list_may_be_followed_by_a_note(
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(s.origin for s in workspace.read_sources()) == sorted([url, str(named)])
     check_consistent(workspace)
+
+
+def test_an_empty_file_from_a_server_says_so(site: Site, workspace: Workspace) -> None:
+    (site.root / "empty.mp4").write_bytes(b"")
+    url = site.url("empty.mp4")
+    done = run_cli("pull", url, cwd=workspace.root)
+    assert done.returncode == 1, done.stdout
+    assert done.stderr.splitlines()[0] == (
+        f"failed    {url}: Did not get any data blocks "
+        "(the server sent an empty file: check the address in a browser)"
+    )
+    assert workspace.read_sources() == []
+    assert list(workspace.raw.iterdir()) == []

@@ -101,6 +101,7 @@ def pull_cmd(
             ws.config.labels, {k: v for k, v in (("speaker", speaker), ("accent", accent)) if v is not None}
         )
     before = totals(ws)
+    known = {s.source_id for s in ws.read_sources()}
     failed = 0
     new_ids: list[str] = []
     restored: list[str] = []
@@ -116,7 +117,9 @@ def pull_cmd(
                 trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
         elif result.status == "exists" and result.source:
             todo = "" if licence or speaker is not None or accent is not None else ", nothing to do"
-            if result.source.source_id not in ws.read_cuts():  # the cut comes below, or later
+            if result.source.source_id not in known:  # two copies of one file in this pull
+                todo = ", the same file as another in this pull"
+            elif result.source.source_id not in ws.read_cuts():  # the cut comes below, or later
                 todo = ", not cut yet (`accentds cut` cuts it)" if no_cut else ", not cut yet"
             if result.note:
                 todo = f"; {escape(result.note)}"
