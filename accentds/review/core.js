@@ -15,7 +15,7 @@ export const el = {
   filters: $("filters"), queue: $("queue"), scroller: $("queue-scroll"), queueCount: $("queue-count"),
   empty: $("empty"), clip: $("clip"), title: $("clip-title"), status: $("clip-status"),
   position: $("clip-position"), meta: $("clip-meta"), quality: $("clip-quality"), player: $("player"), playing: $("playing"),
-  conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
+  offline: $("offline"), conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
   draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"), carry: $("carry"), recut: $("recut"), recutText: $("recut-text"),
   filter: {
     status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker"),
@@ -124,12 +124,31 @@ export function putRow(row) {
 // the server's access token, given in the page's HTML; every request sends it
 const TOKEN = document.querySelector('meta[name="accentds-token"]')?.content || "";
 
+export const UNREACHABLE = "the review server does not answer: start `accentds review` again and open the address it prints";
+
+// every request: a server that does not answer (stopped, or restarted with another token) is
+// told in a banner that stays until it answers again, and the request's caller gets status 0
+// and that reason instead of an exception
 export async function api(path, options = {}) {
   const headers = { ...options.headers, "X-Accentds-Token": TOKEN };
-  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
+  let response;
+  try {
+    response = await fetch(path, { credentials: "same-origin", ...options, headers });
+  } catch {
+    reachable(false, `Cannot reach the server: ${UNREACHABLE}.`);
+    return { status: 0, ok: false, body: { error: UNREACHABLE } };
+  }
   let body = null;
   try { body = await response.json(); } catch { body = null; }
+  if (response.status === 401) reachable(false, `The server refused this page: ${body?.error || "it needs its access token"}.`);
+  else reachable(true);
   return { status: response.status, ok: response.ok, body };
+}
+
+function reachable(yes, why = "") {
+  if (!el.offline) return;
+  el.offline.hidden = yes;
+  if (!yes) el.offline.textContent = why;
 }
 
 // whether keys pressed now are typed into a field rather than being the page's keys
