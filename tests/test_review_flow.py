@@ -223,6 +223,26 @@ def test_a_double_press_of_accept_accepts_one_clip(ws: Workspace, page) -> None:
     assert set(labels(ws)) == {ids[0], ids[1]}
 
 
+def test_a_double_press_held_stays_told_when_the_first_save_answers_late(ws: Workspace, page) -> None:
+    """On a busy machine the first save's answer came after the second press and replaced
+    "press the key again" with "… accepted.": the reviewer took the clip shown for accepted."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    held: list[sync_api.Route] = []
+    page.route("**/labels", lambda route: held.append(route))  # the first save answers late
+    page.evaluate(DOUBLE_PRESS, 100)
+    wait_shown(page, ids[1])
+    assert "again" in page.text_content("#message")
+    while not held:
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    page.unroute("**/labels")
+    wait_saved(page)
+    assert set(labels(ws)) == {ids[0]}
+    message = page.text_content("#message")
+    assert "accepted" in message and "press the key again" in message
+    assert shown(page) == ids[1] and page.text_content("#clip-status") == "pending"
+
+
 def test_a_held_down_accept_key_accepts_one_clip(ws: Workspace, page) -> None:
     """A key held down repeats about every 33 ms: the guard held only every other press, so a
     second of A held accepted 15 clips nobody heard. Its repeats are no presses now; a held J

@@ -79,6 +79,7 @@ export function show(index) {
     return;
   }
   state.index = index;
+  state.held = null;
   const clip = state.clips[index];
   const stashed = state.stash.get(clip.clip_id);
   state.base = stashed ? stashed.base : { ...clip };

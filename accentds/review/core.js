@@ -44,6 +44,7 @@ export const state = {
   saving: null,      // "bulk" while a bulk action is under way
   sending: new Map(), // clip id -> how many saves of it are sent and not yet answered
   guardUntil: 0,     // save keys are held until then (performance.now())
+  held: null,        // the clip shown when a save key was held by that guard
   known: null,       // {clips, labels}: the server's state the rows shown were read at
 };
 

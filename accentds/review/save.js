@@ -10,6 +10,7 @@ import { fill, go, move, show, showConflict, showHead, stashEdits, updateDraftMa
 // one after another; each answer is applied to its own clip, wherever the page is by then.
 // Until it is saved, a clip's edits stay in the stash: a refused save loses nothing.
 let chain = Promise.resolve();
+const HELD = "This clip just appeared: press the key again to save it.";
 const made = new Map(); // "clip id@version" -> the row a save from this page made of that version
 
 // `base` with the saves this page made of it since applied (a clip saved again before the
@@ -33,8 +34,9 @@ export function save(action) {
   const sent = formValues(); // the fields as sent: what is typed after belongs to the next clip
   const typed = Object.keys(changes(state.prefill || state.base, sent)).length > 0;
   if (performance.now() < state.guardUntil && !typed) {
-    say("This clip just appeared: press the key again to save it.");
+    say(HELD);
     state.guardUntil = 0;
+    state.held = clip.clip_id; // the answer to the save before says so again
     return;
   }
   const clipId = clip.clip_id;
@@ -118,7 +120,9 @@ function saved(job, values, base, status, body) {
       return;
     }
     const end = here && !job.next ? " That was the last clip in this view." : "";
-    say(`${what}${end}`, kind);
+    // a press held on the clip shown is not hidden by the answer to the save before it
+    const held = !here && state.held && state.held === current()?.clip_id ? ` ${HELD}` : "";
+    say(`${what}${end}${held}`, held ? "warn" : kind);
   } else if (status === 409) {
     const mine = {};
     for (const [name, value] of Object.entries(values)) {
