@@ -498,6 +498,26 @@ def test_a_recut_while_reviewing_is_noticed_and_labels_are_found(ws: Workspace, 
     assert page.text_content("#progress").startswith(f"1 of {len(new_ids)} reviewed")
 
 
+def test_a_save_refused_after_a_recut_does_not_claim_to_show_the_clip_the_labels_moved_to(
+    ws: Workspace, page
+) -> None:
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.keyboard.press("a")
+    wait_shown(page, ids[1])
+    wait_saved(page)
+    page.keyboard.press("k")
+    wait_shown(page, ids[0])
+    recut(ws)
+    moved_to = next(cid for cid, row in labels(ws).items() if row["status"] == "accepted")
+    page.wait_for_selector("#recut", state="visible", timeout=15_000)
+    page.keyboard.press("x")
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('moved to')")
+    message = page.text_content("#message")
+    assert message.startswith("Not saved") and moved_to in message and "Reload" in message
+    assert "shown here" not in message
+    assert shown(page) == ids[0]  # the list still holds the clips as they were: Reload shows them
+
+
 def test_reload_after_a_recut_keeps_unsaved_edits_of_the_clips_it_kept(ws: Workspace, page) -> None:
     ids = [c.clip_id for c in ws.read_clips()]
     page.on("dialog", lambda dialog: dialog.accept())  # a "leave this page?" would be answered yes

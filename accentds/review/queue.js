@@ -179,12 +179,13 @@ function successor(old) {
 }
 
 // -- changes made elsewhere: a re-cut, labels saved in another tab or by the CLI ----------
-export async function whereIs(clipId) {
+// (`shown`: the page goes to that clip; a refused save stays where it is)
+export async function whereIs(clipId, shown = true) {
   const { ok, body } = await api(`/api/clip/${encodeURIComponent(clipId)}/moved`);
   if (!ok || body.exists) return null;
   const why = body.why ? ` (${body.why})` : "";
   const message = body.to
-    ? `Clip ${clipId} no longer exists${why}: its labels moved to ${body.to}, shown here.`
+    ? `Clip ${clipId} no longer exists${why}: its labels moved to ${body.to}${shown ? ", shown here" : ""}.`
     : `Clip ${clipId} no longer exists${why}; its labels, if any, are kept as orphans (accentds labels orphans).`;
   return { to: body.to, message };
 }

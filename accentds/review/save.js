@@ -148,7 +148,7 @@ function saved(job, values, base, status, body) {
   } else if (status === 404) {
     showRecut();
     refused(job, "");
-    whereIs(clipId).then((gone) => say(`Not saved: ${gone ? gone.message : `clip ${clipId} no longer exists.`} Reload to see the clips as they are now.`, "error"));
+    whereIs(clipId, false).then((gone) => say(`Not saved: ${gone ? gone.message : `clip ${clipId} no longer exists.`} Reload to see the clips as they are now.`, "error"));
   } else {
     refused(job, `Not saved: ${body?.error || `error ${status}`}`);
   }
