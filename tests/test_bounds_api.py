@@ -127,3 +127,35 @@ def test_bad_bounds_unknown_clips_and_a_running_cut(ws: Workspace, client: TestC
     )
     assert forged.status_code == 415
     assert len(ws.read_clips()) == 8
+
+
+def test_the_editor_opens_on_a_clip_near_the_start_of_an_opus_source(
+    workspace: Workspace, make_media
+) -> None:
+    """An Opus source's decode after a seek starts 12 ms into the timeline the cut reads:
+    the window of a clip within 3 s of the start began before the first decoded sample, and
+    the editor said "ffmpeg could not decode the source" for the first clips of every WebM."""
+    from accentds.cut import cut
+    from accentds.pull import pull
+
+    pull(workspace, [str(make_media("talk.webm", "-c:a", "libopus", "-b:a", "48k"))], workers=1)
+    cut(workspace, workers=1)
+    first = workspace.read_clips()[0]
+    assert first.start < 3.0
+    client = TestClient(create_app(workspace, reviewer="tester"))
+    wave = client.get(f"/api/clip/{first.clip_id}/wave")
+    assert wave.status_code == 200, wave.text
+    body = wave.json()
+    assert body["begin"] == 0.0 and body["stop"] == pytest.approx(first.end + 3.0, abs=0.01)
+    audio = client.get(f"/api/clip/{first.clip_id}/wave.wav")
+    assert audio.status_code == 200
+    samples, rate = soundfile.read(io.BytesIO(audio.content), dtype="int16")
+    # the window holds the clip's own samples where the clip lies in it, to the sample
+    clip, _ = soundfile.read(str(workspace.abs(first.path)), dtype="int16")
+    at = round(first.start * rate)
+    assert (samples[at : at + len(clip)] == clip).all()
+    # and a boundary edit to the very start of the source is cut there
+    edited = post(client, first.clip_id, {"start": 0.0, "end": first.end, "version": 0})
+    assert edited.status_code == 200, edited.text
+    [clip_row] = edited.json()["clips"]
+    assert clip_row["start"] == 0.0
