@@ -223,6 +223,29 @@ def test_a_double_press_of_accept_accepts_one_clip(ws: Workspace, page) -> None:
     assert set(labels(ws)) == {ids[0], ids[1]}
 
 
+def test_held_play_and_editor_keys_act_once(ws: Workspace, page) -> None:
+    """A held Space played and paused the clip with every repeat (about 30 a second), and a
+    held B opened and closed the boundary editor as often, ending wherever it stopped."""
+    page.evaluate(
+        "() => { window.plays = 0; document.querySelector('#player')"
+        ".addEventListener('play', () => { window.plays += 1; }); }"
+    )
+    for _ in range(20):  # the first keydown, then its repeats, as a keyboard sends them
+        page.keyboard.down(" ")
+        page.wait_for_timeout(33)
+    page.keyboard.up(" ")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.plays") == 1
+    assert not page.evaluate("document.querySelector('#player').paused")
+    assert page.is_hidden("#bounds-body")
+    for _ in range(20):
+        page.keyboard.down("b")
+        page.wait_for_timeout(33)
+    page.keyboard.up("b")
+    page.wait_for_timeout(300)
+    assert page.is_visible("#bounds-body")
+
+
 def test_a_double_press_held_stays_told_when_the_first_save_answers_late(ws: Workspace, page) -> None:
     """On a busy machine the first save's answer came after the second press and replaced
     "press the key again" with "… accepted.": the reviewer took the clip shown for accepted."""

@@ -76,7 +76,9 @@ function enter(name) {
 }
 
 // -- keyboard ----------------------------------------------------------------------------
-const ONCE = ["a", "x", "s", "u"]; // keys that write: a held key's repeats are not presses
+// keys that write, and play / replay / context: a held key's repeats are not presses (a held
+// Space played and paused the clip 30 times a second)
+const ONCE = ["a", "x", "s", "u", " ", "r", "c"];
 
 function onKey(event) {
   if (el.confirm.open) return; // the dialog's own keys: Enter confirms, Esc cancels
@@ -92,7 +94,7 @@ function onKey(event) {
   }
   if (typing(active) || event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.repeat && ONCE.includes(event.key.toLowerCase())) {
-    event.preventDefault(); // held down: A, X, S and U act once (J and K go on moving)
+    event.preventDefault(); // held down: these act once (J and K, ← and → go on)
     return;
   }
   if (event.shiftKey && ["A", "X"].includes(event.key)) {
