@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import shutil
+from pathlib import Path
 
 import pytest
 import soundfile
 
 pytest.importorskip("fastapi", reason="the review app needs fastapi (pip install -e '.[test]')")
 
+from conftest import fill_disk, small_disk
 from fastapi.testclient import TestClient
 
 from accentds.bounds import bounds_csv
@@ -159,3 +162,24 @@ def test_the_editor_opens_on_a_clip_near_the_start_of_an_opus_source(
     assert edited.status_code == 200, edited.text
     [clip_row] = edited.json()["clips"]
     assert clip_row["start"] == 0.0
+
+
+def test_a_split_on_a_full_disk_names_the_file_and_changes_nothing(sample_root: Path, tmp_path: Path) -> None:
+    """The re-cut clip's WAV file cannot be written: the page is told why in one line (it
+    showed "error 500", the terminal a traceback), and the clip stays as it was."""
+    with small_disk(tmp_path / "small") as mount:
+        ws = Workspace(Path(shutil.copytree(sample_root, mount / "ws")))
+        clip = ws.read_clips()[2]
+        client = TestClient(create_app(ws, reviewer="tester"))
+        assert client.get("/api/queue").status_code == 200
+        fill_disk(mount / "filler")
+        middle = round((clip.start + clip.end) / 2, 3)
+        body = {"start": clip.start, "end": clip.end, "split_at": middle, "version": 0}
+        answer = post(client, clip.clip_id, body)
+        assert answer.status_code == 507
+        error = answer.json()["error"]
+        assert error.startswith("No space left on device (clips/") and "free some space" in error
+        assert str(mount) not in error  # the page is never told where the workspace lies
+        (mount / "filler").unlink()
+        assert [c.clip_id for c in Workspace(ws.root).read_clips()] == [c.clip_id for c in ws.read_clips()]
+        assert clip.clip_id in {c.clip_id for c in Workspace(ws.root).read_clips()}
