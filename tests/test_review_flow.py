@@ -590,6 +590,30 @@ def journal_lines(ws: Workspace) -> list[str]:
     return ws.labels_journal.read_text().splitlines() if ws.labels_journal.exists() else []
 
 
+def test_a_filter_picked_with_the_mouse_gives_the_keys_back_to_the_page(ws: Workspace, page) -> None:
+    """The select kept the focus: the reviewer's next X did nothing, and an A chose the
+    "accepted" filter instead of accepting the clip."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.click("#filter-status")
+    page.select_option("#filter-status", "pending")
+    page.keyboard.press("x")
+    wait_shown(page, ids[1])
+    wait_saved(page)
+    assert labels(ws)[ids[0]]["status"] == "rejected"
+    page.wait_for_timeout(600)  # past the guard of the clip the save moved on to
+    page.keyboard.press("a")
+    wait_shown(page, ids[2])
+    wait_saved(page)
+    assert page.input_value("#filter-status") == "pending"
+    assert labels(ws)[ids[1]]["status"] == "accepted"
+    # browsed with the arrow keys, a filter keeps them (↓ is the next option, not the next clip)
+    page.focus("#filter-accent")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    accents = page.eval_on_selector_all("#filter-accent option", "els => els.map(e => e.value)")
+    assert page.input_value("#filter-accent") == accents[2]
+
+
 def test_filters_bulk_accept_with_a_count_and_undo(ws: Workspace, page) -> None:
     clips = ws.read_clips()
     ids = [c.clip_id for c in clips]

@@ -128,7 +128,17 @@ el.scroller.addEventListener("scroll", onScroll, { passive: true });
 window.addEventListener("resize", () => { measureQueue(); renderQueue(); });
 // after a click on a button, keys act on the page again (Space plays rather than clicking twice)
 document.addEventListener("click", (event) => event.target.closest?.("button")?.blur());
-el.filters.addEventListener("change", () => { stashEdits(); applyFilters(current()?.clip_id); });
+// a filter picked with the mouse gives the keys back to the page: A, X, J went to the select
+// (A chose the "accepted" filter, X and J did nothing); one browsed with the arrow keys keeps them
+let pointed = false;
+el.filters.addEventListener("pointerdown", () => { pointed = true; });
+el.filters.addEventListener("keydown", () => { pointed = false; });
+el.filters.addEventListener("change", (event) => {
+  stashEdits();
+  applyFilters(current()?.clip_id);
+  if (pointed && event.target.tagName === "SELECT") event.target.blur();
+  pointed = false;
+});
 el.filter.search.addEventListener("input", () => { stashEdits(); applyFilters(current()?.clip_id); });
 el.filters.addEventListener("submit", (event) => event.preventDefault());
 $("labels").addEventListener("submit", (event) => event.preventDefault());
