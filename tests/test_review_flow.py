@@ -590,6 +590,24 @@ def journal_lines(ws: Workspace) -> list[str]:
     return ws.labels_journal.read_text().splitlines() if ws.labels_journal.exists() else []
 
 
+def test_a_click_on_the_players_timeline_gives_the_keys_back_to_the_page(ws: Workspace, page) -> None:
+    """The audio player's own controls kept every key once clicked (to scrub, say): Space,
+    J and A did nothing, with no word why, until a click elsewhere."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.wait_for_function("() => document.querySelector('#player').duration > 0")
+    box = page.locator("#player").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.querySelector('#player').currentTime > 0.5")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => !document.querySelector('#player').paused")
+    page.keyboard.press("j")
+    wait_shown(page, ids[1])
+    page.keyboard.press("a")
+    wait_shown(page, ids[2])
+    wait_saved(page)
+    assert labels(ws)[ids[1]]["status"] == "accepted"
+
+
 def test_a_filter_picked_with_the_mouse_gives_the_keys_back_to_the_page(ws: Workspace, page) -> None:
     """The select kept the focus: the reviewer's next X did nothing, and an A chose the
     "accepted" filter instead of accepting the clip."""

@@ -128,6 +128,12 @@ el.scroller.addEventListener("scroll", onScroll, { passive: true });
 window.addEventListener("resize", () => { measureQueue(); renderQueue(); });
 // after a click on a button, keys act on the page again (Space plays rather than clicking twice)
 document.addEventListener("click", (event) => event.target.closest?.("button")?.blur());
+// so after a click on the player's own controls (its timeline, say), which kept every key:
+// Space, J and A did nothing until a click elsewhere
+// (its pointer events stay inside it: a focus not from the keyboard is a click)
+el.player.addEventListener("focus", () => setTimeout(() => {
+  if (document.activeElement === el.player && !el.player.matches(":focus-visible")) el.player.blur();
+}));
 // a filter picked with the mouse gives the keys back to the page: A, X, J went to the select
 // (A chose the "accepted" filter, X and J did nothing); one browsed with the arrow keys keeps them
 let pointed = false;
