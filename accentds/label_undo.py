@@ -78,7 +78,13 @@ def undo_tx(workspace: Workspace, tx_id: str, reviewer: str = "") -> list[Change
             raise AccentdsError(f"change {tx_id} was undone already")
         target = records[index]
         clips = {c["clip"] for c in target["changes"]}
-        later = {c["clip"] for tx in records[index + 1 :] for c in tx["changes"]} & clips
+        # a later change undone since, and its undo, leave the clips as the target left them:
+        # the review page's U undoes its last changes one after another
+        after = records[index + 1 :]
+        ids = {tx.get("tx") for tx in after}
+        undone = {tx.get("undoes") for tx in after} & ids
+        live = [tx for tx in after if tx.get("tx") not in undone and tx.get("undoes") not in ids]
+        later = {c["clip"] for tx in live for c in tx["changes"]} & clips
         if later:
             raise AccentdsError(
                 f"{len(later)} clip(s) changed since ({', '.join(sorted(later)[:3])}); undo them one "

@@ -608,6 +608,33 @@ def test_a_click_on_the_players_timeline_gives_the_keys_back_to_the_page(ws: Wor
     assert labels(ws)[ids[1]]["status"] == "accepted"
 
 
+def test_u_pressed_three_times_undoes_the_three_last_changes(ws: Workspace, page) -> None:
+    """Three saves of one clip, then U U U: the second U's undo was refused (the first undo
+    had changed the clip "since"), or sent alongside the first and refused, and dropped."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    for n, (text, key) in enumerate((("one", "a"), ("two", "s"), ("three", "s"))):
+        page.keyboard.press("t")
+        page.keyboard.press("Control+a")
+        page.keyboard.type(text)
+        page.keyboard.press("Escape")
+        page.keyboard.press(key)
+        wait_shown(page, ids[1])
+        page.keyboard.press("k")
+        wait_shown(page, ids[0])
+        wait_saved(page)
+        assert labels(ws)[ids[0]]["transcript"] == text, n
+    page.keyboard.press("u")
+    page.keyboard.press("u")
+    page.keyboard.press("u")
+    page.wait_for_function(
+        "() => document.querySelector('#message').textContent.startsWith('Undone: accepted')"
+    )
+    row = labels(ws)[ids[0]]
+    assert row["status"] in ("", "pending") and row["transcript"] != "one"
+    assert page.input_value("#f-transcript") == DRAFT
+    assert page.text_content("#clip-status") == "pending"
+
+
 def test_a_filter_picked_with_the_mouse_gives_the_keys_back_to_the_page(ws: Workspace, page) -> None:
     """The select kept the focus: the reviewer's next X did nothing, and an A chose the
     "accepted" filter instead of accepting the clip."""

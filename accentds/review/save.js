@@ -238,7 +238,15 @@ export async function bulk(status) {
   }
 }
 
-export async function undoLast() {
+// U pressed again before the last undo was answered waits for it: sent together, the older
+// change's undo was refused (its clip "changed since") and dropped from the page's list
+let undoing = Promise.resolve();
+export function undoLast() {
+  undoing = undoing.then(undoOne, undoOne);
+  return undoing;
+}
+
+async function undoOne() {
   if (state.saving) { say("Still saving the last change…"); return; }
   await saves(); // U right after A undoes that A
   const last = state.undo.pop();
