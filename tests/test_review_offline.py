@@ -51,3 +51,31 @@ def test_a_stopped_server_is_told_on_the_page_and_nothing_typed_is_lost(
             )
             assert GONE in (page.text_content("#message") or "")
             page.wait_for_timeout(3500)  # another check for changes: still no script error
+
+
+def test_a_damaged_manifest_is_told_on_the_page_not_left_loading(
+    browser: sync_api.Browser, sample_ws: Workspace
+) -> None:
+    """sources.csv damaged (a hand edit, git's conflict lines) while the server runs: the page
+    said "loading…" for ever, its reason in a hidden line, and the terminal a traceback."""
+    with serving(sample_ws, "evening") as url:
+        good = sample_ws.sources_csv.read_bytes()
+        sample_ws.sources_csv.write_bytes(good + b'"broken,\n')
+        page = browser.new_page()
+        page.set_default_timeout(10_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url)
+        page.wait_for_selector("#offline", state="visible")
+        told = page.text_content("#offline") or ""
+        assert told.startswith("Cannot load the clips: manifests/sources.csv cannot be read")
+        assert "git checkout" in told and str(sample_ws.root) not in told
+        assert page.text_content("#progress") == "the clips could not be loaded"
+        page.wait_for_timeout(3500)  # the check for changes leaves it there
+        assert page.is_visible("#offline")
+        sample_ws.sources_csv.write_bytes(good)
+        page.reload()
+        page.wait_for_selector("#queue li")
+        assert page.is_hidden("#offline")
+        page.close()
+        assert errors == []

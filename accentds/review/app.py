@@ -115,6 +115,12 @@ def create_app(
         advice = ": free some space, then save again" if full else ""
         return json_error(507 if full else 500, f"{reason}{f' ({named})' if named else ''}{advice}")
 
+    @app.exception_handler(AccentdsError)
+    def accentds_error(_: Request, exc: AccentdsError) -> JSONResponse:
+        """A manifest that cannot be read (a hand edit, git's conflict lines) under any request:
+        its one line, with what to do, for the page to show."""
+        return json_error(500, relative(str(exc)))
+
     def manifest_rows() -> list[dict[str, Any]]:
         return build_manifest(workspace).to_pylist()
 

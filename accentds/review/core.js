@@ -147,9 +147,21 @@ export async function api(path, options = {}) {
 }
 
 function reachable(yes, why = "") {
-  if (!el.offline) return;
+  if (yes && problem !== "server") return;
+  problem = yes ? null : "server";
   el.offline.hidden = yes;
   if (!yes) el.offline.textContent = why;
+}
+
+let problem = null; // what the banner tells: "server" (not answering) or "load" (the list)
+
+// the list could not be loaded (a damaged manifest, say): told in the banner, which stays
+// until the list loads; the message line lies in the clip's panel, hidden without a clip
+export function cannotLoad(why) {
+  if (problem === "server") return;
+  problem = why ? "load" : null;
+  el.offline.hidden = !why;
+  el.offline.textContent = why ? `Cannot load the clips: ${why}` : "";
 }
 
 // whether keys pressed now are typed into a field rather than being the page's keys

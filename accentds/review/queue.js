@@ -1,7 +1,7 @@
 // accentds review page: the clip list (only the rows in sight are made) and changes made
 // elsewhere (a re-cut, labels saved in another tab or by the CLI).
 
-import { $, api, changes, clock, current, el, FIELDS, filterValues, indexOf, matches, progress, putRow, ROW_PX, say, setOptions, SPARE_ROWS, state, text } from "./core.js";
+import { $, api, cannotLoad, changes, clock, current, el, FIELDS, filterValues, indexOf, matches, progress, putRow, ROW_PX, say, setOptions, SPARE_ROWS, state, text } from "./core.js";
 import { go, refreshShown, show, stashEdits } from "./clip.js";
 import { wanted } from "./page.js";
 
@@ -121,8 +121,13 @@ export function onScroll() {
 
 export async function loadQueue(wanted) {
   const asked = current()?.clip_id;
-  const { ok, body } = await api("/api/queue");
-  if (!ok) { say(body?.error || "could not load the queue", "error"); return; }
+  const { ok, status, body } = await api("/api/queue");
+  if (!ok) {
+    if (status) cannotLoad(`${body?.error || `error ${status}`}. Then reload this page.`);
+    if (!state.known) el.progress.textContent = "the clips could not be loaded";
+    return;
+  }
+  cannotLoad("");
   // a clip the reviewer moved to while the list was read wins over the one asked for
   if (asked && current()?.clip_id !== asked) wanted = current()?.clip_id;
   stashEdits();
