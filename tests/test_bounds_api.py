@@ -183,3 +183,27 @@ def test_a_split_on_a_full_disk_names_the_file_and_changes_nothing(sample_root: 
         (mount / "filler").unlink()
         assert [c.clip_id for c in Workspace(ws.root).read_clips()] == [c.clip_id for c in ws.read_clips()]
         assert clip.clip_id in {c.clip_id for c in Workspace(ws.root).read_clips()}
+
+
+def test_undo_of_a_save_after_a_boundary_edit_says_where_the_labels_went(
+    ws: Workspace, client: TestClient
+) -> None:
+    """U after accepting a clip and trimming it: the page said to run `accentds labels undo`
+    on the old clip, which refuses too."""
+    clip = ws.read_clips()[2]
+    saved = client.post(
+        f"/api/clip/{clip.clip_id}/labels",
+        json={"values": {"status": "accepted"}, "version": 0},
+        headers=JSON,
+    )
+    assert saved.status_code == 200
+    tx = saved.json()["tx"]
+    edited = post(client, clip.clip_id, {"start": clip.start + 0.1, "end": clip.end, "version": 1})
+    assert edited.status_code == 200, edited.text
+    [new] = edited.json()["clips"]
+    undone = client.post("/api/undo", json={"tx": tx}, headers=JSON)
+    assert undone.status_code == 409
+    error = undone.json()["error"]
+    assert f"boundary edit of {clip.clip_id}" in error and new["clip_id"] in error
+    assert "labels undo" not in error
+    assert Workspace(ws.root).read_labels()[new["clip_id"]]["status"] == "accepted"
