@@ -160,3 +160,23 @@ def test_a_filter_picked_with_the_mouse_gives_the_keys_back_to_the_page(ws: Work
     page.keyboard.press("ArrowDown")
     accents = page.eval_on_selector_all("#filter-accent option", "els => els.map(e => e.value)")
     assert page.input_value("#filter-accent") == accents[2]
+
+
+def test_play_then_the_next_clip_at_once_is_no_error(ws: Workspace, page) -> None:
+    """Space then J before the audio began: "Cannot play: The play() request was interrupted
+    by a call to pause()" in red, for a skip the reviewer meant."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    held: list[sync_api.Route] = []
+    page.route("**/audio", lambda route: held.append(route))  # the audio is still loading at J
+    for n in range(1, 4):
+        page.keyboard.press(" ")
+        page.keyboard.press("j")
+        wait_shown(page, ids[n])
+    page.wait_for_timeout(300)
+    for route in held:
+        route.continue_()
+    page.unroute("**/audio")
+    page.wait_for_timeout(500)
+    assert not (page.text_content("#message") or "").startswith("Cannot play")
+    page.keyboard.press(" ")  # and the clip shown plays
+    page.wait_for_function("() => !document.querySelector('#player').paused")

@@ -12,6 +12,8 @@ import { bulk, save, undoLast } from "./save.js";
 // -- audio -------------------------------------------------------------------------------
 function play() {
   el.player.play().catch(async (error) => {
+    // stopped by a pause or a new clip before it began (Space, then J at once): no failure
+    if (error.name === "AbortError") return;
     // the audio element tells no reason for an answer it cannot play: the server's is asked
     const src = el.player.currentSrc || el.player.src;
     if (error.name === "NotSupportedError" && src) {
