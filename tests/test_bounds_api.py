@@ -207,3 +207,17 @@ def test_undo_of_a_save_after_a_boundary_edit_says_where_the_labels_went(
     assert f"boundary edit of {clip.clip_id}" in error and new["clip_id"] in error
     assert "labels undo" not in error
     assert Workspace(ws.root).read_labels()[new["clip_id"]]["status"] == "accepted"
+
+
+def test_a_damaged_source_gives_the_editor_ffmpegs_reason(ws: Workspace, client: TestClient) -> None:
+    """The editor said only "ffmpeg could not decode the source", not which file or why."""
+    clip = ws.read_clips()[3]
+    [source] = [r for r in read_csv(ws.sources_csv) if r["source_id"] == clip.source_id]
+    media = ws.abs(source["media"])
+    media.write_bytes(b"not a video" * 1000)
+    (ws.clips / clip.source_id / f"{clip.clip_id}.wav").unlink()  # nothing to slice from
+    wave = client.get(f"/api/clip/{clip.clip_id}/wave")
+    assert wave.status_code == 502
+    error = wave.json()["error"]
+    assert media.name in error and "pull the source again" in error, error
+    assert str(ws.root) not in error
