@@ -180,3 +180,30 @@ def test_play_then_the_next_clip_at_once_is_no_error(ws: Workspace, page) -> Non
     assert not (page.text_content("#message") or "").startswith("Cannot play")
     page.keyboard.press(" ")  # and the clip shown plays
     page.wait_for_function("() => !document.querySelector('#player').paused")
+
+
+def test_accept_all_keeps_what_was_typed_and_not_saved(ws: Workspace, page) -> None:
+    """A transcript typed into a clip, left unsaved (Esc, J), then Shift+A: the bulk accept
+    dropped it unseen."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.keyboard.press("t")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("typed, not saved yet")
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    wait_shown(page, ids[1])
+    page.keyboard.press("Shift+A")
+    page.wait_for_selector("#confirm", state="visible")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('accepted')")
+    assert "not saved yet" in page.text_content("#message")
+    assert all(labels(ws)[cid]["status"] == "accepted" for cid in ids)
+    assert labels(ws)[ids[0]]["transcript"] != "typed, not saved yet"
+    assert page.locator("#queue .badge.unsaved").count() == 1
+    page.keyboard.press("k")
+    wait_shown(page, ids[0])
+    assert page.input_value("#f-transcript") == "typed, not saved yet"
+    page.keyboard.press("s")
+    wait_saved(page)
+    assert labels(ws)[ids[0]]["transcript"] == "typed, not saved yet"
+    assert labels(ws)[ids[0]]["status"] == "accepted"

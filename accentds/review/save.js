@@ -227,12 +227,11 @@ export async function bulk(status) {
       body: JSON.stringify({ values: { status }, versions }),
     });
     if (code !== 200) { say(`Nothing changed: ${body?.error || `error ${code}`}`, "error"); return; }
-    for (const row of body.clips) putRow(row);
-    for (const row of body.clips) state.stash.delete(row.clip_id);
+    const unsaved = rebase(body.clips);
     if (body.tx) pushUndo(body.tx, `${status} ${noun}`, rows.map((r) => r.clip_id));
     noticeState(body.state);
     reshow();
-    say(`${noun} ${status}.`, "ok");
+    say(`${noun} ${status}.${unsaved}`, unsaved ? "warn" : "ok");
   } finally {
     state.saving = null;
   }
@@ -259,10 +258,26 @@ async function undoOne() {
     body: JSON.stringify({ tx: last.tx }),
   });
   if (status !== 200) { say(`Not undone: ${body?.error || `error ${status}`}`, "error"); return; }
-  for (const row of body.clips) { putRow(row); state.stash.delete(row.clip_id); }
+  const unsaved = rebase(body.clips);
   const index = last.ids.length === 1 ? indexOf(last.ids[0]) : state.index;
   reshow(index);
-  say(`Undone: ${last.what}.`, "ok");
+  say(`Undone: ${last.what}.${unsaved}`, unsaved ? "warn" : "ok");
+}
+
+// rows a bulk action or an undo saved: what was typed into them and not saved yet stays,
+// against the version now saved (a bulk accept dropped a typed transcript unseen); says so
+function rebase(rows) {
+  let kept = 0;
+  for (const row of rows) {
+    putRow(row);
+    const entry = state.stash.get(row.clip_id);
+    if (!entry) continue;
+    if (Object.keys(changes(row, entry.values)).length) {
+      entry.base = { ...row };
+      kept += 1;
+    } else state.stash.delete(row.clip_id);
+  }
+  return kept ? ` What you typed into ${kept} of them is not saved yet (marked unsaved): S saves it.` : "";
 }
 
 // the clip shown again from its row as now saved (after a bulk action or an undo)
