@@ -138,9 +138,9 @@ def test_u_pressed_three_times_undoes_the_three_last_changes(ws: Workspace, page
     assert page.text_content("#clip-status") == "pending"
 
 
-def test_a_filter_picked_with_the_mouse_gives_the_keys_back_to_the_page(ws: Workspace, page) -> None:
+def test_a_choice_picked_with_the_mouse_gives_the_keys_back_to_the_page(ws: Workspace, page) -> None:
     """The select kept the focus: the reviewer's next X did nothing, and an A chose the
-    "accepted" filter instead of accepting the clip."""
+    "accepted" filter (or the Aberdeen accent) instead of accepting the clip."""
     ids = [c.clip_id for c in ws.read_clips()]
     page.click("#filter-status")
     page.select_option("#filter-status", "pending")
@@ -154,6 +154,13 @@ def test_a_filter_picked_with_the_mouse_gives_the_keys_back_to_the_page(ws: Work
     wait_saved(page)
     assert page.input_value("#filter-status") == "pending"
     assert labels(ws)[ids[1]]["status"] == "accepted"
+    # so does the accent picked with the mouse: the next A accepts, not "Aberdeen"
+    page.click("#f-accent")
+    page.select_option("#f-accent", "Glasgow")
+    page.keyboard.press("a")
+    wait_shown(page, ids[3])
+    wait_saved(page)
+    assert labels(ws)[ids[2]]["status"] == "accepted" and labels(ws)[ids[2]]["accent"] == "Glasgow"
     # browsed with the arrow keys, a filter keeps them (↓ is the next option, not the next clip)
     page.focus("#filter-accent")
     page.keyboard.press("ArrowDown")

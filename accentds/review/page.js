@@ -136,16 +136,16 @@ document.addEventListener("click", (event) => event.target.closest?.("button")?.
 el.player.addEventListener("focus", () => setTimeout(() => {
   if (document.activeElement === el.player && !el.player.matches(":focus-visible")) el.player.blur();
 }));
-// a filter picked with the mouse gives the keys back to the page: A, X, J went to the select
-// (A chose the "accepted" filter, X and J did nothing); one browsed with the arrow keys keeps them
-let pointed = false;
-el.filters.addEventListener("pointerdown", () => { pointed = true; });
-el.filters.addEventListener("keydown", () => { pointed = false; });
-el.filters.addEventListener("change", (event) => {
-  stashEdits();
-  applyFilters(current()?.clip_id);
-  if (pointed && event.target.tagName === "SELECT") event.target.blur();
-  pointed = false;
+el.filters.addEventListener("change", () => { stashEdits(); applyFilters(current()?.clip_id); });
+// a choice picked with the mouse (a filter, the accent) gives the keys back to the page: A, X, J
+// went to the select (A chose the "accepted" filter or the Aberdeen accent, X and J did
+// nothing); one browsed with the keys (G, the arrows) keeps them
+let pointed = null;
+document.addEventListener("pointerdown", (event) => { pointed = event.target.closest?.("select") || null; });
+document.addEventListener("keydown", (event) => { if (event.target === pointed) pointed = null; }, true);
+document.addEventListener("change", (event) => {
+  if (event.target === pointed) event.target.blur();
+  pointed = null;
 });
 el.filter.search.addEventListener("input", () => { stashEdits(); applyFilters(current()?.clip_id); });
 el.filters.addEventListener("submit", (event) => event.preventDefault());
