@@ -81,3 +81,18 @@ def test_a_workspace_with_no_clips_says_so_then_shows_the_first_pull(
         assert page.text_content("#empty") == "No clip matches these filters."
         page.close()
         assert errors == []
+
+
+def test_clips_cut_again_into_the_same_clips_are_not_told_as_gone(
+    sample_ws: Workspace, page: sync_api.Page
+) -> None:
+    """`accentds cut --force` with the same settings (or `doctor`) writes the same clips
+    again: the banner said they no longer existed."""
+    ids = [c.clip_id for c in sample_ws.read_clips()]
+    cut(Workspace(sample_ws.root), workers=1, force=True)
+    assert [c.clip_id for c in Workspace(sample_ws.root).read_clips()] == ids
+    page.wait_for_selector("#recut", state="visible", timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('#recut').textContent.includes('same clips')", timeout=10_000
+    )
+    assert "no longer exist" not in (page.text_content("#recut") or "")

@@ -220,6 +220,9 @@ async function describeChange(clips) {
   for (const clipId of state.all.keys()) if (now.has(clipId)) kept += 1;
   if (kept === state.all.size && now.size > kept) {
     showRecut(`${now.size - kept} new clip(s) were cut since this page was loaded (a pull or cut elsewhere); the clips listed are all still there.`);
+  } else if (kept === state.all.size) {
+    // `cut --force` with the same settings, `doctor`: the same clips written again
+    showRecut("The clips were cut again since this page was loaded, into the same clips: the clips listed are all still there.");
   }
 }
 
