@@ -179,6 +179,11 @@ def exact_pcm(
     excerpt = np.frombuffer(source_pcm(ffmpeg, media, rate, lo, hi, partial=True), "<i2")
     k = _align(excerpt, ref, r0 - round(lo * rate), round(REACH_S * rate), rate)
     first = k - r0 + a  # where sample `a` of the timeline is in the excerpt
+    if first < 0 and lo == 0.0:
+        # decoded from the source's start, the audio begins a few ms into the timeline (Opus):
+        # the cut's timeline holds silence there
+        excerpt = np.concatenate([np.zeros(-first, "<i2"), excerpt])
+        k, first = k - first, 0
     if first < 0:
         raise AccentdsError(f"cannot decode the source at {start:.3f} s: pull it again")
     if first + (b - a) > len(excerpt) and not partial:

@@ -63,6 +63,10 @@ def _no_undo_of_move(clip_id: str, tx: dict) -> str:
     )
 
 
+def _touches(tx: dict, clips: set[str]) -> bool:
+    return any(c["clip"] in clips for c in tx["changes"])
+
+
 def undo_tx(workspace: Workspace, tx_id: str, reviewer: str = "") -> list[Change]:
     """Undo one recorded change (every clip it touched, as one record), refused if any of
     its clips was changed after it."""
@@ -78,7 +82,21 @@ def undo_tx(workspace: Workspace, tx_id: str, reviewer: str = "") -> list[Change
             raise AccentdsError(f"change {tx_id} was undone already")
         target = records[index]
         clips = {c["clip"] for c in target["changes"]}
-        later = {c["clip"] for tx in records[index + 1 :] for c in tx["changes"]} & clips
+        # a later change undone since, and its undo, leave the clips as the target left them:
+        # the review page's U undoes its last changes one after another
+        after = records[index + 1 :]
+        ids = {tx.get("tx") for tx in after}
+        undone = {tx.get("undoes") for tx in after} & ids
+        live = [tx for tx in after if tx.get("tx") not in undone and tx.get("undoes") not in ids]
+        later = {c["clip"] for tx in live for c in tx["changes"]} & clips
+        move = next(
+            (tx for tx in live if str(tx.get("why", "")).startswith(MOVES) and _touches(tx, later)), None
+        )
+        if move is not None:  # `labels undo CLIP` leaves those alone too: say where the labels are
+            what = str(move["why"]).split(":", 1)[0]
+            moved = sorted({c["clip"] for c in move["changes"] if c["clip"] not in clips and c.get("new")})
+            to = f" to {', '.join(moved[:3])}{' ...' if len(moved) > 3 else ''}" if moved else ""
+            raise AccentdsError(f"the {what} since moved its labels with the audio{to}: change them there")
         if later:
             raise AccentdsError(
                 f"{len(later)} clip(s) changed since ({', '.join(sorted(later)[:3])}); undo them one "

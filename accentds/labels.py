@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -71,12 +72,23 @@ def too_long(schema: LabelSchema, values: Mapping[str, str]) -> list[str]:
     ]
 
 
+def _control(value: str) -> str | None:
+    """The first control character of `value` (NUL, ESC, ...; a tab or line break is
+    whitespace), else None."""
+    return next((c for c in value if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
+
+
 def check_values(schema: LabelSchema, values: Mapping[str, str]) -> list[str]:
     """Problems with label values (empty list when all are allowed)."""
     problems = too_long(schema, values)
     for name in values:
         if name not in EDITABLE_FIELDS:
             problems.append(f"unknown field {name!r}; editable: {', '.join(EDITABLE_FIELDS)}")
+        elif (bad := _control(str(values[name]))) is not None:
+            # a pasted escape sequence would recolour or rewrite the terminal of whoever lists it
+            problems.append(
+                f"{name.replace('_', ' ')} holds the control character U+{ord(bad):04X}: remove it"
+            )
     checks = (
         ("accent", schema.accents, True),
         ("accent_evidence", schema.accent_evidence, True),

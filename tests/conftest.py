@@ -93,6 +93,30 @@ def sample_ws(sample_root: Path, tmp_path: Path) -> Workspace:
     return Workspace(Path(shutil.copytree(sample_root, tmp_path / "ws")))
 
 
+FLOW_DRAFT = "Draft words from the captions"
+
+
+@pytest.fixture(scope="module")
+def flow_root(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cut sample with a caption draft on every clip (the first one's is FLOW_DRAFT), for
+    the review page's browser tests."""
+    from accentds.files import write_csv_atomic
+    from accentds.views import write_manifest
+    from accentds.workspace import DRAFT_FIELDS
+
+    ws = Workspace(Path(shutil.copytree(sample_root, tmp_path_factory.mktemp("review-flow") / "ws")))
+    ids = [c.clip_id for c in ws.read_clips()]
+    # every clip gets a caption draft; the first one's is made known
+    drafts = [
+        {"clip_id": cid, "transcript_draft": FLOW_DRAFT if n == 0 else f"draft {n}", "draft_kind": "captions"}
+        for n, cid in enumerate(ids)
+    ]
+    write_csv_atomic(ws.drafts_csv, DRAFT_FIELDS, drafts)
+    with ws.lock():
+        write_manifest(ws)
+    return ws.root
+
+
 MakeMedia = Callable[..., Path]
 
 

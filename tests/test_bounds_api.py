@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import shutil
+from pathlib import Path
 
 import pytest
 import soundfile
 
 pytest.importorskip("fastapi", reason="the review app needs fastapi (pip install -e '.[test]')")
 
+from conftest import fill_disk, small_disk
 from fastapi.testclient import TestClient
 
 from accentds.bounds import bounds_csv
@@ -127,3 +130,94 @@ def test_bad_bounds_unknown_clips_and_a_running_cut(ws: Workspace, client: TestC
     )
     assert forged.status_code == 415
     assert len(ws.read_clips()) == 8
+
+
+def test_the_editor_opens_on_a_clip_near_the_start_of_an_opus_source(
+    workspace: Workspace, make_media
+) -> None:
+    """An Opus source's decode after a seek starts 12 ms into the timeline the cut reads:
+    the window of a clip within 3 s of the start began before the first decoded sample, and
+    the editor said "ffmpeg could not decode the source" for the first clips of every WebM."""
+    from accentds.cut import cut
+    from accentds.pull import pull
+
+    pull(workspace, [str(make_media("talk.webm", "-c:a", "libopus", "-b:a", "48k"))], workers=1)
+    cut(workspace, workers=1)
+    first = workspace.read_clips()[0]
+    assert first.start < 3.0
+    client = TestClient(create_app(workspace, reviewer="tester"))
+    wave = client.get(f"/api/clip/{first.clip_id}/wave")
+    assert wave.status_code == 200, wave.text
+    body = wave.json()
+    assert body["begin"] == 0.0 and body["stop"] == pytest.approx(first.end + 3.0, abs=0.01)
+    audio = client.get(f"/api/clip/{first.clip_id}/wave.wav")
+    assert audio.status_code == 200
+    samples, rate = soundfile.read(io.BytesIO(audio.content), dtype="int16")
+    # the window holds the clip's own samples where the clip lies in it, to the sample
+    clip, _ = soundfile.read(str(workspace.abs(first.path)), dtype="int16")
+    at = round(first.start * rate)
+    assert (samples[at : at + len(clip)] == clip).all()
+    # and a boundary edit to the very start of the source is cut there
+    edited = post(client, first.clip_id, {"start": 0.0, "end": first.end, "version": 0})
+    assert edited.status_code == 200, edited.text
+    [clip_row] = edited.json()["clips"]
+    assert clip_row["start"] == 0.0
+
+
+def test_a_split_on_a_full_disk_names_the_file_and_changes_nothing(sample_root: Path, tmp_path: Path) -> None:
+    """The re-cut clip's WAV file cannot be written: the page is told why in one line (it
+    showed "error 500", the terminal a traceback), and the clip stays as it was."""
+    with small_disk(tmp_path / "small") as mount:
+        ws = Workspace(Path(shutil.copytree(sample_root, mount / "ws")))
+        clip = ws.read_clips()[2]
+        client = TestClient(create_app(ws, reviewer="tester"))
+        assert client.get("/api/queue").status_code == 200
+        fill_disk(mount / "filler")
+        middle = round((clip.start + clip.end) / 2, 3)
+        body = {"start": clip.start, "end": clip.end, "split_at": middle, "version": 0}
+        answer = post(client, clip.clip_id, body)
+        assert answer.status_code == 507
+        error = answer.json()["error"]
+        assert error.startswith("No space left on device (clips/") and "free some space" in error
+        assert str(mount) not in error  # the page is never told where the workspace lies
+        (mount / "filler").unlink()
+        assert [c.clip_id for c in Workspace(ws.root).read_clips()] == [c.clip_id for c in ws.read_clips()]
+        assert clip.clip_id in {c.clip_id for c in Workspace(ws.root).read_clips()}
+
+
+def test_undo_of_a_save_after_a_boundary_edit_says_where_the_labels_went(
+    ws: Workspace, client: TestClient
+) -> None:
+    """U after accepting a clip and trimming it: the page said to run `accentds labels undo`
+    on the old clip, which refuses too."""
+    clip = ws.read_clips()[2]
+    saved = client.post(
+        f"/api/clip/{clip.clip_id}/labels",
+        json={"values": {"status": "accepted"}, "version": 0},
+        headers=JSON,
+    )
+    assert saved.status_code == 200
+    tx = saved.json()["tx"]
+    edited = post(client, clip.clip_id, {"start": clip.start + 0.1, "end": clip.end, "version": 1})
+    assert edited.status_code == 200, edited.text
+    [new] = edited.json()["clips"]
+    undone = client.post("/api/undo", json={"tx": tx}, headers=JSON)
+    assert undone.status_code == 409
+    error = undone.json()["error"]
+    assert f"boundary edit of {clip.clip_id}" in error and new["clip_id"] in error
+    assert "labels undo" not in error
+    assert Workspace(ws.root).read_labels()[new["clip_id"]]["status"] == "accepted"
+
+
+def test_a_damaged_source_gives_the_editor_ffmpegs_reason(ws: Workspace, client: TestClient) -> None:
+    """The editor said only "ffmpeg could not decode the source", not which file or why."""
+    clip = ws.read_clips()[3]
+    [source] = [r for r in read_csv(ws.sources_csv) if r["source_id"] == clip.source_id]
+    media = ws.abs(source["media"])
+    media.write_bytes(b"not a video" * 1000)
+    (ws.clips / clip.source_id / f"{clip.clip_id}.wav").unlink()  # nothing to slice from
+    wave = client.get(f"/api/clip/{clip.clip_id}/wave")
+    assert wave.status_code == 502
+    error = wave.json()["error"]
+    assert media.name in error and "pull the source again" in error, error
+    assert str(ws.root) not in error

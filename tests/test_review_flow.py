@@ -12,32 +12,17 @@ from urllib.parse import quote
 
 import pytest
 from browsing import require_browser, review_page, serving, wait_saved
+from conftest import FLOW_DRAFT
 
 sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
 from accentds.files import read_csv, write_csv_atomic  # noqa: E402
 from accentds.labels import history, set_labels  # noqa: E402
-from accentds.views import refresh_manifest, write_manifest  # noqa: E402
-from accentds.workspace import DRAFT_FIELDS, Workspace  # noqa: E402
+from accentds.views import refresh_manifest  # noqa: E402
+from accentds.workspace import Workspace  # noqa: E402
 
-DRAFT = "Draft words from the captions"
-
-
-@pytest.fixture(scope="module")
-def flow_root(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The cut sample with a caption draft on every clip."""
-    ws = Workspace(Path(shutil.copytree(sample_root, tmp_path_factory.mktemp("review-flow") / "ws")))
-    ids = [c.clip_id for c in ws.read_clips()]
-    # every clip gets a caption draft; the first one's is made known
-    drafts = [
-        {"clip_id": cid, "transcript_draft": DRAFT if n == 0 else f"draft {n}", "draft_kind": "captions"}
-        for n, cid in enumerate(ids)
-    ]
-    write_csv_atomic(ws.drafts_csv, DRAFT_FIELDS, drafts)
-    with ws.lock():
-        write_manifest(ws)
-    return ws.root
+DRAFT = FLOW_DRAFT
 
 
 @pytest.fixture

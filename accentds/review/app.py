@@ -14,6 +14,7 @@ never applied over them."""
 
 from __future__ import annotations
 
+import errno
 import math
 import re
 import subprocess
@@ -23,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel
 
@@ -103,6 +104,22 @@ def create_app(
         for root in sorted({str(workspace.root), str(workspace.root.resolve())}, key=len, reverse=True):
             message = message.replace(root + "/", "").replace(root, ".")
         return message
+
+    @app.exception_handler(OSError)
+    def os_error(_: Request, exc: OSError) -> JSONResponse:
+        """A full disk (or another OSError) under a save, a split, a re-cut: one line naming
+        the file for the page to show, not a 500 and a traceback in the terminal."""
+        named = relative(str(exc.filename)) if exc.filename is not None else ""
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        advice = ": free some space, then save again" if full else ""
+        return json_error(507 if full else 500, f"{reason}{f' ({named})' if named else ''}{advice}")
+
+    @app.exception_handler(AccentdsError)
+    def accentds_error(_: Request, exc: AccentdsError) -> JSONResponse:
+        """A manifest that cannot be read (a hand edit, git's conflict lines) under any request:
+        its one line, with what to do, for the page to show."""
+        return json_error(500, relative(str(exc)))
 
     def manifest_rows() -> list[dict[str, Any]]:
         return build_manifest(workspace).to_pylist()

@@ -424,6 +424,8 @@ function onKey(event) {
   if (!action) return;
   event.preventDefault();
   event.stopImmediatePropagation();
+  // held down, only the nudges go on: B, 5, 6, 0 and Shift+Enter act once
+  if (event.repeat && !/^Digit[1-4]$/.test(event.code)) return;
   action();
 }
 

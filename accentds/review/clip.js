@@ -73,12 +73,16 @@ export function show(index) {
     state.base = null;
     el.clip.hidden = true;
     el.empty.hidden = false;
+    el.empty.textContent = state.order.length
+      ? "No clip matches these filters."
+      : "This workspace has no clips yet: `accentds pull FILE|URL` pulls and cuts some; then reload this page.";
     el.player.removeAttribute("src");
     renderQueue();
     announce(null);
     return;
   }
   state.index = index;
+  state.held = null;
   const clip = state.clips[index];
   const stashed = state.stash.get(clip.clip_id);
   state.base = stashed ? stashed.base : { ...clip };

@@ -15,7 +15,7 @@ export const el = {
   filters: $("filters"), queue: $("queue"), scroller: $("queue-scroll"), queueCount: $("queue-count"),
   empty: $("empty"), clip: $("clip"), title: $("clip-title"), status: $("clip-status"),
   position: $("clip-position"), meta: $("clip-meta"), quality: $("clip-quality"), player: $("player"), playing: $("playing"),
-  conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
+  offline: $("offline"), conflict: $("conflict"), conflictText: $("conflict-text"), conflictRows: $("conflict-rows"),
   draftMark: $("draft-mark"), speakers: $("speakers"), message: $("message"), carry: $("carry"), recut: $("recut"), recutText: $("recut-text"),
   filter: {
     status: $("filter-status"), source: $("filter-source"), accent: $("filter-accent"), speaker: $("filter-speaker"),
@@ -44,6 +44,7 @@ export const state = {
   saving: null,      // "bulk" while a bulk action is under way
   sending: new Map(), // clip id -> how many saves of it are sent and not yet answered
   guardUntil: 0,     // save keys are held until then (performance.now())
+  held: null,        // the clip shown when a save key was held by that guard
   known: null,       // {clips, labels}: the server's state the rows shown were read at
 };
 
@@ -124,12 +125,43 @@ export function putRow(row) {
 // the server's access token, given in the page's HTML; every request sends it
 const TOKEN = document.querySelector('meta[name="accentds-token"]')?.content || "";
 
+export const UNREACHABLE = "the review server does not answer: start `accentds review` again and open the address it prints";
+
+// every request: a server that does not answer (stopped, or restarted with another token) is
+// told in a banner that stays until it answers again, and the request's caller gets status 0
+// and that reason instead of an exception
 export async function api(path, options = {}) {
   const headers = { ...options.headers, "X-Accentds-Token": TOKEN };
-  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
+  let response;
+  try {
+    response = await fetch(path, { credentials: "same-origin", ...options, headers });
+  } catch {
+    reachable(false, `Cannot reach the server: ${UNREACHABLE}.`);
+    return { status: 0, ok: false, body: { error: UNREACHABLE } };
+  }
   let body = null;
   try { body = await response.json(); } catch { body = null; }
+  if (response.status === 401) reachable(false, `The server refused this page: ${body?.error || "it needs its access token"}.`);
+  else reachable(true);
   return { status: response.status, ok: response.ok, body };
+}
+
+function reachable(yes, why = "") {
+  if (yes && problem !== "server") return;
+  problem = yes ? null : "server";
+  el.offline.hidden = yes;
+  if (!yes) el.offline.textContent = why;
+}
+
+let problem = null; // what the banner tells: "server" (not answering) or "load" (the list)
+
+// the list could not be loaded (a damaged manifest, say): told in the banner, which stays
+// until the list loads; the message line lies in the clip's panel, hidden without a clip
+export function cannotLoad(why) {
+  if (problem === "server") return;
+  problem = why ? "load" : null;
+  el.offline.hidden = !why;
+  el.offline.textContent = why ? `Cannot load the clips: ${why}` : "";
 }
 
 // whether keys pressed now are typed into a field rather than being the page's keys

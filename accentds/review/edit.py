@@ -114,8 +114,8 @@ def bounds_router(
             pcm = exact_pcm(
                 find_ffmpeg(workspace.config.ffmpeg), media, rate, begin, stop, refs, partial=True
             )
-        except AccentdsError:
-            return _error(502, "ffmpeg could not decode the source")
+        except AccentdsError as exc:  # its reason names the file by its name only
+            return _error(502, f"{exc}: pull the source again if it is damaged")
         return clip, begin, begin + len(pcm) / BYTES_PER_SAMPLE / rate, pcm
 
     @router.get("/api/clip/{clip_id}/wave", response_model=None)

@@ -12,6 +12,8 @@ import { bulk, save, undoLast } from "./save.js";
 // -- audio -------------------------------------------------------------------------------
 function play() {
   el.player.play().catch(async (error) => {
+    // stopped by a pause or a new clip before it began (Space, then J at once): no failure
+    if (error.name === "AbortError") return;
     // the audio element tells no reason for an answer it cannot play: the server's is asked
     const src = el.player.currentSrc || el.player.src;
     if (error.name === "NotSupportedError" && src) {
@@ -76,7 +78,9 @@ function enter(name) {
 }
 
 // -- keyboard ----------------------------------------------------------------------------
-const ONCE = ["a", "x", "s", "u"]; // keys that write: a held key's repeats are not presses
+// keys that write, and play / replay / context: a held key's repeats are not presses (a held
+// Space played and paused the clip 30 times a second)
+const ONCE = ["a", "x", "s", "u", " ", "r", "c"];
 
 function onKey(event) {
   if (el.confirm.open) return; // the dialog's own keys: Enter confirms, Esc cancels
@@ -92,7 +96,7 @@ function onKey(event) {
   }
   if (typing(active) || event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.repeat && ONCE.includes(event.key.toLowerCase())) {
-    event.preventDefault(); // held down: A, X, S and U act once (J and K go on moving)
+    event.preventDefault(); // held down: these act once (J and K, ← and → go on)
     return;
   }
   if (event.shiftKey && ["A", "X"].includes(event.key)) {
@@ -126,7 +130,23 @@ el.scroller.addEventListener("scroll", onScroll, { passive: true });
 window.addEventListener("resize", () => { measureQueue(); renderQueue(); });
 // after a click on a button, keys act on the page again (Space plays rather than clicking twice)
 document.addEventListener("click", (event) => event.target.closest?.("button")?.blur());
+// so after a click on the player's own controls (its timeline, say), which kept every key:
+// Space, J and A did nothing until a click elsewhere
+// (its pointer events stay inside it: a focus not from the keyboard is a click)
+el.player.addEventListener("focus", () => setTimeout(() => {
+  if (document.activeElement === el.player && !el.player.matches(":focus-visible")) el.player.blur();
+}));
 el.filters.addEventListener("change", () => { stashEdits(); applyFilters(current()?.clip_id); });
+// a choice picked with the mouse (a filter, the accent) gives the keys back to the page: A, X, J
+// went to the select (A chose the "accepted" filter or the Aberdeen accent, X and J did
+// nothing); one browsed with the keys (G, the arrows) keeps them
+let pointed = null;
+document.addEventListener("pointerdown", (event) => { pointed = event.target.closest?.("select") || null; });
+document.addEventListener("keydown", (event) => { if (event.target === pointed) pointed = null; }, true);
+document.addEventListener("change", (event) => {
+  if (event.target === pointed) event.target.blur();
+  pointed = null;
+});
 el.filter.search.addEventListener("input", () => { stashEdits(); applyFilters(current()?.clip_id); });
 el.filters.addEventListener("submit", (event) => event.preventDefault());
 $("labels").addEventListener("submit", (event) => event.preventDefault());

@@ -1,7 +1,7 @@
 // accentds review page: the clip list (only the rows in sight are made) and changes made
 // elsewhere (a re-cut, labels saved in another tab or by the CLI).
 
-import { $, api, changes, clock, current, el, filterValues, indexOf, matches, progress, putRow, ROW_PX, say, setOptions, SPARE_ROWS, state, text } from "./core.js";
+import { $, api, cannotLoad, changes, clock, current, el, FIELDS, filterValues, indexOf, matches, progress, putRow, ROW_PX, say, setOptions, SPARE_ROWS, state, text } from "./core.js";
 import { go, refreshShown, show, stashEdits } from "./clip.js";
 import { wanted } from "./page.js";
 
@@ -121,8 +121,13 @@ export function onScroll() {
 
 export async function loadQueue(wanted) {
   const asked = current()?.clip_id;
-  const { ok, body } = await api("/api/queue");
-  if (!ok) { say(body?.error || "could not load the queue", "error"); return; }
+  const { ok, status, body } = await api("/api/queue");
+  if (!ok) {
+    if (status) cannotLoad(`${body?.error || `error ${status}`}. Then reload this page.`);
+    if (!state.known) el.progress.textContent = "the clips could not be loaded";
+    return;
+  }
+  cannotLoad("");
   // a clip the reviewer moved to while the list was read wins over the one asked for
   if (asked && current()?.clip_id !== asked) wanted = current()?.clip_id;
   stashEdits();
@@ -130,18 +135,62 @@ export async function loadQueue(wanted) {
   state.all = new Map(body.clips.map((row) => [row.clip_id, row]));
   state.order = body.clips.map((row) => row.clip_id);
   state.known = body.state;
+  const { moved, lost } = await rehome();
   const gone = wanted && !state.all.has(wanted) ? await whereIs(wanted) : null;
-  applyFilters(gone?.to || wanted);
-  if (gone) say(gone.message, "error");
+  applyFilters(gone?.to || moved.get(wanted) || wanted);
+  if (lost.length) {
+    const what = lost.map(({ clipId, edits }) => `${clipId}: ${Object.entries(edits).map(([k, v]) => `${k} "${v}"`).join(", ")}`);
+    say(`Not kept: no clip holds the speech of ${lost.length === 1 ? "a clip" : `${lost.length} clips`} you had edited, so these unsaved edits were dropped (copy them now): ${what.join("; ")}`, "error");
+  } else if (moved.size) {
+    const also = gone && !moved.has(wanted) ? ` ${gone.message}` : "";
+    say(`Your unsaved edits of ${moved.size} clip(s) the re-cut replaced are on the clips that hold the same speech now, marked unsaved in the list.${also}`, "warn");
+  } else if (gone) say(gone.message, "error");
+}
+
+// Unsaved edits of clips that are gone (a re-cut with other settings) go to the clip that holds
+// the same speech now: the one their labels moved to, else the clip of the source that holds at
+// least half of the old one and is at least half made of it. Edits with no such clip are
+// returned, for the page to show.
+async function rehome() {
+  const moved = new Map();
+  const lost = [];
+  for (const [clipId, entry] of [...state.stash]) {
+    if (state.all.has(clipId) || entry.saving) continue;
+    state.stash.delete(clipId);
+    const edits = changes(entry.base, entry.values);
+    if (!Object.keys(edits).length) continue;
+    const gone = await whereIs(clipId);
+    const to = gone?.to && state.all.has(gone.to) ? gone.to : successor(entry.base);
+    if (!to || state.stash.has(to)) { lost.push({ clipId, edits }); continue; }
+    const row = state.all.get(to);
+    state.stash.set(to, { base: { ...row }, values: Object.fromEntries(FIELDS.map((name) => [name, name in edits ? edits[name] : row[name] ?? ""])) });
+    moved.set(clipId, to);
+  }
+  return { moved, lost };
+}
+
+function successor(old) {
+  let best = null;
+  let most = 0;
+  for (const row of state.all.values()) {
+    if (row.source_id !== old.source_id) continue;
+    const overlap = Math.min(row.end, old.end) - Math.max(row.start, old.start);
+    if (overlap > most && overlap >= (old.end - old.start) / 2 && overlap >= (row.end - row.start) / 2) {
+      best = row.clip_id;
+      most = overlap;
+    }
+  }
+  return best;
 }
 
 // -- changes made elsewhere: a re-cut, labels saved in another tab or by the CLI ----------
-export async function whereIs(clipId) {
+// (`shown`: the page goes to that clip; a refused save stays where it is)
+export async function whereIs(clipId, shown = true) {
   const { ok, body } = await api(`/api/clip/${encodeURIComponent(clipId)}/moved`);
   if (!ok || body.exists) return null;
   const why = body.why ? ` (${body.why})` : "";
   const message = body.to
-    ? `Clip ${clipId} no longer exists${why}: its labels moved to ${body.to}, shown here.`
+    ? `Clip ${clipId} no longer exists${why}: its labels moved to ${body.to}${shown ? ", shown here" : ""}.`
     : `Clip ${clipId} no longer exists${why}; its labels, if any, are kept as orphans (accentds labels orphans).`;
   return { to: body.to, message };
 }
@@ -171,6 +220,9 @@ async function describeChange(clips) {
   for (const clipId of state.all.keys()) if (now.has(clipId)) kept += 1;
   if (kept === state.all.size && now.size > kept) {
     showRecut(`${now.size - kept} new clip(s) were cut since this page was loaded (a pull or cut elsewhere); the clips listed are all still there.`);
+  } else if (kept === state.all.size) {
+    // `cut --force` with the same settings, `doctor`: the same clips written again
+    showRecut("The clips were cut again since this page was loaded, into the same clips: the clips listed are all still there.");
   }
 }
 

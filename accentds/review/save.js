@@ -10,6 +10,7 @@ import { fill, go, move, show, showConflict, showHead, stashEdits, updateDraftMa
 // one after another; each answer is applied to its own clip, wherever the page is by then.
 // Until it is saved, a clip's edits stay in the stash: a refused save loses nothing.
 let chain = Promise.resolve();
+const HELD = "This clip just appeared: press the key again to save it.";
 const made = new Map(); // "clip id@version" -> the row a save from this page made of that version
 
 // `base` with the saves this page made of it since applied (a clip saved again before the
@@ -33,8 +34,9 @@ export function save(action) {
   const sent = formValues(); // the fields as sent: what is typed after belongs to the next clip
   const typed = Object.keys(changes(state.prefill || state.base, sent)).length > 0;
   if (performance.now() < state.guardUntil && !typed) {
-    say("This clip just appeared: press the key again to save it.");
+    say(HELD);
     state.guardUntil = 0;
+    state.held = clip.clip_id; // the answer to the save before says so again
     return;
   }
   const clipId = clip.clip_id;
@@ -118,7 +120,9 @@ function saved(job, values, base, status, body) {
       return;
     }
     const end = here && !job.next ? " That was the last clip in this view." : "";
-    say(`${what}${end}`, kind);
+    // a press held on the clip shown is not hidden by the answer to the save before it
+    const held = !here && state.held && state.held === current()?.clip_id ? ` ${HELD}` : "";
+    say(`${what}${end}${held}`, held ? "warn" : kind);
   } else if (status === 409) {
     const mine = {};
     for (const [name, value] of Object.entries(values)) {
@@ -144,7 +148,7 @@ function saved(job, values, base, status, body) {
   } else if (status === 404) {
     showRecut();
     refused(job, "");
-    whereIs(clipId).then((gone) => say(`Not saved: ${gone ? gone.message : `clip ${clipId} no longer exists.`} Reload to see the clips as they are now.`, "error"));
+    whereIs(clipId, false).then((gone) => say(`Not saved: ${gone ? gone.message : `clip ${clipId} no longer exists.`} Reload to see the clips as they are now.`, "error"));
   } else {
     refused(job, `Not saved: ${body?.error || `error ${status}`}`);
   }
@@ -223,18 +227,25 @@ export async function bulk(status) {
       body: JSON.stringify({ values: { status }, versions }),
     });
     if (code !== 200) { say(`Nothing changed: ${body?.error || `error ${code}`}`, "error"); return; }
-    for (const row of body.clips) putRow(row);
-    for (const row of body.clips) state.stash.delete(row.clip_id);
+    const unsaved = rebase(body.clips);
     if (body.tx) pushUndo(body.tx, `${status} ${noun}`, rows.map((r) => r.clip_id));
     noticeState(body.state);
     reshow();
-    say(`${noun} ${status}.`, "ok");
+    say(`${noun} ${status}.${unsaved}`, unsaved ? "warn" : "ok");
   } finally {
     state.saving = null;
   }
 }
 
-export async function undoLast() {
+// U pressed again before the last undo was answered waits for it: sent together, the older
+// change's undo was refused (its clip "changed since") and dropped from the page's list
+let undoing = Promise.resolve();
+export function undoLast() {
+  undoing = undoing.then(undoOne, undoOne);
+  return undoing;
+}
+
+async function undoOne() {
   if (state.saving) { say("Still saving the last change…"); return; }
   await saves(); // U right after A undoes that A
   const last = state.undo.pop();
@@ -247,10 +258,26 @@ export async function undoLast() {
     body: JSON.stringify({ tx: last.tx }),
   });
   if (status !== 200) { say(`Not undone: ${body?.error || `error ${status}`}`, "error"); return; }
-  for (const row of body.clips) { putRow(row); state.stash.delete(row.clip_id); }
+  const unsaved = rebase(body.clips);
   const index = last.ids.length === 1 ? indexOf(last.ids[0]) : state.index;
   reshow(index);
-  say(`Undone: ${last.what}.`, "ok");
+  say(`Undone: ${last.what}.${unsaved}`, unsaved ? "warn" : "ok");
+}
+
+// rows a bulk action or an undo saved: what was typed into them and not saved yet stays,
+// against the version now saved (a bulk accept dropped a typed transcript unseen); says so
+function rebase(rows) {
+  let kept = 0;
+  for (const row of rows) {
+    putRow(row);
+    const entry = state.stash.get(row.clip_id);
+    if (!entry) continue;
+    if (Object.keys(changes(row, entry.values)).length) {
+      entry.base = { ...row };
+      kept += 1;
+    } else state.stash.delete(row.clip_id);
+  }
+  return kept ? ` What you typed into ${kept} of them is not saved yet (marked unsaved): S saves it.` : "";
 }
 
 // the clip shown again from its row as now saved (after a bulk action or an undo)
