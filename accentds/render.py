@@ -268,10 +268,14 @@ def rich_tables(rep: Report) -> list[Table]:
         # keys whole, on one line each: a source id cut short names no source, and "noisy quiet"
         # wrapped reads as two rows
         table.add_column(name, no_wrap=True, min_width=min(KEY_WIDTH, max(map(len, [name, *keys]))))
-        for column in BREAKDOWN_HEADER:
-            table.add_column(column, justify="left" if column == "not publishable" else "right")
-        for r in rep.breakdowns[name]:
-            cells = breakdown_cells(r, digits=2)
-            table.add_row(Text(key_text(r.key)), *cells[:-1], Text(cells[-1]))
+        rows = [breakdown_cells(r, digits=2) for r in rep.breakdowns[name]]
+        for i, column in enumerate(BREAKDOWN_HEADER):
+            if column == "not publishable":  # reasons, wrapped at spaces
+                table.add_column(column, justify="left", min_width=max(len(w) for w in column.split()))
+            else:  # figures and the words of their header whole: "3.…" or "cl…" says nothing
+                widest = max([len(c[i]) for c in rows] + [len(word) for word in column.split()])
+                table.add_column(column, justify="right", min_width=widest)
+        for key, cells in zip(keys, rows, strict=True):
+            table.add_row(Text(key), *cells[:-1], Text(cells[-1]))
         tables.append(table)
     return tables

@@ -111,6 +111,21 @@ def test_a_narrow_terminal_shows_each_breakdown_key_whole_on_one_line(sample_ws:
     assert [line for line in lines if line.startswith(f"{speaker} ")], done.stdout
 
 
+def test_a_narrow_terminal_shows_every_figure_and_header_word_whole(sample_ws: Workspace) -> None:
+    """With a long key shown whole, the figures beside it were cut to `3.…` and the headers to
+    `cl…`: a figure and a header word are never cut short; the reasons wrap."""
+    clips = sorted(c.clip_id for c in sample_ws.read_clips())
+    speaker = "Morag MacDonald-Fraser of Auchtermuchty"[:32]
+    labelled = run_cli("label", *clips, "--speaker", speaker, "--accept", cwd=sample_ws.root)
+    assert labelled.returncode == 0, labelled.stderr
+    done = run_cli("report", cwd=sample_ws.root, env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    assert "…" not in done.stdout, done.stdout
+    [row] = [line for line in done.stdout.splitlines() if line.startswith(f"{speaker} ")]
+    figures = row[len(speaker) :].split()
+    assert figures[0] == str(len(clips)) and figures[3] == "100.0%", row
+
+
 def test_plots_of_a_name_the_font_cannot_draw_print_no_python_warning(
     sample_ws: Workspace, tmp_path: Path
 ) -> None:
