@@ -82,15 +82,15 @@ def wait_saved(page: Any) -> None:
 
 
 @contextmanager
-def review_page(browser: Any, url: str) -> Iterator[Any]:
-    """A page of the review app at `url`, loaded with its clip list; on leaving, the test fails
-    if the page's script threw."""
+def review_page(browser: Any, url: str, ready: str = "#queue li") -> Iterator[Any]:
+    """A page of the review app at `url`, once `ready` (a selector: by default its clip list)
+    is visible; on leaving, the test fails if the page's script threw."""
     page = browser.new_page(viewport={"width": 1280, "height": 820})
     page.set_default_timeout(10_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
-    page.wait_for_selector("#queue li")
+    page.wait_for_selector(ready, state="visible")
     yield page
     page.close()
     assert errors == []

@@ -37,19 +37,13 @@ def _cut_to_the_end(workspace: Workspace, path: Path, seconds: float, split_s: f
     check_consistent(workspace)
 
 
-def test_a_sample_rate_that_changes_mid_stream_is_cut_to_the_end(
-    workspace: Workspace, make_media: MakeMedia, speech: np.ndarray, ffmpeg: str
+@pytest.mark.parametrize(
+    "second", [["-ar", "44100", "-ac", "1"], ["-ar", "22050", "-ac", "2"]], ids=["sample-rate", "channels"]
+)
+def test_a_sample_rate_or_channel_layout_that_changes_mid_stream_is_cut_to_the_end(
+    workspace: Workspace, make_media: MakeMedia, speech: np.ndarray, ffmpeg: str, second: list[str]
 ) -> None:
-    path, split_s = _joined(make_media, speech, ["-ar", "44100", "-ac", "1"])
-    seconds = len(speech) / RATE
-    assert abs(measure_audio(path, ffmpeg) - seconds) < 0.5
-    _cut_to_the_end(workspace, path, seconds, split_s)
-
-
-def test_a_channel_layout_that_changes_mid_stream_is_cut_to_the_end(
-    workspace: Workspace, make_media: MakeMedia, speech: np.ndarray, ffmpeg: str
-) -> None:
-    path, split_s = _joined(make_media, speech, ["-ar", "22050", "-ac", "2"])
+    path, split_s = _joined(make_media, speech, second)
     seconds = len(speech) / RATE
     assert abs(measure_audio(path, ffmpeg) - seconds) < 0.5
     _cut_to_the_end(workspace, path, seconds, split_s)

@@ -61,13 +61,7 @@ def test_a_workspace_with_no_clips_says_so_then_shows_the_first_pull(
 ) -> None:
     """The page of a new workspace said "No clip matches these filters." though none was set."""
     ws, _ = init_workspace(tmp_path / "new", name="new-corpus")
-    with serving(ws, "evening") as url:
-        page = browser.new_page()
-        page.set_default_timeout(10_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url)
-        page.wait_for_selector("#empty", state="visible")
+    with serving(ws, "evening") as url, review_page(browser, url, ready="#empty") as page:
         page.wait_for_function("() => document.querySelector('#empty').textContent.includes('no clips yet')")
         assert "accentds pull" in (page.text_content("#empty") or "")
         assert "filters" not in (page.text_content("#empty") or "")
@@ -79,8 +73,6 @@ def test_a_workspace_with_no_clips_says_so_then_shows_the_first_pull(
         assert page.is_hidden("#empty")
         page.select_option("#filter-status", "rejected")
         assert page.text_content("#empty") == "No clip matches these filters."
-        page.close()
-        assert errors == []
 
 
 def test_clips_cut_again_into_the_same_clips_are_not_told_as_gone(
