@@ -42,7 +42,10 @@ def clip_bounds_cmd(
     """Re-cut a clip from its source with a new start and end; its labels move to the new clip,
     and later cuts keep it as set (manifests/bounds.csv).
 
-    Example: accentds clip bounds file-3fa9c2d1e0ab-00000480-00004980 --start 0.36 --end 5.1
+    Example:
+
+    \b
+      accentds clip bounds file-3fa9c2d1e0ab-00000480-00004980 --start 0.36 --end 5.1
     """
     ws = _workspace(workspace)
     edit = set_bounds(ws, clip_id, start, end, reviewer=reviewer, on_wait=_waiting)
@@ -60,7 +63,10 @@ def clip_split_cmd(
 ) -> None:
     """Split a clip in two; both halves keep its labels (an accepted clip's halves are pending again).
 
-    Example: accentds clip split file-3fa9c2d1e0ab-00000480-00004980 2.75
+    Example:
+
+    \b
+      accentds clip split file-3fa9c2d1e0ab-00000480-00004980 2.75
     """
     ws = _workspace(workspace)
     edit = split_clip(ws, clip_id, at, reviewer=reviewer, on_wait=_waiting)

@@ -70,8 +70,10 @@ def label_cmd(
 ) -> None:
     """Set labels of one or more clips. A value outside the schema is refused with the allowed ones.
 
-    Examples:\n
-      accentds label file-3fa9c2d1e0ab-00000480-00004980 --transcript "Aye, it's dreich" --accept\n
+    Examples:
+
+    \b
+      accentds label file-3fa9c2d1e0ab-00000480-00004980 --transcript "Aye, it's dreich" --accept
       accentds label CLIP1 CLIP2 --speaker Morag --accent Glasgow --evidence self-described
     """
     if accept + reject + pending > 1:
@@ -104,8 +106,10 @@ def labels_list_cmd(
 ) -> None:
     """List clips with their labels.
 
-    Examples:\n
-      accentds labels list --status pending --source file-3fa9c2d1e0ab\n
+    Examples:
+
+    \b
+      accentds labels list --status pending --source file-3fa9c2d1e0ab
       accentds labels list --flag unconfirmed   # clips Silero VAD was not sure held speech
     """
     ws = _workspace(workspace)
@@ -136,7 +140,10 @@ def labels_export_cmd(
 ) -> None:
     """Write every clip's labels to a CSV file to edit in a spreadsheet.
 
-    Example: accentds labels export -o labels.csv
+    Example:
+
+    \b
+      accentds labels export -o labels.csv
     """
     if file is not None and output is not None and file != output:
         raise AccentdsError(f"two files to write, {file} and {output}: give one, with -o")
@@ -156,7 +163,10 @@ def labels_import_cmd(
 ) -> None:
     """Apply a spreadsheet of labels. The whole file is checked first; one bad row stops it all.
 
-    Example: accentds labels import labels.csv --dry-run
+    Example:
+
+    \b
+      accentds labels import labels.csv --dry-run
     """
     ws = _workspace(workspace)
     changes = import_labels(
@@ -176,7 +186,10 @@ def labels_history_cmd(
 ) -> None:
     """Show every change of a clip's labels.
 
-    Example: accentds labels history file-3fa9c2d1e0ab-00000480-00004980
+    Example:
+
+    \b
+      accentds labels history file-3fa9c2d1e0ab-00000480-00004980
     """
     rows = history(_workspace(workspace), clip_id)
     if not rows:
@@ -194,7 +207,12 @@ def labels_orphans_cmd(workspace: WorkspaceOpt = None) -> None:
     """List labels whose clip no longer exists (a re-cut found no clip covering it).
 
     Their labels are kept in the journal: re-cut with the old settings to bring the clips
-    back, or leave them. Example: accentds labels orphans
+    back, or leave them.
+
+    Example:
+
+    \b
+      accentds labels orphans
     """
     found = orphans(_workspace(workspace))
     if not found:
@@ -215,8 +233,10 @@ def labels_undo_cmd(
 ) -> None:
     """Restore the values a clip had before its last edit, or undo a whole import.
 
-    Examples:\n
-      accentds labels undo file-3fa9c2d1e0ab-00000480-00004980\n
+    Examples:
+
+    \b
+      accentds labels undo file-3fa9c2d1e0ab-00000480-00004980
       accentds labels undo --last-import
     """
     if (clip_id is None) == (not last_import):
@@ -249,8 +269,10 @@ def source_set_cmd(
     """Set the speaker / accent all clips of a source have unless a clip says otherwise,
     the source's licence, or the credit its licence asks for.
 
-    Examples:\n
-      accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described\n
+    Examples:
+
+    \b
+      accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described
       accentds source set file-3fa9c2d1e0ab --licence CC-BY-4.0 --author "Morag MacLeod" --title "Ferry talk"
     """
     from ..licences import set_attribution
@@ -299,8 +321,12 @@ def splits_move_cmd(
 ) -> None:
     """Move a published speaker or source (and everything its clips join it to) to another split.
 
-    Published splits never change otherwise. Example:
-    accentds splits move speaker "Morag" train --reason "merged with a train speaker"
+    Published splits never change otherwise.
+
+    Example:
+
+    \b
+      accentds splits move speaker "Morag" train --reason "merged with a train speaker"
     """
     from ..privacy import speaker_key
     from ..selection import read_deny
@@ -327,7 +353,10 @@ def speakers_rename_cmd(
 ) -> None:
     """Rename a speaker on every clip and source, or merge two speakers into one.
 
-    Example: accentds speakers rename "Morag M" "Morag MacLeod"
+    Example:
+
+    \b
+      accentds speakers rename "Morag M" "Morag MacLeod"
     """
     ws = _workspace(workspace)
     count = rename_speaker(ws, old, new)

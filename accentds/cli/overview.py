@@ -29,7 +29,10 @@ def status_cmd(
     """Sources, clips and minutes at each stage, progress to the target in publishable minutes,
     the releases and what changed since the newest one, and what to run next.
 
-    Example: accentds status --sources
+    Example:
+
+    \b
+      accentds status --sources
     """
     ws = _workspace(workspace)
     st = status(ws)
@@ -170,10 +173,12 @@ def report_cmd(
     and why, and warnings (a dominant speaker or source, thin accent regions, many minutes
     with one quality flag, duplicate groups with more than one clip).
 
-    Examples:\n
-      accentds report\n
-      accentds report --status all --format markdown > REPORT.md\n
-      accentds report --since 2024-05-01 --plots plots/ --html report.html\n
+    Examples:
+
+    \b
+      accentds report
+      accentds report --status all --format markdown > REPORT.md
+      accentds report --since 2024-05-01 --plots plots/ --html report.html
       accentds report --history
     """
     if show_history:
@@ -243,7 +248,10 @@ def export_cmd(
 ) -> None:
     """Write the joined manifest (every clip with duration, provenance and labels) anywhere.
 
-    Example: accentds export --format jsonl -o corpus.jsonl
+    Example:
+
+    \b
+      accentds export --format jsonl -o corpus.jsonl
     """
     ws = _workspace(workspace)
     fmt = export_format(fmt, output)
