@@ -65,8 +65,14 @@ def status_cmd(
     _releases_lines(st)
     if sources:
         listing = Table(box=None, pad_edge=False)
-        for column in ("source", "pulled min", "clips", "clip min", "title / origin"):
-            listing.add_column(column, justify="left" if "/" in column or column == "source" else "right")
+        known = ws.read_sources()
+        # the ids are what `source set` and `cut` take: never shortened; a long title wraps
+        listing.add_column(
+            "source", no_wrap=True, min_width=max((len(s.source_id) for s in known), default=6)
+        )
+        for column in ("pulled min", "clips", "clip min"):
+            listing.add_column(column, justify="right", no_wrap=True)
+        listing.add_column("title / origin", overflow="fold")
         cuts = ws.read_cuts()
         clips = ws.read_clip_table(columns=["source_id", "duration"])
         per_source = {  # what the clips hold, as the `cut` line counts it
@@ -75,7 +81,7 @@ def status_cmd(
             .aggregate([("duration", "count"), ("duration", "sum")])
             .to_pylist()
         }
-        for source in ws.read_sources():
+        for source in known:
             count, seconds = per_source.get(source.source_id, (0, 0.0))
             cut = source.source_id in cuts or count
             listing.add_row(
