@@ -16,6 +16,7 @@ from .publishable import describe
 from .report import BREAKDOWNS, Report, Row, Stage
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
 CSV_COLUMNS = [
@@ -268,10 +269,26 @@ def rich_tables(rep: Report) -> list[Table]:
         # keys whole, on one line each: a source id cut short names no source, and "noisy quiet"
         # wrapped reads as two rows
         table.add_column(name, no_wrap=True, min_width=min(KEY_WIDTH, max(map(len, [name, *keys]))))
-        for column in BREAKDOWN_HEADER:
-            table.add_column(column, justify="left" if column == "not publishable" else "right")
-        for r in rep.breakdowns[name]:
-            cells = breakdown_cells(r, digits=2)
+        rows = [breakdown_cells(r, digits=2) for r in rep.breakdowns[name]]
+        for i, column in enumerate(BREAKDOWN_HEADER):
+            # numbers and header words whole (a `0.…` names no number); the reasons wrap
+            words = [column, *(cells[i] for cells in rows)]
+            if column == "not publishable":
+                words = [w for text in words for w in text.split()]
+            width = max(map(len, words))
+            table.add_column(column, justify="right", no_wrap=column != "not publishable", min_width=width)
+        table.columns[-1].justify = "left"
+        for r, cells in zip(rep.breakdowns[name], rows, strict=True):
             table.add_row(Text(key_text(r.key)), *cells[:-1], Text(cells[-1]))
         tables.append(table)
     return tables
+
+
+def table_width(console: Console, table: Table) -> int:
+    """The width to print `table` at: the console's, or the least that shows every cell at
+    the minimum width it asks for (wider than a narrow terminal, which then wraps the lines,
+    rather than cut numbers short)."""
+    from rich.measure import Measurement
+
+    wide = console.options.update_width(10_000)
+    return max(console.width, Measurement.get(console, wide, table).minimum)

@@ -225,8 +225,11 @@ def report_cmd(
         max_flagged_share=thresholds.max_flagged_share,
     )
     if fmt == "table":
+        width = out.width
         for table in rendering.rich_tables(rep):
+            out.width = rendering.table_width(out, table)  # not narrower than its numbers
             out.print(table)
+            out.width = width
     else:
         render = {"csv": rendering.to_csv, "json": rendering.to_json, "markdown": rendering.to_markdown}[fmt]
         text = render(rep)
