@@ -196,9 +196,11 @@ def labels_history_cmd(
         out.print(f"no changes recorded for {clip_id}")
     for row in rows:
         what = " (undo)" if row.get("undoes") else f"  ({row['why']})" if row.get("why") else ""
+        # a clip never given a status is pending, as `label` and `labels list` show it
+        old, new = (v or "pending" if row["field"] == "status" else v for v in (row["old"], row["new"]))
         out.print(
             f"{row['time']}  {escape(row['reviewer'] or '-')}  {row['field']}: "
-            f"{escape(repr(row['old']))} -> {escape(repr(row['new']))}{escape(what)}"
+            f"{escape(repr(old))} -> {escape(repr(new))}{escape(what)}"
         )
 
 
