@@ -36,7 +36,9 @@ def clip_bounds_cmd(
     clip_id: Annotated[str, typer.Argument(help="The clip.")],
     start: Annotated[float, typer.Option(help="New start, in seconds of the source.")],
     end: Annotated[float, typer.Option(help="New end, in seconds of the source.")],
-    reviewer: Annotated[str, typer.Option(help="Your name in the history (default: $USER).")] = "",
+    reviewer: Annotated[
+        str, typer.Option(help="Your name in the history (default: $ACCENTDS_REVIEWER, else $USER).")
+    ] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Re-cut a clip from its source with a new start and end; its labels move to the new clip,
@@ -58,7 +60,9 @@ def clip_bounds_cmd(
 def clip_split_cmd(
     clip_id: Annotated[str, typer.Argument(help="The clip.")],
     at: Annotated[float, typer.Argument(help="Where to split, in seconds of the source.")],
-    reviewer: Annotated[str, typer.Option(help="Your name in the history (default: $USER).")] = "",
+    reviewer: Annotated[
+        str, typer.Option(help="Your name in the history (default: $ACCENTDS_REVIEWER, else $USER).")
+    ] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Split a clip in two; both halves keep its labels (an accepted clip's halves are pending again).
