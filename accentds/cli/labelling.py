@@ -118,12 +118,16 @@ def labels_list_cmd(
     if flag is not None and flag not in QUALITY_FLAGS:
         raise AccentdsError(f"unknown quality flag {flag!r}; use one of: {', '.join(QUALITY_FLAGS)}")
     rows = list_labels(ws, status, source, accent, speaker, flag)
+    # columns line up, so a speaker or accent of several words reads as one
+    wide = {k: max((len(r[k] or "-") for r in rows), default=1) for k in ("clip_id", "speaker", "accent")}
     for row in rows:
         draft = " (draft)" if row["transcript_is_draft"] else ""
-        out.print(
-            f"{row['clip_id']}  {row['duration']:5.1f}s  {row['status']:8}  {escape(row['speaker'] or '-')}"
-            f"  {escape(row['accent'] or '-')}  {escape(row['transcript'])}{draft}"
+        line = (
+            f"{row['clip_id']:{wide['clip_id']}}  {row['duration']:5.1f}s  {row['status']:8}  "
+            f"{row['speaker'] or '-':{wide['speaker']}}  {row['accent'] or '-':{wide['accent']}}  "
+            f"{row['transcript']}{draft}"
         )
+        out.print(escape(line.rstrip()))
     out.print(f"{len(rows)} clip(s), {_minutes(sum(r['duration'] for r in rows))}")
 
 
