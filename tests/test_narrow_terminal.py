@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import run_cli
+import shutil
+from pathlib import Path
 
-from accentds.workspace import Workspace
+from conftest import SAMPLE, run_cli
+
+from accentds.workspace import Workspace, init_workspace
 
 
 def test_status_sources_keeps_every_source_id_whole_at_60_columns(sample_ws: Workspace) -> None:
@@ -32,3 +35,13 @@ def test_report_shows_every_number_whole_at_60_columns(sample_ws: Workspace) -> 
     minutes = sum(clip.duration for clip in sample_ws.read_clips()) / 60
     assert row[1:4] == [str(len(ids)), f"{minutes:.2f}", "0.00"]  # unlicensed: none publishable
     assert row[4] == "100.0%"
+
+
+def test_cut_line_marks_a_title_it_shortens(tmp_path: Path) -> None:
+    ws, _ = init_workspace(tmp_path / "ws")
+    media = tmp_path / "An interview with Morag about the ferry [part 2] and more.mp4"
+    shutil.copy(SAMPLE, media)
+    done = run_cli("pull", str(media), cwd=ws.root)
+    assert done.returncode == 0, done.stderr
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("cut ")]
+    assert line.endswith("  An interview with Morag about the ferry…")
