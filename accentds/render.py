@@ -264,19 +264,21 @@ def rich_tables(rep: Report) -> list[Table]:
             warn.add_row(Text(w.message, style="yellow"))
         tables.append(warn)
     for name in BREAKDOWNS:
-        table = Table(title=f"by {name}", box=None, pad_edge=False)
+        table = Table(title=f"by {name}", box=None, pad_edge=False, collapse_padding=True)
         keys = [key_text(r.key) for r in rep.breakdowns[name]]
         # keys whole, on one line each: a source id cut short names no source, and "noisy quiet"
         # wrapped reads as two rows
         table.add_column(name, no_wrap=True, min_width=min(KEY_WIDTH, max(map(len, [name, *keys]))))
         rows = [breakdown_cells(r, digits=2) for r in rep.breakdowns[name]]
         for i, column in enumerate(BREAKDOWN_HEADER):
-            # numbers and header words whole (a `0.…` names no number); the reasons wrap
-            words = [column, *(cells[i] for cells in rows)]
-            if column == "not publishable":
-                words = [w for text in words for w in text.split()]
-            width = max(map(len, words))
-            table.add_column(column, justify="right", no_wrap=column != "not publishable", min_width=width)
+            # numbers and words whole (a `0.…` names no number); headers and reasons wrap at spaces
+            width = max(
+                len(word) for text in (column, *(cells[i] for cells in rows)) for word in text.split()
+            )
+            # "mean s" over two lines rather than a table wider than 80 columns
+            table.add_column(
+                column, justify="right", min_width=width, max_width=width if " s" in column else None
+            )
         table.columns[-1].justify = "left"
         for r, cells in zip(rep.breakdowns[name], rows, strict=True):
             table.add_row(Text(key_text(r.key)), *cells[:-1], Text(cells[-1]))

@@ -45,3 +45,17 @@ def test_cut_line_marks_a_title_it_shortens(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     [line] = [line for line in done.stdout.splitlines() if line.startswith("cut ")]
     assert line.endswith("  An interview with Morag about the ferry…")
+
+
+def test_report_breakdowns_fit_an_80_column_terminal(sample_ws: Workspace) -> None:
+    ids = [clip.clip_id for clip in sample_ws.read_clips()]
+    assert (
+        run_cli(
+            "label", *ids, "--speaker", "Morag", "--accent", "Fife", "--accept", cwd=sample_ws.root
+        ).returncode
+        == 0
+    )
+    done = run_cli("report", cwd=sample_ws.root, env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    table = done.stdout[done.stdout.index("by accent") :]
+    assert "…" not in table and max(len(line) for line in table.splitlines()) <= 80
