@@ -31,7 +31,10 @@ def review_cmd(
         ),
     ] = False,
     port: Annotated[
-        int, typer.Option("--port", "-p", min=0, max=65535, help="Port (default: a free one).")
+        int,
+        typer.Option(
+            "--port", "-p", min=0, max=65535, help="Port (default: a free one).", show_default=False
+        ),
     ] = 0,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the address.")] = False,
     reviewer: Annotated[
