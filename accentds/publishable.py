@@ -237,10 +237,35 @@ def fixable(held: tuple[HeldBack, ...]) -> tuple[HeldBack, ...]:
     return tuple(h for h in held if all(r in FIXES for r in h.reasons))
 
 
-def fixes(held: tuple[HeldBack, ...]) -> str:
-    """How to fix the reasons clips are held back for, in the order of REASONS ("" when none can be)."""
+SOURCE_REASONS = (UNLICENSED, *UNCREDITED)  # fixed with `accentds source set ID`
+
+
+def held_sources(table: pa.Table, codes: pa.ChunkedArray | pa.Array) -> dict[str, list[str]]:
+    """The sources (ids, sorted) of the clips of `table` held back for each reason a
+    `source set` fixes."""
+    named = {}
+    for reason in SOURCE_REASONS:
+        hit = pc.not_equal(pc.bit_wise_and(codes, pa.scalar(bit(reason), CODE)), 0)
+        ids = sorted(set(pc.filter(table["source_id"], hit).to_pylist()))
+        if ids:
+            named[reason] = ids
+    return named
+
+
+def fixes(held: tuple[HeldBack, ...], named: dict[str, list[str]] | None = None) -> str:
+    """How to fix the reasons clips are held back for, in the order of REASONS ("" when none can be),
+    with the sources to fix where `named` (from `held_sources`) gives them."""
     needed = {r for h in fixable(held) for r in h.reasons}
-    return "; ".join(FIXES[r] for r in REASONS if r in needed)
+    return "; ".join(_named(FIXES[r], (named or {}).get(r, [])) for r in REASONS if r in needed)
+
+
+def _named(fix: str, ids: list[str]) -> str:
+    """A fix with the ID of its `source set` filled in: the one source, else the first few."""
+    if len(ids) == 1:
+        return fix.replace("source set ID ", f"source set {ids[0]} ")
+    if ids:
+        return fix + f" ({len(ids)} sources: {', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+    return fix
 
 
 def describe(held: tuple[HeldBack, ...], digits: int = 2) -> str:

@@ -152,10 +152,13 @@ def release_dir(workspace: Workspace, version: str) -> Path:
             f"workspace (releases/ is not tracked): copy releases/{version}/ here from where it was published"
         )
     if not path.is_dir():
+        published = known_versions(workspace)
         known = ", ".join(list_releases(workspace)) or "none yet"
+        # a version below the newest can no longer be published: suggest it only above
+        above = not published or parse_version(version) > parse_version(published[-1])
         raise AccentdsError(
-            f"no release {version} in {workspace.releases} (published: {known}); "
-            f"`accentds publish {version}` makes it"
+            f"no release {version} in {workspace.releases} (published: {known})"
+            + (f"; `accentds publish {version}` makes it" if above else "")
         )
     return path
 

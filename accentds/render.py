@@ -16,6 +16,7 @@ from .publishable import describe
 from .report import BREAKDOWNS, Report, Row, Stage
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
 CSV_COLUMNS = [
@@ -263,19 +264,33 @@ def rich_tables(rep: Report) -> list[Table]:
             warn.add_row(Text(w.message, style="yellow"))
         tables.append(warn)
     for name in BREAKDOWNS:
-        table = Table(title=f"by {name}", box=None, pad_edge=False)
+        table = Table(title=f"by {name}", box=None, pad_edge=False, collapse_padding=True)
         keys = [key_text(r.key) for r in rep.breakdowns[name]]
         # keys whole, on one line each: a source id cut short names no source, and "noisy quiet"
         # wrapped reads as two rows
         table.add_column(name, no_wrap=True, min_width=min(KEY_WIDTH, max(map(len, [name, *keys]))))
         rows = [breakdown_cells(r, digits=2) for r in rep.breakdowns[name]]
         for i, column in enumerate(BREAKDOWN_HEADER):
-            if column == "not publishable":  # reasons, wrapped at spaces
-                table.add_column(column, justify="left", min_width=max(len(w) for w in column.split()))
-            else:  # figures and the words of their header whole: "3.…" or "cl…" says nothing
-                widest = max([len(c[i]) for c in rows] + [len(word) for word in column.split()])
-                table.add_column(column, justify="right", min_width=widest)
-        for key, cells in zip(keys, rows, strict=True):
-            table.add_row(Text(key), *cells[:-1], Text(cells[-1]))
+            # numbers and words whole (a `0.…` names no number); headers and reasons wrap at spaces
+            width = max(
+                len(word) for text in (column, *(cells[i] for cells in rows)) for word in text.split()
+            )
+            # "mean s" over two lines rather than a table wider than 80 columns
+            table.add_column(
+                column, justify="right", min_width=width, max_width=width if " s" in column else None
+            )
+        table.columns[-1].justify = "left"
+        for r, cells in zip(rep.breakdowns[name], rows, strict=True):
+            table.add_row(Text(key_text(r.key)), *cells[:-1], Text(cells[-1]))
         tables.append(table)
     return tables
+
+
+def table_width(console: Console, table: Table) -> int:
+    """The width to print `table` at: the console's, or the least that shows every cell at
+    the minimum width it asks for (wider than a narrow terminal, which then wraps the lines,
+    rather than cut numbers short)."""
+    from rich.measure import Measurement
+
+    wide = console.options.update_width(10_000)
+    return max(console.width, Measurement.get(console, wide, table).minimum)

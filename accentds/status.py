@@ -90,14 +90,17 @@ def _speaker_ids(workspace: Workspace) -> Callable[[str], str]:
 
 
 def _publish_step(
-    ready: tuple[int, float], held: tuple[HeldBack, ...], since: SinceRelease | None
+    ready: tuple[int, float],
+    held: tuple[HeldBack, ...],
+    since: SinceRelease | None,
+    named: dict[str, list[str]] | None = None,
 ) -> str | None:
     clips, seconds = ready
     if since is None:
         if clips:
             return f"accentds publish 1.0.0   ({clips} publishable clip(s), {seconds / 60:.1f} min)"
         if held:
-            fix = publishable.fixes(held)
+            fix = publishable.fixes(held, named)
             return f"nothing publishable yet ({publishable.describe(held, 1)})" + (f": {fix}" if fix else "")
         return None
     newest = since.version
@@ -111,7 +114,7 @@ def _publish_step(
     if not since.changed:
         return None
     if not clips and not since.include_unlicensed:  # publish would stop: a release holds clips
-        fix = publishable.fixes(held) if held else ""
+        fix = publishable.fixes(held, named) if held else ""
         why = f"{since.dropped} clip(s) of {newest} no longer publishable" + (
             f": {publishable.describe(held, 1)}" if held else ""
         )
@@ -161,6 +164,7 @@ def status(workspace: Workspace) -> Status:
     is_accepted = pc.equal(manifest["status"], "accepted")
     accepted = manifest.filter(is_accepted)
     held = publishable.held_back(accepted, pc.filter(why, is_accepted))
+    named = publishable.held_sources(accepted, pc.filter(why, is_accepted))
     ready = (
         by_status["accepted"][0] - sum(h.clips for h in held),
         by_status["accepted"][1] - sum(h.seconds for h in held),
@@ -206,7 +210,7 @@ def status(workspace: Workspace) -> Status:
         steps.append(f"accentds cut   ({todo}{careful})")
     if by_status["pending"][0]:
         steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
-    step = _publish_step(ready, held, since)
+    step = _publish_step(ready, held, since, named)
     # held back for what publish refuses rather than leaves out: it stops at them
     stopping = tuple(h for h in held if set(h.reasons) <= set(publishable.REFUSED))
     if step and step.startswith("accentds publish") and step.endswith(")") and stopping:
@@ -218,7 +222,7 @@ def status(workspace: Workspace) -> Status:
         step = _missing_files(workspace, manifest.filter(pc.and_(is_accepted, pc.equal(why, 0)))) or step
     fixable = publishable.fixable(held)
     if fixable and not (step or "").startswith("nothing publishable"):  # else the step names the fixes
-        steps.append(f"{publishable.fixes(fixable)}   ({publishable.describe(fixable, 1)} held back)")
+        steps.append(f"{publishable.fixes(fixable, named)}   ({publishable.describe(fixable, 1)} held back)")
     if step:
         steps.append(step)
         ready_rows = manifest.filter(pc.and_(is_accepted, pc.equal(why, 0)))

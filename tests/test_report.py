@@ -544,7 +544,7 @@ def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
     # with something publishable, status still says how to fix what is held back (the denied
     # speaker is meant to be held back)
     assert (
-        "set licences with `accentds source set ID --licence ...`, or list theirs in allowed_licences "
+        "set licences with `accentds source set src-a --licence ...`, or list theirs in allowed_licences "
         "of accentds.toml; add transcripts with `accentds review`   "
         "(unlicensed source 0.3 min, empty transcript 0.0 min held back)"
     ) in status(ws).next_steps

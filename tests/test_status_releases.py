@@ -126,14 +126,14 @@ def test_a_missing_credit_says_which_part_is_missing_and_how_to_give_it(cut_ws: 
         return found
 
     assert step().startswith("nothing publishable yet (no author, title or url to credit ")
-    assert step().endswith(': credit the sources with `accentds source set ID --author "..." --title "..." --url '
-                           "https://...`")  # fmt: skip
+    assert step().endswith(f': credit the sources with `accentds source set {source} --author "..." --title "..." '
+                           '--url https://...`')  # fmt: skip
     set_attribution(cut_ws, source, {"author": "Morag"})
     assert step().startswith("nothing publishable yet (no title or url to credit ")
-    assert "`accentds source set ID --title" in step()
+    assert f"`accentds source set {source} --title" in step()
     set_attribution(cut_ws, source, {"author": "", "url": "https://example.org/a"})
     assert step().startswith("nothing publishable yet (no author to credit ")
-    assert step().endswith('`accentds source set ID --author "..."`')
+    assert step().endswith(f'`accentds source set {source} --author "..."`')
     shown = run_cli("status", cwd=cut_ws.root).stdout
     assert "not publishable: 0.1 min accepted (no author to credit 0.1 min)" in shown
     set_attribution(cut_ws, source, {"author": "Morag"})

@@ -36,13 +36,18 @@ def clip_bounds_cmd(
     clip_id: Annotated[str, typer.Argument(help="The clip.")],
     start: Annotated[float, typer.Option(help="New start, in seconds of the source.")],
     end: Annotated[float, typer.Option(help="New end, in seconds of the source.")],
-    reviewer: Annotated[str, typer.Option(help="Your name in the history (default: $USER).")] = "",
+    reviewer: Annotated[
+        str, typer.Option(help="Your name in the history (default: $ACCENTDS_REVIEWER, else $USER).")
+    ] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Re-cut a clip from its source with a new start and end; its labels move to the new clip,
     and later cuts keep it as set (manifests/bounds.csv).
 
-    Example: accentds clip bounds file-3fa9c2d1e0ab-00000480-00004980 --start 0.36 --end 5.1
+    Example:
+
+    \b
+      accentds clip bounds file-3fa9c2d1e0ab-00000480-00004980 --start 0.36 --end 5.1
     """
     ws = _workspace(workspace)
     edit = set_bounds(ws, clip_id, start, end, reviewer=reviewer, on_wait=_waiting)
@@ -55,12 +60,17 @@ def clip_bounds_cmd(
 def clip_split_cmd(
     clip_id: Annotated[str, typer.Argument(help="The clip.")],
     at: Annotated[float, typer.Argument(help="Where to split, in seconds of the source.")],
-    reviewer: Annotated[str, typer.Option(help="Your name in the history (default: $USER).")] = "",
+    reviewer: Annotated[
+        str, typer.Option(help="Your name in the history (default: $ACCENTDS_REVIEWER, else $USER).")
+    ] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Split a clip in two; both halves keep its labels (an accepted clip's halves are pending again).
 
-    Example: accentds clip split file-3fa9c2d1e0ab-00000480-00004980 2.75
+    Example:
+
+    \b
+      accentds clip split file-3fa9c2d1e0ab-00000480-00004980 2.75
     """
     ws = _workspace(workspace)
     edit = split_clip(ws, clip_id, at, reviewer=reviewer, on_wait=_waiting)

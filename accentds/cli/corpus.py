@@ -46,7 +46,10 @@ def init(
 ) -> None:
     """Make a workspace: accentds.toml, raw/ clips/ manifests/ releases/ and a .gitignore.
 
-    Example: accentds init ~/corpora/scottish --target-minutes 1200
+    Example:
+
+    \b
+      accentds init ~/corpora/scottish --target-minutes 1200
     """
     ws, created = init_workspace(path, name, target_minutes)
     if created:
@@ -90,9 +93,11 @@ def pull_cmd(
 ) -> None:
     """Pull videos or audio into the workspace, then cut the new ones into clips.
 
-    Examples:\n
-      accentds pull https://www.youtube.com/watch?v=VIDEOID\n
-      accentds pull ~/Videos/interviews/ talk.mp4 --licence CC-BY-4.0\n
+    Examples:
+
+    \b
+      accentds pull https://www.youtube.com/watch?v=VIDEOID
+      accentds pull ~/Videos/interviews/ talk.mp4 --licence CC-BY-4.0
       accentds pull --from-file tonight.txt --no-cut
     """
     ws = _workspace(workspace)
@@ -300,10 +305,12 @@ def cut_cmd(
     clips unless --force. One cut runs at a time per
     workspace: a second waits. Settings come from accentds.toml [vad]; options override them.
 
-    Examples:\n
-      accentds cut\n
-      accentds cut file-3fa9c2d1e0ab --aggressiveness 3 --max-clip 12\n
-      accentds cut --dry-run --explain\n
+    Examples:
+
+    \b
+      accentds cut
+      accentds cut file-3fa9c2d1e0ab --aggressiveness 3 --max-clip 12
+      accentds cut --dry-run --explain
       accentds cut --force --backend webrtc   # no neural model
     """
     ws = _workspace(workspace)
@@ -367,7 +374,10 @@ def doctor_cmd(workspace: WorkspaceOpt = None) -> None:
     deletes files no row names, and rewrites the joined manifest, labels.csv and
     duplicates.csv. Waits for a running cut to finish first.
 
-    Example: accentds doctor
+    Example:
+
+    \b
+      accentds doctor
     """
     from ..doctor import doctor
 

@@ -92,7 +92,8 @@ def _run_cut(
     def finished(source: Source, result: SourceCut) -> None:
         if run is not None and source.source_id in run.sources:
             run.sources.remove(source.source_id)
-        label = escape(source.title or source.origin)[:40]
+        name = source.title or source.origin
+        label = escape(name if len(name) <= 40 else name[:39] + "…")  # cut short, and says so
         if result.ok:
             verb = "would cut" if result.dry_run else "cut"
             progress.console.print(

@@ -70,8 +70,10 @@ def label_cmd(
 ) -> None:
     """Set labels of one or more clips. A value outside the schema is refused with the allowed ones.
 
-    Examples:\n
-      accentds label file-3fa9c2d1e0ab-00000480-00004980 --transcript "Aye, it's dreich" --accept\n
+    Examples:
+
+    \b
+      accentds label file-3fa9c2d1e0ab-00000480-00004980 --transcript "Aye, it's dreich" --accept
       accentds label CLIP1 CLIP2 --speaker Morag --accent Glasgow --evidence self-described
     """
     if accept + reject + pending > 1:
@@ -104,8 +106,10 @@ def labels_list_cmd(
 ) -> None:
     """List clips with their labels.
 
-    Examples:\n
-      accentds labels list --status pending --source file-3fa9c2d1e0ab\n
+    Examples:
+
+    \b
+      accentds labels list --status pending --source file-3fa9c2d1e0ab
       accentds labels list --flag unconfirmed   # clips Silero VAD was not sure held speech
     """
     ws = _workspace(workspace)
@@ -114,12 +118,16 @@ def labels_list_cmd(
     if flag is not None and flag not in QUALITY_FLAGS:
         raise AccentdsError(f"unknown quality flag {flag!r}; use one of: {', '.join(QUALITY_FLAGS)}")
     rows = list_labels(ws, status, source, accent, speaker, flag)
+    # columns line up, so a speaker or accent of several words reads as one
+    wide = {k: max((len(r[k] or "-") for r in rows), default=1) for k in ("clip_id", "speaker", "accent")}
     for row in rows:
         draft = " (draft)" if row["transcript_is_draft"] else ""
-        out.print(
-            f"{row['clip_id']}  {row['duration']:5.1f}s  {row['status']:8}  {escape(row['speaker'] or '-')}"
-            f"  {escape(row['accent'] or '-')}  {escape(row['transcript'])}{draft}"
+        line = (
+            f"{row['clip_id']:{wide['clip_id']}}  {row['duration']:5.1f}s  {row['status']:8}  "
+            f"{row['speaker'] or '-':{wide['speaker']}}  {row['accent'] or '-':{wide['accent']}}  "
+            f"{row['transcript']}{draft}"
         )
+        out.print(escape(line.rstrip()))
     out.print(f"{len(rows)} clip(s), {_minutes(sum(r['duration'] for r in rows))}")
 
 
@@ -136,7 +144,10 @@ def labels_export_cmd(
 ) -> None:
     """Write every clip's labels to a CSV file to edit in a spreadsheet.
 
-    Example: accentds labels export -o labels.csv
+    Example:
+
+    \b
+      accentds labels export -o labels.csv
     """
     if file is not None and output is not None and file != output:
         raise AccentdsError(f"two files to write, {file} and {output}: give one, with -o")
@@ -156,7 +167,10 @@ def labels_import_cmd(
 ) -> None:
     """Apply a spreadsheet of labels. The whole file is checked first; one bad row stops it all.
 
-    Example: accentds labels import labels.csv --dry-run
+    Example:
+
+    \b
+      accentds labels import labels.csv --dry-run
     """
     ws = _workspace(workspace)
     changes = import_labels(
@@ -176,16 +190,21 @@ def labels_history_cmd(
 ) -> None:
     """Show every change of a clip's labels.
 
-    Example: accentds labels history file-3fa9c2d1e0ab-00000480-00004980
+    Example:
+
+    \b
+      accentds labels history file-3fa9c2d1e0ab-00000480-00004980
     """
     rows = history(_workspace(workspace), clip_id)
     if not rows:
         out.print(f"no changes recorded for {clip_id}")
     for row in rows:
         what = " (undo)" if row.get("undoes") else f"  ({row['why']})" if row.get("why") else ""
+        # a clip never given a status is pending, as `label` and `labels list` show it
+        old, new = (v or "pending" if row["field"] == "status" else v for v in (row["old"], row["new"]))
         out.print(
             f"{row['time']}  {escape(row['reviewer'] or '-')}  {row['field']}: "
-            f"{escape(repr(row['old']))} -> {escape(repr(row['new']))}{escape(what)}"
+            f"{escape(repr(old))} -> {escape(repr(new))}{escape(what)}"
         )
 
 
@@ -194,7 +213,12 @@ def labels_orphans_cmd(workspace: WorkspaceOpt = None) -> None:
     """List labels whose clip no longer exists (a re-cut found no clip covering it).
 
     Their labels are kept in the journal: re-cut with the old settings to bring the clips
-    back, or leave them. Example: accentds labels orphans
+    back, or leave them.
+
+    Example:
+
+    \b
+      accentds labels orphans
     """
     found = orphans(_workspace(workspace))
     if not found:
@@ -215,8 +239,10 @@ def labels_undo_cmd(
 ) -> None:
     """Restore the values a clip had before its last edit, or undo a whole import.
 
-    Examples:\n
-      accentds labels undo file-3fa9c2d1e0ab-00000480-00004980\n
+    Examples:
+
+    \b
+      accentds labels undo file-3fa9c2d1e0ab-00000480-00004980
       accentds labels undo --last-import
     """
     if (clip_id is None) == (not last_import):
@@ -249,8 +275,10 @@ def source_set_cmd(
     """Set the speaker / accent all clips of a source have unless a clip says otherwise,
     the source's licence, or the credit its licence asks for.
 
-    Examples:\n
-      accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described\n
+    Examples:
+
+    \b
+      accentds source set yt-dQw4w9WgXcQ --speaker "Morag" --accent Glasgow --evidence self-described
       accentds source set file-3fa9c2d1e0ab --licence CC-BY-4.0 --author "Morag MacLeod" --title "Ferry talk"
     """
     from ..licences import set_attribution
@@ -299,8 +327,12 @@ def splits_move_cmd(
 ) -> None:
     """Move a published speaker or source (and everything its clips join it to) to another split.
 
-    Published splits never change otherwise. Example:
-    accentds splits move speaker "Morag" train --reason "merged with a train speaker"
+    Published splits never change otherwise.
+
+    Example:
+
+    \b
+      accentds splits move speaker "Morag" train --reason "merged with a train speaker"
     """
     from ..privacy import speaker_key
     from ..selection import read_deny
@@ -327,7 +359,10 @@ def speakers_rename_cmd(
 ) -> None:
     """Rename a speaker on every clip and source, or merge two speakers into one.
 
-    Example: accentds speakers rename "Morag M" "Morag MacLeod"
+    Example:
+
+    \b
+      accentds speakers rename "Morag M" "Morag MacLeod"
     """
     ws = _workspace(workspace)
     count = rename_speaker(ws, old, new)

@@ -29,7 +29,10 @@ def status_cmd(
     """Sources, clips and minutes at each stage, progress to the target in publishable minutes,
     the releases and what changed since the newest one, and what to run next.
 
-    Example: accentds status --sources
+    Example:
+
+    \b
+      accentds status --sources
     """
     ws = _workspace(workspace)
     st = status(ws)
@@ -62,8 +65,14 @@ def status_cmd(
     _releases_lines(st)
     if sources:
         listing = Table(box=None, pad_edge=False)
-        for column in ("source", "pulled min", "clips", "clip min", "title / origin"):
-            listing.add_column(column, justify="left" if "/" in column or column == "source" else "right")
+        known = ws.read_sources()
+        # the ids are what `source set` and `cut` take: never shortened; a long title wraps
+        listing.add_column(
+            "source", no_wrap=True, min_width=max((len(s.source_id) for s in known), default=6)
+        )
+        for column in ("pulled min", "clips", "clip min"):
+            listing.add_column(column, justify="right", no_wrap=True)
+        listing.add_column("title / origin", overflow="fold")
         cuts = ws.read_cuts()
         clips = ws.read_clip_table(columns=["source_id", "duration"])
         per_source = {  # what the clips hold, as the `cut` line counts it
@@ -72,7 +81,7 @@ def status_cmd(
             .aggregate([("duration", "count"), ("duration", "sum")])
             .to_pylist()
         }
-        for source in ws.read_sources():
+        for source in known:
             count, seconds = per_source.get(source.source_id, (0, 0.0))
             cut = source.source_id in cuts or count
             listing.add_row(
@@ -170,10 +179,12 @@ def report_cmd(
     and why, and warnings (a dominant speaker or source, thin accent regions, many minutes
     with one quality flag, duplicate groups with more than one clip).
 
-    Examples:\n
-      accentds report\n
-      accentds report --status all --format markdown > REPORT.md\n
-      accentds report --since 2024-05-01 --plots plots/ --html report.html\n
+    Examples:
+
+    \b
+      accentds report
+      accentds report --status all --format markdown > REPORT.md
+      accentds report --since 2024-05-01 --plots plots/ --html report.html
       accentds report --history
     """
     if show_history:
@@ -214,8 +225,11 @@ def report_cmd(
         max_flagged_share=thresholds.max_flagged_share,
     )
     if fmt == "table":
+        width = out.width
         for table in rendering.rich_tables(rep):
+            out.width = rendering.table_width(out, table)  # not narrower than its numbers
             out.print(table)
+            out.width = width
     else:
         render = {"csv": rendering.to_csv, "json": rendering.to_json, "markdown": rendering.to_markdown}[fmt]
         text = render(rep)
@@ -243,7 +257,10 @@ def export_cmd(
 ) -> None:
     """Write the joined manifest (every clip with duration, provenance and labels) anywhere.
 
-    Example: accentds export --format jsonl -o corpus.jsonl
+    Example:
+
+    \b
+      accentds export --format jsonl -o corpus.jsonl
     """
     ws = _workspace(workspace)
     fmt = export_format(fmt, output)

@@ -31,7 +31,10 @@ def review_cmd(
         ),
     ] = False,
     port: Annotated[
-        int, typer.Option("--port", "-p", min=0, max=65535, help="Port (default: a free one).")
+        int,
+        typer.Option(
+            "--port", "-p", min=0, max=65535, help="Port (default: a free one).", show_default=False
+        ),
     ] = 0,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the address.")] = False,
     reviewer: Annotated[
@@ -43,9 +46,11 @@ def review_cmd(
 
     Space plays, A accepts, X rejects, J/K move; the page lists every shortcut.
 
-    Examples:\n
-      accentds review\n
-      accentds review --port 8765 --no-browser --reviewer ann\n
+    Examples:
+
+    \b
+      accentds review
+      accentds review --port 8765 --no-browser --reviewer ann
       accentds review --host 0.0.0.0 --allow-remote --no-browser
     """
     from ..review import serve  # the web stack loads only for this command
@@ -116,10 +121,12 @@ def publish_cmd(
     A published version never changes: publishing it again is refused. --to-hub and
     --format work on an existing release.
 
-    Examples:\n
-      accentds publish 1.0.0 --dry-run   # the splits and warnings first\n
-      accentds publish 1.0.0\n
-      accentds publish 1.0.0 --to-hub my-org/scottish-english --dry-run\n
+    Examples:
+
+    \b
+      accentds publish 1.0.0 --dry-run   # the splits and warnings first
+      accentds publish 1.0.0
+      accentds publish 1.0.0 --to-hub my-org/scottish-english --dry-run
       accentds publish 1.0.0 --format nemo --output ~/nemo/scottish-1.0.0
     """
     from ..formats import check_output, write_format
@@ -242,7 +249,10 @@ def verify_cmd(
 ) -> None:
     """Check every file of a release against its release.json.
 
-    Example: accentds verify 1.0.0
+    Example:
+
+    \b
+      accentds verify 1.0.0
     """
     from ..releases import verify, verify_advice
 
@@ -265,7 +275,10 @@ def diff_cmd(
 ) -> None:
     """Clips added, removed and relabelled between two releases, and the minutes per split and accent.
 
-    Example: accentds diff 1.0.0 1.1.0
+    Example:
+
+    \b
+      accentds diff 1.0.0 1.1.0
     """
     from ..changes import diff, render_diff
 
@@ -281,7 +294,10 @@ def deny_cmd(
 ) -> None:
     """Keep a source or speaker out of every later release (a takedown).
 
-    Example: accentds deny speaker "Morag MacLeod" --reason "asked to be removed"
+    Example:
+
+    \b
+      accentds deny speaker "Morag MacLeod" --reason "asked to be removed"
     """
     from ..selection import deny
 
