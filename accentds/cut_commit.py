@@ -22,6 +22,7 @@ from .errors import AccentdsError
 from .files import damaged, now_iso, read_csv, write_csv_atomic, write_parquet_atomic
 from .journal import ClipLabels, fold, new_tx_id
 from .models import Clip, CutRecord
+from .words import counted
 from .workspace import CLIP_SCHEMA, DRAFT_FIELDS, DUPLICATE_FIELDS, FINGERPRINT_SCHEMA, Workspace
 
 if TYPE_CHECKING:
@@ -185,7 +186,9 @@ def commit_cut(
             dropped_s=result.dropped_s,
             cut_at=now_iso(),
             note="; ".join(
-                filter(None, [result.warning, f"{len(lost)} labelled clip(s) orphaned" if lost else ""])
+                filter(
+                    None, [result.warning, f"{counted(len(lost), 'labelled clip')} orphaned" if lost else ""]
+                )
             ),
         )
         workspace.record_cut_settings(vad)

@@ -84,7 +84,7 @@ def test_cut_says_whose_labels_a_re_cut_moved(cut_ws: Workspace) -> None:
     done = run_cli("cut", "--padding-ms", "260", "--force", cwd=ws.root)
     assert done.returncode == 0, done.stderr
     source = clips[0].source_id
-    assert f"{source}  labels of 3 clip(s) moved to the new clips that match them" in done.stdout
+    assert f"{source}  labels of 3 clips moved to the new clips that match them" in done.stdout
     again = run_cli("cut", "--padding-ms", "260", "--force", cwd=ws.root)  # the same clips: nothing moves
     assert again.returncode == 0, again.stderr
     assert "cut       " in again.stdout and "moved" not in again.stdout

@@ -180,10 +180,10 @@ def test_status_counts_and_next_steps(workspace: Workspace) -> None:
     assert "next: accentds pull" in done.stdout
     pull(workspace, [str(SAMPLE)])
     done = run_cli("status", "--sources", cwd=workspace.root)
-    assert "1 source(s) not cut" in done.stdout and "not cut" in done.stdout
+    assert "1 source not cut" in done.stdout and "not cut" in done.stdout
     assert run_cli("cut", cwd=workspace.root).returncode == 0
     done = run_cli("status", cwd=workspace.root)
-    assert "accentds review   (listen to and label the 8 pending clip(s))" in done.stdout
+    assert "accentds review   (listen to and label the 8 pending clips)" in done.stdout
     assert "corpus: 8 clips, 0.5 min" in done.stdout
     toml = workspace.root / "accentds.toml"
     toml.write_text(toml.read_text().replace("padding_ms = 200", "padding_ms = 100"))
@@ -192,7 +192,7 @@ def test_status_counts_and_next_steps(workspace: Workspace) -> None:
     assert "sources: 1 pulled (0.6 min), 1 cut, 1 cut with other [vad] settings\n" in done.stdout
     again = run_cli("cut", cwd=workspace.root)
     assert again.returncode == 0 and "cut       file-" in again.stdout
-    assert "0 source(s) not cut" not in run_cli("status", cwd=workspace.root).stdout
+    assert "0 sources not cut" not in run_cli("status", cwd=workspace.root).stdout
 
 
 def test_views_are_rewritten_for_new_fingerprints_only(workspace: Workspace) -> None:

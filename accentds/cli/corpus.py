@@ -16,6 +16,7 @@ from ..labels import set_source_defaults, validate
 from ..pull import PullResult, expand_items, pull
 from ..status import totals
 from ..views import write_manifest
+from ..words import counted
 from ..workspace import Workspace, init_workspace
 from .cutting import CutRun, _resume_line, _run_cut
 from .shared import (
@@ -144,7 +145,7 @@ def pull_cmd(
             )
     items = expand_items(sources or [], from_file)
     progress = _progress()
-    task = progress.add_task(f"pulling {len(items)} item(s)", total=len(items))
+    task = progress.add_task(f"pulling {counted(len(items), 'item')}", total=len(items))
 
     def reported(result: PullResult) -> None:
         progress.advance(task)
@@ -183,7 +184,7 @@ def pull_cmd(
         _record_history(ws, "pull")
     if failed:
         if failed < len(results):
-            err.print(f"{failed} of {len(results)} source(s) failed; the others are in the corpus")
+            err.print(f"{failed} of {counted(len(results), 'source')} failed; the others are in the corpus")
         else:
             err.print("the source failed" if failed == 1 else f"all {failed} sources failed")
         raise typer.Exit(1)
@@ -209,7 +210,9 @@ def _remake_clips(ws: Workspace) -> None:
     with ws.cut_lock(), ws.lock():
         made = remake_missing(ws)
     if made:
-        out.print(f"remade    {made} clip file(s) from their sources' media (same start, end and labels)")
+        out.print(
+            f"remade    {counted(made, 'clip file')} from their sources' media (same start, end and labels)"
+        )
 
 
 def _licence_pulled_before(ws: Workspace, results: list[PullResult], licence: str) -> None:
@@ -348,7 +351,7 @@ def cut_cmd(
     if dry_run:
         clips = sum(len(r.clips) for r in results)
         seconds = sum(r.kept_s for r in results)
-        out.print(f"dry run: would make {clips} clips, {_minutes(seconds)}; nothing written")
+        out.print(f"dry run: would make {counted(clips, 'clip')}, {_minutes(seconds)}; nothing written")
     else:
         _corpus_line(run.before or before, totals(ws))
         if results:

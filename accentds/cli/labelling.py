@@ -25,6 +25,7 @@ from ..labels import (
 from ..privacy import speaker_key
 from ..selection import read_deny
 from ..views import QUALITY_FLAGS
+from ..words import counted
 from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, out
 
 labels_app = typer.Typer(
@@ -45,7 +46,7 @@ def _print_changes(changes: list[Change], verb: str = "set") -> None:
         if change.field == "status":  # no status set is pending, as the views show it
             old, new = old or "pending", new or "pending"
         out.print(f"{verb:6} {change.clip_id}  {change.field}: {escape(repr(old))} -> {escape(repr(new))}")
-    out.print(f"{len(changes)} change(s) on {len({c.clip_id for c in changes})} clip(s)")
+    out.print(f"{counted(len(changes), 'change')} on {counted(len({c.clip_id for c in changes}), 'clip')}")
 
 
 @app.command("label")
@@ -120,7 +121,7 @@ def labels_list_cmd(
             f"{row['clip_id']}  {row['duration']:5.1f}s  {row['status']:8}  {escape(row['speaker'] or '-')}"
             f"  {escape(row['accent'] or '-')}  {escape(row['transcript'])}{draft}"
         )
-    out.print(f"{len(rows)} clip(s), {_minutes(sum(r['duration'] for r in rows))}")
+    out.print(f"{counted(len(rows), 'clip')}, {_minutes(sum(r['duration'] for r in rows))}")
 
 
 @labels_app.command("export")
@@ -144,7 +145,7 @@ def labels_export_cmd(
     if file is None:
         raise AccentdsError("give the CSV file to write: accentds labels export -o labels.csv")
     rows = export_labels(_workspace(workspace), file)
-    out.print(f"wrote {rows} clips to {file}; edit it and run `accentds labels import {file}`")
+    out.print(f"wrote {counted(rows, 'clip')} to {file}; edit it and run `accentds labels import {file}`")
 
 
 @labels_app.command("import")

@@ -18,6 +18,7 @@ from ..errors import AccentdsError
 from ..manifest import EXPORT_FORMATS, export, export_format
 from ..publishable import describe
 from ..status import Status, status
+from ..words import counted, plural
 from .shared import WorkspaceOpt, _minutes, _orphan_line, _release_minutes, _workspace, app, err, out
 
 
@@ -88,7 +89,7 @@ def status_cmd(
         err.print(f"[yellow]Warning:[/] {escape(warning)}")
     for step in st.next_steps:
         out.print(f"next: {escape(step)}")
-    out.print(f"corpus: {st.clips} clips, {_minutes(st.cut_s)}")
+    out.print(f"corpus: {counted(st.clips, 'clip')}, {_minutes(st.cut_s)}")
 
 
 def _releases_lines(st: Status) -> None:
@@ -99,17 +100,21 @@ def _releases_lines(st: Status) -> None:
     out.print("releases:")
     for r in st.releases:
         out.print(
-            f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} clips  {_release_minutes(r.seconds)}"
+            f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} {plural(r.clips, 'clip'):5}  {_release_minutes(r.seconds)}"
         )
     since = st.since_release
     if since is None or since.error:
         return
     out.print(
-        f"since {since.version}: {since.accepted} clip(s) accepted, {since.rejected} rejected, "
+        f"since {since.version}: {counted(since.accepted, 'clip')} accepted, {since.rejected} rejected, "
         f"{since.relabelled} relabelled; {_minutes(since.new_seconds)} publishable not yet released"
-        + (f"; {since.recut} clip(s) of {since.version} re-cut" if since.recut else "")
-        + (f"; {since.dropped} clip(s) of {since.version} no longer publishable" if since.dropped else "")
-        + (f"; {since.moved} split move(s) not yet released" if since.moved else "")
+        + (f"; {counted(since.recut, 'clip')} of {since.version} re-cut" if since.recut else "")
+        + (
+            f"; {counted(since.dropped, 'clip')} of {since.version} no longer publishable"
+            if since.dropped
+            else ""
+        )
+        + (f"; {counted(since.moved, 'split move')} not yet released" if since.moved else "")
     )
 
 
@@ -249,4 +254,4 @@ def export_cmd(
     fmt = export_format(fmt, output)
     target = output or Path(f"manifest.{fmt}")
     rows = export(ws, fmt, target)
-    out.print(f"wrote {rows} clips to {target}")
+    out.print(f"wrote {counted(rows, 'clip')} to {target}")

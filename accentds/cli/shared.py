@@ -18,6 +18,7 @@ from ..labels import orphans
 from ..markup import minutes
 from ..status import Totals
 from ..views import refresh_manifest
+from ..words import counted, plural
 from ..workspace import ENV_VAR, Workspace
 
 app = typer.Typer(
@@ -110,7 +111,7 @@ def _release_minutes(seconds: float) -> str:
 
 def _corpus_line(before: Totals, after: Totals) -> None:
     delta = after.seconds - before.seconds
-    out.print(f"corpus: {after.clips} clips, {_minutes(after.seconds)} ({delta / 60:+.1f} min)")
+    out.print(f"corpus: {counted(after.clips, 'clip')}, {_minutes(after.seconds)} ({delta / 60:+.1f} min)")
 
 
 def _progress() -> Progress:
@@ -144,6 +145,6 @@ def _orphan_line(ws: Workspace) -> None:
     found = orphans(ws)
     if found:
         err.print(
-            f"[yellow]note[/] {len(found)} labelled clip(s) no longer exist (their labels are kept): "
+            f"[yellow]note[/] {counted(len(found), 'labelled clip')} no longer {plural(len(found), 'exists', 'exist')} (their labels are kept): "
             "`accentds labels orphans` lists them"
         )
