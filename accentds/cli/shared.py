@@ -85,8 +85,20 @@ def _workspace(workspace: Path | None) -> Workspace:
     generated views brought up to date (a killed run, a `git pull`)."""
     ws = Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
     refresh_manifest(ws)
+    if ws.views_behind:  # a full disk: told now, as the command may run long (review)
+        _warn(ws.views_behind)
     _opened.append(ws)
     return ws
+
+
+_told: list[str] = []
+
+
+def _warn(notice: str) -> None:
+    """A warning told once in a command's run."""
+    if notice not in _told:
+        _told.append(notice)
+        err.print(f"[yellow]Warning:[/] {escape(notice)}")
 
 
 def _finish() -> None:
@@ -96,8 +108,9 @@ def _finish() -> None:
         ws.notices.clear()  # told as things stand now, not as the command found them
         refresh_manifest(ws)
         for notice in ws.notices:
-            err.print(f"[yellow]Warning:[/] {escape(notice)}")
+            _warn(notice)
     _opened.clear()
+    _told.clear()
 
 
 def _minutes(seconds: float) -> str:
