@@ -33,6 +33,7 @@ from .shared import (
     _workspace,
     app,
     err,
+    named,
     out,
 )
 
@@ -109,13 +110,13 @@ def pull_cmd(
 
     def report(result: PullResult) -> None:
         nonlocal failed
-        item = escape(result.item)
+        item = named(result.item)
         trouble = _trouble(progress)
         if result.status == "pulled" and result.source:
             new_ids.append(result.source.source_id)
             out.print(f"pulled    {result.source.source_id}  {_minutes(result.source.duration)}  {item}")
             if result.note:
-                trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
+                trouble.print(f"[yellow]note[/]      {result.source.source_id}: {named(result.note)}")
         elif result.status == "exists" and result.source:
             todo = "" if licence or speaker is not None or accent is not None else ", nothing to do"
             if result.source.source_id not in known:  # two copies of one file in this pull
@@ -123,7 +124,7 @@ def pull_cmd(
             elif result.source.source_id not in ws.read_cuts():  # the cut comes below, or later
                 todo = ", not cut yet (`accentds cut` cuts it)" if no_cut else ", not cut yet"
             if result.note:
-                todo = f"; {escape(result.note)}"
+                todo = f"; {named(result.note)}"
             out.print(f"have      {result.source.source_id}  already pulled{todo}  {item}")
         elif result.status == "restored" and result.source:
             restored.append(result.source.source_id)
@@ -132,7 +133,7 @@ def pull_cmd(
             )
         else:
             failed += 1
-            trouble.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
+            trouble.print(f"[red]failed[/]    {item}: {named(result.reason)}")
 
     if licence:
         from ..licences import OTHER, check
@@ -377,10 +378,10 @@ def doctor_cmd(workspace: WorkspaceOpt = None) -> None:
     ws = Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
     found = doctor(ws)
     for line in found.fine:
-        out.print(f"ok      {escape(line)}")
+        out.print(f"ok      {named(line)}")
     for line in found.fixed:
-        out.print(f"[green]fixed[/]   {escape(line)}")
+        out.print(f"[green]fixed[/]   {named(line)}")
     for line in found.problems:
-        err.print(f"[red]problem[/] {escape(line)}")
+        err.print(f"[red]problem[/] {named(line)}")
     if found.problems:
         raise typer.Exit(1)

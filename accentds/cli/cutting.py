@@ -14,9 +14,9 @@ from ..acoustic import REASON_TEXT
 from ..cut import CutPlan, SourceCut, cut
 from ..models import Source
 from ..status import Totals, totals
-from ..words import counted, plural
+from ..words import counted, plural, shown
 from ..workspace import Workspace
-from .shared import _minutes, _trouble, out
+from .shared import _minutes, _trouble, named, out
 
 
 def _print_drops(console: Console, result: SourceCut) -> None:
@@ -95,7 +95,7 @@ def _run_cut(
     def finished(source: Source, result: SourceCut) -> None:
         if run is not None and source.source_id in run.sources:
             run.sources.remove(source.source_id)
-        label = escape(source.title or source.origin)[:40]
+        label = named(shown(source.title or source.origin)[:40])
         if result.ok:
             verb = "would cut" if result.dry_run else "cut"
             progress.console.print(
@@ -111,10 +111,10 @@ def _run_cut(
                 )
         trouble = _trouble(progress)
         if not result.ok:
-            trouble.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
+            trouble.print(f"[red]failed[/]    {source.source_id}  {named(result.reason)}  {label}")
         if result.warning:
             trouble.print(
-                f"[yellow]warning[/]   {source.source_id}  {escape(result.warning)}", highlight=False
+                f"[yellow]warning[/]   {source.source_id}  {named(result.warning)}", highlight=False
             )
         if explain and result.audio_s:
             _print_drops(progress.console, result)

@@ -26,7 +26,7 @@ from ..privacy import speaker_key
 from ..selection import read_deny
 from ..views import QUALITY_FLAGS
 from ..words import counted
-from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, out
+from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, named, out
 
 labels_app = typer.Typer(
     help="List, export, import, show the history of and undo labels.", no_args_is_help=True
@@ -145,7 +145,9 @@ def labels_export_cmd(
     if file is None:
         raise AccentdsError("give the CSV file to write: accentds labels export -o labels.csv")
     rows = export_labels(_workspace(workspace), file)
-    out.print(f"wrote {counted(rows, 'clip')} to {file}; edit it and run `accentds labels import {file}`")
+    out.print(
+        f"wrote {counted(rows, 'clip')} to {named(file)}; edit it and run `accentds labels import {named(file)}`"
+    )
 
 
 @labels_app.command("import")

@@ -19,7 +19,7 @@ from ..manifest import EXPORT_FORMATS, export, export_format
 from ..publishable import describe
 from ..status import Status, status
 from ..words import counted, plural
-from .shared import WorkspaceOpt, _minutes, _orphan_line, _release_minutes, _workspace, app, err, out
+from .shared import WorkspaceOpt, _minutes, _orphan_line, _release_minutes, _workspace, app, err, named, out
 
 
 @app.command("status")
@@ -34,7 +34,7 @@ def status_cmd(
     """
     ws = _workspace(workspace)
     st = status(ws)
-    out.print(f"[bold]{escape(st.name)}[/] at {ws.root}")
+    out.print(f"[bold]{named(st.name)}[/] at {named(ws.root)}")
     out.print(
         f"sources: {st.sources} pulled ({_minutes(st.pulled_s)}), {st.sources_cut} cut"
         + (f", {st.sources_stale} cut with other \\[vad] settings" if st.sources_stale else "")
@@ -81,7 +81,7 @@ def status_cmd(
                 f"{source.duration / 60:.1f}",
                 str(count) if cut else "not cut",
                 f"{seconds / 60:.1f}" if cut else "",
-                escape(source.title or source.origin),
+                named(source.title or source.origin),
             )
         out.print(listing)
     _orphan_line(ws)
@@ -227,10 +227,10 @@ def report_cmd(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if plots is not None:
         for path in plotting.write_plots(ws, rep, plots):
-            err.print(f"wrote {escape(str(path))}")
+            err.print(f"wrote {named(path)}")
     if html_file is not None:
         plotting.write_html(ws, rep, html_file)
-        err.print(f"wrote {escape(str(html_file))}")
+        err.print(f"wrote {named(html_file)}")
 
 
 @app.command("export")
@@ -254,4 +254,4 @@ def export_cmd(
     fmt = export_format(fmt, output)
     target = output or Path(f"manifest.{fmt}")
     rows = export(ws, fmt, target)
-    out.print(f"wrote {counted(rows, 'clip')} to {target}")
+    out.print(f"wrote {counted(rows, 'clip')} to {named(target)}")

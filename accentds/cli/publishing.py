@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from ..errors import AccentdsError
 from ..words import counted, plural
-from .shared import WorkspaceOpt, _record_history, _release_minutes, _workspace, app, err, out
+from .shared import WorkspaceOpt, _record_history, _release_minutes, _workspace, app, err, named, out
 
 if TYPE_CHECKING:
     from ..releases import Release
@@ -181,7 +181,7 @@ def publish_cmd(
             publish(ws, version)  # refused: a published version is immutable
     if fmt is not None and output is not None:
         written = write_format(fmt, folder, output)
-        out.print(f"wrote release {version} as {fmt} to {written}")
+        out.print(f"wrote release {version} as {fmt} to {named(written)}")
     if to_hub is not None:
         if dry_run:
             out.print(escape(render_plan(plan_push(folder, to_hub, version))))

@@ -4,7 +4,7 @@ the workspace it works on, the views rewritten after it, progress bars and histo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -18,7 +18,7 @@ from ..labels import orphans
 from ..markup import minutes
 from ..status import Totals
 from ..views import refresh_manifest
-from ..words import counted, plural
+from ..words import counted, plural, shown
 from ..workspace import ENV_VAR, Workspace
 
 app = typer.Typer(
@@ -29,8 +29,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Console(Console):
+    """A console whose text lets no control character through to the terminal: a file name
+    with a terminal's escape codes in a message does not act on it (they show as `\\x1b`)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(shown(o, keep="\n") if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = _Console(highlight=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def named(text: object) -> str:
+    """A file name, URL or title as printed: on one line, its control characters escaped
+    (`bad\\nname.mp4`, see `words.shown`), and never read as markup."""
+    return escape(shown(str(text)))
+
 
 WorkspaceOpt = Annotated[
     Optional[Path],
