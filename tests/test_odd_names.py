@@ -46,3 +46,21 @@ def test_an_odd_file_name_is_printed_escaped_on_its_line(workspace: Workspace, t
     missing = run_cli("pull", str(tmp_path / f"gone{ODD}.mp4"), cwd=workspace.root)
     assert missing.returncode == 1 and "\x1b" not in missing.stderr
     assert missing.stderr.splitlines()[0] == f"failed    {tmp_path}/gone{SHOWN}.mp4: no such file or folder"
+
+
+def test_a_file_name_starting_with_a_dash_gets_a_hint_how_to_give_it(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """`accentds pull -dash.opus` said only "No such option: -d"."""
+    shutil.copy(SAMPLE, workspace.root / "-dash.opus")
+    done = run_cli("pull", "-dash.opus", "--no-cut", cwd=workspace.root)
+    assert done.returncode == 2 and not workspace.read_sources()
+    assert done.stderr.splitlines()[-1] == (
+        "Error: No such option: -d (to name the file -dash.opus, write ./-dash.opus, or put -- before it: "
+        "-- -dash.opus)"
+    )
+    done = run_cli("pull", "--no-cut", "--", "-dash.opus", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert [s.origin for s in workspace.read_sources()] == [str(workspace.root / "-dash.opus")]
+    typo = run_cli("pull", "--lisence", "CC0-1.0", "x.mp4", cwd=workspace.root)
+    assert typo.stderr.splitlines()[-1] == "Error: No such option: --lisence (Possible options: --licence)"

@@ -3,6 +3,7 @@ the workspace it works on, the views rewritten after it, progress bars and histo
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -10,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from typer.core import TyperGroup
 
 from .. import __version__
 from ..corpus_history import append_history
@@ -21,7 +23,28 @@ from ..views import refresh_manifest
 from ..words import counted, plural, shown
 from ..workspace import ENV_VAR, Workspace
 
+_UsageError = typer.BadParameter.__mro__[1]  # click's UsageError, as typer ships it
+
+
+class _Group(TyperGroup):
+    """The command group: an unknown option that is a file's name, such as `-dash.opus`,
+    says how to give that file (click said only "No such option: -d")."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _UsageError as exc:
+            name = getattr(exc, "option_name", None)  # click's NoSuchOption (as typer ships it)
+            if not name:
+                raise
+            word = next((w for w in sys.argv[1:] if w.startswith(name) and w != "--"), "")
+            if word and (Path(word).exists() or "." in word.lstrip("-") or "/" in word):
+                exc.message += f" (to name the file {word}, write ./{word}, or put -- before it: -- {word})"
+            raise
+
+
 app = typer.Typer(
+    cls=_Group,
     help="Curate a speech corpus of accented English cut from videos.\n\n"
     "Typical evening: `accentds pull URL_OR_FILE ...` (pulls and cuts), then `accentds status`.",
     no_args_is_help=True,
