@@ -183,7 +183,7 @@ def status(workspace: Workspace) -> Status:
             None,
             [
                 f"{counted(uncut, 'source')} not cut" if uncut else "",
-                f"{len(stale_ids)} cut with other [vad] settings "
+                f"{len(stale_ids)} cut with other settings "
                 f"({stale_settings(workspace, (cuts[sid].settings_id for sid in stale_ids))})"
                 if stale_ids
                 else "",

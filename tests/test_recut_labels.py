@@ -29,7 +29,7 @@ def test_labels_follow_a_clip_whose_edges_move(cut_ws: Workspace) -> None:
     # `accentds cut` may stop and why
     shown = run_cli("status", cwd=ws.root).stdout
     assert (
-        "1 cut with other [vad] settings (padding_ms 260 → 200); a re-cut that no longer matches accepted"
+        "1 cut with other settings ([vad] padding_ms 260 → 200); a re-cut that no longer matches accepted"
         in shown
     )
     back = run_cli("cut", cwd=ws.root)

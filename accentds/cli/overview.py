@@ -37,7 +37,7 @@ def status_cmd(
     out.print(f"[bold]{named(st.name)}[/] at {named(ws.root)}")
     out.print(
         f"sources: {st.sources} pulled ({_minutes(st.pulled_s)}), {st.sources_cut} cut"
-        + (f", {st.sources_stale} cut with other \\[vad] settings" if st.sources_stale else "")
+        + (f", {st.sources_stale} cut with other settings" if st.sources_stale else "")
         + (f", {st.sources_no_speech} with no speech" if st.sources_no_speech else "")
     )
     table = Table(box=None, pad_edge=False)
