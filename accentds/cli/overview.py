@@ -15,7 +15,7 @@ from .. import render as rendering
 from .. import report as reporting
 from ..corpus_history import growth_by_day, history_to_now, render_days
 from ..errors import AccentdsError
-from ..manifest import EXPORT_FORMATS, export, export_format
+from ..manifest import EXPORT_FORMATS, export, export_format, refuse_kept
 from ..publishable import describe
 from ..status import Status, status
 from ..words import counted, plural
@@ -197,6 +197,10 @@ def report_cmd(
             f"--html takes a file name, and {html_file} is a folder: give {html_file / 'report.html'}"
         )
     ws = _workspace(workspace)
+    if plots is not None:
+        refuse_kept(ws, plots, "the plots", "plots/")
+    if html_file is not None:
+        refuse_kept(ws, html_file, "the report")
     if show_history:
         reporting.check_since(since)
         every_day = growth_by_day(history_to_now(ws))
