@@ -238,8 +238,11 @@ def write_manifest(workspace: Workspace) -> pa.Table:
                 labelled = [pc.not_equal(labels[k], "") for k in EDITABLE_FIELDS]
                 write_csv_table(labels.filter(functools.reduce(pc.or_, labelled)).select(LABEL_FIELDS), tmp)
             digests[path.name] = sha256_file(tmp)
-        digests.setdefault("stamps", {})[path.name] = _stamp(path)
-    write_text_atomic(_digests_path(workspace), json.dumps(digests, indent=1))
+            digests.setdefault("stamps", {})[path.name] = _stamp(tmp)  # a rename keeps it
+            # recorded before the view is replaced: a full disk that stops a write here leaves
+            # the view and its record as they were (labels.csv not written after manifest.csv
+            # was: the next command took manifest.csv for a view edited by hand, and kept it)
+            write_text_atomic(_digests_path(workspace), json.dumps(digests, indent=1))
     return table
 
 

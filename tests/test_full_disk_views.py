@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -77,3 +79,34 @@ def test_a_full_disk_while_cutting_names_the_clip_file(sample_ws: Workspace, tmp
         (mount / "filler").unlink()
         assert run_cli("cut", cwd=ws_path).returncode == 0
         assert len(Workspace(ws_path).read_clips()) == 16
+
+
+def test_a_full_disk_between_two_views_leaves_none_taken_for_edited_by_hand(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    """The disk filled after manifest.csv was rewritten and before labels.csv was: the record
+    of the views written was not updated, so every later command took manifest.csv for a view
+    edited by hand, warned so, and never rewrote it."""
+    first = sample_ws.read_clips()[0].clip_id
+    words = " ".join(secrets.token_hex(8) for _ in range(20_000))  # 340 kB that do not compress
+    put_labels(sample_ws, [{"clip_id": first, "status": "accepted", "transcript": words}])
+    measured = Path(shutil.copytree(sample_ws.root, tmp_path / "measured"))
+    assert run_cli("status", cwd=measured).returncode == 0  # the views as they will be written
+    needed = sum(
+        (measured / "manifests" / name).stat().st_size for name in ("manifest.parquet", "manifest.csv")
+    )
+    with small_disk(tmp_path / "small") as mount:
+        ws_path = Path(shutil.copytree(sample_ws.root, mount / "ws"))
+        ws = Workspace(ws_path)
+        filler = mount / "filler"
+        fill_disk(filler)
+        # room for manifest.parquet and manifest.csv, not for labels.csv after them
+        os.truncate(filler, max(0, filler.stat().st_size - needed - 64 * 1024))
+        done = run_cli("status", cwd=ws_path)
+        assert done.returncode == 0 and "could not be rewritten" in done.stderr, done.stderr
+        filler.unlink()
+        done = run_cli("status", cwd=ws_path)
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        for view in (ws.manifest_csv, ws.labels_csv):
+            [row] = [r for r in csv.DictReader(view.open(encoding="utf-8")) if r["clip_id"] == first]
+            assert row["transcript"] == words
