@@ -15,6 +15,7 @@ from .markup import cell, code, minutes, table, to_yaml
 from .selection import LeftOut
 from .shards import VALUE_COLUMNS, features_json
 from .splits import SPLITS, group_name
+from .words import counted
 from .workspace import Workspace
 
 TEMPLATE = "card.md"
@@ -116,7 +117,7 @@ def _card_intro(workspace: Workspace, build: Build) -> list[str]:
         lines += [config.description, ""]
     return [
         *lines,
-        f"{len(build.rows)} clips, {minutes(seconds_of(build.rows))} minutes of speech: {build.rate} Hz "
+        f"{counted(len(build.rows), 'clip')}, {minutes(seconds_of(build.rows))} minutes of speech: {build.rate} Hz "
         "mono 16-bit WAV embedded in Parquet, each with its transcript, speaker, accent region and the "
         f"evidence for it. Every clip was accepted by a human reviewer. Built with accentds {__version__}.",
         "",
@@ -241,19 +242,19 @@ def _card_sources(build: Build) -> list[str]:
         ]
     lines += _card_attribution(build)
     left = [
-        f"- source {code(item.value)}: {cell(item.reason)} ({item.clips} clips, {minutes(item.seconds)} min)"
+        f"- source {code(item.value)}: {cell(item.reason)} ({counted(item.clips, 'clip')}, {minutes(item.seconds)} min)"
         for item in build.left_out
         if item.cause == "licence"
     ]
     sources = [item for item in build.left_out if item.cause == "deny list" and item.kind == "source"]
     if sources:  # no ids here: the card is public; release.json has the list
         left.append(
-            f"- {len(sources)} source(s) on the deny list ({sum(i.clips for i in sources)} clips, "
+            f"- {counted(len(sources), 'source')} on the deny list ({counted(sum(i.clips for i in sources), 'clip')}, "
             f"{minutes(sum(i.seconds for i in sources))} min)"
         )
     speakers = sum(1 for item in build.left_out if item.cause == "deny list" and item.kind == "speaker")
     if speakers:  # a takedown: neither who nor how much of them
-        left.append(f"- {speakers} speaker(s) on the deny list")
+        left.append(f"- {counted(speakers, 'speaker')} on the deny list")
     return [*lines, "", "## Left out", "", *(left or ["Nothing accepted was left out."])]
 
 

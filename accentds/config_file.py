@@ -157,6 +157,12 @@ def _keys(section: str) -> dict[str, Any]:
 SECTIONS = ("corpus", "audio", "vad", "labels", "publish", "report", "quality", "pull")
 
 
+def cut_setting(name: str) -> str:
+    """A cut setting (a field of VadSettings) as accentds.toml holds it: `[vad] padding_ms`,
+    `[audio] sample_rate`."""
+    return f"[{'audio' if name in _AUDIO_KEYS else 'vad'}] {name}"
+
+
 def _show(value: Any) -> str:
     """A value as TOML writes it."""
     if isinstance(value, dict):

@@ -18,10 +18,12 @@ import pyarrow.parquet as pq
 
 from . import fingerprints
 from .config import VadSettings
+from .config_file import cut_setting
 from .errors import AccentdsError
 from .files import damaged, now_iso, read_csv, write_csv_atomic, write_parquet_atomic
 from .journal import ClipLabels, fold, new_tx_id
 from .models import Clip, CutRecord
+from .words import counted
 from .workspace import CLIP_SCHEMA, DRAFT_FIELDS, DUPLICATE_FIELDS, FINGERPRINT_SCHEMA, Workspace
 
 if TYPE_CHECKING:
@@ -185,7 +187,9 @@ def commit_cut(
             dropped_s=result.dropped_s,
             cut_at=now_iso(),
             note="; ".join(
-                filter(None, [result.warning, f"{len(lost)} labelled clip(s) orphaned" if lost else ""])
+                filter(
+                    None, [result.warning, f"{counted(len(lost), 'labelled clip')} orphaned" if lost else ""]
+                )
             ),
         )
         workspace.record_cut_settings(vad)
@@ -254,9 +258,10 @@ def find_duplicates(workspace: Workspace) -> int:
 
 
 def stale_settings(workspace: Workspace, settings_ids: Iterable[str]) -> str:
-    """What differs between the [vad] settings now and those of `settings_ids` (sources cut
-    with other settings), from manifests/cut_settings.json: "padding_ms 200 → 350", a setting
-    the cut had none of, and the cuts of an accentds that recorded none."""
+    """What differs between the cut settings now ([vad] and [audio] sample_rate) and those of
+    `settings_ids` (sources cut with other settings), from manifests/cut_settings.json:
+    "[vad] padding_ms 200 → 350", a setting the cut had none of, and the cuts of an accentds
+    that recorded none."""
     recorded = workspace.read_cut_settings()
     now = asdict(workspace.config.vad)
     if now.get("silero_model"):
@@ -270,9 +275,11 @@ def stale_settings(workspace: Workspace, settings_ids: Iterable[str]) -> str:
             continue
         for name, value in now.items():
             if name not in old:
-                changes.setdefault(name, set()).add(f"{name} = {value} is new since they were cut")
+                changes.setdefault(name, set()).add(
+                    f"{cut_setting(name)} = {value} is new since they were cut"
+                )
             elif old[name] != value:
-                changes.setdefault(name, set()).add(f"{name} {old[name]} → {value}")
+                changes.setdefault(name, set()).add(f"{cut_setting(name)} {old[name]} → {value}")
     said = [text for name in sorted(changes) for text in sorted(changes[name])]
     if unrecorded:
         said.append("settings of an earlier accentds, which did not record them")

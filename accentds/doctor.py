@@ -27,6 +27,7 @@ from .handcut import BOUNDS_NAME, read_hand_clips
 from .media import BYTES_PER_SAMPLE, find_ffmpeg, pcm_stream, write_wav
 from .models import Clip
 from .views import write_manifest
+from .words import counted
 from .workspace import Workspace
 
 
@@ -169,18 +170,18 @@ def _doctor(workspace: Workspace) -> Checkup:
             up.fixed.append(f"labels.jsonl: cut off a torn last line ({cut_off} bytes of an unsaved change)")
         try:
             changes = len(workspace.journal().transactions())
-            up.fine.append(f"labels.jsonl: {changes} recorded change(s)")
+            up.fine.append(f"labels.jsonl: {counted(changes, 'recorded change')}")
         except AccentdsError as exc:
             up.problems.append(str(exc))
         workspace.read_sources(), workspace.read_cuts()  # kept by hand: a bad line stops doctor, named
         read_hand_clips(workspace.manifests / BOUNDS_NAME)
         try:
             table = workspace.read_clip_table(columns=["clip_id", "source_id", "path"])
-            up.fine.append(f"clips.parquet: {table.num_rows} clip(s)")
+            up.fine.append(f"clips.parquet: {counted(table.num_rows, 'clip')}")
         except AccentdsError as exc:
             clips = clips_from_files(workspace)
             workspace.write_clips(clips)
-            up.fixed.append(f"{exc}; rebuilt it from {len(clips)} clip file(s)")
+            up.fixed.append(f"{exc}; rebuilt it from {counted(len(clips), 'clip file')}")
             table = workspace.read_clip_table(columns=["clip_id", "source_id", "path"])
         present = [workspace.abs(p).is_file() for p in table["path"].to_pylist()]
         if not all(present):
@@ -212,7 +213,7 @@ def _doctor(workspace: Workspace) -> Checkup:
         removed = sweep(workspace)
         if removed:
             up.fixed.append(
-                f"clips/ and manifests/: removed {removed} file(s) no row names (left by killed runs)"
+                f"clips/ and manifests/: removed {counted(removed, 'file')} no row names (left by killed runs)"
             )
         others = [p for p in workspace.clips.rglob("*") if p.is_file() and not is_clip_file(p)]
         others = [workspace.rel(p) for p in others if not p.name.startswith(".")]

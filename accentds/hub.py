@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import AccentdsError
 from .formats import RELEASE_JSON, Release, read_release, verify_release
+from .words import counted
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -389,7 +390,7 @@ def render_plan(plan: PushPlan, max_files: int = 20) -> str:
         lines.append(f"  repository   {plan.repo_id}: exists")
     lines.append(
         f'  commit       "{plan.commit_message}" on main: '
-        f"{len(plan.files)} files, {_size(plan.total_bytes)} (unchanged files are skipped)"
+        f"{counted(len(plan.files), 'file')}, {_size(plan.total_bytes)} (unchanged files are skipped)"
     )
     width = max(len(f.path) for f in plan.files)
     for planned in plan.files[:max_files]:

@@ -28,17 +28,24 @@ def export_format(fmt: str | None, output: Path | None) -> str:
 def check_target(workspace: Workspace, output: Path) -> None:
     """Refuse to write an export over a folder or the workspace's own files (accentds.toml,
     manifests/, clips/, raw/, releases/): it would replace the labels or clips with it."""
-    target, root = output.resolve(), workspace.root.resolve()
-    if target.is_dir():
+    if output.resolve().is_dir():
         raise AccentdsError(f"{output} is a folder: give the name of a file to write")
+    refuse_kept(workspace, output, "the export")
+
+
+def refuse_kept(workspace: Workspace, output: Path, what: str, instead: str = "") -> None:
+    """Refuse `output` (a file or folder to write `what` to, such as "the report") inside the
+    folders whose files accentds keeps, or over accentds.toml; `instead` is the name to suggest
+    (by default `output`'s own)."""
+    target, root = output.resolve(), workspace.root.resolve()
     inside = next((name for name in KEPT if target.is_relative_to(root / name)), None)
     if inside:
         raise AccentdsError(
-            f"{output} is inside the workspace's {inside}/, whose files accentds keeps: write the export "
-            f"elsewhere, such as {target.name} in the workspace folder"
+            f"{output} is inside the workspace's {inside}/, whose files accentds keeps: write {what} "
+            f"elsewhere, such as {instead or target.name} in the workspace folder"
         )
     if target == root / "accentds.toml":
-        raise AccentdsError(f"{output} is the workspace's settings: write the export to another file")
+        raise AccentdsError(f"{output} is the workspace's settings: write {what} to another file")
 
 
 def export(workspace: Workspace, fmt: str, output: Path) -> int:

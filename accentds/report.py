@@ -178,7 +178,7 @@ def _read_manifest(workspace: Workspace) -> pa.Table:
     """The needed manifest columns, from manifest.parquet brought up to date."""
     refresh_manifest(workspace)
     path = workspace.manifest_parquet
-    if path.exists():
+    if path.exists() and not workspace.views_behind:
         present = set(pq.read_schema(path).names)
         wanted = [c for c in _COLUMNS if c in present]
         # text columns read dictionary-encoded: many clips share few values, so this is ~8x faster

@@ -15,6 +15,7 @@ import soundfile
 
 from .errors import AccentdsError
 from .models import pull_command
+from .words import counted, plural
 from .workspace import Workspace
 
 ROW_GROUP_ROWS = 100  # small row groups, as the Hub's viewer wants for audio
@@ -122,12 +123,14 @@ def check_clip_files(workspace: Workspace, rows: Sequence[Mapping[str, Any]]) ->
     }
     steps = []
     if unpulled:
-        steps.append(f"pull their {len(unpulled)} source(s) again (`{pull_command(unpulled.values())}`)")
+        steps.append(
+            f"pull their {counted(len(unpulled), 'source')} again (`{pull_command(unpulled.values())}`)"
+        )
     if len(unpulled) < len({row["source_id"] for row in gone}):
         steps.append("run `accentds doctor` to cut the others again from their sources")
     where = " (raw/ and clips/ are not in git: a clone?)" if unpulled else ""
     raise AccentdsError(
-        f"{len(gone)} clip files are missing, {gone[0]['path']} the first{where}: "
+        f"{counted(len(gone), 'clip file')} {plural(len(gone), 'is', 'are')} missing, {gone[0]['path']} the first{where}: "
         f"{', then '.join(steps)}, then publish again"
     )
 

@@ -29,6 +29,7 @@ from .shards import check_clip_files
 from .since_release import ReleaseSummary, SinceRelease, next_version, releases_here, since_release
 from .splits import split_memory, straddling
 from .views import build_manifest
+from .words import counted
 from .workspace import Workspace
 
 
@@ -98,7 +99,7 @@ def _publish_step(
     clips, seconds = ready
     if since is None:
         if clips:
-            return f"accentds publish 1.0.0   ({clips} publishable clip(s), {seconds / 60:.1f} min)"
+            return f"accentds publish 1.0.0   ({counted(clips, 'publishable clip')}, {seconds / 60:.1f} min)"
         if held:
             fix = publishable.fixes(held, named)
             return f"nothing publishable yet ({publishable.describe(held, 1)})" + (f": {fix}" if fix else "")
@@ -115,21 +116,21 @@ def _publish_step(
         return None
     if not clips and not since.include_unlicensed:  # publish would stop: a release holds clips
         fix = publishable.fixes(held, named) if held else ""
-        why = f"{since.dropped} clip(s) of {newest} no longer publishable" + (
+        why = f"{counted(since.dropped, 'clip')} of {newest} no longer publishable" + (
             f": {publishable.describe(held, 1)}" if held else ""
         )
         return f"nothing publishable for {next_version(newest)} ({why})" + (f": {fix}" if fix else "")
     parts = []
     if since.new_clips:
-        parts.append(f"{since.new_clips} new publishable clip(s), {since.new_seconds / 60:.1f} min")
+        parts.append(f"{counted(since.new_clips, 'new publishable clip')}, {since.new_seconds / 60:.1f} min")
     if since.dropped:
-        parts.append(f"{since.dropped} clip(s) of {newest} to leave out")
+        parts.append(f"{counted(since.dropped, 'clip')} of {newest} to leave out")
     if since.relabelled:
         parts.append(f"{since.relabelled} relabelled")
     if since.recut:
         parts.append(f"{since.recut} re-cut")
     if since.moved:
-        parts.append(f"{since.moved} split move(s)")
+        parts.append(counted(since.moved, "split move"))
     flag = " --include-unlicensed" if since.include_unlicensed else ""
     return f"accentds publish {next_version(newest)}{flag}   ({'; '.join(parts)} since {newest})"
 
@@ -185,8 +186,8 @@ def status(workspace: Workspace) -> Status:
         filter(
             None,
             [
-                f"{uncut} source(s) not cut" if uncut else "",
-                f"{len(stale_ids)} cut with other [vad] settings "
+                f"{counted(uncut, 'source')} not cut" if uncut else "",
+                f"{len(stale_ids)} cut with other settings "
                 f"({stale_settings(workspace, (cuts[sid].settings_id for sid in stale_ids))})"
                 if stale_ids
                 else "",
@@ -209,7 +210,9 @@ def status(workspace: Workspace) -> Status:
         )
         steps.append(f"accentds cut   ({todo}{careful})")
     if by_status["pending"][0]:
-        steps.append(f"accentds review   (listen to and label the {by_status['pending'][0]} pending clip(s))")
+        steps.append(
+            f"accentds review   (listen to and label the {counted(by_status['pending'][0], 'pending clip')})"
+        )
     step = _publish_step(ready, held, since, named)
     # held back for what publish refuses rather than leaves out: it stops at them
     stopping = tuple(h for h in held if set(h.reasons) <= set(publishable.REFUSED))

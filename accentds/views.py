@@ -10,6 +10,7 @@ spreadsheet, say) is left as it is and named in a notice, its edits to be import
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 from pathlib import Path
@@ -237,15 +238,34 @@ def write_manifest(workspace: Workspace) -> pa.Table:
                 labelled = [pc.not_equal(labels[k], "") for k in EDITABLE_FIELDS]
                 write_csv_table(labels.filter(functools.reduce(pc.or_, labelled)).select(LABEL_FIELDS), tmp)
             digests[path.name] = sha256_file(tmp)
-        digests.setdefault("stamps", {})[path.name] = _stamp(path)
-    write_text_atomic(_digests_path(workspace), json.dumps(digests, indent=1))
+            digests.setdefault("stamps", {})[path.name] = _stamp(tmp)  # a rename keeps it
+            # recorded before the view is replaced: a full disk that stops a write here leaves
+            # the view and its record as they were (labels.csv not written after manifest.csv
+            # was: the next command took manifest.csv for a view edited by hand, and kept it)
+            write_text_atomic(_digests_path(workspace), json.dumps(digests, indent=1))
     return table
+
+
+def _left_behind(workspace: Workspace, exc: OSError) -> None:
+    """The views could not be rewritten (a full disk): the command goes on with what it reads
+    from the manifests, told once why the views lag behind. manifest.parquet is removed (which
+    frees space, never takes it), so that the next command rewrites every view."""
+    workspace.manifest_parquet.unlink(missing_ok=True)
+    why = "disk quota exceeded" if exc.errno == errno.EDQUOT else "no space left on device"
+    workspace.views_behind = (
+        f"the views manifest.csv, manifest.parquet and labels.csv in {workspace.manifests} could not be "
+        f"rewritten ({why}), so they may lag behind the latest changes: free some space, and the next "
+        "accentds command rewrites them"
+    )
+    if workspace.views_behind not in workspace.notices:
+        workspace.notices.append(workspace.views_behind)
 
 
 def refresh_manifest(workspace: Workspace) -> bool:
     """Rebuild the generated views (and duplicates.csv) where they are older than what they
     are made from (a run killed before it rewrote them, a `git pull`), and remove the temp
-    files of killed commands. True if rebuilt. A workspace that cannot be written (a read-only
+    files of killed commands. True if rebuilt. Views that cannot be written for a full disk
+    are left behind (`workspace.views_behind` says why, and so does a notice). A workspace that cannot be written (a read-only
     mount, another user's folder) is left as it is: commands read its manifests, not the views."""
     if not workspace.can_write():
         if not workspace.labels_journal.exists() and (
@@ -276,24 +296,31 @@ def refresh_manifest(workspace: Workspace) -> bool:
                 return -1
 
         rebuilt = False
-        # duplicates.csv is made from fingerprints.parquet: without fingerprints there is
-        # nothing to group, so a workspace with neither has nothing to rebuild
-        fingerprinted = mtime(workspace.fingerprints_parquet)
-        if fingerprinted >= 0 and mtime(workspace.duplicates_csv) < fingerprinted:
-            from .cut_commit import find_duplicates
+        try:
+            # duplicates.csv is made from fingerprints.parquet: without fingerprints there is
+            # nothing to group, so a workspace with neither has nothing to rebuild
+            fingerprinted = mtime(workspace.fingerprints_parquet)
+            if fingerprinted >= 0 and mtime(workspace.duplicates_csv) < fingerprinted:
+                from .cut_commit import find_duplicates
 
-            find_duplicates(workspace)
-            rebuilt = True
-        inputs = (
-            workspace.clips_parquet, workspace.sources_csv, workspace.labels_journal,
-            workspace.source_labels_csv, workspace.drafts_csv, workspace.duplicates_csv,
-            workspace.root / CONFIG_NAME,
-        )  # fmt: skip
-        built = min(mtime(workspace.manifest_parquet), mtime(workspace.manifest_csv))
-        if rebuilt or built < max(mtime(p) for p in inputs) or not workspace.labels_csv.exists():
-            write_manifest(workspace)
-            rebuilt = True
-        elif edited_views(workspace):
+                find_duplicates(workspace)
+                rebuilt = True
+            inputs = (
+                workspace.clips_parquet, workspace.sources_csv, workspace.labels_journal,
+                workspace.source_labels_csv, workspace.drafts_csv, workspace.duplicates_csv,
+                workspace.root / CONFIG_NAME,
+            )  # fmt: skip
+            built = min(mtime(workspace.manifest_parquet), mtime(workspace.manifest_csv))
+            if rebuilt or built < max(mtime(p) for p in inputs) or not workspace.labels_csv.exists():
+                write_manifest(workspace)
+                rebuilt = True
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            _left_behind(workspace, exc)
+            return False
+        workspace.views_behind = ""
+        if not rebuilt and edited_views(workspace):
             for path in edited_views(workspace):
                 if edited_view_notice(path) not in workspace.notices:
                     workspace.notices.append(edited_view_notice(path))

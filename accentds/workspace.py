@@ -114,6 +114,7 @@ class Workspace:
         self.history_csv = self.manifests / "label_history.csv"  # before the journal: migrated
         self._lock_depth, self._lock_owner = 0, 0
         self.notices: list[str] = []  # what a command should tell its user (an edited view)
+        self.views_behind = ""  # why the generated views could not be rewritten (a full disk)
         self.manifest_csv = self.manifests / "manifest.csv"
         self.manifest_parquet = self.manifests / "manifest.parquet"
 

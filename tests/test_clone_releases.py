@@ -12,6 +12,7 @@ from conftest import SAMPLE, run_cli
 from releasing import manifest_of
 
 from accentds.labels import set_labels
+from accentds.words import counted
 from accentds.workspace import Workspace
 
 
@@ -43,7 +44,7 @@ def test_a_clone_cuts_the_clips_of_an_aac_video_again_byte_for_byte_and_knows_no
     clone = _clone(workspace, tmp_path / "clone")
     again = run_cli("pull", str(video), cwd=clone)
     assert again.returncode == 0, again.stderr
-    assert f"remade    {len(clips)} clip file(s)" in again.stdout
+    assert f"remade    {counted(len(clips), 'clip file')}" in again.stdout
     for clip in clips:
         assert (clone / clip.path).read_bytes() == workspace.abs(clip.path).read_bytes(), clip.clip_id
 
@@ -127,7 +128,7 @@ def test_doctor_in_a_clone_keeps_the_clips_of_sources_not_pulled_there_yet(
     assert "never pulled here" in done.stdout and "row(s) had no file" not in done.stdout
     assert {name: (clone / "manifests" / name).read_bytes() for name in tracked} == tracked
     again = run_cli("pull", str(SAMPLE), cwd=clone)
-    assert again.returncode == 0 and "remade    8 clip file(s)" in again.stdout, again.stdout
+    assert again.returncode == 0 and "remade    8 clip files" in again.stdout, again.stdout
     for clip in cut_ws.read_clips():
         assert (clone / clip.path).read_bytes() == cut_ws.abs(clip.path).read_bytes()
     assert Workspace(clone).read_labels() == cut_ws.read_labels()
@@ -145,7 +146,7 @@ def test_the_same_pull_again_goes_on_with_a_restore_interrupted_before_its_clips
         (clone / clip.path).unlink()
     again = run_cli("pull", str(SAMPLE), cwd=clone)
     assert again.returncode == 0, again.stderr
-    assert "remade    8 clip file(s)" in again.stdout, again.stdout
+    assert "remade    8 clip files" in again.stdout, again.stdout
     for clip in cut_ws.read_clips():
         assert (clone / clip.path).read_bytes() == cut_ws.abs(clip.path).read_bytes()
     assert "remade" not in run_cli("pull", str(SAMPLE), cwd=clone).stdout

@@ -212,8 +212,8 @@ def test_a_recut_that_would_orphan_accepted_clips_asks_for_force(two_sources: Wo
     check_consistent(ws)
     forced = run_cli("cut", "--min-clip", "60", "--max-clip", "90", "--force", cwd=ws.root)
     assert forced.returncode == 0, forced.stderr
-    assert "1 labelled clip(s) no longer exist" in forced.stderr
-    assert "1 labelled clip(s) no longer exist" in run_cli("status", cwd=ws.root).stderr
+    assert "1 labelled clip no longer exists" in forced.stderr
+    assert "1 labelled clip no longer exists" in run_cli("status", cwd=ws.root).stderr
     listed = run_cli("labels", "orphans", cwd=ws.root)
     assert clip.clip_id in listed.stdout and "'aye'" in listed.stdout
     assert "transcript: '' -> 'aye'" in run_cli("labels", "history", clip.clip_id, cwd=ws.root).stdout

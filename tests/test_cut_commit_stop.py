@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from conftest import check_consistent, run_cli
 from test_cli_signals import long_workspace
 
+from accentds.words import counted
 from accentds.workspace import Workspace
 
 SOURCES = 4
@@ -78,7 +79,7 @@ def test_ctrl_c_while_a_source_is_recorded_waits_for_its_record(tmp_path: Path, 
     assert 0 < len(recut) < SOURCES
     done = run_cli("cut", "--padding-ms", "300", cwd=ws.root)
     assert done.returncode == 0, done.stderr
-    assert f"{len(recut)} source(s) already cut with these settings" in done.stdout
+    assert f"{counted(len(recut), 'source')} already cut with these settings" in done.stdout
     _fingerprints_match(ws)
 
 

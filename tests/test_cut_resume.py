@@ -18,6 +18,7 @@ from conftest import check_consistent, run_cli
 from proctree import descendants, kill_all
 from test_cli_signals import long_workspace, start
 
+from accentds.words import counted
 from accentds.workspace import Workspace
 
 SOURCES = 4
@@ -62,7 +63,7 @@ def test_an_interrupted_cut_with_other_settings_names_them_to_resume(
     assert 0 < len(finished) < SOURCES
     done = run_cli(*_suggested(stderr), cwd=ws.root)
     assert done.returncode == 0, done.stderr
-    assert f"{len(finished)} source(s) already cut with these settings" in done.stdout
+    assert f"{counted(len(finished), 'source')} already cut with these settings" in done.stdout
     cuts = ws.read_cuts()
     assert len(cuts) == SOURCES and len({c.settings_id for c in cuts.values()}) == 1
     assert {sid: cuts[sid].cut_at for sid in finished} == {sid: c.cut_at for sid, c in finished.items()}
@@ -89,7 +90,7 @@ def test_an_interrupted_forced_cut_names_the_sources_it_had_not_finished(
     assert recut and left
     words = _suggested(stderr)
     assert words[:2] == ["cut", "--force"] and sorted(words[2:]) == left, stderr
-    assert stderr.endswith(f"to cut the {len(left)} source(s) it had not finished\n")
+    assert stderr.endswith(f"to cut the {counted(len(left), 'source')} it had not finished\n")
     between = {sid: c.cut_at for sid, c in ws.read_cuts().items()}
     time.sleep(1.1)
     done = run_cli(*words, cwd=ws.root)

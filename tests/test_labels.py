@@ -326,7 +326,7 @@ def test_label_cli(cut_ws: Workspace) -> None:
     clip = _ids(cut_ws)[0]
     done = run_cli("label", clip, "--transcript", "Aye", "--speaker", "Morag", "--accept", cwd=cut_ws.root)
     assert done.returncode == 0, done.stderr
-    assert "3 change(s) on 1 clip(s)" in done.stdout
+    assert "3 changes on 1 clip" in done.stdout
     # a clip no one set a status on is pending, as `labels import` and the views show it
     assert f"set    {clip}  status: 'pending' -> 'accepted'" in done.stdout, done.stdout
     refused = run_cli("label", clip, "--accent", "Leeds", cwd=cut_ws.root)
@@ -334,7 +334,7 @@ def test_label_cli(cut_ws: Workspace) -> None:
     both = run_cli("label", clip, "--accept", "--reject", cwd=cut_ws.root)
     assert both.returncode == 1 and "only one of --accept, --reject" in both.stderr
     listed = run_cli("labels", "list", "--status", "accepted", cwd=cut_ws.root)
-    assert clip in listed.stdout and "1 clip(s), 0.1 min" in listed.stdout
+    assert clip in listed.stdout and "1 clip, 0.1 min" in listed.stdout
     status = run_cli("status", cwd=cut_ws.root)
     assert re.search(r"^accepted\s+1\s+0\.1$", status.stdout, re.M), status.stdout
     assert run_cli("labels", "undo", clip, cwd=cut_ws.root).returncode == 0
@@ -389,7 +389,7 @@ def test_statuses_accents_and_names_are_taken_in_any_case_by_every_command(cut_w
         "EDINBURGH",
         cwd=cut_ws.root,
     )
-    assert listed.returncode == 0 and clip in listed.stdout and "1 clip(s)" in listed.stdout, listed
+    assert listed.returncode == 0 and clip in listed.stdout and "1 clip," in listed.stdout, listed
 
 
 def test_labels_undo_last_import_restores_every_clip_it_changed(cut_ws: Workspace, tmp_path: Path) -> None:

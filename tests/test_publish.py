@@ -352,7 +352,7 @@ def test_deny_list_leaves_sources_and_speakers_out_of_every_later_release(
     assert [item["kind"] for item in record["left_out"]] == ["source"]  # the unlicensed one
     assert "Hamish" not in text and hashed not in text  # a takedown republishes neither name nor id
     card = (release.path / "README.md").read_text()
-    assert "Hamish" not in card and "- 1 speaker(s) on the deny list\n" in card  # nor how much he said
+    assert "Hamish" not in card and "- 1 speaker on the deny list\n" in card  # nor how much he said
     # two speakers left: too few to hold any out, so the release has a train split only
     splits = load(release.path, tmp_path / "cache")
     assert list(splits) == ["train"] and {r["speaker_id"] for r in named(ws, splits)["train"]} == {

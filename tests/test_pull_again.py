@@ -62,7 +62,7 @@ def test_cut_explain_after_the_cut_names_the_dry_run_that_explains_it(sample_ws:
     assert done.returncode == 0, done.stderr
     hint = "`accentds cut --explain --dry-run --force [SOURCE_ID...]` lists what the cut of"
     assert done.stdout.splitlines()[:3] == [
-        "1 source(s) already cut with these settings",
+        "1 source already cut with these settings",
         "nothing to cut",
         f"{hint} sources cut before drops, writing nothing",
     ]

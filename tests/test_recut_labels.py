@@ -29,7 +29,7 @@ def test_labels_follow_a_clip_whose_edges_move(cut_ws: Workspace) -> None:
     # `accentds cut` may stop and why
     shown = run_cli("status", cwd=ws.root).stdout
     assert (
-        "1 cut with other [vad] settings (padding_ms 260 → 200); a re-cut that no longer matches accepted"
+        "1 cut with other settings ([vad] padding_ms 260 → 200); a re-cut that no longer matches accepted"
         in shown
     )
     back = run_cli("cut", cwd=ws.root)
@@ -84,7 +84,7 @@ def test_cut_says_whose_labels_a_re_cut_moved(cut_ws: Workspace) -> None:
     done = run_cli("cut", "--padding-ms", "260", "--force", cwd=ws.root)
     assert done.returncode == 0, done.stderr
     source = clips[0].source_id
-    assert f"{source}  labels of 3 clip(s) moved to the new clips that match them" in done.stdout
+    assert f"{source}  labels of 3 clips moved to the new clips that match them" in done.stdout
     again = run_cli("cut", "--padding-ms", "260", "--force", cwd=ws.root)  # the same clips: nothing moves
     assert again.returncode == 0, again.stderr
     assert "cut       " in again.stdout and "moved" not in again.stdout

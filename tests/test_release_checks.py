@@ -111,7 +111,7 @@ def test_verify_catches_an_edited_release_json_and_says_what_changed(ws: Workspa
     checked = run_cli("verify", "1.0.0", cwd=ws.root)
     assert checked.returncode == 1 and f"splits.{group}" in checked.stderr
     assert (
-        "Error: release 1.0.0 has 1 problem(s): copy manifests/releases/1.0.0.json to "
+        "Error: release 1.0.0 has 1 problem: copy manifests/releases/1.0.0.json to "
         "releases/1.0.0/release.json\n" in checked.stderr
     )
 
@@ -136,7 +136,7 @@ def test_verify_names_every_damaged_file_and_how_to_restore_it(ws: Workspace) ->
     checked = run_cli("verify", "1.0.0", cwd=ws.root)
     assert checked.returncode == 1
     assert checked.stderr.splitlines()[-1] == (
-        "Error: release 1.0.0 has 4 problem(s): copy manifests/releases/1.0.0.json to "
+        "Error: release 1.0.0 has 4 problems: copy manifests/releases/1.0.0.json to "
         f"releases/1.0.0/release.json; restore {shards[0]}, {shards[1]} from a copy of releases/1.0.0/ "
         "(a backup, or the Hub's tag 1.0.0 if it was pushed), or publish a new version; "
         "delete data/stray.parquet"

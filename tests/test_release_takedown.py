@@ -51,7 +51,7 @@ def test_a_denied_speaker_leaves_no_trace_in_the_next_release(ws: Workspace, tmp
     assert f"source:{source}" not in record["splits"]  # nor the recording that held only his clips
     assert [item["kind"] for item in record["left_out"]] == ["source"]  # the unlicensed one, not him
     card = (second / "README.md").read_text(encoding="utf-8")
-    assert "- 1 speaker(s) on the deny list\n" in card  # neither who nor how much he said
+    assert "- 1 speaker on the deny list\n" in card  # neither who nor how much he said
     # the changelog does not list his clips, whose ids name his recording
     assert source not in card and "- 2 clip(s) taken down on request (not listed)" in card
     shown = run_cli("diff", "1.0.0", "1.1.0", cwd=ws.root)  # the curator's own diff lists them

@@ -31,6 +31,31 @@ def test_plots_into_a_file_or_html_onto_a_folder_is_refused_before_the_report(sa
     assert (root / "pages" / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+def test_report_writes_nothing_into_the_folders_accentds_keeps(sample_ws: Workspace) -> None:
+    """`report --html manifests/r.html` wrote the page among the manifests git tracks (which
+    `export` refuses), and --plots clips/ put PNGs among the clips."""
+    root = sample_ws.root
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    refused = {
+        ("--html", "manifests/r.html"): "manifests/r.html is inside the workspace's manifests/, whose files "
+        "accentds keeps: write the report elsewhere, such as r.html in the workspace folder",
+        ("--plots", "clips/plots"): "clips/plots is inside the workspace's clips/, whose files accentds "
+        "keeps: write the plots elsewhere, such as plots/ in the workspace folder",
+        ("--plots", "releases"): "releases is inside the workspace's releases/, whose files accentds keeps: "
+        "write the plots elsewhere, such as plots/ in the workspace folder",
+        (
+            "--html",
+            "accentds.toml",
+        ): "accentds.toml is the workspace's settings: write the report to another file",
+    }
+    for (option, path), message in refused.items():
+        done = run_cli("report", option, path, "--format", "json", cwd=root)
+        assert (done.returncode, done.stdout, done.stderr) == (1, "", f"Error: {message}\n")
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()} == before
+    done = run_cli("report", "--html", "r.html", "--format", "json", cwd=root)
+    assert done.returncode == 0 and (root / "r.html").is_file(), done.stderr
+
+
 def test_status_sources_gives_each_source_its_pulled_and_its_clip_minutes(sample_ws: Workspace) -> None:
     done = run_cli("status", "--sources", cwd=sample_ws.root)
     assert done.returncode == 0, done.stderr

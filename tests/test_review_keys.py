@@ -214,3 +214,22 @@ def test_accept_all_keeps_what_was_typed_and_not_saved(ws: Workspace, page) -> N
     wait_saved(page)
     assert labels(ws)[ids[0]]["transcript"] == "typed, not saved yet"
     assert labels(ws)[ids[0]]["status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("key", "field"), [("t", "#f-transcript"), ("Enter", "#f-transcript"), ("n", "#f-note")]
+)
+def test_a_held_key_that_opens_a_field_does_not_type_into_it(
+    ws: Workspace, page, key: str, field: str
+) -> None:
+    """T or Enter held a moment focused the transcript, then the key's own repeats typed
+    "tttt" or new lines into it; the next press, once the key is let go, types as ever."""
+    before = page.input_value(field)
+    for _ in range(15):  # the first keydown, then its repeats, as a keyboard sends them
+        page.keyboard.down(key)
+        page.wait_for_timeout(33)
+    page.keyboard.up(key)
+    assert page.evaluate("document.activeElement.id") == field[1:]
+    assert page.input_value(field) == before
+    page.keyboard.press("t")
+    assert page.input_value(field) == before + "t"

@@ -12,6 +12,8 @@ import pytest
 from browsing import require_browser, review_page, serving
 from conftest import MakeMedia
 
+from accentds.words import counted
+
 sync_api = require_browser()
 
 from accentds.cut import cut  # noqa: E402
@@ -40,7 +42,10 @@ def test_clips_added_elsewhere_are_told_as_new_not_as_a_recut(
         "() => document.querySelector('#recut').textContent.includes('new clip')", timeout=10_000
     )
     text = page.text_content("#recut") or ""
-    assert f"{added} new clip(s) were cut since this page was loaded" in text
+    assert (
+        f"{counted(added, 'new clip')} {'was' if added == 1 else 'were'} cut since this page was loaded"
+        in text
+    )
     assert "no longer exist" not in text and "re-cut" not in text
     page.click("#btn-reload")
     page.wait_for_selector("#recut", state="hidden")

@@ -55,7 +55,7 @@ def test_reload_after_a_recut_moves_unsaved_edits_to_the_clips_with_the_same_spe
     with page.expect_response("**/api/queue"):
         page.click("#btn-reload")
     page.wait_for_function("() => document.querySelector('#message').textContent.includes('unsaved edits')")
-    assert "2 clip(s)" in (page.text_content("#message") or "")
+    assert "2 clips" in (page.text_content("#message") or "")
     assert page.locator("#queue .badge.unsaved").count() == 2
 
     # each edit is on the clip that holds its speech now, and saves there

@@ -76,9 +76,7 @@ def test_an_accent_labels_does_not_list_is_held_back_with_its_fix(ws: Workspace)
     assert "`accentds label CLIP_ID --accent ...`" in fix and "[labels] accents of accentds.toml" in fix
     assert "(accent not in [labels] 0.1 min held back)" in fix
     assert any(
-        s.startswith(
-            "accentds publish 1.0.0   (2 publishable clip(s), 0.2 min; it stops at 2 accepted clip(s)"
-        )
+        s.startswith("accentds publish 1.0.0   (2 publishable clips, 0.2 min; it stops at 2 accepted clip(s)")
         for s in st.next_steps
     )
 

@@ -36,9 +36,7 @@ def test_status_lists_releases_and_suggests_publish_only_with_something_new(cut_
     st = status(cut_ws)
     assert st.releases == () and st.since_release is None
     assert st.publishable == (4, pytest.approx(four))
-    assert _publish_steps(cut_ws) == [
-        f"accentds publish 1.0.0   (4 publishable clip(s), {four / 60:.1f} min)"
-    ]
+    assert _publish_steps(cut_ws) == [f"accentds publish 1.0.0   (4 publishable clips, {four / 60:.1f} min)"]
 
     publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
     st = status(cut_ws)
@@ -51,7 +49,7 @@ def test_status_lists_releases_and_suggests_publish_only_with_something_new(cut_
     assert shown.returncode == 0, shown.stderr
     assert f"  1.0.0  2024-01-02  4 clips  {minutes(four)} min" in shown.stdout
     assert (
-        "since 1.0.0: 0 clip(s) accepted, 0 rejected, 0 relabelled; 0.0 min publishable not yet released"
+        "since 1.0.0: 0 clips accepted, 0 rejected, 0 relabelled; 0.0 min publishable not yet released"
         in (shown.stdout)
     )
     assert "accentds publish" not in shown.stdout
@@ -64,11 +62,11 @@ def test_status_lists_releases_and_suggests_publish_only_with_something_new(cut_
     assert since == SinceRelease("1.0.0", accepted=2, rejected=1, relabelled=1, new_clips=2,
                                  new_seconds=pytest.approx(new), dropped=1)  # fmt: skip
     assert _publish_steps(cut_ws) == [
-        f"accentds publish 1.1.0   (2 new publishable clip(s), {new / 60:.1f} min; 1 clip(s) of 1.0.0 to leave "
+        f"accentds publish 1.1.0   (2 new publishable clips, {new / 60:.1f} min; 1 clip of 1.0.0 to leave "
         "out; 1 relabelled since 1.0.0)"
     ]
     shown = run_cli("status", cwd=cut_ws.root).stdout
-    assert "since 1.0.0: 2 clip(s) accepted, 1 rejected, 1 relabelled;" in shown
+    assert "since 1.0.0: 2 clips accepted, 1 rejected, 1 relabelled;" in shown
 
     publish(cut_ws, "1.1.0", now="2024-01-04T00:00:00Z")
     st = status(cut_ws)
@@ -137,7 +135,7 @@ def test_a_missing_credit_says_which_part_is_missing_and_how_to_give_it(cut_ws: 
     shown = run_cli("status", cwd=cut_ws.root).stdout
     assert "not publishable: 0.1 min accepted (no author to credit 0.1 min)" in shown
     set_attribution(cut_ws, source, {"author": "Morag"})
-    assert step().startswith("accentds publish 1.0.0   (1 publishable clip(s)")
+    assert step().startswith("accentds publish 1.0.0   (1 publishable clip,")
 
 
 def test_status_says_the_publish_it_suggests_stops_at_clips_without_a_transcript(cut_ws: Workspace) -> None:
@@ -149,7 +147,7 @@ def test_status_says_the_publish_it_suggests_stops_at_clips_without_a_transcript
     set_labels(cut_ws, ids[:3], {"transcript": "Aye."})
     set_labels(cut_ws, ids[2:3], {"transcript": ""})
     [step] = _publish_steps(cut_ws)
-    assert step.startswith("accentds publish 1.0.0   (2 publishable clip(s)")
+    assert step.startswith("accentds publish 1.0.0   (2 publishable clips")
     assert step.endswith(
         "it stops at 1 accepted clip(s) held back for empty transcript: fix them as above, or reject them)"
     )
@@ -157,7 +155,7 @@ def test_status_says_the_publish_it_suggests_stops_at_clips_without_a_transcript
     assert refused.returncode == 1 and "1 accepted clip(s) have no transcript" in refused.stderr
     set_labels(cut_ws, ids[2:3], {"status": "rejected"})
     [step] = _publish_steps(cut_ws)
-    assert step.startswith("accentds publish 1.0.0   (2 publishable clip(s)") and "stops" not in step
+    assert step.startswith("accentds publish 1.0.0   (2 publishable clips") and "stops" not in step
 
 
 def test_an_unreadable_release_asks_for_verify(cut_ws: Workspace) -> None:
@@ -244,8 +242,8 @@ def test_a_recut_after_a_release_is_counted_as_re_cut_not_as_clips_left_out(cut_
     assert status(ws).since_release == SinceRelease("1.0.0", recut=4)
     shown = run_cli("status", cwd=ws.root).stdout
     assert (
-        "since 1.0.0: 0 clip(s) accepted, 0 rejected, 0 relabelled; 0.0 min publishable not yet released; "
-        "4 clip(s) of 1.0.0 re-cut" in shown
+        "since 1.0.0: 0 clips accepted, 0 rejected, 0 relabelled; 0.0 min publishable not yet released; "
+        "4 clips of 1.0.0 re-cut" in shown
     )
     assert "no longer publishable" not in shown and "to leave out" not in shown
     assert "accentds publish 1.1.0   (4 re-cut since 1.0.0)" in shown
@@ -270,7 +268,7 @@ def test_status_suggests_no_publish_when_no_clip_is_publishable_any_more(cut_ws:
     assert shown.returncode == 0, shown.stderr
     assert "accentds publish" not in shown.stdout
     assert (
-        "next: nothing publishable for 1.1.0 (3 clip(s) of 1.0.0 no longer publishable: unlicensed source"
+        "next: nothing publishable for 1.1.0 (3 clips of 1.0.0 no longer publishable: unlicensed source"
         in shown.stdout
     )
     assert shown.stdout.count("allowed_licences of accentds.toml") == 1  # the fix is named once
@@ -290,8 +288,8 @@ def test_a_split_move_since_the_newest_release_is_something_new_status_suggests_
     assert done.returncode == 0, done.stderr
     shown = run_cli("status", cwd=ws.root)
     assert shown.returncode == 0, shown.stderr
-    assert "; 2 split move(s) not yet released" in shown.stdout
-    assert "next: accentds publish 1.1.0   (2 split move(s) since 1.0.0)" in shown.stdout
+    assert "; 2 split moves not yet released" in shown.stdout
+    assert "next: accentds publish 1.1.0   (2 split moves since 1.0.0)" in shown.stdout
     assert run_cli("publish", "1.1.0", cwd=ws.root).returncode == 0
     shown = run_cli("status", cwd=ws.root)
     assert "split move" not in shown.stdout and "accentds publish" not in shown.stdout

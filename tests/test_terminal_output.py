@@ -55,11 +55,11 @@ def test_a_failed_source_is_a_line_of_its_own_under_the_pull_bar(workspace, make
     code, lines = run_on_terminal("pull", str(folder), "-j", "1", cwd=workspace.root)
 
     assert code == 1
-    assert any(line.startswith("pulling 3 item(s)") for line in lines)  # the bar was shown
+    assert any(line.startswith("pulling 3 items") for line in lines)  # the bar was shown
     failed = [line for line in lines if "notes.mp4" in line or "empty.mkv" in line]
     assert len(failed) == 2
     for line in failed:
         assert line.startswith("failed    "), line
     assert any(line.startswith("pulled    file-") for line in lines)
     assert any(line.startswith("cut       file-") for line in lines)
-    assert lines[-1] == "2 of 3 source(s) failed; the others are in the corpus"
+    assert lines[-1] == "2 of 3 sources failed; the others are in the corpus"

@@ -113,7 +113,7 @@ def test_an_address_that_is_not_an_http_url_says_what_to_do(
         f"failed    {bare}: no such file or folder; for a web address, put https:// in front: https://{bare}",
         "failed    ftp://127.0.0.1/talk.mp4: only http:// and https:// addresses can be pulled; "
         "download it, then pull the file",
-        "2 of 3 source(s) failed; the others are in the corpus",
+        "2 of 3 sources failed; the others are in the corpus",
     ]
     assert len(workspace.read_sources()) == 1
 
@@ -216,7 +216,7 @@ def test_a_video_of_a_page_that_is_gone_is_named_and_the_others_are_pulled(
     assert done.stderr.splitlines() == [
         f"failed    {url}: {site.url('gone.mp4')}: unable to download video data: HTTP Error 404: "
         "File not found (nothing at this address: check it in a browser)",
-        "1 of 2 source(s) failed; the others are in the corpus",
+        "1 of 2 sources failed; the others are in the corpus",
     ]
     assert [s.sha256 for s in workspace.read_sources()] == [sha256_file(talk)]
 

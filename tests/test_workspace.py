@@ -180,19 +180,27 @@ def test_status_counts_and_next_steps(workspace: Workspace) -> None:
     assert "next: accentds pull" in done.stdout
     pull(workspace, [str(SAMPLE)])
     done = run_cli("status", "--sources", cwd=workspace.root)
-    assert "1 source(s) not cut" in done.stdout and "not cut" in done.stdout
+    assert "1 source not cut" in done.stdout and "not cut" in done.stdout
     assert run_cli("cut", cwd=workspace.root).returncode == 0
     done = run_cli("status", cwd=workspace.root)
-    assert "accentds review   (listen to and label the 8 pending clip(s))" in done.stdout
+    assert "accentds review   (listen to and label the 8 pending clips)" in done.stdout
     assert "corpus: 8 clips, 0.5 min" in done.stdout
     toml = workspace.root / "accentds.toml"
     toml.write_text(toml.read_text().replace("padding_ms = 200", "padding_ms = 100"))
     done = run_cli("status", cwd=workspace.root)
-    assert "1 cut with other [vad] settings (padding_ms 200 → 100)" in done.stdout
-    assert "sources: 1 pulled (0.6 min), 1 cut, 1 cut with other [vad] settings\n" in done.stdout
+    assert "1 cut with other settings ([vad] padding_ms 200 → 100)" in done.stdout
+    assert "sources: 1 pulled (0.6 min), 1 cut, 1 cut with other settings\n" in done.stdout
+    # sample_rate sits under [audio], and status named it a "[vad] setting"
+    toml.write_text(toml.read_text().replace("sample_rate = 16000", "sample_rate = 8000"))
+    done = run_cli("status", cwd=workspace.root)
+    assert (
+        "1 cut with other settings ([vad] padding_ms 200 → 100; [audio] sample_rate 16000 → 8000)"
+        in done.stdout
+    )
+    toml.write_text(toml.read_text().replace("sample_rate = 8000", "sample_rate = 16000"))
     again = run_cli("cut", cwd=workspace.root)
     assert again.returncode == 0 and "cut       file-" in again.stdout
-    assert "0 source(s) not cut" not in run_cli("status", cwd=workspace.root).stdout
+    assert "0 sources not cut" not in run_cli("status", cwd=workspace.root).stdout
 
 
 def test_views_are_rewritten_for_new_fingerprints_only(workspace: Workspace) -> None:
@@ -296,11 +304,11 @@ def test_status_names_the_vad_settings_a_source_was_cut_with_that_differ_now(wor
     toml.write_text(toml.read_text().replace("merge_gap_ms = 400", "merge_gap_ms = 300"))
     done = run_cli("status", cwd=workspace.root)
     assert (
-        "1 cut with other [vad] settings (merge_gap_ms 400 → 300; silero_max_gain_db = 20.0 is new since "
-        "they were cut)" in done.stdout
+        "1 cut with other settings ([vad] merge_gap_ms 400 → 300; [vad] silero_max_gain_db = 20.0 is new "
+        "since they were cut)" in done.stdout
     )
     workspace.cut_settings_json.unlink()  # an accentds from before cut_settings.json
     done = run_cli("status", cwd=workspace.root)
-    assert "1 cut with other [vad] settings (settings of an earlier accentds, which did not record them)" in (
+    assert "1 cut with other settings (settings of an earlier accentds, which did not record them)" in (
         done.stdout
     )

@@ -16,6 +16,7 @@ from ..labels import set_source_defaults, validate
 from ..pull import PullResult, expand_items, pull
 from ..status import totals
 from ..views import write_manifest
+from ..words import counted
 from ..workspace import Workspace, init_workspace
 from .cutting import CutRun, _resume_line, _run_cut
 from .shared import (
@@ -32,6 +33,7 @@ from .shared import (
     _workspace,
     app,
     err,
+    named,
     out,
 )
 
@@ -113,13 +115,13 @@ def pull_cmd(
 
     def report(result: PullResult) -> None:
         nonlocal failed
-        item = escape(result.item)
+        item = named(result.item)
         trouble = _trouble(progress)
         if result.status == "pulled" and result.source:
             new_ids.append(result.source.source_id)
             out.print(f"pulled    {result.source.source_id}  {_minutes(result.source.duration)}  {item}")
             if result.note:
-                trouble.print(f"[yellow]note[/]      {result.source.source_id}: {escape(result.note)}")
+                trouble.print(f"[yellow]note[/]      {result.source.source_id}: {named(result.note)}")
         elif result.status == "exists" and result.source:
             todo = "" if licence or speaker is not None or accent is not None else ", nothing to do"
             if result.source.source_id not in known:  # two copies of one file in this pull
@@ -127,7 +129,7 @@ def pull_cmd(
             elif result.source.source_id not in ws.read_cuts():  # the cut comes below, or later
                 todo = ", not cut yet (`accentds cut` cuts it)" if no_cut else ", not cut yet"
             if result.note:
-                todo = f"; {escape(result.note)}"
+                todo = f"; {named(result.note)}"
             out.print(f"have      {result.source.source_id}  already pulled{todo}  {item}")
         elif result.status == "restored" and result.source:
             restored.append(result.source.source_id)
@@ -136,7 +138,7 @@ def pull_cmd(
             )
         else:
             failed += 1
-            trouble.print(f"[red]failed[/]    {item}: {escape(result.reason)}")
+            trouble.print(f"[red]failed[/]    {item}: {named(result.reason)}")
 
     if licence:
         from ..licences import OTHER, check
@@ -149,7 +151,7 @@ def pull_cmd(
             )
     items = expand_items(sources or [], from_file)
     progress = _progress()
-    task = progress.add_task(f"pulling {len(items)} item(s)", total=len(items))
+    task = progress.add_task(f"pulling {counted(len(items), 'item')}", total=len(items))
 
     def reported(result: PullResult) -> None:
         progress.advance(task)
@@ -188,7 +190,7 @@ def pull_cmd(
         _record_history(ws, "pull")
     if failed:
         if failed < len(results):
-            err.print(f"{failed} of {len(results)} source(s) failed; the others are in the corpus")
+            err.print(f"{failed} of {counted(len(results), 'source')} failed; the others are in the corpus")
         else:
             err.print("the source failed" if failed == 1 else f"all {failed} sources failed")
         raise typer.Exit(1)
@@ -214,7 +216,9 @@ def _remake_clips(ws: Workspace) -> None:
     with ws.cut_lock(), ws.lock():
         made = remake_missing(ws)
     if made:
-        out.print(f"remade    {made} clip file(s) from their sources' media (same start, end and labels)")
+        out.print(
+            f"remade    {counted(made, 'clip file')} from their sources' media (same start, end and labels)"
+        )
 
 
 def _licence_pulled_before(ws: Workspace, results: list[PullResult], licence: str) -> None:
@@ -355,7 +359,7 @@ def cut_cmd(
     if dry_run:
         clips = sum(len(r.clips) for r in results)
         seconds = sum(r.kept_s for r in results)
-        out.print(f"dry run: would make {clips} clips, {_minutes(seconds)}; nothing written")
+        out.print(f"dry run: would make {counted(clips, 'clip')}, {_minutes(seconds)}; nothing written")
     else:
         _corpus_line(run.before or before, totals(ws))
         if results:
@@ -384,10 +388,10 @@ def doctor_cmd(workspace: WorkspaceOpt = None) -> None:
     ws = Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
     found = doctor(ws)
     for line in found.fine:
-        out.print(f"ok      {escape(line)}")
+        out.print(f"ok      {named(line)}")
     for line in found.fixed:
-        out.print(f"[green]fixed[/]   {escape(line)}")
+        out.print(f"[green]fixed[/]   {named(line)}")
     for line in found.problems:
-        err.print(f"[red]problem[/] {escape(line)}")
+        err.print(f"[red]problem[/] {named(line)}")
     if found.problems:
         raise typer.Exit(1)

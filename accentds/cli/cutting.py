@@ -14,8 +14,9 @@ from ..acoustic import REASON_TEXT
 from ..cut import CutPlan, SourceCut, cut
 from ..models import Source
 from ..status import Totals, totals
+from ..words import counted, plural, shown
 from ..workspace import Workspace
-from .shared import _minutes, _trouble, out
+from .shared import _minutes, _trouble, named, out
 
 
 def _print_drops(console: Console, result: SourceCut) -> None:
@@ -76,7 +77,7 @@ def _run_cut(
             run.planned, run.sources = True, [s.source_id for s in plan.todo]
             run.before = totals(ws)
         if plan.up_to_date and not ids:
-            out.print(f"{len(plan.up_to_date)} source(s) already cut with these settings")
+            out.print(f"{counted(len(plan.up_to_date), 'source')} already cut with these settings")
         if not plan.todo:
             out.print("nothing to cut")
             if explain and plan.up_to_date:  # the cut that dropped them was an earlier one
@@ -86,33 +87,35 @@ def _run_cut(
                 )
             return
         audio[0] = sum(s.duration for s in plan.todo)
-        progress.update(task, total=audio[0] or None, description=f"cutting {len(plan.todo)} source(s)")
+        progress.update(
+            task, total=audio[0] or None, description=f"cutting {counted(len(plan.todo), 'source')}"
+        )
         advanced(0.0)
 
     def finished(source: Source, result: SourceCut) -> None:
         if run is not None and source.source_id in run.sources:
             run.sources.remove(source.source_id)
-        name = source.title or source.origin
-        label = escape(name if len(name) <= 40 else name[:39] + "…")  # cut short, and says so
+        name = shown(source.title or source.origin)
+        label = named(name if len(name) <= 40 else name[:39] + "…")  # cut short, and says so
         if result.ok:
             verb = "would cut" if result.dry_run else "cut"
             progress.console.print(
-                f"{verb:9} {source.source_id}  {len(result.clips):4d} clips  "
+                f"{verb:9} {source.source_id}  {len(result.clips):4d} {plural(len(result.clips), 'clip'):5}  "
                 f"{_minutes(result.kept_s)} kept  {_minutes(result.dropped_s)} not kept  {label}",
                 highlight=False,
             )
             if result.labels_moved:
                 progress.console.print(
-                    f"{'':9} {source.source_id}  labels of {result.labels_moved} clip(s) moved to the new "
+                    f"{'':9} {source.source_id}  labels of {counted(result.labels_moved, 'clip')} moved to the new "
                     "clips that match them",
                     highlight=False,
                 )
         trouble = _trouble(progress)
         if not result.ok:
-            trouble.print(f"[red]failed[/]    {source.source_id}  {escape(result.reason)}  {label}")
+            trouble.print(f"[red]failed[/]    {source.source_id}  {named(result.reason)}  {label}")
         if result.warning:
             trouble.print(
-                f"[yellow]warning[/]   {source.source_id}  {escape(result.warning)}", highlight=False
+                f"[yellow]warning[/]   {source.source_id}  {named(result.warning)}", highlight=False
             )
         if explain and result.audio_s:
             _print_drops(progress.console, result)
@@ -158,7 +161,7 @@ def _resume_line(source_ids: list[str], overrides: dict[str, object], force: boo
             words += [f"--{flag}", str(value)]
     if force and run.sources:
         todo = shlex.join([*words, "--force", *run.sources])
-        return f"run `{todo}` to cut the {len(run.sources)} source(s) it had not finished"
+        return f"run `{todo}` to cut the {counted(len(run.sources), 'source')} it had not finished"
     if force and not run.planned:  # stopped before it began: the same run again
         words.append("--force")
     return f"run `{shlex.join([*words, *source_ids])}` again to resume"

@@ -25,7 +25,8 @@ from ..labels import (
 from ..privacy import speaker_key
 from ..selection import read_deny
 from ..views import QUALITY_FLAGS
-from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, out
+from ..words import counted
+from .shared import WorkspaceOpt, _minutes, _record_history, _workspace, app, err, named, out
 
 labels_app = typer.Typer(
     help="List, export, import, show the history of and undo labels.", no_args_is_help=True
@@ -45,7 +46,7 @@ def _print_changes(changes: list[Change], verb: str = "set") -> None:
         if change.field == "status":  # no status set is pending, as the views show it
             old, new = old or "pending", new or "pending"
         out.print(f"{verb:6} {change.clip_id}  {change.field}: {escape(repr(old))} -> {escape(repr(new))}")
-    out.print(f"{len(changes)} change(s) on {len({c.clip_id for c in changes})} clip(s)")
+    out.print(f"{counted(len(changes), 'change')} on {counted(len({c.clip_id for c in changes}), 'clip')}")
 
 
 @app.command("label")
@@ -128,7 +129,7 @@ def labels_list_cmd(
             f"{row['transcript']}{draft}"
         )
         out.print(escape(line.rstrip()))
-    out.print(f"{len(rows)} clip(s), {_minutes(sum(r['duration'] for r in rows))}")
+    out.print(f"{counted(len(rows), 'clip')}, {_minutes(sum(r['duration'] for r in rows))}")
 
 
 @labels_app.command("export")
@@ -155,7 +156,9 @@ def labels_export_cmd(
     if file is None:
         raise AccentdsError("give the CSV file to write: accentds labels export -o labels.csv")
     rows = export_labels(_workspace(workspace), file)
-    out.print(f"wrote {rows} clips to {file}; edit it and run `accentds labels import {file}`")
+    out.print(
+        f"wrote {counted(rows, 'clip')} to {named(file)}; edit it and run `accentds labels import {named(file)}`"
+    )
 
 
 @labels_app.command("import")

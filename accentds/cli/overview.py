@@ -15,10 +15,11 @@ from .. import render as rendering
 from .. import report as reporting
 from ..corpus_history import growth_by_day, history_to_now, render_days
 from ..errors import AccentdsError
-from ..manifest import EXPORT_FORMATS, export, export_format
+from ..manifest import EXPORT_FORMATS, export, export_format, refuse_kept
 from ..publishable import describe
 from ..status import Status, status
-from .shared import WorkspaceOpt, _minutes, _orphan_line, _release_minutes, _workspace, app, err, out
+from ..words import counted, plural
+from .shared import WorkspaceOpt, _minutes, _orphan_line, _release_minutes, _workspace, app, err, named, out
 
 
 @app.command("status")
@@ -36,10 +37,10 @@ def status_cmd(
     """
     ws = _workspace(workspace)
     st = status(ws)
-    out.print(f"[bold]{escape(st.name)}[/] at {ws.root}")
+    out.print(f"[bold]{named(st.name)}[/] at {named(ws.root)}")
     out.print(
         f"sources: {st.sources} pulled ({_minutes(st.pulled_s)}), {st.sources_cut} cut"
-        + (f", {st.sources_stale} cut with other \\[vad] settings" if st.sources_stale else "")
+        + (f", {st.sources_stale} cut with other settings" if st.sources_stale else "")
         + (f", {st.sources_no_speech} with no speech" if st.sources_no_speech else "")
     )
     table = Table(box=None, pad_edge=False)
@@ -89,7 +90,7 @@ def status_cmd(
                 f"{source.duration / 60:.1f}",
                 str(count) if cut else "not cut",
                 f"{seconds / 60:.1f}" if cut else "",
-                escape(source.title or source.origin),
+                named(source.title or source.origin),
             )
         out.print(listing)
     _orphan_line(ws)
@@ -97,7 +98,7 @@ def status_cmd(
         err.print(f"[yellow]Warning:[/] {escape(warning)}")
     for step in st.next_steps:
         out.print(f"next: {escape(step)}")
-    out.print(f"corpus: {st.clips} clips, {_minutes(st.cut_s)}")
+    out.print(f"corpus: {counted(st.clips, 'clip')}, {_minutes(st.cut_s)}")
 
 
 def _releases_lines(st: Status) -> None:
@@ -108,17 +109,21 @@ def _releases_lines(st: Status) -> None:
     out.print("releases:")
     for r in st.releases:
         out.print(
-            f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} clips  {_release_minutes(r.seconds)}"
+            f"  {r.version}  {r.created_at[:10] or '?':10}  {r.clips} {plural(r.clips, 'clip'):5}  {_release_minutes(r.seconds)}"
         )
     since = st.since_release
     if since is None or since.error:
         return
     out.print(
-        f"since {since.version}: {since.accepted} clip(s) accepted, {since.rejected} rejected, "
+        f"since {since.version}: {counted(since.accepted, 'clip')} accepted, {since.rejected} rejected, "
         f"{since.relabelled} relabelled; {_minutes(since.new_seconds)} publishable not yet released"
-        + (f"; {since.recut} clip(s) of {since.version} re-cut" if since.recut else "")
-        + (f"; {since.dropped} clip(s) of {since.version} no longer publishable" if since.dropped else "")
-        + (f"; {since.moved} split move(s) not yet released" if since.moved else "")
+        + (f"; {counted(since.recut, 'clip')} of {since.version} re-cut" if since.recut else "")
+        + (
+            f"; {counted(since.dropped, 'clip')} of {since.version} no longer publishable"
+            if since.dropped
+            else ""
+        )
+        + (f"; {counted(since.moved, 'split move')} not yet released" if since.moved else "")
     )
 
 
@@ -203,6 +208,10 @@ def report_cmd(
             f"--html takes a file name, and {html_file} is a folder: give {html_file / 'report.html'}"
         )
     ws = _workspace(workspace)
+    if plots is not None:
+        refuse_kept(ws, plots, "the plots", "plots/")
+    if html_file is not None:
+        refuse_kept(ws, html_file, "the report")
     if show_history:
         reporting.check_since(since)
         every_day = growth_by_day(history_to_now(ws))
@@ -236,10 +245,10 @@ def report_cmd(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if plots is not None:
         for path in plotting.write_plots(ws, rep, plots):
-            err.print(f"wrote {escape(str(path))}")
+            err.print(f"wrote {named(path)}")
     if html_file is not None:
         plotting.write_html(ws, rep, html_file)
-        err.print(f"wrote {escape(str(html_file))}")
+        err.print(f"wrote {named(html_file)}")
 
 
 @app.command("export")
@@ -266,4 +275,4 @@ def export_cmd(
     fmt = export_format(fmt, output)
     target = output or Path(f"manifest.{fmt}")
     rows = export(ws, fmt, target)
-    out.print(f"wrote {rows} clips to {target}")
+    out.print(f"wrote {counted(rows, 'clip')} to {named(target)}")

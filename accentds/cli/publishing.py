@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 
 from ..errors import AccentdsError
-from .shared import WorkspaceOpt, _record_history, _release_minutes, _workspace, app, err, out
+from ..words import counted, plural
+from .shared import WorkspaceOpt, _record_history, _release_minutes, _workspace, app, err, named, out
 
 if TYPE_CHECKING:
     from ..releases import Release
@@ -160,19 +161,20 @@ def publish_cmd(
         for name, stats in release.splits.items():
             if stats.clips:
                 out.print(
-                    f"{name:10} {stats.clips:5} clips  {_release_minutes(stats.seconds)}  {len(stats.files)} file(s)"
+                    f"{name:10} {stats.clips:5} {plural(stats.clips, 'clip'):5}  {_release_minutes(stats.seconds)}  "
+                    f"{counted(len(stats.files), 'file')}"
                 )
         for item in release.left_out:
             out.print(
-                f"left out   {item.kind} {escape(item.value)}: {escape(item.described())} ({item.clips} clips)"
+                f"left out   {item.kind} {escape(item.value)}: {escape(item.described())} ({counted(item.clips, 'clip')})"
             )
         if preview:
             out.print(
-                f"dry run: {release.version} would hold {release.clips} clips, {_release_minutes(release.seconds)}; nothing kept"
+                f"dry run: {release.version} would hold {counted(release.clips, 'clip')}, {_release_minutes(release.seconds)}; nothing kept"
             )
             return
         out.print(
-            f"published {release.version}: {release.clips} clips, {_release_minutes(release.seconds)} in {release.path}"
+            f"published {release.version}: {counted(release.clips, 'clip')}, {_release_minutes(release.seconds)} in {release.path}"
         )
     else:
         from ..release_inputs import record_missed
@@ -186,7 +188,7 @@ def publish_cmd(
             publish(ws, version)  # refused: a published version is immutable
     if fmt is not None and output is not None:
         written = write_format(fmt, folder, output)
-        out.print(f"wrote release {version} as {fmt} to {written}")
+        out.print(f"wrote release {version} as {fmt} to {named(written)}")
     if to_hub is not None:
         if dry_run:
             out.print(escape(render_plan(plan_push(folder, to_hub, version))))
@@ -262,7 +264,7 @@ def verify_cmd(
         err.print(escape(problem))
     if problems:
         raise AccentdsError(
-            f"release {version} has {len(problems)} problem(s): {verify_advice(ws, version, problems)}"
+            f"release {version} has {counted(len(problems), 'problem')}: {verify_advice(ws, version, problems)}"
         )
     out.print(f"release {version}: every file matches release.json")
 

@@ -3,13 +3,15 @@ the workspace it works on, the views rewritten after it, progress bars and histo
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from typer.core import TyperGroup
 
 from .. import __version__
 from ..corpus_history import append_history
@@ -18,9 +20,31 @@ from ..labels import orphans
 from ..markup import minutes
 from ..status import Totals
 from ..views import refresh_manifest
+from ..words import counted, plural, shown
 from ..workspace import ENV_VAR, Workspace
 
+_UsageError = typer.BadParameter.__mro__[1]  # click's UsageError, as typer ships it
+
+
+class _Group(TyperGroup):
+    """The command group: an unknown option that is a file's name, such as `-dash.opus`,
+    says how to give that file (click said only "No such option: -d")."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _UsageError as exc:
+            name = getattr(exc, "option_name", None)  # click's NoSuchOption (as typer ships it)
+            if not name:
+                raise
+            word = next((w for w in sys.argv[1:] if w.startswith(name) and w != "--"), "")
+            if word and (Path(word).exists() or "." in word.lstrip("-") or "/" in word):
+                exc.message += f" (to name the file {word}, write ./{word}, or put -- before it: -- {word})"
+            raise
+
+
 app = typer.Typer(
+    cls=_Group,
     help="Curate a speech corpus of accented English cut from videos.\n\n"
     "Typical evening: `accentds pull URL_OR_FILE ...` (pulls and cuts), then `accentds status`.",
     no_args_is_help=True,
@@ -28,8 +52,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Console(Console):
+    """A console whose text lets no control character through to the terminal: a file name
+    with a terminal's escape codes in a message does not act on it (they show as `\\x1b`)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(shown(o, keep="\n") if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = _Console(highlight=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def named(text: object) -> str:
+    """A file name, URL or title as printed: on one line, its control characters escaped
+    (`bad\\nname.mp4`, see `words.shown`), and never read as markup."""
+    return escape(shown(str(text)))
+
 
 WorkspaceOpt = Annotated[
     Optional[Path],
@@ -84,8 +125,20 @@ def _workspace(workspace: Path | None) -> Workspace:
     generated views brought up to date (a killed run, a `git pull`)."""
     ws = Workspace.find(workspace or (_given_workspace[-1] if _given_workspace else None))
     refresh_manifest(ws)
+    if ws.views_behind:  # a full disk: told now, as the command may run long (review)
+        _warn(ws.views_behind)
     _opened.append(ws)
     return ws
+
+
+_told: list[str] = []
+
+
+def _warn(notice: str) -> None:
+    """A warning told once in a command's run."""
+    if notice not in _told:
+        _told.append(notice)
+        err.print(f"[yellow]Warning:[/] {escape(notice)}")
 
 
 def _finish() -> None:
@@ -95,8 +148,9 @@ def _finish() -> None:
         ws.notices.clear()  # told as things stand now, not as the command found them
         refresh_manifest(ws)
         for notice in ws.notices:
-            err.print(f"[yellow]Warning:[/] {escape(notice)}")
+            _warn(notice)
     _opened.clear()
+    _told.clear()
 
 
 def _minutes(seconds: float) -> str:
@@ -110,7 +164,7 @@ def _release_minutes(seconds: float) -> str:
 
 def _corpus_line(before: Totals, after: Totals) -> None:
     delta = after.seconds - before.seconds
-    out.print(f"corpus: {after.clips} clips, {_minutes(after.seconds)} ({delta / 60:+.1f} min)")
+    out.print(f"corpus: {counted(after.clips, 'clip')}, {_minutes(after.seconds)} ({delta / 60:+.1f} min)")
 
 
 def _progress() -> Progress:
@@ -144,6 +198,6 @@ def _orphan_line(ws: Workspace) -> None:
     found = orphans(ws)
     if found:
         err.print(
-            f"[yellow]note[/] {len(found)} labelled clip(s) no longer exist (their labels are kept): "
+            f"[yellow]note[/] {counted(len(found), 'labelled clip')} no longer {plural(len(found), 'exists', 'exist')} (their labels are kept): "
             "`accentds labels orphans` lists them"
         )

@@ -81,8 +81,16 @@ function enter(name) {
 // keys that write, and play / replay / context: a held key's repeats are not presses (a held
 // Space played and paused the clip 30 times a second)
 const ONCE = ["a", "x", "s", "u", " ", "r", "c"];
+// the key that put the focus in a field (T, Enter, P, G, E, N, /): while it is held, its
+// repeats are not typed there (a held T typed "tttt" into the transcript, Enter new lines)
+let focusKey = null;
 
 function onKey(event) {
+  if (event.repeat && event.code === focusKey) {
+    event.preventDefault();
+    return;
+  }
+  focusKey = null;
   if (el.confirm.open) return; // the dialog's own keys: Enter confirms, Esc cancels
   const active = document.activeElement;
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -117,6 +125,7 @@ function onKey(event) {
   if (!action) return;
   event.preventDefault();
   action();
+  if (typing(document.activeElement)) focusKey = event.code;
 }
 
 // -- start -------------------------------------------------------------------------------
@@ -126,6 +135,7 @@ export function wanted() {
 }
 
 document.addEventListener("keydown", onKey);
+document.addEventListener("keyup", (event) => { if (event.code === focusKey) focusKey = null; });
 el.scroller.addEventListener("scroll", onScroll, { passive: true });
 window.addEventListener("resize", () => { measureQueue(); renderQueue(); });
 // after a click on a button, keys act on the page again (Space plays rather than clicking twice)

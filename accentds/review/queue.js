@@ -143,7 +143,7 @@ export async function loadQueue(wanted) {
     say(`Not kept: no clip holds the speech of ${lost.length === 1 ? "a clip" : `${lost.length} clips`} you had edited, so these unsaved edits were dropped (copy them now): ${what.join("; ")}`, "error");
   } else if (moved.size) {
     const also = gone && !moved.has(wanted) ? ` ${gone.message}` : "";
-    say(`Your unsaved edits of ${moved.size} clip(s) the re-cut replaced are on the clips that hold the same speech now, marked unsaved in the list.${also}`, "warn");
+    say(`Your unsaved edits of ${moved.size === 1 ? "a clip" : `${moved.size} clips`} the re-cut replaced are on the clips that hold the same speech now, marked unsaved in the list.${also}`, "warn");
   } else if (gone) say(gone.message, "error");
 }
 
@@ -219,7 +219,7 @@ async function describeChange(clips) {
   let kept = 0;
   for (const clipId of state.all.keys()) if (now.has(clipId)) kept += 1;
   if (kept === state.all.size && now.size > kept) {
-    showRecut(`${now.size - kept} new clip(s) were cut since this page was loaded (a pull or cut elsewhere); the clips listed are all still there.`);
+    showRecut(`${now.size - kept === 1 ? "1 new clip was" : `${now.size - kept} new clips were`} cut since this page was loaded (a pull or cut elsewhere); the clips listed are all still there.`);
   } else if (kept === state.all.size) {
     // `cut --force` with the same settings, `doctor`: the same clips written again
     showRecut("The clips were cut again since this page was loaded, into the same clips: the clips listed are all still there.");
