@@ -12,7 +12,7 @@ from test_cli_signals import long_workspace
 from test_terminal_output import run_on_terminal
 
 MINUTES = 10
-SHOWN = re.compile(r"^cutting (\d+) source\(s\).*?(\d+\.\d) of (\d+\.\d) min")
+SHOWN = re.compile(r"^cutting (\d+) sources?.*?(\d+\.\d) of (\d+\.\d) min")
 
 
 @pytest.mark.parametrize(("sources", "workers"), [(1, "2"), (2, "2"), (2, "1")])

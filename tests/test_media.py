@@ -378,7 +378,7 @@ def test_bad_source_fails_alone_in_a_batch(kind, workspace, make_media, good_pai
     lines = done.stderr.splitlines()
     assert len(lines) == 2, done.stderr
     assert re.fullmatch(rf"failed    {re.escape(str(bad))}: {reason}", lines[0]), lines[0]
-    assert lines[1] == "1 of 3 source(s) failed; the others are in the corpus"
+    assert lines[1] == "1 of 3 sources failed; the others are in the corpus"
     out = done.stdout.splitlines()
     assert sum(line.startswith("pulled ") for line in out) == 2
     assert sum(bool(re.match(rf"cut +{SOURCE_ID.pattern} +{SENTENCES} clips", line)) for line in out) == 2

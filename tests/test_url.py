@@ -320,7 +320,7 @@ def test_bad_url_fails_alone(
     assert lines[0].startswith(prefix), lines
     assert "Unable to download webpage" in lines[0]
     assert why in lines[0]
-    assert lines[1] == "1 of 2 source(s) failed; the others are in the corpus"
+    assert lines[1] == "1 of 2 sources failed; the others are in the corpus"
     assert f"pulled    {url_id(good_url)}" in done.stdout
     assert f"corpus: {SENTENCES} clips" in done.stdout
     source = only_source(workspace)
@@ -475,7 +475,7 @@ def test_the_timeout_option_names_the_url_and_the_deadline(
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stderr.splitlines() == [
         f"failed    {slow}: {_deadline_reason(DEADLINE)}",
-        "1 of 2 source(s) failed; the others are in the corpus",
+        "1 of 2 sources failed; the others are in the corpus",
     ]
     assert f"pulled    {url_id(good)}" in done.stdout
     check_url_source(workspace, only_source(workspace), good, talk, speech)
