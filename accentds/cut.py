@@ -7,7 +7,6 @@ new cut no longer uses. A crash at any point leaves every manifest row with its 
 
 from __future__ import annotations
 
-import errno
 import json
 import math
 import re
@@ -24,7 +23,7 @@ from .captions import drafts_for_clips
 from .config import VadSettings
 from .cut_commit import WouldOrphan, commit_cut, find_duplicates
 from .cut_run import Progress, reporter, run_all
-from .errors import AccentdsError
+from .errors import AccentdsError, disk_full
 from .files import now_iso, pid_alive
 from .finder import SpeechFinder, no_speech_warning
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, short_of_header, write_wav
@@ -110,7 +109,7 @@ def cut_source(
             return SourceCut(source.source_id, ok=False, reason=str(exc))
         reason = exc.strerror or str(exc)
         reason += f": {exc.filename}" if exc.filename else ""
-        if exc.errno == errno.ENOSPC:
+        if disk_full(exc):
             reason += "; free some space and run `accentds cut` again"
         return SourceCut(source.source_id, ok=False, reason=reason)
 

@@ -10,7 +10,6 @@ deadline (`[pull] url_timeout_s`) can be stopped: it fails alone and the others 
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .captions import extract_embedded_subtitles
-from .errors import AccentdsError
+from .errors import AccentdsError, disk_full
 from .files import now_iso, sha256_file
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
@@ -142,7 +141,7 @@ DISK_FULL = "no space left on device: free some space and run the same pull agai
 
 def os_failure(exc: OSError) -> str:
     """Why an OSError failed a pull, with what to do when the disk is full."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if disk_full(exc):
         return DISK_FULL
     return f"{exc.strerror or exc}"
 

@@ -4,7 +4,6 @@ deadline (`[pull] url_timeout_s`), so that one slow URL fails alone."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import multiprocessing
 import os
@@ -21,7 +20,7 @@ from typing import Any
 
 from . import pull as pulling
 from .captions import extract_embedded_subtitles
-from .errors import AccentdsError
+from .errors import AccentdsError, disk_full
 from .files import now_iso, sha256_file
 from .media import MediaError, audio_length, short_of_header
 from .models import Source, safe_id
@@ -144,7 +143,7 @@ def _failure(message: str, exc: BaseException | None = None) -> str:
     cause = getattr(exc, "exc_info", None)
     cause = cause[1] if isinstance(cause, tuple) and len(cause) > 1 else None
     while isinstance(cause, BaseException):
-        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+        if isinstance(cause, OSError) and disk_full(cause):
             return pulling.DISK_FULL
         cause = cause.__cause__ or cause.__context__
     reason = _clean_error(message)

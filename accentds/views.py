@@ -10,7 +10,6 @@ spreadsheet, say) is left as it is and named in a notice, its edits to be import
 
 from __future__ import annotations
 
-import errno
 import functools
 import json
 from pathlib import Path
@@ -21,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .config import CONFIG_NAME, QualitySettings
-from .errors import AccentdsError
+from .errors import AccentdsError, disk_full
 from .files import (
     atomic_path,
     conflict_line,
@@ -251,7 +250,7 @@ def _left_behind(workspace: Workspace, exc: OSError) -> None:
     from the manifests, told once why the views lag behind. manifest.parquet is removed (which
     frees space, never takes it), so that the next command rewrites every view."""
     workspace.manifest_parquet.unlink(missing_ok=True)
-    why = "disk quota exceeded" if exc.errno == errno.EDQUOT else "no space left on device"
+    why = disk_full(exc) or "no space left on device"
     workspace.views_behind = (
         f"the views manifest.csv, manifest.parquet and labels.csv in {workspace.manifests} could not be "
         f"rewritten ({why}), so they may lag behind the latest changes: free some space, and the next "
@@ -315,7 +314,7 @@ def refresh_manifest(workspace: Workspace) -> bool:
                 write_manifest(workspace)
                 rebuilt = True
         except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            if not disk_full(exc):
                 raise
             _left_behind(workspace, exc)
             return False

@@ -14,7 +14,6 @@ never applied over them."""
 
 from __future__ import annotations
 
-import errno
 import math
 import re
 import subprocess
@@ -28,7 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel
 
-from ..errors import AccentdsError
+from ..errors import AccentdsError, disk_full
 from ..files import read_csv
 from ..journal import as_table, fold, new_tx_id
 from ..labels import LabelConflict, default_reviewer, set_labels
@@ -111,7 +110,7 @@ def create_app(
         the file for the page to show, not a 500 and a traceback in the terminal."""
         named = relative(str(exc.filename)) if exc.filename is not None else ""
         reason = exc.strerror or str(exc) or type(exc).__name__
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        full = disk_full(exc)
         advice = ": free some space, then save again" if full else ""
         return json_error(507 if full else 500, f"{reason}{f' ({named})' if named else ''}{advice}")
 
