@@ -55,10 +55,8 @@ def refuse_existing(workspace: Workspace, version: str, complete: bool = False) 
     if not (workspace.releases / version).exists():
         return
     done = ""
-    if complete and version not in recorded_releases(workspace):
-        memory(workspace, build_manifest(workspace).to_pylist())
-        if version in recorded_releases(workspace):
-            done = " (it is now recorded in manifests/releases.csv and its splits in manifests/splits.csv)"
+    if complete and record_missed(workspace, version):
+        done = " (it is now recorded in manifests/releases.csv and its splits in manifests/splits.csv)"
     raise AccentdsError(f"release {version} exists and is immutable; publish a new version{done}")
 
 
