@@ -21,6 +21,8 @@ from .splits import SPLITS
 from .workspace import Workspace
 
 LABEL_FIELDS = ("transcript", "speaker", "accent", "accent_evidence")
+# what else of a clip a release states and a changelog tells: a licence corrected since
+COMPARED_FIELDS = (*LABEL_FIELDS, "licence")
 # (clips gone, clips to stop at) -> each gone clip's new clip, as LabelJournal.recut_moves gives it
 Recut = Callable[[Collection[str], Collection[str]], Mapping[str, str]]
 
@@ -74,6 +76,8 @@ def release_rows(folder: Path) -> dict[str, dict[str, Any]]:
             names = set(pq.read_schema(path).names)
             # releases before the Hub's column names hold `transcript` and `speaker`
             fields = {f: OLD_NAMES[f] if OLD_NAMES.get(f) in names else f for f in LABEL_FIELDS}
+            if "licence" in names:  # a release of an older accentds may not state it
+                fields["licence"] = "licence"
             table = pq.read_table(path, columns=["clip_id", *fields.values(), "duration"])
         except (OSError, pa.ArrowException) as exc:
             raise AccentdsError(f"cannot read {path}: {exc}") from None
@@ -111,7 +115,9 @@ def diff_rows(
     moved = []
     same = [(c, c) for c in sorted(set(before) & set(after))]
     for was, clip in sorted([*same, *pairs.items()], key=lambda pair: pair[1]):
-        for name in LABEL_FIELDS:
+        for name in COMPARED_FIELDS:
+            if name not in before[was] or name not in after[clip]:
+                continue  # a release that does not state it
             if (before[was][name] or "") != (after[clip][name] or ""):
                 relabelled.append(Relabel(clip, name, before[was][name] or "", after[clip][name] or ""))
         if before[was]["split"] != after[clip]["split"]:
@@ -279,7 +285,7 @@ def nothing_new(
             return []
     if not force:
         raise AccentdsError(
-            f"nothing changed since {previous}: the same clips with the same labels in the same splits; "
+            f"nothing changed since {previous}: the same clips with the same labels and licences in the same splits; "
             "publish when there is something new, or with --force (for a new card, say)"
         )
     return [f"--force: nothing changed since {previous}"]

@@ -23,6 +23,7 @@ _COMPARED = {
     "speaker": ("speaker_id", "speaker"),
     "accent": ("accent",),
     "accent_evidence": ("accent_evidence",),
+    "licence": ("licence",),
 }
 
 
@@ -39,7 +40,7 @@ class ReleaseSummary:
 @dataclass(frozen=True)
 class SinceRelease:
     """What changed since the newest release: clips accepted since it was made (not in it),
-    clips of it rejected since, clips of it still accepted whose transcript, speaker or accent
+    clips of it rejected since, clips of it still accepted whose transcript, speaker, accent or licence
     differ from it; the publishable clips not in it, and the clips of it the next release
     would not hold (no longer accepted, or held back). `error` says why it could not be read."""
 
