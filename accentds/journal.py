@@ -166,6 +166,30 @@ class LabelJournal:
                     at[cid] = moved.get(now, now)
         return {cid: now for cid, now in at.items() if now != cid}
 
+    def accepted_since(self, clip_ids: Collection[str], when: str) -> set[str]:
+        """Those of `clip_ids` a record made at or after `when` (an ISO time) accepted; a record
+        that only moved labels between clips (a re-cut, a boundary edit, a split) accepts
+        nothing. One pass, parsing only the records that accept a clip."""
+        wanted, found = set(clip_ids), set()
+        if not wanted:
+            return found
+        data = self._bytes()
+        for line in data[: data.rfind(b"\n") + 1].splitlines():
+            if b'"new": "accepted"' not in line:
+                continue
+            try:
+                tx = json.loads(line)
+                if str(tx.get("time", "")) < when or str(tx.get("why", "")).startswith(_MOVES):
+                    continue
+                found |= {
+                    c["clip"]
+                    for c in tx["changes"]
+                    if c["field"] == "status" and c["new"] == "accepted" and c["clip"] in wanted
+                }
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+        return found
+
     def tail(self, size: int = 1 << 16) -> list[dict]:
         """The complete records in the last `size` bytes, oldest first (unparsable ones left out)."""
         try:
@@ -269,6 +293,7 @@ def fold(records: Iterable[dict], clips: set[str] | None = None) -> dict[str, Cl
 
 
 _BOUNDS = "boundary edit of "  # a clip re-cut by hand (`clip bounds`, the review page's editor)
+_MOVES = ("re-cut of", _BOUNDS, "split of ")  # records that move labels between clips
 _RECUT_NEEDLES = (b'"why": "re-cut of', b'"why": "' + _BOUNDS.encode())
 
 
