@@ -40,8 +40,8 @@ class ReleaseSummary:
 @dataclass(frozen=True)
 class SinceRelease:
     """What changed since the newest release: clips accepted since it was made (not in it),
-    clips of it rejected since, clips of it still accepted whose transcript, speaker, accent or licence
-    differ from it; the publishable clips not in it, and the clips of it the next release
+    clips of it rejected since, clips of it still accepted whose transcript, speaker, accent or
+    licence differ from it; the publishable clips not in it, and the clips of it the next release
     would not hold (no longer accepted, or held back). `error` says why it could not be read."""
 
     version: str
@@ -154,8 +154,10 @@ def since_release(
         if old is None:
             if state == "accepted":
                 if (row["updated_at"] or "") >= newest.created_at:  # to the second, as the release
-                    accepted += reason in allowed
-                    held |= {clip} if reason not in allowed else set()
+                    if reason in allowed:
+                        accepted += 1
+                    else:
+                        held.add(clip)
                 if reason in allowed:
                     new_clips += 1
                     new_seconds += float(row["duration"])
