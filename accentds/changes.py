@@ -266,17 +266,35 @@ def same_data_as_recorded(workspace: Workspace, previous: str | None, folder: Pa
     return bool(ours) and ours == theirs
 
 
+def attribution_rows(card: str) -> dict[str, str]:
+    """The rows of a dataset card's attribution table, by source id (its first column)."""
+    parts = card.split("\n### Attribution\n", 1)
+    if len(parts) < 2:
+        return {}
+    body = parts[1].split("\n## ", 1)[0]
+    rows = [line for line in body.splitlines() if line.startswith("| ") and not line.startswith("| source |")]
+    return {line[2:].split(" | ", 1)[0]: line for line in rows}
+
+
+def recredited(old_card: str, new_card: str) -> list[str]:
+    """The sources in both cards whose credit (title, author, link, licence) differs."""
+    before, after = attribution_rows(old_card), attribution_rows(new_card)
+    return sorted(s for s in before.keys() & after.keys() if before[s] != after[s])
+
+
 def nothing_new(
     previous: str | None,
     compared: ReleaseDiff | str | None,
     moves: Sequence[Mapping[str, str]],
     force: bool,
     same_data: bool = False,
+    credited: Sequence[str] = (),
 ) -> list[str]:
-    """A version holding the same clips, labels and splits as the one before it is refused
-    (with `force`, one warning: a new card, say). `same_data`: its data files are those the
-    tracked record of the one before lists, for when that release's folder is not here."""
-    if moves:
+    """A version holding the same clips, labels and splits as the one before it, and the same
+    credit for their sources (`credited`: those whose credit changed), is refused (with
+    `force`, one warning: a new card, say). `same_data`: its data files are those the tracked
+    record of the one before lists, for when that release's folder is not here."""
+    if moves or credited:
         return []
     if not same_data:
         if not isinstance(compared, ReleaseDiff):
@@ -292,13 +310,19 @@ def nothing_new(
 
 
 def changelog(
-    compared: ReleaseDiff | str | None, moves: Sequence[Mapping[str, str]], withheld: Collection[str] = ()
+    compared: ReleaseDiff | str | None,
+    moves: Sequence[Mapping[str, str]],
+    withheld: Collection[str] = (),
+    credited: Sequence[str] = (),
 ) -> str:
     """A release's changelog: what changed since the newest release, the clips `withheld` (taken
-    down) not listed, and the split moves."""
+    down) not listed, the sources whose credit changed (`credited`) and the split moves."""
     if compared is None:
         return ""
     lines = [render_diff(compared, withheld=withheld) if isinstance(compared, ReleaseDiff) else compared]
+    if credited:
+        lines += ["", "Credit corrected (see the attribution table):", ""]
+        lines += [f"- source {code(source)}" for source in credited]
     if moves:
         lines += ["", "Moved between splits with `accentds splits move`:", ""]
         lines += [
