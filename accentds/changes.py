@@ -21,6 +21,8 @@ from .splits import SPLITS
 from .workspace import Workspace
 
 LABEL_FIELDS = ("transcript", "speaker", "accent", "accent_evidence")
+# what else of a clip a release states and a changelog tells: a licence corrected since
+COMPARED_FIELDS = (*LABEL_FIELDS, "licence")
 # (clips gone, clips to stop at) -> each gone clip's new clip, as LabelJournal.recut_moves gives it
 Recut = Callable[[Collection[str], Collection[str]], Mapping[str, str]]
 
@@ -74,6 +76,8 @@ def release_rows(folder: Path) -> dict[str, dict[str, Any]]:
             names = set(pq.read_schema(path).names)
             # releases before the Hub's column names hold `transcript` and `speaker`
             fields = {f: OLD_NAMES[f] if OLD_NAMES.get(f) in names else f for f in LABEL_FIELDS}
+            if "licence" in names:  # a release of an older accentds may not state it
+                fields["licence"] = "licence"
             table = pq.read_table(path, columns=["clip_id", *fields.values(), "duration"])
         except (OSError, pa.ArrowException) as exc:
             raise AccentdsError(f"cannot read {path}: {exc}") from None
@@ -111,7 +115,9 @@ def diff_rows(
     moved = []
     same = [(c, c) for c in sorted(set(before) & set(after))]
     for was, clip in sorted([*same, *pairs.items()], key=lambda pair: pair[1]):
-        for name in LABEL_FIELDS:
+        for name in COMPARED_FIELDS:
+            if name not in before[was] or name not in after[clip]:
+                continue  # a release that does not state it
             if (before[was][name] or "") != (after[clip][name] or ""):
                 relabelled.append(Relabel(clip, name, before[was][name] or "", after[clip][name] or ""))
         if before[was]["split"] != after[clip]["split"]:
@@ -260,17 +266,35 @@ def same_data_as_recorded(workspace: Workspace, previous: str | None, folder: Pa
     return bool(ours) and ours == theirs
 
 
+def attribution_rows(card: str) -> dict[str, str]:
+    """The rows of a dataset card's attribution table, by source id (its first column)."""
+    parts = card.split("\n### Attribution\n", 1)
+    if len(parts) < 2:
+        return {}
+    body = parts[1].split("\n## ", 1)[0]
+    rows = [line for line in body.splitlines() if line.startswith("| ") and not line.startswith("| source |")]
+    return {line[2:].split(" | ", 1)[0]: line for line in rows}
+
+
+def recredited(old_card: str, new_card: str) -> list[str]:
+    """The sources in both cards whose credit (title, author, link, licence) differs."""
+    before, after = attribution_rows(old_card), attribution_rows(new_card)
+    return sorted(s for s in before.keys() & after.keys() if before[s] != after[s])
+
+
 def nothing_new(
     previous: str | None,
     compared: ReleaseDiff | str | None,
     moves: Sequence[Mapping[str, str]],
     force: bool,
     same_data: bool = False,
+    credited: Sequence[str] = (),
 ) -> list[str]:
-    """A version holding the same clips, labels and splits as the one before it is refused
-    (with `force`, one warning: a new card, say). `same_data`: its data files are those the
-    tracked record of the one before lists, for when that release's folder is not here."""
-    if moves:
+    """A version holding the same clips, labels and splits as the one before it, and the same
+    credit for their sources (`credited`: those whose credit changed), is refused (with
+    `force`, one warning: a new card, say). `same_data`: its data files are those the tracked
+    record of the one before lists, for when that release's folder is not here."""
+    if moves or credited:
         return []
     if not same_data:
         if not isinstance(compared, ReleaseDiff):
@@ -279,20 +303,26 @@ def nothing_new(
             return []
     if not force:
         raise AccentdsError(
-            f"nothing changed since {previous}: the same clips with the same labels in the same splits; "
+            f"nothing changed since {previous}: the same clips with the same labels and licences in the same splits; "
             "publish when there is something new, or with --force (for a new card, say)"
         )
     return [f"--force: nothing changed since {previous}"]
 
 
 def changelog(
-    compared: ReleaseDiff | str | None, moves: Sequence[Mapping[str, str]], withheld: Collection[str] = ()
+    compared: ReleaseDiff | str | None,
+    moves: Sequence[Mapping[str, str]],
+    withheld: Collection[str] = (),
+    credited: Sequence[str] = (),
 ) -> str:
     """A release's changelog: what changed since the newest release, the clips `withheld` (taken
-    down) not listed, and the split moves."""
+    down) not listed, the sources whose credit changed (`credited`) and the split moves."""
     if compared is None:
         return ""
     lines = [render_diff(compared, withheld=withheld) if isinstance(compared, ReleaseDiff) else compared]
+    if credited:
+        lines += ["", "Credit corrected (see the attribution table):", ""]
+        lines += [f"- source {code(source)}" for source in credited]
     if moves:
         lines += ["", "Moved between splits with `accentds splits move`:", ""]
         lines += [

@@ -149,13 +149,13 @@ class LabelJournal:
         return records
 
     def recut_moves(self, clip_ids: Iterable[str], stop: Collection[str] = ()) -> dict[str, str]:
-        """The clip each of `clip_ids` is now after the re-cuts that moved its labels (followed
-        through later re-cuts, in journal order, but not beyond a clip of `stop`); a clip no
-        re-cut moved is left out."""
+        """The clip each of `clip_ids` is now after the re-cuts (and boundary edits) that moved its
+        labels (followed through later ones, in journal order, but not beyond a clip of `stop`);
+        a clip none moved is left out."""
         at = {cid: cid for cid in clip_ids}
         data = self._bytes()
         for line in data[: data.rfind(b"\n") + 1].splitlines():
-            if _RECUT_NEEDLE not in line:  # only a re-cut's records are parsed
+            if not any(needle in line for needle in _RECUT_NEEDLES):  # only those records are parsed
                 continue
             try:
                 moved = _moves(json.loads(line))
@@ -165,6 +165,30 @@ class LabelJournal:
                 if now not in stop:
                     at[cid] = moved.get(now, now)
         return {cid: now for cid, now in at.items() if now != cid}
+
+    def accepted_since(self, clip_ids: Collection[str], when: str) -> set[str]:
+        """Those of `clip_ids` a record made at or after `when` (an ISO time) accepted; a record
+        that only moved labels between clips (a re-cut, a boundary edit, a split) accepts
+        nothing. One pass, parsing only the records that accept a clip."""
+        wanted, found = set(clip_ids), set()
+        if not wanted:
+            return found
+        data = self._bytes()
+        for line in data[: data.rfind(b"\n") + 1].splitlines():
+            if b'"new": "accepted"' not in line:
+                continue
+            try:
+                tx = json.loads(line)
+                if str(tx.get("time", "")) < when or str(tx.get("why", "")).startswith(_MOVES):
+                    continue
+                found |= {
+                    c["clip"]
+                    for c in tx["changes"]
+                    if c["field"] == "status" and c["new"] == "accepted" and c["clip"] in wanted
+                }
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+        return found
 
     def tail(self, size: int = 1 << 16) -> list[dict]:
         """The complete records in the last `size` bytes, oldest first (unparsable ones left out)."""
@@ -268,15 +292,23 @@ def fold(records: Iterable[dict], clips: set[str] | None = None) -> dict[str, Cl
     return labels
 
 
-_RECUT_NEEDLE = b'"why": "re-cut of'
+_BOUNDS = "boundary edit of "  # a clip re-cut by hand (`clip bounds`, the review page's editor)
+_MOVES = ("re-cut of", _BOUNDS, "split of ")  # records that move labels between clips
+_RECUT_NEEDLES = (b'"why": "re-cut of', b'"why": "' + _BOUNDS.encode())
 
 
 def _moves(tx: dict) -> dict[str, str]:
     """The clips a re-cut record moved labels between, old to new: a move clears each field
-    of the old clip, then sets it on the new one."""
-    if not str(tx.get("why", "")).startswith("re-cut of"):
-        return {}
+    of the old clip, then sets it on the new one. A boundary edit moves one clip's labels to
+    the one clip that replaces it."""
+    why = str(tx.get("why", ""))
     changes = tx["changes"]
+    if why.startswith(_BOUNDS):
+        old = why.removeprefix(_BOUNDS)
+        new = {change["clip"] for change in changes} - {old}
+        return {old: new.pop()} if len(new) == 1 else {}
+    if not why.startswith("re-cut of"):
+        return {}
     return {
         change["clip"]: after["clip"]
         for change, after in itertools.pairwise(changes)

@@ -41,6 +41,7 @@ from .changes import (
     compare_with,
     diff,
     nothing_new,
+    recredited,
     release_rows,
     render_diff,
     same_data_as_recorded,
@@ -142,6 +143,14 @@ def _write_data(
             "download_size": sum((folder / n).stat().st_size for n in names),
         }
     return info
+
+
+def _previous_card(workspace: Workspace, previous: str | None) -> str:
+    """The dataset card of the previous release ("" if it cannot be read)."""
+    try:
+        return (workspace.releases / str(previous) / CARD).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _previous_rows(workspace: Workspace, previous: str | None) -> dict[str, dict[str, Any]]:
@@ -304,8 +313,10 @@ def publish(
         build.warnings += evaluation_checks(kept, ratios)
         compared = compare_with(previous, version, before, folder, workspace.journal().recut_moves)
         same = not before and same_data_as_recorded(workspace, previous, folder)
-        build.warnings += nothing_new(previous, compared, moves, force, same)
-        build.changelog = changelog(compared, moves, {r["clip_id"] for r in denied_rows(rows, denied)})
+        credited = recredited(_previous_card(workspace, previous), card(workspace, build)) if before else []
+        build.warnings += nothing_new(previous, compared, moves, force, same, credited)
+        withheld = {r["clip_id"] for r in denied_rows(rows, denied)}
+        build.changelog = changelog(compared, moves, withheld, credited)
         (folder / CARD).write_text(card(workspace, build), encoding="utf-8")
         fsync(folder / CARD)
         files = {

@@ -23,6 +23,7 @@ _COMPARED = {
     "speaker": ("speaker_id", "speaker"),
     "accent": ("accent",),
     "accent_evidence": ("accent_evidence",),
+    "licence": ("licence",),
 }
 
 
@@ -39,8 +40,8 @@ class ReleaseSummary:
 @dataclass(frozen=True)
 class SinceRelease:
     """What changed since the newest release: clips accepted since it was made (not in it),
-    clips of it rejected since, clips of it still accepted whose transcript, speaker or accent
-    differ from it; the publishable clips not in it, and the clips of it the next release
+    clips of it rejected since, clips of it still accepted whose transcript, speaker, accent or
+    licence differ from it; the publishable clips not in it, and the clips of it the next release
     would not hold (no longer accepted, or held back). `error` says why it could not be read."""
 
     version: str
@@ -119,13 +120,16 @@ def since_release(
     newest: Release,
     public: Callable[[str], str] = str,
     recut: Callable[[set[str]], dict[str, str]] | None = None,
+    accepted_since: Callable[[set[str], str], set[str]] | None = None,
 ) -> SinceRelease:
     """Compare the manifest (with each clip's reason code not to publish, `why`) with the newest
     release; `public` gives a speaker's name as a release holds it (its salted id), and `recut`
     the clip a re-cut moved the labels of each released clip no longer cut to, compared as that
     released clip (a re-cut is neither a new clip nor one left out). When that
     release holds clips of sources whose licence is not allowed (it was published with
-    --include-unlicensed), clips held back only for their licence count as publishable."""
+    --include-unlicensed), clips held back only for their licence count as publishable.
+    `accepted_since` gives which of the clips held back (not in it) were accepted since it was
+    made, not only changed since (a note, a re-cut that moved their labels)."""
     try:
         released = release_labels(newest)
     except AccentdsError as exc:
@@ -143,12 +147,17 @@ def since_release(
     accepted = rejected = relabelled = new_clips = 0
     new_seconds = 0.0
     kept: set[str] = set()
+    held: set[str] = set()  # accepted, not in it, held back, changed since it was made
     for row, reason in zip(rows, why.to_pylist(), strict=True):
         clip, state = row["clip_id"], row["status"]
         old = released.get(clip)
         if old is None:
             if state == "accepted":
-                accepted += (row["updated_at"] or "") >= newest.created_at  # to the second, as the release
+                if (row["updated_at"] or "") >= newest.created_at:  # to the second, as the release
+                    if reason in allowed:
+                        accepted += 1
+                    else:
+                        held.add(clip)
                 if reason in allowed:
                     new_clips += 1
                     new_seconds += float(row["duration"])
@@ -157,6 +166,8 @@ def since_release(
         if state == "accepted" and reason in allowed:
             kept.add(clip)
             relabelled += any(_differs(f, row[f] or "", value, public) for f, value in old.items())
+    if held:
+        accepted += len(accepted_since(held, newest.created_at)) if accepted_since else len(held)
     return SinceRelease(
         newest.version,
         accepted=accepted,

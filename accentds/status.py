@@ -173,7 +173,10 @@ def status(workspace: Workspace) -> Status:
     releases, newest, error = releases_here(workspace)
     since = None
     if newest is not None:
-        since = since_release(manifest, why, newest, _speaker_ids(workspace), workspace.journal().recut_moves)
+        journal = workspace.journal()
+        since = since_release(
+            manifest, why, newest, _speaker_ids(workspace), journal.recut_moves, journal.accepted_since
+        )
         since = replace(since, moved=unreleased_moves(workspace, manifest, why))
     elif releases:
         version = releases[-1].version

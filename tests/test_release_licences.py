@@ -157,3 +157,39 @@ def test_typed_credits_show_as_typed_in_the_card(ws: Workspace) -> None:
         "https://example.org/ferry_talk?a=1&amp;b=2",
     ]
     assert f"| {url} |" in card
+
+
+def test_a_licence_corrected_since_a_release_is_a_change_the_changelog_tells(ws: Workspace) -> None:
+    """A source's licence corrected after a release changes the `licence` of its clips: publish
+    refused it as "nothing changed", status had nothing to publish, and the changelog and
+    `accentds diff` said nothing of it."""
+    publish(ws, "1.0.0", now=NOW)
+    hamish = speaker_source(ws, "Hamish")
+    set_source_licence(ws, hamish, "CC-BY-4.0")
+    set_attribution(
+        ws, hamish, {"author": "Hamish Ross", "title": "Ferry talk", "url": "https://example.org/f"}
+    )
+    status = run_cli("status", cwd=ws.root)
+    assert "2 relabelled" in status.stdout and "accentds publish 1.1.0" in status.stdout, status.stdout
+    second = publish(ws, "1.1.0")
+    card = (second.path / "README.md").read_text(encoding="utf-8")
+    assert "2 relabelled (licence 2)" in card
+    assert f"`{hamish}-" in card and 'licence: "CC0-1.0" → "CC-BY-4.0"' in card
+    shown = run_cli("diff", "1.0.0", "1.1.0", cwd=ws.root)
+    assert shown.returncode == 0 and 'licence: "CC0-1.0" → "CC-BY-4.0"' in shown.stdout
+
+
+def test_a_credit_corrected_since_a_release_is_published_and_told(ws: Workspace) -> None:
+    """An author's name corrected after a release was refused as "nothing changed" (--force then
+    put "nothing changed" in the card); the card's changelog now names the source credited anew."""
+    hamish = speaker_source(ws, "Hamish")
+    set_source_licence(ws, hamish, "CC-BY-4.0")
+    set_attribution(ws, hamish, {"author": "H. Ross", "title": "Ferry talk", "url": "https://example.org/f"})
+    publish(ws, "1.0.0", now=NOW)
+    set_attribution(ws, hamish, {"author": "Hamish Ross"})
+    card = (publish(ws, "1.1.0").path / "README.md").read_text(encoding="utf-8")
+    assert f"Credit corrected (see the attribution table):\n\n- source `{hamish}`" in card
+    assert f"| {hamish} | Ferry talk | Hamish Ross | https://example.org/f |" in card
+    assert "nothing changed" not in card
+    with pytest.raises(AccentdsError, match=r"nothing changed since 1\.1\.0"):
+        publish(ws, "1.2.0")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from conftest import run_cli
 from releasing import NOW, manifest_of, speaker_source
 
+from accentds.bounds import set_bounds
 from accentds.changes import diff
 from accentds.labels import set_labels
 from accentds.publish import publish
@@ -43,3 +44,23 @@ def test_a_recut_and_a_relabel_of_a_recut_clip_show_in_the_next_changelog(ws: Wo
     shown = run_cli("diff", "1.0.0", "1.1.0", cwd=ws.root)
     assert shown.returncode == 0, shown.stderr
     assert "2 re-cut" in shown.stdout and f"{before[1]} → {after[1]}" in shown.stdout
+
+
+def test_a_clip_re_cut_by_hand_is_re_cut_in_status_and_the_next_changelog(ws: Workspace) -> None:
+    """A boundary edit (`clip bounds`, the review page's editor) after a release: status said its
+    clip was "no longer publishable" and the changelog and `accentds diff` listed it as one clip
+    removed and another added; it is the same speech, re-cut, its labels with it."""
+    publish(ws, "1.0.0", now=NOW)
+    source = speaker_source(ws, "Morag")
+    old = min(c for c, r in manifest_of(ws).items() if r["source_id"] == source)
+    row = manifest_of(ws)[old]
+    [new] = [c.clip_id for c in set_bounds(ws, old, row["start"] + 0.05, row["end"] - 0.05).clips]
+    status = run_cli("status", cwd=ws.root)
+    assert "no longer publishable" not in status.stdout and "1 clip of 1.0.0 re-cut" in status.stdout, (
+        status.stdout
+    )
+    release = publish(ws, "1.1.0")
+    card = (release.path / "README.md").read_text(encoding="utf-8")
+    assert "0 clip(s) added (0.00 min), 0 removed (0.00 min), 1 re-cut" in card
+    assert f"- `{old}` → `{new}`" in card and "Removed:" not in card
+    assert diff(ws, "1.0.0", "1.1.0").recut == ((old, new),)

@@ -154,3 +154,22 @@ def test_moving_a_denied_speaker_does_not_promise_a_changelog_line(ws: Workspace
     elsewhere = next(s for s in ("train", "validation", "test") if s != first.assignment["Morag"])
     done = run_cli("splits", "move", "speaker", "Morag", elsewhere, "--reason", "x", cwd=ws.root)
     assert done.returncode == 0 and "the next release's changelog lists the move" in done.stdout
+
+
+def test_a_release_from_before_a_deny_is_not_handed_out_again(ws: Workspace, tmp_path: Path) -> None:
+    """`publish 1.0.0 --format nemo` (or `--to-hub`) of a release made before a speaker was denied
+    wrote their clips out again without a word; it is refused (a warning in a dry run), --force
+    writes it."""
+    publish(ws, "1.0.0", now=NOW)
+    assert run_cli("deny", "speaker", "hamish", "--reason", "asked", cwd=ws.root).returncode == 0
+    out = tmp_path / "nemo"
+    done = run_cli("publish", "1.0.0", "--format", "nemo", "--output", str(out), cwd=ws.root)
+    said = "release 1.0.0 holds 2 clips of a speaker or source put on the deny list after it was published"
+    assert done.returncode == 1 and done.stderr.startswith(f"Error: {said}: writing it as nemo"), done.stderr
+    assert not out.exists()
+    plan = run_cli("publish", "1.0.0", "--to-hub", "org/corpus", "--dry-run", cwd=ws.root)
+    assert plan.returncode == 0 and f"Warning: {said}: pushing it to the Hub" in plan.stderr
+    forced = run_cli("publish", "1.0.0", "--format", "nemo", "--output", str(out), "--force", cwd=ws.root)
+    assert forced.returncode == 0 and f"Warning: {said}" in forced.stderr
+    hamish = speaker_id(salt(ws), "Hamish")
+    assert hamish in "".join(p.read_text() for p in out.glob("*_manifest.jsonl"))

@@ -215,6 +215,24 @@ def test_clips_accepted_in_the_second_a_release_was_made_count_as_accepted_since
     assert since is not None and (since.accepted, since.new_clips) == (3, 3)
 
 
+def test_a_held_back_clip_changed_since_a_release_is_not_counted_as_accepted_since(cut_ws: Workspace) -> None:
+    """A note on a clip accepted long before the release but held back (a denied speaker's), or a
+    re-cut moving its labels, made status say "1 clip accepted" since the release."""
+    ids = [c.clip_id for c in cut_ws.read_clips()]
+    set_source_licence(cut_ws, cut_ws.read_sources()[0].source_id, "CC0-1.0")
+    _label(cut_ws, ids[:2], "2024-01-01T10:00:00Z", status="accepted", speaker="Morag", accent="Glasgow")
+    _label(cut_ws, ids[2:3], "2024-01-01T10:00:00Z", status="accepted", speaker="Iain", accent="Fife")
+    deny(cut_ws, "speaker", "Iain", "asked to be left out")
+    publish(cut_ws, "1.0.0", now="2024-01-02T00:00:00Z")
+    _label(cut_ws, ids[2:3], "2024-01-03T10:00:00Z", note="consent form checked")
+    shown = run_cli("status", cwd=cut_ws.root)
+    assert "since 1.0.0: 0 clips accepted, 0 rejected" in shown.stdout, shown.stdout
+    _label(cut_ws, ids[2:3], "2024-01-04T10:00:00Z", status="rejected")
+    _label(cut_ws, ids[2:3], "2024-01-05T10:00:00Z", status="accepted")  # accepted again since: counted
+    since = status(cut_ws).since_release
+    assert since is not None and (since.accepted, since.new_clips) == (1, 0)
+
+
 def _released(cut_ws: Workspace, accepted: int) -> tuple[list[str], Path, str]:
     """The first `accepted` clips accepted (CC0, one speaker and accent) and published as
     1.0.0: every clip id, the accentds.toml path and its text."""

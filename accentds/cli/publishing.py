@@ -186,6 +186,9 @@ def publish_cmd(
             )
         elif to_hub is None and fmt is None:
             publish(ws, version)  # refused: a published version is immutable
+        _refuse_taken_down(
+            ws, version, "pushing it to the Hub" if to_hub else f"writing it as {fmt}", force or dry_run
+        )
     if fmt is not None and output is not None:
         written = write_format(fmt, folder, output)
         out.print(f"wrote release {version} as {fmt} to {named(written)}")
@@ -211,6 +214,26 @@ def _refuse_kept_folder(ws: Workspace, target: Path) -> None:
     for folder, why in kept.items():
         if target.is_relative_to(folder.resolve()):
             raise AccentdsError(f"{target} is inside {folder}, {why}: choose a folder outside it")
+
+
+def _refuse_taken_down(ws: Workspace, version: str, doing: str, only_warn: bool) -> None:
+    """A release published before a `deny` holds what was taken down since: it stays as it is,
+    but is not handed out again (exported, pushed) unless --force says so."""
+    from ..denied_since import denied_in_release
+
+    clips = denied_in_release(ws, ws.releases / version)
+    if not clips:
+        return
+    said = (
+        f"release {version} holds {counted(len(clips), 'clip')} of a speaker or source put on the deny list "
+        f"after it was published: {doing} would hand out again what was taken down"
+    )
+    if only_warn:
+        err.print(f"[yellow]Warning:[/] {escape(said)}")
+        return
+    raise AccentdsError(
+        f"{said}; publish a new version (it leaves them out) and use that one, or pass --force"
+    )
 
 
 def _uncompared(ws: Workspace, release: Release, preview: bool) -> list[str]:
