@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .captions import extract_embedded_subtitles
 from .errors import AccentdsError, disk_full
-from .files import now_iso, sha256_file
+from .files import copy_hashed, now_iso, sha256_file
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
 from .procs import running
@@ -278,6 +278,18 @@ def _media_missing(workspace: Workspace, source: Source) -> bool:
     return source.media.startswith(folder) and not workspace.abs(source.media).is_file()
 
 
+CHANGED = (
+    "it changed while it was pulled (still being recorded, downloaded or copied?): "
+    "pull it again once it is complete"
+)
+
+
+def _version(path: Path) -> tuple[int, int]:
+    """A file's size and modification time: what a writer still at work on it changes."""
+    seen = path.stat()
+    return seen.st_size, seen.st_mtime_ns
+
+
 def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -> PullResult:
     """Pull one local media file."""
     path = Path(item).expanduser()
@@ -287,19 +299,25 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
         return PullResult(item, "failed", reason="folder holds no media files")
     if path.stat().st_size == 0:
         return PullResult(item, "failed", reason="empty file (0 bytes)")
+    before = _version(path)
     sha = sha256_file(path)
     source_id = f"file-{sha[:12]}"
     existing = _same_source(workspace.read_sources(), source_id, sha)
     if existing is not None and not _media_missing(workspace, existing):
         return PullResult(item, "exists", existing)
-    try:
-        duration = measure_audio(path, ffmpeg, workspace.config.vad.sample_rate)
-    except MediaError as exc:
-        return PullResult(item, "failed", reason=str(exc))
     staging = _staging(workspace)
     try:
         media = staging / ("source" + path.suffix.lower())
-        shutil.copyfile(path, media)  # a copy: later edits of the original cannot touch it
+        copied = copy_hashed(path, media)  # a copy: later edits of the original cannot touch it
+        failure, duration = "", 0.0
+        try:  # the copy, which is what is cut
+            duration = measure_audio(media, ffmpeg, workspace.config.vad.sample_rate)
+        except MediaError as exc:
+            failure = str(exc)
+        if copied != sha or _version(path) != before:  # written to all along: not the file it will be
+            failure = CHANGED
+        if failure:
+            return PullResult(item, "failed", reason=failure)
         subtitles = []
         for sub, lang in _sidecar_subtitles(path):
             target = staging / f"source.{lang}{sub.suffix.lower()}"

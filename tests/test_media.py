@@ -7,6 +7,7 @@ import csv
 import json
 import re
 import subprocess
+import threading
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -692,3 +693,27 @@ def test_a_copy_damaged_after_the_pull_is_cut_as_far_as_it_decodes(workspace, ma
     assert 0 < len(workspace.read_clips()) < SENTENCES
     assert all(c.end <= result.audio_s + 1e-6 for c in workspace.read_clips())
     check_consistent(workspace)
+
+
+def test_a_file_still_being_written_while_pulled_fails_and_keeps_nothing(workspace, make_media, speech):
+    """A recording or download still in progress: what was hashed, measured and copied would be
+    three different files, the source's id and sha256 not those of its media."""
+    whole = make_media("whole.wav").read_bytes()
+    path = make_media("recording.wav", audio=speech[: RATE // 2])
+    stop = threading.Event()
+
+    def record() -> None:  # a recorder appending its audio as it goes, until the pull ends
+        with open(path, "ab") as out:
+            while not stop.wait(0.001):
+                out.write(whole[44:3244])
+                out.flush()
+
+    writer = threading.Thread(target=record)
+    writer.start()
+    try:
+        [result] = pull(workspace, [str(path)], workers=1)
+    finally:
+        stop.set()
+        writer.join()
+    assert result.status == "failed" and "changed while it was pulled" in result.reason, result
+    assert workspace.read_sources() == [] and not [p for p in workspace.raw.iterdir() if p.is_dir()]
