@@ -4,6 +4,7 @@ and from which channels."""
 from __future__ import annotations
 
 import re
+import struct
 import subprocess
 from contextlib import suppress
 from dataclasses import dataclass
@@ -28,12 +29,15 @@ class Decoding:
     its number among the audio streams; `start_s`: the file's start time (ffmpeg's `start:`,
     from which `-ss` counts) where that stream starts more than LATE_AUDIO_S later (a video
     whose sound begins after its picture), else None; `lead_s`: how much later than that the
-    stream starts (the silence that leads it); `mix`: see `mono_mix`."""
+    stream starts (the silence that leads it); `mix`: see `mono_mix`; `demuxer`: options
+    the file is read with (`-ignore_length` for a WAV whose samples run past the length its
+    header gives, see `wav_runs_on`)."""
 
     stream: int = 0
     start_s: float | None = None
     mix: str = ""
     lead_s: float = 0.0
+    demuxer: tuple[str, ...] = ()  # options of the file's `-i`
 
 
 def decoding(path: Path, ffmpeg: str) -> Decoding:
@@ -68,7 +72,60 @@ def _decoding(path: Path, ffmpeg: str, version: tuple[int, int, int] | None) -> 
     if file_start and ours and float(ours.group(1)) - float(file_start.group(1)) > LATE_AUDIO_S:
         start_s = float(file_start.group(1))
         lead_s = float(ours.group(1)) - start_s
-    return Decoding(stream, start_s, mono_mix(path, ffmpeg, stream), lead_s)
+    demuxer = ("-ignore_length", "1") if wav_runs_on(path) else ()
+    return Decoding(stream, start_s, mono_mix(path, ffmpeg, stream, demuxer=demuxer), lead_s, demuxer)
+
+
+def wav_data(path: Path) -> tuple[int, int, int] | None:
+    """Where a RIFF/WAVE file's `data` chunk starts, the size its header gives it and the
+    `fmt ` byte rate (0 where no `fmt ` came before it); None for other files."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            byte_rate = 0
+            for _ in range(64):  # chunks before `data`: fmt, LIST, fact, ...
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if name == b"fmt ":
+                    fmt = f.read(size + size % 2)
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) >= 12 else 0
+                elif name == b"data":
+                    return f.tell(), size, byte_rate
+                else:
+                    f.seek(size + size % 2, 1)
+    except OSError:
+        return None
+    return None
+
+
+_CHUNK_NAME = re.compile(rb"[A-Za-z0-9 _-]{4}")
+
+
+def wav_runs_on(path: Path) -> bool:
+    """Whether a WAV file's samples run on past the size its header gives its `data` chunk
+    (a recorder that stopped updating its header, a WAV over 4 GiB whose size wrapped round):
+    more bytes follow it that are no further chunk. ffmpeg stops at that size."""
+    found = wav_data(path)
+    if found is None or found[1] in (0, 0xFFFFFFFF):  # left open: ffmpeg reads to the end
+        return False
+    start, size, _ = found
+    end = start + size + size % 2
+    try:
+        total = path.stat().st_size
+        with open(path, "rb") as f:
+            f.seek(end)
+            after = f.read(8)
+    except OSError:
+        return False
+    if total - end < 1024:  # a byte or two of padding, a small trailing chunk cut short
+        return False
+    if len(after) == 8 and _CHUNK_NAME.fullmatch(after[:4]):
+        return end + 8 + struct.unpack("<I", after[4:])[0] > total  # a chunk too long: samples
+    return True
 
 
 CANCEL_DB = 20.0  # the side (L - R) this much louder than the mid (L + R): channels that cancel
@@ -77,13 +134,15 @@ DC_LEVEL = 0.01  # a mean sample beyond this share of full scale: a DC offset, r
 NO_DC = "highpass=f=20,"  # below the lowest voice (~70 Hz); a bare DC step makes every clip click
 
 
-def mono_mix(path: Path, ffmpeg: str, stream: int = 0, probe_s: float = 60.0) -> str:
+def mono_mix(
+    path: Path, ffmpeg: str, stream: int = 0, probe_s: float = 60.0, demuxer: tuple[str, ...] = ()
+) -> str:
     """The filters to put before the mix to mono, judged on the first `probe_s` seconds:
     FIRST_CHANNEL where the two channels of a stereo stream cancel in their sum (one a
     phase-inverted copy of the other, a wiring mistake that leaves a mono mix silent), NO_DC
     where the audio sits off zero (a faulty sound card or preamp), else ""."""
     command = [
-        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-t", f"{probe_s:g}",
+        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-t", f"{probe_s:g}", *demuxer,
         "-i", "file:" + str(path.absolute()), "-map", f"0:a:{stream}", "-vn", "-sn", "-dn",
         "-ac", "2", "-ar", "8000", "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
     ]  # fmt: skip

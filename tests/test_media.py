@@ -6,6 +6,7 @@ good source must cut into exactly 8 clips, clip i holding sentence i."""
 import csv
 import json
 import re
+import struct
 import subprocess
 import threading
 
@@ -17,8 +18,9 @@ from conftest import RATE, ROOT, check_consistent, put_labels, run_cli
 
 from accentds.cut import cut
 from accentds.files import read_csv, sha256_file
+from accentds.handcut import source_pcm
 from accentds.labels import history, orphans
-from accentds.media import pcm_stream
+from accentds.media import pcm_stream, wav_declared_duration
 from accentds.models import clip_id
 from accentds.pull import pull
 from accentds.status import status, totals
@@ -717,3 +719,37 @@ def test_a_file_still_being_written_while_pulled_fails_and_keeps_nothing(workspa
         writer.join()
     assert result.status == "failed" and "changed while it was pulled" in result.reason, result
     assert workspace.read_sources() == [] and not [p for p in workspace.raw.iterdir() if p.is_dir()]
+
+
+def _with_data_size(path, seconds_given):
+    """`path` (a 16 kHz mono 16-bit WAV) with its header giving its data chunk `seconds_given`."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data") + 4
+    data[at : at + 4] = struct.pack("<I", round(seconds_given * RATE) * 2)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_wav_whose_header_gives_less_than_it_holds_is_cut_whole(workspace, make_media, speech, ffmpeg):
+    """A recorder that stopped updating its header (or a WAV over 4 GiB, whose size wraps
+    round): ffmpeg stops where the header says, and the rest of the speech was lost unsaid."""
+    path = _with_data_size(make_media("recorder.wav"), 5.0)
+    source = pull_one(workspace, path, seconds(speech))
+    [result] = cut(workspace, workers=1)
+    assert result.ok and not result.warning and abs(result.audio_s - seconds(speech)) < 0.05, result
+    clips = check_sentence_clips(workspace, source)
+    last = clips[-1]  # a hand re-cut and the review page's context hear it too
+    again = np.frombuffer(source_pcm(ffmpeg, workspace.abs(source.media), RATE, last.start, last.end), "<i2")
+    assert len(again) == round((last.end - last.start) * RATE) and np.abs(again).max() > 3000
+
+
+def test_a_wav_with_a_chunk_after_its_samples_is_read_as_its_header_gives(make_media, ffmpeg):
+    path = make_media(
+        "tagged.wav", "-metadata", "title=Morag", "-write_bext", "0", audio=np.full(RATE, 1000, np.int16)
+    )
+    data = path.read_bytes()
+    info = b"INFO" + b"INAM" + struct.pack("<I", 2000) + bytes(2000)
+    path.write_bytes(data + b"LIST" + struct.pack("<I", len(info)) + info)
+    assert wav_declared_duration(path) == 1.0
+    with pcm_stream(path, ffmpeg, RATE) as chunks:
+        assert len(b"".join(chunks)) == 2 * RATE
