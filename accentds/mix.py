@@ -31,13 +31,15 @@ class Decoding:
     whose sound begins after its picture), else None; `lead_s`: how much later than that the
     stream starts (the silence that leads it); `mix`: see `mono_mix`; `demuxer`: options
     the file is read with (`-ignore_length` for a WAV whose samples run past the length its
-    header gives, see `wav_runs_on`)."""
+    header gives, see `wav_runs_on`); `streams`: how many audio streams the file holds (the
+    others are not cut)."""
 
     stream: int = 0
     start_s: float | None = None
     mix: str = ""
     lead_s: float = 0.0
     demuxer: tuple[str, ...] = ()  # options of the file's `-i`
+    streams: int = 1  # audio streams in the file
 
 
 def decoding(path: Path, ffmpeg: str) -> Decoding:
@@ -73,7 +75,21 @@ def _decoding(path: Path, ffmpeg: str, version: tuple[int, int, int] | None) -> 
         start_s = float(file_start.group(1))
         lead_s = float(ours.group(1)) - start_s
     demuxer = ("-ignore_length", "1") if wav_runs_on(path) else ()
-    return Decoding(stream, start_s, mono_mix(path, ffmpeg, stream, demuxer=demuxer), lead_s, demuxer)
+    mix = mono_mix(path, ffmpeg, stream, demuxer=demuxer)
+    return Decoding(stream, start_s, mix, lead_s, demuxer, max(1, len(described)))
+
+
+def other_streams_note(how: Decoding, media: str) -> str:
+    """What a file of several audio streams (languages, commentary, each microphone of a
+    recorder or of OBS) tells the user: which one was cut, and how to cut another."""
+    if how.streams < 2:
+        return ""
+    other = 1 if how.stream == 0 else 0
+    return (
+        f"it holds {how.streams} audio streams: cut stream {how.stream + 1}, the one players play; "
+        f"to cut another, take it out (`ffmpeg -i {media} -map 0:a:{other} -c copy stream{other + 1}.mka`) "
+        "and pull that"
+    )
 
 
 def wav_data(path: Path) -> tuple[int, int, int] | None:
