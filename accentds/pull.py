@@ -104,6 +104,9 @@ _WEB_ADDRESS = re.compile(r"^(?:www\.|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?
 
 def _missing(item: str) -> str:
     """Why `item`, neither a file nor an http(s) URL, cannot be pulled, and what to do."""
+    link = Path(item).expanduser()
+    if link.is_symlink():  # `ls` lists it
+        return f"a link to {os.readlink(link)}, which is not there (on a drive not mounted?)"
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", item):
         return "only http:// and https:// addresses can be pulled; download it, then pull the file"
     if _WEB_ADDRESS.match(item):

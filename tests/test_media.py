@@ -753,3 +753,14 @@ def test_a_wav_with_a_chunk_after_its_samples_is_read_as_its_header_gives(make_m
     assert wav_declared_duration(path) == 1.0
     with pcm_stream(path, ffmpeg, RATE) as chunks:
         assert len(b"".join(chunks)) == 2 * RATE
+
+
+def test_a_link_to_a_file_not_there_says_so(workspace, tmp_path):
+    """A link into a drive not mounted: `ls` lists it, and "no such file or folder" was all it said."""
+    link = tmp_path / "talk.mp4"
+    link.symlink_to(tmp_path / "usb" / "talk.mp4")
+    [result] = pull(workspace, [str(link)], workers=1)
+    assert (result.status, result.reason) == (
+        "failed",
+        f"a link to {tmp_path}/usb/talk.mp4, which is not there (on a drive not mounted?)",
+    )
