@@ -114,9 +114,17 @@ def _missing(item: str) -> str:
     return "no such file or folder"
 
 
-def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[str]:
+def own_folders(workspace: Workspace) -> tuple[Path, ...]:
+    """The workspace's folders of audio it made or holds, which a folder pull leaves out (the
+    workspace in the folder pulled, or `accentds pull .` in it): raw/, clips/, releases/."""
+    return tuple(folder.resolve() for folder in (workspace.raw, workspace.clips, workspace.releases))
+
+
+def expand_items(
+    items: Iterable[str], from_file: Path | None = None, leave_out: tuple[Path, ...] = ()
+) -> list[str]:
     """URLs and files as given, folders replaced by their media files (recursively, sorted;
-    hidden files and folders left out)."""
+    hidden files and folders, and those in `leave_out`, left out)."""
     given = list(items)
     if from_file is not None:
         lines = _read_list(from_file)
@@ -128,7 +136,10 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
             found = sorted(
                 str(p)
                 for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS and not _hidden(p.relative_to(path))
+                if p.is_file()
+                and p.suffix.lower() in MEDIA_EXTENSIONS
+                and not _hidden(p.relative_to(path))
+                and not any(p.resolve().is_relative_to(folder) for folder in leave_out)
             )
             expanded += found or [item]
         else:
@@ -302,6 +313,10 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
         return PullResult(item, "failed", reason="folder holds no media files")
     if path.stat().st_size == 0:
         return PullResult(item, "failed", reason="empty file (0 bytes)")
+    if any(path.resolve().is_relative_to(folder) for folder in own_folders(workspace)[1:]):
+        return PullResult(
+            item, "failed", reason="a clip this workspace cut: pull the recording it was cut from"
+        )
     before = _version(path)
     sha = sha256_file(path)
     source_id = f"file-{sha[:12]}"
@@ -360,7 +375,7 @@ def pull(
 ) -> list[PullResult]:
     """Pull every item (URL, file or folder); a bad item fails alone with its reason, and
     so does a URL not pulled within `timeout` seconds (default: [pull] url_timeout_s)."""
-    expanded = expand_items(items, from_file)
+    expanded = expand_items(items, from_file, own_folders(workspace))
     if not expanded:
         raise AccentdsError("nothing to pull: give URLs, files or folders (or --from-file LIST)")
     if timeout is not None and not timeout > 0:

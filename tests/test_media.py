@@ -764,3 +764,25 @@ def test_a_link_to_a_file_not_there_says_so(workspace, tmp_path):
         "failed",
         f"a link to {tmp_path}/usb/talk.mp4, which is not there (on a drive not mounted?)",
     )
+
+
+def test_a_folder_pull_leaves_out_the_workspace_in_it(workspace, make_media, speech):
+    """`accentds pull .` in the workspace (or of a folder holding it) pulled every clip the
+    workspace had cut as a new source, to be cut again: the corpus counted its speech twice."""
+    path = make_media("talk.wav", audio=speech[: round(CUES[1]["end"] * RATE) + RATE // 2])
+    path.rename(workspace.root / "talk.wav")
+    first = run_cli("pull", ".", cwd=workspace.root)
+    assert first.returncode == 0, first.stderr
+    clips = workspace.read_clips()
+    assert len(workspace.read_sources()) == 1 and len(clips) == 2, first.stdout
+    again = run_cli("pull", str(workspace.root.parent), "--no-cut", cwd=workspace.root)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0].startswith("have ") and len(workspace.read_sources()) == 1, (
+        again.stdout
+    )
+    [named] = pull(workspace, [str(workspace.abs(clips[0].path))], workers=1)
+    assert (named.status, named.reason) == (
+        "failed",
+        "a clip this workspace cut: pull the recording it was cut from",
+    )
+    assert len(workspace.read_sources()) == 1 and workspace.read_clips() == clips
