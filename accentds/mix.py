@@ -17,6 +17,7 @@ from .procs import dies_with_us
 
 _START = re.compile(r"^\s*Duration: [^,\n]*, start: (-?\d+(?:\.\d+)?)", re.MULTILINE)
 _AUDIO = re.compile(r"^\s*Stream #\d+:(\d+)\S*: Audio: (.*)$", re.MULTILINE)
+_DURATION = re.compile(r"^\s*Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", re.MULTILINE)
 _STREAM_START = re.compile(r", start (-?\d+(?:\.\d+)?)")
 LATE_AUDIO_S = 0.1  # an audio stream starting later than this after the file is led by silence
 
@@ -75,7 +76,9 @@ def _decoding(path: Path, ffmpeg: str, version: tuple[int, int, int] | None) -> 
         start_s = float(file_start.group(1))
         lead_s = float(ours.group(1)) - start_s
     demuxer = ("-ignore_length", "1") if wav_runs_on(path) else ()
-    mix = mono_mix(path, ffmpeg, stream, demuxer=demuxer)
+    length = _DURATION.search(said)
+    duration_s = int(length[1]) * 3600 + int(length[2]) * 60 + float(length[3]) if length else 0.0
+    mix = mono_mix(path, ffmpeg, stream, demuxer=demuxer, duration_s=duration_s)
     return Decoding(stream, start_s, mix, lead_s, demuxer, max(1, len(described)))
 
 
@@ -150,17 +153,42 @@ DC_LEVEL = 0.01  # a mean sample beyond this share of full scale: a DC offset, r
 NO_DC = "highpass=f=20,"  # below the lowest voice (~70 Hz); a bare DC step makes every clip click
 
 
+PROBE_WINDOWS = 8  # of WINDOW_S seconds each, spread over what follows the first probe_s seconds
+WINDOW_S = 10.0
+
+
 def mono_mix(
-    path: Path, ffmpeg: str, stream: int = 0, probe_s: float = 60.0, demuxer: tuple[str, ...] = ()
+    path: Path,
+    ffmpeg: str,
+    stream: int = 0,
+    probe_s: float = 60.0,
+    demuxer: tuple[str, ...] = (),
+    duration_s: float = 0.0,
 ) -> str:
-    """The filters to put before the mix to mono, judged on the first `probe_s` seconds:
-    FIRST_CHANNEL where the two channels of a stereo stream cancel in their sum (one a
-    phase-inverted copy of the other, a wiring mistake that leaves a mono mix silent), NO_DC
-    where the audio sits off zero (a faulty sound card or preamp), else ""."""
+    """The filters to put before the mix to mono, judged on the first `probe_s` seconds and, of
+    a file of `duration_s` seconds that is longer, PROBE_WINDOWS stretches spread over the rest
+    (a recorder left running in silence before the talk): FIRST_CHANNEL where the two channels
+    of a stereo stream cancel in their sum (one a phase-inverted copy of the other, a wiring
+    mistake that leaves a mono mix silent), NO_DC where the audio sits off zero (a faulty sound
+    card or preamp), else ""."""
+    windows = [(0.0, probe_s)]
+    if duration_s > probe_s + WINDOW_S:
+        step = (duration_s - probe_s) / PROBE_WINDOWS
+        windows += [(probe_s + step * (k + 0.5) - WINDOW_S / 2, WINDOW_S) for k in range(PROBE_WINDOWS)]
+    inputs: list[str] = []
+    for at, length in windows:
+        inputs += ["-ss", f"{at:.3f}", "-t", f"{length:g}", *demuxer, "-i", "file:" + str(path.absolute())]
+    graph = (
+        "".join(
+            f"[{k}:a:{stream}]aresample=8000,aformat=sample_fmts=s16:channel_layouts=stereo[w{k}];"
+            for k in range(len(windows))
+        )
+        + "".join(f"[w{k}]" for k in range(len(windows)))
+        + f"concat=n={len(windows)}:v=0:a=1[out]"
+    )
     command = [
-        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-t", f"{probe_s:g}", *demuxer,
-        "-i", "file:" + str(path.absolute()), "-map", f"0:a:{stream}", "-vn", "-sn", "-dn",
-        "-ac", "2", "-ar", "8000", "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
+        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", *inputs, "-filter_complex", graph,
+        "-map", "[out]", "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
     ]  # fmt: skip
     try:
         done = subprocess.run(
