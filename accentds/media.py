@@ -296,6 +296,7 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _ESTIMATED = "Estimating duration from bitrate"
+_AUDIO_STREAM = re.compile(r"^\s*Stream #\d+:(\d+)\S*: Audio:", re.MULTILINE)
 _PICTURE = re.compile(r"^\s*Stream #.*: Video: (?!.*\(attached pic\)).*$", re.MULTILINE)
 
 
@@ -315,8 +316,10 @@ def header_duration(path: Path, ffmpeg: str) -> float | None:
         return None
     said = done.stderr.decode("utf-8", "replace")
     match = _DURATION.search(said)
-    if not match or _PICTURE.search(said) or _ESTIMATED in said:
-        # a video's duration is its longest stream's, often the picture's; an MP3 without a
+    several = len(set(_AUDIO_STREAM.findall(said))) > 1
+    if not match or _PICTURE.search(said) or several or _ESTIMATED in said:
+        # a file's duration is its longest stream's: a video's often the picture's, that of a
+        # file of several audio streams maybe another one than the one cut; an MP3 without a
         # frame count (a VBR one without its Xing header, MP3s joined) gets its size over its
         # first frame's bitrate, far too long where it starts with silence
         return None

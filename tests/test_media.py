@@ -498,6 +498,26 @@ def test_a_video_whose_picture_outlasts_its_sound_is_no_truncated_download(
     assert workspace.read_clips()
 
 
+def test_a_file_whose_other_audio_stream_is_longer_is_no_truncated_download(
+    workspace, make_media, speech, ffmpeg
+):
+    """Speech in the stream players play, a longer stream beside it (a second microphone left
+    running): the file's duration is the longer one's, which was taken for a download cut short."""
+    spoken = speech[: round(CUES[1]["end"] * RATE) + RATE // 2]
+    words = make_media("words.wav", audio=spoken)
+    longer = make_media("room.wav", audio=np.zeros(len(spoken) + 8 * RATE, np.int16))
+    path = words.with_name("two microphones.m4a")
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-y", "-i", str(words), "-i", str(longer), "-map", "0:a", "-map", "1:a",
+         "-c:a", "aac", "-disposition:a:0", "default", "-disposition:a:1", "0", str(path)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    [pulled] = pull(workspace, [str(path)], workers=1)
+    assert pulled.status == "pulled", pulled
+    [result] = cut(workspace, workers=1)
+    assert result.clips and "truncated" not in result.warning and "header" not in result.warning, result
+
+
 def test_silent_source_is_pulled_but_cuts_to_no_speech(silence_batch, workspace):
     done, silent = silence_batch
     assert done.returncode == 0, done.stderr  # no speech is an outcome, not a failure
