@@ -243,7 +243,7 @@ def _cut_source(
         )
     if FIRST_CHANNEL in how.mix:
         warnings.append("its two channels cancel out in a mono mix (one is phase-inverted): cut the left one")
-    if note := other_streams_note(how, source.media):
+    if note := other_streams_note(how, root / source.media):
         warnings.append(note)
     if not clips:
         warnings.append(no_speech_warning(dropped, source.source_id))

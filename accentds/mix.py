@@ -4,6 +4,7 @@ and from which channels."""
 from __future__ import annotations
 
 import re
+import shlex
 import struct
 import subprocess
 from contextlib import suppress
@@ -82,7 +83,7 @@ def _decoding(path: Path, ffmpeg: str, version: tuple[int, int, int] | None) -> 
     return Decoding(stream, start_s, mix, lead_s, demuxer, max(1, len(described)))
 
 
-def other_streams_note(how: Decoding, media: str) -> str:
+def other_streams_note(how: Decoding, media: Path) -> str:
     """What a file of several audio streams (languages, commentary, each microphone of a
     recorder or of OBS) tells the user: which one was cut, and how to cut another."""
     if how.streams < 2:
@@ -90,7 +91,7 @@ def other_streams_note(how: Decoding, media: str) -> str:
     other = 1 if how.stream == 0 else 0
     return (
         f"it holds {how.streams} audio streams: cut stream {how.stream + 1}, the one players play; "
-        f"to cut another, take it out (`ffmpeg -i {media} -map 0:a:{other} -c copy stream{other + 1}.mka`) "
+        f"to cut another, take it out (`ffmpeg -i {shlex.quote(str(media.absolute()))} -map 0:a:{other} -c copy stream{other + 1}.mka`) "
         "and pull that"
     )
 

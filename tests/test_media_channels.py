@@ -102,7 +102,7 @@ def test_the_audio_stream_a_player_plays_is_cut(workspace, speech, ffmpeg, tmp_p
     # the user learns of the other stream, and how to cut it
     assert result.warning == (
         "it holds 2 audio streams: cut stream 2, the one players play; to cut another, take it out "
-        f"(`ffmpeg -i {pulled.source.media} -map 0:a:0 -c copy stream1.mka`) and pull that"
+        f"(`ffmpeg -i {workspace.abs(pulled.source.media)} -map 0:a:0 -c copy stream1.mka`) and pull that"
     )
     clip = result.clips[0]
     again = source_pcm(ffmpeg, workspace.abs(pulled.source.media), RATE, clip.start, clip.end)
