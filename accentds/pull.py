@@ -31,55 +31,19 @@ from .urls import normalise_url
 from .views import refresh_manifest
 from .workspace import Workspace
 
-# video, also from camcorders (.mts, .m2ts), DVDs (.vob), broadcast and editing (.mxf, .dv)
+# video, also from camcorders (.mts, .m2ts; JVC's .mod, .tod), DVDs (.vob), broadcast and editing
+# (.mxf, .dv), QuickTime (.qt) and RealMedia (.rm, .rmvb)
 _VIDEO = (
-    ".mp4",
-    ".mkv",
-    ".webm",
-    ".mov",
-    ".avi",
-    ".m4v",
-    ".mpg",
-    ".mpeg",
-    ".ts",
-    ".mts",
-    ".m2ts",
-    ".m2t",
-    ".vob",
-    ".mxf",
-    ".dv",
-    ".flv",
-    ".f4v",
-    ".3gp",
-    ".3g2",
-    ".wmv",
-    ".asf",
-    ".ogv",
-)
-# audio, also phone voice memos (.amr, .caf), audiobooks (.m4b), web audio (.weba)
+    ".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".m2t",
+    ".vob", ".mxf", ".dv", ".flv", ".f4v", ".3gp", ".3g2", ".wmv", ".asf", ".ogv", ".mod", ".tod", ".qt",
+    ".rm", ".rmvb",
+)  # fmt: skip
+# audio, also phone voice memos (.amr, .awb, .caf, Samsung's .3ga), audiobooks (.m4b), web audio
+# (.weba), Sun/NeXT audio of older corpora (.au)
 _AUDIO = (
-    ".mp3",
-    ".m4a",
-    ".m4b",
-    ".aac",
-    ".wav",
-    ".flac",
-    ".ogg",
-    ".oga",
-    ".opus",
-    ".weba",
-    ".wma",
-    ".mka",
-    ".aiff",
-    ".aif",
-    ".aifc",
-    ".amr",
-    ".caf",
-    ".ac3",
-    ".mp2",
-    ".wv",
-    ".spx",
-)
+    ".mp3", ".m4a", ".m4b", ".aac", ".wav", ".flac", ".ogg", ".oga", ".opus", ".weba", ".wma", ".mka",
+    ".aiff", ".aif", ".aifc", ".amr", ".awb", ".3ga", ".caf", ".ac3", ".mp2", ".wv", ".spx", ".au",
+)  # fmt: skip
 MEDIA_EXTENSIONS = frozenset(_VIDEO + _AUDIO)
 SUBTITLE_EXTENSIONS = (".vtt", ".srt")
 
