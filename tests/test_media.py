@@ -791,10 +791,11 @@ def test_a_folder_pull_leaves_out_the_workspace_in_it(workspace, make_media, spe
     workspace had cut as a new source, to be cut again: the corpus counted its speech twice."""
     path = make_media("talk.wav", audio=speech[: round(CUES[1]["end"] * RATE) + RATE // 2])
     path.rename(workspace.root / "talk.wav")
-    first = run_cli("pull", ".", cwd=workspace.root)
-    assert first.returncode == 0, first.stderr
+    [first] = pull(workspace, [str(workspace.root)], workers=1)
+    assert first.status == "pulled", first
+    cut(workspace, workers=1)
     clips = workspace.read_clips()
-    assert len(workspace.read_sources()) == 1 and len(clips) == 2, first.stdout
+    assert len(clips) == 2 and len(pull(workspace, [str(workspace.root)], workers=1)) == 1
     again = run_cli("pull", str(workspace.root.parent), "--no-cut", cwd=workspace.root)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines()[0].startswith("have ") and len(workspace.read_sources()) == 1, (
