@@ -27,7 +27,7 @@ from .errors import AccentdsError, disk_full
 from .files import now_iso, pid_alive
 from .finder import SpeechFinder, no_speech_warning
 from .media import BYTES_PER_SAMPLE, MediaError, find_ffmpeg, pcm_stream, short_of_header, write_wav
-from .mix import FIRST_CHANNEL, decoding
+from .mix import FIRST_CHANNEL, decoding, other_streams_note
 from .models import Clip, Source, clip_id, pull_command
 from .procs import signals_held
 from .vad import FrameClip
@@ -243,6 +243,8 @@ def _cut_source(
         )
     if FIRST_CHANNEL in how.mix:
         warnings.append("its two channels cancel out in a mono mix (one is phase-inverted): cut the left one")
+    if note := other_streams_note(how, root / source.media):
+        warnings.append(note)
     if not clips:
         warnings.append(no_speech_warning(dropped, source.source_id))
     drafts = _drafts(root, source, clips) if write else ()

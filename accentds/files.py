@@ -35,6 +35,16 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def copy_hashed(source: Path, target: Path) -> str:
+    """Copy a file's content to `target` and return the sha256 of what was copied."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as handle, open(target, "wb") as out:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process with this id runs (to tell leftovers of killed runs from live ones);
     a killed process its parent has not reaped yet counts as gone."""

@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .errors import AccentdsError
-from .mix import Decoding, decoding
+from .mix import Decoding, decoding, wav_data, wav_runs_on
 from .procs import SocketProcess, dies_with_us
 
 QUEUE_BYTES = 4 << 20  # decoded ahead of the consumer (at least two chunks): 2 min of audio
@@ -88,6 +88,13 @@ def decode_command(
     writes every packet with its own system call."""
     source = "file:" + str(path.absolute())
     how = how or Decoding()
+    if how.demuxer:  # options `amovie` cannot pass on in every ffmpeg: read through `-i`
+        return [
+            ffmpeg, "-nostdin", "-hide_banner", "-v", "error", *how.demuxer, "-i", source,
+            "-map", f"0:a:{how.stream}", "-vn", "-sn", "-dn",
+            "-af", f"{how.mix}aresample={rate},aformat=sample_fmts=s16:channel_layouts=mono",
+            "-f", container, "-acodec", "pcm_s16le", "-flush_packets", "0", "-y", output,
+        ]  # fmt: skip
     options = f"filename={_escape(source, _OPTION_SPECIAL)}:s={_escape(f'a:{how.stream}', _OPTION_SPECIAL)}"
     first = "" if how.start_s is None else f":first_pts={round(how.start_s * rate)}"
     mix = how.mix
@@ -111,7 +118,7 @@ def excerpt_command(
     how = how or Decoding()
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-ss", f"{start:.3f}",
-        "-t", f"{length:.3f}", "-i", str(path), "-map", f"0:a:{how.stream}", "-vn", "-sn", "-dn",
+        "-t", f"{length:.3f}", *how.demuxer, "-i", str(path), "-map", f"0:a:{how.stream}", "-vn", "-sn", "-dn",
         "-af", f"{how.mix}aresample=first_pts=0", "-ac", "1", "-ar", str(rate), "-f", "s16le",
         "-acodec", "pcm_s16le", "pipe:1",
     ]  # fmt: skip
@@ -156,8 +163,8 @@ def resampled_command(ffmpeg: str, path: Path, rate: int, how: Decoding) -> list
     # a gap in the timestamps (packets lost to damage) is filled with silence, as it plays
     resample = f"aresample={rate}:min_comp=0.05:min_hard_comp=0.05"
     return [
-        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", "file:" + str(path.absolute()),
-        "-map", f"0:a:{how.stream}", "-vn", "-sn", "-dn",
+        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", *how.demuxer,
+        "-i", "file:" + str(path.absolute()), "-map", f"0:a:{how.stream}", "-vn", "-sn", "-dn",
         "-af", f"{how.mix}{resample},aformat=sample_fmts=s16:channel_layouts=mono",
         "-f", "s16le", "-acodec", "pcm_s16le", "-flush_packets", "0", "-y", "pipe:1",
     ]  # fmt: skip
@@ -289,6 +296,7 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _ESTIMATED = "Estimating duration from bitrate"
+_AUDIO_STREAM = re.compile(r"^\s*Stream #\d+:(\d+)\S*: Audio:", re.MULTILINE)
 _PICTURE = re.compile(r"^\s*Stream #.*: Video: (?!.*\(attached pic\)).*$", re.MULTILINE)
 
 
@@ -308,8 +316,10 @@ def header_duration(path: Path, ffmpeg: str) -> float | None:
         return None
     said = done.stderr.decode("utf-8", "replace")
     match = _DURATION.search(said)
-    if not match or _PICTURE.search(said) or _ESTIMATED in said:
-        # a video's duration is its longest stream's, often the picture's; an MP3 without a
+    several = len(set(_AUDIO_STREAM.findall(said))) > 1
+    if not match or _PICTURE.search(said) or several or _ESTIMATED in said:
+        # a file's duration is its longest stream's: a video's often the picture's, that of a
+        # file of several audio streams maybe another one than the one cut; an MP3 without a
         # frame count (a VBR one without its Xing header, MP3s joined) gets its size over its
         # first frame's bitrate, far too long where it starts with silence
         return None
@@ -320,30 +330,11 @@ def header_duration(path: Path, ffmpeg: str) -> float | None:
 def wav_declared_duration(path: Path) -> float | None:
     """Seconds of audio a RIFF/WAVE file's `data` chunk says it holds (from its `fmt ` byte
     rate); None for other files, and where the size is left open (0 or 0xFFFFFFFF, as a
-    writer that streams leaves it)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-                return None
-            byte_rate = 0
-            for _ in range(64):  # chunks before `data`: fmt, LIST, fact, ...
-                chunk = f.read(8)
-                if len(chunk) < 8:
-                    return None
-                name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-                if name == b"fmt ":
-                    fmt = f.read(size + size % 2)
-                    byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) >= 12 else 0
-                elif name == b"data":
-                    if not byte_rate or size in (0, 0xFFFFFFFF):
-                        return None
-                    return size / byte_rate
-                else:
-                    f.seek(size + size % 2, 1)
-    except OSError:
+    writer that streams leaves it) or runs on past the header's (`wav_runs_on`)."""
+    found = wav_data(path)
+    if found is None or not found[2] or found[1] in (0, 0xFFFFFFFF) or wav_runs_on(path):
         return None
-    return None
+    return found[1] / found[2]
 
 
 def measure_audio(path: Path, ffmpeg: str, rate: int = 16000) -> float:

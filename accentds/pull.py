@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .captions import extract_embedded_subtitles
 from .errors import AccentdsError, disk_full
-from .files import now_iso, sha256_file
+from .files import copy_hashed, now_iso, sha256_file
 from .media import MediaError, find_ffmpeg, measure_audio
 from .models import Source, safe_id
 from .procs import running
@@ -31,55 +31,19 @@ from .urls import normalise_url
 from .views import refresh_manifest
 from .workspace import Workspace
 
-# video, also from camcorders (.mts, .m2ts), DVDs (.vob), broadcast and editing (.mxf, .dv)
+# video, also from camcorders (.mts, .m2ts; JVC's .mod, .tod), DVDs (.vob), broadcast and editing
+# (.mxf, .dv), QuickTime (.qt) and RealMedia (.rm, .rmvb)
 _VIDEO = (
-    ".mp4",
-    ".mkv",
-    ".webm",
-    ".mov",
-    ".avi",
-    ".m4v",
-    ".mpg",
-    ".mpeg",
-    ".ts",
-    ".mts",
-    ".m2ts",
-    ".m2t",
-    ".vob",
-    ".mxf",
-    ".dv",
-    ".flv",
-    ".f4v",
-    ".3gp",
-    ".3g2",
-    ".wmv",
-    ".asf",
-    ".ogv",
-)
-# audio, also phone voice memos (.amr, .caf), audiobooks (.m4b), web audio (.weba)
+    ".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".m2t",
+    ".vob", ".mxf", ".dv", ".flv", ".f4v", ".3gp", ".3g2", ".wmv", ".asf", ".ogv", ".mod", ".tod", ".qt",
+    ".rm", ".rmvb",
+)  # fmt: skip
+# audio, also phone voice memos (.amr, .awb, .caf, Samsung's .3ga), audiobooks (.m4b), web audio
+# (.weba), Sun/NeXT audio of older corpora (.au)
 _AUDIO = (
-    ".mp3",
-    ".m4a",
-    ".m4b",
-    ".aac",
-    ".wav",
-    ".flac",
-    ".ogg",
-    ".oga",
-    ".opus",
-    ".weba",
-    ".wma",
-    ".mka",
-    ".aiff",
-    ".aif",
-    ".aifc",
-    ".amr",
-    ".caf",
-    ".ac3",
-    ".mp2",
-    ".wv",
-    ".spx",
-)
+    ".mp3", ".m4a", ".m4b", ".aac", ".wav", ".flac", ".ogg", ".oga", ".opus", ".weba", ".wma", ".mka",
+    ".aiff", ".aif", ".aifc", ".amr", ".awb", ".3ga", ".caf", ".ac3", ".mp2", ".wv", ".spx", ".au",
+)  # fmt: skip
 MEDIA_EXTENSIONS = frozenset(_VIDEO + _AUDIO)
 SUBTITLE_EXTENSIONS = (".vtt", ".srt")
 
@@ -104,6 +68,9 @@ _WEB_ADDRESS = re.compile(r"^(?:www\.|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?
 
 def _missing(item: str) -> str:
     """Why `item`, neither a file nor an http(s) URL, cannot be pulled, and what to do."""
+    link = Path(item).expanduser()
+    if link.is_symlink():  # `ls` lists it
+        return f"a link to {os.readlink(link)}, which is not there (on a drive not mounted?)"
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", item):
         return "only http:// and https:// addresses can be pulled; download it, then pull the file"
     if _WEB_ADDRESS.match(item):
@@ -111,9 +78,17 @@ def _missing(item: str) -> str:
     return "no such file or folder"
 
 
-def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[str]:
+def own_folders(workspace: Workspace) -> tuple[Path, ...]:
+    """The workspace's folders of audio it made or holds, which a folder pull leaves out (the
+    workspace in the folder pulled, or `accentds pull .` in it): raw/, clips/, releases/."""
+    return tuple(folder.resolve() for folder in (workspace.raw, workspace.clips, workspace.releases))
+
+
+def expand_items(
+    items: Iterable[str], from_file: Path | None = None, leave_out: tuple[Path, ...] = ()
+) -> list[str]:
     """URLs and files as given, folders replaced by their media files (recursively, sorted;
-    hidden files and folders left out)."""
+    hidden files and folders, and those in `leave_out`, left out)."""
     given = list(items)
     if from_file is not None:
         lines = _read_list(from_file)
@@ -125,7 +100,10 @@ def expand_items(items: Iterable[str], from_file: Path | None = None) -> list[st
             found = sorted(
                 str(p)
                 for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS and not _hidden(p.relative_to(path))
+                if p.is_file()
+                and p.suffix.lower() in MEDIA_EXTENSIONS
+                and not _hidden(p.relative_to(path))
+                and not any(p.resolve().is_relative_to(folder) for folder in leave_out)
             )
             expanded += found or [item]
         else:
@@ -278,6 +256,18 @@ def _media_missing(workspace: Workspace, source: Source) -> bool:
     return source.media.startswith(folder) and not workspace.abs(source.media).is_file()
 
 
+CHANGED = (
+    "it changed while it was pulled (still being recorded, downloaded or copied?): "
+    "pull it again once it is complete"
+)
+
+
+def _version(path: Path) -> tuple[int, int]:
+    """A file's size and modification time: what a writer still at work on it changes."""
+    seen = path.stat()
+    return seen.st_size, seen.st_mtime_ns
+
+
 def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -> PullResult:
     """Pull one local media file."""
     path = Path(item).expanduser()
@@ -287,19 +277,29 @@ def pull_file(workspace: Workspace, item: str, ffmpeg: str, licence: str = "") -
         return PullResult(item, "failed", reason="folder holds no media files")
     if path.stat().st_size == 0:
         return PullResult(item, "failed", reason="empty file (0 bytes)")
+    if any(path.resolve().is_relative_to(folder) for folder in own_folders(workspace)[1:]):
+        return PullResult(
+            item, "failed", reason="a clip this workspace cut: pull the recording it was cut from"
+        )
+    before = _version(path)
     sha = sha256_file(path)
     source_id = f"file-{sha[:12]}"
     existing = _same_source(workspace.read_sources(), source_id, sha)
     if existing is not None and not _media_missing(workspace, existing):
         return PullResult(item, "exists", existing)
-    try:
-        duration = measure_audio(path, ffmpeg, workspace.config.vad.sample_rate)
-    except MediaError as exc:
-        return PullResult(item, "failed", reason=str(exc))
     staging = _staging(workspace)
     try:
         media = staging / ("source" + path.suffix.lower())
-        shutil.copyfile(path, media)  # a copy: later edits of the original cannot touch it
+        copied = copy_hashed(path, media)  # a copy: later edits of the original cannot touch it
+        failure, duration = "", 0.0
+        try:  # the copy, which is what is cut
+            duration = measure_audio(media, ffmpeg, workspace.config.vad.sample_rate)
+        except MediaError as exc:
+            failure = str(exc)
+        if copied != sha or _version(path) != before:  # written to all along: not the file it will be
+            failure = CHANGED
+        if failure:
+            return PullResult(item, "failed", reason=failure)
         subtitles = []
         for sub, lang in _sidecar_subtitles(path):
             target = staging / f"source.{lang}{sub.suffix.lower()}"
@@ -339,7 +339,7 @@ def pull(
 ) -> list[PullResult]:
     """Pull every item (URL, file or folder); a bad item fails alone with its reason, and
     so does a URL not pulled within `timeout` seconds (default: [pull] url_timeout_s)."""
-    expanded = expand_items(items, from_file)
+    expanded = expand_items(items, from_file, own_folders(workspace))
     if not expanded:
         raise AccentdsError("nothing to pull: give URLs, files or folders (or --from-file LIST)")
     if timeout is not None and not timeout > 0:

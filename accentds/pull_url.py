@@ -130,6 +130,8 @@ _ADVICE = [
 ]  # fmt: skip
 
 
+_UNUSUAL = re.compile(r"extracted extension \('?([^')]*)'?\) is unusual")
+_UNSAFE = "an extension it does not know as safe: download it (curl -O URL) and pull the file"
 # a server that sends no size and closes half-way leaves a file yt-dlp takes as whole
 _CUT_SHORT = (
     "the download stopped short? run the same pull again; if the file there is itself damaged, "
@@ -147,6 +149,8 @@ def _failure(message: str, exc: BaseException | None = None) -> str:
             return pulling.DISK_FULL
         cause = cause.__cause__ or cause.__context__
     reason = _clean_error(message)
+    if unusual := _UNUSUAL.search(reason):  # yt-dlp's own message asks for a bug report
+        return f"yt-dlp does not save .{unusual.group(1)} files from the web, {_UNSAFE}"
     for pattern, advice in _ADVICE:
         if re.search(pattern, reason):
             return f"{reason} ({advice})"

@@ -1,5 +1,6 @@
 """A folder pull takes the media files people bring, not only the best-known kinds: camcorder
-(.MTS, .m2ts) and DVD (.VOB) video, phone voice memos (.amr, .caf), audiobooks (.m4b)."""
+(.MTS, .m2ts, .MOD) and DVD (.VOB) video, QuickTime (.qt), phone voice memos (.amr, .caf, .3ga),
+audiobooks (.m4b), Sun audio (.au)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ FORMATS = [
     ("memo.amr", ["-c:a", "libopencore_amrnb", "-ar", "8000", "-ac", "1"], False),
     ("memo.caf", ["-c:a", "pcm_s16le", "-f", "caf"], False),
     ("book.m4b", ["-c:a", "aac", "-f", "ipod"], False),
+    ("Voice 001.3ga", ["-c:a", "aac", "-f", "3gp"], False),  # a Samsung phone's recorder
+    ("lecture.au", ["-c:a", "pcm_s16be", "-f", "au"], False),
+    ("MOV001.MOD", ["-c:v", "mpeg2video", "-c:a", "mp2", "-f", "vob"], True),  # a JVC camcorder
+    ("interview.qt", ["-c:v", "libx264", "-c:a", "aac", "-f", "mov"], True),
 ]
 
 

@@ -6,7 +6,9 @@ good source must cut into exactly 8 clips, clip i holding sentence i."""
 import csv
 import json
 import re
+import struct
 import subprocess
+import threading
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -16,8 +18,9 @@ from conftest import RATE, ROOT, check_consistent, put_labels, run_cli
 
 from accentds.cut import cut
 from accentds.files import read_csv, sha256_file
+from accentds.handcut import source_pcm
 from accentds.labels import history, orphans
-from accentds.media import pcm_stream
+from accentds.media import pcm_stream, wav_declared_duration
 from accentds.models import clip_id
 from accentds.pull import pull
 from accentds.status import status, totals
@@ -495,6 +498,26 @@ def test_a_video_whose_picture_outlasts_its_sound_is_no_truncated_download(
     assert workspace.read_clips()
 
 
+def test_a_file_whose_other_audio_stream_is_longer_is_no_truncated_download(
+    workspace, make_media, speech, ffmpeg
+):
+    """Speech in the stream players play, a longer stream beside it (a second microphone left
+    running): the file's duration is the longer one's, which was taken for a download cut short."""
+    spoken = speech[: round(CUES[1]["end"] * RATE) + RATE // 2]
+    words = make_media("words.wav", audio=spoken)
+    longer = make_media("room.wav", audio=np.zeros(len(spoken) + 8 * RATE, np.int16))
+    path = words.with_name("two microphones.m4a")
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-y", "-i", str(words), "-i", str(longer), "-map", "0:a", "-map", "1:a",
+         "-c:a", "aac", "-disposition:a:0", "default", "-disposition:a:1", "0", str(path)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    [pulled] = pull(workspace, [str(path)], workers=1)
+    assert pulled.status == "pulled", pulled
+    [result] = cut(workspace, workers=1)
+    assert result.clips and "truncated" not in result.warning and "header" not in result.warning, result
+
+
 def test_silent_source_is_pulled_but_cuts_to_no_speech(silence_batch, workspace):
     done, silent = silence_batch
     assert done.returncode == 0, done.stderr  # no speech is an outcome, not a failure
@@ -692,3 +715,95 @@ def test_a_copy_damaged_after_the_pull_is_cut_as_far_as_it_decodes(workspace, ma
     assert 0 < len(workspace.read_clips()) < SENTENCES
     assert all(c.end <= result.audio_s + 1e-6 for c in workspace.read_clips())
     check_consistent(workspace)
+
+
+def test_a_file_still_being_written_while_pulled_fails_and_keeps_nothing(workspace, make_media, speech):
+    """A recording or download still in progress: what was hashed, measured and copied would be
+    three different files, the source's id and sha256 not those of its media."""
+    whole = make_media("whole.wav").read_bytes()
+    path = make_media("recording.wav", audio=speech[: RATE // 2])
+    stop = threading.Event()
+
+    def record() -> None:  # a recorder appending its audio as it goes, until the pull ends
+        with open(path, "ab") as out:
+            while not stop.wait(0.001):
+                out.write(whole[44:3244])
+                out.flush()
+
+    writer = threading.Thread(target=record)
+    writer.start()
+    try:
+        [result] = pull(workspace, [str(path)], workers=1)
+    finally:
+        stop.set()
+        writer.join()
+    assert result.status == "failed" and "changed while it was pulled" in result.reason, result
+    assert workspace.read_sources() == [] and not [p for p in workspace.raw.iterdir() if p.is_dir()]
+
+
+def _with_data_size(path, seconds_given):
+    """`path` (a 16 kHz mono 16-bit WAV) with its header giving its data chunk `seconds_given`."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data") + 4
+    data[at : at + 4] = struct.pack("<I", round(seconds_given * RATE) * 2)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_wav_whose_header_gives_less_than_it_holds_is_cut_whole(workspace, make_media, speech, ffmpeg):
+    """A recorder that stopped updating its header (or a WAV over 4 GiB, whose size wraps
+    round): ffmpeg stops where the header says, and the rest of the speech was lost unsaid."""
+    path = _with_data_size(make_media("recorder.wav"), 5.0)
+    source = pull_one(workspace, path, seconds(speech))
+    [result] = cut(workspace, workers=1)
+    assert result.ok and not result.warning and abs(result.audio_s - seconds(speech)) < 0.05, result
+    clips = check_sentence_clips(workspace, source)
+    last = clips[-1]  # a hand re-cut and the review page's context hear it too
+    again = np.frombuffer(source_pcm(ffmpeg, workspace.abs(source.media), RATE, last.start, last.end), "<i2")
+    assert len(again) == round((last.end - last.start) * RATE) and np.abs(again).max() > 3000
+
+
+def test_a_wav_with_a_chunk_after_its_samples_is_read_as_its_header_gives(make_media, ffmpeg):
+    path = make_media(
+        "tagged.wav", "-metadata", "title=Morag", "-write_bext", "0", audio=np.full(RATE, 1000, np.int16)
+    )
+    data = path.read_bytes()
+    info = b"INFO" + b"INAM" + struct.pack("<I", 2000) + bytes(2000)
+    path.write_bytes(data + b"LIST" + struct.pack("<I", len(info)) + info)
+    assert wav_declared_duration(path) == 1.0
+    with pcm_stream(path, ffmpeg, RATE) as chunks:
+        assert len(b"".join(chunks)) == 2 * RATE
+
+
+def test_a_link_to_a_file_not_there_says_so(workspace, tmp_path):
+    """A link into a drive not mounted: `ls` lists it, and "no such file or folder" was all it said."""
+    link = tmp_path / "talk.mp4"
+    link.symlink_to(tmp_path / "usb" / "talk.mp4")
+    [result] = pull(workspace, [str(link)], workers=1)
+    assert (result.status, result.reason) == (
+        "failed",
+        f"a link to {tmp_path}/usb/talk.mp4, which is not there (on a drive not mounted?)",
+    )
+
+
+def test_a_folder_pull_leaves_out_the_workspace_in_it(workspace, make_media, speech):
+    """`accentds pull .` in the workspace (or of a folder holding it) pulled every clip the
+    workspace had cut as a new source, to be cut again: the corpus counted its speech twice."""
+    path = make_media("talk.wav", audio=speech[: round(CUES[1]["end"] * RATE) + RATE // 2])
+    path.rename(workspace.root / "talk.wav")
+    [first] = pull(workspace, [str(workspace.root)], workers=1)
+    assert first.status == "pulled", first
+    cut(workspace, workers=1)
+    clips = workspace.read_clips()
+    assert len(clips) == 2 and len(pull(workspace, [str(workspace.root)], workers=1)) == 1
+    again = run_cli("pull", str(workspace.root.parent), "--no-cut", cwd=workspace.root)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0].startswith("have ") and len(workspace.read_sources()) == 1, (
+        again.stdout
+    )
+    [named] = pull(workspace, [str(workspace.abs(clips[0].path))], workers=1)
+    assert (named.status, named.reason) == (
+        "failed",
+        "a clip this workspace cut: pull the recording it was cut from",
+    )
+    assert len(workspace.read_sources()) == 1 and workspace.read_clips() == clips

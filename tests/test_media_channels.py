@@ -11,7 +11,7 @@ from conftest import CUES, RATE
 
 from accentds.cut import cut
 from accentds.handcut import source_pcm
-from accentds.mix import FIRST_CHANNEL, mono_mix
+from accentds.mix import FIRST_CHANNEL, decoding, mono_mix
 from accentds.pull import pull
 
 SENTENCES = 3
@@ -29,21 +29,31 @@ def _rms_db(samples):
     return 20 * np.log10(max(np.sqrt(np.mean(samples.astype(float) ** 2)) / 32768, 1e-9))
 
 
-@pytest.mark.parametrize(("name", "args"), [("inverted.wav", ()), ("inverted.m4a", ("-c:a", "aac"))])
-def test_phase_inverted_stereo_is_cut_from_one_channel(name, args, workspace, make_media, speech, ffmpeg):
-    words = _first_sentences(speech)
+@pytest.mark.parametrize(
+    ("name", "args", "lead_s"),
+    [
+        ("inverted.wav", (), 0),
+        ("inverted.m4a", ("-c:a", "aac"), 0),
+        ("inverted after a silence.wav", (), 75),  # a recorder left running before the talk
+    ],
+)
+def test_phase_inverted_stereo_is_cut_from_one_channel(
+    name, args, lead_s, workspace, make_media, speech, ffmpeg
+):
+    words = np.concatenate([np.zeros(lead_s * RATE, np.int16), _first_sentences(speech)])
     path = make_media(name, *args, audio=_stereo(words, -np.maximum(words, -32767)))
-    assert mono_mix(path, ffmpeg) == FIRST_CHANNEL
+    assert decoding(path, ffmpeg).mix == FIRST_CHANNEL
     [pulled] = pull(workspace, [str(path)], workers=1)
     assert pulled.status == "pulled", pulled
     [result] = cut(workspace, workers=1)
     assert len(result.clips) == SENTENCES, result
     assert "phase-inverted" in result.warning and "no speech" not in result.warning, result.warning
     for clip, cue in zip(result.clips, CUES, strict=False):
-        assert clip.start <= cue["start"] and cue["end"] <= clip.end, (clip, cue)
+        assert clip.start <= cue["start"] + lead_s and cue["end"] + lead_s <= clip.end, (clip, cue)
         assert clip.rms_dbfs > -40, clip
     # a hand re-cut and the review page's context hear the same channel
-    again = np.frombuffer(source_pcm(ffmpeg, workspace.abs(pulled.source.media), RATE, 0.0, 3.0), "<i2")
+    media = workspace.abs(pulled.source.media)
+    again = np.frombuffer(source_pcm(ffmpeg, media, RATE, lead_s, lead_s + 3.0), "<i2")
     assert _rms_db(again) > -40
 
 
@@ -89,6 +99,11 @@ def test_the_audio_stream_a_player_plays_is_cut(workspace, speech, ffmpeg, tmp_p
     assert pulled.status == "pulled", pulled
     [result] = cut(workspace, workers=1)
     assert len(result.clips) == SENTENCES, result
+    # the user learns of the other stream, and how to cut it
+    assert result.warning == (
+        "it holds 2 audio streams: cut stream 2, the one players play; to cut another, take it out "
+        f"(`ffmpeg -i {workspace.abs(pulled.source.media)} -map 0:a:0 -c copy stream1.mka`) and pull that"
+    )
     clip = result.clips[0]
     again = source_pcm(ffmpeg, workspace.abs(pulled.source.media), RATE, clip.start, clip.end)
     assert _rms_db(np.frombuffer(again, "<i2")) > -40  # a hand re-cut hears the same stream

@@ -64,3 +64,14 @@ def test_a_file_name_starting_with_a_dash_gets_a_hint_how_to_give_it(
     assert [s.origin for s in workspace.read_sources()] == [str(workspace.root / "-dash.opus")]
     typo = run_cli("pull", "--lisence", "CC0-1.0", "x.mp4", cwd=workspace.root)
     assert typo.stderr.splitlines()[-1] == "Error: No such option: --lisence (Possible options: --licence)"
+
+
+def test_a_name_holding_emoji_codes_is_printed_as_it_is(workspace: Workspace, tmp_path: Path) -> None:
+    """`chat :fire: at 10:a:1.mp4` was printed as `chat 🔥 at 10🅰1.mp4`, in messages too."""
+    media = Path(shutil.copy(SAMPLE, tmp_path / "chat :fire: at 10:a:1.mp4"))
+    done = run_cli("pull", str(media), "--no-cut", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    [sid] = [s.source_id for s in workspace.read_sources()]
+    assert f"pulled    {sid}  0.6 min  {media}" in done.stdout.splitlines(), done.stdout
+    status = run_cli("status", "--sources", cwd=workspace.root)
+    assert "chat :fire: at 10:a:1" in status.stdout, status.stdout

@@ -248,3 +248,20 @@ def test_an_empty_file_from_a_server_says_so(site: Site, workspace: Workspace) -
     )
     assert workspace.read_sources() == []
     assert list(workspace.raw.iterdir()) == []
+
+
+def test_a_voice_memo_yt_dlp_will_not_save_says_what_to_do(
+    site: Site, workspace: Workspace, make_media: MakeMedia, speech: np.ndarray
+) -> None:
+    """A phone's .amr voice memo, which `pull` takes as a file: yt-dlp's own message asked for a
+    bug report to yt-dlp."""
+    memo = make_media("memo.amr", "-ar", "8000", "-c:a", "libopencore_amrnb", audio=speech[:16000])
+    shutil.copy(memo, site.root / "memo.amr")
+    url = site.url("memo.amr")
+    done = run_cli("pull", url, cwd=workspace.root)
+    assert done.returncode == 1, done.stdout
+    assert done.stderr.splitlines()[0] == (
+        f"failed    {url}: yt-dlp does not save .amr files from the web, an extension it does not know as "
+        "safe: download it (curl -O URL) and pull the file"
+    )
+    assert workspace.read_sources() == [] and list(workspace.raw.iterdir()) == []

@@ -13,7 +13,7 @@ from ..cut import SourceCut
 from ..cut_run import default_workers
 from ..errors import AccentdsError
 from ..labels import set_source_defaults, validate
-from ..pull import PullResult, expand_items, pull
+from ..pull import PullResult, expand_items, own_folders, pull
 from ..status import totals
 from ..views import write_manifest
 from ..words import counted
@@ -149,7 +149,7 @@ def pull_cmd(
                 "pull with an SPDX licence; for `other`, pull without --licence and then run "
                 '`accentds source set ID --licence other --licence-name "..." --licence-url https://...`'
             )
-    items = expand_items(sources or [], from_file)
+    items = expand_items(sources or [], from_file, own_folders(ws))
     progress = _progress()
     task = progress.add_task(f"pulling {counted(len(items), 'item')}", total=len(items))
 

@@ -62,8 +62,8 @@ class _Console(Console):
         super().print(*(shown(o, keep="\n") if isinstance(o, str) else o for o in objects), **kwargs)
 
 
-out = _Console(highlight=False, soft_wrap=True)
-err = _Console(stderr=True, highlight=False, soft_wrap=True)
+out = _Console(highlight=False, soft_wrap=True, emoji=False)
+err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def named(text: object) -> str:
