@@ -58,7 +58,8 @@ def from_spreadsheet(value: str) -> str:
 
 
 def export_labels(workspace: Workspace, path: Path) -> int:
-    """Write every clip's effective labels as CSV for a spreadsheet, text that a spreadsheet
+    """Write every clip's effective labels as CSV for a spreadsheet (UTF-8 after a byte order
+    mark, which Excel needs to read it as UTF-8), text that a spreadsheet
     would run as a formula or read as a number, date, ... escaped (`spreadsheet_text`);
     returns the row count."""
     check_target(workspace, path)
@@ -68,7 +69,7 @@ def export_labels(workspace: Workspace, path: Path) -> int:
         for name, value in row.items():
             if isinstance(value, str):
                 row[name] = spreadsheet_text(value)
-    write_csv_atomic(path, EXPORT_COLUMNS, rows)
+    write_csv_atomic(path, EXPORT_COLUMNS, rows, bom=True)  # as Excel's "CSV UTF-8"
     return len(rows)
 
 

@@ -3,6 +3,7 @@ booleans come back as they were exported."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 from pathlib import Path
 
@@ -24,7 +25,7 @@ RESAVED = {
 def _resave(sheet: Path, version: str) -> None:
     """Rewrite `sheet` as a spreadsheet saves it again, nothing edited: the cells it reads as
     values written as it shows them, the version column in `version`'s format."""
-    with open(sheet, newline="", encoding="utf-8") as handle:
+    with open(sheet, newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
         for name in EDITABLE_FIELDS:
@@ -55,7 +56,7 @@ def test_a_sheet_resaved_by_a_spreadsheet_changes_no_label_it_read_as_a_number_o
     done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
     assert done.returncode == 0, done.stderr
     assert sample_ws.read_labels() == labels
-    with open(sheet, newline="", encoding="utf-8") as handle:
+    with open(sheet, newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     rows[7]["note"] = "said twice"  # the one cell edited: only it changes
     with open(sheet, "w", newline="", encoding="utf-8") as handle:
@@ -80,3 +81,16 @@ def test_a_sheet_resaved_by_a_spreadsheet_changes_no_label_it_read_as_a_number_o
 def test_a_cell_a_spreadsheet_reads_as_a_value_is_written_as_text(value: str, cell: str) -> None:
     assert spreadsheet_text(value) == cell
     assert from_spreadsheet(cell) == value
+
+
+def test_an_export_starts_with_a_byte_order_mark_so_excel_reads_it_as_utf8(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    """Without one, Excel opened the export as Windows-1252: "Màiri" showed as "MÃ iri"."""
+    [cid, *_] = [c.clip_id for c in sample_ws.read_clips()]
+    set_labels(sample_ws, [cid], {"speaker": "Màiri"}, reviewer="ann")
+    sheet = tmp_path / "sheet.csv"
+    assert run_cli("labels", "export", "-o", str(sheet), cwd=sample_ws.root).returncode == 0
+    data = sheet.read_bytes()
+    assert data.startswith(codecs.BOM_UTF8) and "Màiri" in data.decode("utf-8-sig")
+    assert import_labels(sample_ws, sheet) == []
