@@ -16,7 +16,7 @@ from .files import write_csv_atomic
 from .label_undo import replaced
 from .labels import Change, apply_edits, check_values, default_reviewer, normalise, read_source_defaults
 from .manifest import check_target
-from .sheets import Sheet, read_sheet
+from .sheets import Sheet, misread_utf8, read_sheet
 from .views import build_manifest, write_manifest
 from .workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace
 
@@ -163,6 +163,21 @@ def _label_columns(path: Path, sheet: Sheet) -> tuple[list[str], list[dict[str, 
     return names, [{renamed[k]: v for k, v in row.items()} for row in sheet.rows]
 
 
+def _misread_cells(values: Mapping[str, str], changed: Mapping[str, str]) -> list[str]:
+    """The changed cells holding UTF-8 text a spreadsheet opened as Windows-1252 ("MÃ iri" for
+    "Màiri"): saved back, they would replace the labels with that."""
+    problems = []
+    for field, value in changed.items():
+        undone = misread_utf8(values[field])
+        if undone is not None:
+            was = undone.strip() if field == "note" else " ".join(undone.split())
+            problems.append(
+                f"{field} {value!r} is {was!r} opened as Windows-1252 instead of UTF-8: export the "
+                "labels again and edit that file (Excel reads it as UTF-8), or correct the cell"
+            )
+    return problems
+
+
 def _name_replaced(workspace: Workspace, problems: list[str], unknown: dict[int, str]) -> None:
     """Say, for each unknown clip id a boundary edit, split or re-cut replaced since the sheet
     was written, what became of it (in place of `problems[index]`)."""
@@ -229,6 +244,7 @@ def import_labels(
         if view and clean.get("transcript") == "" and current["transcript_is_draft"]:
             del clean["transcript"]  # the view holds typed words only: a caption draft is not in it
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
+        problems += [f"row {number}: {p}" for p in _misread_cells(values, changed)]
         # a cell left as it is passes: a transcript from before the limit, an accent since
         # taken out of [labels] accents
         for problem in check_values(schema, changed):

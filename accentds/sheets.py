@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,44 @@ from .errors import AccentdsError
 
 DELIMITERS = (",", ";", "\t")
 FIELD_LIMIT = 2**31 - 1  # csv refuses cells over 131,072 characters unless told otherwise
+
+
+def _byte_char(byte: int) -> str:
+    """The character a byte shows as in a file opened as Windows-1252: its own character,
+    else (0x81, 0x8D, ...) the control character Excel shows or the private-use one
+    LibreOffice does."""
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte) + chr(0xF100 + byte)
+
+
+def _chars(first: int, last: int) -> str:
+    return "".join(_byte_char(b) for b in range(first, last + 1))
+
+
+_BYTE = {c: b for b in range(0x80, 0x100) for c in _byte_char(b)}
+# a UTF-8 character as a file opened as Windows-1252 shows it: a lead byte, then 1-3 more
+_MISREAD = re.compile(f"[{re.escape(_chars(0xC2, 0xF4))}][{re.escape(_chars(0x80, 0xBF))}]{{1,3}}")
+
+
+def misread_utf8(text: str) -> str | None:
+    """What `text` said before its UTF-8 was read as Windows-1252 ("MÃ\xa0iri" -> "Màiri",
+    as Excel or LibreOffice opens a CSV file with no byte order mark), or None if it holds
+    no such character."""
+    found = False
+
+    def undo(match: re.Match[str]) -> str:
+        nonlocal found
+        try:
+            character = bytes(_BYTE[c] for c in match.group()).decode("utf-8")
+        except UnicodeDecodeError:
+            return match.group()
+        found = True
+        return character
+
+    undone = _MISREAD.sub(undo, text)
+    return undone if found else None
 
 
 def allow_long_fields() -> None:

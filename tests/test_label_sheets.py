@@ -94,3 +94,22 @@ def test_an_export_starts_with_a_byte_order_mark_so_excel_reads_it_as_utf8(
     data = sheet.read_bytes()
     assert data.startswith(codecs.BOM_UTF8) and "Màiri" in data.decode("utf-8-sig")
     assert import_labels(sample_ws, sheet) == []
+
+
+def test_a_sheet_opened_as_windows_1252_and_saved_back_is_refused_naming_its_cells(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    """A sheet opened in the wrong encoding and saved as "CSV UTF-8" used to import "MÃ iri" over
+    "Màiri", and every accented transcript with it."""
+    ids = [c.clip_id for c in sample_ws.read_clips()]
+    set_labels(sample_ws, [ids[0]], {"speaker": "Màiri", "transcript": "Tha mi à Glaschu, ye’re"}, "ann")
+    labels = sample_ws.read_labels()
+    sheet = tmp_path / "sheet.csv"
+    assert run_cli("labels", "export", "-o", str(sheet), cwd=sample_ws.root).returncode == 0
+    opened = sheet.read_bytes().removeprefix(codecs.BOM_UTF8).decode("cp1252")  # as Excel shows it
+    sheet.write_text(opened.replace("pending", "accepted", 1), encoding="utf-8-sig")
+    done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
+    assert done.returncode == 1 and done.stderr.startswith(f"Error: {sheet}: nothing imported")
+    assert "row 2: speaker 'MÃ iri' is 'Màiri' opened as Windows-1252" in done.stderr
+    assert "row 2: transcript 'Tha mi Ã Glaschu, yeâ€™re' is 'Tha mi à Glaschu, ye’re'" in done.stderr
+    assert "Traceback" not in done.stderr and sample_ws.read_labels() == labels
