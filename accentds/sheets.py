@@ -1,8 +1,10 @@
 """CSV files a person saved from a spreadsheet: UTF-8 with or without a BOM, Windows-1252,
-`,` `;` or tab between cells, CRLF or LF line ends."""
+UTF-16 with a BOM (Excel's "Unicode Text"), `,` `;` or tab between cells, CRLF or LF line
+ends."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -75,7 +77,10 @@ def read_sheet(path: Path) -> Sheet:
         raise AccentdsError(f"cannot read {path}: {exc.strerror}") from None
     warnings = []
     try:
-        text = data.decode("utf-8-sig")
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text"
+            text = data.decode("utf-16")
+        else:
+            text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         text = data.decode("cp1252", errors="replace")

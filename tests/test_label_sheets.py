@@ -113,3 +113,24 @@ def test_a_sheet_opened_as_windows_1252_and_saved_back_is_refused_naming_its_cel
     assert "row 2: speaker 'MÃ iri' is 'Màiri' opened as Windows-1252" in done.stderr
     assert "row 2: transcript 'Tha mi Ã Glaschu, yeâ€™re' is 'Tha mi à Glaschu, ye’re'" in done.stderr
     assert "Traceback" not in done.stderr and sample_ws.read_labels() == labels
+
+
+def test_a_sheet_saved_as_unicode_text_imports(sample_ws: Workspace, tmp_path: Path) -> None:
+    """Excel's "Unicode Text" (UTF-16, tab between cells, CRLF), the way older Excel keeps
+    letters Windows-1252 lacks, was refused as "not a CSV file (it holds NUL bytes)"."""
+    ids = [c.clip_id for c in sample_ws.read_clips()]
+    set_labels(sample_ws, [ids[0]], {"speaker": "Màiri", "transcript": "och 😀"}, reviewer="ann")
+    sheet = tmp_path / "sheet.csv"
+    assert run_cli("labels", "export", "-o", str(sheet), cwd=sample_ws.root).returncode == 0
+    with open(sheet, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    [edited] = [row for row in rows if row[0] == ids[2]]
+    edited[rows[0].index("transcript")] = "Ah dinnae ken, òran"
+    text = "".join("\t".join(row) + "\r\n" for row in rows)
+    unicode_text = tmp_path / "sheet.txt"
+    unicode_text.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    done = run_cli("labels", "import", str(unicode_text), cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    labels = sample_ws.read_labels()
+    assert labels[ids[2]]["transcript"] == "Ah dinnae ken, òran"
+    assert (labels[ids[0]]["speaker"], labels[ids[0]]["transcript"]) == ("Màiri", "och 😀")
