@@ -178,6 +178,30 @@ def _misread_cells(values: Mapping[str, str], changed: Mapping[str, str]) -> lis
     return problems
 
 
+def _unsaved_letters(
+    current: Mapping[str, Any], changed: dict[str, str], kept: list[str], number: int
+) -> list[str]:
+    """Drop from `changed` the cells that only have "?" for letters of the clip's value that
+    Windows-1252 lacks (an emoji, "ŵ"), as a sheet saved in it has, naming them in `kept`;
+    return the other changed cells of such values (saved as Windows-1252, they lost them)."""
+    problems = []
+    for field, value in list(changed.items()):
+        now = str(current.get(field) or "")
+        lacking = sorted({c for c in now if not c.encode("cp1252", errors="ignore")})
+        if not lacking:
+            continue
+        saved = "".join(r"\?{1,2}" if c in lacking else re.escape(c) for c in now)
+        if re.fullmatch(saved, value):
+            del changed[field]
+            kept.append(f"row {number} {field}")
+        else:
+            problems.append(
+                f"{field} holds {' '.join(lacking)}, which this sheet's Windows-1252 cannot hold: "
+                'save it as "CSV UTF-8" (or "Unicode Text") and import that'
+            )
+    return problems
+
+
 def _name_replaced(workspace: Workspace, problems: list[str], unknown: dict[int, str]) -> None:
     """Say, for each unknown clip id a boundary edit, split or re-cut replaced since the sheet
     was written, what became of it (in place of `problems[index]`)."""
@@ -225,6 +249,7 @@ def import_labels(
     stale: dict[str, tuple[int, int]] = {}  # clip -> (row, version) of rows older than the clip
     seen: dict[str, int] = {}
     unknown: dict[int, str] = {}  # problems' index -> a clip id no clip has
+    kept: list[str] = []  # cells where Windows-1252 put "?" for letters it lacks
     for number, row in zip(sheet.numbers, rows, strict=True):
         cid = (row.get("clip_id") or "").strip()
         if cid not in shown:
@@ -245,6 +270,9 @@ def import_labels(
             del clean["transcript"]  # the view holds typed words only: a caption draft is not in it
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
         problems += [f"row {number}: {p}" for p in _misread_cells(values, changed)]
+        lost = _unsaved_letters(current, changed, kept, number)  # a sheet in ASCII may have them too
+        if sheet.encoding == "cp1252":
+            problems += [f"row {number}: {p}" for p in lost]
         # a cell left as it is passes: a transcript from before the limit, an accent since
         # taken out of [labels] accents
         for problem in check_values(schema, changed):
@@ -259,6 +287,11 @@ def import_labels(
     problems += _merge_stale(workspace, edits, stale, shown)
     if unknown:
         _name_replaced(workspace, problems, unknown)
+    if kept and warn:
+        warn(
+            f"{path}: {', '.join(kept[:5])}{' ...' if len(kept) > 5 else ''}: '?' where Windows-1252 has no "
+            "such letter: kept as the clips have it"
+        )
     if edits and "version" not in columns and not view and warn:
         warn(
             f"{path} has no version column: its cells replace the clips' labels, also those changed "

@@ -67,6 +67,7 @@ class Sheet:
     rows: list[dict[str, str]]  # every row with a value in it, from row 2 on (row 1: the header)
     warnings: list[str] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)  # each row's number as a spreadsheet shows it
+    encoding: str = "utf-8"  # "cp1252" for a file read as Windows-1252
 
 
 def read_sheet(path: Path) -> Sheet:
@@ -75,7 +76,7 @@ def read_sheet(path: Path) -> Sheet:
         data = path.read_bytes()
     except OSError as exc:
         raise AccentdsError(f"cannot read {path}: {exc.strerror}") from None
-    warnings = []
+    warnings, encoding = [], "utf-8"
     try:
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text"
             text = data.decode("utf-16")
@@ -83,7 +84,7 @@ def read_sheet(path: Path) -> Sheet:
             text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        text = data.decode("cp1252", errors="replace")
+        text, encoding = data.decode("cp1252", errors="replace"), "cp1252"
         warnings.append(
             f"{path} is not UTF-8 (line {line}): read it as Windows-1252 (latin-1); check its "
             'accented letters, and save it as "CSV UTF-8" next time'
@@ -107,4 +108,4 @@ def read_sheet(path: Path) -> Sheet:
                 numbers.append(number)
     except csv.Error as exc:  # named by the line its row begins on (a stray quote runs on)
         raise AccentdsError(f"{path} line {read + 1}: not readable as CSV ({exc})") from None
-    return Sheet(columns, rows, warnings, numbers)
+    return Sheet(columns, rows, warnings, numbers, encoding)

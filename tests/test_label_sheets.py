@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,36 @@ def test_a_sheet_saved_as_unicode_text_imports(sample_ws: Workspace, tmp_path: P
     labels = sample_ws.read_labels()
     assert labels[ids[2]]["transcript"] == "Ah dinnae ken, òran"
     assert (labels[ids[0]]["speaker"], labels[ids[0]]["transcript"]) == ("Màiri", "och 😀")
+
+
+@pytest.mark.parametrize("note", ["", "checked"])
+def test_a_sheet_saved_as_windows_1252_keeps_letters_it_had_no_room_for(
+    sample_ws: Workspace, tmp_path: Path, note: str
+) -> None:
+    """Excel's plain "CSV" writes "?" for an emoji or "ŵ": that used to import over the
+    transcript; an edit of such a cell besides is refused (the letters are gone from it)."""
+    ids = [c.clip_id for c in sample_ws.read_clips()]
+    set_labels(sample_ws, [ids[0]], {"transcript": "och 😀 aye", "speaker": "Dafydd Ŵ"}, reviewer="ann")
+    set_labels(sample_ws, [ids[1]], {"transcript": "Tha mi à Glaschu"}, reviewer="ann")
+    labels = sample_ws.read_labels()
+    sheet = tmp_path / "sheet.csv"
+    assert run_cli("labels", "export", "-o", str(sheet), cwd=sample_ws.root).returncode == 0
+    with open(sheet, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[2]["note"] = note
+    if note:
+        rows[0]["transcript"] = "och 😀 aye the noo"
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    sheet.write_bytes(text.getvalue().encode("cp1252", errors="replace"))  # as Excel's "CSV"
+    done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
+    if note:
+        assert done.returncode == 1 and f"\nError: {sheet}: nothing imported" in done.stderr
+        assert "row 2: transcript holds 😀, which this sheet's Windows-1252 cannot hold" in done.stderr
+        assert sample_ws.read_labels() == labels
+    else:
+        assert done.returncode == 0, done.stderr
+        assert "row 2 transcript, row 2 speaker: '?' where Windows-1252 has no such letter" in done.stderr
+        assert sample_ws.read_labels() == labels  # "och ? aye" and "Dafydd ?" not imported
