@@ -31,6 +31,8 @@ _MONTH = (
 # what a number, date or time may hold next to its digits: a month, am/pm, an exponent (1e3),
 # the T of 2026-01-02T10:00, a currency sign
 _VALUE_WORDS = re.compile(rf"\b({_MONTH})\b|(?<=\d)\s*[ap]\.?m?\.?(?!\w)|(?<=\d)[et](?=[+-]?\d)|[$€£¥]", re.I)
+# the errors Excel (in English, German, French, Spanish) and LibreOffice save for a formula
+_ERROR = re.compile(r"#[¡¿]?[A-Z/0_]+[!?]|#N/?[AD]|#NV|Err:\d{3}")
 _VALUE = re.compile(r"[\s.,:/%()+-]*\d[\d\s.,:/%()+-]*")  # digits, and signs put between them
 
 
@@ -165,9 +167,16 @@ def _label_columns(path: Path, sheet: Sheet) -> tuple[list[str], list[dict[str, 
 
 def _misread_cells(values: Mapping[str, str], changed: Mapping[str, str]) -> list[str]:
     """The changed cells holding UTF-8 text a spreadsheet opened as Windows-1252 ("MÃ iri" for
-    "Màiri"): saved back, they would replace the labels with that."""
+    "Màiri"), or the error it shows for a formula it could not work out ("#NAME?" for a
+    cell typed as "-ish"): saved back, they would replace the labels with that."""
     problems = []
     for field, value in changed.items():
+        if _ERROR.fullmatch(value):
+            problems.append(
+                f"{field} is {value}, a spreadsheet's error for a formula (text typed starting with "
+                "=, +, - or @): type the text again with a ' in front"
+            )
+            continue
         undone = misread_utf8(values[field])
         if undone is not None:
             was = undone.strip() if field == "note" else " ".join(undone.split())

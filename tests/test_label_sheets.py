@@ -168,3 +168,19 @@ def test_a_sheet_saved_as_windows_1252_keeps_letters_it_had_no_room_for(
         assert done.returncode == 0, done.stderr
         assert "row 2 transcript, row 2 speaker: '?' where Windows-1252 has no such letter" in done.stderr
         assert sample_ws.read_labels() == labels  # "och ? aye" and "Dafydd ?" not imported
+
+
+@pytest.mark.parametrize("error", ["#NAME?", "#WERT!", "#N/A", "Err:508"])
+def test_a_cell_a_spreadsheet_saved_as_a_formula_error_is_refused(
+    sample_ws: Workspace, tmp_path: Path, error: str
+) -> None:
+    """ "-ish, check" typed into a cell is a formula to Excel, saved as "#NAME?": that used to
+    be imported as the note."""
+    [cid, *_] = [c.clip_id for c in sample_ws.read_clips()]
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"clip_id,transcript,note\n{cid},och aye,{error}\n", encoding="utf-8")
+    labels = sample_ws.read_labels()
+    done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
+    assert done.returncode == 1 and f"Error: {sheet}: nothing imported" in done.stderr
+    assert f"row 2: note is {error}, a spreadsheet's error for a formula" in done.stderr
+    assert "type the text again with a ' in front" in done.stderr and sample_ws.read_labels() == labels
