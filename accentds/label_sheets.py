@@ -31,6 +31,7 @@ _MONTH = (
 # what a number, date or time may hold next to its digits: a month, am/pm, an exponent (1e3),
 # the T of 2026-01-02T10:00, a currency sign
 _VALUE_WORDS = re.compile(rf"\b({_MONTH})\b|(?<=\d)\s*[ap]\.?m?\.?(?!\w)|(?<=\d)[et](?=[+-]?\d)|[$€£¥]", re.I)
+_LINE_END = re.compile(r"\r\n?")
 # the errors Excel (in English, German, French, Spanish) and LibreOffice save for a formula
 _ERROR = re.compile(r"#[¡¿]?[A-Z/0_]+[!?]|#N/?[AD]|#NV|Err:\d{3}")
 _VALUE = re.compile(r"[\s.,:/%()+-]*\d[\d\s.,:/%()+-]*")  # digits, and signs put between them
@@ -269,7 +270,8 @@ def import_labels(
             problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
             continue
         seen[cid] = number
-        values = {f: from_spreadsheet(row.get(f) or "") for f in fields}
+        # a line break in a cell as the file's own (CRLF, or a Mac's CR) is a line break
+        values = {f: _LINE_END.sub("\n", from_spreadsheet(row.get(f) or "")) for f in fields}
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
         clean = normalise(schema, clean)
         current = shown[cid]

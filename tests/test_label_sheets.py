@@ -184,3 +184,23 @@ def test_a_cell_a_spreadsheet_saved_as_a_formula_error_is_refused(
     assert done.returncode == 1 and f"Error: {sheet}: nothing imported" in done.stderr
     assert f"row 2: note is {error}, a spreadsheet's error for a formula" in done.stderr
     assert "type the text again with a ' in front" in done.stderr and sample_ws.read_labels() == labels
+
+
+def test_a_note_whose_line_breaks_a_sheet_saved_as_crlf_is_no_change(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    """A sheet saved with Windows line ends in its cells too (Numbers, unix2dos, git's autocrlf)
+    used to import every note with a line break as an edit adding a carriage return."""
+    ids = [c.clip_id for c in sample_ws.read_clips()]
+    set_labels(sample_ws, [ids[0]], {"note": "line one\nline two"}, reviewer="ann")
+    labels = sample_ws.read_labels()
+    sheet = tmp_path / "sheet.csv"
+    assert run_cli("labels", "export", "-o", str(sheet), cwd=sample_ws.root).returncode == 0
+    text = sheet.read_bytes().replace(b"\n", b"\r\n")
+    for ends in (text, text.replace(b"\r\n", b"\r")):
+        sheet.write_bytes(ends.replace(b"line two", b"line 2", 1))
+        assert [(c.clip_id, c.field, c.new) for c in import_labels(sample_ws, sheet, dry_run=True)] == [
+            (ids[0], "note", "line one\nline 2")
+        ]
+    sheet.write_bytes(text)
+    assert import_labels(sample_ws, sheet) == [] and sample_ws.read_labels() == labels
