@@ -204,3 +204,15 @@ def test_a_note_whose_line_breaks_a_sheet_saved_as_crlf_is_no_change(
         ]
     sheet.write_bytes(text)
     assert import_labels(sample_ws, sheet) == [] and sample_ws.read_labels() == labels
+
+
+@pytest.mark.parametrize("command", [["labels", "export", "-o"], ["export", "-o"]])
+def test_an_export_named_as_a_workbook_is_refused(
+    sample_ws: Workspace, tmp_path: Path, command: list[str]
+) -> None:
+    """`labels export -o sheet.xlsx` wrote CSV text under that name: Excel refused to open it."""
+    for name in ("sheet.xlsx", "sheet.ODS"):
+        done = run_cli(*command, str(tmp_path / name), cwd=sample_ws.root)
+        assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+        assert done.stderr.startswith(f"Error: {tmp_path / name} is named as a spreadsheet workbook")
+        assert "write it to sheet.csv" in done.stderr and not (tmp_path / name).exists()
