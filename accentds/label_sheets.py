@@ -18,7 +18,7 @@ from .labels import Change, apply_edits, check_values, default_reviewer, normali
 from .manifest import check_target
 from .sheets import Sheet, misread_utf8, read_sheet
 from .views import build_manifest, write_manifest
-from .workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace
+from .workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, LABEL_FIELDS, Workspace
 
 EXPORT_COLUMNS = [
     "clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft", "version",
@@ -166,6 +166,23 @@ def _label_columns(path: Path, sheet: Sheet) -> tuple[list[str], list[dict[str, 
     return names, [{renamed[k]: v for k, v in row.items()} for row in sheet.rows]
 
 
+def _warn_unread(
+    path: Path,
+    columns: list[str],
+    rows: list[dict[str, str]],
+    known: set[str],
+    warn: Callable[[str], None] | None,
+) -> None:
+    """Warn about the columns with something in them that are neither labels nor columns
+    accentds writes: a person's own column, or a label column under another header ("Notes")."""
+    unread = [c for c in columns if c not in known and any((row.get(c) or "").strip() for row in rows)]
+    if unread and warn:
+        warn(
+            f"{path}: column(s) {', '.join(repr(c) for c in unread)} not imported: the label columns are "
+            f"{', '.join(EDITABLE_FIELDS)} (rename its header to one of them to import it)"
+        )
+
+
 def _misread_cells(values: Mapping[str, str], changed: Mapping[str, str]) -> list[str]:
     """The changed cells holding UTF-8 text a spreadsheet opened as Windows-1252 ("MÃ iri" for
     "Màiri"), or the error it shows for a formula it could not work out ("#NAME?" for a
@@ -251,7 +268,9 @@ def import_labels(
     fields = [c for c in columns if c in EDITABLE_FIELDS]
     if not fields:
         raise AccentdsError(f"{path} has none of the label columns: {', '.join(EDITABLE_FIELDS)}")
-    shown = {row["clip_id"]: row for row in build_manifest(workspace).to_pylist()}
+    manifest = build_manifest(workspace)
+    shown = {row["clip_id"]: row for row in manifest.to_pylist()}
+    _warn_unread(path, columns, rows, {*manifest.column_names, *EXPORT_COLUMNS, *LABEL_FIELDS}, warn)
     view = path.resolve() == workspace.labels_csv.resolve()
     schema = workspace.config.labels
     problems: list[str] = []

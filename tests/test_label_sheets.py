@@ -216,3 +216,31 @@ def test_an_export_named_as_a_workbook_is_refused(
         assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
         assert done.stderr.startswith(f"Error: {tmp_path / name} is named as a spreadsheet workbook")
         assert "write it to sheet.csv" in done.stderr and not (tmp_path / name).exists()
+
+
+def test_a_column_import_does_not_read_is_named(sample_ws: Workspace, tmp_path: Path) -> None:
+    """A header retyped as "Notes", or a reviewer's own column, was passed over in silence: what
+    was typed in it never reached the labels and nothing said so."""
+    ids = [c.clip_id for c in sample_ws.read_clips()]
+    sheet = tmp_path / "sheet.csv"
+    assert run_cli("labels", "export", "-o", str(sheet), cwd=sample_ws.root).returncode == 0
+    with open(sheet, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["Notes"], row["checked by"], row["empty"] = "said twice", "Ailsa", ""
+    with open(sheet, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
+    assert done.returncode == 0 and done.stderr == (
+        f"Warning: {sheet}: column(s) 'Notes', 'checked by' not imported: the label columns are "
+        "transcript, speaker, accent, accent_evidence, status, note (rename its header to one of them to import it)\n"
+    )
+    assert (
+        run_cli(
+            "labels", "import", str(sample_ws.root / "manifests" / "labels.csv"), cwd=sample_ws.root
+        ).stderr
+        == ""
+    )
+    assert {sample_ws.read_labels().get(cid, {}).get("note", "") for cid in ids} == {""}
