@@ -166,6 +166,22 @@ def _label_columns(path: Path, sheet: Sheet) -> tuple[list[str], list[dict[str, 
     return names, [{renamed[k]: v for k, v in row.items()} for row in sheet.rows]
 
 
+def _retimed(row: Mapping[str, str], clip: Mapping[str, Any]) -> list[str]:
+    """The start, end and duration cells of `row` holding another number than the clip's
+    (in a spreadsheet's spelling too: "5,13"), by 50 ms or more (a column shown rounded is
+    not typed over); a cell it made a date of is passed over."""
+    found = []
+    for name in ("start", "end", "duration"):
+        cell = (row.get(name) or "").strip().replace(",", ".")
+        try:
+            seconds = float(cell)
+        except ValueError:
+            continue
+        if clip.get(name) is not None and abs(seconds - float(clip[name])) >= 0.05:
+            found.append(name)
+    return found
+
+
 def _warn_unread(
     path: Path,
     columns: list[str],
@@ -279,6 +295,7 @@ def import_labels(
     seen: dict[str, int] = {}
     unknown: dict[int, str] = {}  # problems' index -> a clip id no clip has
     kept: list[str] = []  # cells where Windows-1252 put "?" for letters it lacks
+    retimed: list[str] = []  # start, end or duration cells typed over
     for number, row in zip(sheet.numbers, rows, strict=True):
         cid = (row.get("clip_id") or "").strip()
         if cid not in shown:
@@ -289,6 +306,10 @@ def import_labels(
             problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
             continue
         seen[cid] = number
+        retimed += [
+            f"row {number} {c} ({row[c].strip()}, the clip's {shown[cid][c]})"
+            for c in _retimed(row, shown[cid])
+        ]
         # a line break in a cell as the file's own (CRLF, or a Mac's CR) is a line break
         values = {f: _LINE_END.sub("\n", from_spreadsheet(row.get(f) or "")) for f in fields}
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
@@ -317,6 +338,11 @@ def import_labels(
     problems += _merge_stale(workspace, edits, stale, shown)
     if unknown:
         _name_replaced(workspace, problems, unknown)
+    if retimed and warn:
+        warn(
+            f"{path}: {', '.join(retimed[:5])}{' ...' if len(retimed) > 5 else ''}: not imported, a clip's "
+            "times are its audio's: `accentds clip bounds CLIP_ID --start S --end E` re-cuts a clip"
+        )
     if kept and warn:
         warn(
             f"{path}: {', '.join(kept[:5])}{' ...' if len(kept) > 5 else ''}: '?' where Windows-1252 has no "

@@ -244,3 +244,30 @@ def test_a_column_import_does_not_read_is_named(sample_ws: Workspace, tmp_path: 
         == ""
     )
     assert {sample_ws.read_labels().get(cid, {}).get("note", "") for cid in ids} == {""}
+
+
+def test_times_typed_over_in_a_sheet_are_named_as_not_imported(sample_ws: Workspace, tmp_path: Path) -> None:
+    """A duration or start typed over was passed over in silence, as if the clip had changed."""
+    clips = sample_ws.read_clips()
+    sheet = tmp_path / "sheet.csv"
+    assert run_cli("labels", "export", "-o", str(sheet), cwd=sample_ws.root).returncode == 0
+    with open(sheet, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:  # as German Excel saves them: decimal commas, one rounded
+        row["start"], row["duration"] = row["start"].replace(".", ","), f"{float(row['duration']):.1f}"
+    rows[1]["duration"], rows[2]["end"], rows[3]["start"] = "99,0", "1.5", "05. Mai"
+    with open(sheet, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    by_id = {c.clip_id: c for c in clips}
+    duration, end = by_id[rows[1]["clip_id"]].duration, by_id[rows[2]["clip_id"]].end
+    assert done.stderr == (
+        f"Warning: {sheet}: row 3 duration (99,0, the clip's {duration}), row 4 end (1.5, the clip's {end}): "
+        "not imported, a clip's times are its audio's: `accentds clip bounds CLIP_ID --start S --end E` re-cuts a clip\n"
+    )
+    assert [(c.clip_id, c.duration, c.end) for c in sample_ws.read_clips()] == [
+        (c.clip_id, c.duration, c.end) for c in clips
+    ]
