@@ -298,6 +298,9 @@ def import_labels(
     retimed: list[str] = []  # start, end or duration cells typed over
     for number, row in zip(sheet.numbers, rows, strict=True):
         cid = (row.get("clip_id") or "").strip()
+        if not cid:  # a row a person added, or a clip id cleared
+            problems.append(f"row {number} has no clip_id: put the clip's id in it, or delete the row")
+            continue
         if cid not in shown:
             problems.append(f"row {number}: unknown clip id {cid!r}")
             unknown[len(problems) - 1] = cid

@@ -271,3 +271,15 @@ def test_times_typed_over_in_a_sheet_are_named_as_not_imported(sample_ws: Worksp
     assert [(c.clip_id, c.duration, c.end) for c in sample_ws.read_clips()] == [
         (c.clip_id, c.duration, c.end) for c in clips
     ]
+
+
+def test_a_row_without_a_clip_id_is_named_with_what_to_do(sample_ws: Workspace, tmp_path: Path) -> None:
+    """A row typed at the end of the sheet was refused as "unknown clip id ''"."""
+    [cid, *_] = [c.clip_id for c in sample_ws.read_clips()]
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"clip_id,transcript\n{cid},och aye\n ,and one more\n", encoding="utf-8")
+    done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
+    assert done.returncode == 1 and done.stderr.endswith(
+        f"Error: {sheet}: nothing imported, 1 problem(s):\n"
+        "  row 3 has no clip_id: put the clip's id in it, or delete the row\n"
+    )
