@@ -76,6 +76,11 @@ def read_sheet(path: Path) -> Sheet:
         data = path.read_bytes()
     except OSError as exc:
         raise AccentdsError(f"cannot read {path}: {exc.strerror}") from None
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (.xlsx .ods .numbers), or .xls
+        raise AccentdsError(
+            f'{path} is a spreadsheet workbook, not CSV: save it from the spreadsheet as "CSV UTF-8" '
+            "and import that file"
+        )
     warnings, encoding = [], "utf-8"
     try:
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -282,4 +283,16 @@ def test_a_row_without_a_clip_id_is_named_with_what_to_do(sample_ws: Workspace, 
     assert done.returncode == 1 and done.stderr.endswith(
         f"Error: {sheet}: nothing imported, 1 problem(s):\n"
         "  row 3 has no clip_id: put the clip's id in it, or delete the row\n"
+    )
+
+
+def test_a_workbook_given_to_import_is_named_as_one(sample_ws: Workspace, tmp_path: Path) -> None:
+    """An .xlsx or .ods (a zip) was refused as "not a CSV file (it holds NUL bytes)"."""
+    workbook = tmp_path / "sheet.xlsx"
+    with zipfile.ZipFile(workbook, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+    done = run_cli("labels", "import", str(workbook), cwd=sample_ws.root)
+    assert done.returncode == 1 and done.stderr == (
+        f'Error: {workbook} is a spreadsheet workbook, not CSV: save it from the spreadsheet as "CSV UTF-8" '
+        "and import that file\n"
     )
