@@ -6,7 +6,6 @@ what changed since."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,48 +15,23 @@ from .files import write_csv_atomic
 from .label_undo import replaced
 from .labels import Change, apply_edits, check_values, default_reviewer, normalise, read_source_defaults
 from .manifest import check_target
-from .sheets import Sheet, misread_utf8, read_sheet
+from .sheet_cells import (
+    LINE_END,
+    from_spreadsheet,
+    misread_cells,
+    read_as_values,
+    retimed,
+    spreadsheet_text,
+    unsaved_letters,
+    warn_unread,
+)
+from .sheets import Sheet, read_sheet
 from .views import build_manifest, write_manifest
 from .workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, LABEL_FIELDS, Workspace
 
 EXPORT_COLUMNS = [
     "clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft", "version",
 ]  # fmt: skip
-_FORMULA = re.compile(r"[=+\-@\t\r]")  # what a spreadsheet runs as a formula
-_MONTH = (
-    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?"
-    r"|nov(ember)?|dec(ember)?"
-)
-# what a number, date or time may hold next to its digits: a month, am/pm, an exponent (1e3),
-# the T of 2026-01-02T10:00, a currency sign
-_VALUE_WORDS = re.compile(rf"\b({_MONTH})\b|(?<=\d)\s*[ap]\.?m?\.?(?!\w)|(?<=\d)[et](?=[+-]?\d)|[$€£¥]", re.I)
-_LINE_END = re.compile(r"\r\n?")
-# the errors Excel (in English, German, French, Spanish) and LibreOffice save for a formula
-_ERROR = re.compile(r"#[¡¿]?[A-Z/0_]+[!?]|#N/?[AD]|#NV|Err:\d{3}")
-_VALUE = re.compile(r"[\s.,:/%()+-]*\d[\d\s.,:/%()+-]*")  # digits, and signs put between them
-
-
-def _read_as_value(value: str) -> bool:
-    """Whether a spreadsheet opening the CSV reads `value` as a formula, or as a number,
-    date, time, boolean or percentage it writes back in its own format ("007" as 7)."""
-    return (
-        bool(_FORMULA.match(value))
-        or value.strip().lower() in ("true", "false")
-        or bool(_VALUE.fullmatch(_VALUE_WORDS.sub(" ", value)))
-    )
-
-
-def spreadsheet_text(value: str) -> str:
-    """`value` as a spreadsheet cell that keeps it as text: one a spreadsheet would run as a
-    formula (starting with = + - @, a tab or a carriage return) or read as a number, date,
-    time, boolean or percentage, after any apostrophes, gets one more apostrophe in front.
-    `from_spreadsheet` undoes it."""
-    return "'" + value if _read_as_value(value.lstrip("'")) else value
-
-
-def from_spreadsheet(value: str) -> str:
-    """The value of a cell `spreadsheet_text` wrote (a cell without its apostrophe: as is)."""
-    return value[1:] if value.startswith("'") and _read_as_value(value.lstrip("'")) else value
 
 
 def export_labels(workspace: Workspace, path: Path) -> int:
@@ -166,85 +140,6 @@ def _label_columns(path: Path, sheet: Sheet) -> tuple[list[str], list[dict[str, 
     return names, [{renamed[k]: v for k, v in row.items()} for row in sheet.rows]
 
 
-def _retimed(row: Mapping[str, str], clip: Mapping[str, Any]) -> list[str]:
-    """The start, end and duration cells of `row` holding another number than the clip's
-    (in a spreadsheet's spelling too: "5,13"), by 50 ms or more (a column shown rounded is
-    not typed over); a cell it made a date of is passed over."""
-    found = []
-    for name in ("start", "end", "duration"):
-        cell = (row.get(name) or "").strip().replace(",", ".")
-        try:
-            seconds = float(cell)
-        except ValueError:
-            continue
-        if clip.get(name) is not None and abs(seconds - float(clip[name])) >= 0.05:
-            found.append(name)
-    return found
-
-
-def _warn_unread(
-    path: Path,
-    columns: list[str],
-    rows: list[dict[str, str]],
-    known: set[str],
-    warn: Callable[[str], None] | None,
-) -> None:
-    """Warn about the columns with something in them that are neither labels nor columns
-    accentds writes: a person's own column, or a label column under another header ("Notes")."""
-    unread = [c for c in columns if c not in known and any((row.get(c) or "").strip() for row in rows)]
-    if unread and warn:
-        warn(
-            f"{path}: column(s) {', '.join(repr(c) for c in unread)} not imported: the label columns are "
-            f"{', '.join(EDITABLE_FIELDS)} (rename its header to one of them to import it)"
-        )
-
-
-def _misread_cells(values: Mapping[str, str], changed: Mapping[str, str]) -> list[str]:
-    """The changed cells holding UTF-8 text a spreadsheet opened as Windows-1252 ("MÃ iri" for
-    "Màiri"), or the error it shows for a formula it could not work out ("#NAME?" for a
-    cell typed as "-ish"): saved back, they would replace the labels with that."""
-    problems = []
-    for field, value in changed.items():
-        if _ERROR.fullmatch(value):
-            problems.append(
-                f"{field} is {value}, a spreadsheet's error for a formula (text typed starting with "
-                "=, +, - or @): type the text again with a ' in front"
-            )
-            continue
-        undone = misread_utf8(values[field])
-        if undone is not None:
-            was = undone.strip() if field == "note" else " ".join(undone.split())
-            problems.append(
-                f"{field} {value!r} is {was!r} opened as Windows-1252 instead of UTF-8: export the "
-                "labels again and edit that file (Excel reads it as UTF-8), or correct the cell"
-            )
-    return problems
-
-
-def _unsaved_letters(
-    current: Mapping[str, Any], changed: dict[str, str], kept: list[str], number: int
-) -> list[str]:
-    """Drop from `changed` the cells that only have "?" for letters of the clip's value that
-    Windows-1252 lacks (an emoji, "ŵ"), as a sheet saved in it has, naming them in `kept`;
-    return the other changed cells of such values (saved as Windows-1252, they lost them)."""
-    problems = []
-    for field, value in list(changed.items()):
-        now = str(current.get(field) or "")
-        lacking = sorted({c for c in now if not c.encode("cp1252", errors="ignore")})
-        if not lacking:
-            continue
-        saved = "".join(r"\?{1,2}" if c in lacking else re.escape(c) for c in now)
-        if re.fullmatch(saved, value):
-            del changed[field]
-            kept.append(f"row {number} {field}")
-        else:
-            problems.append(
-                f"{field} holds {' '.join(lacking)}, which this sheet's Windows-1252 cannot hold: "
-                'save it as "CSV UTF-8" (or "Unicode Text") and import that'
-            )
-    return problems
-
-
 def _name_replaced(workspace: Workspace, problems: list[str], unknown: dict[int, str]) -> None:
     """Say, for each unknown clip id a boundary edit, split or re-cut replaced since the sheet
     was written, what became of it (in place of `problems[index]`)."""
@@ -286,8 +181,9 @@ def import_labels(
         raise AccentdsError(f"{path} has none of the label columns: {', '.join(EDITABLE_FIELDS)}")
     manifest = build_manifest(workspace)
     shown = {row["clip_id"]: row for row in manifest.to_pylist()}
-    _warn_unread(path, columns, rows, {*manifest.column_names, *EXPORT_COLUMNS, *LABEL_FIELDS}, warn)
+    warn_unread(path, columns, rows, {*manifest.column_names, *EXPORT_COLUMNS, *LABEL_FIELDS}, warn)
     view = path.resolve() == workspace.labels_csv.resolve()
+    unescaped = path.resolve() in (workspace.labels_csv.resolve(), workspace.manifest_csv.resolve())
     schema = workspace.config.labels
     problems: list[str] = []
     edits: dict[str, dict[str, str]] = {}
@@ -295,7 +191,7 @@ def import_labels(
     seen: dict[str, int] = {}
     unknown: dict[int, str] = {}  # problems' index -> a clip id no clip has
     kept: list[str] = []  # cells where Windows-1252 put "?" for letters it lacks
-    retimed: list[str] = []  # start, end or duration cells typed over
+    typed_over: list[str] = []  # start, end or duration cells typed over
     for number, row in zip(sheet.numbers, rows, strict=True):
         cid = (row.get("clip_id") or "").strip()
         if not cid:  # a row a person added, or a clip id cleared
@@ -309,12 +205,12 @@ def import_labels(
             problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
             continue
         seen[cid] = number
-        retimed += [
+        typed_over += [
             f"row {number} {c} ({row[c].strip()}, the clip's {shown[cid][c]})"
-            for c in _retimed(row, shown[cid])
+            for c in retimed(row, shown[cid])
         ]
         # a line break in a cell as the file's own (CRLF, or a Mac's CR) is a line break
-        values = {f: _LINE_END.sub("\n", from_spreadsheet(row.get(f) or "")) for f in fields}
+        values = {f: LINE_END.sub("\n", from_spreadsheet(row.get(f) or "")) for f in fields}
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
         clean = normalise(schema, clean)
         current = shown[cid]
@@ -323,8 +219,10 @@ def import_labels(
         if view and clean.get("transcript") == "" and current["transcript_is_draft"]:
             del clean["transcript"]  # the view holds typed words only: a caption draft is not in it
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
-        problems += [f"row {number}: {p}" for p in _misread_cells(values, changed)]
-        lost = _unsaved_letters(current, changed, kept, number)  # a sheet in ASCII may have them too
+        problems += [f"row {number}: {p}" for p in misread_cells(values, changed)]
+        if unescaped:  # a view's cells are as the labels are: a spreadsheet may have changed them
+            problems += [f"row {number}: {p}" for p in read_as_values(current, changed)]
+        lost = unsaved_letters(current, changed, kept, number)  # a sheet in ASCII may have them too
         if sheet.encoding == "cp1252":
             problems += [f"row {number}: {p}" for p in lost]
         # a cell left as it is passes: a transcript from before the limit, an accent since
@@ -341,9 +239,9 @@ def import_labels(
     problems += _merge_stale(workspace, edits, stale, shown)
     if unknown:
         _name_replaced(workspace, problems, unknown)
-    if retimed and warn:
+    if typed_over and warn:
         warn(
-            f"{path}: {', '.join(retimed[:5])}{' ...' if len(retimed) > 5 else ''}: not imported, a clip's "
+            f"{path}: {', '.join(typed_over[:5])}{' ...' if len(typed_over) > 5 else ''}: not imported, a clip's "
             "times are its audio's: `accentds clip bounds CLIP_ID --start S --end E` re-cuts a clip"
         )
     if kept and warn:

@@ -296,3 +296,35 @@ def test_a_workbook_given_to_import_is_named_as_one(sample_ws: Workspace, tmp_pa
         f'Error: {workbook} is a spreadsheet workbook, not CSV: save it from the spreadsheet as "CSV UTF-8" '
         "and import that file\n"
     )
+
+
+def test_an_edited_view_does_not_import_what_a_spreadsheet_made_of_numbers_and_dates(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    """labels.csv, opened and saved in Excel: "007" came back as "7", a phone number in
+    scientific notation, and import took them as edits."""
+    ids = [c.clip_id for c in sample_ws.read_clips()]
+    set_labels(sample_ws, [ids[0]], {"speaker": "007", "transcript": "+44 141 496 0000"}, reviewer="ann")
+    set_labels(sample_ws, [ids[1]], {"note": "1/2", "transcript": "och"}, reviewer="ann")
+    labels = sample_ws.read_labels()
+    assert run_cli("status", cwd=sample_ws.root).returncode == 0  # the view written
+    view = sample_ws.labels_csv
+    with open(view, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    by_id = {row["clip_id"]: row for row in rows}
+    by_id[ids[0]].update(speaker="7", transcript="4.41415E+11")  # as Excel saves them
+    by_id[ids[1]].update(note="02/01/2026", transcript="och aye")
+    with open(view, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    done = run_cli("labels", "import", str(view), cwd=sample_ws.root)
+    assert done.returncode == 1 and "nothing imported, 3 problem(s)" in done.stderr
+    row = {cid: n for n, cid in enumerate((r["clip_id"] for r in rows), start=2)}
+    assert (
+        f"row {row[ids[0]]}: transcript '4.41415E+11' for '+44 141 496 0000', which a spreadsheet"
+        in done.stderr
+    )
+    assert f"row {row[ids[0]]}: speaker '7' for '007'" in done.stderr
+    assert f"row {row[ids[1]]}: note '02/01/2026' for '1/2'" in done.stderr
+    assert "`accentds labels export`" in done.stderr and sample_ws.read_labels() == labels
