@@ -102,7 +102,8 @@ def read_sheet(path: Path) -> Sheet:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows, numbers, read = [], [], 0
     try:
-        columns = [c.strip() for c in next(reader, [])]
+        # a byte order mark opened as Windows-1252 ("ï»¿") or read twice is not in the header
+        columns = [c.strip().lstrip("\ufeff").removeprefix("ï»¿") for c in next(reader, [])]
         read = reader.line_num
         # a spreadsheet's row is a record (a cell may hold line breaks); blank rows are skipped
         for number, cells in enumerate(reader, start=2):

@@ -328,3 +328,22 @@ def test_an_edited_view_does_not_import_what_a_spreadsheet_made_of_numbers_and_d
     assert f"row {row[ids[0]]}: speaker '7' for '007'" in done.stderr
     assert f"row {row[ids[1]]}: note '02/01/2026' for '1/2'" in done.stderr
     assert "`accentds labels export`" in done.stderr and sample_ws.read_labels() == labels
+
+
+def test_a_byte_order_mark_opened_as_windows_1252_is_not_read_into_the_header(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    """An export opened as Windows-1252 and saved back has "ï»¿clip_id" for its first header:
+    import said the sheet had no clip_id column instead of naming the cells it garbled."""
+    ids = [c.clip_id for c in sample_ws.read_clips()]
+    set_labels(sample_ws, [ids[0]], {"speaker": "Màiri"}, reviewer="ann")
+    sheet = tmp_path / "sheet.csv"
+    assert run_cli("labels", "export", "-o", str(sheet), cwd=sample_ws.root).returncode == 0
+    exported = sheet.read_bytes().removeprefix(codecs.BOM_UTF8)
+    opened = (codecs.BOM_UTF8 + exported).decode("cp1252")  # the mark too, as LibreOffice shows it
+    assert opened.startswith("ï»¿clip_id,")
+    sheet.write_text(opened.replace("MÃ\xa0iri", "Màiri"), encoding="utf-8")
+    assert import_labels(sample_ws, sheet) == []
+    sheet.write_text(opened, encoding="utf-8")
+    done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
+    assert done.returncode == 1 and "row 2: speaker 'MÃ iri' is 'Màiri' opened as Windows-1252" in done.stderr
