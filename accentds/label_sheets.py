@@ -175,10 +175,16 @@ def import_labels(
         if warn:
             warn(message)
     if "clip_id" not in columns:
-        raise AccentdsError(f"{path} has no clip_id column (columns: {', '.join(columns) or 'none'})")
+        raise AccentdsError(
+            f"{path} has no clip_id column (columns: {', '.join(columns) or 'none'}): the column that "
+            "says which clip a row labels; put it back, or export the labels again (accentds labels export)"
+        )
     fields = [c for c in columns if c in EDITABLE_FIELDS]
     if not fields:
-        raise AccentdsError(f"{path} has none of the label columns: {', '.join(EDITABLE_FIELDS)}")
+        raise AccentdsError(
+            f"{path} has none of the label columns ({', '.join(EDITABLE_FIELDS)}; its columns: "
+            f"{', '.join(columns)}): name the header of the column to import as one of them"
+        )
     manifest = build_manifest(workspace)
     shown = {row["clip_id"]: row for row in manifest.to_pylist()}
     warn_unread(path, columns, rows, {*manifest.column_names, *EXPORT_COLUMNS, *LABEL_FIELDS}, warn)

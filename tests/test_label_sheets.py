@@ -347,3 +347,28 @@ def test_a_byte_order_mark_opened_as_windows_1252_is_not_read_into_the_header(
     sheet.write_text(opened, encoding="utf-8")
     done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
     assert done.returncode == 1 and "row 2: speaker 'MÃ iri' is 'Màiri' opened as Windows-1252" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("header", "told"),
+    [
+        (
+            "transcript,note",
+            "has no clip_id column (columns: transcript, note): the column that says which clip",
+        ),
+        (
+            "clip_id,Notes",
+            "has none of the label columns (transcript, speaker, accent, accent_evidence, status, note;",
+        ),
+    ],
+)
+def test_a_sheet_missing_its_key_columns_says_what_to_do(
+    sample_ws: Workspace, tmp_path: Path, header: str, told: str
+) -> None:
+    """A sheet whose clip_id column was deleted, or whose one label header was retyped, was refused
+    without a word of what to do."""
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"{header}\nfile-x,och\n", encoding="utf-8")
+    done = run_cli("labels", "import", str(sheet), cwd=sample_ws.root)
+    assert done.returncode == 1 and done.stderr.startswith(f"Error: {sheet} {told}")
+    assert done.stderr.count("\n") == 1 and ("put it back" in done.stderr or "name the header" in done.stderr)
