@@ -70,19 +70,20 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write text to `path` atomically."""
+def write_text_atomic(path: Path, text: str, bom: bool = False) -> None:
+    """Write text to `path` atomically (as UTF-8, after a byte order mark with `bom`)."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8-sig" if bom else "utf-8")
 
 
-def write_csv_atomic(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    """Write rows as CSV (UTF-8, header first) atomically."""
+def write_csv_atomic(path: Path, columns: list[str], rows: list[dict[str, Any]], bom: bool = False) -> None:
+    """Write rows as CSV (UTF-8, header first) atomically; with `bom`, after a byte order
+    mark, so Excel reads the file as UTF-8 (without one it reads Windows-1252)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_text_atomic(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue(), bom)
 
 
 def damaged(path: Path, why: object, line: int | None = None) -> AccentdsError:
@@ -127,11 +128,12 @@ def merge_conflict(path: Path, line: int) -> AccentdsError:
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     """Rows of a CSV file as dicts; a missing file has no rows. One holding a git merge
-    conflict is refused, its line named (its rows would be read as some of each side)."""
+    conflict is refused, its line named (its rows would be read as some of each side). A
+    byte order mark (a spreadsheet's "CSV UTF-8", a labels export) is not read as text."""
     allow_long_fields()
     reader = None
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle, strict=True)  # a stray quote would swallow later rows
             rows = list(reader)
             first = reader.fieldnames[0] if reader.fieldnames else None

@@ -6,7 +6,6 @@ what changed since."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,49 +15,28 @@ from .files import write_csv_atomic
 from .label_undo import replaced
 from .labels import Change, apply_edits, check_values, default_reviewer, normalise, read_source_defaults
 from .manifest import check_target
+from .sheet_cells import (
+    LINE_END,
+    from_spreadsheet,
+    misread_cells,
+    read_as_values,
+    retimed,
+    spreadsheet_text,
+    unsaved_letters,
+    warn_unread,
+)
 from .sheets import Sheet, read_sheet
 from .views import build_manifest, write_manifest
-from .workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, Workspace
+from .workspace import DRAFT_DISMISSED, EDITABLE_FIELDS, LABEL_FIELDS, Workspace
 
 EXPORT_COLUMNS = [
     "clip_id", "source_id", "start", "end", "duration", *EDITABLE_FIELDS, "transcript_is_draft", "version",
 ]  # fmt: skip
-_FORMULA = re.compile(r"[=+\-@\t\r]")  # what a spreadsheet runs as a formula
-_MONTH = (
-    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?"
-    r"|nov(ember)?|dec(ember)?"
-)
-# what a number, date or time may hold next to its digits: a month, am/pm, an exponent (1e3),
-# the T of 2026-01-02T10:00, a currency sign
-_VALUE_WORDS = re.compile(rf"\b({_MONTH})\b|(?<=\d)\s*[ap]\.?m?\.?(?!\w)|(?<=\d)[et](?=[+-]?\d)|[$€£¥]", re.I)
-_VALUE = re.compile(r"[\s.,:/%()+-]*\d[\d\s.,:/%()+-]*")  # digits, and signs put between them
-
-
-def _read_as_value(value: str) -> bool:
-    """Whether a spreadsheet opening the CSV reads `value` as a formula, or as a number,
-    date, time, boolean or percentage it writes back in its own format ("007" as 7)."""
-    return (
-        bool(_FORMULA.match(value))
-        or value.strip().lower() in ("true", "false")
-        or bool(_VALUE.fullmatch(_VALUE_WORDS.sub(" ", value)))
-    )
-
-
-def spreadsheet_text(value: str) -> str:
-    """`value` as a spreadsheet cell that keeps it as text: one a spreadsheet would run as a
-    formula (starting with = + - @, a tab or a carriage return) or read as a number, date,
-    time, boolean or percentage, after any apostrophes, gets one more apostrophe in front.
-    `from_spreadsheet` undoes it."""
-    return "'" + value if _read_as_value(value.lstrip("'")) else value
-
-
-def from_spreadsheet(value: str) -> str:
-    """The value of a cell `spreadsheet_text` wrote (a cell without its apostrophe: as is)."""
-    return value[1:] if value.startswith("'") and _read_as_value(value.lstrip("'")) else value
 
 
 def export_labels(workspace: Workspace, path: Path) -> int:
-    """Write every clip's effective labels as CSV for a spreadsheet, text that a spreadsheet
+    """Write every clip's effective labels as CSV for a spreadsheet (UTF-8 after a byte order
+    mark, which Excel needs to read it as UTF-8), text that a spreadsheet
     would run as a formula or read as a number, date, ... escaped (`spreadsheet_text`);
     returns the row count."""
     check_target(workspace, path)
@@ -68,7 +46,7 @@ def export_labels(workspace: Workspace, path: Path) -> int:
         for name, value in row.items():
             if isinstance(value, str):
                 row[name] = spreadsheet_text(value)
-    write_csv_atomic(path, EXPORT_COLUMNS, rows)
+    write_csv_atomic(path, EXPORT_COLUMNS, rows, bom=True)  # as Excel's "CSV UTF-8"
     return len(rows)
 
 
@@ -197,20 +175,34 @@ def import_labels(
         if warn:
             warn(message)
     if "clip_id" not in columns:
-        raise AccentdsError(f"{path} has no clip_id column (columns: {', '.join(columns) or 'none'})")
+        raise AccentdsError(
+            f"{path} has no clip_id column (columns: {', '.join(columns) or 'none'}): the column that "
+            "says which clip a row labels; put it back, or export the labels again (accentds labels export)"
+        )
     fields = [c for c in columns if c in EDITABLE_FIELDS]
     if not fields:
-        raise AccentdsError(f"{path} has none of the label columns: {', '.join(EDITABLE_FIELDS)}")
-    shown = {row["clip_id"]: row for row in build_manifest(workspace).to_pylist()}
+        raise AccentdsError(
+            f"{path} has none of the label columns ({', '.join(EDITABLE_FIELDS)}; its columns: "
+            f"{', '.join(columns)}): name the header of the column to import as one of them"
+        )
+    manifest = build_manifest(workspace)
+    shown = {row["clip_id"]: row for row in manifest.to_pylist()}
+    warn_unread(path, columns, rows, {*manifest.column_names, *EXPORT_COLUMNS, *LABEL_FIELDS}, warn)
     view = path.resolve() == workspace.labels_csv.resolve()
+    unescaped = path.resolve() in (workspace.labels_csv.resolve(), workspace.manifest_csv.resolve())
     schema = workspace.config.labels
     problems: list[str] = []
     edits: dict[str, dict[str, str]] = {}
     stale: dict[str, tuple[int, int]] = {}  # clip -> (row, version) of rows older than the clip
     seen: dict[str, int] = {}
     unknown: dict[int, str] = {}  # problems' index -> a clip id no clip has
+    kept: list[str] = []  # cells where Windows-1252 put "?" for letters it lacks
+    typed_over: list[str] = []  # start, end or duration cells typed over
     for number, row in zip(sheet.numbers, rows, strict=True):
         cid = (row.get("clip_id") or "").strip()
+        if not cid:  # a row a person added, or a clip id cleared
+            problems.append(f"row {number} has no clip_id: put the clip's id in it, or delete the row")
+            continue
         if cid not in shown:
             problems.append(f"row {number}: unknown clip id {cid!r}")
             unknown[len(problems) - 1] = cid
@@ -219,7 +211,12 @@ def import_labels(
             problems.append(f"row {number}: clip {cid} already on row {seen[cid]}")
             continue
         seen[cid] = number
-        values = {f: from_spreadsheet(row.get(f) or "") for f in fields}
+        typed_over += [
+            f"row {number} {c} ({row[c].strip()}, the clip's {shown[cid][c]})"
+            for c in retimed(row, shown[cid])
+        ]
+        # a line break in a cell as the file's own (CRLF, or a Mac's CR) is a line break
+        values = {f: LINE_END.sub("\n", from_spreadsheet(row.get(f) or "")) for f in fields}
         clean = {k: " ".join(v.split()) if k != "note" else v.strip() for k, v in values.items()}
         clean = normalise(schema, clean)
         current = shown[cid]
@@ -228,6 +225,12 @@ def import_labels(
         if view and clean.get("transcript") == "" and current["transcript_is_draft"]:
             del clean["transcript"]  # the view holds typed words only: a caption draft is not in it
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
+        problems += [f"row {number}: {p}" for p in misread_cells(values, changed)]
+        if unescaped:  # a view's cells are as the labels are: a spreadsheet may have changed them
+            problems += [f"row {number}: {p}" for p in read_as_values(current, changed)]
+        lost = unsaved_letters(current, changed, kept, number)  # a sheet in ASCII may have them too
+        if sheet.encoding == "cp1252":
+            problems += [f"row {number}: {p}" for p in lost]
         # a cell left as it is passes: a transcript from before the limit, an accent since
         # taken out of [labels] accents
         for problem in check_values(schema, changed):
@@ -242,6 +245,16 @@ def import_labels(
     problems += _merge_stale(workspace, edits, stale, shown)
     if unknown:
         _name_replaced(workspace, problems, unknown)
+    if typed_over and warn:
+        warn(
+            f"{path}: {', '.join(typed_over[:5])}{' ...' if len(typed_over) > 5 else ''}: not imported, a clip's "
+            "times are its audio's: `accentds clip bounds CLIP_ID --start S --end E` re-cuts a clip"
+        )
+    if kept and warn:
+        warn(
+            f"{path}: {', '.join(kept[:5])}{' ...' if len(kept) > 5 else ''}: '?' where Windows-1252 has no "
+            "such letter: kept as the clips have it"
+        )
     if edits and "version" not in columns and not view and warn:
         warn(
             f"{path} has no version column: its cells replace the clips' labels, also those changed "

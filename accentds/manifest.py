@@ -11,6 +11,7 @@ from .views import build_manifest, write_csv_table
 from .workspace import Workspace
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
+WORKBOOKS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers")  # files a spreadsheet saves as its own
 KEPT = ("manifests", "clips", "raw", "releases")  # folders whose files accentds writes itself
 
 
@@ -27,9 +28,16 @@ def export_format(fmt: str | None, output: Path | None) -> str:
 
 def check_target(workspace: Workspace, output: Path) -> None:
     """Refuse to write an export over a folder or the workspace's own files (accentds.toml,
-    manifests/, clips/, raw/, releases/): it would replace the labels or clips with it."""
+    manifests/, clips/, raw/, releases/): it would replace the labels or clips with it. A
+    name a spreadsheet's workbook has (.xlsx, .ods, ...) is refused too: a spreadsheet
+    refuses to open the text under it."""
     if output.resolve().is_dir():
         raise AccentdsError(f"{output} is a folder: give the name of a file to write")
+    if output.suffix.lower() in WORKBOOKS:
+        raise AccentdsError(
+            f"{output} is named as a spreadsheet workbook, which the export is not (a spreadsheet "
+            f"would refuse to open it): write it to {output.with_suffix('.csv').name}, which it opens"
+        )
     refuse_kept(workspace, output, "the export")
 
 

@@ -236,7 +236,7 @@ def test_export_escapes_formulas_for_spreadsheets_and_imports_back(cut_ws: Works
     sheet = tmp_path / "labels.csv"
     done = run_cli("labels", "export", str(sheet), cwd=cut_ws.root)
     assert done.returncode == 0, done.stderr
-    with open(sheet, newline="", encoding="utf-8") as handle:
+    with open(sheet, newline="", encoding="utf-8-sig") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     risky = [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert risky == []  # nothing a spreadsheet would run as a formula

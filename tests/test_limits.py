@@ -54,7 +54,7 @@ def test_label_and_import_refuse_an_over_long_transcript(cut_ws: Workspace, tmp_
     assert line.startswith("Error: transcript is 2,001 characters long; the limit is 2,000")
     sheet = tmp_path / "labels.csv"
     assert run_cli("labels", "export", str(sheet), cwd=cut_ws.root).returncode == 0
-    with open(sheet, newline="", encoding="utf-8") as handle:
+    with open(sheet, newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     rows[3]["transcript"] = "c" * 5000
     with open(sheet, "w", newline="", encoding="utf-8") as handle:
