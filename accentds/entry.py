@@ -77,4 +77,15 @@ def main() -> None:
         raise
     if _signalled:  # an import caught the KeyboardInterrupt and went on
         interrupted()
-    run()
+    try:
+        run()
+    finally:
+        _done()
+
+
+def _done() -> None:
+    """The command has said its last: a Ctrl-C or SIGTERM from now on is ignored. Python's
+    teardown (~0.3 s) puts its default handler back, and a signal then killed the finished
+    command without a word and with a code that said it was cut short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -245,3 +245,26 @@ def test_a_full_disk_is_one_error_line(tmp_path: Path) -> None:
     assert shown.returncode == 1
     assert "Traceback (most recent call last)" in shown.stderr
     assert shown.stderr.rstrip().endswith("OSError: [Errno 28] No space left on device")
+
+
+TEARDOWN_CTRL_C = """
+import atexit, os, signal, sys, time
+atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.1)))
+sys.argv = ["accentds", "labels", "list"]
+from accentds.entry import main
+main()
+"""
+
+
+def test_a_ctrl_c_once_the_command_is_done_leaves_its_exit_code(sample_ws: Workspace) -> None:
+    """A Ctrl-C while Python tears down a finished command (~0.3 s after its last line) killed
+    it silently with SIGINT's code, as if cut short: the command stands as done."""
+    done = subprocess.run(
+        [sys.executable, "-c", TEARDOWN_CTRL_C],
+        cwd=sample_ws.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines()[-1] == "8 clips, 0.5 min"
