@@ -37,6 +37,12 @@ def handle_signals() -> None:
         _exit_handler.append(True)
 
 
+def signalled() -> bool:
+    """Whether a Ctrl-C or SIGTERM came during the run (an error raised since may be how an
+    import of a compiled module, onnxruntime or numpy, took the interrupt)."""
+    return _signalled
+
+
 def interrupted(message: str = "Interrupted.") -> NoReturn:
     """Print `message` and exit with 130; a further signal cannot interrupt the exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
