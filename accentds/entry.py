@@ -37,6 +37,12 @@ def handle_signals() -> None:
         _exit_handler.append(True)
 
 
+def signalled() -> bool:
+    """Whether a Ctrl-C or SIGTERM came during the run (an error raised since may be how an
+    import of a compiled module, onnxruntime or numpy, took the interrupt)."""
+    return _signalled
+
+
 def interrupted(message: str = "Interrupted.") -> NoReturn:
     """Print `message` and exit with 130; a further signal cannot interrupt the exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -77,4 +83,15 @@ def main() -> None:
         raise
     if _signalled:  # an import caught the KeyboardInterrupt and went on
         interrupted()
-    run()
+    try:
+        run()
+    finally:
+        _done()
+
+
+def _done() -> None:
+    """The command has said its last: a Ctrl-C or SIGTERM from now on is ignored. Python's
+    teardown (~0.3 s) puts its default handler back, and a signal then killed the finished
+    command without a word and with a code that said it was cut short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -144,12 +144,26 @@ def _name_replaced(workspace: Workspace, problems: list[str], unknown: dict[int,
     """Say, for each unknown clip id a boundary edit, split or re-cut replaced since the sheet
     was written, what became of it (in place of `problems[index]`)."""
     found = replaced(workspace, unknown.values())
+    sources = {s.source_id for s in workspace.read_sources()}
     for index, cid in unknown.items():
+        row = problems[index].split(": ", 1)[0]
         if cid in found:
             what, to = found[cid]
             then = f"its labels are on {' and '.join(to)}: put the new id in the row, or " if to else ""
-            row = problems[index].split(": ", 1)[0]
             problems[index] = f"{row}: clip {cid} no longer exists ({what}): {then}export the labels again"
+        elif _source_of(cid) in sources:  # a clip without labels: no move recorded it
+            problems[index] = (
+                f"{row}: clip {cid} no longer exists (its source {_source_of(cid)} was cut again): "
+                "export the labels again"
+            )
+
+
+def _source_of(clip_id: str) -> str:
+    """The source a clip id names (`<source_id>-<start_ms:08d>-<end_ms:08d>`), or ""."""
+    parts = clip_id.rsplit("-", 2)
+    if len(parts) == 3 and all(len(p) == 8 and p.isdigit() for p in parts[1:]):
+        return parts[0]
+    return ""
 
 
 def import_labels(

@@ -198,13 +198,27 @@ def edited_views(workspace: Workspace) -> list[Path]:
     """Generated CSV views changed since accentds wrote them (by a spreadsheet, say)."""
     digests = _digests(workspace)
     stamps = digests.get("stamps", {})
+    before = digests.get("before", {})
     edited = []
     for path in (workspace.labels_csv, workspace.manifest_csv):
         if path.name not in digests or not path.exists():
             continue
-        if stamps.get(path.name) != _stamp(path) and sha256_file(path) != digests[path.name]:
+        # the view before the last write is no edit either: a run killed (or a disk full)
+        # between the record and the rename left it in place
+        written = (digests[path.name], before.get(path.name))
+        if stamps.get(path.name) != _stamp(path) and sha256_file(path) not in written:
             edited.append(path)
     return edited
+
+
+def _digest_now(digests: dict[str, Any], path: Path) -> str | None:
+    """The digest of the view at `path`, one accentds wrote (not edited): the one recorded when
+    its stamp is, else (a run killed before its rename left the one before) its own."""
+    if not path.exists():
+        return None
+    if digests.get("stamps", {}).get(path.name) == _stamp(path):
+        return digests.get(path.name)
+    return sha256_file(path)
 
 
 def edited_view_notice(path: Path) -> str:
@@ -230,6 +244,7 @@ def write_manifest(workspace: Workspace) -> pa.Table:
             if notice not in workspace.notices:
                 workspace.notices.append(notice)
             continue
+        digests.setdefault("before", {})[path.name] = _digest_now(digests, path)
         with atomic_path(path) as tmp:
             if path == workspace.manifest_csv:
                 write_csv_table(table, tmp)
@@ -309,8 +324,8 @@ def refresh_manifest(workspace: Workspace) -> bool:
                 workspace.source_labels_csv, workspace.drafts_csv, workspace.duplicates_csv,
                 workspace.root / CONFIG_NAME,
             )  # fmt: skip
-            built = min(mtime(workspace.manifest_parquet), mtime(workspace.manifest_csv))
-            if rebuilt or built < max(mtime(p) for p in inputs) or not workspace.labels_csv.exists():
+            views = (workspace.manifest_parquet, workspace.manifest_csv, workspace.labels_csv)
+            if rebuilt or min(mtime(p) for p in views) < max(mtime(p) for p in inputs):
                 write_manifest(workspace)
                 rebuilt = True
         except OSError as exc:

@@ -245,3 +245,82 @@ def test_a_full_disk_is_one_error_line(tmp_path: Path) -> None:
     assert shown.returncode == 1
     assert "Traceback (most recent call last)" in shown.stderr
     assert shown.stderr.rstrip().endswith("OSError: [Errno 28] No space left on device")
+
+
+TEARDOWN_CTRL_C = """
+import atexit, os, signal, sys, time
+atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.1)))
+sys.argv = ["accentds", "labels", "list"]
+from accentds.entry import main
+main()
+"""
+
+
+def test_a_ctrl_c_once_the_command_is_done_leaves_its_exit_code(sample_ws: Workspace) -> None:
+    """A Ctrl-C while Python tears down a finished command (~0.3 s after its last line) killed
+    it silently with SIGINT's code, as if cut short: the command stands as done."""
+    done = subprocess.run(
+        [sys.executable, "-c", TEARDOWN_CTRL_C],
+        cwd=sample_ws.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines()[-1] == "8 clips, 0.5 min"
+
+
+SWALLOWED_CTRL_C = """
+import importlib.abc, os, signal, sys
+
+
+class Compiled(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    # onnxruntime's import, as a compiled module takes a Ctrl-C arriving while it loads: the
+    # KeyboardInterrupt is caught in C and an ImportError raised in its place
+    def find_spec(self, name, path, target=None):
+        if name == "onnxruntime":
+            return importlib.machinery.ModuleSpec(name, self)
+
+    def create_module(self, spec):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10**7):
+                pass
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None
+
+    def exec_module(self, module):
+        pass
+
+
+sys.meta_path.insert(0, Compiled())
+sys.argv = ["accentds", *sys.argv[1:]]
+from accentds.entry import main
+main()
+"""
+
+
+def test_a_ctrl_c_that_an_import_turns_into_an_error_is_told_as_an_interrupt(sample_ws: Workspace) -> None:
+    """A Ctrl-C during `clip bounds` while onnxruntime loaded said `Error: onnxruntime cannot be
+    imported (initialization failed): reinstall accentds` with exit code 1."""
+    clip = sample_ws.read_clips()[0]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SWALLOWED_CTRL_C,
+            "clip",
+            "bounds",
+            clip.clip_id,
+            "--start",
+            f"{clip.start + 0.1:.3f}",
+            "--end",
+            f"{clip.end:.3f}",
+        ],
+        cwd=sample_ws.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (130, "Interrupted.\n")
+    assert clip.clip_id in {c.clip_id for c in sample_ws.read_clips()}

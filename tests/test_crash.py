@@ -3,6 +3,7 @@ interrupted pull finished by the next one."""
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -241,3 +242,48 @@ def test_the_next_command_removes_temp_files_of_killed_ones(cut_ws: Workspace) -
     alive.write_bytes(b"source_id")
     assert run_cli("status", cwd=cut_ws.root).returncode == 0
     assert not leftover.exists() and alive.exists()
+
+
+# runs the CLI and SIGKILLs it as it makes sure of the file named by KILL_ON (before its rename)
+KILL_ON = """
+import os, signal, sys
+real = os.fsync
+def fsync(fd):
+    if os.environ["KILL_ON"] in os.readlink(f"/proc/self/fd/{fd}"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(fd)
+os.fsync = fsync
+sys.argv = ["accentds", *sys.argv[1:]]
+from accentds.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("view", ["manifest.csv", "labels.csv"])
+def test_a_run_killed_before_a_view_is_renamed_leaves_it_taken_for_no_edit(
+    sample_ws: Workspace, view: str
+) -> None:
+    """A view's record is written before the view: killed between the two, the view left in
+    place no longer matched the record, and every later command said it was `changed by hand`,
+    to import or delete, and never rewrote it."""
+    from accentds.views import edited_views, refresh_manifest
+
+    clip = sample_ws.read_clips()[0].clip_id
+    env = {**os.environ, "KILL_ON": f"/.{view}.tmp"}
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_ON, "label", clip, "--note", "checked"],
+        cwd=sample_ws.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr
+    ws = Workspace(sample_ws.root)
+    assert edited_views(ws) == []
+    refresh_manifest(ws)
+    assert not ws.notices
+    rows = pq.read_table(ws.manifest_parquet).to_pylist()
+    assert [r["note"] for r in rows if r["clip_id"] == clip] == ["checked"]
+    with open(ws.manifests / view, encoding="utf-8") as handle:
+        assert [r["note"] for r in csv.DictReader(handle) if r["clip_id"] == clip] == ["checked"]

@@ -566,6 +566,32 @@ def test_a_sheet_naming_a_clip_split_since_says_where_its_labels_are(
     )
 
 
+def test_a_sheet_naming_unlabelled_clips_cut_again_since_says_so(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    """A re-cut records no move for a clip without labels: its row in a sheet exported before
+    read `unknown clip id`, as if the sheet were garbled, beside rows of labelled clips that
+    said `no longer exists (re-cut)`."""
+    from dataclasses import replace
+
+    from accentds.cut import cut
+
+    sheet = tmp_path / "labels.csv"
+    export_labels(sample_ws, sheet)
+    gone = read_csv(sheet)[0]["clip_id"]
+    cut(sample_ws, vad=replace(sample_ws.config.vad, padding_ms=300), workers=1)
+    rows = read_csv(sheet)
+    rows[0]["note"] = "checked"
+    write_csv_atomic(sheet, list(rows[0]), rows)
+    with pytest.raises(AccentdsError) as caught:
+        import_labels(sample_ws, sheet, "ann")
+    source = gone.rsplit("-", 2)[0]
+    assert (
+        f"row 2: clip {gone} no longer exists (its source {source} was cut again): export the labels again"
+        in (str(caught.value))
+    )
+
+
 def test_undoing_an_import_or_a_typed_transcript_brings_the_caption_draft_back(
     cut_ws: Workspace, tmp_path: Path
 ) -> None:

@@ -84,7 +84,7 @@ def main() -> None:
     traceback instead."""
     import pyarrow
 
-    from ..entry import exit_code_stands, handle_signals, interrupted
+    from ..entry import exit_code_stands, handle_signals, interrupted, signalled
 
     try:
         handle_signals()
@@ -116,6 +116,8 @@ def main() -> None:
     except Exception as exc:
         if _debugging():
             raise
+        if signalled():  # a module imported from C turned the Ctrl-C into an ImportError of its own
+            interrupted()
         if isinstance(exc, OSError) and exc.errno == errno.EPIPE:  # `accentds ... | head`
             with suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
