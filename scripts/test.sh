@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up with the test extras (and Debian's Chromium for the review page tests), then lint
-# and run the whole test suite.
+# and run the whole test suite, one worker per core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
@@ -12,4 +12,4 @@ fi
 ACCENTDS_EXTRAS=test bash scripts/setup.sh
 .venv/bin/ruff check accentds tests bench scripts
 .venv/bin/ruff format --check accentds tests bench scripts
-.venv/bin/python -m pytest tests "$@"
+.venv/bin/python -m pytest tests -n logical --dist worksteal "$@"

@@ -101,8 +101,12 @@ def test_a_click_on_the_players_timeline_gives_the_keys_back_to_the_page(ws: Wor
     box = page.locator("#player").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
     page.wait_for_function("() => document.querySelector('#player').currentTime > 0.5")
+    # told by the play event: on a loaded machine the clip can play to its end between two polls
+    page.evaluate(
+        "document.querySelector('#player').addEventListener('play', () => { window.played = true })"
+    )
     page.keyboard.press(" ")
-    page.wait_for_function("() => !document.querySelector('#player').paused")
+    page.wait_for_function("() => window.played === true")
     page.keyboard.press("j")
     wait_shown(page, ids[1])
     page.keyboard.press("a")
