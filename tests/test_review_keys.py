@@ -237,3 +237,17 @@ def test_a_held_key_that_opens_a_field_does_not_type_into_it(
     assert page.input_value(field) == before
     page.keyboard.press("t")
     assert page.input_value(field) == before + "t"
+
+
+def test_a_reload_right_after_a_move_opens_the_clip_moved_to(ws: Workspace, page) -> None:
+    """J then a reload within 250 ms (before the address named the clip) opened the clip
+    before it: the reload takes the address as it was at the key, not as the page left it."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.keyboard.press("j")
+    wait_shown(page, ids[1])
+    page.reload()
+    page.wait_for_selector("#queue li", state="visible")
+    wait_shown(page, ids[1])
+    page.keyboard.press("j")  # and a link to another clip opened in the tab still wins
+    page.goto(page.url.split("#")[0] + f"#clip={ids[5]}")
+    wait_shown(page, ids[5])
