@@ -16,6 +16,7 @@ sync_api = require_browser()
 
 from test_review_flow import DOUBLE_PRESS, DRAFT, labels, recut, shown, wait_shown  # noqa: E402
 
+from accentds.labels import set_labels  # noqa: E402
 from accentds.workspace import Workspace  # noqa: E402
 
 
@@ -237,3 +238,34 @@ def test_a_held_key_that_opens_a_field_does_not_type_into_it(
     assert page.input_value(field) == before
     page.keyboard.press("t")
     assert page.input_value(field) == before + "t"
+
+
+def test_a_reload_right_after_a_move_opens_the_clip_moved_to(ws: Workspace, page) -> None:
+    """J then a reload within 250 ms (before the address named the clip) opened the clip
+    before it: the reload takes the address as it was at the key, not as the page left it."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    page.keyboard.press("j")
+    wait_shown(page, ids[1])
+    page.reload()
+    page.wait_for_selector("#queue li", state="visible")
+    wait_shown(page, ids[1])
+    page.keyboard.press("j")  # and a link to another clip opened in the tab still wins
+    page.goto(page.url.split("#")[0] + f"#clip={ids[5]}")
+    wait_shown(page, ids[5])
+
+
+def test_a_clip_accepted_elsewhere_while_typed_into_counts_as_reviewed(ws: Workspace, page) -> None:
+    """Another tab accepted the clip on screen while a transcript was typed into it: the
+    list and the progress still called it pending ("7 of 8 reviewed" with all 8 reviewed)."""
+    ids = [c.clip_id for c in ws.read_clips()]
+    set_labels(ws, ids[1:], {"status": "accepted"}, "other")
+    page.wait_for_function("() => document.querySelector('#progress').textContent.startsWith('7 of 8')")
+    page.keyboard.press("t")
+    page.keyboard.type(" mine")
+    set_labels(ws, [ids[0]], {"status": "accepted"}, "other")
+    page.wait_for_function("() => document.querySelector('#progress').textContent.startsWith('8 of 8')")
+    assert page.input_value("#f-transcript") == DRAFT + " mine"  # what was typed stays
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('Not saved')")
+    assert page.is_visible("#conflict") and labels(ws)[ids[0]]["transcript"] != DRAFT + " mine"

@@ -112,6 +112,10 @@ export function show(index) {
 export function refreshShown(row) {
   const clip = current();
   if (!clip || clip.clip_id !== row.clip_id || !state.base || row.version === state.base.version) return;
+  // the list and the progress show what is saved, also of a clip whose fields keep edits
+  // (one accepted elsewhere while typed into was still counted pending); the fields and
+  // the version a save is sent against stay, so that save meets the conflict panel
+  if (row.version > (state.all.get(row.clip_id)?.version ?? -1)) putRow(row);
   if (state.sending.has(row.clip_id) || state.conflicts.has(row.clip_id)) return;
   if (Object.keys(changes(state.prefill || state.base, formValues())).length) return;
   putRow(row);

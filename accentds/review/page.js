@@ -129,9 +129,17 @@ function onKey(event) {
 }
 
 // -- start -------------------------------------------------------------------------------
+// A reload reloads the address as it was at the key: the clip moved to in the last 250 ms
+// (before the address named it) was left for the one before, so the page notes the clip it
+// leaves, for the same address opened again in this tab
+const LEFT = "accentds.review.left";
 export function wanted() {
   const match = /^#clip=(.+)$/.exec(location.hash);
-  return match ? decodeURIComponent(match[1]) : null;
+  const named = match ? decodeURIComponent(match[1]) : null;
+  let left = null;
+  try { left = JSON.parse(sessionStorage.getItem(LEFT) || "null"); } catch { left = null; }
+  sessionStorage.removeItem(LEFT);
+  return left && left.hash === location.hash && left.clip ? left.clip : named;
 }
 
 document.addEventListener("keydown", onKey);
@@ -185,6 +193,9 @@ window.addEventListener("hashchange", () => {
   if (index >= 0) go(index);
 });
 window.addEventListener("beforeunload", (event) => {
+  const hash = location.hash;
+  const clip = current()?.clip_id;
+  if (clip) sessionStorage.setItem(LEFT, JSON.stringify({ hash, clip }));
   nameInAddress();
   stashEdits();
   if (state.stash.size) event.preventDefault();
