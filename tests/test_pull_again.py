@@ -7,6 +7,7 @@ from pathlib import Path
 
 from conftest import SAMPLE, run_cli
 
+from accentds.labels import read_source_defaults
 from accentds.workspace import Workspace
 
 
@@ -146,3 +147,29 @@ def test_two_copies_of_one_file_in_one_pull_are_named_as_such(workspace: Workspa
     same = f"have      {sid}  already pulled, the same file as another in this pull  "
     assert lines[:2] in ([pulled + str(SAMPLE), same + str(copy)], [same + str(SAMPLE), pulled + str(copy)])
     assert lines[2].startswith(f"cut       {sid}     8 clips")
+
+
+def test_a_speaker_given_when_pulling_again_fills_in_a_missing_one_and_keeps_one_set(
+    sample_ws: Workspace,
+) -> None:
+    """A list pulled again with the next evening's --speaker used to relabel every source of
+    earlier evenings on it, silently."""
+    [source] = sample_ws.read_sources()
+    sid = source.source_id
+    done = run_cli("pull", str(SAMPLE), "--speaker", "Morag", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        f"have      {sid}  already pulled  {SAMPLE}",
+        f"speaker   {sid}  Morag",
+    ]
+    assert read_source_defaults(sample_ws)[sid]["speaker"] == "Morag"
+
+    done = run_cli("pull", str(SAMPLE), "--speaker", "Iain Ross", "--accent", "fife", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    defaults = read_source_defaults(sample_ws)[sid]
+    assert (defaults["speaker"], defaults["accent"]) == ("Morag", "Fife")  # the accent it lacked
+    assert done.stderr == (
+        f"note      {sid} keeps its speaker 'Morag'; "
+        f'`accentds source set {sid} --speaker "Iain Ross"` changes it\n'
+    )
+    assert f"accent    {sid}  Fife" in done.stdout.splitlines()
