@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import SAMPLE, run_cli
 
+from accentds.cli.shared import _corpus_line
 from accentds.labels import read_source_defaults
+from accentds.status import Totals
 from accentds.workspace import Workspace
 
 
@@ -173,3 +176,20 @@ def test_a_speaker_given_when_pulling_again_fills_in_a_missing_one_and_keeps_one
         f'`accentds source set {sid} --speaker "Iain Ross"` changes it\n'
     )
     assert f"accent    {sid}  Fife" in done.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("before_s", "after_s", "line"),
+    [
+        (83.0, 80.5, "corpus: 22 clips, 1.3 min (-0.1 min)"),  # 1.383 -> 1.342: read (-0.0 min)
+        (62.9, 65.5, "corpus: 22 clips, 1.1 min (+0.1 min)"),  # 1.048 -> 1.092: read (+0.0 min)
+        (60.0, 61.0, "corpus: 22 clips, 1.0 min (+0.0 min)"),
+        (0.0, 0.0, "corpus: 22 clips, 0.0 min (+0.0 min)"),
+    ],
+)
+def test_the_corpus_line_changes_by_the_minutes_it_shows(
+    before_s: float, after_s: float, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A re-cut that took the corpus from `1.4 min` to `1.3 min` said `(-0.0 min)`."""
+    _corpus_line(Totals(22, before_s), Totals(22, after_s))
+    assert capsys.readouterr().out == line + "\n"
