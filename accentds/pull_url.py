@@ -206,7 +206,7 @@ def _url_results(workspace: Workspace, url: str, ffmpeg: str, licence: str) -> I
         yield PullResult(url, "failed", reason="nothing to download at this address")
         return
     if info.get("_type") not in ("playlist", "multi_video"):
-        yield _pull_entry(workspace, url, url, url_source_id(url, info), info, ffmpeg, licence)
+        yield _pull_entry(workspace, url, url, url_source_id(url, info), _page_title(info), ffmpeg, licence)
         return
     entries = [e for e in info.get("entries") or [] if e]
     if not entries:
@@ -223,6 +223,15 @@ def _url_results(workspace: Workspace, url: str, ffmpeg: str, licence: str) -> I
             media = str(entry.get("url") or "") if entry_url.startswith(f"{url}#") else entry_url
             result = replace(result, reason=f"{media or entry_url}: {result.reason}")
         yield result
+
+
+def _page_title(info: dict[str, Any]) -> dict[str, Any]:
+    """yt-dlp titles the one <video> of a page `<page title> (1)`, numbered as if one of
+    several: its title (status, the release's credits) is the page's."""
+    title = str(info.get("title") or "")
+    if info.get("extractor_key") == "HTML5MediaEmbed" and str(info.get("id")).endswith("-1"):
+        return {**info, "title": title.removesuffix(" (1)")}
+    return info
 
 
 def _url_worker(out: Any, root: str, url: str, ffmpeg: str, licence: str, parent: int) -> None:

@@ -40,7 +40,9 @@ def test_a_pull_waiting_for_another_cut_counts_only_its_own_minutes(
     added_first = float(CORPUS.search(first_out)[3])
     added_second = float(CORPUS.search(second_out)[3])
     assert added_first == round(long_s / 60, 1), first_out
-    assert added_second == round(short_s / 60, 1), second_out
+    # the change of the minutes shown: from those the other cut left to those after this pull
+    shown = float(f"{(long_s + short_s) / 60:.1f}") - float(f"{long_s / 60:.1f}")
+    assert added_second == round(shown, 1), second_out
     assert float(CORPUS.search(second_out)[2]) == round((long_s + short_s) / 60, 1)
 
 

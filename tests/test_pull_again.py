@@ -5,8 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import SAMPLE, run_cli
 
+from accentds.cli.shared import _corpus_line
+from accentds.labels import read_source_defaults
+from accentds.status import Totals
 from accentds.workspace import Workspace
 
 
@@ -146,3 +150,46 @@ def test_two_copies_of_one_file_in_one_pull_are_named_as_such(workspace: Workspa
     same = f"have      {sid}  already pulled, the same file as another in this pull  "
     assert lines[:2] in ([pulled + str(SAMPLE), same + str(copy)], [same + str(SAMPLE), pulled + str(copy)])
     assert lines[2].startswith(f"cut       {sid}     8 clips")
+
+
+def test_a_speaker_given_when_pulling_again_fills_in_a_missing_one_and_keeps_one_set(
+    sample_ws: Workspace,
+) -> None:
+    """A list pulled again with the next evening's --speaker used to relabel every source of
+    earlier evenings on it, silently."""
+    [source] = sample_ws.read_sources()
+    sid = source.source_id
+    done = run_cli("pull", str(SAMPLE), "--speaker", "Morag", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        f"have      {sid}  already pulled  {SAMPLE}",
+        f"speaker   {sid}  Morag",
+    ]
+    assert read_source_defaults(sample_ws)[sid]["speaker"] == "Morag"
+
+    done = run_cli("pull", str(SAMPLE), "--speaker", "Iain Ross", "--accent", "fife", cwd=sample_ws.root)
+    assert done.returncode == 0, done.stderr
+    defaults = read_source_defaults(sample_ws)[sid]
+    assert (defaults["speaker"], defaults["accent"]) == ("Morag", "Fife")  # the accent it lacked
+    assert done.stderr == (
+        f"note      {sid} keeps its speaker 'Morag'; "
+        f'`accentds source set {sid} --speaker "Iain Ross"` changes it\n'
+    )
+    assert f"accent    {sid}  Fife" in done.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("before_s", "after_s", "line"),
+    [
+        (83.0, 80.5, "corpus: 22 clips, 1.3 min (-0.1 min)"),  # 1.383 -> 1.342: read (-0.0 min)
+        (62.9, 65.5, "corpus: 22 clips, 1.1 min (+0.1 min)"),  # 1.048 -> 1.092: read (+0.0 min)
+        (60.0, 61.0, "corpus: 22 clips, 1.0 min (+0.0 min)"),
+        (0.0, 0.0, "corpus: 22 clips, 0.0 min (+0.0 min)"),
+    ],
+)
+def test_the_corpus_line_changes_by_the_minutes_it_shows(
+    before_s: float, after_s: float, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A re-cut that took the corpus from `1.4 min` to `1.3 min` said `(-0.0 min)`."""
+    _corpus_line(Totals(22, before_s), Totals(22, after_s))
+    assert capsys.readouterr().out == line + "\n"

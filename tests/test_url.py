@@ -251,9 +251,9 @@ def test_pull_html_page_with_video_and_subtitles(
     assert [(r.status, r.reason) for r in results] == [("pulled", "")]
     source = only_source(workspace)
     check_url_source(workspace, source, url, talk, speech)
-    # yt-dlp's html5 embed extractor makes one entry per <video>; with a single entry the
-    # generic extractor returns it as a plain video titled "<page title> (1)"
-    assert source.title == "A talk (1)"
+    # yt-dlp's html5 embed extractor makes one entry per <video>, titled "<page title> (1)"
+    # and on; the one video of a page has the page's title (its credit in a release)
+    assert source.title == "A talk"
     assert source.subtitles == f"raw/{sid}/source.en.vtt"
     assert (workspace.raw / sid / "source.en.vtt").read_text(encoding="utf-8") == VTT
     assert sorted(p.name for p in (workspace.raw / sid).iterdir()) == [

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 from ..cut import SourceCut
 from ..cut_run import default_workers
 from ..errors import AccentdsError
-from ..labels import set_source_defaults, validate
+from ..labels import validate
 from ..pull import PullResult, expand_items, own_folders, pull
 from ..status import totals
-from ..views import write_manifest
 from ..words import counted
 from ..workspace import Workspace, init_workspace
 from .cutting import CutRun, _resume_line, _run_cut
+from .pull_again import defaults_of_pulled, licence_pulled_before
 from .shared import (
     FfmpegOpt,
     WorkersOpt,
@@ -163,16 +161,14 @@ def pull_cmd(
         with progress:
             results = pull(ws, items, None, licence, ffmpeg, workers or default_workers(), reported, timeout)
         if speaker is not None or accent is not None:
-            for result in results:
-                if result.source and result.status in ("pulled", "exists", "restored"):
-                    set_source_defaults(ws, result.source.source_id, speaker=speaker, accent=accent)
+            defaults_of_pulled(ws, results, known, speaker, accent)
         pulled_here = {r.source.source_id for r in results if r.source and r.status in ("exists", "restored")}
         if restored or _clip_files_missing(ws, pulled_here):
             # their clips' files (gone with the media in a clone, or left by an interrupted
             # restore) cut again as they were
             _remake_clips(ws)
         if licence:
-            _licence_pulled_before(ws, results, licence)
+            licence_pulled_before(ws, results, licence)
         cut_already = ws.read_cuts()  # an interrupted pull's sources are cut by the next one
         uncut = [r.source.source_id for r in results if r.source and r.source.source_id not in cut_already]
         uncut = list(dict.fromkeys(uncut))
@@ -219,28 +215,6 @@ def _remake_clips(ws: Workspace) -> None:
         out.print(
             f"remade    {counted(made, 'clip file')} from their sources' media (same start, end and labels)"
         )
-
-
-def _licence_pulled_before(ws: Workspace, results: list[PullResult], licence: str) -> None:
-    """--licence for sources pulled before: given to each that has none; one that has another
-    keeps it, and a note says how to change it."""
-    wanted = {r.source.source_id for r in results if r.status == "exists" and r.source is not None}
-    if not wanted:
-        return
-    with ws.lock():
-        sources = ws.read_sources()
-        empty = {s.source_id for s in sources if s.source_id in wanted and not s.licence}
-        if empty:
-            ws.write_sources([replace(s, licence=licence) if s.source_id in empty else s for s in sources])
-            write_manifest(ws)
-    for source in sources:
-        if source.source_id in empty:
-            out.print(f"licence   {source.source_id}  {escape(licence)}")
-        elif source.source_id in wanted and source.licence != licence:
-            err.print(
-                f"[yellow]note[/]      {source.source_id} keeps its licence {escape(repr(source.licence))}; "
-                f"`accentds source set {source.source_id} --licence {escape(licence)}` changes it"
-            )
 
 
 @app.command("cut")

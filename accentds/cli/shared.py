@@ -163,8 +163,11 @@ def _release_minutes(seconds: float) -> str:
 
 
 def _corpus_line(before: Totals, after: Totals) -> None:
-    delta = after.seconds - before.seconds
-    out.print(f"corpus: {counted(after.clips, 'clip')}, {_minutes(after.seconds)} ({delta / 60:+.1f} min)")
+    """`corpus: 22 clips, 1.3 min (-0.1 min)`: the change is that of the minutes as shown, so
+    the line before said 1.4 min (a change rounded on its own read `1.4 min` then `1.3 min
+    (-0.0 min)`)."""
+    delta = float(f"{after.seconds / 60:.1f}") - float(f"{before.seconds / 60:.1f}")
+    out.print(f"corpus: {counted(after.clips, 'clip')}, {_minutes(after.seconds)} ({delta:+.1f} min)")
 
 
 def _progress() -> Progress:
