@@ -512,6 +512,24 @@ def test_quality_and_duplicate_warnings_in_every_format(flagged: Workspace) -> N
         assert f"<li class='warn'>{message.replace(chr(39), '&#x27;')}</li>" in text
 
 
+def test_thin_region_warning_counts_only_publishable_minutes(ws: Workspace) -> None:
+    """A region whose accepted minutes are all of a denied speaker is as thin as one with none:
+    a release will hold none of them."""
+    assert not {w.key for w in report(ws, min_region_minutes=0.25).warnings} & {"Glasgow"}
+    deny(ws, "speaker", "Morag", "asked to be left out")  # all 18 s of Glasgow
+    write_manifest(ws)
+    rep = report(ws, min_region_minutes=0.25)
+    found = {(w.kind, w.key): w for w in rep.warnings}
+    assert found["region", "Glasgow"].seconds == 0.0
+    assert found["region", "Glasgow"].message == (
+        "accent region 'Glasgow' has no publishable minutes (0.30 accepted min cannot be published)"
+    )
+    assert "'Glasgow' has no publishable minutes" in to_markdown(rep)
+    # a stage no release holds as such keeps counting its own minutes
+    pending = {(w.kind, w.key): w.message for w in report(ws, "pending", min_region_minutes=0.25).warnings}
+    assert pending["region", "Glasgow"] == "accent region 'Glasgow' has only 0.02 min (fewer than 0.25)"
+
+
 def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
     """Minutes that can never be published (no licence, denied speaker or source, no
     transcript) are shown apart, with the reason, and are not progress."""
