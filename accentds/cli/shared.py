@@ -162,9 +162,22 @@ def _release_minutes(seconds: float) -> str:
     return f"{minutes(seconds)} min"
 
 
+def change_text(seconds: float) -> str:
+    """A change of the corpus's minutes as the corpus line gives it: `+2.1 min`; a change too
+    small for one decimal with two (`-0.04 min`), or `-<0.01 min`, never `-0.0 min`, which
+    would read as no change; `+0.0 min` only for none."""
+    change = seconds / 60
+    if abs(seconds) < 0.0005:  # clip times are kept to the millisecond
+        return "+0.0 min"
+    for digits in (1, 2):
+        if round(abs(change), digits):
+            return f"{change:+.{digits}f} min"
+    return f"{'+' if change > 0 else '-'}<0.01 min"
+
+
 def _corpus_line(before: Totals, after: Totals) -> None:
     delta = after.seconds - before.seconds
-    out.print(f"corpus: {counted(after.clips, 'clip')}, {_minutes(after.seconds)} ({delta / 60:+.1f} min)")
+    out.print(f"corpus: {counted(after.clips, 'clip')}, {_minutes(after.seconds)} ({change_text(delta)})")
 
 
 def _progress() -> Progress:
