@@ -153,6 +153,11 @@ def test_since_limits_clips_and_sources(ws: Workspace) -> None:
     assert stages["cut"] == (6, 26.078)
     assert stages["accepted"] == (4, 22.499) and stages["rejected"] == (0, 0.0)
     assert round(rep.progress, 9) == round(10.499 / 60, 9)  # src-b's 12 s have no licence
+    # what those clips add to the target, not told as where the corpus stands (0.30 of 1)
+    assert "Progress: 0.17 publishable minutes cut since 2024-02-01: 17.5% of the 1-minute target;" in (
+        to_markdown(rep)
+    )
+    assert " of 1 publishable minutes" not in to_markdown(rep)
     assert report(ws, since="2024-02-04").stage.clips == 0
     for bad in ("2024-2-1", "yesterday", "2024-02-30"):
         with pytest.raises(AccentdsError, match="YYYY-MM-DD"):
