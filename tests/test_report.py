@@ -569,7 +569,7 @@ def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
     assert (
         "set licences with `accentds source set src-a --licence ...`, or list theirs in allowed_licences "
         "of accentds.toml; add transcripts with `accentds review`   "
-        "(unlicensed source 0.3 min, empty transcript 0.0 min held back)"
+        "(unlicensed source 0.3 min, empty transcript 0.04 min held back)"  # 2.5 s: not 0.0
     ) in status(ws).next_steps
 
     deny(ws, "source", "src-a", "recorded without consent")  # its clips are held back for both reasons
