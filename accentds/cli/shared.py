@@ -20,7 +20,7 @@ from ..labels import orphans
 from ..markup import minutes
 from ..status import Totals
 from ..views import refresh_manifest
-from ..words import counted, plural, shown
+from ..words import counted, minutes_text, plural, shown
 from ..workspace import ENV_VAR, Workspace
 
 _UsageError = typer.BadParameter.__mro__[1]  # click's UsageError, as typer ships it
@@ -166,13 +166,9 @@ def change_text(seconds: float) -> str:
     """A change of the corpus's minutes as the corpus line gives it: `+2.1 min`; a change too
     small for one decimal with two (`-0.04 min`), or `-<0.01 min`, never `-0.0 min`, which
     would read as no change; `+0.0 min` only for none."""
-    change = seconds / 60
     if abs(seconds) < 0.0005:  # clip times are kept to the millisecond
         return "+0.0 min"
-    for digits in (1, 2):
-        if round(abs(change), digits):
-            return f"{change:+.{digits}f} min"
-    return f"{'+' if change > 0 else '-'}<0.01 min"
+    return ("+" if seconds > 0 else "-") + minutes_text(abs(seconds))
 
 
 def _corpus_line(before: Totals, after: Totals) -> None:
