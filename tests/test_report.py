@@ -13,7 +13,7 @@ import pytest
 from conftest import SAMPLE, clip_record, put_labels, run_cli
 
 from accentds.config import CONFIG_NAME, LabelSchema
-from accentds.corpus_history import append_history, growth_by_day, history, history_csv
+from accentds.corpus_history import append_history, growth_by_day, history, history_csv, render_days
 from accentds.cut import cut
 from accentds.errors import AccentdsError
 from accentds.files import write_csv_atomic
@@ -282,6 +282,21 @@ def test_history_lines_and_growth_by_day(ws: Workspace) -> None:
     assert days[0]["accepted_minutes"] == pytest.approx(33.579 / 60, abs=1e-6)
     assert days[0]["delta_accepted_minutes"] == pytest.approx(3.579 / 60, abs=1e-6)  # within the first day
     assert days[1]["delta_accepted_minutes"] == 0.0 and days[1]["pending_minutes"] == 0.0
+
+
+def test_a_day_that_lost_a_little_says_by_how_much(ws: Workspace) -> None:
+    """A day whose accepted minutes fell by 2.5 s: one decimal would show `(-0.0)`, no change."""
+    append_history(ws, "pull", at="2024-02-01T09:00:00Z")
+    small = next(c for c in ws.read_clips() if c.start == 80.0)  # 2.5 s accepted
+    put_labels(ws, [{"clip_id": small.clip_id, "status": "rejected"}])
+    write_manifest(ws)
+    append_history(ws, "label", at="2024-02-02T09:00:00Z")
+    days = growth_by_day(history(ws))
+    assert days[1]["delta_accepted_minutes"] == pytest.approx(-2.5 / 60, abs=1e-6)
+    table_line = render_days(days, "table").splitlines()[1]
+    assert "accepted 0.5 min (-0.04)  pending" in table_line, table_line
+    assert "| -0.04 |" in render_days(days, "markdown")
+    assert "(+0.0)" in render_days(days[:1], "table")  # the first day: no change within it
 
 
 def _png_size(path: Path) -> tuple[int, int]:

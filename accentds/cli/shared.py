@@ -20,7 +20,7 @@ from ..labels import orphans
 from ..markup import minutes
 from ..status import Totals
 from ..views import refresh_manifest
-from ..words import counted, minutes_text, plural, shown
+from ..words import change_text, counted, plural, shown
 from ..workspace import ENV_VAR, Workspace
 
 _UsageError = typer.BadParameter.__mro__[1]  # click's UsageError, as typer ships it
@@ -160,15 +160,6 @@ def _minutes(seconds: float) -> str:
 def _release_minutes(seconds: float) -> str:
     """A release's minutes as its card and release.json give them: `0.55 min`."""
     return f"{minutes(seconds)} min"
-
-
-def change_text(seconds: float) -> str:
-    """A change of the corpus's minutes as the corpus line gives it: `+2.1 min`; a change too
-    small for one decimal with two (`-0.04 min`), or `-<0.01 min`, never `-0.0 min`, which
-    would read as no change; `+0.0 min` only for none."""
-    if abs(seconds) < 0.0005:  # clip times are kept to the millisecond
-        return "+0.0 min"
-    return ("+" if seconds > 0 else "-") + minutes_text(abs(seconds))
 
 
 def _corpus_line(before: Totals, after: Totals) -> None:
