@@ -22,6 +22,7 @@ from .config import STATUSES
 from .files import now_iso, read_csv, write_csv_atomic
 from .markup import table
 from .report import _by_status, _read_manifest, _sum, _with_reasons
+from .words import change_text
 from .workspace import Workspace
 
 HISTORY_NAME = "history.csv"
@@ -153,6 +154,11 @@ DAY_COLUMNS = [
 ]
 
 
+def _change(minutes: float, digits: int) -> str:
+    """A day's growth as the table shows it: `+0.7`, `-0.04` (never `-0.0`)."""
+    return change_text(minutes * 60, digits).removesuffix(" min")
+
+
 def _figure(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -184,7 +190,7 @@ def render_days(days: list[dict[str, Any]], fmt: str) -> str:
             "publishable minutes",
         ]
         rows = [
-            [day["date"], f"{day['accepted_minutes']:.2f}", f"{day['delta_accepted_minutes']:+.2f}"]
+            [day["date"], f"{day['accepted_minutes']:.2f}", _change(day["delta_accepted_minutes"], 2)]
             + [f"{day[k]:.2f}" for k in ("pending_minutes", "rejected_minutes", "total_minutes")]
             + [_figure(day["publishable_minutes"], 2)]
             for day in days
@@ -192,7 +198,7 @@ def render_days(days: list[dict[str, Any]], fmt: str) -> str:
         return table(headers, rows) + "\n"
     return "".join(
         f"{day['date']}  accepted {day['accepted_minutes']:.1f} min "
-        f"({day['delta_accepted_minutes']:+.1f})  pending {day['pending_minutes']:.1f}  "
+        f"({_change(day['delta_accepted_minutes'], 1)})  pending {day['pending_minutes']:.1f}  "
         f"rejected {day['rejected_minutes']:.1f}  total {day['total_minutes']:.1f}  "
         f"publishable {_figure(day['publishable_minutes'], 1)}\n"
         for day in days

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from .licences import credits, normalise
 from .privacy import speaker_key
 from .selection import read_deny
+from .words import minutes_text
 from .workspace import Workspace
 
 DENIED_SOURCE = "denied source"
@@ -269,5 +270,6 @@ def _named(fix: str, ids: list[str]) -> str:
 
 
 def describe(held: tuple[HeldBack, ...], digits: int = 2) -> str:
-    """`unlicensed source 0.20 min, denied speaker 0.10 min` (empty when nothing is held back)."""
-    return ", ".join(f"{h.reason} {h.minutes:.{digits}f} min" for h in held)
+    """`unlicensed source 0.20 min, denied speaker 0.10 min` (empty when nothing is held back; a
+    reason holding less than the `digits` show, with two: `empty transcript 0.04 min`)."""
+    return ", ".join(f"{h.reason} {minutes_text(h.seconds, digits)}" for h in held)

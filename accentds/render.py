@@ -56,8 +56,15 @@ def title(rep: Report) -> str:
 
 def progress_text(rep: Report) -> str:
     """`0.30 of 1 publishable minutes (30.0%); 0.20 accepted minutes cannot be published:
-    unlicensed source 0.20 min`."""
-    text = f"{rep.publishable_seconds / 60:.2f} of {rep.target_minutes:g} publishable minutes ({rep.progress:.1%})"
+    unlicensed source 0.20 min`; with `since`, `0.17 publishable minutes cut since 2024-02-01:
+    17.5% of the 1-minute target` (what those clips add, not where the corpus stands)."""
+    if rep.since:  # not the corpus's progress: what the clips cut since then bring to it
+        text = (
+            f"{rep.publishable_seconds / 60:.2f} publishable minutes cut since {rep.since}: "
+            f"{rep.progress:.1%} of the {rep.target_minutes:g}-minute target"
+        )
+    else:
+        text = f"{rep.publishable_seconds / 60:.2f} of {rep.target_minutes:g} publishable minutes ({rep.progress:.1%})"
     if rep.held_back:
         held = sum(h.seconds for h in rep.held_back) / 60
         text += f"; {held:.2f} accepted minutes cannot be published: {describe(rep.held_back)}"

@@ -399,7 +399,9 @@ def report(
     }
     accents = tuple(workspace.config.labels.accents)
     warnings = (
-        *share_warnings(breakdowns, total, accents, max_share, min_region_minutes),
+        *share_warnings(
+            breakdowns, total, accents, max_share, min_region_minutes, publishable=status == "accepted"
+        ),
         *quality_warnings(breakdowns["quality hints"], total, max_flagged_share),
         *duplicate_warnings(chosen, total, status),
     )

@@ -39,9 +39,12 @@ def share_warnings(
     accents: tuple[str, ...],
     max_share: float,
     min_region_minutes: float,
+    publishable: bool = False,
 ) -> tuple[ReportWarning, ...]:
     """A speaker or source holding more than `max_share` of `total` seconds, and each accent
-    region of `accents` with no minutes or fewer than `min_region_minutes`."""
+    region of `accents` with no minutes or fewer than `min_region_minutes`. With `publishable`
+    (the accepted stage), a region counts only the minutes a release could hold: those of a
+    denied speaker, an unlicensed source and the like never fill it, and are named apart."""
     found: list[ReportWarning] = []
     if total > 0:
         for kind in ("speaker", "source"):
@@ -57,13 +60,23 @@ def share_warnings(
                             f"(more than {max_share:.0%})",
                         )
                     )
-    seconds = {row.key: row.seconds for row in breakdowns["accent"]}
+    rows = {row.key: row for row in breakdowns["accent"]}
     for region in accents:
-        have = seconds.get(region, 0.0)
+        row = rows.get(region)
+        stage = row.seconds if row else 0.0
+        have = (row.publishable_seconds if publishable else stage) if row else 0.0
         share = have / total if total else 0.0
+        kind = "publishable " if publishable and stage > have else ""
+        held = f"; {(stage - have) / 60:.2f} accepted min cannot be published" if kind else ""
         if have <= 0:
             found.append(
-                ReportWarning("region", region, 0.0, 0.0, f"accent region {region!r} has no minutes")
+                ReportWarning(
+                    "region",
+                    region,
+                    0.0,
+                    0.0,
+                    f"accent region {region!r} has no {kind}minutes" + (f" ({held[2:]})" if held else ""),
+                )
             )
         elif have / 60 < min_region_minutes:
             found.append(
@@ -72,8 +85,8 @@ def share_warnings(
                     region,
                     have,
                     share,
-                    f"accent region {region!r} has only {have / 60:.2f} min "
-                    f"(fewer than {min_region_minutes:g})",
+                    f"accent region {region!r} has only {have / 60:.2f} {kind}min "
+                    f"(fewer than {min_region_minutes:g}{held})",
                 )
             )
     return tuple(found)

@@ -29,7 +29,7 @@ from .shards import check_clip_files
 from .since_release import ReleaseSummary, SinceRelease, next_version, releases_here, since_release
 from .splits import split_memory, straddling
 from .views import build_manifest
-from .words import counted
+from .words import counted, minutes_text
 from .workspace import Workspace
 
 
@@ -99,7 +99,7 @@ def _publish_step(
     clips, seconds = ready
     if since is None:
         if clips:
-            return f"accentds publish 1.0.0   ({counted(clips, 'publishable clip')}, {seconds / 60:.1f} min)"
+            return f"accentds publish 1.0.0   ({counted(clips, 'publishable clip')}, {minutes_text(seconds)})"
         if held:
             fix = publishable.fixes(held, named)
             return f"nothing publishable yet ({publishable.describe(held, 1)})" + (f": {fix}" if fix else "")
@@ -122,7 +122,7 @@ def _publish_step(
         return f"nothing publishable for {next_version(newest)} ({why})" + (f": {fix}" if fix else "")
     parts = []
     if since.new_clips:
-        parts.append(f"{counted(since.new_clips, 'new publishable clip')}, {since.new_seconds / 60:.1f} min")
+        parts.append(f"{counted(since.new_clips, 'new publishable clip')}, {minutes_text(since.new_seconds)}")
     if since.dropped:
         parts.append(f"{counted(since.dropped, 'clip')} of {newest} to leave out")
     if since.relabelled:

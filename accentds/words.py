@@ -36,3 +36,21 @@ def shown(text: str, keep: str = "") -> str:
             for part in re.split(f"([{re.escape(keep)}])", text)
         )
     return _CONTROLS.sub(_escaped, text)
+
+
+def minutes_text(seconds: float, digits: int = 1) -> str:
+    """Minutes as a total is shown: `2.1 min`; some seconds too few for `digits` decimals with
+    two (`0.04 min`), or `<0.01 min`, never `0.0 min`, which reads as none."""
+    value = seconds / 60
+    if abs(seconds) < 0.0005 or round(abs(value), digits):
+        return f"{value:.{digits}f} min"
+    return f"{value:.2f} min" if round(abs(value), 2) else "<0.01 min"
+
+
+def change_text(seconds: float, digits: int = 1) -> str:
+    """A change of minutes: `+2.1 min`; one too small for `digits` decimals with two (`-0.04
+    min`), or `-<0.01 min`, never `-0.0 min`, which would read as no change; `+0.0 min` only
+    for none."""
+    if abs(seconds) < 0.0005:  # clip times are kept to the millisecond
+        return f"{0:+.{digits}f} min"
+    return ("+" if seconds > 0 else "-") + minutes_text(abs(seconds), digits)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-from conftest import RATE
+from conftest import RATE, run_cli
 from proctree import descendants
 from test_cli_signals import long_workspace, start
 
@@ -48,3 +48,18 @@ def test_a_pull_waiting_for_another_cut_counts_only_its_own_minutes(
 
 def _short_id(ws: Workspace, short: Path) -> str:
     return next(s.source_id for s in ws.read_sources() if Path(s.origin).name == short.name)
+
+
+def test_a_re_cut_that_changes_the_minutes_a_little_says_by_how_much(cut_ws: Workspace) -> None:
+    """8 clips 10 ms shorter each side: 0.16 s less, which one decimal would give as `-0.0 min`
+    (no change, to a reader)."""
+    before = sum(c.duration for c in cut_ws.read_clips())
+    done = run_cli("cut", "--padding-ms", "190", cwd=cut_ws.root)
+    assert done.returncode == 0, done.stderr
+    change = sum(c.duration for c in cut_ws.read_clips()) - before
+    assert -3.0 < change < 0  # under 0.05 min, so below one decimal
+    line = done.stdout.splitlines()[-1]
+    expected = f"{change / 60:+.2f} min" if round(abs(change) / 60, 2) else "-<0.01 min"
+    assert line.endswith(f"({expected})"), line
+    again = run_cli("cut", "--padding-ms", "190", cwd=cut_ws.root)
+    assert again.stdout.splitlines()[-1].endswith("(+0.0 min)")  # nothing changed

@@ -183,7 +183,8 @@ def test_a_speaker_given_when_pulling_again_fills_in_a_missing_one_and_keeps_one
     [
         (83.0, 80.5, "corpus: 22 clips, 1.3 min (-0.1 min)"),  # 1.383 -> 1.342: read (-0.0 min)
         (62.9, 65.5, "corpus: 22 clips, 1.1 min (+0.1 min)"),  # 1.048 -> 1.092: read (+0.0 min)
-        (60.0, 61.0, "corpus: 22 clips, 1.0 min (+0.0 min)"),
+        (60.0, 61.0, "corpus: 22 clips, 1.0 min (+0.02 min)"),  # a change the minutes do not show
+        (60.0, 60.0, "corpus: 22 clips, 1.0 min (+0.0 min)"),
         (0.0, 0.0, "corpus: 22 clips, 0.0 min (+0.0 min)"),
     ],
 )

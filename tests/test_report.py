@@ -13,7 +13,7 @@ import pytest
 from conftest import SAMPLE, clip_record, put_labels, run_cli
 
 from accentds.config import CONFIG_NAME, LabelSchema
-from accentds.corpus_history import append_history, growth_by_day, history, history_csv
+from accentds.corpus_history import append_history, growth_by_day, history, history_csv, render_days
 from accentds.cut import cut
 from accentds.errors import AccentdsError
 from accentds.files import write_csv_atomic
@@ -153,6 +153,11 @@ def test_since_limits_clips_and_sources(ws: Workspace) -> None:
     assert stages["cut"] == (6, 26.078)
     assert stages["accepted"] == (4, 22.499) and stages["rejected"] == (0, 0.0)
     assert round(rep.progress, 9) == round(10.499 / 60, 9)  # src-b's 12 s have no licence
+    # what those clips add to the target, not told as where the corpus stands (0.30 of 1)
+    assert "Progress: 0.17 publishable minutes cut since 2024-02-01: 17.5% of the 1-minute target;" in (
+        to_markdown(rep)
+    )
+    assert " of 1 publishable minutes" not in to_markdown(rep)
     assert report(ws, since="2024-02-04").stage.clips == 0
     for bad in ("2024-2-1", "yesterday", "2024-02-30"):
         with pytest.raises(AccentdsError, match="YYYY-MM-DD"):
@@ -277,6 +282,21 @@ def test_history_lines_and_growth_by_day(ws: Workspace) -> None:
     assert days[0]["accepted_minutes"] == pytest.approx(33.579 / 60, abs=1e-6)
     assert days[0]["delta_accepted_minutes"] == pytest.approx(3.579 / 60, abs=1e-6)  # within the first day
     assert days[1]["delta_accepted_minutes"] == 0.0 and days[1]["pending_minutes"] == 0.0
+
+
+def test_a_day_that_lost_a_little_says_by_how_much(ws: Workspace) -> None:
+    """A day whose accepted minutes fell by 2.5 s: one decimal would show `(-0.0)`, no change."""
+    append_history(ws, "pull", at="2024-02-01T09:00:00Z")
+    small = next(c for c in ws.read_clips() if c.start == 80.0)  # 2.5 s accepted
+    put_labels(ws, [{"clip_id": small.clip_id, "status": "rejected"}])
+    write_manifest(ws)
+    append_history(ws, "label", at="2024-02-02T09:00:00Z")
+    days = growth_by_day(history(ws))
+    assert days[1]["delta_accepted_minutes"] == pytest.approx(-2.5 / 60, abs=1e-6)
+    table_line = render_days(days, "table").splitlines()[1]
+    assert "accepted 0.5 min (-0.04)  pending" in table_line, table_line
+    assert "| -0.04 |" in render_days(days, "markdown")
+    assert "(+0.0)" in render_days(days[:1], "table")  # the first day: no change within it
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -512,6 +532,24 @@ def test_quality_and_duplicate_warnings_in_every_format(flagged: Workspace) -> N
         assert f"<li class='warn'>{message.replace(chr(39), '&#x27;')}</li>" in text
 
 
+def test_thin_region_warning_counts_only_publishable_minutes(ws: Workspace) -> None:
+    """A region whose accepted minutes are all of a denied speaker is as thin as one with none:
+    a release will hold none of them."""
+    assert not {w.key for w in report(ws, min_region_minutes=0.25).warnings} & {"Glasgow"}
+    deny(ws, "speaker", "Morag", "asked to be left out")  # all 18 s of Glasgow
+    write_manifest(ws)
+    rep = report(ws, min_region_minutes=0.25)
+    found = {(w.kind, w.key): w for w in rep.warnings}
+    assert found["region", "Glasgow"].seconds == 0.0
+    assert found["region", "Glasgow"].message == (
+        "accent region 'Glasgow' has no publishable minutes (0.30 accepted min cannot be published)"
+    )
+    assert "'Glasgow' has no publishable minutes" in to_markdown(rep)
+    # a stage no release holds as such keeps counting its own minutes
+    pending = {(w.kind, w.key): w.message for w in report(ws, "pending", min_region_minutes=0.25).warnings}
+    assert pending["region", "Glasgow"] == "accent region 'Glasgow' has only 0.02 min (fewer than 0.25)"
+
+
 def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
     """Minutes that can never be published (no licence, denied speaker or source, no
     transcript) are shown apart, with the reason, and are not progress."""
@@ -546,7 +584,7 @@ def test_progress_counts_only_publishable_minutes(ws: Workspace) -> None:
     assert (
         "set licences with `accentds source set src-a --licence ...`, or list theirs in allowed_licences "
         "of accentds.toml; add transcripts with `accentds review`   "
-        "(unlicensed source 0.3 min, empty transcript 0.0 min held back)"
+        "(unlicensed source 0.3 min, empty transcript 0.04 min held back)"  # 2.5 s: not 0.0
     ) in status(ws).next_steps
 
     deny(ws, "source", "src-a", "recorded without consent")  # its clips are held back for both reasons

@@ -18,7 +18,7 @@ from ..errors import AccentdsError
 from ..manifest import EXPORT_FORMATS, export, export_format, refuse_kept
 from ..publishable import describe
 from ..status import Status, status
-from ..words import counted, plural
+from ..words import counted, minutes_text, plural
 from .shared import WorkspaceOpt, _minutes, _orphan_line, _release_minutes, _workspace, app, err, named, out
 
 
@@ -116,7 +116,7 @@ def _releases_lines(st: Status) -> None:
         return
     out.print(
         f"since {since.version}: {counted(since.accepted, 'clip')} accepted, {since.rejected} rejected, "
-        f"{since.relabelled} relabelled; {_minutes(since.new_seconds)} publishable not yet released"
+        f"{since.relabelled} relabelled; {minutes_text(since.new_seconds)} publishable not yet released"
         + (f"; {counted(since.recut, 'clip')} of {since.version} re-cut" if since.recut else "")
         + (
             f"; {counted(since.dropped, 'clip')} of {since.version} no longer publishable"
