@@ -102,12 +102,16 @@ def test_a_click_on_the_players_timeline_gives_the_keys_back_to_the_page(ws: Wor
     box = page.locator("#player").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
     page.wait_for_function("() => document.querySelector('#player').currentTime > 0.5")
-    # told by the play event: on a loaded machine the clip can play to its end between two polls
+    # the keys are the page's again once the player has let the focus go
+    page.wait_for_function("() => document.activeElement !== document.querySelector('#player')")
+    # Space plays or pauses: told by the player's events, whatever a loaded machine made of the
+    # click (the clip may have started, or played to its end between two polls)
     page.evaluate(
-        "document.querySelector('#player').addEventListener('play', () => { window.played = true })"
+        "const player = document.querySelector('#player');"
+        "for (const name of ['play', 'pause']) player.addEventListener(name, () => { window.toggled = true })"
     )
     page.keyboard.press(" ")
-    page.wait_for_function("() => window.played === true")
+    page.wait_for_function("() => window.toggled === true")
     page.keyboard.press("j")
     wait_shown(page, ids[1])
     page.keyboard.press("a")
