@@ -114,10 +114,20 @@ def _refuse_empty(version: str, rows: Sequence[Mapping[str, Any]], left_out: Seq
             "`accentds review` or `accentds label CLIP_ID --accept`"
         )
     reasons = "; ".join(f"{i.kind} {i.value}: {i.described()}" for i in left_out if i.clips)
+    licences = {r["source_id"]: r.get("licence") for r in rows}
+    unknown = sorted(
+        i.value for i in left_out if i.cause == "licence" and i.clips and not licences.get(i.value)
+    )
+    record = (
+        f"record a source's licence with `accentds source set {unknown[0]} --licence CC-BY-4.0` "
+        "(as its owner grants it), "
+        if unknown
+        else ""
+    )
     raise AccentdsError(
         f"nothing to publish in {version}: all {accepted} accepted clips were left out ({reasons}); "
-        "add their licence to [publish] allowed_licences in accentds.toml (or pass --include-unlicensed "
-        "if you may publish them anyway), or accept other clips"
+        f"{record}add their licence to [publish] allowed_licences in accentds.toml (or pass "
+        "--include-unlicensed if you may publish them anyway), or accept other clips"
     )
 
 

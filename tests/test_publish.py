@@ -396,6 +396,19 @@ def test_a_source_left_out_for_several_reasons_lists_them_all_and_counts_its_cli
     assert loaded.also == (("licence", item["also"][0][1]),)
 
 
+def test_nothing_to_publish_for_want_of_a_licence_names_the_command_that_records_one(ws: Workspace) -> None:
+    """Every accepted clip of a source with no licence recorded: the refusal said only to add
+    "their licence" to allowed_licences, when there was none to add."""
+    other = other_source(ws)  # no licence recorded
+    for source in ws.read_sources():
+        if source.source_id != other:
+            deny(ws, "source", source.source_id, "rights withdrawn")
+    done = run_cli("publish", "1.0.0", cwd=ws.root)
+    assert done.returncode == 1, done.stdout
+    assert f"record a source's licence with `accentds source set {other} --licence CC-BY-4.0`" in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("Error: nothing to publish in 1.0.0")
+
+
 # -- verify, determinism, atomicity -------------------------------------------------------
 def test_verify_names_changed_missing_and_extra_files(ws: Workspace) -> None:
     release = publish(ws, "1.0.0", now=NOW)
