@@ -19,7 +19,7 @@ from .sheet_cells import (
     LINE_END,
     from_spreadsheet,
     misread_cells,
-    read_as_values,
+    reformatted_cells,
     retimed,
     spreadsheet_text,
     unsaved_letters,
@@ -241,7 +241,7 @@ def import_labels(
         changed = {k: v for k, v in clean.items() if str(current.get(k) or "") != v}
         problems += [f"row {number}: {p}" for p in misread_cells(values, changed)]
         if unescaped:  # a view's cells are as the labels are: a spreadsheet may have changed them
-            problems += [f"row {number}: {p}" for p in read_as_values(current, changed)]
+            problems += [f"row {number}: {p}" for p in reformatted_cells(current, changed)]
         lost = unsaved_letters(current, changed, kept, number)  # a sheet in ASCII may have them too
         if sheet.encoding == "cp1252":
             problems += [f"row {number}: {p}" for p in lost]

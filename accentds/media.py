@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .errors import AccentdsError
-from .mix import Decoding, decoding, wav_data, wav_runs_on
+from .mix import Decoding, audio_streams, decoding, said_duration, wav_data, wav_runs_on
 from .procs import SocketProcess, dies_with_us
 
 QUEUE_BYTES = 4 << 20  # decoded ahead of the consumer (at least two chunks): 2 min of audio
@@ -294,9 +294,7 @@ def _open_errors(ffmpeg: str, path: Path) -> str:
     return ""
 
 
-_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _ESTIMATED = "Estimating duration from bitrate"
-_AUDIO_STREAM = re.compile(r"^\s*Stream #\d+:(\d+)\S*: Audio:", re.MULTILINE)
 _PICTURE = re.compile(r"^\s*Stream #.*: Video: (?!.*\(attached pic\)).*$", re.MULTILINE)
 
 
@@ -315,16 +313,15 @@ def header_duration(path: Path, ffmpeg: str) -> float | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     said = done.stderr.decode("utf-8", "replace")
-    match = _DURATION.search(said)
-    several = len(set(_AUDIO_STREAM.findall(said))) > 1
-    if not match or _PICTURE.search(said) or several or _ESTIMATED in said:
+    duration = said_duration(said)
+    several = len(audio_streams(said)) > 1
+    if duration is None or _PICTURE.search(said) or several or _ESTIMATED in said:
         # a file's duration is its longest stream's: a video's often the picture's, that of a
         # file of several audio streams maybe another one than the one cut; an MP3 without a
         # frame count (a VBR one without its Xing header, MP3s joined) gets its size over its
         # first frame's bitrate, far too long where it starts with silence
         return None
-    hours, minutes, seconds = match.groups()
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return duration
 
 
 def wav_declared_duration(path: Path) -> float | None:

@@ -54,6 +54,21 @@ def decoding(path: Path, ffmpeg: str) -> Decoding:
     return _decoding(path, ffmpeg, (seen.st_size, seen.st_mtime_ns, seen.st_ino))
 
 
+def audio_streams(said: str) -> list[str]:
+    """The audio streams ffmpeg's banner (`said`) lists, each as described, in file order (as
+    `a:N` counts them); a stream listed twice (under each MPEG-TS program) counts once."""
+    streams: dict[int, str] = {}
+    for match in _AUDIO.finditer(said):
+        streams.setdefault(int(match.group(1)), match.group(2))
+    return [streams[index] for index in sorted(streams)]
+
+
+def said_duration(said: str) -> float | None:
+    """The `Duration:` ffmpeg's banner (`said`) gives, in seconds; None where it gives none."""
+    match = _DURATION.search(said)
+    return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3]) if match else None
+
+
 @lru_cache(maxsize=256)
 def _decoding(path: Path, ffmpeg: str, version: tuple[int, int, int] | None) -> Decoding:
     """`decoding` of `path` as it was when `version` (size, mtime, inode) was read."""
@@ -64,10 +79,7 @@ def _decoding(path: Path, ffmpeg: str, version: tuple[int, int, int] | None) -> 
             command, capture_output=True, stdin=subprocess.DEVNULL, timeout=60, preexec_fn=dies_with_us()
         )
         said = done.stderr.decode("utf-8", "replace")
-    streams: dict[int, str] = {}  # a stream listed twice (under each MPEG-TS program) counts once
-    for match in _AUDIO.finditer(said):
-        streams.setdefault(int(match.group(1)), match.group(2))
-    described = [streams[index] for index in sorted(streams)]  # `a:N` counts in file order
+    described = audio_streams(said)
     stream = next((n for n, text in enumerate(described) if "(default)" in text), 0)
     start_s = None
     lead_s = 0.0
@@ -77,9 +89,7 @@ def _decoding(path: Path, ffmpeg: str, version: tuple[int, int, int] | None) -> 
         start_s = float(file_start.group(1))
         lead_s = float(ours.group(1)) - start_s
     demuxer = ("-ignore_length", "1") if wav_runs_on(path) else ()
-    length = _DURATION.search(said)
-    duration_s = int(length[1]) * 3600 + int(length[2]) * 60 + float(length[3]) if length else 0.0
-    mix = mono_mix(path, ffmpeg, stream, demuxer=demuxer, duration_s=duration_s)
+    mix = mono_mix(path, ffmpeg, stream, demuxer=demuxer, duration_s=said_duration(said) or 0.0)
     return Decoding(stream, start_s, mix, lead_s, demuxer, max(1, len(described)))
 
 

@@ -83,7 +83,7 @@ def warn_unread(
         )
 
 
-def read_as_values(current: Mapping[str, Any], changed: Mapping[str, str]) -> list[str]:
+def reformatted_cells(current: Mapping[str, Any], changed: Mapping[str, str]) -> list[str]:
     """The changed cells of a view (written unescaped) whose label a spreadsheet reads as a
     number, date or formula and saves as another one ("007" as "7", "1/2" as a date): a
     spreadsheet's doing as likely as a person's."""

@@ -38,10 +38,7 @@ def licence_pulled_before(ws: Workspace, results: list[PullResult], licence: str
         if source.source_id in empty:
             out.print(f"licence   {source.source_id}  {escape(licence)}")
         elif source.source_id in wanted and source.licence != licence:
-            err.print(
-                f"[yellow]note[/]      {source.source_id} keeps its licence {escape(repr(source.licence))}; "
-                f"`accentds source set {source.source_id} --licence {escape(licence)}` changes it"
-            )
+            _keeps(source.source_id, "licence", source.licence, licence)
 
 
 def defaults_of_pulled(
@@ -76,11 +73,13 @@ def defaults_of_pulled(
                 out.print(f"{key:<9} {sid}  {escape(value)}")
         for key, value in given.items():
             if key not in empty and current.get(key, "") != value:
-                err.print(
-                    f"[yellow]note[/]      {sid} keeps its {key} {escape(repr(current.get(key, '')))}; "
-                    f"`accentds source set {sid} --{key} {escape(_quoted(value))}` changes it"
-                )
+                _keeps(sid, key, current.get(key, ""), value)
 
 
-def _quoted(value: str) -> str:
-    return f'"{value}"' if any(c.isspace() for c in value) else value
+def _keeps(sid: str, key: str, kept: str, given: str) -> None:
+    """The note for a source that keeps the `key` it has rather than the one given."""
+    quoted = f'"{given}"' if any(c.isspace() for c in given) else given
+    err.print(
+        f"[yellow]note[/]      {sid} keeps its {key} {escape(repr(kept))}; "
+        f"`accentds source set {sid} --{key} {escape(quoted)}` changes it"
+    )

@@ -166,8 +166,8 @@ def _corpus_line(before: Totals, after: Totals) -> None:
     """`corpus: 22 clips, 1.3 min (-0.1 min)`: the change is that of the minutes as shown, so
     the line before said 1.4 min (a change rounded on its own read `1.4 min` then `1.3 min
     (-0.0 min)`); one the shown minutes do not show is given in hundredths (`-0.04 min`)."""
-    shown = float(f"{after.seconds / 60:.1f}") - float(f"{before.seconds / 60:.1f}")
-    delta = f"{shown:+.1f} min" if round(shown, 1) else change_text(after.seconds - before.seconds)
+    as_shown = float(f"{after.seconds / 60:.1f}") - float(f"{before.seconds / 60:.1f}")
+    delta = f"{as_shown:+.1f} min" if round(as_shown, 1) else change_text(after.seconds - before.seconds)
     out.print(f"corpus: {counted(after.clips, 'clip')}, {_minutes(after.seconds)} ({delta})")
 
 
